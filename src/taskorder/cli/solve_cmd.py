@@ -1,0 +1,149 @@
+"""``taskorder solve`` and ``taskorder predict``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from taskorder.cli.common import handle_errors, print_json, stdout
+
+__all__ = ["register"]
+
+FileArg = Annotated[Path, typer.Argument(help="Transfer matrix: square CSV, long CSV or JSON.")]
+ObjectiveOpt = Annotated[
+    str, typer.Option("--objective", help="all-pairs (every later stage acts) or adjacent.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+
+
+def _objective(value: str) -> str:
+    from taskorder.objectives import OBJECTIVES
+
+    name = value.strip().lower().replace("-", "_")
+    if name not in OBJECTIVES:
+        raise typer.BadParameter(
+            f"expected one of all-pairs, adjacent; got {value!r}", param_hint="'--objective'"
+        )
+    return name
+
+
+def _pairs(values: list[str]) -> list[tuple[str, str]]:
+    pairs = []
+    for value in values:
+        parts = value.split(":")
+        if len(parts) != 2 or not all(part.strip() for part in parts):
+            raise typer.BadParameter(
+                f"expected EARLIER:LATER (two task names); got {value!r}", param_hint="'--before'"
+            )
+        pairs.append((parts[0].strip(), parts[1].strip()))
+    return pairs
+
+
+def solve(
+    file: FileArg,
+    objective: ObjectiveOpt = "all-pairs",
+    method: Annotated[str, typer.Option(help="auto, dp, brute, rank, or another registered solver.")] = "auto",
+    first: Annotated[str | None, typer.Option(help="Task that must be trained first.")] = None,
+    last: Annotated[str | None, typer.Option(help="Task that must be trained last.")] = None,
+    before: Annotated[
+        list[str] | None, typer.Option(help="EARLIER:LATER precedence; repeat as needed.")
+    ] = None,
+    time_limit: Annotated[
+        float | None, typer.Option("--time-limit", min=0.001, help="Seconds the solver may use.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed for randomised solvers and baselines.")] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Find the best training order for a transfer matrix."""
+    from taskorder.solvers import SOLVERS
+
+    objective_name = _objective(objective)
+    pairs = _pairs(before or [])
+    if method != "auto" and method not in SOLVERS:
+        raise typer.BadParameter(
+            f"expected auto or one of {', '.join(SOLVERS)}; got {method!r}", param_hint="'--method'"
+        )
+    _solve(file, objective_name, method, first, last, pairs, time_limit, seed, as_json)
+
+
+@handle_errors
+def _solve(file, objective, method, first, last, pairs, time_limit, seed, as_json) -> None:
+    from taskorder.io import read_matrix
+    from taskorder.solvers import solve as run_solve
+
+    matrix = read_matrix(file)
+    result = run_solve(
+        matrix,
+        method=method,
+        objective=objective,
+        first=first,
+        last=last,
+        before=pairs,
+        time_limit=time_limit,
+        seed=seed,
+    )
+    if as_json:
+        print_json(result.to_dict())
+        return
+    relative = matrix.own_scores is None
+    table = Table(title=f"Training order for {file.name}")
+    table.add_column("#", justify="right")
+    table.add_column("task")
+    table.add_column("predicted change" if relative else "predicted final score", justify="right")
+    for position, task in enumerate(result.order, start=1):
+        table.add_row(str(position), task, f"{result.predicted[task]:+.4g}" if relative else f"{result.predicted[task]:.4g}")
+    stdout.print(table)
+    gap = "" if result.gap in (None, 0.0) else f", gap {100 * result.gap:.3g} %"
+    bound = "none" if result.bound is None else f"{result.bound:.6g}"
+    stdout.print(
+        f"objective ({objective}): {result.objective:.6g}   status: {result.status}   "
+        f"bound: {bound}{gap}"
+    )
+    stdout.print(f"method: {result.method} ({result.method_reason}), {result.elapsed_s:.3g} s")
+    for name, label in (("rank_rule", "the rank rule"), ("random_mean", "a random order (mean)")):
+        stdout.print(
+            f"gain over {label}: {result.gain_over(name):+.6g} "
+            f"(its objective {result.baselines[name]:.6g})"
+        )
+
+
+def predict(
+    file: FileArg,
+    order: Annotated[str, typer.Option(help="Comma-separated task names, first trained first.")],
+    objective: ObjectiveOpt = "all-pairs",
+    as_json: JsonOpt = False,
+) -> None:
+    """Predict every task's final score for a given order."""
+    objective_name = _objective(objective)
+    names = [name.strip() for name in order.split(",")]
+    _predict(file, names, objective_name, as_json)
+
+
+@handle_errors
+def _predict(file, names, objective, as_json) -> None:
+    from taskorder.io import read_matrix
+    from taskorder.model import predict as run_predict
+    from taskorder.objectives import evaluate
+
+    matrix = read_matrix(file)
+    prediction = run_predict(matrix, names, objective=objective)
+    value = evaluate(matrix, names, objective=objective)
+    if as_json:
+        print_json({**prediction.to_dict(), "objective": value, "objective_name": objective})
+        return
+    table = Table(title=f"Predicted outcome ({objective})")
+    table.add_column("#", justify="right")
+    table.add_column("task")
+    table.add_column("predicted", justify="right")
+    for position, task in enumerate(prediction.order, start=1):
+        table.add_row(str(position), task, f"{prediction.scores[task]:.4g}")
+    stdout.print(table)
+    stdout.print(f"objective: {value:.6g}   weighted mean: {prediction.mean:.6g}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(solve)
+    app.command()(predict)

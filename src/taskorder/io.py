@@ -1,0 +1,383 @@
+"""Read and write transfer matrices: labelled square CSV, long CSV and JSON.
+
+Formats
+-------
+*Square CSV*: the header row and the first column hold the task names, in the same
+order; cell (row ``i``, column ``j``) is ``bwt[i, j]`` (see
+:data:`taskorder.SIGN_CONVENTION`). The top-left cell is free text. Diagonal cells may
+be empty. An empty off-diagonal cell is a missing entry. A ``;`` delimiter (with a
+decimal comma) and a UTF-8 byte-order mark are accepted.
+
+*Long CSV*: a header ``source,target,value`` with optional ``stderr``, ``forward`` and
+``forward_stderr`` columns; one row per ordered pair, ``source`` trained first,
+``value = bwt[source, target]``. Pairs not listed are missing.
+
+*JSON*: the object written by :meth:`TransferMatrix.to_dict` (keys ``tasks``, ``bwt``
+and optionally ``forward``, ``bwt_stderr``, ``forward_stderr``, ``weights``,
+``own_scores``, ``imputed``); ``null`` is a missing entry.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from taskorder.exceptions import InvalidMatrixError
+from taskorder.matrix import TransferMatrix
+
+__all__ = ["read_matrix", "write_matrix", "matrix_from_dict", "MAX_FILE_BYTES", "MAX_TASKS"]
+
+#: Files larger than this are refused before they are read.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+#: Matrices with more tasks than this are refused.
+MAX_TASKS = 5000
+
+_LONG_REQUIRED = ("source", "target", "value")
+_LONG_OPTIONAL = ("stderr", "forward", "forward_stderr")
+
+
+def read_matrix(path: str | Path, *, format: str | None = None) -> TransferMatrix:
+    """Read a transfer matrix from ``path``.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.csv`` (square or long, detected from the header) or ``.json`` file.
+    format : {"square", "long", "json"}, optional
+        Force a format instead of detecting it.
+
+    Returns
+    -------
+    TransferMatrix
+
+    Raises
+    ------
+    InvalidMatrixError
+        If the file is missing, empty, too large or malformed; the message names the
+        file, the row or column, what was expected and what was found.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> path = os.path.join(folder, "bwt.csv")
+    >>> _ = open(path, "w").write("task,math,poetry\\nmath,,-0.2\\npoetry,0.05,\\n")
+    >>> read_matrix(path).bwt.tolist()
+    [[0.0, -0.2], [0.05, 0.0]]
+    """
+    path = Path(path)
+    text = _read_text(path)
+    if format is None:
+        format = _detect_format(path, text)
+    if format == "json":
+        return _parse_json(path, text)
+    rows, delimiter = _parse_csv(path, text)
+    if format == "long":
+        return _parse_long(path, rows, delimiter)
+    if format == "square":
+        return _parse_square(path, rows, delimiter)
+    raise InvalidMatrixError(
+        f"The 'format' parameter of read_matrix must be 'square', 'long' or 'json'. Got {format!r}."
+    )
+
+
+def write_matrix(matrix: TransferMatrix, path: str | Path, *, format: str | None = None) -> Path:
+    """Write ``matrix`` to ``path`` as square CSV (default for ``.csv``), long CSV or JSON.
+
+    Square CSV holds ``bwt`` only; use JSON or long CSV to keep the extras.
+    Missing entries are written as empty cells (CSV) or ``null`` (JSON).
+    """
+    path = Path(path)
+    if format is None:
+        format = "json" if path.suffix.lower() == ".json" else "square"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if format == "json":
+        path.write_text(json.dumps(matrix.to_dict(), indent=2) + "\n", encoding="utf-8")
+        return path
+
+    def cell(value: float) -> str:
+        return "" if math.isnan(value) else repr(float(value))
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if format == "square":
+        writer.writerow(["task", *matrix.tasks])
+        for i, task in enumerate(matrix.tasks):
+            writer.writerow([task, *("" if i == j else cell(v) for j, v in enumerate(matrix.bwt[i]))])
+    elif format == "long":
+        extras = [
+            name
+            for name, array in (
+                ("stderr", matrix.bwt_stderr),
+                ("forward", matrix.forward),
+                ("forward_stderr", matrix.forward_stderr),
+            )
+            if array is not None
+        ]
+        writer.writerow([*_LONG_REQUIRED, *extras])
+        arrays = {
+            "stderr": matrix.bwt_stderr,
+            "forward": matrix.forward,
+            "forward_stderr": matrix.forward_stderr,
+        }
+        for i, source in enumerate(matrix.tasks):
+            for j, target in enumerate(matrix.tasks):
+                if i != j and not math.isnan(matrix.bwt[i, j]):
+                    extra_cells = [cell(arrays[name][i, j]) for name in extras]
+                    writer.writerow([source, target, cell(matrix.bwt[i, j]), *extra_cells])
+    else:
+        raise InvalidMatrixError(
+            f"The 'format' parameter of write_matrix must be 'square', 'long' or 'json'. "
+            f"Got {format!r}."
+        )
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------- reading
+def _read_text(path: Path) -> str:
+    if not path.exists():
+        raise InvalidMatrixError(f"{path}: no such file.")
+    if path.is_dir():
+        raise InvalidMatrixError(f"{path}: expected a file, got a directory.")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise InvalidMatrixError(
+            f"{path}: the file is {size / 2**20:.1f} MiB; matrix files up to "
+            f"{MAX_FILE_BYTES // 2**20} MiB are accepted."
+        )
+    data = path.read_bytes()
+    if b"\x00" in data:
+        raise InvalidMatrixError(f"{path}: expected a text file (CSV or JSON), got binary data.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InvalidMatrixError(
+            f"{path}: expected UTF-8 text, got an undecodable byte at offset {error.start}."
+        ) from None
+    if not text.strip():
+        raise InvalidMatrixError(f"{path}: the file is empty; expected a transfer matrix.")
+    return text
+
+
+def _detect_format(path: Path, text: str) -> str:
+    if path.suffix.lower() == ".json" or text.lstrip().startswith(("{", "[")):
+        return "json"
+    first_line = text.lstrip().splitlines()[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    header = [cell.strip().lower() for cell in first_line.split(delimiter)]
+    if tuple(header[:3]) == _LONG_REQUIRED:
+        return "long"
+    return "square"
+
+
+def _parse_csv(path: Path, text: str) -> tuple[list[list[str]], str]:
+    first_line = text.lstrip().splitlines()[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error as error:
+        raise InvalidMatrixError(f"{path}: not a readable CSV file ({error}).") from None
+    rows = [[cell.strip() for cell in row] for row in rows if any(cell.strip() for cell in row)]
+    return rows, delimiter
+
+
+def _number(path: Path, text: str, where: str, delimiter: str) -> float:
+    if text == "":
+        return math.nan
+    candidate = text.replace(",", ".") if delimiter == ";" else text
+    try:
+        value = float(candidate)
+    except ValueError:
+        raise InvalidMatrixError(
+            f"{path}: {where} must be a number (or empty for a missing entry). Got {text!r}."
+        ) from None
+    if math.isnan(value) or math.isinf(value):
+        raise InvalidMatrixError(
+            f"{path}: {where} must be a finite number; leave the cell empty for a missing "
+            f"entry. Got {text!r}."
+        )
+    return value
+
+
+def _parse_square(path: Path, rows: list[list[str]], delimiter: str) -> TransferMatrix:
+    header = rows[0][1:]
+    n_tasks = len(header)
+    if n_tasks > MAX_TASKS:
+        raise InvalidMatrixError(f"{path}: {n_tasks} tasks; at most {MAX_TASKS} are accepted.")
+    if n_tasks < 2:
+        raise InvalidMatrixError(
+            f"{path}: expected a header row with at least 2 task names after the first cell "
+            f"(a square matrix of 2 or more tasks). Got {n_tasks} task name(s)."
+        )
+    _check_names(path, header, "header row")
+    body = rows[1:]
+    if len(body) != n_tasks:
+        raise InvalidMatrixError(
+            f"{path}: expected a square matrix with {n_tasks} data rows to match the "
+            f"{n_tasks} task names in the header. Got {len(body)} data rows."
+        )
+    row_names = [row[0] for row in body]
+    _check_names(path, row_names, "first column")
+    if row_names != header:
+        mismatch = next(k for k, (a, b) in enumerate(zip(row_names, header)) if a != b)
+        raise InvalidMatrixError(
+            f"{path}: row names must equal the header's task names in the same order. "
+            f"Row {mismatch + 2} is named {row_names[mismatch]!r} where the header has "
+            f"{header[mismatch]!r}."
+        )
+    values = np.full((n_tasks, n_tasks), np.nan)
+    for i, row in enumerate(body):
+        if len(row) != n_tasks + 1:
+            raise InvalidMatrixError(
+                f"{path}: row {i + 2} ({row[0]!r}) must have {n_tasks + 1} cells (name + "
+                f"{n_tasks} values). Got {len(row)}."
+            )
+        for j, text in enumerate(row[1:]):
+            where = f"row {i + 2} ({row[0]!r}), column {j + 2} ({header[j]!r})"
+            number = _number(path, text, where, delimiter)
+            if i != j:
+                values[i, j] = number
+    return TransferMatrix(header, values)
+
+
+def _check_names(path: Path, names: list[str], where: str) -> None:
+    for position, name in enumerate(names):
+        if not name:
+            raise InvalidMatrixError(
+                f"{path}: every task in the {where} needs a name. Position {position + 1} is empty."
+            )
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names):
+        if name in seen:
+            raise InvalidMatrixError(
+                f"{path}: task names in the {where} must be unique. {name!r} appears at "
+                f"positions {seen[name] + 1} and {position + 1}."
+            )
+        seen[name] = position
+
+
+def _parse_long(path: Path, rows: list[list[str]], delimiter: str) -> TransferMatrix:
+    header = [cell.lower() for cell in rows[0]]
+    unknown = [name for name in header if name not in _LONG_REQUIRED + _LONG_OPTIONAL]
+    if unknown or len(set(header)) != len(header):
+        raise InvalidMatrixError(
+            f"{path}: a long CSV header must be source,target,value optionally followed by "
+            f"{','.join(_LONG_OPTIONAL)}, each once. Got {','.join(rows[0])}."
+        )
+    tasks: dict[str, int] = {}
+    records = []
+    for line, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            raise InvalidMatrixError(
+                f"{path}: row {line} must have {len(header)} cells. Got {len(row)}."
+            )
+        record = dict(zip(header, row))
+        source, target = record["source"], record["target"]
+        if not source or not target:
+            raise InvalidMatrixError(f"{path}: row {line} needs both a source and a target task.")
+        if source == target:
+            raise InvalidMatrixError(
+                f"{path}: row {line} pairs task {source!r} with itself; expected two different tasks."
+            )
+        for task in (source, target):
+            tasks.setdefault(task, len(tasks))
+        records.append((line, record))
+    n_tasks = len(tasks)
+    if n_tasks < 2:
+        raise InvalidMatrixError(f"{path}: expected rows for at least 2 tasks. Got {n_tasks}.")
+    if n_tasks > MAX_TASKS:
+        raise InvalidMatrixError(f"{path}: {n_tasks} tasks; at most {MAX_TASKS} are accepted.")
+    arrays = {name: np.full((n_tasks, n_tasks), np.nan) for name in ("value", *_LONG_OPTIONAL)}
+    seen: dict[tuple[int, int], int] = {}
+    for line, record in records:
+        i, j = tasks[record["source"]], tasks[record["target"]]
+        if (i, j) in seen:
+            raise InvalidMatrixError(
+                f"{path}: the pair {record['source']}->{record['target']} appears twice, in rows "
+                f"{seen[(i, j)]} and {line}."
+            )
+        seen[(i, j)] = line
+        for name in header[2:]:
+            arrays[name][i, j] = _number(path, record[name], f"row {line}, column {name!r}", delimiter)
+    names = list(tasks)
+    return TransferMatrix(
+        names,
+        arrays["value"],
+        bwt_stderr=arrays["stderr"] if "stderr" in header else None,
+        forward=arrays["forward"] if "forward" in header else None,
+        forward_stderr=arrays["forward_stderr"] if "forward_stderr" in header else None,
+    )
+
+
+def _parse_json(path: Path, text: str) -> TransferMatrix:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidMatrixError(
+            f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})."
+        ) from None
+    try:
+        return matrix_from_dict(data)
+    except InvalidMatrixError as error:
+        raise InvalidMatrixError(f"{path}: {error}") from None
+
+
+def matrix_from_dict(data: Any) -> TransferMatrix:
+    """Validate a JSON-like mapping and build a :class:`TransferMatrix` (unknown keys rejected)."""
+    from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+    Square = list[list[float | None]]
+
+    class MatrixFile(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        sign_convention: str | None = None
+        tasks: list[str] = Field(min_length=2, max_length=MAX_TASKS)
+        bwt: Square
+        forward: Square | None = None
+        bwt_stderr: Square | None = None
+        forward_stderr: Square | None = None
+        weights: dict[str, float] | list[float] | None = None
+        own_scores: dict[str, float | None] | list[float | None] | None = None
+        imputed: list[list[bool]] | None = None
+
+    if not isinstance(data, Mapping):
+        raise InvalidMatrixError(
+            f"expected a JSON object with keys 'tasks' and 'bwt'. Got {type(data).__name__}."
+        )
+    try:
+        parsed = MatrixFile.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise InvalidMatrixError(f"field {where!r}: {first['msg']}.") from None
+
+    def array(values: Square | None) -> np.ndarray | None:
+        if values is None:
+            return None
+        return np.array([[np.nan if v is None else v for v in row] for row in values], dtype=float)
+
+    def vector(values: Any) -> Any:
+        if isinstance(values, dict):
+            return {k: (np.nan if v is None else v) for k, v in values.items()}
+        if isinstance(values, list):
+            return [np.nan if v is None else v for v in values]
+        return values
+
+    return TransferMatrix(
+        parsed.tasks,
+        array(parsed.bwt),
+        forward=array(parsed.forward),
+        bwt_stderr=array(parsed.bwt_stderr),
+        forward_stderr=array(parsed.forward_stderr),
+        weights=parsed.weights,
+        own_scores=vector(parsed.own_scores),
+        imputed=parsed.imputed,
+    )

@@ -1,0 +1,1 @@
+"""Exact solvers: they prove optimality (status ``optimal``)."""

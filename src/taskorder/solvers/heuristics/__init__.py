@@ -1,0 +1,1 @@
+"""Heuristic solvers: fast answers without a proof of optimality."""

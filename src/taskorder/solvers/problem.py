@@ -1,0 +1,158 @@
+"""The problem a solver sees, and the raw answer it returns.
+
+Every solver in :mod:`taskorder.solvers` has the signature
+``solver(problem, *, time_limit=None, seed=0) -> Solution`` and works on task indices;
+:func:`taskorder.solve` turns the :class:`Solution` into a :class:`~taskorder.SolveResult`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from taskorder.exceptions import ConstraintError
+from taskorder.matrix import TransferMatrix
+from taskorder.objectives import order_value
+
+__all__ = ["Constraints", "Problem", "Solution", "STATUSES"]
+
+#: ``optimal``: proven optimal. ``feasible``: an exact method stopped at its time limit
+#: (see ``bound``). ``heuristic``: no optimality claim.
+STATUSES = ("optimal", "feasible", "heuristic")
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """Order constraints on task indices: a first task, a last task, precedence pairs.
+
+    Build it with :meth:`from_names`, which checks names and consistency.
+    ``predecessors[j]`` is a bitmask of tasks that must come before ``j``; ``first``
+    and ``last`` are folded into it, so solvers only need this one mask.
+    """
+
+    n_tasks: int
+    first: int | None = None
+    last: int | None = None
+    before: tuple[tuple[int, int], ...] = ()
+    predecessors: tuple[int, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return self.first is None and self.last is None and not self.before
+
+    @classmethod
+    def from_names(
+        cls,
+        matrix: TransferMatrix,
+        first: str | None = None,
+        last: str | None = None,
+        before: Sequence[tuple[str, str]] = (),
+    ) -> Constraints:
+        """Validate named constraints against ``matrix`` and fold them into masks.
+
+        Raises
+        ------
+        ConstraintError
+            For unknown task names, a task before itself, ``first == last``, or
+            constraints that form a cycle (the message names it).
+        """
+        import networkx as nx
+
+        def index(task: str, what: str) -> int:
+            if task not in matrix.tasks:
+                raise ConstraintError(
+                    f"The {what} constraint names unknown task {task!r}. "
+                    f"Known tasks: {list(matrix.tasks)}."
+                )
+            return matrix.index(task)
+
+        n_tasks = matrix.n_tasks
+        first_i = None if first is None else index(first, "'first'")
+        last_i = None if last is None else index(last, "'last'")
+        if first_i is not None and first_i == last_i:
+            raise ConstraintError(f"Task {first!r} cannot be both first and last.")
+        pairs = []
+        for pair in before:
+            if len(pair) != 2:
+                raise ConstraintError(
+                    f"Each 'before' constraint must be a pair (earlier, later). Got {pair!r}."
+                )
+            a, b = index(pair[0], "'before'"), index(pair[1], "'before'")
+            if a == b:
+                raise ConstraintError(f"Task {pair[0]!r} cannot be trained before itself.")
+            pairs.append((a, b))
+        graph = nx.DiGraph()
+        graph.add_nodes_from(range(n_tasks))
+        graph.add_edges_from(pairs, why="before")
+        for k in range(n_tasks):
+            if first_i is not None and k != first_i and not graph.has_edge(first_i, k):
+                graph.add_edge(first_i, k, why="first")
+            if last_i is not None and k != last_i and not graph.has_edge(k, last_i):
+                graph.add_edge(k, last_i, why="last")
+        try:
+            cycle = nx.find_cycle(graph)
+        except nx.NetworkXNoCycle:
+            cycle = None
+        if cycle:
+            shown = " -> ".join(matrix.tasks[u] for u, _ in cycle) + f" -> {matrix.tasks[cycle[0][0]]}"
+            raise ConstraintError(
+                f"The order constraints contradict each other: they require {shown} "
+                "(a cycle), so no order satisfies them."
+            )
+        predecessors = [0] * n_tasks
+        for u, v in graph.edges:
+            predecessors[v] |= 1 << u
+        return cls(
+            n_tasks=n_tasks,
+            first=first_i,
+            last=last_i,
+            before=tuple(dict.fromkeys(pairs)),
+            predecessors=tuple(predecessors),
+        )
+
+    def edges(self) -> list[tuple[int, int]]:
+        """Every required precedence ``(earlier, later)``, first/last included."""
+        return [
+            (u, v) for v, mask in enumerate(self.predecessors) for u in range(self.n_tasks) if mask >> u & 1
+        ]
+
+    def satisfied_by(self, order: Sequence[int]) -> bool:
+        """True if the index order honours every constraint."""
+        position = {task: k for k, task in enumerate(order)}
+        return all(position[u] < position[v] for u, v in self.edges())
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Pair weights, objective and constraints: everything a solver needs."""
+
+    weights: np.ndarray
+    objective: str
+    constraints: Constraints
+    #: Per-task forgettability used by the rank rule; defaults to ``-W.sum(axis=1)``.
+    forgettability: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.forgettability is None:
+            object.__setattr__(self, "forgettability", -self.weights.sum(axis=1))
+
+    @property
+    def n_tasks(self) -> int:
+        return self.weights.shape[0]
+
+    def value(self, order: Sequence[int]) -> float:
+        return order_value(self.weights, order, self.objective)
+
+
+@dataclass
+class Solution:
+    """A solver's raw answer on task indices."""
+
+    order: list[int]
+    value: float
+    bound: float | None
+    status: str
+    extras: dict[str, Any] = field(default_factory=dict)
