@@ -32,7 +32,7 @@ import numpy as np
 from taskorder.exceptions import InvalidMatrixError
 from taskorder.matrix import TransferMatrix
 
-__all__ = ["read_matrix", "write_matrix", "matrix_from_dict", "MAX_FILE_BYTES", "MAX_TASKS"]
+__all__ = ["read_matrix", "write_matrix", "read_lolib", "matrix_from_dict", "MAX_FILE_BYTES", "MAX_TASKS"]
 
 #: Files larger than this are refused before they are read.
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -186,6 +186,8 @@ def _parse_csv(path: Path, text: str) -> tuple[list[list[str]], str]:
     except csv.Error as error:
         raise InvalidMatrixError(f"{path}: not a readable CSV file ({error}).") from None
     rows = [[cell.strip() for cell in row] for row in rows if any(cell.strip() for cell in row)]
+    if not rows:
+        raise InvalidMatrixError(f"{path}: expected a header row of task names; found no values.")
     return rows, delimiter
 
 
@@ -339,6 +341,7 @@ def matrix_from_dict(data: Any) -> TransferMatrix:
     class MatrixFile(BaseModel):
         model_config = ConfigDict(extra="forbid")
         sign_convention: str | None = None
+        note: str | None = None
         tasks: list[str] = Field(min_length=2, max_length=MAX_TASKS)
         bwt: Square
         forward: Square | None = None
@@ -359,9 +362,17 @@ def matrix_from_dict(data: Any) -> TransferMatrix:
         where = ".".join(str(part) for part in first["loc"])
         raise InvalidMatrixError(f"field {where!r}: {first['msg']}.") from None
 
-    def array(values: Square | None) -> np.ndarray | None:
+    n_tasks = len(parsed.tasks)
+
+    def array(values: Square | None, name: str) -> np.ndarray | None:
         if values is None:
             return None
+        lengths = [len(row) for row in values]
+        if len(values) != n_tasks or any(length != n_tasks for length in lengths):
+            raise InvalidMatrixError(
+                f"field {name!r} must have shape ({n_tasks}, {n_tasks}), one row and one column "
+                f"per task. Got {len(values)} rows of lengths {lengths}."
+            )
         return np.array([[np.nan if v is None else v for v in row] for row in values], dtype=float)
 
     def vector(values: Any) -> Any:
@@ -373,11 +384,38 @@ def matrix_from_dict(data: Any) -> TransferMatrix:
 
     return TransferMatrix(
         parsed.tasks,
-        array(parsed.bwt),
-        forward=array(parsed.forward),
-        bwt_stderr=array(parsed.bwt_stderr),
-        forward_stderr=array(parsed.forward_stderr),
+        array(parsed.bwt, 'bwt'),
+        forward=array(parsed.forward, 'forward'),
+        bwt_stderr=array(parsed.bwt_stderr, 'bwt_stderr'),
+        forward_stderr=array(parsed.forward_stderr, 'forward_stderr'),
         weights=parsed.weights,
         own_scores=vector(parsed.own_scores),
         imputed=parsed.imputed,
     )
+
+
+def read_lolib(path: str | Path) -> TransferMatrix:
+    """Read a LOLIB instance (Optsicom normal form) as a transfer matrix.
+
+    The file holds ``n`` and then ``n * n`` numbers row by row; its objective (the sum
+    above the diagonal after permuting) is our ``all_pairs`` objective with
+    ``bwt = A`` (unit weights, no forward transfer). Tasks are named ``"0"`` … ``"n-1"``.
+    A Heidelberg-style title line before ``n`` is skipped.
+    """
+    path = Path(path)
+    tokens = _read_text(path).split()
+    while tokens and not tokens[0].lstrip("-").isdigit():
+        tokens.pop(0)
+    if not tokens:
+        raise InvalidMatrixError(f"{path}: expected n followed by n*n numbers; found no numbers.")
+    n_tasks = int(tokens[0])
+    if n_tasks < 2 or n_tasks > MAX_TASKS or len(tokens) < 1 + n_tasks * n_tasks:
+        raise InvalidMatrixError(
+            f"{path}: expected n (2..{MAX_TASKS}) followed by n*n = {n_tasks * n_tasks} numbers. "
+            f"Got {len(tokens) - 1} numbers."
+        )
+    try:
+        values = np.array(tokens[1 : 1 + n_tasks * n_tasks], dtype=float).reshape(n_tasks, n_tasks)
+    except ValueError as error:
+        raise InvalidMatrixError(f"{path}: the matrix holds a non-number ({error}).") from None
+    return TransferMatrix([str(k) for k in range(n_tasks)], values)

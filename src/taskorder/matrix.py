@@ -122,7 +122,7 @@ class TransferMatrix:
     Examples
     --------
     >>> m = TransferMatrix(["math", "poetry"], [[0, -0.2], [0.05, 0]])
-    >>> m.n_tasks, m.bwt[0, 1]
+    >>> m.n_tasks, float(m.bwt[0, 1])
     (2, -0.2)
     >>> m.forgettability().tolist()
     [0.2, -0.05]

@@ -102,6 +102,8 @@ def _solve(file, objective, method, first, last, pairs, time_limit, seed, as_jso
         f"objective ({objective}): {result.objective:.6g}   status: {result.status}   "
         f"bound: {bound}{gap}"
     )
+    label = "predicted mean change" if relative else "predicted mean final score"
+    stdout.print(f"{label}: {result.predicted_mean:.4g}")
     stdout.print(f"method: {result.method} ({result.method_reason}), {result.elapsed_s:.3g} s")
     for name, label in (("rank_rule", "the rank rule"), ("random_mean", "a random order (mean)")):
         stdout.print(
