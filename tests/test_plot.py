@@ -1,0 +1,89 @@
+"""Figures are checked as images: pixel colours follow the data."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("matplotlib")
+
+from typer.testing import CliRunner  # noqa: E402
+
+from taskorder import InvalidParameterError, TransferMatrix, plot  # noqa: E402
+from taskorder.cli import app  # noqa: E402
+
+M = TransferMatrix(
+    ["math", "code", "poetry"],
+    [[0, 0.02, -0.3], [0.01, 0, -0.2], [0.05, np.nan, 0]],
+)
+
+
+def rendered(figure):
+    figure.canvas.draw()
+    return np.asarray(figure.canvas.buffer_rgba())[..., :3].astype(int)
+
+
+def pixel(figure, ax, x, y):
+    image = rendered(figure)
+    px, py = ax.transData.transform((x, y))
+    height = image.shape[0]
+    return image[int(height - py), int(px)]
+
+
+def test_heatmap_colours_follow_sign_and_missing_is_grey():
+    figure = plot.heatmap(M, annotate=False)
+    ax = figure.axes[0]
+    red = pixel(figure, ax, 2, 0)  # bwt[math, poetry] = -0.3: forgetting
+    assert red[0] > red[2] + 60
+    blue = pixel(figure, ax, 0, 2)  # bwt[poetry, math] = +0.05: a little blue
+    assert blue[2] >= blue[0]
+    grey = pixel(figure, ax, 1, 2)  # missing
+    assert abs(grey[0] - grey[2]) < 5 and 200 < grey[0] < 240
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels == ["math", "code", "poetry"]
+    assert "forgetting" in figure.axes[1].get_ylabel()
+
+
+def test_heatmap_follows_order():
+    figure = plot.heatmap(M.replace(bwt=np.nan_to_num(M.bwt)), order=["poetry", "math", "code"])
+    assert [t.get_text() for t in figure.axes[0].get_yticklabels()] == ["poetry", "math", "code"]
+
+
+def test_transfer_graph_draws_order(tmp_path):
+    full = M.replace(bwt=np.nan_to_num(M.bwt))
+    figure = plot.transfer_graph(full, order=["poetry", "math", "code"])
+    texts = [t.get_text() for t in figure.axes[0].texts]
+    assert texts == ["2. math", "3. code", "1. poetry"]
+    path = plot.save(figure, tmp_path / "g.png")
+    image = __import__("matplotlib.image", fromlist=["imread"]).imread(path)
+    assert image.shape[0] > 300 and image.shape[1] > 500
+    reds = ((image[..., 0] > 0.6) & (image[..., 2] < 0.4)).sum()
+    assert reds > 100  # negative transfer edges are drawn in red
+
+
+def test_predicted_vs_observed_and_curves():
+    figure = plot.predicted_vs_observed({"a": 1.0, "b": 2.0, "c": 3.0}, {"a": 1.5, "b": 2.5, "c": 2.8})
+    assert "Spearman rho = 1.00" in figure.axes[0].get_title()
+    with pytest.raises(InvalidParameterError, match="same labels"):
+        plot.predicted_vs_observed({"a": 1.0}, {"b": 1.0})
+    figure = plot.curves(["base", "math", "poetry"], {"math": [0.1, 0.8, 0.6]}, {"math": [0.4, 0.2, 0.9]})
+    assert len(figure.axes) == 2
+    with pytest.raises(InvalidParameterError, match="one value per stage"):
+        plot.curves(["base", "math"], {"math": [0.1]})
+
+
+def test_save_rejects_unknown_suffix(tmp_path):
+    with pytest.raises(InvalidParameterError, match=".png"):
+        plot.save(plot.heatmap(M), tmp_path / "x.jpg")
+
+
+def test_cli_plot_writes_images(tmp_path):
+    from taskorder import write_matrix
+
+    source = write_matrix(M.replace(bwt=np.nan_to_num(M.bwt)), tmp_path / "m.csv")
+    runner = CliRunner()
+    for kind in ("heatmap", "graph"):
+        out = tmp_path / f"{kind}.svg"
+        result = runner.invoke(app, ["plot", kind, str(source), "-o", str(out)])
+        assert result.exit_code == 0, result.stderr
+        assert out.read_text().startswith("<?xml")
+    result = runner.invoke(app, ["plot", "heatmap", str(tmp_path / "none.csv"), "-o", str(tmp_path / "x.png")])
+    assert result.exit_code == 1 and "no such file" in result.stderr
