@@ -116,3 +116,21 @@ def test_cli_survives_arbitrary_bytes(tmp_path, data):
     assert result.exit_code in (0, 1)
     assert "Traceback" not in result.stdout + result.stderr
     assert "internal error" not in result.stderr
+
+
+def test_solve_with_standard_errors_reports_confidence(tmp_path):
+    errors = tmp_path / "se.csv"
+    errors.write_text(
+        "task,math,code,general_qa,creative_writing\n"
+        "math,,0.01,0.01,0.01\ncode,0.01,,0.01,0.01\n"
+        "general_qa,0.01,0.01,,0.01\ncreative_writing,0.01,0.01,0.01,\n"
+    )
+    result = run("solve", EXAMPLE, "--stderr", errors, "--risk", "quantile", "--samples", "50", "--json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert 0 < data["extras"]["p_optimal"] <= 1
+    assert data["method"] == "robust[dp]"
+    human = run("solve", EXAMPLE, "--stderr", errors, "--samples", "50")
+    assert "P(this order is optimal)" in human.stdout
+    bad = run("solve", EXAMPLE, "--stderr", EXAMPLE.with_name("four_domains.json"), "--risk", "x")
+    assert bad.exit_code == 2 and "--risk" in bad.stderr

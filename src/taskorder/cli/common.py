@@ -15,8 +15,8 @@ from taskorder.exceptions import TaskorderError
 
 __all__ = ["stdout", "stderr", "handle_errors", "print_json", "fail"]
 
-stdout = Console(soft_wrap=True)
-stderr = Console(stderr=True, soft_wrap=True)
+stdout = Console(soft_wrap=True, markup=False)
+stderr = Console(stderr=True, soft_wrap=True, markup=False)
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -55,9 +55,22 @@ def solve(
         float | None, typer.Option("--time-limit", min=0.001, help="Seconds the solver may use.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for randomised solvers and baselines.")] = 0,
+    stderr_file: Annotated[
+        Path | None,
+        typer.Option("--stderr", help="Square CSV of standard errors of bwt (if FILE has none)."),
+    ] = None,
+    risk: Annotated[
+        str, typer.Option(help="With standard errors: mean, quantile (risk-averse) or probability.")
+    ] = "mean",
+    quantile: Annotated[float, typer.Option(min=0.001, max=0.999, help="Quantile for --risk quantile.")] = 0.1,
+    samples: Annotated[int, typer.Option(min=2, help="Plausible matrices drawn from the errors.")] = 200,
     as_json: JsonOpt = False,
 ) -> None:
-    """Find the best training order for a transfer matrix."""
+    """Find the best training order for a transfer matrix.
+
+    When the matrix carries standard errors (or --stderr is given), the answer comes with
+    its confidence: the probability that the order is optimal over plausible matrices.
+    """
     from taskorder.solvers import SOLVERS
 
     objective_name = _objective(objective)
@@ -66,25 +79,34 @@ def solve(
         raise typer.BadParameter(
             f"expected auto or one of {', '.join(SOLVERS)}; got {method!r}", param_hint="'--method'"
         )
-    _solve(file, objective_name, method, first, last, pairs, time_limit, seed, as_json)
+    from taskorder.robust import RISKS
+
+    if risk not in RISKS:
+        raise typer.BadParameter(f"expected one of {', '.join(RISKS)}; got {risk!r}", param_hint="'--risk'")
+    noise = {"stderr_file": stderr_file, "risk": risk, "quantile": quantile, "samples": samples}
+    _solve(file, objective_name, method, first, last, pairs, time_limit, seed, as_json, noise)
 
 
 @handle_errors
-def _solve(file, objective, method, first, last, pairs, time_limit, seed, as_json) -> None:
+def _solve(file, objective, method, first, last, pairs, time_limit, seed, as_json, noise) -> None:
     from taskorder.io import read_matrix
     from taskorder.solvers import solve as run_solve
 
     matrix = read_matrix(file)
-    result = run_solve(
-        matrix,
-        method=method,
-        objective=objective,
-        first=first,
-        last=last,
-        before=pairs,
-        time_limit=time_limit,
-        seed=seed,
+    if noise["stderr_file"] is not None:
+        matrix = _with_stderr(matrix, noise["stderr_file"])
+    kwargs = dict(
+        method=method, objective=objective, first=first, last=last, before=pairs,
+        time_limit=time_limit, seed=seed,
     )
+    if matrix.bwt_stderr is not None or matrix.forward_stderr is not None:
+        from taskorder.robust import solve_robust
+
+        result = solve_robust(
+            matrix, risk=noise["risk"], quantile=noise["quantile"], n_samples=noise["samples"], **kwargs
+        )
+    else:
+        result = run_solve(matrix, **kwargs)
     if as_json:
         print_json(result.to_dict())
         return
@@ -105,11 +127,31 @@ def _solve(file, objective, method, first, last, pairs, time_limit, seed, as_jso
     label = "predicted mean change" if relative else "predicted mean final score"
     stdout.print(f"{label}: {result.predicted_mean:.4g}")
     stdout.print(f"method: {result.method} ({result.method_reason}), {result.elapsed_s:.3g} s")
+    if "p_optimal" in result.extras:
+        extras = result.extras
+        stdout.print(
+            f"confidence: P(this order is optimal) = {extras['p_optimal']:.2f} over "
+            f"{extras['n_samples']} plausible matrices (risk: {extras['risk']}); "
+            f"{len(extras['candidates'])} candidate orders"
+        )
     for name, label in (("rank_rule", "the rank rule"), ("random_mean", "a random order (mean)")):
         stdout.print(
             f"gain over {label}: {result.gain_over(name):+.6g} "
             f"(its objective {result.baselines[name]:.6g})"
         )
+
+
+def _with_stderr(matrix, path: Path):
+    from taskorder.exceptions import InvalidMatrixError
+    from taskorder.io import read_matrix
+
+    errors = read_matrix(path)
+    if errors.tasks != matrix.tasks:
+        raise InvalidMatrixError(
+            f"{path}: the standard-error matrix must list the same tasks in the same order as the "
+            f"transfer matrix {list(matrix.tasks)}. Got {list(errors.tasks)}."
+        )
+    return matrix.replace(bwt_stderr=errors.bwt)
 
 
 def predict(

@@ -1,0 +1,67 @@
+"""Noise-aware ordering: confidence of the answer and risk-averse choices."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from taskorder import InvalidParameterError, TransferMatrix, evaluate, solve
+from taskorder.robust import sample_matrices, solve_robust
+
+from tests.instances import random_matrix
+
+# Order a->b collects bwt[a, b] = 1.0 (very uncertain); b->a collects bwt[b, a] = 0.9 (certain).
+RISKY = TransferMatrix(
+    ["a", "b"], [[0, 1.0], [0.9, 0]], bwt_stderr=[[0, 2.0], [0.01, 0]]
+)
+
+
+def test_point_estimate_prefers_the_risky_order_but_the_quantile_choice_does_not():
+    assert solve(RISKY).order == ("a", "b")
+    mean = solve_robust(RISKY, n_samples=400, risk="mean", seed=0)
+    assert mean.order == ("a", "b")
+    careful = solve_robust(RISKY, n_samples=400, risk="quantile", quantile=0.1, seed=0)
+    assert careful.order == ("b", "a")
+    rows = {tuple(r["order"]): r for r in careful.extras["candidates"]}
+    assert rows[("a", "b")]["quantile_value"] < 0 < rows[("b", "a")]["quantile_value"]
+    # P(a->b optimal) = P(N(1, 2) > N(0.9, 0.01)) ~ 0.52
+    assert rows[("a", "b")]["p_optimal"] == pytest.approx(0.52, abs=0.07)
+    assert careful.status == "heuristic" and careful.objective == pytest.approx(0.9)
+
+
+def test_p_optimal_matches_exhaustive_count():
+    m = random_matrix(5, 3).replace(bwt_stderr=np.full((5, 5), 0.4))
+    result = solve_robust(m, n_samples=60, seed=2, risk="probability")
+    draws = sample_matrices(m, 60, seed=2)
+    perms = list(itertools.permutations(m.tasks))
+    winners = [max(perms, key=lambda p: evaluate(d, p)) for d in draws]
+    frequency = winners.count(result.order) / len(draws)
+    assert result.extras["p_optimal"] == pytest.approx(frequency)
+    assert result.extras["p_optimal"] == max(r["p_optimal"] for r in result.extras["candidates"])
+
+
+def test_bootstrap_samples_and_same_seed_same_answer():
+    m = random_matrix(6, 1)
+    samples = [m.replace(bwt=m.bwt + 0.3 * np.random.default_rng(k).normal(size=m.bwt.shape)) for k in range(30)]
+    a = solve_robust(m, samples=samples, risk="quantile")
+    b = solve_robust(m, samples=samples, risk="quantile")
+    assert a.order == b.order and a.extras["n_samples"] == 30
+    assert 0 < a.extras["p_optimal"] <= 1
+
+
+def test_constraints_are_kept():
+    m = random_matrix(6, 4).replace(bwt_stderr=np.full((6, 6), 0.5))
+    result = solve_robust(m, n_samples=40, risk="quantile", first="t3", seed=1)
+    assert result.order[0] == "t3"
+    assert all(r["order"][0] == "t3" for r in result.extras["candidates"])
+
+
+def test_bad_inputs():
+    with pytest.raises(InvalidParameterError, match="standard errors"):
+        solve_robust(random_matrix(3, 0))
+    with pytest.raises(InvalidParameterError, match="'risk'"):
+        solve_robust(RISKY, risk="yolo")
+    with pytest.raises(InvalidParameterError, match="'quantile'"):
+        solve_robust(RISKY, risk="quantile", quantile=1.5)
+    with pytest.raises(InvalidParameterError, match="tasks"):
+        solve_robust(RISKY, samples=[random_matrix(2, 0), random_matrix(2, 1)])
