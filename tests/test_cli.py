@@ -134,3 +134,18 @@ def test_solve_with_standard_errors_reports_confidence(tmp_path):
     assert "P(this order is optimal)" in human.stdout
     bad = run("solve", EXAMPLE, "--stderr", EXAMPLE.with_name("four_domains.json"), "--risk", "x")
     assert bad.exit_code == 2 and "--risk" in bad.stderr
+
+
+def test_solve_with_entropy_floor():
+    entropy = EXAMPLE.with_name("four_domains_entropy.json")
+    scores = EXAMPLE.with_name("four_domains.json")
+    result = run("solve", scores, "--entropy", entropy, "--entropy-floor", "creative_writing=0.8", "--json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["extras"]["predicted_entropy"]["creative_writing"] >= 0.8
+    impossible = run("solve", scores, "--entropy", entropy, "--entropy-floor", "creative_writing=3")
+    assert impossible.exit_code == 1 and "most any order reaches" in impossible.stderr
+    usage = run("solve", scores, "--entropy-floor", "creative_writing=0.8")
+    assert usage.exit_code == 2 and "--entropy" in usage.stderr
+    usage = run("solve", scores, "--entropy", entropy, "--entropy-floor", "creative_writing")
+    assert usage.exit_code == 2 and "TASK=VALUE" in usage.stderr

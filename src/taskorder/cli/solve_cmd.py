@@ -64,6 +64,16 @@ def solve(
     ] = "mean",
     quantile: Annotated[float, typer.Option(min=0.001, max=0.999, help="Quantile for --risk quantile.")] = 0.1,
     samples: Annotated[int, typer.Option(min=2, help="Plausible matrices drawn from the errors.")] = 200,
+    entropy_file: Annotated[
+        Path | None, typer.Option("--entropy", help="Entropy transfer matrix (JSON with own_scores).")
+    ] = None,
+    entropy_floor: Annotated[
+        list[str] | None,
+        typer.Option("--entropy-floor", help="TASK=VALUE: minimum predicted final entropy; repeatable."),
+    ] = None,
+    entropy_weight: Annotated[
+        float | None, typer.Option("--entropy-weight", min=0.0, help="Objective bonus per nat of entropy.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Find the best training order for a transfer matrix.
@@ -83,7 +93,21 @@ def solve(
 
     if risk not in RISKS:
         raise typer.BadParameter(f"expected one of {', '.join(RISKS)}; got {risk!r}", param_hint="'--risk'")
-    noise = {"stderr_file": stderr_file, "risk": risk, "quantile": quantile, "samples": samples}
+    floors = {}
+    for item in entropy_floor or []:
+        task, sep, value = item.partition("=")
+        try:
+            floors[task.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not task.strip():
+            raise typer.BadParameter(f"expected TASK=VALUE; got {item!r}", param_hint="'--entropy-floor'")
+    if (floors or entropy_weight) and entropy_file is None:
+        raise typer.BadParameter("needs --entropy FILE", param_hint="'--entropy-floor/--entropy-weight'")
+    noise = {
+        "stderr_file": stderr_file, "risk": risk, "quantile": quantile, "samples": samples,
+        "entropy_file": entropy_file, "entropy_floor": floors or None, "entropy_weight": entropy_weight,
+    }
     _solve(file, objective_name, method, first, last, pairs, time_limit, seed, as_json, noise)
 
 
@@ -99,6 +123,12 @@ def _solve(file, objective, method, first, last, pairs, time_limit, seed, as_jso
         method=method, objective=objective, first=first, last=last, before=pairs,
         time_limit=time_limit, seed=seed,
     )
+    if noise["entropy_file"] is not None:
+        kwargs.update(
+            entropy=read_matrix(noise["entropy_file"]),
+            entropy_floor=noise["entropy_floor"],
+            entropy_weight=noise["entropy_weight"],
+        )
     if matrix.bwt_stderr is not None or matrix.forward_stderr is not None:
         from taskorder.robust import solve_robust
 
@@ -115,8 +145,12 @@ def _solve(file, objective, method, first, last, pairs, time_limit, seed, as_jso
     table.add_column("#", justify="right")
     table.add_column("task")
     table.add_column("predicted change" if relative else "predicted final score", justify="right")
+    entropies = result.extras.get("predicted_entropy")
+    if entropies:
+        table.add_column("predicted entropy (nats)", justify="right")
     for position, task in enumerate(result.order, start=1):
-        table.add_row(str(position), task, f"{result.predicted[task]:+.4g}" if relative else f"{result.predicted[task]:.4g}")
+        score = f"{result.predicted[task]:+.4g}" if relative else f"{result.predicted[task]:.4g}"
+        table.add_row(str(position), task, score, *([f"{entropies[task]:.3g}"] if entropies else []))
     stdout.print(table)
     gap = "" if result.gap in (None, 0.0) else f", gap {100 * result.gap:.3g} %"
     bound = "none" if result.bound is None else f"{result.bound:.6g}"

@@ -20,7 +20,7 @@ returns a :class:`~taskorder.solvers.problem.Solution`; :func:`solve` wraps it i
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -73,6 +73,9 @@ def solve(
     before: Sequence[tuple[str, str]] = (),
     time_limit: float | None = None,
     seed: int = 0,
+    entropy: TransferMatrix | None = None,
+    entropy_floor: Mapping[str, float] | None = None,
+    entropy_weight: float | Mapping[str, float] | None = None,
 ) -> SolveResult:
     """Find the training order that maximises the objective under ``matrix``.
 
@@ -92,6 +95,15 @@ def solve(
         Seconds the solver may spend.
     seed : int
         Seed for randomised solvers and the random-order baseline.
+    entropy : TransferMatrix, optional
+        Entropy transfer matrix (same tasks); see :mod:`taskorder.entropy`. With it the
+        result's ``extras["predicted_entropy"]`` holds each task's predicted final entropy.
+    entropy_floor : mapping of str to float, optional
+        Minimum predicted final entropy per task (needs ``entropy``; ``all_pairs``).
+    entropy_weight : float or mapping, optional
+        Adds ``weight * predicted final entropy`` per task to the objective; then
+        ``objective`` is the combined value and ``extras`` splits it into
+        ``score_objective`` and ``entropy_objective``.
 
     Returns
     -------
@@ -131,8 +143,29 @@ def solve(
         raise InvalidParameterError(f"The 'seed' parameter of solve must be an integer. Got {seed!r}.")
     matrix.check_complete()
     constraints = Constraints.from_names(matrix, first=first, last=last, before=before)
+    weights = matrix.pair_weights()
+    if entropy_floor or entropy_weight:
+        from dataclasses import replace
+
+        from taskorder.entropy import check_entropy_matrix, entropy_floors, entropy_weights
+
+        if entropy is None:
+            raise InvalidParameterError(
+                "The 'entropy_floor' and 'entropy_weight' parameters of solve need the entropy "
+                "transfer matrix ('entropy'). Got none."
+            )
+        check_entropy_matrix(matrix, entropy)
+        if objective != "all_pairs":
+            raise InvalidParameterError(
+                "Entropy floors and weights use the all_pairs (additive) model. "
+                f"Got objective {objective!r}."
+            )
+        if entropy_floor:
+            constraints = replace(constraints, floors=entropy_floors(entropy, entropy_floor))
+        if entropy_weight:
+            weights = weights + entropy_weights(entropy, entropy_weight)
     problem = Problem(
-        weights=matrix.pair_weights(),
+        weights=weights,
         objective=objective,
         constraints=constraints,
         forgettability=matrix.forgettability(),
@@ -150,6 +183,17 @@ def solve(
         raise SolverError(f"Solver {method!r} returned an invalid order {solution.order}.")
     order = tuple(matrix.tasks[t] for t in solution.order)
     prediction = predict(matrix, order, objective=objective)
+    extras = solution.extras
+    if entropy is not None:
+        from taskorder.entropy import check_entropy_matrix, predict_entropy
+        from taskorder.objectives import order_value
+
+        check_entropy_matrix(matrix, entropy)
+        extras["predicted_entropy"] = predict_entropy(entropy, order)
+        if entropy_weight:
+            score_value = order_value(matrix.pair_weights(), solution.order, objective)
+            extras["score_objective"] = score_value
+            extras["entropy_objective"] = problem.value(solution.order) - score_value
     return SolveResult(
         order=order,
         objective=problem.value(solution.order),
@@ -162,13 +206,17 @@ def solve(
         predicted=prediction.scores,
         predicted_mean=prediction.mean,
         baselines=_baselines(problem, seed=int(seed)),
-        anytime=list(solution.extras.pop("anytime", [])),
-        extras=solution.extras,
+        anytime=list(extras.pop("anytime", [])),
+        extras=extras,
     )
 
 
 def _baselines(problem: Problem, *, seed: int, n_samples: int = 200) -> dict[str, float]:
     """Objective of the rank rule and the mean objective of random (feasible) orders."""
+    from dataclasses import replace
+
+    # baselines ignore floors on predicted values: the rank rule does not know them
+    problem = replace(problem, constraints=replace(problem.constraints, floors=()))
     rank_value = solve_rank(problem).value
     if problem.constraints.empty:
         random_mean = expected_random_value(problem.weights, problem.objective)

@@ -17,11 +17,34 @@ from taskorder.exceptions import ConstraintError
 from taskorder.matrix import TransferMatrix
 from taskorder.objectives import order_value
 
-__all__ = ["Constraints", "Problem", "Solution", "STATUSES"]
+__all__ = ["Constraints", "Floor", "Problem", "Solution", "STATUSES"]
 
 #: ``optimal``: proven optimal. ``feasible``: an exact method stopped at its time limit
 #: (see ``bound``). ``heuristic``: no optimality claim.
 STATUSES = ("optimal", "feasible", "heuristic")
+
+
+@dataclass(frozen=True)
+class Floor:
+    """A lower bound on an additive per-task quantity (e.g. predicted final entropy).
+
+    The quantity for ``task`` is ``base + sum_{j before task} coefficients[j]``, which is
+    how every additive prediction depends on an order (see :mod:`taskorder.entropy`).
+    """
+
+    task: int
+    base: float
+    coefficients: np.ndarray
+    minimum: float
+    label: str = "value"
+
+    def value(self, order: Sequence[int]) -> float:
+        before = list(order)[: list(order).index(self.task)]
+        return float(self.base + self.coefficients[before].sum())
+
+    def best_possible(self) -> float:
+        """The largest value any order could give (every helpful task before it)."""
+        return float(self.base + np.clip(self.coefficients, 0, None).sum())
 
 
 @dataclass(frozen=True)
@@ -38,10 +61,11 @@ class Constraints:
     last: int | None = None
     before: tuple[tuple[int, int], ...] = ()
     predecessors: tuple[int, ...] = ()
+    floors: tuple[Floor, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return self.first is None and self.last is None and not self.before
+        return self.first is None and self.last is None and not self.before and not self.floors
 
     @classmethod
     def from_names(
@@ -120,9 +144,11 @@ class Constraints:
         ]
 
     def satisfied_by(self, order: Sequence[int]) -> bool:
-        """True if the index order honours every constraint."""
+        """True if the index order honours every constraint (floors included)."""
         position = {task: k for k, task in enumerate(order)}
-        return all(position[u] < position[v] for u, v in self.edges())
+        if not all(position[u] < position[v] for u, v in self.edges()):
+            return False
+        return all(floor.value(order) >= floor.minimum - 1e-9 for floor in self.floors)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from taskorder.exceptions import InvalidParameterError, SolverError
+from taskorder.exceptions import ConstraintError, InvalidParameterError, SolverError
 from taskorder.solvers.problem import Problem, Solution
 
 __all__ = ["solve_brute_force", "MAX_TASKS"]
@@ -43,8 +43,13 @@ def solve_brute_force(problem: Problem, *, time_limit: float | None = None, seed
     positions = np.argsort(perms, axis=1)
     for u, v in problem.constraints.edges():
         feasible &= positions[:, u] < positions[:, v]
+    for floor in problem.constraints.floors:
+        contributions = floor.coefficients[perms]
+        before = np.arange(n_tasks)[None, :] < positions[:, floor.task][:, None]
+        reached = floor.base + (contributions * before).sum(axis=1)
+        feasible &= reached >= floor.minimum - 1e-9
     if not feasible.any():
-        raise SolverError("No order satisfies the constraints.")
+        raise ConstraintError("No order satisfies the constraints (precedences and floors together).")
     perms = perms[feasible]
     weights = problem.weights
     values = np.zeros(len(perms))

@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from taskorder.exceptions import InvalidParameterError, SolverError
+from taskorder.exceptions import ConstraintError, InvalidParameterError, SolverError
 from taskorder.solvers.problem import Problem, Solution
 
 __all__ = ["solve_dp", "MAX_TASKS_ALL_PAIRS", "MAX_TASKS_ADJACENT"]
@@ -71,8 +71,13 @@ def solve_dp(problem: Problem, *, time_limit: float | None = None, seed: int = 0
     predecessors = np.array(problem.constraints.predecessors or [0] * n_tasks, dtype=np.int64)
     layers = _layers(n_tasks)
     if problem.objective == "all_pairs":
-        order = _linear_ordering(problem.weights, predecessors, layers, deadline)
+        order = _linear_ordering(problem.weights, predecessors, layers, deadline, problem.constraints.floors)
     else:
+        if problem.constraints.floors:
+            raise InvalidParameterError(
+                "Floors on predicted per-task values are supported for the 'all_pairs' objective "
+                "only. Got objective 'adjacent'."
+            )
         order = _hamiltonian_path(problem.weights, predecessors, layers, deadline)
     value = problem.value(order)
     return Solution(order=order, value=value, bound=value, status="optimal")
@@ -96,8 +101,14 @@ def _check_deadline(deadline: float | None) -> None:
         )
 
 
-def _linear_ordering(weights, predecessors, layers, deadline) -> list[int]:
+def _linear_ordering(weights, predecessors, layers, deadline, floors=()) -> list[int]:
     n_tasks = weights.shape[0]
+    if floors:
+        # appending floor task t to S fixes its value: base_t + sum_{i in S} coefficients_t[i]
+        floor_tasks = np.array([floor.task for floor in floors])
+        floor_coefficients = np.stack([floor.coefficients for floor in floors], axis=1)
+        floor_bases = np.array([floor.base for floor in floors])
+        floor_minimums = np.array([floor.minimum for floor in floors])
     bits = np.int64(1) << np.arange(n_tasks, dtype=np.int64)
     best = np.full(1 << n_tasks, -np.inf)
     best[0] = 0.0
@@ -110,6 +121,9 @@ def _linear_ordering(weights, predecessors, layers, deadline) -> list[int]:
             # gain of placing j last in T = sum over i in T of W[i, j] (W[j, j] = 0)
             gains = members.astype(float) @ weights
             allowed = members & ((sets[:, None] & predecessors[None, :]) == predecessors[None, :])
+            if floors:
+                reached = floor_bases + members.astype(float) @ floor_coefficients
+                allowed[:, floor_tasks] &= reached >= floor_minimums - 1e-9
             previous = best[sets[:, None] ^ bits[None, :]]
             candidates = np.where(allowed, previous + gains, -np.inf)
             choice = np.argmax(candidates, axis=1)
@@ -121,7 +135,7 @@ def _linear_ordering(weights, predecessors, layers, deadline) -> list[int]:
 def _unwind(last: np.ndarray, n_tasks: int, best: np.ndarray) -> list[int]:
     full = (1 << n_tasks) - 1
     if not np.isfinite(best[full]):
-        raise SolverError("No order satisfies the constraints.")
+        raise ConstraintError("No order satisfies the constraints (precedences and floors together).")
     order, remaining = [], full
     while remaining:
         task = int(last[remaining])
@@ -154,7 +168,7 @@ def _hamiltonian_path(weights, predecessors, layers, deadline) -> list[int]:
     full = (1 << n_tasks) - 1
     end = int(np.argmax(best[full]))
     if not np.isfinite(best[full, end]):
-        raise SolverError("No order satisfies the constraints.")
+        raise ConstraintError("No order satisfies the constraints (precedences and floors together).")
     order, remaining = [end], full
     while remaining != 1 << order[-1]:
         previous = int(came_from[remaining, order[-1]])

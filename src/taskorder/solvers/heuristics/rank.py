@@ -22,6 +22,13 @@ def solve_rank(problem: Problem, *, time_limit: float | None = None, seed: int =
     Forgettability comes from ``problem.forgettability`` (the matrix's ``bwt`` row
     sums, negated); ties are broken by task index, so the rule is deterministic.
     """
+    if problem.constraints.floors:
+        from taskorder.exceptions import ConstraintError
+
+        raise ConstraintError(
+            "The rank rule cannot honour floors on predicted values (e.g. entropy floors); "
+            "use method='dp', 'brute' or 'auto'."
+        )
     n_tasks = problem.n_tasks
     forgettability = problem.forgettability
     predecessors = list(problem.constraints.predecessors or [0] * n_tasks)

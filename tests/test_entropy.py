@@ -1,0 +1,91 @@
+"""Entropy-aware ordering: floors are exact constraints, weights trade score for entropy."""
+
+import numpy as np
+import pytest
+
+from taskorder import ConstraintError, InvalidParameterError, TransferMatrix, solve
+from taskorder.entropy import entropy_floors, predict_entropy
+
+from tests.instances import random_matrix
+
+
+def entropy_matrix(scores, seed):
+    rng = np.random.default_rng(seed)
+    n = scores.n_tasks
+    return TransferMatrix(
+        scores.tasks,
+        rng.normal(0, 0.3, (n, n)),
+        forward=rng.normal(0, 0.2, (n, n)),
+        own_scores=rng.uniform(0.3, 1.2, n),
+    )
+
+
+def test_predict_entropy_additive():
+    e = TransferMatrix(["a", "b", "c"], [[0, -0.1, 0.4], [0.2, 0, -0.3], [0, 0, 0]],
+                       forward=[[0, 0.05, 0], [0, 0, 0.1], [0.2, 0, 0]], own_scores=[1, 1, 1])
+    pred = predict_entropy(e, ["b", "a", "c"])
+    assert pred["a"] == pytest.approx(1 + 0.4 + 0.0)  # bwt[a,c] + forward[b,a]
+    assert pred["b"] == pytest.approx(1 + 0.2 - 0.3)
+    assert pred["c"] == pytest.approx(1 + 0.1 + 0.0)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_floor_dp_equals_brute_and_is_respected(seed):
+    m = random_matrix(7, seed)
+    e = entropy_matrix(m, seed)
+    free = solve(m, method="dp", entropy=e)
+    task = min(free.extras["predicted_entropy"], key=free.extras["predicted_entropy"].get)
+    floors = entropy_floors(e, {task: -100})
+    best = floors[0].best_possible()
+    floor = (free.extras["predicted_entropy"][task] + best) / 2  # binds: the free optimum breaks it
+    dp = solve(m, method="dp", entropy=e, entropy_floor={task: floor})
+    brute = solve(m, method="brute", entropy=e, entropy_floor={task: floor})
+    assert dp.objective == pytest.approx(brute.objective)
+    assert dp.extras["predicted_entropy"][task] >= floor - 1e-9
+    assert dp.objective <= free.objective + 1e-9
+
+
+def test_unreachable_floor_is_a_clear_error():
+    m = random_matrix(5, 0)
+    e = entropy_matrix(m, 0)
+    with pytest.raises(ConstraintError, match="most any order reaches"):
+        solve(m, entropy=e, entropy_floor={"t0": 99.0})
+    with pytest.raises(ConstraintError, match="unknown task"):
+        solve(m, entropy=e, entropy_floor={"zzz": 0.1})
+
+
+def test_floors_combined_with_precedence_can_be_infeasible():
+    m = random_matrix(4, 1)
+    bwt = np.zeros((4, 4))
+    bwt[0, 1] = -1.0
+    e = TransferMatrix(m.tasks, bwt, own_scores=[0.5] * 4)
+    # t0 keeps entropy 0.5 only if t1 is trained before it; forcing t0 first makes it impossible
+    with pytest.raises(ConstraintError, match="No order satisfies"):
+        solve(m, method="dp", entropy=e, entropy_floor={"t0": 0.4}, first="t0")
+    ok = solve(m, method="dp", entropy=e, entropy_floor={"t0": 0.4})
+    assert ok.order.index("t1") < ok.order.index("t0")
+
+
+def test_entropy_weight_trades_score_for_entropy():
+    m = random_matrix(6, 3)
+    e = entropy_matrix(m, 3)
+    plain = solve(m, entropy=e)
+    heavy = solve(m, entropy=e, entropy_weight={"t2": 1000.0})
+    assert heavy.extras["predicted_entropy"]["t2"] >= plain.extras["predicted_entropy"]["t2"] - 1e-9
+    assert heavy.extras["predicted_entropy"]["t2"] == pytest.approx(
+        entropy_floors(e, {"t2": -100})[0].best_possible()
+    )
+    assert heavy.extras["score_objective"] + heavy.extras["entropy_objective"] == pytest.approx(heavy.objective)
+
+
+def test_bad_combinations():
+    m = random_matrix(4, 0)
+    e = entropy_matrix(m, 0)
+    with pytest.raises(InvalidParameterError, match="'entropy'"):
+        solve(m, entropy_floor={"t0": 0.1})
+    with pytest.raises(ConstraintError, match="rank rule"):
+        solve(m, method="rank", entropy=e, entropy_floor={"t0": -5})
+    with pytest.raises(InvalidParameterError, match="all_pairs"):
+        solve(m, objective="adjacent", entropy=e, entropy_floor={"t0": -5})
+    with pytest.raises(Exception, match="same tasks"):
+        solve(m, entropy=random_matrix(4, 1).replace(tasks=list("abcd")), entropy_floor={"a": 0})
