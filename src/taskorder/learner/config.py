@@ -168,8 +168,9 @@ def make_config(**fields: Any) -> LearnerConfig:
         return LearnerConfig(**fields)
     except ValidationError as error:
         problems = "; ".join(
-            (f"{'.'.join(str(part) for part in item['loc'])!r}: " if item["loc"] else "")
-            + f"{item['msg']} (got {item['input']!r})"
+            f"{'.'.join(str(part) for part in item['loc'])!r}: {item['msg']} (got {item['input']!r})"
+            if item["loc"]
+            else item["msg"].removeprefix("Value error, ")
             for item in error.errors()
         )
         raise InvalidParameterError(f"Invalid learner configuration: {problems}.") from error

@@ -66,7 +66,7 @@ def entropy(probs: np.ndarray) -> np.ndarray:
     [0.6931, 0.0]
     """
     safe = np.where(probs > 0, probs, 1.0)
-    return -(probs * np.log(safe)).sum(axis=-1)
+    return 0.0 - (probs * np.log(safe)).sum(axis=-1)
 
 
 def sample_answers(probs: np.ndarray, group_size: int, rng: np.random.Generator) -> np.ndarray:
