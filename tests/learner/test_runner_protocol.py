@@ -107,3 +107,15 @@ def test_evaluation_is_frozen():
     with pytest.raises(AttributeError):
         evaluation.score = 1.0  # type: ignore[misc]
     assert copy.copy(evaluation) == evaluation
+
+
+def test_learner_and_estimate_stay_light():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, taskorder.estimate, taskorder.learner; "
+        "print(sorted(m for m in ('torch', 'trl', 'ray', 'ortools') if m in sys.modules))"
+    )
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert output.stdout.strip() == "[]"
