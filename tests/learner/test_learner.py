@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from taskorder.exceptions import InvalidParameterError
-from taskorder.learner import BuiltinRunner, LearnerConfig, LearnerState, make_learner
-from taskorder.learner import policy
+from taskorder.learner import BuiltinRunner, LearnerConfig, LearnerState, make_learner, policy
 
 MODES = ["exact", "sampled"]
 

@@ -117,5 +117,7 @@ def test_learner_and_estimate_stay_light():
         "import sys, taskorder.estimate, taskorder.learner; "
         "print(sorted(m for m in ('torch', 'trl', 'ray', 'ortools') if m in sys.modules))"
     )
-    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert output.stdout.strip() == "[]"
