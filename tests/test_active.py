@@ -66,7 +66,7 @@ def test_active_probing_stops_early_and_finds_a_near_optimal_order():
     m = truth(9, 3, interaction=0.05)
     measure, calls = measurer(m, 0.02, 1)
     result = active_probe(m.tasks, measure, seed=0, batch_size=4)
-    assert result.n_probes <= 3 * 9 < 9 * 8
+    assert result.n_probes <= 9 * 8 // 2  # at most half of the full design
     best = solve(m)
     gap = (best.objective - evaluate(m, result.order)) / (best.objective - best.baselines["random_mean"])
     assert gap <= 0.01

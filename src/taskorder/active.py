@@ -85,7 +85,7 @@ class PairModel:
         n_tasks: int,
         *,
         prior_sd: float | None = None,
-        prior_dof: float = 4.0,
+        prior_dof: float = 1.0,
         min_tau: float = 1e-6,
     ) -> None:
         self.n_tasks = n_tasks

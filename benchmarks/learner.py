@@ -1,6 +1,6 @@
 """Measure the built-in learner: entropy dynamics, a BWT matrix and probe-campaign timings.
 
-Run: ``PYTHONPATH=src python tests/learner/measure_learner.py``. Not a test (speed
+Run: ``PYTHONPATH=src python benchmarks/learner.py``. Not a test (speed
 belongs in benchmarks); it prints the numbers quoted in ``docs/learner.md``.
 """
 
