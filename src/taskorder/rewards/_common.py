@@ -23,9 +23,9 @@ from taskorder.exceptions import InvalidParameterError
 
 __all__ = [
     "RewardFunction",
+    "batch_size",
     "completion_text",
     "prompt_text",
-    "batch_size",
     "row_columns",
 ]
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 from taskorder.exceptions import InvalidParameterError
 
-__all__ = ["IsolationReport", "probe_isolation", "reserved_uid", "LEVELS", "UID_BASE", "UID_COUNT"]
+__all__ = ["LEVELS", "UID_BASE", "UID_COUNT", "IsolationReport", "probe_isolation", "reserved_uid"]
 
 LEVELS = ("root-namespaces", "root-net", "root-uid", "userns", "plain")
 UID_BASE = 64000
@@ -141,7 +141,8 @@ def _confirm(report: IsolationReport, python: str) -> bool:
                 os.chown(workdir, uid, uid)
             argv = report.command(workdir, uid, [python, "-I", "-S", "-c", _PROBE])
             completed = subprocess.run(
-                argv, cwd=workdir, capture_output=True, timeout=20, env={"PATH": "/usr/bin:/bin"}
+                argv, cwd=workdir, capture_output=True, timeout=20, env={"PATH": "/usr/bin:/bin"},
+                check=False,
             )
             found = json.loads(completed.stdout.decode().strip().splitlines()[-1])
         except (OSError, subprocess.SubprocessError, ValueError, IndexError):
@@ -235,20 +236,18 @@ def reserved_uid(needed: bool = True):
         for uid in range(UID_BASE, UID_BASE + UID_COUNT):
             if _is_real_user(uid):
                 continue  # never borrow (or kill the processes of) an account
-            handle = open(os.path.join(directory, str(uid)), "w")
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                handle.close()
-                continue
-            try:
-                kill_uid(uid)
-                yield uid
-            finally:
-                kill_uid(uid)
-                fcntl.flock(handle, fcntl.LOCK_UN)
-                handle.close()
-            return
+            with open(os.path.join(directory, str(uid)), "w") as handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue
+                try:
+                    kill_uid(uid)
+                    yield uid
+                finally:
+                    kill_uid(uid)
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+                return
         time.sleep(0.05)  # every uid busy: wait for one
 
 

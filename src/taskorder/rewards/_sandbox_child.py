@@ -21,7 +21,7 @@ code that patches builtins or modules cannot change how results are written.
 __all__ = ["main"]
 
 
-def main():  # noqa: C901 - one linear script, kept in one piece on purpose
+def main():
     import json
     import os
     import resource

@@ -26,7 +26,7 @@ from string import ascii_uppercase
 from taskorder.exceptions import InvalidParameterError
 from taskorder.rewards._common import RewardFunction
 
-__all__ = ["ChoicePrompt", "make_choice_prompt", "parse_choice", "ChoiceReward", "choice_reward"]
+__all__ = ["ChoicePrompt", "ChoiceReward", "choice_reward", "make_choice_prompt", "parse_choice"]
 
 DEFAULT_TEMPLATE = (
     "{question}\n\nOptions:\n{options}\n\nAnswer with the letter of the correct option only."

@@ -133,7 +133,7 @@ class CodeReward(RewardFunction):
     def _run(self, code: str, tests: list[str]) -> float:
         try:
             result = run_python_tests(code, tests, limits=self.limits, isolation=self.isolation)
-        except Exception:  # a sandbox failure scores 0 and is logged, never crashes training
+        except Exception:  # noqa: BLE001 - a sandbox failure scores 0, logged; training goes on
             logger.warning("%s: the sandbox failed to run a completion", self.__name__, exc_info=True)
             self._count("sandbox_error")
             return 0.0

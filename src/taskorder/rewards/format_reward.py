@@ -14,7 +14,7 @@ import re
 from taskorder.exceptions import InvalidParameterError
 from taskorder.rewards._common import RewardFunction
 
-__all__ = ["FormatReward", "format_reward", "THINK_ANSWER_PATTERN", "extract_tag"]
+__all__ = ["THINK_ANSWER_PATTERN", "FormatReward", "extract_tag", "format_reward"]
 
 THINK_ANSWER_PATTERN = (
     r"\s*<think>(?:(?!</?think>|</?answer>).)*</think>"

@@ -18,7 +18,7 @@ from taskorder.exceptions import InvalidParameterError
 from taskorder.rewards._common import RewardFunction
 from taskorder.rewards._equivalence import answers_match, equivalence_backend
 
-__all__ = ["MathReward", "math_reward", "extract_final_answer", "extract_boxed"]
+__all__ = ["MathReward", "extract_boxed", "extract_final_answer", "math_reward"]
 
 _ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
 _ANSWER_IS = re.compile(

@@ -39,9 +39,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from taskorder.exceptions import InvalidParameterError
-from taskorder.rewards._isolation import IsolationReport, kill_uid, probe_isolation, reserved_uid
+from taskorder.rewards._isolation import IsolationReport, probe_isolation, reserved_uid
 
-__all__ = ["SandboxLimits", "SandboxResult", "IsolationReport", "probe_isolation", "run_python_tests"]
+__all__ = ["IsolationReport", "SandboxLimits", "SandboxResult", "probe_isolation", "run_python_tests"]
 
 _CHILD_SOURCE = (Path(__file__).with_name("_sandbox_child.py")).read_text(encoding="utf-8")
 _ENV = {
@@ -229,8 +229,6 @@ def run_python_tests(
             argv = report.command(workdir, uid, [python, "-I", "-c", _CHILD_SOURCE])
             outcome = _run(argv, workdir, limits)
         finally:
-            if uid is not None:
-                kill_uid(uid)
             shutil.rmtree(workdir, ignore_errors=True)
     elapsed = time.monotonic() - started
     return _parse(outcome, nonce, len(tests), elapsed, report.name)

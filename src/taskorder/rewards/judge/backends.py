@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from taskorder.exceptions import InvalidParameterError, TaskorderError
 
-__all__ = ["JudgeBackendError", "CallableBackend", "OpenAIBackend", "TransformersBackend"]
+__all__ = ["CallableBackend", "JudgeBackendError", "OpenAIBackend", "TransformersBackend"]
 
 
 class JudgeBackendError(TaskorderError, RuntimeError):
@@ -163,7 +163,6 @@ class OpenAIBackend:
         ) from last_error
 
     def _request(self, prompt: str) -> str:
-        import socket
         import urllib.error
         import urllib.request
 
@@ -189,7 +188,7 @@ class OpenAIBackend:
             raise JudgeBackendError(
                 f"The judge endpoint {self.base_url} answered HTTP {error.code}."
             ) from error
-        except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError) as error:
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
             raise _Retryable() from error
         try:
             content = json.loads(raw)["choices"][0]["message"]["content"]

@@ -23,7 +23,7 @@ from collections import Counter
 
 from taskorder.exceptions import InvalidParameterError
 from taskorder.rewards._common import RewardFunction, logger
-from taskorder.rewards.judge.backends import CallableBackend, JudgeBackendError
+from taskorder.rewards.judge.backends import CallableBackend
 from taskorder.rewards.judge.cache import JudgementCache
 
 __all__ = ["Judge", "JudgeReward", "parse_score", "parse_verdict"]
@@ -151,7 +151,7 @@ class Judge:
             )
         self.backend = backend if hasattr(backend, "backend_id") else CallableBackend(backend)
         self.low, self.high, self.seed = low, high, seed
-        self.cache = JudgementCache() if cache is True else (cache or None)
+        self.cache = JudgementCache() if cache is True else (cache if cache is not False else None)
         self.pointwise_template = pointwise_template
         self.pairwise_template = pairwise_template
         self.stats_: Counter = Counter()
@@ -172,7 +172,7 @@ class Judge:
                 return cached
         try:
             reply = self.backend(prompt)
-        except Exception as error:  # never let a judge failure stop training
+        except Exception as error:  # noqa: BLE001 - a judge failure must never stop training
             self._count("backend_errors")
             logger.warning("Judge backend %s failed: %s", backend_id, error)
             return None
