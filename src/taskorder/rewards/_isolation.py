@@ -2,7 +2,8 @@
 
 :func:`probe_isolation` tries the levels below from strongest to weakest, running a
 small probe under each and keeping the first whose promises the probe confirms (the
-network is unreachable, the uid is not root, ``/tmp`` is read-only):
+network is unreachable; the uid is neither root nor ours and holds no capability;
+``/tmp`` is read-only):
 
 ``root-namespaces``
     root: ``unshare --net --mount`` + read-only world-writable directories + ``setpriv``
@@ -55,6 +56,8 @@ _MOUNT_SCRIPT = (
 _PROBE = """
 import errno, json, os, socket
 result = {"uid": os.getuid()}
+with open("/proc/self/status") as status:
+    result["caps"] = [l.split()[1] for l in status if l.startswith("CapEff:")][0]
 try:
     s = socket.socket(); s.settimeout(1); s.connect(("127.0.0.1", 9)); result["net"] = "open"
 except OSError as error:
@@ -151,7 +154,10 @@ def _confirm(report: IsolationReport, python: str) -> bool:
             shutil.rmtree(workdir, ignore_errors=True)
     return (
         completed.returncode == 0
-        and (not report.drops_privileges or found["uid"] not in (0, os.getuid()))
+        and (
+            not report.drops_privileges
+            or (found["uid"] not in (0, os.getuid()) and int(found["caps"], 16) == 0)
+        )
         and (not report.network_isolated or found["net"] == "unreachable")
         and (not report.tmp_read_only or found["tmp"] == "read-only")
     )

@@ -65,6 +65,9 @@ class CodeReward(RewardFunction):
         Completions run in parallel (one process each).
     isolation : str, default "auto"
         Isolation level, see :func:`taskorder.rewards.sandbox.probe_isolation`.
+    python : str, optional
+        Interpreter for the sandbox (default ``sys.executable``); pick one that an
+        unprivileged user can read when the default lives in a private home.
     name : str, default "code_reward"
         The ``__name__`` TRL logs the reward under.
 
@@ -87,6 +90,7 @@ class CodeReward(RewardFunction):
         all_or_nothing: bool = False,
         max_workers: int = 2,
         isolation: str = "auto",
+        python: str | None = None,
         name: str = "code_reward",
     ):
         if limits is not None and not isinstance(limits, SandboxLimits):
@@ -103,6 +107,7 @@ class CodeReward(RewardFunction):
         self.all_or_nothing = bool(all_or_nothing)
         self.max_workers = max_workers
         self.isolation = isolation
+        self.python = python
         self.__name__ = name
 
     def score_batch(self, texts, rows):
@@ -132,7 +137,9 @@ class CodeReward(RewardFunction):
 
     def _run(self, code: str, tests: list[str]) -> float:
         try:
-            result = run_python_tests(code, tests, limits=self.limits, isolation=self.isolation)
+            result = run_python_tests(
+                code, tests, limits=self.limits, isolation=self.isolation, python=self.python
+            )
         except Exception:  # noqa: BLE001 - a sandbox failure scores 0, logged; training goes on
             logger.warning("%s: the sandbox failed to run a completion", self.__name__, exc_info=True)
             self._count("sandbox_error")

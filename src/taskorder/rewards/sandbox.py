@@ -25,6 +25,7 @@ the code under test cannot read.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
@@ -43,7 +44,12 @@ from taskorder.rewards._isolation import IsolationReport, probe_isolation, reser
 
 __all__ = ["IsolationReport", "SandboxLimits", "SandboxResult", "probe_isolation", "run_python_tests"]
 
-_CHILD_SOURCE = (Path(__file__).with_name("_sandbox_child.py")).read_text(encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=1)
+def _child_source() -> str:
+    return Path(__file__).with_name("_sandbox_child.py").read_text(encoding="utf-8")
+
 _ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "LANG": "C.UTF-8",
@@ -226,7 +232,7 @@ def run_python_tests(
         try:
             nonce = secrets.token_hex(16)
             _write_payload(workdir, uid, code, tests, nonce, limits, audit_hook, uid is not None)
-            argv = report.command(workdir, uid, [python, "-I", "-c", _CHILD_SOURCE])
+            argv = report.command(workdir, uid, [python, "-I", "-c", _child_source()])
             outcome = _run(argv, workdir, limits)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
