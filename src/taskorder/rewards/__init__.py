@@ -36,7 +36,13 @@ Examples
 [1.0, 0.0]
 """
 
-from taskorder.rewards._common import RewardFunction, completion_text, prompt_text
+from taskorder.rewards._common import (
+    RewardFunction,
+    completion_text,
+    extract_boxed,
+    extract_tag,
+    prompt_text,
+)
 from taskorder.rewards._equivalence import answers_match, equivalence_backend
 from taskorder.rewards.choice import (
     ChoicePrompt,
@@ -46,12 +52,7 @@ from taskorder.rewards.choice import (
     parse_choice,
 )
 from taskorder.rewards.code_reward import CodeReward, code_reward, extract_code
-from taskorder.rewards.format_reward import (
-    THINK_ANSWER_PATTERN,
-    FormatReward,
-    extract_tag,
-    format_reward,
-)
+from taskorder.rewards.format_reward import THINK_ANSWER_PATTERN, FormatReward, format_reward
 from taskorder.rewards.judge import (
     CallableBackend,
     Judge,
@@ -94,6 +95,7 @@ __all__ = [
     "code_reward",
     "completion_text",
     "equivalence_backend",
+    "extract_boxed",
     "extract_code",
     "extract_final_answer",
     "extract_tag",

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from taskorder.exceptions import InvalidParameterError
-from taskorder.rewards._common import RewardFunction, logger
+from taskorder.rewards._common import RewardFunction, check_count, logger
 from taskorder.rewards.sandbox import SandboxLimits, run_python_tests
 
 __all__ = ["CodeReward", "code_reward", "extract_code"]
@@ -98,14 +98,9 @@ class CodeReward(RewardFunction):
                 "The 'limits' parameter of CodeReward must be a SandboxLimits. "
                 f"Got {type(limits).__name__} instead."
             )
-        if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
-            raise InvalidParameterError(
-                "The 'max_workers' parameter of CodeReward must be a positive integer. "
-                f"Got {max_workers!r} instead."
-            )
         self.limits = limits
         self.all_or_nothing = bool(all_or_nothing)
-        self.max_workers = max_workers
+        self.max_workers = check_count(max_workers, "max_workers", "CodeReward")
         self.isolation = isolation
         self.python = python
         self.__name__ = name

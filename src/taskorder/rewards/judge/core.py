@@ -22,7 +22,7 @@ import threading
 from collections import Counter
 
 from taskorder.exceptions import InvalidParameterError
-from taskorder.rewards._common import RewardFunction, logger
+from taskorder.rewards._common import RewardFunction, check_count, logger
 from taskorder.rewards.judge.backends import CallableBackend
 from taskorder.rewards.judge.cache import JudgementCache
 
@@ -257,14 +257,9 @@ class JudgeReward(RewardFunction):
             raise InvalidParameterError(
                 f"The 'mode' parameter of JudgeReward must be 'rubric' or 'reference'. Got {mode!r}."
             )
-        if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
-            raise InvalidParameterError(
-                "The 'max_workers' parameter of JudgeReward must be a positive integer. "
-                f"Got {max_workers!r} instead."
-            )
         self.judge = judge
         self.mode = mode
-        self.max_workers = max_workers
+        self.max_workers = check_count(max_workers, "max_workers", "JudgeReward")
         self.columns = (mode,)
         self.__name__ = name or f"judge_{mode}"
 
