@@ -291,3 +291,20 @@ def test_code_reward_gives_every_hostile_completion_zero(outside, listener):
     assert leftover_processes() == []
     # and the sandbox still works afterwards
     assert reward(completions=["def f():\n    return 1"], tests=[["assert f() == 1"]]) == [1.0]
+
+
+@pytest.mark.parametrize("layer", layers("all", "hook-only", only=("all", "hook-only")))
+def test_reading_the_tests_through_an_audit_hook_fails(layer):
+    """A hook of the code's own would see each test's source at compile time."""
+    code = (
+        "import re, sys\nseen = []\n"
+        "sys.addaudithook(lambda event, args: seen.append(str(args[0])) "
+        "if event == 'compile' else None)\n"
+        "def f():\n    numbers = re.findall(r'\\d+', seen[-1]) if seen else []\n"
+        "    return int(numbers[-1]) if numbers else None"
+    )
+    result = run(layer, code, ["assert f() == 48151623"])
+    assert result.loaded and result.passed == (False,)
+    # the same code, run without our hook, does read its test: the attack is real
+    if probe_isolation().name != "plain":
+        assert run("os-only", code, ["assert f() == 48151623"]).passed == (True,)
