@@ -31,13 +31,13 @@ amount. The retention of ``i`` under ``j`` is read off the same matrix::
 
 (the ratio of ``i``'s score after ``j`` to its score before, as probed), and::
 
-    final_i = (s_i + sum_{j before i} forward[j, i]) * prod_{j after i} rho[i, j]
+    final_i = s_i * prod_{j after i} rho[i, j]
 
-Forward transfer enters as in the additive model (it changes what ``i`` has when its
-own stage ends); each later stage then scales what ``i`` kept. For a single later
-task both models agree exactly; they differ when several later tasks act on ``i``:
-losses compound (``0.8 * 0.8``, not ``1 - 0.2 - 0.2``) and cannot push a score below
-0. It needs positive ``own_scores``. With ``objective="adjacent"`` only the
+It is the compounding counterpart of ``"backward_only"``: like the published model
+it ignores forward transfer, so comparing the two isolates one question (do losses
+add or compound?). For a single later task both agree exactly; with several later
+tasks losses compound (``0.8 * 0.8``, not ``1 - 0.2 - 0.2``) and a score cannot be
+pushed below 0. It needs positive ``own_scores``. With ``objective="adjacent"`` only the
 neighbours act, as in the additive model. Orders under this model are not a Linear
 Ordering Problem; :func:`taskorder.models_extra.best_order` searches them.
 
@@ -214,7 +214,7 @@ def predict_many(
     later = gap > 0 if objective == "all_pairs" else gap == 1
     own = np.zeros(matrix.n_tasks) if matrix.own_scores is None else np.nan_to_num(matrix.own_scores)
     start = np.broadcast_to(own, perms.shape).copy()
-    if model != "backward_only" and matrix.forward is not None:
+    if model == "additive" and matrix.forward is not None:
         # forward[j, i] counts for task i when j comes before i: later[k, j, i].
         start += np.einsum("kji,ji->ki", later, matrix.forward)
     if model == "multiplicative":

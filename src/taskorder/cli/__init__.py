@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from taskorder.cli import solve_cmd
+from taskorder.cli import probe_cmd, solve_cmd
 
 __all__ = ["app", "main"]
 
@@ -22,6 +22,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 solve_cmd.register(app)
+probe_cmd.register(app)
 
 
 def main() -> None:
