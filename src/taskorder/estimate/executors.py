@@ -110,9 +110,20 @@ class InProcessExecutor(Executor):
         return future
 
 
-def _init_worker(runner: Any) -> None:
+def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
+    import time
+
+    while os.getppid() == parent:
+        time.sleep(interval)
+    os._exit(1)  # the coordinator died (e.g. SIGKILL): do not linger as an orphan
+
+
+def _init_worker(runner: Any, parent: int) -> None:
+    import threading
+
     global _WORKER_RUNNER
     _WORKER_RUNNER = runner
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
 
 def _call_in_worker(function: Callable[..., Any], *args: Any) -> Any:
@@ -121,6 +132,10 @@ def _call_in_worker(function: Callable[..., Any], *args: Any) -> Any:
 
 class ProcessExecutor(Executor):
     """A local pool of ``workers`` processes.
+
+    Workers exit on their own when the coordinating process dies (even by SIGKILL).
+    Scripts that use it must guard their entry point with
+    ``if __name__ == "__main__":`` (the ``spawn`` start method re-imports the script).
 
     Parameters
     ----------
@@ -142,7 +157,7 @@ class ProcessExecutor(Executor):
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
-            initargs=(runner,),
+            initargs=(runner, os.getpid()),
         )
 
     def submit(self, function: Callable[..., Any], *args: Any) -> Future:
