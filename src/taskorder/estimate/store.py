@@ -30,7 +30,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -139,17 +140,16 @@ class CampaignStore:
         return cls(path, None)
 
     # ------------------------------------------------------------------ helpers
-    def _transaction(self):
-        store = self
-
-        class _Transaction:
-            def __enter__(self):
-                store._db.execute("BEGIN IMMEDIATE")
-
-            def __exit__(self, kind, value, traceback):
-                store._db.execute("COMMIT" if kind is None else "ROLLBACK")
-
-        return _Transaction()
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction: all of it is committed, or none of it."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def _check_guard(self, guard: dict[str, Any]) -> None:
         from hashlib import sha256
