@@ -49,10 +49,15 @@ def fidelity(args) -> None:
     from taskorder.estimate import validate
 
     models = ("backward_only", "additive", "multiplicative")
-    print(f"repeats={args.repeats} steps={args.steps} validation seeds={args.seeds} "
-          f"orders={'all' if args.all_orders else f'{args.n_random} random + specials'}")
-    head = (f"{'mode':>7} {'n':>2} {'world':>5} " + " ".join(f"{m[:13]:>13}" for m in models)
-            + f" {'ceiling':>7} {'solver%':>7} {'rank%':>6} {'bwo%':>6} {'mult%':>6} {'rand%':>6} {'gain':>16}")
+    print(
+        f"repeats={args.repeats} steps={args.steps} validation seeds={args.seeds} "
+        f"orders={'all' if args.all_orders else f'{args.n_random} random + specials'}"
+    )
+    head = (
+        f"{'mode':>7} {'n':>2} {'world':>5} "
+        + " ".join(f"{m[:13]:>13}" for m in models)
+        + f" {'ceiling':>7} {'solver%':>7} {'rank%':>6} {'bwo%':>6} {'mult%':>6} {'rand%':>6} {'gain':>16}"
+    )
     print(head)
     for mode in args.modes:
         for n in args.n:
@@ -62,8 +67,12 @@ def fidelity(args) -> None:
                 with tempfile.TemporaryDirectory() as folder:
                     estimate = run_campaign(runner, plan, folder).estimate
                 report = validate(
-                    runner, estimate.matrix, seeds=args.seeds, steps=args.steps,
-                    all_orders=args.all_orders and n <= 6, n_random=args.n_random,
+                    runner,
+                    estimate.matrix,
+                    seeds=args.seeds,
+                    steps=args.steps,
+                    all_orders=args.all_orders and n <= 6,
+                    n_random=args.n_random,
                     executor="process" if args.workers[-1] > 1 else "inprocess",
                     workers=args.workers[-1],
                 )
@@ -101,8 +110,10 @@ def main() -> None:
         return
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"mode={args.mode} steps={args.steps} repeats={args.repeats} cpus={os.cpu_count()} "
-          f"load average at start={load:.1f}")
+    print(
+        f"mode={args.mode} steps={args.steps} repeats={args.repeats} cpus={os.cpu_count()} "
+        f"load average at start={load:.1f}"
+    )
     header = f"{'n':>3} {'probes':>6} {'executor':>10} {'workers':>7} {'wall s':>8} {'probes/s':>9} {'vs 1 proc':>9} same"
     print(header)
     print("-" * len(header))
@@ -111,7 +122,9 @@ def main() -> None:
         plan = make_plan(runner.tasks, repeats=args.repeats, steps=args.steps)
         n_probes = len(plan.probes())
         bare = bare_loop(runner, plan)
-        print(f"{n:>3} {n_probes:>6} {'bare loop':>10} {1:>7} {bare:>8.2f} {n_probes / bare:>9.1f} {'':>9}")
+        print(
+            f"{n:>3} {n_probes:>6} {'bare loop':>10} {1:>7} {bare:>8.2f} {n_probes / bare:>9.1f} {'':>9}"
+        )
         settings = [("inprocess", 1)] + [("process", w) for w in args.workers]
         if args.ray:
             settings += [("ray", max(args.workers))]
@@ -128,7 +141,9 @@ def main() -> None:
                 baseline = wall
             ratio = f"{baseline / wall:.2f}x" if baseline else ""
             same = result.estimate.matrix == reference
-            print(f"{n:>3} {n_probes:>6} {kind:>10} {workers:>7} {wall:>8.2f} {n_probes / wall:>9.1f} {ratio:>9} {same}")
+            print(
+                f"{n:>3} {n_probes:>6} {kind:>10} {workers:>7} {wall:>8.2f} {n_probes / wall:>9.1f} {ratio:>9} {same}"
+            )
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ from taskorder.model import MODELS, predict, predict_many
 from taskorder.objectives import normalize_objective
 from taskorder.result import SolveResult
 
-__all__ = ["best_order", "MAX_ENUMERATE", "model_matrix"]
+__all__ = ["MAX_ENUMERATE", "best_order", "model_matrix"]
 
 #: Largest task count :func:`best_order` enumerates.
 MAX_ENUMERATE = 8
@@ -45,7 +45,9 @@ def model_matrix(matrix: TransferMatrix, model: str) -> TransferMatrix:
     return matrix
 
 
-def _weighted_means(matrix: TransferMatrix, perms: np.ndarray, model: str, objective: str) -> np.ndarray:
+def _weighted_means(
+    matrix: TransferMatrix, perms: np.ndarray, model: str, objective: str
+) -> np.ndarray:
     finals = predict_many(matrix, perms, objective=objective, model=model)
     weights = matrix.weights
     if weights.sum() <= 0:
@@ -156,8 +158,14 @@ def best_order(
         )
     if model != "multiplicative":
         result = solve(
-            model_matrix(matrix, model), method=method, objective=objective, first=first,
-            last=last, before=before, time_limit=time_limit, seed=seed,
+            model_matrix(matrix, model),
+            method=method,
+            objective=objective,
+            first=first,
+            last=last,
+            before=before,
+            time_limit=time_limit,
+            seed=seed,
         )
         return _with_extras(result, {"model": model})
     if method not in ("auto", "enumerate", "local_search"):
@@ -177,8 +185,12 @@ def best_order(
     start = time.perf_counter()
     rng = np.random.default_rng(seed)
     linear = solve(
-        model_matrix(matrix, "backward_only"), objective=objective, first=first, last=last,
-        before=before, seed=seed,
+        model_matrix(matrix, "backward_only"),
+        objective=objective,
+        first=first,
+        last=last,
+        before=before,
+        seed=seed,
     )
     rank = solve(matrix, method="rank", objective=objective, first=first, last=last, before=before)
     index = [matrix.order_indices(r.order) for r in (linear, rank)]
@@ -192,7 +204,7 @@ def best_order(
         k = int(np.argmax(values))
         order, value, status, used = perms[k].tolist(), float(values[k]), "optimal", "enumerate"
         random_mean = float(values.mean())
-        extras = {"orders_enumerated": int(len(perms))}
+        extras = {"orders_enumerated": len(perms)}
     else:
         starts = index + [list(rng.permutation(n_tasks)) for _ in range(restarts)]
         starts = [s for s in starts if _feasible(np.array([s]), edges)[0]] or index
@@ -201,7 +213,11 @@ def best_order(
         status, used, extras = "heuristic", "local_search", {"moves": moves}
         samples = np.array([rng.permutation(n_tasks) for _ in range(200)])
         samples = samples[_feasible(samples, edges)]
-        random_mean = float(_weighted_means(matrix, samples, model, objective).mean()) if len(samples) else float("nan")
+        random_mean = (
+            float(_weighted_means(matrix, samples, model, objective).mean())
+            if len(samples)
+            else float("nan")
+        )
     names = tuple(matrix.tasks[t] for t in order)
     prediction = predict(matrix, names, objective=objective, model=model)
     return SolveResult(
@@ -213,7 +229,11 @@ def best_order(
         method=used,
         method_reason=(
             f"model 'multiplicative' is not a linear ordering problem; n = {n_tasks} "
-            + (f"<= {MAX_ENUMERATE}: every order enumerated" if used == "enumerate" else "local search")
+            + (
+                f"<= {MAX_ENUMERATE}: every order enumerated"
+                if used == "enumerate"
+                else "local search"
+            )
         ),
         elapsed_s=time.perf_counter() - start,
         predicted=prediction.scores,

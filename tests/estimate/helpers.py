@@ -98,7 +98,9 @@ class AdditiveToyRunner:
     def config_hash(self):
         import hashlib
 
-        return hashlib.sha256(repr((self.bwt.tolist(), self.forward.tolist())).encode()).hexdigest()[:16]
+        return hashlib.sha256(
+            repr((self.bwt.tolist(), self.forward.tolist())).encode()
+        ).hexdigest()[:16]
 
     def initial_state(self, seed):
         return ()
@@ -116,8 +118,11 @@ class AdditiveToyRunner:
         if i not in trained:
             return self.base[i] + sum(self.forward[j, i] for j in trained)
         k = trained.index(i)
-        return (self.own[i] + sum(self.forward[j, i] for j in trained[:k])
-                + sum(self.bwt[i, j] for j in trained[k + 1:]))
+        return (
+            self.own[i]
+            + sum(self.forward[j, i] for j in trained[:k])
+            + sum(self.bwt[i, j] for j in trained[k + 1 :])
+        )
 
     def evaluate(self, state, task, *, seed):
         from taskorder.estimate import Evaluation

@@ -11,7 +11,6 @@ from taskorder.estimate import (
 )
 from taskorder.estimate.store import STORE_NAME
 from taskorder.estimate.worker import state_path
-
 from tests.estimate.helpers import FailingRunner, small_learner
 
 STEPS = 5
@@ -47,7 +46,9 @@ def test_campaign_measures_a_complete_matrix_with_stderr(reference):
 
 
 def test_rerun_runs_nothing_and_gives_the_same_matrix(runner, reference):
-    again = run_campaign(runner, make_plan(runner.tasks, repeats=2, steps=STEPS), reference.directory)
+    again = run_campaign(
+        runner, make_plan(runner.tasks, repeats=2, steps=STEPS), reference.directory
+    )
     assert again.ran == 0 and again.reused == 20
     assert again.estimate.matrix == reference.estimate.matrix
     assert load_estimate(reference.directory).matrix == reference.estimate.matrix
@@ -64,7 +65,9 @@ def test_interrupted_campaign_resumes_to_the_same_matrix(runner, reference, tmp_
 
 
 def test_a_growing_plan_reuses_finished_probes(runner, reference, tmp_path):
-    small = make_plan(runner.tasks, pairs=[(runner.tasks[0], runner.tasks[1])], repeats=2, steps=STEPS)
+    small = make_plan(
+        runner.tasks, pairs=[(runner.tasks[0], runner.tasks[1])], repeats=2, steps=STEPS
+    )
     first = run_campaign(runner, small, tmp_path)
     assert len(first.estimate.missing) == 5
     full = run_campaign(runner, make_plan(runner.tasks, repeats=2, steps=STEPS), tmp_path)
@@ -109,7 +112,11 @@ def test_a_lost_first_stage_state_is_rebuilt(runner, reference, tmp_path):
 @pytest.mark.slow
 def test_process_pool_gives_the_same_matrix(runner, reference, tmp_path):
     result = run_campaign(
-        runner, make_plan(runner.tasks, repeats=2, steps=STEPS), tmp_path, executor="process", workers=2
+        runner,
+        make_plan(runner.tasks, repeats=2, steps=STEPS),
+        tmp_path,
+        executor="process",
+        workers=2,
     )
     assert result.executor == "process"
     assert result.estimate.matrix == reference.estimate.matrix

@@ -41,13 +41,25 @@ def campaign(tmp_path_factory):
 
 
 def test_probe_writes_files_that_solve_and_read_matrix_accept(campaign):
-    config, out, result = campaign
+    _config, out, result = campaign
     assert "BWT" in result.stdout and "± " in result.stdout and "entropy change" in result.stdout
-    for name in ("bwt.csv", "bwt_stderr.csv", "forward.csv", "entropy_bwt.csv", "matrix.json",
-                 "entropy.json", "summary.json", "campaign.sqlite"):
+    for name in (
+        "bwt.csv",
+        "bwt_stderr.csv",
+        "forward.csv",
+        "entropy_bwt.csv",
+        "matrix.json",
+        "entropy.json",
+        "summary.json",
+        "campaign.sqlite",
+    ):
         assert (out / name).is_file(), name
     matrix = read_matrix(out / "matrix.json")
-    assert matrix.forward is not None and matrix.bwt_stderr is not None and matrix.own_scores is not None
+    assert (
+        matrix.forward is not None
+        and matrix.bwt_stderr is not None
+        and matrix.own_scores is not None
+    )
     assert read_matrix(out / "bwt.csv").bwt.tolist() == matrix.bwt.tolist()
     assert read_matrix(out / "entropy.json").own_scores is not None
     solved = run("solve", out / "matrix.json", "--json")
@@ -58,7 +70,7 @@ def test_probe_writes_files_that_solve_and_read_matrix_accept(campaign):
 
 
 def test_probe_rerun_reuses_everything_and_json_output(campaign):
-    config, out, _ = campaign
+    config, _out, _ = campaign
     result = run("probe", "run", config, "--json")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
@@ -82,8 +94,15 @@ def test_validate_prints_fidelity_ceiling_and_ranks(campaign):
     config, out, _ = campaign
     result = run("validate", config)
     assert result.exit_code == 0, result.stderr
-    for text in ("Spearman", "noise ceiling", "multiplicative", "backward_only", "solver", "rank_rule",
-                 "percentile"):
+    for text in (
+        "Spearman",
+        "noise ceiling",
+        "multiplicative",
+        "backward_only",
+        "solver",
+        "rank_rule",
+        "percentile",
+    ):
         assert text in result.stdout
     data = json.loads((out / "validate.json").read_text())
     assert data["n_orders"] == 6 and data["seeds"] == 2
@@ -136,10 +155,14 @@ def test_usage_errors_exit_2(tmp_path):
 def test_status_of_a_folder_without_a_store_is_a_data_error(tmp_path):
     result = run("probe", "status", tmp_path)
     assert result.exit_code == 1 and "no campaign store" in result.stderr
+    result = run("probe", "status", tmp_path / "nothing.toml")
+    assert (
+        result.exit_code == 1 and "no such configuration file or campaign folder" in result.stderr
+    )
 
 
 def test_another_config_in_the_same_folder_is_refused(campaign, tmp_path):
-    config, out, _ = campaign
+    _config, out, _ = campaign
     other = tmp_path / "other.toml"
     other.write_text(CONFIG.replace("steps = 5", "steps = 6").replace('"out"', f'"{out}"'))
     result = run("probe", other, "--quiet")
@@ -155,7 +178,10 @@ def test_help_lists_the_new_commands():
 
 def test_subset_plan_reports_missing_and_imputes_only_on_request(tmp_path):
     config = tmp_path / "c.toml"
-    base = CONFIG.replace("repeats = 2", "repeats = 1\npairs = [['structured_0', 'open_0'], ['open_0', 'open_1'], ['open_1', 'structured_0']]")
+    base = CONFIG.replace(
+        "repeats = 2",
+        "repeats = 1\npairs = [['structured_0', 'open_0'], ['open_0', 'open_1'], ['open_1', 'structured_0']]",
+    )
     config.write_text(base)
     result = run("probe", config, "--quiet")
     assert result.exit_code == 0 and "missing" in result.stdout and "not measured" in result.stderr

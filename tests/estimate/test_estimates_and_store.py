@@ -21,8 +21,12 @@ def fake_evaluations(plan, score, entropy=lambda key, task: 1.0, stderr=0.0):
     """Evaluations of every probe of ``plan`` with ``score(key, task)``."""
     return {
         p.key: {
-            t: {"score": score(p.key, t), "entropy": entropy(p.key, t), "score_stderr": stderr,
-                "n_samples": 0}
+            t: {
+                "score": score(p.key, t),
+                "entropy": entropy(p.key, t),
+                "score_stderr": stderr,
+                "n_samples": 0,
+            }
             for t in plan.tasks
         }
         for p in plan.probes()
@@ -55,7 +59,9 @@ def test_estimates_recover_the_defined_quantities():
     bwt, forward = rng.normal(0, 0.1, (3, 3)), rng.normal(0, 0.1, (3, 3))
     own, base = np.array([0.7, 0.6, 0.5]), np.array([0.2, 0.3, 0.1])
     plan = make_plan(TASKS, repeats=1)
-    est = estimate_from_evaluations(plan, fake_evaluations(plan, ground_truth_score(bwt, forward, own, base)))
+    est = estimate_from_evaluations(
+        plan, fake_evaluations(plan, ground_truth_score(bwt, forward, own, base))
+    )
     off = ~np.eye(3, dtype=bool)
     np.testing.assert_allclose(est.matrix.bwt[off], bwt[off])
     np.testing.assert_allclose(est.matrix.forward[off], forward[off])
@@ -80,7 +86,9 @@ def test_stderr_from_repeats_is_sd_over_sqrt_r():
     est = estimate_from_evaluations(plan, fake_evaluations(plan, score))
     assert est.stderr_source == "repeats"
     assert est.matrix.bwt[0, 1] == pytest.approx(0.1)
-    assert est.matrix.bwt_stderr[0, 1] == pytest.approx(np.std([0, 0.1, 0.2], ddof=1) / math.sqrt(3))
+    assert est.matrix.bwt_stderr[0, 1] == pytest.approx(
+        np.std([0, 0.1, 0.2], ddof=1) / math.sqrt(3)
+    )
 
 
 def test_single_repeat_stderr_combines_evaluation_errors():
@@ -156,9 +164,20 @@ def test_store_resets_running_probes_and_counts_attempts(tmp_path):
     store.register(plan)
     store.register(plan)  # idempotent
     store.mark_running("base/r0")
-    store.record({"key": "base/r0", "evaluations": {"a": {"score": 1.0, "entropy": 0.5,
-                  "score_stderr": 0.0, "n_samples": 0}}, "state_path": None, "train_s": 0.0,
-                  "eval_s": 0.1, "started_at": 0.0, "finished_at": 1.0, "worker": "w"})
+    store.record(
+        {
+            "key": "base/r0",
+            "evaluations": {
+                "a": {"score": 1.0, "entropy": 0.5, "score_stderr": 0.0, "n_samples": 0}
+            },
+            "state_path": None,
+            "train_s": 0.0,
+            "eval_s": 0.1,
+            "started_at": 0.0,
+            "finished_at": 1.0,
+            "worker": "w",
+        }
+    )
     store.mark_running("first/a/r0")
     store.close()
     store = CampaignStore(tmp_path / "c.sqlite", {"x": 1})
@@ -166,8 +185,9 @@ def test_store_resets_running_probes_and_counts_attempts(tmp_path):
     rows = {r["key"]: r for r in store.probes()}
     assert rows["base/r0"]["status"] == "done" and rows["base/r0"]["runs"] == 1
     assert rows["first/a/r0"]["status"] == "pending" and rows["first/a/r0"]["attempts"] == 1
-    assert store.evaluations() == {"base/r0": {"a": {"score": 1.0, "entropy": 0.5,
-                                                     "score_stderr": 0.0, "n_samples": 0}}}
+    assert store.evaluations() == {
+        "base/r0": {"a": {"score": 1.0, "entropy": 0.5, "score_stderr": 0.0, "n_samples": 0}}
+    }
     store.close()
 
 

@@ -12,7 +12,6 @@ import pytest
 
 from taskorder import read_matrix
 from taskorder.estimate import make_plan, run_campaign
-
 from tests.estimate.helpers import make_slow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,8 +34,18 @@ workers = {workers}
 def cli(config: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
     return subprocess.Popen(
-        [sys.executable, "-c", "from taskorder.cli import main; main()", "probe", str(config), "--quiet"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=config.parent,
+        [
+            sys.executable,
+            "-c",
+            "from taskorder.cli import main; main()",
+            "probe",
+            str(config),
+            "--quiet",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=config.parent,
     )
 
 
@@ -86,11 +95,13 @@ def test_sigkill_mid_campaign_then_resume_equals_uninterrupted(tmp_path, executo
     assert 8 <= killed_at < 20  # genuinely mid-run
 
     resumed = cli(config)
-    out, err = resumed.communicate(timeout=120)
+    _out, err = resumed.communicate(timeout=120)
     assert resumed.returncode == 0, err.decode()
 
     runner = make_slow(delay=0.0)
-    reference = run_campaign(runner, make_plan(runner.tasks, repeats=2, steps=5, seed=11), tmp_path / "ref")
+    reference = run_campaign(
+        runner, make_plan(runner.tasks, repeats=2, steps=5, seed=11), tmp_path / "ref"
+    )
     assert read_matrix(tmp_path / "out" / "matrix.json") == reference.estimate.matrix
     assert read_matrix(tmp_path / "out" / "entropy.json") == reference.estimate.entropy
 

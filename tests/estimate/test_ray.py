@@ -4,10 +4,9 @@ import pytest
 
 pytest.importorskip("ray")
 
-from taskorder.estimate import make_plan, run_campaign, run_curricula  # noqa: E402
-from taskorder.estimate.executors import RayExecutor  # noqa: E402
-
-from tests.estimate.helpers import small_learner  # noqa: E402
+from taskorder.estimate import make_plan, run_campaign, run_curricula
+from taskorder.estimate.executors import RayExecutor
+from tests.estimate.helpers import small_learner
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 

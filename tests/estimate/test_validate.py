@@ -15,7 +15,6 @@ from taskorder.estimate import (
 )
 from taskorder.estimate.validate import _percentile
 from taskorder.exceptions import InvalidParameterError
-
 from tests.estimate.helpers import AdditiveToyRunner, small_learner
 
 
@@ -24,8 +23,10 @@ def toy():
     rng = np.random.default_rng(7)
     n = 4
     return AdditiveToyRunner(
-        rng.normal(-0.05, 0.1, (n, n)), rng.normal(0, 0.05, (n, n)),
-        rng.uniform(0.5, 0.9, n), rng.uniform(0.1, 0.3, n),
+        rng.normal(-0.05, 0.1, (n, n)),
+        rng.normal(0, 0.05, (n, n)),
+        rng.uniform(0.5, 0.9, n),
+        rng.uniform(0.1, 0.3, n),
     )
 
 
@@ -43,6 +44,9 @@ def test_when_the_additive_model_holds_validation_reports_perfect_fidelity(toy, 
     assert additive["spearman"] == pytest.approx(1.0) and additive["kendall"] == pytest.approx(1.0)
     assert additive["mae"] == pytest.approx(0.0, abs=1e-12)
     assert report.noise_ceiling["ceiling"] == pytest.approx(1.0)
+    # Here the own-stage drift is exactly the forward transfer from earlier tasks.
+    assert report.assumptions["own_stage_mae"] > 0
+    assert report.assumptions["loss_mae"]["additive"] == pytest.approx(0.0, abs=1e-12)
     assert report.realised["solver"]["rank"] == 1 and report.realised["solver"]["percentile"] == 100
     assert report.realised["best:additive"]["rank"] == 1
     assert report.n_orders == 24
@@ -60,7 +64,9 @@ def test_curricula_share_prefixes_without_changing_results():
         rows = [[runner.evaluate(state, t, seed=eval_seed).score for t in run.tasks]]
         for k in range(len(run.order)):
             path = "/".join(run.order[: k + 1])
-            state = runner.train(state, run.order[k], steps=4, seed=derive_seed(9, "validate", "train", s, path))
+            state = runner.train(
+                state, run.order[k], steps=4, seed=derive_seed(9, "validate", "train", s, path)
+            )
             rows.append([runner.evaluate(state, t, seed=eval_seed).score for t in run.tasks])
         np.testing.assert_array_equal(run.scores, rows)
     accuracy, baseline = runs[0].accuracy_matrix()
@@ -72,7 +78,9 @@ def test_curricula_share_prefixes_without_changing_results():
 
 def test_noise_ceiling_extremes():
     rng = np.random.default_rng(0)
-    assert noise_ceiling(np.arange(8.0)[:, None] + np.zeros((8, 4)))["ceiling"] == pytest.approx(1.0)
+    assert noise_ceiling(np.arange(8.0)[:, None] + np.zeros((8, 4)))["ceiling"] == pytest.approx(
+        1.0
+    )
     noise = [noise_ceiling(rng.normal(size=(30, 6)), seed=k)["reliability"] for k in range(5)]
     assert abs(np.mean(noise)) < 0.3
     assert math.isnan(noise_ceiling(rng.normal(size=(5, 1)))["ceiling"])
@@ -93,7 +101,7 @@ def test_validate_on_the_learner_reports_everything(tmp_path):
     json.dumps(data, allow_nan=False)
     assert set(data["models"]) == {"additive", "backward_only", "multiplicative"}
     assert {"solver", "rank_rule", "random_0", "random_1", "random_mean"} <= set(data["realised"])
-    for label, real in data["realised"].items():
+    for real in data["realised"].values():
         assert 0 <= real["percentile"] <= 100
     row = data["orders"][0]
     assert set(row["predicted"]) == set(data["models"]) and set(row["gem"]) == {"acc", "bwt", "fwt"}

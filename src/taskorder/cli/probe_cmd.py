@@ -62,7 +62,11 @@ def _executor_kind(executor: str | None, workers: int | None) -> str | None:
 
 # --------------------------------------------------------------------------- tables
 def _fmt(value: float, digits: str = "+.3f") -> str:
-    return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, digits)
+    return (
+        "—"
+        if value is None or (isinstance(value, float) and math.isnan(value))
+        else format(value, digits)
+    )
 
 
 def _matrix_table(matrix: Any, title: str) -> Table:
@@ -90,7 +94,13 @@ def _matrix_table(matrix: Any, title: str) -> Table:
 
 def _stage_table(estimate: Any) -> Table:
     table = Table(title="Own stage, from the starting state (mean over repeats)")
-    for name in ("task", "score: base", "score: after own stage", "entropy: base", "entropy change"):
+    for name in (
+        "task",
+        "score: base",
+        "score: after own stage",
+        "entropy: base",
+        "entropy change",
+    ):
         table.add_column(name, justify="left" if name == "task" else "right")
     for k, task in enumerate(estimate.matrix.tasks):
         table.add_row(
@@ -104,7 +114,11 @@ def _stage_table(estimate: Any) -> Table:
 
 
 def _print_estimate(estimate: Any, matrix: Any) -> None:
-    stdout.print(_matrix_table(matrix, "BWT: bwt[i, j] = change of task i's score from training j after i (± stderr)"))
+    stdout.print(
+        _matrix_table(
+            matrix, "BWT: bwt[i, j] = change of task i's score from training j after i (± stderr)"
+        )
+    )
     stdout.print(_stage_table(estimate))
     stdout.print(f"standard errors from: {estimate.stderr_source} ({estimate.n_repeats} repeat(s))")
 
@@ -119,7 +133,9 @@ def _print_validation(report: Any) -> None:
         if "skipped" in stats:
             table.add_row(model, "skipped", "", "")
             continue
-        table.add_row(model, _fmt(stats["spearman"]), _fmt(stats["kendall"]), _fmt(stats["mae"], ".4f"))
+        table.add_row(
+            model, _fmt(stats["spearman"]), _fmt(stats["kendall"]), _fmt(stats["mae"], ".4f")
+        )
     table.add_row("noise ceiling", _fmt(ceiling["ceiling"]), "", "")
     stdout.print(table)
     stdout.print(
@@ -134,18 +150,32 @@ def _print_validation(report: Any) -> None:
         if label in rows and label in data["realised"]:
             real = data["realised"][label]
             ranks.add_row(
-                label, " > ".join(rows[label]["order"]), _fmt(real["observed_mean"], ".4f"),
-                f"{real['rank']}/{report.n_orders}", _fmt(real["percentile"], ".0f"),
+                label,
+                " > ".join(rows[label]["order"]),
+                _fmt(real["observed_mean"], ".4f"),
+                f"{real['rank']}/{report.n_orders}",
+                _fmt(real["percentile"], ".0f"),
             )
     stdout.print(ranks)
     if "random_mean" in data["realised"]:
-        stdout.print(f"random orders' mean percentile: {_fmt(data['realised']['random_mean']['percentile'], '.0f')}")
+        stdout.print(
+            f"random orders' mean percentile: {_fmt(data['realised']['random_mean']['percentile'], '.0f')}"
+        )
     if data["gains"]:
         gains = data["gains"]
         stdout.print(
             f"solver's order minus {gains['reference']} (observed mean final score): "
             f"{_fmt(gains['solver_minus_reference'], '+.4f')} ± {_fmt(gains['se'], '.4f')}"
         )
+    assumptions = data.get("assumptions") or {}
+    if assumptions:
+        drift = ", ".join(f"{t} {_fmt(v)}" for t, v in assumptions["own_stage_drift"].items())
+        stdout.print(
+            f"own-stage assumption: score right after its own stage in a curriculum minus the "
+            f"probed own score, mean per task: {drift} (mean |.| {_fmt(assumptions['own_stage_mae'], '.3f')})"
+        )
+        losses = ", ".join(f"{m} {_fmt(v, '.3f')}" for m, v in assumptions["loss_mae"].items())
+        stdout.print(f"change after the own stage, mean absolute prediction error: {losses}")
     for note in data["notes"]:
         stderr.print(f"note: {note}")
 
@@ -153,13 +183,25 @@ def _print_validation(report: Any) -> None:
 # --------------------------------------------------------------------------- probe run
 def _progress_bar(enabled: bool):
     from rich.progress import (
-        BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
     )
 
     return Progress(
-        TextColumn("probing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[key]}"),
-        console=stderr, disable=not enabled, transient=False,
+        TextColumn("probing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[key]}"),
+        console=stderr,
+        disable=not enabled,
+        transient=False,
     )
 
 
@@ -202,8 +244,14 @@ def _probe_run(config_path, kind, workers, address, quiet, as_json) -> None:
     executor = build_executor(config, kind=kind, workers=workers, address=address)
     result, _ = _run_campaign_from_config(config, executor, quiet or as_json)
     estimate = result.estimate
-    extra = {"campaign": {"ran": result.ran, "reused": result.reused,
-                          "elapsed_s": result.elapsed_s, "executor": result.executor}}
+    extra = {
+        "campaign": {
+            "ran": result.ran,
+            "reused": result.reused,
+            "elapsed_s": result.elapsed_s,
+            "executor": result.executor,
+        }
+    }
     paths = write_estimate(estimate, result.directory, impute_method=config.impute, extra=extra)
     matrix = final_matrix(estimate, config.impute)
     if as_json:
@@ -219,7 +267,9 @@ def _probe_run(config_path, kind, workers, address, quiet, as_json) -> None:
             f"warning: {len(matrix.missing())} pair(s) not measured (missing, not zero); set "
             "impute = 'row_col' in the config to fill them for solving."
         )
-    stdout.print(f"wrote {paths['bwt']} and {paths['matrix']} (solve with: taskorder solve {paths['matrix']})")
+    stdout.print(
+        f"wrote {paths['bwt']} and {paths['matrix']} (solve with: taskorder solve {paths['matrix']})"
+    )
 
 
 # --------------------------------------------------------------------------- status
@@ -245,8 +295,11 @@ def _probe_status(target: Path, as_json: bool) -> None:
         table.add_column(name, justify="left" if name == "kind" else "right")
     for kind, row in status["by_kind"].items():
         mean = row["mean_seconds"]
-        table.add_row(kind, *(str(row[s]) for s in ("done", "running", "pending", "failed")),
-                      "—" if mean is None else f"{mean:.3g}")
+        table.add_row(
+            kind,
+            *(str(row[s]) for s in ("done", "running", "pending", "failed")),
+            "—" if mean is None else f"{mean:.3g}",
+        )
     stdout.print(table)
     stdout.print(
         f"{status['done']}/{status['total']} probes done ({status['percent']:.0f} %); "
@@ -262,9 +315,12 @@ def _probe_status(target: Path, as_json: bool) -> None:
 def validate(
     config: ConfigArg,
     seeds: Annotated[int | None, typer.Option(min=1, help="Seeds per order.")] = None,
-    n_random: Annotated[int | None, typer.Option("--n-random", min=0, help="Random orders.")] = None,
+    n_random: Annotated[
+        int | None, typer.Option("--n-random", min=0, help="Random orders.")
+    ] = None,
     all_orders: Annotated[
-        bool | None, typer.Option("--all-orders/--no-all-orders", help="Run all n! orders (n <= 6).")
+        bool | None,
+        typer.Option("--all-orders/--no-all-orders", help="Run all n! orders (n <= 6)."),
     ] = None,
     matrix_file: Annotated[
         Path | None, typer.Option("--matrix", help="Matrix to validate (default: the campaign's).")
@@ -304,11 +360,20 @@ def _validate(config_path, overrides, matrix_file, kind, workers, address, as_js
                 f"({len(matrix.missing())} missing); run 'taskorder probe {config_path}' first "
                 "or set impute in the config"
             )
-    settings = config.validate_.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    settings = config.validate_.model_copy(
+        update={k: v for k, v in overrides.items() if v is not None}
+    )
     report = run_validate(
-        runner, matrix, seeds=settings.seeds, steps=plan.steps, n_random=settings.n_random,
-        all_orders=settings.all_orders, models=settings.models, objective=settings.objective,
-        seed=settings.seed, executor=build_executor(config, kind=kind, workers=workers, address=address),
+        runner,
+        matrix,
+        seeds=settings.seeds,
+        steps=plan.steps,
+        n_random=settings.n_random,
+        all_orders=settings.all_orders,
+        models=settings.models,
+        objective=settings.objective,
+        seed=settings.seed,
+        executor=build_executor(config, kind=kind, workers=workers, address=address),
     )
     path = config.output_path / "validate.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -322,10 +387,14 @@ def _validate(config_path, overrides, matrix_file, kind, workers, address, as_js
 
 # --------------------------------------------------------------------------- demo
 def demo(
-    n_open: Annotated[int, typer.Option("--n-open", min=1, max=4, help="Open-ended tasks (plus 2 structured).")] = 2,
+    n_open: Annotated[
+        int, typer.Option("--n-open", min=1, max=4, help="Open-ended tasks (plus 2 structured).")
+    ] = 2,
     mode: Annotated[str, typer.Option(help="Learner training mode: exact or sampled.")] = "exact",
     seeds: Annotated[int, typer.Option(min=2, help="Validation seeds per order.")] = 4,
-    out: Annotated[Path | None, typer.Option(help="Output folder (default: a temporary one).")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: a temporary one).")
+    ] = None,
     workers: WorkersOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -345,24 +414,39 @@ def _demo(n_open, mode, seeds, out, workers, as_json) -> None:
     from taskorder.solvers import solve
 
     folder = out or Path(tempfile.mkdtemp(prefix="taskorder-demo-"))
-    config = load_config({
-        "output_dir": str(Path(folder).resolve()),
-        "runner": {"learner": {"n_structured": 2, "n_open": n_open, "mode": mode}},
-        "plan": {"repeats": 2},
-        "executor": {"kind": "process" if workers and workers > 1 else "inprocess", "workers": workers},
-    })
+    config = load_config(
+        {
+            "output_dir": str(Path(folder).resolve()),
+            "runner": {"learner": {"n_structured": 2, "n_open": n_open, "mode": mode}},
+            "plan": {"repeats": 2},
+            "executor": {
+                "kind": "process" if workers and workers > 1 else "inprocess",
+                "workers": workers,
+            },
+        }
+    )
     executor = build_executor(config)
     result, runner = _run_campaign_from_config(config, executor, as_json)
     write_estimate(result.estimate, result.directory)
     matrix = result.estimate.matrix
     solved = solve(matrix)
     report = run_validate(
-        runner, matrix, seeds=seeds, steps=runner.config.stage_steps, all_orders=True,
+        runner,
+        matrix,
+        seeds=seeds,
+        steps=runner.config.stage_steps,
+        all_orders=True,
         executor=build_executor(config),
     )
     if as_json:
-        print_json({"probe": result.estimate.to_dict(), "solve": solved.to_dict(),
-                    "validate": report.to_dict(), "directory": str(folder)})
+        print_json(
+            {
+                "probe": result.estimate.to_dict(),
+                "solve": solved.to_dict(),
+                "validate": report.to_dict(),
+                "directory": str(folder),
+            }
+        )
         return
     stdout.print(f"built-in learner, mode {mode}: {runner.tasks}; outputs in {folder}")
     _print_estimate(result.estimate, matrix)

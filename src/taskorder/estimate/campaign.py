@@ -26,13 +26,13 @@ from taskorder.estimate.worker import run_probe
 from taskorder.exceptions import TaskorderError
 
 __all__ = [
-    "run_campaign",
-    "load_estimate",
-    "campaign_guard",
+    "STATE_DIR",
     "CampaignResult",
     "ProbeFailedError",
     "Progress",
-    "STATE_DIR",
+    "campaign_guard",
+    "load_estimate",
+    "run_campaign",
 ]
 
 #: Folder (inside the output folder) holding first-stage states.
@@ -105,10 +105,13 @@ def _reopen_lost_states(store: CampaignStore, keys: set[str]) -> None:
     """First stages whose state file vanished, but with unfinished second stages, run again."""
     rows = {row["key"]: row for row in store.probes(keys)}
     needed = {
-        row["depends_on"] for row in rows.values() if row["kind"] == "second" and row["status"] != "done"
+        row["depends_on"]
+        for row in rows.values()
+        if row["kind"] == "second" and row["status"] != "done"
     }
     lost = [
-        key for key in needed
+        key
+        for key in needed
         if rows[key]["status"] == "done" and not Path(rows[key]["state_path"] or "").is_file()
     ]
     if lost:
@@ -192,8 +195,16 @@ def run_campaign(
         ran, failures = 0, {}
         if pending:
             ran, failures = _schedule(
-                store, executor, runner, plan, pending, done, str(state_dir), total,
-                progress, max_probes,
+                store,
+                executor,
+                runner,
+                plan,
+                pending,
+                done,
+                str(state_dir),
+                total,
+                progress,
+                max_probes,
             )
         if failures:
             shown = "; ".join(f"{key}: {error}" for key, error in list(failures.items())[:3])
@@ -271,10 +282,12 @@ def load_estimate(directory: str | Path, plan: ProbePlan | None = None) -> Probe
         if plan is None:
             data = json.loads(store.meta("plan") or "{}")
             plan = ProbePlan(
-                tuple(data["tasks"]), tuple(tuple(p) for p in data["pairs"]),
-                data["repeats"], data["steps"], data["seed"],
+                tuple(data["tasks"]),
+                tuple(tuple(p) for p in data["pairs"]),
+                data["repeats"],
+                data["steps"],
+                data["seed"],
             )
         return estimate_from_evaluations(plan, store.evaluations())
     finally:
         store.close()
-

@@ -51,15 +51,15 @@ from taskorder.exceptions import InvalidParameterError
 from taskorder.model import MODELS
 
 __all__ = [
+    "ExecutorSection",
+    "PlanSection",
     "ProbeConfig",
     "RunnerSection",
-    "PlanSection",
-    "ExecutorSection",
     "ValidateSection",
-    "load_config",
-    "build_runner",
-    "build_plan",
     "build_executor",
+    "build_plan",
+    "build_runner",
+    "load_config",
 ]
 
 _STRICT = ConfigDict(extra="forbid")
@@ -83,10 +83,14 @@ class RunnerSection(BaseModel):
     @model_validator(mode="after")
     def _check_kind(self) -> RunnerSection:
         if self.kind == "builtin" and (self.factory is not None or self.options):
-            raise ValueError("'factory' and 'options' apply to kind='python'; remove them or set kind.")
+            raise ValueError(
+                "'factory' and 'options' apply to kind='python'; remove them or set kind."
+            )
         if self.kind == "python":
             if self.learner:
-                raise ValueError("'learner' applies to kind='builtin'; use 'options' for a python runner.")
+                raise ValueError(
+                    "'learner' applies to kind='builtin'; use 'options' for a python runner."
+                )
             if not self.factory or ":" not in self.factory:
                 raise ValueError("kind='python' needs factory = 'package.module:function'.")
         return self
@@ -140,7 +144,8 @@ class ProbeConfig(BaseModel):
     model_config = _STRICT
     output_dir: str = Field("probe-out", description="Output folder, relative to the file.")
     impute: Literal["none", "row_col", "row_mean", "zero"] = Field(
-        "none", description="How to fill pairs left out of the plan (see taskorder.estimate.impute)."
+        "none",
+        description="How to fill pairs left out of the plan (see taskorder.estimate.impute).",
     )
     runner: RunnerSection = Field(default_factory=RunnerSection)
     plan: PlanSection = Field(default_factory=PlanSection)
@@ -150,7 +155,9 @@ class ProbeConfig(BaseModel):
     @model_validator(mode="after")
     def _check_steps(self) -> ProbeConfig:
         if self.runner.kind == "python" and self.plan.steps is None:
-            raise ValueError("plan.steps is required with a python runner (set the steps per stage).")
+            raise ValueError(
+                "plan.steps is required with a python runner (set the steps per stage)."
+            )
         return self
 
     # Folder the config file lives in (relative paths resolve against it).
@@ -201,7 +208,9 @@ def load_config(source: str | Path | dict[str, Any]) -> ProbeConfig:
     try:
         config = ProbeConfig.model_validate(data)
     except ValidationError as error:
-        label = "Invalid probe configuration" if where == "probe configuration" else f"{where}: invalid"
+        label = (
+            "Invalid probe configuration" if where == "probe configuration" else f"{where}: invalid"
+        )
         raise InvalidParameterError(f"{label}: {_describe(error)}.") from None
     config._base_dir = base
     return config
@@ -230,9 +239,13 @@ def _read(path: Path) -> dict[str, Any]:
     except InvalidParameterError:
         raise
     except Exception as error:  # noqa: BLE001 - any parser error becomes one clear message
-        raise InvalidParameterError(f"{path}: not a readable {suffix[1:]} file ({error}).") from None
+        raise InvalidParameterError(
+            f"{path}: not a readable {suffix[1:]} file ({error})."
+        ) from None
     if not isinstance(data, dict):
-        raise InvalidParameterError(f"{path}: expected a table of settings. Got {type(data).__name__}.")
+        raise InvalidParameterError(
+            f"{path}: expected a table of settings. Got {type(data).__name__}."
+        )
     return data
 
 
@@ -268,7 +281,10 @@ def build_plan(config: ProbeConfig, runner: Any) -> ProbePlan:
 
 
 def build_executor(
-    config: ProbeConfig, *, kind: str | None = None, workers: int | None = None,
+    config: ProbeConfig,
+    *,
+    kind: str | None = None,
+    workers: int | None = None,
     address: str | None = None,
 ) -> Executor:
     """The executor of ``config``, with command-line overrides."""

@@ -79,7 +79,9 @@ def _walk_seed(
 
     out: dict[tuple[str, ...], tuple[list[list[float]], list[list[float]]]] = {}
 
-    def visit(prefix: tuple[str, ...], state: Any, rows: list, group: list[tuple[str, ...]]) -> None:
+    def visit(
+        prefix: tuple[str, ...], state: Any, rows: list, group: list[tuple[str, ...]]
+    ) -> None:
         if len(prefix) == len(tasks):
             out[prefix] = ([r[0] for r in rows], [r[1] for r in rows])
             return

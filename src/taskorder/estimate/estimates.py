@@ -105,6 +105,57 @@ def _combine(samples: list[tuple[float, float, float, float]]) -> tuple[float, f
     return float(diffs[0]), float(math.hypot(se_a, se_b)), 1
 
 
+def _lookup(evaluations: Evaluations, key: str, task: str, name: str) -> tuple[float, float] | None:
+    """``(value, stderr)`` of ``task`` in probe ``key`` (stderr 0 for entropies), or None."""
+    probe = evaluations.get(key)
+    if probe is None or task not in probe:
+        return None
+    entry = probe[task]
+    return float(entry[name]), float(entry["score_stderr"]) if name == "score" else 0.0
+
+
+def _quantity(plan: ProbePlan, evaluations: Evaluations, name: str) -> dict[str, np.ndarray]:
+    """Means, stderrs and counts of ``bwt``/``forward``, and own/base values, for one quantity."""
+    tasks = plan.tasks
+    n_tasks = len(tasks)
+    index = {task: k for k, task in enumerate(tasks)}
+    bwt = [[[] for _ in tasks] for _ in tasks]
+    forward = [[[] for _ in tasks] for _ in tasks]
+    own: list[list[float]] = [[] for _ in tasks]
+    base: list[list[float]] = [[] for _ in tasks]
+    for r in range(plan.repeats):
+        for i, task in enumerate(tasks):
+            at_base = _lookup(evaluations, f"base/r{r}", task, name)
+            at_own = _lookup(evaluations, f"first/{task}/r{r}", task, name)
+            if at_base:
+                base[i].append(at_base[0])
+            if at_own:
+                own[i].append(at_own[0])
+            for j, other in enumerate(tasks):
+                after = _lookup(evaluations, f"first/{task}/r{r}", other, name)
+                before = _lookup(evaluations, f"base/r{r}", other, name)
+                if i != j and after and before:
+                    forward[i][j].append((*after, *before))
+        for earlier, later in plan.pairs:
+            after = _lookup(evaluations, f"second/{earlier}/{later}/r{r}", earlier, name)
+            before = _lookup(evaluations, f"first/{earlier}/r{r}", earlier, name)
+            if after and before:
+                bwt[index[earlier]][index[later]].append((*after, *before))
+    out: dict[str, np.ndarray] = {}
+    for label, cells in (("bwt", bwt), ("forward", forward)):
+        mean = np.full((n_tasks, n_tasks), np.nan)
+        stderr = np.full((n_tasks, n_tasks), np.nan)
+        counts = np.zeros((n_tasks, n_tasks), dtype=int)
+        for i in range(n_tasks):
+            for j in range(n_tasks):
+                if i != j:
+                    mean[i, j], stderr[i, j], counts[i, j] = _combine(cells[i][j])
+        out[label], out[label + "_stderr"], out[label + "_counts"] = mean, stderr, counts
+    out["own"] = np.array([np.mean(v) if v else np.nan for v in own])
+    out["base"] = np.array([np.mean(v) if v else np.nan for v in base])
+    return out
+
+
 def estimate_from_evaluations(plan: ProbePlan, evaluations: Evaluations) -> ProbeEstimate:
     """Build a :class:`ProbeEstimate` from finished probes' evaluations.
 
@@ -135,58 +186,17 @@ def estimate_from_evaluations(plan: ProbePlan, evaluations: Evaluations) -> Prob
     """
     tasks = plan.tasks
     n_tasks = len(tasks)
-    index = {task: k for k, task in enumerate(tasks)}
-    quantities = {"score": {}, "entropy": {}}
-    for name, out in quantities.items():
-        err = "score_stderr" if name == "score" else None
-
-        def value(key: str, task: str) -> tuple[float, float] | None:
-            probe = evaluations.get(key)
-            if probe is None or task not in probe:
-                return None
-            entry = probe[task]
-            return float(entry[name]), float(entry[err]) if err else 0.0
-
-        bwt = [[[] for _ in tasks] for _ in tasks]
-        forward = [[[] for _ in tasks] for _ in tasks]
-        own = [[] for _ in tasks]
-        base = [[] for _ in tasks]
-        for r in range(plan.repeats):
-            for i, task in enumerate(tasks):
-                at_base = value(f"base/r{r}", task)
-                at_own = value(f"first/{task}/r{r}", task)
-                if at_base:
-                    base[i].append(at_base[0])
-                if at_own:
-                    own[i].append(at_own[0])
-                for j, other in enumerate(tasks):
-                    after = value(f"first/{task}/r{r}", other)
-                    before = value(f"base/r{r}", other)
-                    if i != j and after and before:
-                        forward[i][j].append((*after, *before))
-            for earlier, later in plan.pairs:
-                after = value(f"second/{earlier}/{later}/r{r}", earlier)
-                before = value(f"first/{earlier}/r{r}", earlier)
-                if after and before:
-                    bwt[index[earlier]][index[later]].append((*after, *before))
-        for label, cells in (("bwt", bwt), ("forward", forward)):
-            mean = np.full((n_tasks, n_tasks), np.nan)
-            stderr = np.full((n_tasks, n_tasks), np.nan)
-            counts = np.zeros((n_tasks, n_tasks), dtype=int)
-            for i in range(n_tasks):
-                for j in range(n_tasks):
-                    if i != j:
-                        mean[i, j], stderr[i, j], counts[i, j] = _combine(cells[i][j])
-            out[label], out[label + "_stderr"], out[label + "_counts"] = mean, stderr, counts
-        out["own"] = np.array([np.mean(v) if v else np.nan for v in own])
-        out["base"] = np.array([np.mean(v) if v else np.nan for v in base])
-
+    quantities = {name: _quantity(plan, evaluations, name) for name in ("score", "entropy")}
     score, entropy = quantities["score"], quantities["entropy"]
 
     def matrix(q: dict[str, Any]) -> TransferMatrix:
         return TransferMatrix(
-            tasks, q["bwt"], forward=q["forward"], bwt_stderr=q["bwt_stderr"],
-            forward_stderr=q["forward_stderr"], own_scores=q["own"],
+            tasks,
+            q["bwt"],
+            forward=q["forward"],
+            bwt_stderr=q["bwt_stderr"],
+            forward_stderr=q["forward_stderr"],
+            own_scores=q["own"],
         )
 
     off = ~np.eye(n_tasks, dtype=bool)

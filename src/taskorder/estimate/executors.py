@@ -103,7 +103,7 @@ class InProcessExecutor(Executor):
         future: Future = Future()
         try:
             future.set_result(function(self.runner_, *args))
-        except BaseException as error:  # noqa: BLE001 - delivered through the future
+        except BaseException as error:
             if isinstance(error, (KeyboardInterrupt, SystemExit)):
                 raise
             future.set_exception(error)
@@ -254,7 +254,9 @@ def make_executor(
         raise InvalidParameterError(
             f"The 'executor' parameter must be one of {', '.join(EXECUTORS)}. Got {kind!r}."
         )
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+    ):
         raise InvalidParameterError(
             f"The 'workers' parameter must be an integer >= 1. Got {workers!r}."
         )

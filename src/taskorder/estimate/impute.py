@@ -28,7 +28,7 @@ import numpy as np
 from taskorder.exceptions import InvalidMatrixError, InvalidParameterError
 from taskorder.matrix import TransferMatrix
 
-__all__ = ["impute", "IMPUTATION_METHODS", "fill_missing"]
+__all__ = ["IMPUTATION_METHODS", "fill_missing", "impute"]
 
 #: Names accepted by :func:`impute`.
 IMPUTATION_METHODS = ("row_col", "row_mean", "zero")

@@ -30,7 +30,7 @@ from taskorder.estimate.impute import impute
 from taskorder.io import write_matrix
 from taskorder.matrix import TransferMatrix
 
-__all__ = ["write_estimate", "final_matrix"]
+__all__ = ["final_matrix", "write_estimate"]
 
 
 def final_matrix(estimate: ProbeEstimate, impute_method: str = "none") -> TransferMatrix:
@@ -53,7 +53,10 @@ def _matrix_file(matrix: TransferMatrix, path: Path) -> Path:
 
 
 def write_estimate(
-    estimate: ProbeEstimate, directory: str | Path, *, impute_method: str = "none",
+    estimate: ProbeEstimate,
+    directory: str | Path,
+    *,
+    impute_method: str = "none",
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Path]:
     """Write every output file; return ``{name: path}``.

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 from taskorder.exceptions import InvalidParameterError
 
-__all__ = ["Probe", "ProbePlan", "make_plan", "derive_seed", "KINDS"]
+__all__ = ["KINDS", "Probe", "ProbePlan", "derive_seed", "make_plan"]
 
 #: Probe kinds, in the order a campaign schedules them.
 KINDS = ("base", "first", "second")
@@ -137,25 +137,32 @@ class ProbePlan:
         """``n (n - 1)``: ordered pairs of the full matrix."""
         return len(self.tasks) * (len(self.tasks) - 1)
 
+    def _probe(
+        self, kind: str, task: str | None, later: str | None, r: int, depends: str | None = None
+    ) -> Probe:
+        key = "/".join([kind, *(t for t in (task, later) if t is not None), f"r{r}"])
+        return Probe(
+            key,
+            kind,
+            task,
+            later,
+            r,
+            depends,
+            init_seed=derive_seed(self.seed, "init", r),
+            train_seed=derive_seed(self.seed, "train", key),
+            eval_seed=derive_seed(self.seed, "eval", r),
+            steps=self.steps,
+        )
+
     def probes(self) -> list[Probe]:
         """Every probe, base first, then first stages, then second stages."""
         out = []
         for r in range(self.repeats):
-            init_seed = derive_seed(self.seed, "init", r)
-            eval_seed = derive_seed(self.seed, "eval", r)
-
-            def probe(kind: str, task: str | None, later: str | None, depends: str | None) -> Probe:
-                key = "/".join([kind, *(t for t in (task, later) if t is not None), f"r{r}"])
-                return Probe(
-                    key, kind, task, later, r, depends, init_seed,
-                    derive_seed(self.seed, "train", key), eval_seed, self.steps,
-                )
-
-            out.append(probe("base", None, None, None))
-            firsts = {task: probe("first", task, None, None) for task in self.tasks}
+            out.append(self._probe("base", None, None, r))
+            firsts = {task: self._probe("first", task, None, r) for task in self.tasks}
             out.extend(firsts.values())
             for earlier, later in self.pairs:
-                out.append(probe("second", earlier, later, firsts[earlier].key))
+                out.append(self._probe("second", earlier, later, r, firsts[earlier].key))
         order = {kind: rank for rank, kind in enumerate(KINDS)}
         return sorted(out, key=lambda p: (order[p.kind], p.repeat, p.key))
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from taskorder.estimate.plan import KINDS
-from taskorder.estimate.store import STORE_NAME, CampaignStore
+from taskorder.estimate.store import STORE_NAME, CampaignMismatchError, CampaignStore
 
 __all__ = ["campaign_status"]
 
@@ -33,9 +33,11 @@ def campaign_status(target: str | Path) -> dict[str, Any]:
     Raises
     ------
     CampaignMismatchError
-        No store in the folder.
+        ``target`` does not exist, or its folder holds no campaign store.
     """
     target = Path(target)
+    if not target.exists():
+        raise CampaignMismatchError(f"{target}: no such configuration file or campaign folder.")
     if target.is_file():
         from taskorder.estimate.config import load_config
 
@@ -67,5 +69,7 @@ def campaign_status(target: str | Path) -> dict[str, Any]:
         "restarted": sum(r["attempts"] > 1 for r in rows),
         "by_kind": by_kind,
         "remaining_serial_s": remaining,
-        "failures": [{"key": r["key"], "error": r["error"]} for r in rows if r["status"] == "failed"],
+        "failures": [
+            {"key": r["key"], "error": r["error"]} for r in rows if r["status"] == "failed"
+        ],
     }

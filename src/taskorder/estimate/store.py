@@ -33,17 +33,17 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from taskorder.estimate.plan import Probe, ProbePlan
 from taskorder.exceptions import TaskorderError
 
 __all__ = [
-    "CampaignStore",
-    "CampaignMismatchError",
-    "probe_from_row",
-    "STORE_NAME",
     "ESTIMATOR_VERSION",
+    "STORE_NAME",
+    "CampaignMismatchError",
+    "CampaignStore",
+    "probe_from_row",
 ]
 
 #: File name of the store inside a campaign's output folder.
@@ -136,7 +136,9 @@ class CampaignStore:
         """Open a store for reading (no guard check); raises if the file is missing."""
         path = Path(path)
         if not path.is_file():
-            raise CampaignMismatchError(f"{path}: no campaign store here (run 'taskorder probe' first).")
+            raise CampaignMismatchError(
+                f"{path}: no campaign store here (run 'taskorder probe' first)."
+            )
         return cls(path, None)
 
     # ------------------------------------------------------------------ helpers
@@ -186,8 +188,18 @@ class CampaignStore:
     # ----------------------------------------------------------------- writing
     def register(self, plan: ProbePlan) -> None:
         """Add the plan's probes that are not yet recorded (as ``pending``)."""
-        columns = ("key", "kind", "task", "later", "repeat", "depends_on", "init_seed",
-                   "train_seed", "eval_seed", "steps")
+        columns = (
+            "key",
+            "kind",
+            "task",
+            "later",
+            "repeat",
+            "depends_on",
+            "init_seed",
+            "train_seed",
+            "eval_seed",
+            "steps",
+        )
         rows = [tuple(getattr(probe, c) for c in columns) for probe in plan.probes()]
         with self._transaction():
             self._db.executemany(
@@ -202,7 +214,9 @@ class CampaignStore:
     def reset_interrupted(self) -> list[str]:
         """Reset probes left ``running`` (their process died) to ``pending``; return their keys."""
         with self._transaction():
-            keys = [r["key"] for r in self._db.execute("SELECT key FROM probes WHERE status='running'")]
+            keys = [
+                r["key"] for r in self._db.execute("SELECT key FROM probes WHERE status='running'")
+            ]
             self._db.execute("UPDATE probes SET status='pending' WHERE status='running'")
         return keys
 
@@ -238,8 +252,15 @@ class CampaignStore:
             self._db.execute(
                 "UPDATE probes SET status='done', runs=runs+1, state_path=?, train_s=?, eval_s=?, "
                 "started_at=?, finished_at=?, worker=?, error=NULL WHERE key=?",
-                (result["state_path"], result["train_s"], result["eval_s"], result["started_at"],
-                 result["finished_at"], result["worker"], key),
+                (
+                    result["state_path"],
+                    result["train_s"],
+                    result["eval_s"],
+                    result["started_at"],
+                    result["finished_at"],
+                    result["worker"],
+                    key,
+                ),
             )
 
     def mark_failed(self, key: str, error: str) -> None:
@@ -281,7 +302,7 @@ class CampaignStore:
             }
         return out
 
-    def __enter__(self) -> CampaignStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -291,6 +312,14 @@ class CampaignStore:
 def probe_from_row(row: dict[str, Any]) -> Probe:
     """Rebuild a :class:`Probe` from a ``probes`` row."""
     return Probe(
-        row["key"], row["kind"], row["task"], row["later"], row["repeat"], row["depends_on"],
-        row["init_seed"], row["train_seed"], row["eval_seed"], row["steps"],
+        row["key"],
+        row["kind"],
+        row["task"],
+        row["later"],
+        row["repeat"],
+        row["depends_on"],
+        row["init_seed"],
+        row["train_seed"],
+        row["eval_seed"],
+        row["steps"],
     )

@@ -40,7 +40,7 @@ from taskorder.exceptions import InvalidMatrixError, InvalidParameterError
 from taskorder.matrix import TransferMatrix
 from taskorder.model import MODELS, predict_many
 
-__all__ = ["validate", "ValidationReport", "noise_ceiling", "MAX_ALL_ORDERS"]
+__all__ = ["MAX_ALL_ORDERS", "ValidationReport", "noise_ceiling", "validate"]
 
 #: ``all_orders=True`` is accepted up to this many tasks (6! = 720 orders).
 MAX_ALL_ORDERS = 6
@@ -65,6 +65,16 @@ class ValidationReport:
         ``r_half``, ``reliability``, ``ceiling``, ``n_splits``.
     realised : dict
         Per label: ``rank`` (1 = best), ``percentile`` and ``observed_mean``.
+    assumptions : dict
+        Where the models' error comes from (empty without ``own_scores``):
+        ``own_stage_drift`` per task, the mean of (score right after the task's own
+        stage in a curriculum) - (``own_scores``, its probed score after training from
+        the starting state), and ``own_stage_mae``: ``"backward_only"`` and
+        ``"multiplicative"`` assume this drift is 0, ``"additive"`` attributes it to
+        forward transfer. ``loss_mae`` per model, the mean
+        absolute error of the predicted change *after* the own stage (observed: final
+        score - score right after the own stage; predicted from ``bwt`` with the
+        observed own-stage score), which isolates the transfer part of the model.
     gains : dict
         Observed mean of the solver's order minus the mean of the random orders
         (with every order evaluated: of all orders, the exact expectation of a random
@@ -83,6 +93,7 @@ class ValidationReport:
     n_orders: int
     elapsed_s: float
     notes: list[str] = field(default_factory=list)
+    assumptions: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (NaN becomes ``None``)."""
@@ -107,6 +118,7 @@ class ValidationReport:
                 "noise_ceiling": self.noise_ceiling,
                 "realised": self.realised,
                 "gains": self.gains,
+                "assumptions": self.assumptions,
                 "notes": self.notes,
                 "orders": self.orders,
             }
@@ -129,7 +141,9 @@ def _kendall(a: np.ndarray, b: np.ndarray) -> float:
     return float(kendalltau(a, b).statistic)
 
 
-def noise_ceiling(per_seed: np.ndarray, *, max_splits: int = 200, seed: int = 0) -> dict[str, float]:
+def noise_ceiling(
+    per_seed: np.ndarray, *, max_splits: int = 200, seed: int = 0
+) -> dict[str, float]:
     """Split-half reliability of the ranking of orders across seeds.
 
     Parameters
@@ -164,7 +178,9 @@ def noise_ceiling(per_seed: np.ndarray, *, max_splits: int = 200, seed: int = 0)
     if n_seeds < 2 or n_orders < 3:
         return nan
     half = n_seeds // 2
-    splits = [c for c in itertools.combinations(range(n_seeds), half) if 0 in c or 2 * half != n_seeds]
+    splits = [
+        c for c in itertools.combinations(range(n_seeds), half) if 0 in c or 2 * half != n_seeds
+    ]
     if len(splits) > max_splits:
         rng = np.random.default_rng(seed)
         splits = [tuple(rng.choice(n_seeds, size=half, replace=False)) for _ in range(max_splits)]
@@ -187,8 +203,13 @@ def noise_ceiling(per_seed: np.ndarray, *, max_splits: int = 200, seed: int = 0)
 
 
 def _choose_orders(
-    matrix: TransferMatrix, models: Sequence[str], objective: str, n_random: int,
-    all_orders: bool, seed: int, notes: list[str],
+    matrix: TransferMatrix,
+    models: Sequence[str],
+    objective: str,
+    n_random: int,
+    all_orders: bool,
+    seed: int,
+    notes: list[str],
 ) -> dict[tuple[str, ...], list[str]]:
     from taskorder.models_extra import best_order
     from taskorder.solvers import solve
@@ -202,7 +223,10 @@ def _choose_orders(
     add(solve(matrix, method="rank", objective=objective).order, "rank_rule")
     for model in models:
         try:
-            add(best_order(matrix, model=model, objective=objective, seed=seed).order, f"best:{model}")
+            add(
+                best_order(matrix, model=model, objective=objective, seed=seed).order,
+                f"best:{model}",
+            )
         except InvalidMatrixError as error:
             notes.append(f"model {model!r} skipped: {error}")
     rng = np.random.default_rng(derive_seed(seed, "validate", "orders"))
@@ -305,10 +329,119 @@ def validate(
     notes: list[str] = []
     labelled = _choose_orders(matrix, models, objective, n_random, all_orders, seed, notes)
     runs = run_curricula(
-        runner, list(labelled), seeds=seeds, steps=steps, seed=seed, executor=executor, workers=workers
+        runner,
+        list(labelled),
+        seeds=seeds,
+        steps=steps,
+        seed=seed,
+        executor=executor,
+        workers=workers,
     )
     report = _analyse(matrix, labelled, runs, models, objective, seeds, seed, notes)
     return ValidationReport(**report, steps=steps, elapsed_s=time.perf_counter() - start)
+
+
+def _model_fidelity(
+    matrix: TransferMatrix,
+    index: np.ndarray,
+    models: Sequence[str],
+    objective: str,
+    observed: np.ndarray,
+    observed_final: np.ndarray,
+) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
+    """Predictions per model and their Spearman, Kendall and MAE against the observations."""
+    weights = matrix.weights / matrix.weights.sum()
+    predictions: dict[str, np.ndarray] = {}
+    stats: dict[str, dict[str, Any]] = {}
+    for model in models:
+        try:
+            predictions[model] = predict_many(matrix, index, objective=objective, model=model)
+        except InvalidMatrixError as error:
+            stats[model] = {"skipped": str(error)}
+            continue
+        predicted_mean = predictions[model] @ weights
+        errors = np.abs(predictions[model] - observed_final).mean(axis=0)
+        stats[model] = {
+            "spearman": _spearman(predicted_mean, observed),
+            "kendall": _kendall(predicted_mean, observed),
+            "mae": float(errors.mean()),
+            "mae_per_task": dict(zip(matrix.tasks, errors.tolist())),
+        }
+    return predictions, stats
+
+
+def _realised_ranks(
+    labelled: dict[tuple[str, ...], list[str]],
+    orders: list[tuple[str, ...]],
+    per_seed: np.ndarray,
+    seeds: int,
+) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
+    """Rank and percentile of every labelled order; the solver's gain over the reference."""
+    observed = per_seed.mean(axis=1)
+    realised: dict[str, dict[str, float]] = {}
+    for k, order in enumerate(orders):
+        for label in labelled[order]:
+            rank, percentile = _percentile(observed, k)
+            realised[label] = {
+                "rank": rank,
+                "percentile": percentile,
+                "observed_mean": float(observed[k]),
+            }
+    random_ks = [
+        k for k, o in enumerate(orders) if any(x.startswith("random_") for x in labelled[o])
+    ]
+    if random_ks:
+        realised["random_mean"] = {
+            "percentile": float(np.mean([_percentile(observed, k)[1] for k in random_ks]))
+        }
+    every_order = len(orders) == math.factorial(len(orders[0]))
+    reference = list(range(len(orders))) if every_order else random_ks
+    solver_k = next(k for k, o in enumerate(orders) if "solver" in labelled[o])
+    gains: dict[str, Any] = {}
+    if reference:
+        diff = per_seed[solver_k] - per_seed[reference].mean(axis=0)
+        gains = {
+            "solver_minus_reference": float(diff.mean()),
+            "se": float(diff.std(ddof=1) / math.sqrt(seeds)) if seeds > 1 else math.nan,
+            "reference": "all orders" if every_order else f"{len(random_ks)} random orders",
+        }
+    return realised, gains
+
+
+def _assumptions(
+    matrix: TransferMatrix,
+    by_order: dict[tuple[str, ...], list[CurriculumRun]],
+    orders: list[tuple[str, ...]],
+    objective: str,
+) -> dict[str, Any]:
+    """Own-stage drift and the error of the predicted change after the own stage."""
+    if matrix.own_scores is None or np.isnan(matrix.own_scores).any():
+        return {}
+    tasks, own = matrix.tasks, matrix.own_scores
+    drift: list[list[float]] = [[] for _ in tasks]
+    errors: dict[str, list[float]] = {"additive": [], "multiplicative": []}
+    positive = bool((own > 0).all())
+    for order in orders:
+        idx = [tasks.index(t) for t in order]
+        for run in by_order[order]:
+            accuracy, _ = run.accuracy_matrix()
+            for position, task in enumerate(idx):
+                after_own = accuracy[position, position]
+                drift[task].append(after_own - own[task])
+                if objective == "all_pairs":
+                    later = idx[position + 1 :]
+                else:
+                    later = idx[position + 1 : position + 2]
+                observed = accuracy[-1, position] - after_own
+                errors["additive"].append(abs(observed - matrix.bwt[task, later].sum()))
+                if positive:
+                    keep = np.maximum(0.0, 1.0 + matrix.bwt[task, later] / own[task]).prod()
+                    errors["multiplicative"].append(abs(observed - after_own * (keep - 1.0)))
+    return {
+        "own_stage_drift": {t: float(np.mean(d)) for t, d in zip(tasks, drift)},
+        "own_stage_mae": float(np.mean([abs(x) for d in drift for x in d])),
+        "loss_mae": {m: float(np.mean(e)) for m, e in errors.items() if e},
+    }
 
 
 def _analyse(
@@ -335,43 +468,16 @@ def _analyse(
     observed = per_seed.mean(axis=1)
     observed_final = final.mean(axis=1)
     index = np.array([[tasks.index(t) for t in order] for order in orders])
-    predictions: dict[str, np.ndarray] = {}
-    model_stats: dict[str, dict[str, Any]] = {}
-    for model in models:
-        try:
-            predictions[model] = predict_many(matrix, index, objective=objective, model=model)
-        except InvalidMatrixError as error:
-            model_stats[model] = {"skipped": str(error)}
-            continue
-        predicted_mean = predictions[model] @ weights
-        errors = np.abs(predictions[model] - observed_final).mean(axis=0)
-        model_stats[model] = {
-            "spearman": _spearman(predicted_mean, observed),
-            "kendall": _kendall(predicted_mean, observed),
-            "mae": float(errors.mean()),
-            "mae_per_task": dict(zip(tasks, errors.tolist())),
-        }
-    realised: dict[str, dict[str, float]] = {}
-    for k, order in enumerate(orders):
-        for label in labelled[order]:
-            rank, percentile = _percentile(observed, k)
-            realised[label] = {"rank": rank, "percentile": percentile, "observed_mean": float(observed[k])}
-    random_ks = [k for k, o in enumerate(orders) if any(x.startswith("random_") for x in labelled[o])]
-    if random_ks:
-        realised["random_mean"] = {
-            "percentile": float(np.mean([_percentile(observed, k)[1] for k in random_ks]))
-        }
-    every_order = len(orders) == math.factorial(len(tasks))
-    reference = list(range(len(orders))) if every_order else random_ks
-    gains: dict[str, float] = {}
-    solver_k = next(k for k, o in enumerate(orders) if "solver" in labelled[o])
-    if reference:
-        diff = per_seed[solver_k] - per_seed[reference].mean(axis=0)
-        gains = {
-            "solver_minus_reference": float(diff.mean()),
-            "se": float(diff.std(ddof=1) / math.sqrt(seeds)) if seeds > 1 else math.nan,
-            "reference": "all orders" if every_order else f"{len(random_ks)} random orders",
-        }
+    predictions, model_stats = _model_fidelity(
+        matrix, index, models, objective, observed, observed_final
+    )
+    realised, gains = _realised_ranks(labelled, orders, per_seed, seeds)
+    assumptions = _assumptions(matrix, by_order, orders, objective)
+    spread = (
+        per_seed.std(axis=1, ddof=1) / math.sqrt(seeds)
+        if seeds > 1
+        else np.full(len(orders), np.nan)
+    )
     order_rows = []
     for k, order in enumerate(orders):
         gem = [run.gem() for run in by_order[order]]
@@ -380,7 +486,7 @@ def _analyse(
                 "order": list(order),
                 "labels": labelled[order],
                 "observed_mean": float(observed[k]),
-                "observed_se": float(per_seed[k].std(ddof=1) / math.sqrt(seeds)) if seeds > 1 else math.nan,
+                "observed_se": float(spread[k]),
                 "observed_final": dict(zip(tasks, observed_final[k].tolist())),
                 "predicted": {
                     m: {"mean": float(p[k] @ weights), "scores": dict(zip(tasks, p[k].tolist()))}
@@ -400,6 +506,7 @@ def _analyse(
         "noise_ceiling": noise_ceiling(per_seed, seed=derive_seed(seed, "validate", "splits")),
         "realised": realised,
         "gains": gains,
+        "assumptions": assumptions,
         "seeds": seeds,
         "n_orders": len(orders),
         "notes": notes,

@@ -95,7 +95,10 @@ def run_probe(
         state = _base_state(runner, probe.init_seed)
     elif probe.kind == "first":
         state = runner.train(
-            _base_state(runner, probe.init_seed), probe.task, steps=probe.steps, seed=probe.train_seed
+            _base_state(runner, probe.init_seed),
+            probe.task,
+            steps=probe.steps,
+            seed=probe.train_seed,
         )
         saved = state_path(state_dir, probe.key)
         write_state_atomically(runner, state, saved)
