@@ -56,7 +56,7 @@ from taskorder.exceptions import InvalidMatrixError, InvalidParameterError
 from taskorder.matrix import TransferMatrix
 from taskorder.objectives import normalize_objective
 
-__all__ = ["Prediction", "predict", "predict_many", "MODELS"]
+__all__ = ["MODELS", "Prediction", "predict", "predict_many"]
 
 #: Outcome models accepted by :func:`predict` (see the module docstring).
 MODELS = ("additive", "backward_only", "multiplicative")
