@@ -181,7 +181,7 @@ def _print_validation(report: Any) -> None:
 
 
 # --------------------------------------------------------------------------- probe run
-def _progress_bar(enabled: bool):
+def _progress_bar(enabled: bool, label: str = "probing"):
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -192,7 +192,7 @@ def _progress_bar(enabled: bool):
     )
 
     return Progress(
-        TextColumn("probing"),
+        TextColumn(label),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -363,18 +363,21 @@ def _validate(config_path, overrides, matrix_file, kind, workers, address, as_js
     settings = config.validate_.model_copy(
         update={k: v for k, v in overrides.items() if v is not None}
     )
-    report = run_validate(
-        runner,
-        matrix,
-        seeds=settings.seeds,
-        steps=plan.steps,
-        n_random=settings.n_random,
-        all_orders=settings.all_orders,
-        models=settings.models,
-        objective=settings.objective,
-        seed=settings.seed,
-        executor=build_executor(config, kind=kind, workers=workers, address=address),
-    )
+    with _progress_bar(not as_json, "validating (seeds)") as bar:
+        task_id = bar.add_task("validate", total=settings.seeds, key="")
+        report = run_validate(
+            runner,
+            matrix,
+            seeds=settings.seeds,
+            steps=plan.steps,
+            n_random=settings.n_random,
+            all_orders=settings.all_orders,
+            models=settings.models,
+            objective=settings.objective,
+            seed=settings.seed,
+            executor=build_executor(config, kind=kind, workers=workers, address=address),
+            progress=lambda done, total: bar.update(task_id, completed=done),
+        )
     path = config.output_path / "validate.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")

@@ -11,7 +11,8 @@ orders are run, nor on the executor.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,6 +109,7 @@ def run_curricula(
     seed: int = 0,
     executor: Executor | str = "inprocess",
     workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[CurriculumRun]:
     """Train every order with ``seeds`` seeds; return one :class:`CurriculumRun` per pair.
 
@@ -125,6 +127,8 @@ def run_curricula(
         Root seed.
     executor, workers
         Where the seeds run (one job per seed); see :mod:`taskorder.estimate.executors`.
+    progress : callable, optional
+        Called with ``(seeds done, seeds)`` after each seed finishes.
 
     Returns
     -------
@@ -146,12 +150,17 @@ def run_curricula(
     if isinstance(executor, str):
         executor = make_executor(executor, workers=workers)
     results: dict[int, Any] = {}
+    pending, in_flight = list(range(seeds)), {}
     with executor.started(runner):
-        futures = {
-            s: executor.submit(_walk_seed, orders, tasks, s, steps, seed) for s in range(seeds)
-        }
-        for s, future in futures.items():
-            results[s] = future.result()
+        while pending or in_flight:
+            while pending and len(in_flight) < executor.max_in_flight:
+                s = pending.pop(0)
+                in_flight[executor.submit(_walk_seed, orders, tasks, s, steps, seed)] = s
+            finished, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+            for future in finished:
+                results[in_flight.pop(future)] = future.result()
+                if progress:
+                    progress(len(results), seeds)
     runs = []
     for order in sorted(set(orders)):
         for s in range(seeds):

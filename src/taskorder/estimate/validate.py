@@ -27,7 +27,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -259,6 +259,7 @@ def validate(
     seed: int = 0,
     executor: Executor | str = "inprocess",
     workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ValidationReport:
     """Train several curricula with ``runner`` and measure how well ``matrix`` predicts them.
 
@@ -285,6 +286,8 @@ def validate(
         Root seed of the curricula and of the random orders.
     executor, workers
         Where the seeds run; see :mod:`taskorder.estimate.executors`.
+    progress : callable, optional
+        Called with ``(seeds done, seeds)`` (see :func:`run_curricula`).
 
     Returns
     -------
@@ -336,6 +339,7 @@ def validate(
         seed=seed,
         executor=executor,
         workers=workers,
+        progress=progress,
     )
     report = _analyse(matrix, labelled, runs, models, objective, seeds, seed, notes)
     return ValidationReport(**report, steps=steps, elapsed_s=time.perf_counter() - start)
