@@ -22,6 +22,25 @@ stage act: ``final_i = s_i + bwt[i, next(i)] + forward[prev(i), i]``.
 ignored. When own-stage scores are unknown, ``s_i = 0`` and predictions are changes
 relative to the own-stage score.
 
+The multiplicative-retention model (``model="multiplicative"``)
+----------------------------------------------------------------
+Each later task keeps a *fraction* of what task ``i`` has, instead of adding a fixed
+amount. The retention of ``i`` under ``j`` is read off the same matrix::
+
+    rho[i, j] = max(0, (s_i + bwt[i, j]) / s_i) = max(0, 1 + bwt[i, j] / s_i)
+
+(the ratio of ``i``'s score after ``j`` to its score before, as probed), and::
+
+    final_i = s_i * prod_{j after i} rho[i, j]
+
+It is the compounding counterpart of ``"backward_only"``: like the published model
+it ignores forward transfer, so comparing the two isolates one question (do losses
+add or compound?). For a single later task both agree exactly; with several later
+tasks losses compound (``0.8 * 0.8``, not ``1 - 0.2 - 0.2``) and a score cannot be
+pushed below 0. It needs positive ``own_scores``. With ``objective="adjacent"`` only the
+neighbours act, as in the additive model. Orders under this model are not a Linear
+Ordering Problem; :func:`taskorder.models_extra.best_order` searches them.
+
 These assumptions are a hypothesis: validate them (``taskorder validate``) before
 trusting a predicted gain.
 """
@@ -33,13 +52,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from taskorder.exceptions import InvalidParameterError
+from taskorder.exceptions import InvalidMatrixError, InvalidParameterError
 from taskorder.matrix import TransferMatrix
 from taskorder.objectives import normalize_objective
 
-__all__ = ["Prediction", "predict", "MODELS"]
+__all__ = ["MODELS", "Prediction", "predict", "predict_many"]
 
-MODELS = ("additive", "backward_only")
+#: Outcome models accepted by :func:`predict` (see the module docstring).
+MODELS = ("additive", "backward_only", "multiplicative")
 
 
 @dataclass(frozen=True)
@@ -76,9 +96,10 @@ def predict(
         Every task once, first trained first.
     objective : {"all_pairs", "adjacent"}
         Which stages act on a task: all later/earlier ones, or only the neighbours.
-    model : {"additive", "backward_only"}
+    model : {"additive", "backward_only", "multiplicative"}
         ``"additive"`` uses backward and (if present) forward transfer;
-        ``"backward_only"`` ignores forward transfer, as the published method does.
+        ``"backward_only"`` ignores forward transfer, as the published method does;
+        ``"multiplicative"``: retention ratios (see the module docstring).
 
     Returns
     -------
@@ -91,6 +112,8 @@ def predict(
         If ``order`` is not a permutation of the tasks.
     MissingEntriesError
         If the matrix has missing entries.
+    InvalidMatrixError
+        ``model="multiplicative"`` without positive ``own_scores``.
 
     Examples
     --------
@@ -101,6 +124,12 @@ def predict(
     {'poetry': 0.55, 'math': 0.7}
     >>> round(p.mean, 3)
     0.625
+    >>> m3 = TransferMatrix(["a", "b", "c"], [[0, -0.2, -0.2], [0, 0, 0], [0, 0, 0]],
+    ...                     own_scores=[1.0, 0.5, 0.5])
+    >>> additive = predict(m3, ["a", "b", "c"]).scores["a"]
+    >>> compounding = predict(m3, ["a", "b", "c"], model="multiplicative").scores["a"]
+    >>> round(additive, 6), round(compounding, 6)
+    (0.6, 0.64)
     """
     objective = normalize_objective(objective)
     if model not in MODELS:
@@ -109,6 +138,9 @@ def predict(
         )
     idx = matrix.order_indices(order)
     matrix.check_complete()
+    if model == "multiplicative":
+        final = predict_many(matrix, [idx], objective=objective, model=model)[0]
+        return _prediction(matrix, idx, final)
     n_tasks = matrix.n_tasks
     own = np.zeros(n_tasks) if matrix.own_scores is None else np.nan_to_num(matrix.own_scores)
     forward = matrix.forward if (model == "additive" and matrix.forward is not None) else None
@@ -121,6 +153,10 @@ def predict(
         final[task] += matrix.bwt[task, later].sum()
         if forward is not None:
             final[task] += forward[earlier, task].sum()
+    return _prediction(matrix, idx, final)
+
+
+def _prediction(matrix: TransferMatrix, idx: list[int], final: np.ndarray) -> Prediction:
     weights = matrix.weights
     mean = float((weights * final).sum() / weights.sum()) if weights.sum() > 0 else float(final.mean())
     scores = {matrix.tasks[t]: float(final[t]) for t in idx}
@@ -130,3 +166,57 @@ def predict(
         mean=mean,
         relative=matrix.own_scores is None,
     )
+
+
+def _retention(matrix: TransferMatrix) -> np.ndarray:
+    """``rho[i, j] = max(0, 1 + bwt[i, j] / s_i)``; raises without positive own scores."""
+    own = matrix.own_scores
+    if own is None or np.isnan(own).any() or (own <= 0).any():
+        raise InvalidMatrixError(
+            "The multiplicative model needs a positive own-stage score for every task "
+            f"(matrix.own_scores). Got {None if own is None else own.tolist()}. Use "
+            "model='additive', or a matrix from a probe campaign (it records own scores)."
+        )
+    rho = np.maximum(0.0, 1.0 + matrix.bwt / own[:, None])
+    np.fill_diagonal(rho, 1.0)
+    return rho
+
+
+def predict_many(
+    matrix: TransferMatrix,
+    orders: Sequence[Sequence[int]] | np.ndarray,
+    *,
+    objective: str = "all_pairs",
+    model: str = "additive",
+) -> np.ndarray:
+    """Final scores of many orders at once (task indices; no order checks): shape (K, n).
+
+    Row ``k`` holds every task's predicted final score, in matrix task order, for the
+    order ``orders[k]``; it equals ``predict(matrix, order).scores`` (vectorised, for
+    searches and validation over many orders).
+
+    Examples
+    --------
+    >>> m = TransferMatrix(["a", "b"], [[0, -0.2], [0.05, 0]], own_scores=[0.7, 0.5])
+    >>> predict_many(m, [[0, 1], [1, 0]]).round(3).tolist()
+    [[0.5, 0.5], [0.7, 0.55]]
+    """
+    objective = normalize_objective(objective)
+    if model not in MODELS:
+        raise InvalidParameterError(
+            f"The 'model' parameter of predict_many must be one of {', '.join(MODELS)}. "
+            f"Got {model!r}."
+        )
+    matrix.check_complete()
+    perms = np.asarray(orders, dtype=np.intp).reshape(-1, matrix.n_tasks)
+    positions = np.argsort(perms, axis=1)
+    gap = positions[:, None, :] - positions[:, :, None]  # gap[k, i, j] = pos(j) - pos(i)
+    later = gap > 0 if objective == "all_pairs" else gap == 1
+    own = np.zeros(matrix.n_tasks) if matrix.own_scores is None else np.nan_to_num(matrix.own_scores)
+    start = np.broadcast_to(own, perms.shape).copy()
+    if model == "additive" and matrix.forward is not None:
+        # forward[j, i] counts for task i when j comes before i: later[k, j, i].
+        start += np.einsum("kji,ji->ki", later, matrix.forward)
+    if model == "multiplicative":
+        return start * np.where(later, _retention(matrix)[None], 1.0).prod(axis=2)
+    return start + np.einsum("kij,ij->ki", later, matrix.bwt)

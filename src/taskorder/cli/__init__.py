@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from taskorder.cli import plot_cmd, solve_cmd
+from taskorder.cli import plot_cmd, probe_cmd, solve_cmd
 
 __all__ = ["app", "main"]
 
@@ -22,6 +22,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 solve_cmd.register(app)
+probe_cmd.register(app)
 plot_cmd.register(app)
 
 

@@ -1,9 +1,59 @@
-"""Estimating transfer: the runner protocol that probe campaigns drive.
+"""Estimating transfer: probe campaigns, their store and executors, and validation.
 
-Importing this package is light (no torch); trainer-specific runners live in
+Importing this package is light (no torch, no ray); trainer-specific runners live in
 their own subpackages and import their heavy dependencies when used.
+
+- :mod:`~taskorder.estimate.runner`: the runner protocol every trainer implements.
+- :func:`make_plan` / :func:`run_campaign`: measure the transfer matrix with short
+  probe runs (:mod:`~taskorder.estimate.plan`, :mod:`~taskorder.estimate.campaign`),
+  recorded in a resumable SQLite store (:mod:`~taskorder.estimate.store`), run
+  in-process, in a process pool or on Ray (:mod:`~taskorder.estimate.executors`).
+- :func:`impute`: fill unmeasured pairs by a named method, flagged as imputed.
+- :func:`validate`: train complete curricula and measure how well the matrix
+  predicts them, against the noise ceiling.
 """
 
+from taskorder.estimate.campaign import (
+    CampaignResult,
+    ProbeFailedError,
+    Progress,
+    load_estimate,
+    run_campaign,
+)
+from taskorder.estimate.curricula import CurriculumRun, run_curricula
+from taskorder.estimate.estimates import ProbeEstimate, estimate_from_evaluations
+from taskorder.estimate.executors import EXECUTORS, make_executor
+from taskorder.estimate.impute import IMPUTATION_METHODS, impute
+from taskorder.estimate.plan import Probe, ProbePlan, derive_seed, make_plan
 from taskorder.estimate.runner import Evaluation, Runner, TaskSpec, check_runner
+from taskorder.estimate.store import CampaignMismatchError, CampaignStore
+from taskorder.estimate.validate import ValidationReport, noise_ceiling, validate
 
-__all__ = ["Evaluation", "Runner", "TaskSpec", "check_runner"]
+__all__ = [
+    "EXECUTORS",
+    "IMPUTATION_METHODS",
+    "CampaignMismatchError",
+    "CampaignResult",
+    "CampaignStore",
+    "CurriculumRun",
+    "Evaluation",
+    "Probe",
+    "ProbeEstimate",
+    "ProbeFailedError",
+    "ProbePlan",
+    "Progress",
+    "Runner",
+    "TaskSpec",
+    "ValidationReport",
+    "check_runner",
+    "derive_seed",
+    "estimate_from_evaluations",
+    "impute",
+    "load_estimate",
+    "make_executor",
+    "make_plan",
+    "noise_ceiling",
+    "run_campaign",
+    "run_curricula",
+    "validate",
+]
