@@ -1,0 +1,221 @@
+"""Bootstrap that runs inside the sandbox process (passed to ``python -I -c``).
+
+Importing this module does nothing; :mod:`taskorder.rewards.sandbox` reads its source
+and runs it as ``__main__`` in a fresh interpreter whose working directory is the
+sandbox's temporary directory. There it
+
+1. reads ``payload.json`` (code, tests, nonce, limits) and deletes it;
+2. lowers resource limits (address space, CPU time, file size, open files, core
+   dumps and, when the sandbox runs under its own uid, the number of processes);
+3. keeps a private duplicate of stdout for results and points fds 0, 1 and 2 at
+   ``/dev/null``;
+4. installs an audit hook (PEP 578) that refuses process creation, sockets, ctypes,
+   writes outside the directory, reads of ``/proc`` and ``/sys``, frame and
+   garbage-collector introspection, and signal handling;
+5. runs the code, then each test, and reports ``<nonce> <index> <1|0>`` per test.
+
+Everything the harness needs after step 5 starts is bound to local names first, so
+code that patches builtins or modules cannot change how results are written.
+"""
+
+__all__ = ["main"]
+
+
+def main():  # noqa: C901 - one linear script, kept in one piece on purpose
+    import json
+    import os
+    import resource
+    import sys
+
+    _str, _exec, _compile, _len, _write = str, exec, compile, len, os.write
+    _BaseException, _enumerate, _exit = BaseException, enumerate, os._exit
+
+    with open("payload.json", encoding="utf-8") as handle:
+        payload = json.load(handle)
+    os.remove("payload.json")
+    nonce = payload.pop("nonce")
+    home = os.path.realpath(os.getcwd())
+
+    limits = payload["limits"]
+    for name, value in (
+        ("RLIMIT_AS", limits["memory_bytes"]),
+        ("RLIMIT_CPU", limits["cpu_seconds"]),
+        ("RLIMIT_FSIZE", limits["file_size_bytes"]),
+        ("RLIMIT_NOFILE", limits["open_files"]),
+        ("RLIMIT_CORE", 0),
+        ("RLIMIT_NPROC", limits["processes"]),
+    ):
+        if value is not None:
+            resource.setrlimit(getattr(resource, name), (value, value))
+
+    out = os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+
+    import signal
+
+    setitimer, set_handler = signal.setitimer, signal.signal
+    ITIMER_REAL, SIGALRM = signal.ITIMER_REAL, signal.SIGALRM
+
+    class TestTimeout(BaseException):
+        pass
+
+    def on_alarm(signum, frame):
+        raise TestTimeout()
+
+    set_handler(SIGALRM, on_alarm)
+    for module in ("signal", "_signal"):
+        sys.modules.pop(module, None)
+
+    if payload["audit_hook"]:
+        sys.addaudithook(_make_hook(home))
+
+    per_test = payload["per_test_timeout"] or 0.0
+    namespace = {"__name__": "solution", "__builtins__": __builtins__}
+    try:
+        setitimer(ITIMER_REAL, per_test)
+        _exec(_compile(payload["code"], "<solution>", "exec"), namespace)
+        loaded = "1"
+    except _BaseException:
+        loaded = "0"
+    finally:
+        setitimer(ITIMER_REAL, 0.0)
+    _write(out, f"{nonce} loaded {loaded}\n".encode())
+
+    for index, test in _enumerate(payload["tests"]):
+        passed = "0"
+        if loaded == "1":
+            try:
+                setitimer(ITIMER_REAL, per_test)
+                _exec(_compile(test, f"<test {index}>", "exec"), namespace)
+                passed = "1"
+            except _BaseException:
+                passed = "0"
+            finally:
+                setitimer(ITIMER_REAL, 0.0)
+        _write(out, f"{nonce} {index} {passed}\n".encode())
+    _write(out, f"{nonce} done {_len(payload['tests'])}\n".encode())
+    _exit(0)
+
+
+def _make_hook(home):
+    """Build the audit hook; ``home`` (a resolved path) is the only writable directory.
+
+    Only C functions and methods of builtin types are used once the hook is built,
+    all bound to local names, so patched modules or builtins cannot steer it.
+    """
+    import os
+    import stat
+
+    blocked_events = {
+        "os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.exec", "os.system",
+        "os.kill", "os.killpg", "subprocess.Popen", "pty.spawn", "resource.setrlimit",
+        "resource.prlimit", "sys._current_frames", "sys.settrace", "sys.setprofile",
+        "gc.get_objects", "gc.get_referrers", "gc.get_referents", "signal.pthread_kill",
+        "os.chroot", "sys.remote_exec",
+    }
+    blocked_modules = {
+        "ctypes", "_ctypes", "cffi", "_posixsubprocess", "_xxsubinterpreters",
+        "_xxinterpchannels", "_interpreters", "_testcapi", "_testinternalcapi",
+        "signal", "_signal", "faulthandler", "_posixshmem",
+    }
+    frame_attributes = {"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back"}
+    path_events = {
+        "os.remove": (0,), "os.rmdir": (0,), "os.mkdir": (0,), "os.rename": (0, 1),
+        "os.link": (1,), "os.symlink": (1,), "os.chmod": (0,), "os.chown": (0,),
+        "os.truncate": (0,), "os.utime": (0,), "os.setxattr": (0,), "os.removexattr": (0,),
+        "shutil.rmtree": (0,), "os.chdir": (0,), "os.mkfifo": (0,), "os.mknod": (0,),
+    }
+    write_flags = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+    prefix = home.rstrip("/") + "/"
+    lstat, stat_, readlink, getcwd, fspath = os.lstat, os.stat, os.readlink, os.getcwd, os.fspath
+    is_link, is_dir = stat.S_ISLNK, stat.S_ISDIR
+    isinstance_, str_, bytes_, int_, reversed_ = isinstance, str, bytes, int, reversed
+    denied, value_error, import_error, os_error = (
+        PermissionError, ValueError, ImportError, OSError,
+    )
+
+    def resolve(path, follow_last):
+        path = fspath(path)
+        if isinstance_(path, bytes_):
+            path = path.decode("utf-8", "surrogateescape")
+        if not path.startswith("/"):
+            path = getcwd() + "/" + path
+        pending = [part for part in path.split("/") if part not in ("", ".")]
+        pending = list(reversed_(pending))
+        parts, links = [], 0
+        while pending:
+            part = pending.pop()
+            if part == "..":
+                if parts:
+                    parts.pop()
+                continue
+            candidate = "/" + "/".join(parts + [part])
+            if not pending and not follow_last:
+                parts.append(part)
+                break
+            try:
+                mode = lstat(candidate).st_mode
+            except os_error:
+                parts.append(part)
+                continue
+            if not is_link(mode):
+                parts.append(part)
+                continue
+            links += 1
+            if links > 40:
+                raise denied("sandbox: too many symbolic links")
+            target = readlink(candidate)
+            if target.startswith("/"):
+                parts = []
+            pending.extend(reversed_([p for p in target.split("/") if p not in ("", ".")]))
+        return "/" + "/".join(parts)
+
+    def inside(resolved):
+        return resolved == home or resolved.startswith(prefix)
+
+    def hook(event, args):
+        if event in blocked_events or event.startswith(("socket.", "ctypes.", "_ctypes.")):
+            raise denied(f"sandbox: {event} is not allowed")
+        if event == "open":
+            path, mode, flags = args
+            if path is None or isinstance_(path, int_):
+                return
+            resolved = resolve(path, True)
+            if resolved == "/dev/null" or inside(resolved):
+                return
+            writing = (mode is not None and any_char(str_(mode), "wax+")) or (
+                flags and flags & write_flags
+            )
+            if writing or resolved.startswith(("/proc", "/sys", "/dev")):
+                raise denied(f"sandbox: opening {path!r} is not allowed")
+            try:
+                directory = is_dir(stat_(resolved).st_mode)
+            except os_error:
+                directory = False
+            if directory:
+                raise denied(f"sandbox: opening directory {path!r} is not allowed")
+        elif event == "sys._getframe":
+            raise value_error("call stack is not deep enough")  # what callers expect
+        elif event == "object.__getattr__" and args[1] in frame_attributes:
+            raise denied("sandbox: frame access is not allowed")
+        elif event == "import" and args[0].partition(".")[0] in blocked_modules:
+            raise import_error(f"sandbox: importing {args[0]} is not allowed")
+        elif event in path_events:
+            for position in path_events[event]:
+                path = args[position]
+                if isinstance_(path, int_) or not inside(resolve(path, event == "os.chdir")):
+                    raise denied(f"sandbox: {event} on {path!r} is not allowed")
+
+    def any_char(text, characters):
+        for character in characters:
+            if character in text:
+                return True
+        return False
+
+    return hook
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""Math reward: extract the final answer and compare it with the gold answer.
+
+Column read: ``answer`` (the gold final answer, a string or a number). Rows whose
+``answer`` is missing or ``None`` get ``None`` (not applicable).
+
+Extraction (:func:`extract_final_answer`) looks, in order, for the last
+``<answer>...</answer>`` block, the last ``\\boxed{...}``, the last
+"answer is X" / "Answer: X", and finally the last number in the text. Equivalence
+(:func:`taskorder.rewards._equivalence.answers_match`) is numeric and symbolic,
+with math-verify when installed, else sympy.
+"""
+
+from __future__ import annotations
+
+import re
+
+from taskorder.exceptions import InvalidParameterError
+from taskorder.rewards._common import RewardFunction
+from taskorder.rewards._equivalence import answers_match, equivalence_backend
+
+__all__ = ["MathReward", "math_reward", "extract_final_answer", "extract_boxed"]
+
+_ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
+_ANSWER_IS = re.compile(
+    r"(?:final\s+answer|answer)\s*(?:is|:|=)\s*:?\s*(.+?)\s*(?:\.?\s*$|\.\s)",
+    re.IGNORECASE | re.MULTILINE,
+)
+_NUMBER = re.compile(r"-?\d+(?:,\d{3})*(?:\.\d+)?(?:\s*/\s*\d+)?")
+
+
+def extract_boxed(text: str) -> str | None:
+    """Return the content of the last ``\\boxed{...}`` (or ``\\fbox{...}``), braces balanced.
+
+    Examples
+    --------
+    >>> extract_boxed(r"so \\boxed{\\frac{1}{2}} is it")
+    '\\\\frac{1}{2}'
+    >>> extract_boxed("no box") is None
+    True
+    """
+    start = max(text.rfind("\\boxed{"), text.rfind("\\fbox{"))
+    if start < 0:
+        return None
+    position = text.index("{", start) + 1
+    depth = 1
+    for index in range(position, len(text)):
+        if text[index] == "{":
+            depth += 1
+        elif text[index] == "}":
+            depth -= 1
+            if depth == 0:
+                return text[position:index].strip()
+    return None  # unbalanced: no answer
+
+
+def extract_final_answer(text: str) -> str | None:
+    """Extract the final answer of a worked solution.
+
+    Parameters
+    ----------
+    text : str
+        The completion.
+
+    Returns
+    -------
+    str or None
+        The answer text, or ``None`` when nothing answer-like is found.
+
+    Examples
+    --------
+    >>> extract_final_answer(r"2+2 is \\boxed{4}.")
+    '4'
+    >>> extract_final_answer("So the answer is 3/4.")
+    '3/4'
+    >>> extract_final_answer("We get 12 apples, then 15.")
+    '15'
+    >>> extract_final_answer("<think>7?</think><answer>8</answer>")
+    '8'
+    >>> extract_final_answer("I do not know") is None
+    True
+    """
+    tagged = _ANSWER_TAG.findall(text)
+    if tagged:
+        inner = tagged[-1].strip()
+        return extract_boxed(inner) or inner or None
+    boxed = extract_boxed(text)
+    if boxed is not None:
+        return boxed or None
+    stated = _ANSWER_IS.findall(text)
+    if stated:
+        answer = stated[-1].strip().strip("*").strip().strip("$").strip()
+        if answer:
+            return answer
+    numbers = _NUMBER.findall(text)
+    return numbers[-1].replace(" ", "") if numbers else None
+
+
+class MathReward(RewardFunction):
+    """Reward 1.0 when the final answer equals the ``answer`` column, else 0.0.
+
+    Parameters
+    ----------
+    timeout_seconds : int, default 2
+        Limit per parse/compare step for math-verify (main thread only).
+    backend : {"auto", "math-verify", "sympy"}, default "auto"
+        Equivalence checker; ``"auto"`` prefers math-verify.
+    name : str, default "math_reward"
+        The ``__name__`` TRL logs the reward under.
+
+    Examples
+    --------
+    >>> reward = MathReward()
+    >>> reward(completions=[r"\\boxed{0.5}", "The answer is 2.", "no idea"],
+    ...        answer=["1/2", "3", None])
+    [1.0, 0.0, None]
+    """
+
+    columns = ("answer",)
+
+    def __init__(self, *, timeout_seconds: int = 2, backend: str = "auto", name: str = "math_reward"):
+        if not isinstance(timeout_seconds, int) or timeout_seconds < 1:
+            raise InvalidParameterError(
+                "The 'timeout_seconds' parameter of MathReward must be a positive integer "
+                f"(signal.alarm works in whole seconds). Got {timeout_seconds!r} instead."
+            )
+        if backend not in {"auto", "math-verify", "sympy"}:
+            raise InvalidParameterError(
+                "The 'backend' parameter of MathReward must be 'auto', 'math-verify' or "
+                f"'sympy'. Got {backend!r} instead."
+            )
+        self.timeout_seconds = timeout_seconds
+        self.backend = backend
+        self.__name__ = name
+
+    def score(self, text, row):
+        gold = row["answer"]
+        if gold is None or (isinstance(gold, str) and not gold.strip()):
+            return None
+        predicted = extract_final_answer(text)
+        if predicted is None:
+            return 0.0
+        backend = equivalence_backend() if self.backend == "auto" else self.backend
+        same = answers_match(predicted, str(gold), timeout_seconds=self.timeout_seconds, backend=backend)
+        return 1.0 if same else 0.0
+
+
+math_reward = MathReward()
+"""Ready-made :class:`MathReward` with default settings (name ``"math_reward"``)."""
