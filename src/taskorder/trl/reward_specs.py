@@ -7,8 +7,11 @@ completion. :func:`resolve_reward` accepts
 
 - a callable (returned as is);
 - ``"package.module:attribute"`` (imported; a class is instantiated without arguments);
-- a name from :data:`REWARD_NAMES`, resolved against :mod:`taskorder.rewards` when
-  that package provides it, else against the small rule-based stand-ins below.
+- a name from :data:`REWARD_NAMES`: ``math``, ``choice``, ``code`` and ``format`` are
+  the ready-made rewards of :mod:`taskorder.rewards`; ``keywords`` is
+  :func:`keyword_judge`, a rule-based stand-in for an LLM judge used by the offline
+  example (a real judge needs a backend: pass a configured
+  ``taskorder.rewards.JudgeReward`` as a callable or an import path).
 
 :func:`for_task` wraps a reward so it scores only the rows of one task and returns
 ``None`` elsewhere; with one wrapper per task, ``GRPOTrainer`` logs
@@ -19,83 +22,18 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from taskorder.exceptions import InvalidParameterError
+from taskorder.rewards import completion_text
 
 __all__ = [
     "REWARD_NAMES",
     "resolve_reward",
     "for_task",
     "keyword_judge",
-    "last_number_reward",
-    "label_reward",
 ]
-
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-_LABEL = re.compile(r"\b([A-Z])\b")
-
-
-def _text(completion: Any) -> str:
-    if isinstance(completion, str):
-        return completion
-    if isinstance(completion, Sequence):  # conversational: [{"role", "content"}, ...]
-        return "\n".join(
-            str(message.get("content", ""))
-            for message in completion
-            if isinstance(message, Mapping) and message.get("role", "assistant") == "assistant"
-        )
-    return "" if completion is None else str(completion)
-
-
-def _column(kwargs: Mapping[str, Any], name: str, n_rows: int) -> list[Any]:
-    values = kwargs.get(name)
-    return [None] * n_rows if values is None else list(values)
-
-
-def last_number_reward(completions: list[Any], answer: list[Any] | None = None, **_: Any):
-    """1.0 when the completion's last number equals ``answer`` numerically, else 0.0.
-
-    Rows without an answer get ``None``. A stand-in for :mod:`taskorder.rewards`'s math
-    reward when that package is not installed.
-
-    Examples
-    --------
-    >>> last_number_reward([" 7", "it is 8", "none"], answer=["7", "7", None])
-    [1.0, 0.0, None]
-    """
-    answers = answer if answer is not None else [None] * len(completions)
-    rewards: list[float | None] = []
-    for completion, gold in zip(completions, answers):
-        if gold is None or str(gold).strip() == "":
-            rewards.append(None)
-            continue
-        numbers = _NUMBER.findall(_text(completion))
-        try:
-            rewards.append(float(bool(numbers) and float(numbers[-1]) == float(gold)))
-        except ValueError:
-            rewards.append(float(bool(numbers) and numbers[-1] == str(gold).strip()))
-    return rewards
-
-
-def label_reward(completions: list[Any], answer: list[Any] | None = None, **_: Any):
-    """1.0 when the first capital-letter label in the completion equals ``answer``.
-
-    Examples
-    --------
-    >>> label_reward([" B", "A or B", "x"], answer=["B", "B", "B"])
-    [1.0, 0.0, 0.0]
-    """
-    answers = answer if answer is not None else [None] * len(completions)
-    rewards: list[float | None] = []
-    for completion, gold in zip(completions, answers):
-        if gold is None:
-            rewards.append(None)
-            continue
-        labels = _LABEL.findall(_text(completion))
-        rewards.append(float(bool(labels) and labels[0] == str(gold).strip()))
-    return rewards
 
 
 def keyword_judge(completions: list[Any], keywords: list[Any] | None = None, **_: Any):
@@ -115,7 +53,7 @@ def keyword_judge(completions: list[Any], keywords: list[Any] | None = None, **_
         if not words:
             rewards.append(None)
             continue
-        tokens = re.findall(r"[a-z]+", _text(completion).lower())
+        tokens = re.findall(r"[a-z]+", (completion_text(completion) or "").lower())
         if len(tokens) > 24:
             rewards.append(0.0)
             continue
@@ -123,16 +61,13 @@ def keyword_judge(completions: list[Any], keywords: list[Any] | None = None, **_
     return rewards
 
 
-# name -> (attribute in taskorder.rewards that provides it, local stand-in or None)
-_REGISTRY: dict[str, tuple[str | None, Callable[..., Any] | None]] = {
-    "math": ("taskorder.rewards.math_reward:math_reward", last_number_reward),
-    "choice": ("taskorder.rewards.choice:choice_reward", label_reward),
-    "format": ("taskorder.rewards.format_reward:format_reward", None),
-    "code": ("taskorder.rewards.code:code_reward", None),
-    "judge": ("taskorder.rewards.judge:judge_reward", None),
-    "keywords": (None, keyword_judge),
-    "last_number": (None, last_number_reward),
-    "label": (None, label_reward),
+# name -> "module:attribute" of the reward it stands for
+_REGISTRY: dict[str, str] = {
+    "math": "taskorder.rewards:math_reward",
+    "choice": "taskorder.rewards:choice_reward",
+    "code": "taskorder.rewards:code_reward",
+    "format": "taskorder.rewards:format_reward",
+    "keywords": "taskorder.trl.reward_specs:keyword_judge",
 }
 
 #: Reward names :func:`resolve_reward` knows.
@@ -171,7 +106,7 @@ def resolve_reward(spec: str | Callable[..., Any]) -> Callable[..., Any]:
     >>> resolve_reward("nope")
     Traceback (most recent call last):
     ...
-    taskorder.exceptions.InvalidParameterError: Unknown reward 'nope'. Use one of math, choice, format, code, judge, keywords, last_number, label, or 'package.module:attribute'.
+    taskorder.exceptions.InvalidParameterError: Unknown reward 'nope'. Use one of math, choice, code, format, keywords, or 'package.module:attribute' (e.g. a configured taskorder.rewards.JudgeReward).
     """
     if callable(spec):
         return spec
@@ -180,68 +115,30 @@ def resolve_reward(spec: str | Callable[..., Any]) -> Callable[..., Any]:
     if ":" in spec:
         reward = _import(spec)
     elif spec in _REGISTRY:
-        path, fallback = _REGISTRY[spec]
-        reward = None
-        if path is not None:
-            try:
-                reward = _import(path)
-            except InvalidParameterError:
-                reward = None
-        if reward is None:
-            if fallback is None:
-                raise InvalidParameterError(
-                    f"The reward {spec!r} comes from taskorder.rewards ({path}), which is not "
-                    "available in this installation."
-                )
-            reward = fallback
+        reward = _import(_REGISTRY[spec])
     else:
         raise InvalidParameterError(
             f"Unknown reward {spec!r}. Use one of {', '.join(REWARD_NAMES)}, or "
-            "'package.module:attribute'."
+            "'package.module:attribute' (e.g. a configured taskorder.rewards.JudgeReward)."
         )
     if not callable(reward):
         raise InvalidParameterError(f"The reward {spec!r} resolved to a non-callable {reward!r}.")
     return reward
 
 
-class for_task:  # noqa: N801 - reads as a function at call sites: for_task("math", reward)
-    """Wrap ``reward`` so it scores only rows whose ``task`` column is ``task``.
+def for_task(task: str, reward: Callable[..., Any], *, task_column: str = "task") -> Callable[..., Any]:
+    """Wrap ``reward`` so it scores only rows whose ``task_column`` is ``task``.
 
-    Other rows get ``None``. ``__name__`` is the task name, so TRL logs
-    ``rewards/<task>/mean``.
+    Other rows get ``None``. The wrapper's ``__name__`` is the task name, so TRL logs
+    ``rewards/<task>/mean`` for each task of a mixed batch. Built on
+    :func:`taskorder.rewards.task_router`.
 
     Examples
     --------
-    >>> reward = for_task("arith", last_number_reward)
+    >>> reward = for_task("arith", resolve_reward("math"))
     >>> reward(completions=["7", "7"], answer=["7", "7"], task=["arith", "qa"])
     [1.0, None]
     """
+    from taskorder.rewards import task_router
 
-    def __init__(self, task: str, reward: Callable[..., Any], *, task_column: str = "task") -> None:
-        self.task = task
-        self.reward = reward
-        self.task_column = task_column
-        self.__name__ = task
-
-    def __call__(self, prompts=None, completions=None, **kwargs: Any) -> list[float | None]:
-        completions = list(completions or [])
-        tasks = kwargs.get(self.task_column)
-        if tasks is None:
-            mine = list(range(len(completions)))
-        else:
-            mine = [k for k, task in enumerate(tasks) if task == self.task]
-        rewards: list[float | None] = [None] * len(completions)
-        if not mine:
-            return rewards
-        sub_kwargs = {
-            key: ([value[k] for k in mine] if isinstance(value, list) and len(value) == len(completions) else value)
-            for key, value in kwargs.items()
-        }
-        sub_prompts = None if prompts is None else [prompts[k] for k in mine]
-        scored = self.reward(prompts=sub_prompts, completions=[completions[k] for k in mine], **sub_kwargs)
-        for k, value in zip(mine, scored):
-            rewards[k] = None if value is None else float(value)
-        return rewards
-
-    def __repr__(self) -> str:
-        return f"for_task({self.task!r}, {self.reward!r})"
+    return task_router({task: reward}, task_column=task_column, name=task)
