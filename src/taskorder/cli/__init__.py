@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from taskorder.cli import solve_cmd
+from taskorder.cli import train_cmd
 
 __all__ = ["app", "main"]
 
@@ -22,6 +23,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 solve_cmd.register(app)
+train_cmd.register(app)
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ the evaluation after step ``b`` sees a model trained on exactly the scheduled ro
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from taskorder.schedule import Schedule
 from taskorder.trl.evaluation import EvalConfig, evaluate_policy
 from taskorder.trl.results import StageRecord, StageResults
 
-__all__ = ["StageCallbackConfig", "StageCallback"]
+__all__ = ["StageCallbackConfig", "StageCallback", "last_stage_checkpoint"]
 
 
 @dataclass
@@ -199,6 +200,11 @@ def last_stage_checkpoint(output_dir: str | Path, schedule: Schedule) -> tuple[i
     best: tuple[int, Path] | None = None
     for index, end in enumerate(schedule.boundaries):
         path = output_dir / f"checkpoint-{end}"
-        if (path / "trainer_state.json").is_file():
+        # trainer_state.json is the last file Trainer._save_checkpoint writes.
+        try:
+            state = json.loads((path / "trainer_state.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if state.get("global_step") == end:
             best = (index, path)
     return best

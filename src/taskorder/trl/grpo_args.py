@@ -14,7 +14,13 @@ from typing import Any
 
 from taskorder.exceptions import InvalidParameterError, require
 
-__all__ = ["RESERVED_GRPO_FIELDS", "check_grpo_settings", "make_grpo_config", "load_policy"]
+__all__ = [
+    "RESERVED_GRPO_FIELDS",
+    "check_grpo_settings",
+    "make_grpo_config",
+    "load_policy",
+    "quiet_trainer",
+]
 
 #: GRPOConfig fields set by taskorder itself (stage lengths, checkpoints, seeds).
 RESERVED_GRPO_FIELDS = frozenset(
@@ -133,3 +139,11 @@ def load_policy(path: str | Path, *, dtype: str = "auto", device: str | None = N
     if device is not None:
         model.to(device)
     return model, tokenizer
+
+
+def quiet_trainer(trainer) -> None:
+    """Stop a trainer built with ``disable_tqdm=True`` from printing every log dict."""
+    from transformers.trainer_callback import PrinterCallback
+
+    if trainer.args.disable_tqdm:
+        trainer.remove_callback(PrinterCallback)

@@ -171,7 +171,7 @@ def run_training(
     from taskorder.trl.callback import StageCallback, StageCallbackConfig, last_stage_checkpoint
     from taskorder.trl.data import multitask_dataset
     from taskorder.trl.evaluation import EvalConfig
-    from taskorder.trl.grpo_args import load_policy, make_grpo_config
+    from taskorder.trl.grpo_args import load_policy, make_grpo_config, quiet_trainer as _quiet
     from taskorder.trl.reward_specs import for_task
 
     started = time.perf_counter()
@@ -190,6 +190,7 @@ def run_training(
         train_dataset=multitask_dataset(tasks),
         processing_class=tokenizer,
     )
+    _quiet(trainer)
     resolved = apply_schedule(trainer, schedule).schedule
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / RUN_FILE).write_text(

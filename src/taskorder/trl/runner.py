@@ -129,7 +129,7 @@ class TRLProbeRunner:
         from taskorder.schedule import Schedule, Stage
         from taskorder.trl.apply import apply_schedule
         from taskorder.trl.data import multitask_dataset
-        from taskorder.trl.grpo_args import load_policy, make_grpo_config
+        from taskorder.trl.grpo_args import load_policy, make_grpo_config, quiet_trainer as _quiet
         from taskorder.trl.reward_specs import for_task
 
         stage = Stage(task if isinstance(task, str) else dict(task), steps=steps)
@@ -143,6 +143,7 @@ class TRLProbeRunner:
             train_dataset=multitask_dataset([self._tasks[name] for name in names]),
             processing_class=tokenizer,
         )
+        _quiet(trainer)
         apply_schedule(trainer, Schedule([stage]))
         trainer.train()
         out = self._new_state_dir(state, stage, seed)

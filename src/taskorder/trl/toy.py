@@ -18,6 +18,7 @@ Tasks (rows carry ``prompt``, ``task`` and the reward's columns):
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ __all__ = [
     "make_toy_model",
     "supervised_warmup",
     "build_toy_model_dir",
+    "write_toy_task_files",
 ]
 
 _CATEGORIES = {
@@ -260,3 +262,25 @@ def build_toy_model_dir(
     model.save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path, rows
+
+
+def write_toy_task_files(
+    rows: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]], directory: str | Path
+) -> dict[str, dict[str, str]]:
+    """Write each task's rows as ``<task>_train.jsonl`` / ``<task>_eval.jsonl``.
+
+    Returns ``{task: {"train": path, "eval": path, "reward": name}}``, the shape of the
+    ``tasks`` section of a ``taskorder train`` config. The warm-up ``target`` is dropped.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    spec = {}
+    for task, (train, evaluation) in rows.items():
+        paths = {}
+        for split, split_rows in (("train", train), ("eval", evaluation)):
+            path = directory / f"{task}_{split}.jsonl"
+            lines = [json.dumps({k: v for k, v in row.items() if k != "target"}) for row in split_rows]
+            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            paths[split] = str(path)
+        spec[task] = {**paths, "reward": TOY_REWARDS[task]}
+    return spec
