@@ -167,7 +167,12 @@ class StageCallback(TrainerCallback):
             logs[f"task/{task}/score"] = record.scores[task]
             logs[f"task/{task}/entropy"] = record.entropies[task]
         if self._trainer is not None:
+            # CallbackHandler.on_log clears control.should_log; keep the trainer's own
+            # decision to log this step's GRPO metrics.
+            control = self._trainer.control
+            should_log = control.should_log
             Trainer.log(self._trainer, logs)
+            self._trainer.control.should_log = should_log
         if self.config.results_path and getattr(state, "is_world_process_zero", True):
             self.results.save(self.config.results_path)
         if self.on_stage_end is not None:
