@@ -31,7 +31,7 @@ from typing import Any
 
 from taskorder.exceptions import InvalidParameterError
 
-__all__ = ["Stage", "Schedule"]
+__all__ = ["Schedule", "Stage"]
 
 _TOLERANCE = 1e-6
 
@@ -84,15 +84,19 @@ class Stage:
     def __post_init__(self) -> None:
         raw = {self.tasks: 1.0} if isinstance(self.tasks, str) else dict(self.tasks)
         if not raw:
-            raise InvalidParameterError("The 'tasks' parameter of Stage must name at least one task.")
+            raise InvalidParameterError(
+                "The 'tasks' parameter of Stage must name at least one task."
+            )
         mixture: dict[str, float] = {}
         for task, proportion in raw.items():
             if not isinstance(task, str) or not task.strip():
                 raise InvalidParameterError(
                     f"The 'tasks' parameter of Stage must use non-empty task names. Got {task!r}."
                 )
-            if isinstance(proportion, bool) or not isinstance(proportion, (int, float)) or not (
-                math.isfinite(proportion) and proportion > 0
+            if (
+                isinstance(proportion, bool)
+                or not isinstance(proportion, (int, float))
+                or not (math.isfinite(proportion) and proportion > 0)
             ):
                 raise InvalidParameterError(
                     f"The proportion of task {task!r} in a Stage must be a positive number. "
@@ -193,7 +197,9 @@ class Schedule:
     def __init__(self, stages: Iterable[Stage]) -> None:
         stages = tuple(stages)
         if not stages:
-            raise InvalidParameterError("The 'stages' parameter of Schedule needs at least one Stage.")
+            raise InvalidParameterError(
+                "The 'stages' parameter of Schedule needs at least one Stage."
+            )
         for position, stage in enumerate(stages):
             if not isinstance(stage, Stage):
                 raise InvalidParameterError(

@@ -27,7 +27,9 @@ SCHEDULE = Schedule(
         pytest.param(
             {"per_device_train_batch_size": 4, "gradient_accumulation_steps": 2}, id="grad-accum-2"
         ),
-        pytest.param({"num_iterations": 2, "per_device_train_batch_size": 8}, id="num-iterations-2"),
+        pytest.param(
+            {"num_iterations": 2, "per_device_train_batch_size": 8}, id="num-iterations-2"
+        ),
     ],
 )
 def test_trainer_consumes_exactly_the_scheduled_tasks(toy_world, toy_tasks, tmp_path, grpo):
@@ -65,7 +67,9 @@ def test_trainer_consumes_exactly_the_scheduled_tasks(toy_world, toy_tasks, tmp_
 def test_passes_are_resolved_from_the_trainer_geometry(toy_world, toy_tasks, tmp_path):
     model_dir, _ = toy_world
     trainer = make_trainer(model_dir, toy_tasks, tmp_path)
-    sampler = apply_schedule(trainer, Schedule([Stage("qa", passes=1.0), Stage("arithmetic", steps=1)]))
+    sampler = apply_schedule(
+        trainer, Schedule([Stage("qa", passes=1.0), Stage("arithmetic", steps=1)])
+    )
     assert sampler.schedule.steps == (12, 1)  # 24 rows / 2 prompts per step
     assert trainer.args.max_steps == 13
 

@@ -36,7 +36,9 @@ def two_stage_run(toy_world, toy_tasks, tmp_path_factory):
     callback = StageCallback(
         resolved,
         {t.name: (t.eval_rows, t.reward_function()) for t in toy_tasks},
-        StageCallbackConfig(evaluation=EvalConfig(**TINY_EVAL), results_path=str(out / "stages.json")),
+        StageCallbackConfig(
+            evaluation=EvalConfig(**TINY_EVAL), results_path=str(out / "stages.json")
+        ),
         on_stage_end=seen.append,
     ).attach(trainer)
     trainer.train()
@@ -44,7 +46,7 @@ def two_stage_run(toy_world, toy_tasks, tmp_path_factory):
 
 
 def test_weights_change_and_per_task_metrics_are_logged(two_stage_run, toy_tasks):
-    trainer, callback, before, _, seen = two_stage_run
+    trainer, _callback, before, _, seen = two_stage_run
     after = _weights(trainer.model)
     assert any(not torch.equal(before[name], after[name]) for name in before)
     logged = {entry["step"]: entry for entry in trainer.state.log_history if "stage" in entry}
@@ -59,7 +61,7 @@ def test_weights_change_and_per_task_metrics_are_logged(two_stage_run, toy_tasks
 
 
 def test_checkpoint_per_stage_and_accuracy_matrix(two_stage_run):
-    trainer, callback, _, out, _ = two_stage_run
+    _, callback, _, out, _ = two_stage_run
     for step in (2, 4):
         assert (out / f"checkpoint-{step}" / "trainer_state.json").is_file()
         assert (out / f"checkpoint-{step}" / "config.json").is_file()

@@ -45,10 +45,15 @@ def test_evaluate_policy_is_seeded_and_measures_entropy(toy_world, toy_tasks):
     task = toy_tasks[1]
     config = EvalConfig(**TINY_EVAL)
     first = evaluate_policy(model, tokenizer, task.eval_rows, task.reward_function(), config)
-    assert first == evaluate_policy(model, tokenizer, task.eval_rows, task.reward_function(), config)
+    assert first == evaluate_policy(
+        model, tokenizer, task.eval_rows, task.reward_function(), config
+    )
     assert first.entropy > 0 and 0 <= first.score <= 1 and first.n_samples == 12
     greedy = EvalConfig(n_samples=1, temperature=0.0, max_new_tokens=6)
-    assert evaluate_policy(model, tokenizer, task.eval_rows, task.reward_function(), greedy).n_samples == 6
+    assert (
+        evaluate_policy(model, tokenizer, task.eval_rows, task.reward_function(), greedy).n_samples
+        == 6
+    )
 
 
 def test_eval_config_cross_checks():

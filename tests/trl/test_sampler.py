@@ -10,7 +10,12 @@ from taskorder.trl.sampler import BatchGeometry, ScheduleSampler, split_counts
 
 
 def geometry(ng=2, b=3, e=1, g=1):
-    return BatchGeometry(num_generations=ng, prompts_per_generation=b, micro_steps_per_generation=e, gradient_accumulation_steps=g)
+    return BatchGeometry(
+        num_generations=ng,
+        prompts_per_generation=b,
+        micro_steps_per_generation=e,
+        gradient_accumulation_steps=g,
+    )
 
 
 def chunks_of(stream, geo):
@@ -20,10 +25,17 @@ def chunks_of(stream, geo):
     assert len(stream) % block == 0
     chunks = []
     for start in range(0, len(stream), block):
-        copies = [stream[start + k * size : start + (k + 1) * size] for k in range(geo.micro_steps_per_generation)]
+        copies = [
+            stream[start + k * size : start + (k + 1) * size]
+            for k in range(geo.micro_steps_per_generation)
+        ]
         assert all(copy == copies[0] for copy in copies), "a chunk must repeat E times"
-        groups = [copies[0][k : k + geo.num_generations] for k in range(0, size, geo.num_generations)]
-        assert all(len(set(group)) == 1 for group in groups), "each prompt repeats num_generations times in a row"
+        groups = [
+            copies[0][k : k + geo.num_generations] for k in range(0, size, geo.num_generations)
+        ]
+        assert all(len(set(group)) == 1 for group in groups), (
+            "each prompt repeats num_generations times in a row"
+        )
         chunks.append([group[0] for group in groups])
     return chunks
 
@@ -33,7 +45,9 @@ def test_one_task_unshuffled_equals_trl_repeat_sampler():
 
     geo = geometry(ng=2, b=3, e=2, g=2)
     sampler = ScheduleSampler(["a"] * 12, Schedule([Stage("a", steps=4)]), geo, shuffle=False)
-    reference = RepeatSampler(list(range(12)), mini_repeat_count=2, batch_size=3, repeat_count=2, shuffle=False)
+    reference = RepeatSampler(
+        list(range(12)), mini_repeat_count=2, batch_size=3, repeat_count=2, shuffle=False
+    )
     assert list(sampler) == list(reference)
     assert len(sampler) == len(reference)
 
@@ -82,7 +96,9 @@ def test_same_seed_same_stream_other_seed_or_epoch_differs():
 def test_generation_spanning_several_steps():
     geo = geometry(ng=2, b=2, e=4, g=2)  # one generation feeds 2 optimizer steps
     assert geo.step_multiple == 2 and geo.prompts_per_step == 1.0
-    sampler = ScheduleSampler(["a"] * 4 + ["b"] * 4, Schedule([Stage("a", steps=2), Stage("b", steps=4)]), geo)
+    sampler = ScheduleSampler(
+        ["a"] * 4 + ["b"] * 4, Schedule([Stage("a", steps=2), Stage("b", steps=4)]), geo
+    )
     assert sampler.generations_per_stage == (1, 2)
     with pytest.raises(InvalidParameterError, match="multiples of 2"):
         ScheduleSampler(["a"] * 4, Schedule([Stage("a", steps=3)]), geo)

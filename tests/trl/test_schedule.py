@@ -31,7 +31,9 @@ def test_stage_rejects_bad_input(kwargs, text):
 
 
 def test_boundaries_stage_lookup_and_tail():
-    schedule = Schedule([Stage("a", steps=3), Stage({"a": 0.5, "b": 0.5}, steps=2), Stage("b", steps=1)])
+    schedule = Schedule(
+        [Stage("a", steps=3), Stage({"a": 0.5, "b": 0.5}, steps=2), Stage("b", steps=1)]
+    )
     assert schedule.boundaries == (3, 5, 6) and schedule.total_steps == 6
     assert [schedule.stage_index_at(s) for s in range(6)] == [0, 0, 0, 1, 1, 2]
     assert schedule.tasks == ("a", "b")
@@ -43,7 +45,7 @@ def test_boundaries_stage_lookup_and_tail():
 def test_resolve_passes_and_step_multiples():
     schedule = Schedule([Stage("a", passes=1.0), Stage("b", steps=4)])
     with pytest.raises(InvalidParameterError, match="resolve"):
-        schedule.total_steps
+        _ = schedule.total_steps
     resolved = schedule.resolve({"a": 10, "b": 3}, prompts_per_step=3, step_multiple=2)
     assert resolved.steps == (4, 4)  # ceil(10 / 3) = 4, already a multiple of 2
     with pytest.raises(InvalidParameterError, match="multiples of 3"):

@@ -42,7 +42,10 @@ def write_config(tmp_path, toy_world, toy_files, *, name="run.yaml", **changes):
     "changes, message",
     [
         ({"epochs": 3}, "epochs: Extra inputs are not permitted"),
-        ({"schedule": {"order": ["qa"], "bwt": "x.csv", "steps_per_stage": 1}}, "exactly one of 'stages', 'order' or 'bwt'"),
+        (
+            {"schedule": {"order": ["qa"], "bwt": "x.csv", "steps_per_stage": 1}},
+            "exactly one of 'stages', 'order' or 'bwt'",
+        ),
         ({"schedule": {"stages": [{"task": "poetry", "steps": 1}]}}, "not under 'tasks'"),
         ({"schedule": {"stages": [{"task": "qa"}]}}, "exactly one of 'steps' or 'passes'"),
         ({"grpo": {"max_steps": 5}}, "set by taskorder"),
@@ -85,7 +88,14 @@ def test_toml_config_relative_paths_and_dry_run(tmp_path, toy_world, toy_files):
 
 def _run_cli(config, env=None):
     return subprocess.Popen(
-        [sys.executable, "-c", "from taskorder.cli import main; main()", "train", str(config), "--json"],
+        [
+            sys.executable,
+            "-c",
+            "from taskorder.cli import main; main()",
+            "train",
+            str(config),
+            "--json",
+        ],
         cwd=REPO,
         env={**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}", **(env or {})},
         stdout=subprocess.PIPE,
@@ -98,8 +108,17 @@ def _run_cli(config, env=None):
 def test_sigkill_mid_run_then_resume_from_last_finished_stage(tmp_path, toy_world, toy_files):
     from taskorder.trl.pipeline import run_training
 
-    tasks = {**toy_files, "qa": {**toy_files["qa"], "reward": "tests.trl.helpers:slow_choice_reward"}}
-    schedule = {"stages": [{"task": "arithmetic", "steps": 2}, {"task": "qa", "steps": 6}, {"task": "describe", "steps": 2}]}
+    tasks = {
+        **toy_files,
+        "qa": {**toy_files["qa"], "reward": "tests.trl.helpers:slow_choice_reward"},
+    }
+    schedule = {
+        "stages": [
+            {"task": "arithmetic", "steps": 2},
+            {"task": "qa", "steps": 6},
+            {"task": "describe", "steps": 2},
+        ]
+    }
     path = write_config(tmp_path, toy_world, toy_files, tasks=tasks, schedule=schedule)
     out = tmp_path / "out"
     process = _run_cli(path, env={"TASKORDER_TEST_SLOW": "0.5"})
@@ -127,9 +146,19 @@ def test_sigkill_mid_run_then_resume_from_last_finished_stage(tmp_path, toy_worl
     assert len(result["checkpoints"]) == 3 and "gem" in result
 
     # The resumed run equals an uninterrupted one (same seed, CPU): resume is exact.
-    reference = run_training(load_train_config(write_config(
-        tmp_path, toy_world, toy_files, name="ref.yaml", output_dir="ref", tasks=tasks, schedule=schedule
-    )))
+    reference = run_training(
+        load_train_config(
+            write_config(
+                tmp_path,
+                toy_world,
+                toy_files,
+                name="ref.yaml",
+                output_dir="ref",
+                tasks=tasks,
+                schedule=schedule,
+            )
+        )
+    )
     assert [r.scores for r in reference.results.records] == [r["scores"] for r in result["records"]]
 
     again = cli.invoke(app, ["train", str(path), "--no-resume"])

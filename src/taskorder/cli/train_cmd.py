@@ -26,9 +26,14 @@ def train(
         ),
     ] = True,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Validate the config, load data, print the schedule; no training.")
+        bool,
+        typer.Option(
+            "--dry-run", help="Validate the config, load data, print the schedule; no training."
+        ),
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object instead of tables.")
+    ] = False,
 ) -> None:
     """Train a model with TRL GRPO, stage by stage, in the configured or solved order."""
     _train(config, resume, dry_run, as_json)
@@ -57,7 +62,10 @@ def _train(config_path: Path, resume: bool, dry_run: bool, as_json: bool) -> Non
         schedule, solved = build_schedule(config)
         plan = {
             "output_dir": str(config.output_dir),
-            "tasks": {t.name: {"train_rows": len(t.train_rows), "eval_rows": len(t.eval_rows)} for t in tasks},
+            "tasks": {
+                t.name: {"train_rows": len(t.train_rows), "eval_rows": len(t.eval_rows)}
+                for t in tasks
+            },
             "schedule": schedule.to_dict(),
             "solved": solved,
         }
@@ -66,7 +74,9 @@ def _train(config_path: Path, resume: bool, dry_run: bool, as_json: bool) -> Non
         else:
             stdout.print(f"schedule: {schedule!r}")
             for task in tasks:
-                stdout.print(f"{task.name}: {len(task.train_rows)} train rows, {len(task.eval_rows)} held out")
+                stdout.print(
+                    f"{task.name}: {len(task.train_rows)} train rows, {len(task.eval_rows)} held out"
+                )
         return
 
     from taskorder.trl.pipeline import run_training
@@ -94,7 +104,11 @@ def _train(config_path: Path, resume: bool, dry_run: bool, as_json: bool) -> Non
         gem = data["gem"]
         fwt = "n/a" if gem["fwt"] is None else f"{gem['fwt']:+.4f}"
         stdout.print(f"ACC {gem['acc']:.4f}   BWT {gem['bwt']:+.4f}   FWT {fwt}")
-    resumed = "" if result.resumed_from_stage is None else f", resumed after stage {result.resumed_from_stage}"
+    resumed = (
+        ""
+        if result.resumed_from_stage is None
+        else f", resumed after stage {result.resumed_from_stage}"
+    )
     stdout.print(f"{len(result.checkpoints)} stage checkpoints, {result.elapsed_s:.1f} s{resumed}")
 
 

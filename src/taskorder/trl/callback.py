@@ -29,7 +29,7 @@ from taskorder.schedule import Schedule
 from taskorder.trl.evaluation import EvalConfig, evaluate_policy
 from taskorder.trl.results import StageRecord, StageResults
 
-__all__ = ["StageCallbackConfig", "StageCallback", "last_stage_checkpoint"]
+__all__ = ["StageCallback", "StageCallbackConfig", "last_stage_checkpoint"]
 
 
 @dataclass
@@ -52,13 +52,15 @@ class StageCallbackConfig:
         default_factory=EvalConfig, metadata={"help": "Sampling and scoring of held-out prompts."}
     )
     evaluate_at_start: bool = field(
-        default=True, metadata={"help": "Evaluate the starting model too (baseline; needed for FWT)."}
+        default=True,
+        metadata={"help": "Evaluate the starting model too (baseline; needed for FWT)."},
     )
     checkpoint: bool = field(
         default=True, metadata={"help": "Save a trainer checkpoint at every stage boundary."}
     )
     results_path: str | None = field(
-        default=None, metadata={"help": "JSON file the stage results are written to after each stage."}
+        default=None,
+        metadata={"help": "JSON file the stage results are written to after each stage."},
     )
 
     def __post_init__(self) -> None:
@@ -181,7 +183,9 @@ class StageCallback(TrainerCallback):
     # ---------------------------------------------------------------- hooks
     def on_train_begin(self, args, state, control, model=None, processing_class=None, **kwargs):
         # Resuming: keep the records of the stages the checkpoint contains, drop later ones.
-        finished = [index for index, end in enumerate(self.schedule.boundaries) if end <= state.global_step]
+        finished = [
+            index for index, end in enumerate(self.schedule.boundaries) if end <= state.global_step
+        ]
         self.results.truncate(max(finished, default=-1) if state.global_step else -2)
         if state.global_step == 0 and self.config.evaluate_at_start:
             record = self.evaluate(model, processing_class, stage=-1, step=0)

@@ -30,7 +30,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from taskorder.exceptions import InvalidParameterError
 from taskorder.schedule import Schedule, Stage
 
-__all__ = ["TaskFileSpec", "StageSpec", "ScheduleSpec", "EvaluationSpec", "TrainConfig", "load_train_config"]
+__all__ = [
+    "EvaluationSpec",
+    "ScheduleSpec",
+    "StageSpec",
+    "TaskFileSpec",
+    "TrainConfig",
+    "load_train_config",
+]
 
 
 class _Strict(BaseModel):
@@ -40,20 +47,35 @@ class _Strict(BaseModel):
 class TaskFileSpec(_Strict):
     """One task: its data files and reward."""
 
-    train: Path = Field(description="Training rows: .jsonl, .json, .csv or a save_to_disk directory.")
-    eval: Path | None = Field(default=None, description="Held-out rows; default: hold out eval_fraction.")
-    eval_fraction: float = Field(default=0.1, gt=0, lt=1, description="Share held out when eval is unset.")
-    reward: str = Field(min_length=1, description="Reward name (math, choice, code, format, keywords) or module:attribute.")
-    max_train_rows: int | None = Field(default=None, ge=1, description="Use at most this many training rows.")
+    train: Path = Field(
+        description="Training rows: .jsonl, .json, .csv or a save_to_disk directory."
+    )
+    eval: Path | None = Field(
+        default=None, description="Held-out rows; default: hold out eval_fraction."
+    )
+    eval_fraction: float = Field(
+        default=0.1, gt=0, lt=1, description="Share held out when eval is unset."
+    )
+    reward: str = Field(
+        min_length=1,
+        description="Reward name (math, choice, code, format, keywords) or module:attribute.",
+    )
+    max_train_rows: int | None = Field(
+        default=None, ge=1, description="Use at most this many training rows."
+    )
 
 
 class StageSpec(_Strict):
     """One stage: ``task`` or ``mix``, and ``steps`` or ``passes``."""
 
     task: str | None = Field(default=None, description="The stage's one task.")
-    mix: dict[str, float] | None = Field(default=None, description="{task: proportion}, summing to 1.")
+    mix: dict[str, float] | None = Field(
+        default=None, description="{task: proportion}, summing to 1."
+    )
     steps: int | None = Field(default=None, ge=1, description="Length in optimizer steps.")
-    passes: float | None = Field(default=None, gt=0, description="Length in passes over the stage's rows.")
+    passes: float | None = Field(
+        default=None, gt=0, description="Length in passes over the stage's rows."
+    )
     name: str | None = Field(default=None, description="Label in logs.")
 
     @model_validator(mode="after")
@@ -65,37 +87,64 @@ class StageSpec(_Strict):
         return self
 
     def to_stage(self) -> Stage:
-        return Stage(self.task if self.task is not None else dict(self.mix or {}), steps=self.steps, passes=self.passes, name=self.name)
+        return Stage(
+            self.task if self.task is not None else dict(self.mix or {}),
+            steps=self.steps,
+            passes=self.passes,
+            name=self.name,
+        )
 
 
 class SolverSpec(_Strict):
     """How the order is solved from a transfer matrix."""
 
     method: str = Field(default="auto", description="auto, dp, brute, rank, ...")
-    objective: Literal["all_pairs", "adjacent"] = Field(default="all_pairs", description="Objective of the solver.")
+    objective: Literal["all_pairs", "adjacent"] = Field(
+        default="all_pairs", description="Objective of the solver."
+    )
     time_limit: float | None = Field(default=None, gt=0, description="Seconds the solver may use.")
 
 
 class ScheduleSpec(_Strict):
     """The schedule: explicit ``stages``, a fixed ``order``, or a ``bwt`` matrix to solve."""
 
-    stages: list[StageSpec] | None = Field(default=None, min_length=1, description="Explicit stages.")
-    order: list[str] | None = Field(default=None, min_length=1, description="Task names, first trained first.")
-    bwt: Path | None = Field(default=None, description="Transfer matrix file (bwt.csv) to solve the order from.")
-    steps_per_stage: int | None = Field(default=None, ge=1, description="Stage length with order/bwt.")
-    passes_per_stage: float | None = Field(default=None, gt=0, description="Stage length in passes with order/bwt.")
-    solver: SolverSpec = Field(default_factory=SolverSpec, description="Solver settings (with bwt).")
+    stages: list[StageSpec] | None = Field(
+        default=None, min_length=1, description="Explicit stages."
+    )
+    order: list[str] | None = Field(
+        default=None, min_length=1, description="Task names, first trained first."
+    )
+    bwt: Path | None = Field(
+        default=None, description="Transfer matrix file (bwt.csv) to solve the order from."
+    )
+    steps_per_stage: int | None = Field(
+        default=None, ge=1, description="Stage length with order/bwt."
+    )
+    passes_per_stage: float | None = Field(
+        default=None, gt=0, description="Stage length in passes with order/bwt."
+    )
+    solver: SolverSpec = Field(
+        default_factory=SolverSpec, description="Solver settings (with bwt)."
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> ScheduleSpec:
         given = [name for name in ("stages", "order", "bwt") if getattr(self, name) is not None]
         if len(given) != 1:
-            raise ValueError(f"give exactly one of 'stages', 'order' or 'bwt'; got {given or 'none'}")
-        lengths = [n for n in ("steps_per_stage", "passes_per_stage") if getattr(self, n) is not None]
+            raise ValueError(
+                f"give exactly one of 'stages', 'order' or 'bwt'; got {given or 'none'}"
+            )
+        lengths = [
+            n for n in ("steps_per_stage", "passes_per_stage") if getattr(self, n) is not None
+        ]
         if self.stages is not None and lengths:
-            raise ValueError(f"{lengths[0]} applies to 'order' or 'bwt'; explicit stages carry their own length")
+            raise ValueError(
+                f"{lengths[0]} applies to 'order' or 'bwt'; explicit stages carry their own length"
+            )
         if self.stages is None and len(lengths) != 1:
-            raise ValueError("with 'order' or 'bwt', give exactly one of 'steps_per_stage' or 'passes_per_stage'")
+            raise ValueError(
+                "with 'order' or 'bwt', give exactly one of 'steps_per_stage' or 'passes_per_stage'"
+            )
         return self
 
 
@@ -108,7 +157,9 @@ class EvaluationSpec(_Strict):
     temperature: float = Field(default=1.0, ge=0, description="Sampling temperature (0 = greedy).")
     top_p: float = Field(default=1.0, gt=0, le=1, description="Nucleus sampling mass.")
     batch_size: int = Field(default=16, ge=1, description="Prompts per generate call.")
-    evaluate_at_start: bool = Field(default=True, description="Evaluate the starting model (baseline).")
+    evaluate_at_start: bool = Field(
+        default=True, description="Evaluate the starting model (baseline)."
+    )
 
 
 class TrainConfig(_Strict):
@@ -116,12 +167,16 @@ class TrainConfig(_Strict):
 
     model: Path = Field(description="Local model directory (save_pretrained layout).")
     output_dir: Path = Field(description="Run directory: checkpoints, stages.json, run.json.")
-    tasks: dict[str, TaskFileSpec] = Field(min_length=1, description="Task name to its data and reward.")
+    tasks: dict[str, TaskFileSpec] = Field(
+        min_length=1, description="Task name to its data and reward."
+    )
     schedule: ScheduleSpec
     grpo: dict[str, Any] = Field(default_factory=dict, description="Extra trl.GRPOConfig fields.")
     evaluation: EvaluationSpec = Field(default_factory=EvaluationSpec)
     seed: int = Field(default=0, ge=0, description="Seed of data order, sampling and training.")
-    dtype: Literal["auto", "float32", "bfloat16"] = Field(default="auto", description="Model dtype.")
+    dtype: Literal["auto", "float32", "bfloat16"] = Field(
+        default="auto", description="Model dtype."
+    )
 
     @model_validator(mode="after")
     def _known_tasks(self) -> TrainConfig:
@@ -131,9 +186,13 @@ class TrainConfig(_Strict):
             named += [stage.task] if stage.task else list(stage.mix or {})
         unknown = sorted(set(named) - set(self.tasks))
         if unknown:
-            raise ValueError(f"the schedule names tasks {unknown} that are not under 'tasks' ({sorted(self.tasks)})")
+            raise ValueError(
+                f"the schedule names tasks {unknown} that are not under 'tasks' ({sorted(self.tasks)})"
+            )
         if spec.order is not None and sorted(spec.order) != sorted(self.tasks):
-            raise ValueError(f"'order' must list every task once; got {spec.order} for tasks {sorted(self.tasks)}")
+            raise ValueError(
+                f"'order' must list every task once; got {spec.order} for tasks {sorted(self.tasks)}"
+            )
         return self
 
     @field_validator("grpo")
@@ -149,7 +208,9 @@ class TrainConfig(_Strict):
         if spec.stages is not None:
             return Schedule(stage.to_stage() for stage in spec.stages)
         if spec.order is not None:
-            return Schedule.from_order(spec.order, steps=spec.steps_per_stage, passes=spec.passes_per_stage)
+            return Schedule.from_order(
+                spec.order, steps=spec.steps_per_stage, passes=spec.passes_per_stage
+            )
         return None
 
     def fingerprint(self) -> str:
@@ -172,7 +233,11 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
             data[key] = fix(data[key])
     if isinstance(data.get("tasks"), dict):
         data["tasks"] = {
-            name: ({**spec, **{k: fix(spec[k]) for k in ("train", "eval") if k in spec}} if isinstance(spec, dict) else spec)
+            name: (
+                {**spec, **{k: fix(spec[k]) for k in ("train", "eval") if k in spec}}
+                if isinstance(spec, dict)
+                else spec
+            )
             for name, spec in data["tasks"].items()
         }
     if isinstance(data.get("schedule"), dict) and "bwt" in data["schedule"]:
@@ -202,7 +267,9 @@ def load_train_config(path: str | Path) -> TrainConfig:
         else:
             raise InvalidParameterError(f"{path}: expected a .yaml, .yml or .toml config file.")
     except (yaml.YAMLError, tomllib.TOMLDecodeError) as error:
-        raise InvalidParameterError(f"{path}: not valid {path.suffix[1:].upper()} ({error}).") from None
+        raise InvalidParameterError(
+            f"{path}: not valid {path.suffix[1:].upper()} ({error})."
+        ) from None
     if not isinstance(data, dict):
         raise InvalidParameterError(f"{path}: expected a mapping of settings at the top level.")
     try:
@@ -214,4 +281,6 @@ def load_train_config(path: str | Path) -> TrainConfig:
             message = item["msg"].removeprefix("Value error, ")
             problems.append(f"{where}: {message}")
         more = f" (and {error.error_count() - 5} more)" if error.error_count() > 5 else ""
-        raise InvalidParameterError(f"{path}: invalid config: " + "; ".join(problems) + more) from None
+        raise InvalidParameterError(
+            f"{path}: invalid config: " + "; ".join(problems) + more
+        ) from None

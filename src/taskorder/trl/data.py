@@ -21,7 +21,7 @@ from typing import Any
 
 from taskorder.exceptions import InvalidParameterError, require
 
-__all__ = ["RLTask", "load_rows", "split_rows", "multitask_dataset", "rows_fingerprint"]
+__all__ = ["RLTask", "load_rows", "multitask_dataset", "rows_fingerprint", "split_rows"]
 
 
 @dataclass
@@ -98,7 +98,9 @@ def load_rows(path: str | Path) -> list[dict[str, Any]]:
             try:
                 rows.append(json.loads(line))
             except json.JSONDecodeError as error:
-                raise InvalidParameterError(f"{path}: line {number} is not JSON ({error.msg}).") from None
+                raise InvalidParameterError(
+                    f"{path}: line {number} is not JSON ({error.msg})."
+                ) from None
     elif path.suffix.lower() == ".json":
         try:
             rows = json.loads(path.read_text(encoding="utf-8"))
@@ -118,7 +120,9 @@ def load_rows(path: str | Path) -> list[dict[str, Any]]:
         raise InvalidParameterError(f"{path}: no rows.")
     for number, row in enumerate(rows, start=1):
         if not isinstance(row, dict) or "prompt" not in row:
-            raise InvalidParameterError(f"{path}: row {number} needs a 'prompt' field. Got {row!r:.100}.")
+            raise InvalidParameterError(
+                f"{path}: row {number} needs a 'prompt' field. Got {row!r:.100}."
+            )
     return rows
 
 
@@ -132,7 +136,9 @@ def _load_from_disk(path: Path) -> list[dict[str, Any]]:
         raise InvalidParameterError(f"{path}: not a datasets directory ({error}).") from None
     if isinstance(dataset, DatasetDict):
         if "train" not in dataset:
-            raise InvalidParameterError(f"{path}: a DatasetDict needs a 'train' split. Got {list(dataset)}.")
+            raise InvalidParameterError(
+                f"{path}: a DatasetDict needs a 'train' split. Got {list(dataset)}."
+            )
         dataset = dataset["train"]
     return [dict(row) for row in dataset]
 
@@ -153,7 +159,9 @@ def split_rows(
             f"The 'eval_fraction' parameter of split_rows must be in (0, 1). Got {eval_fraction!r}."
         )
     if len(rows) < 2:
-        raise InvalidParameterError(f"Cannot hold out rows from {len(rows)} row(s); need at least 2.")
+        raise InvalidParameterError(
+            f"Cannot hold out rows from {len(rows)} row(s); need at least 2."
+        )
     order = list(range(len(rows)))
     random.Random(seed).shuffle(order)
     n_eval = min(len(rows) - 1, max(1, round(eval_fraction * len(rows))))

@@ -64,7 +64,9 @@ class EvalConfig:
                 raise InvalidParameterError(
                     f"The {name!r} field of EvalConfig must be a positive integer. Got {value!r}."
                 )
-        if self.max_prompts is not None and (not isinstance(self.max_prompts, int) or self.max_prompts < 1):
+        if self.max_prompts is not None and (
+            not isinstance(self.max_prompts, int) or self.max_prompts < 1
+        ):
             raise InvalidParameterError(
                 f"The 'max_prompts' field of EvalConfig must be a positive integer or None. "
                 f"Got {self.max_prompts!r}."
@@ -79,7 +81,9 @@ class EvalConfig:
                 f"every time; set n_samples=1 or a positive temperature. Got n_samples={self.n_samples}."
             )
         if not (0 < self.top_p <= 1):
-            raise InvalidParameterError(f"The 'top_p' field of EvalConfig must be in (0, 1]. Got {self.top_p!r}.")
+            raise InvalidParameterError(
+                f"The 'top_p' field of EvalConfig must be in (0, 1]. Got {self.top_p!r}."
+            )
 
 
 def _is_conversational(prompt: Any) -> bool:
@@ -88,7 +92,9 @@ def _is_conversational(prompt: Any) -> bool:
 
 def _prompt_text(tokenizer: Any, prompt: Any) -> str:
     if _is_conversational(prompt):
-        return tokenizer.apply_chat_template(list(prompt), tokenize=False, add_generation_prompt=True)
+        return tokenizer.apply_chat_template(
+            list(prompt), tokenize=False, add_generation_prompt=True
+        )
     return str(prompt)
 
 
@@ -204,7 +210,9 @@ def evaluate_policy(
                 repeated = [row for row in chunk for _ in range(config.n_samples)]
                 decoded = tokenizer.batch_decode(ids, skip_special_tokens=True)
                 completions: list[Any] = [
-                    [{"role": "assistant", "content": text}] if _is_conversational(row["prompt"]) else text
+                    [{"role": "assistant", "content": text}]
+                    if _is_conversational(row["prompt"])
+                    else text
                     for text, row in zip(decoded, repeated)
                 ]
                 columns = {name: [row.get(name) for row in repeated] for name in names}

@@ -17,8 +17,8 @@ from taskorder.exceptions import InvalidParameterError, require
 __all__ = [
     "RESERVED_GRPO_FIELDS",
     "check_grpo_settings",
-    "make_grpo_config",
     "load_policy",
+    "make_grpo_config",
     "quiet_trainer",
 ]
 
@@ -126,12 +126,16 @@ def load_policy(path: str | Path, *, dtype: str = "auto", device: str | None = N
             "save_pretrained."
         )
     if dtype == "auto":
-        torch_dtype = torch.bfloat16 if _cuda() and torch.cuda.is_bf16_supported() else torch.float32
+        torch_dtype = (
+            torch.bfloat16 if _cuda() and torch.cuda.is_bf16_supported() else torch.float32
+        )
     else:
         try:
             torch_dtype = getattr(torch, dtype)
         except AttributeError:
-            raise InvalidParameterError(f"Unknown dtype {dtype!r}; use auto, float32 or bfloat16.") from None
+            raise InvalidParameterError(
+                f"Unknown dtype {dtype!r}; use auto, float32 or bfloat16."
+            ) from None
     model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch_dtype)
     tokenizer = AutoTokenizer.from_pretrained(str(path))
     if tokenizer.pad_token is None:

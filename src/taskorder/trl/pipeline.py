@@ -29,7 +29,7 @@ from taskorder.trl.config import TrainConfig
 from taskorder.trl.data import RLTask, load_rows, split_rows
 from taskorder.trl.results import StageRecord, StageResults
 
-__all__ = ["TrainResult", "build_tasks", "build_schedule", "run_training"]
+__all__ = ["TrainResult", "build_schedule", "build_tasks", "run_training"]
 
 RESULTS_FILE = "stages.json"
 RUN_FILE = "run.json"
@@ -114,7 +114,9 @@ def build_schedule(config: TrainConfig) -> tuple[Schedule, dict[str, Any] | None
         time_limit=spec.solver.time_limit,
         seed=config.seed,
     )
-    order = Schedule.from_order(solved.order, steps=spec.steps_per_stage, passes=spec.passes_per_stage)
+    order = Schedule.from_order(
+        solved.order, steps=spec.steps_per_stage, passes=spec.passes_per_stage
+    )
     return order, solved.to_dict()
 
 
@@ -171,7 +173,8 @@ def run_training(
     from taskorder.trl.callback import StageCallback, StageCallbackConfig, last_stage_checkpoint
     from taskorder.trl.data import multitask_dataset
     from taskorder.trl.evaluation import EvalConfig
-    from taskorder.trl.grpo_args import load_policy, make_grpo_config, quiet_trainer as _quiet
+    from taskorder.trl.grpo_args import load_policy, make_grpo_config
+    from taskorder.trl.grpo_args import quiet_trainer as _quiet
     from taskorder.trl.reward_specs import for_task
 
     started = time.perf_counter()
@@ -194,7 +197,9 @@ def run_training(
     resolved = apply_schedule(trainer, schedule).schedule
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / RUN_FILE).write_text(
-        json.dumps({"fingerprint": fingerprint, "schedule": resolved.to_dict(), "solved": solved}, indent=2)
+        json.dumps(
+            {"fingerprint": fingerprint, "schedule": resolved.to_dict(), "solved": solved}, indent=2
+        )
         + "\n",
         encoding="utf-8",
     )
@@ -206,17 +211,24 @@ def run_training(
         resolved,
         {task.name: (task.eval_rows, rewards[task.name]) for task in tasks},
         StageCallbackConfig(
-            evaluation=EvalConfig(seed=config.seed, **{k: v for k, v in evaluation.items() if k != "evaluate_at_start"}),
+            evaluation=EvalConfig(
+                seed=config.seed,
+                **{k: v for k, v in evaluation.items() if k != "evaluate_at_start"},
+            ),
             evaluate_at_start=evaluation["evaluate_at_start"],
             results_path=str(results_path),
         ),
-        results=None if previous is None else StageResults(resolved, previous.tasks, previous.records),
+        results=None
+        if previous is None
+        else StageResults(resolved, previous.tasks, previous.records),
         on_stage_end=on_stage_end,
     ).attach(trainer)
     resumed_from = None
     if found is not None:
         resumed_from, checkpoint = found
-        say(f"resuming after stage {resumed_from} ({resolved[resumed_from].label}) from {checkpoint}")
+        say(
+            f"resuming after stage {resumed_from} ({resolved[resumed_from].label}) from {checkpoint}"
+        )
     else:
         say(f"training {len(resolved)} stages, {resolved.total_steps} steps: {resolved!r}")
     if found is None or resumed_from < len(resolved) - 1:

@@ -30,9 +30,9 @@ from taskorder.rewards import completion_text
 
 __all__ = [
     "REWARD_NAMES",
-    "resolve_reward",
     "for_task",
     "keyword_judge",
+    "resolve_reward",
 ]
 
 
@@ -83,11 +83,15 @@ def _import(path: str) -> Any:
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:
-        raise InvalidParameterError(f"Cannot import the reward module {module_name!r}: {error}.") from error
+        raise InvalidParameterError(
+            f"Cannot import the reward module {module_name!r}: {error}."
+        ) from error
     try:
         value = getattr(module, attribute)
     except AttributeError:
-        raise InvalidParameterError(f"Module {module_name!r} has no attribute {attribute!r}.") from None
+        raise InvalidParameterError(
+            f"Module {module_name!r} has no attribute {attribute!r}."
+        ) from None
     return value() if isinstance(value, type) else value
 
 
@@ -126,7 +130,9 @@ def resolve_reward(spec: str | Callable[..., Any]) -> Callable[..., Any]:
     return reward
 
 
-def for_task(task: str, reward: Callable[..., Any], *, task_column: str = "task") -> Callable[..., Any]:
+def for_task(
+    task: str, reward: Callable[..., Any], *, task_column: str = "task"
+) -> Callable[..., Any]:
     """Wrap ``reward`` so it scores only rows whose ``task_column`` is ``task``.
 
     Other rows get ``None``. The wrapper's ``__name__`` is the task name, so TRL logs

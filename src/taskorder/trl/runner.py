@@ -28,7 +28,7 @@ from taskorder.exceptions import InvalidParameterError, require
 from taskorder.trl.data import RLTask, rows_fingerprint
 from taskorder.trl.evaluation import EvalConfig
 
-__all__ = ["TRLRunnerConfig", "TRLProbeRunner"]
+__all__ = ["TRLProbeRunner", "TRLRunnerConfig"]
 
 
 @dataclass
@@ -99,7 +99,9 @@ class TRLProbeRunner:
         self.config = config
         self._tasks = {task.name: task for task in tasks}
         if len(self._tasks) != len(tasks) or not tasks:
-            raise InvalidParameterError("The 'tasks' parameter of TRLProbeRunner needs unique, non-empty task names.")
+            raise InvalidParameterError(
+                "The 'tasks' parameter of TRLProbeRunner needs unique, non-empty task names."
+            )
         self._rewards = {name: task.reward_function() for name, task in self._tasks.items()}
         self._cached: tuple[str, Any, Any] | None = None
 
@@ -116,11 +118,17 @@ class TRLProbeRunner:
         payload = {
             "config": {**asdict(self.config), "work_dir": None},
             "tasks": {
-                name: [rows_fingerprint(t.train_rows), rows_fingerprint(t.eval_rows), t.reward_name()]
+                name: [
+                    rows_fingerprint(t.train_rows),
+                    rows_fingerprint(t.eval_rows),
+                    t.reward_name(),
+                ]
                 for name, t in self._tasks.items()
             },
         }
-        return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        return hashlib.sha256(
+            json.dumps(payload, sort_keys=True, default=str).encode()
+        ).hexdigest()[:16]
 
     def train(self, state: str, task: str | Mapping[str, float], *, steps: int, seed: int) -> str:
         """Run ``steps`` GRPO steps on ``task`` from ``state``; return the new state's path."""
@@ -129,7 +137,8 @@ class TRLProbeRunner:
         from taskorder.schedule import Schedule, Stage
         from taskorder.trl.apply import apply_schedule
         from taskorder.trl.data import multitask_dataset
-        from taskorder.trl.grpo_args import load_policy, make_grpo_config, quiet_trainer as _quiet
+        from taskorder.trl.grpo_args import load_policy, make_grpo_config
+        from taskorder.trl.grpo_args import quiet_trainer as _quiet
         from taskorder.trl.reward_specs import for_task
 
         stage = Stage(task if isinstance(task, str) else dict(task), steps=steps)
@@ -161,7 +170,9 @@ class TRLProbeRunner:
         (name,) = self._check_tasks([task])
         model, tokenizer = self._policy(state)
         config = replace(self.config.evaluation, seed=int(seed))
-        return evaluate_policy(model, tokenizer, self._tasks[name].eval_rows, self._rewards[name], config, task=name)
+        return evaluate_policy(
+            model, tokenizer, self._tasks[name].eval_rows, self._rewards[name], config, task=name
+        )
 
     def save(self, state: str, path: str | Path) -> None:
         """Copy the state's model directory to ``path`` (a directory)."""

@@ -127,7 +127,7 @@ def split_counts(total: int, mixture: dict[str, float]) -> dict[str, int]:
     {'a': 5, 'b': 3, 'c': 2}
     """
     exact = {task: total * proportion for task, proportion in mixture.items()}
-    counts = {task: int(math.floor(value + 1e-9)) for task, value in exact.items()}
+    counts = {task: math.floor(value + 1e-9) for task, value in exact.items()}
     left = total - sum(counts.values())
     order = sorted(mixture, key=lambda task: -(exact[task] - counts[task]))
     for task in order[:left]:
@@ -234,7 +234,9 @@ class ScheduleSampler(Sampler[int]):
         """The unique prompt indices of every generation chunk, in training order."""
         if self._plan is not None and self._plan_epoch == self.epoch:
             return self._plan
-        streams = {task: _TaskStream(rows, self._rng(task)) for task, rows in self.task_rows.items()}
+        streams = {
+            task: _TaskStream(rows, self._rng(task)) for task, rows in self.task_rows.items()
+        }
         per_chunk = self.geometry.prompts_per_generation
         chunks: list[list[int]] = []
         for stage, n_chunks in zip(self.schedule.stages, self.generations_per_stage):

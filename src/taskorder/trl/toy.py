@@ -27,11 +27,11 @@ from taskorder.exceptions import require
 
 __all__ = [
     "TOY_REWARDS",
-    "toy_task_rows",
-    "train_toy_tokenizer",
+    "build_toy_model_dir",
     "make_toy_model",
     "supervised_warmup",
-    "build_toy_model_dir",
+    "toy_task_rows",
+    "train_toy_tokenizer",
     "write_toy_task_files",
 ]
 
@@ -60,9 +60,7 @@ TOY_REWARDS = {"arithmetic": "math", "qa": "choice", "describe": "keywords"}
 def _arithmetic(rng: random.Random) -> list[dict[str, Any]]:
     pairs = [(a, b) for a in range(10) for b in range(10)]
     rng.shuffle(pairs)
-    return [
-        {"prompt": f"{a}+{b}=", "answer": str(a + b), "target": f" {a + b}"} for a, b in pairs
-    ]
+    return [{"prompt": f"{a}+{b}=", "answer": str(a + b), "target": f" {a + b}"} for a, b in pairs]
 
 
 def _qa(rng: random.Random, n_rows: int) -> list[dict[str, Any]]:
@@ -119,7 +117,7 @@ def toy_task_rows(
     --------
     >>> rows = toy_task_rows(n_train=4, n_eval=2)
     >>> sorted(rows), len(rows["qa"][0]), rows["arithmetic"][0][0]["prompt"]
-    (['arithmetic', 'describe', 'qa'], 4, '6+6=')
+    (['arithmetic', 'describe', 'qa'], 4, '2+3=')
     """
     rng = random.Random(seed)
     arithmetic = _arithmetic(rng)
@@ -213,7 +211,9 @@ def supervised_warmup(
     encoded = []
     for prompt, answer in pairs:
         prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-        answer_ids = tokenizer(answer, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+        answer_ids = tokenizer(answer, add_special_tokens=False)["input_ids"] + [
+            tokenizer.eos_token_id
+        ]
         encoded.append((prompt_ids + answer_ids, [-100] * len(prompt_ids) + answer_ids))
     model.train()
     losses = []
@@ -231,7 +231,7 @@ def supervised_warmup(
         loss.backward()
         optimizer.step()
         optimizer.zero_grad()
-        losses.append(float(loss))
+        losses.append(loss.item())
     model.eval()
     return losses
 
@@ -251,7 +251,11 @@ def build_toy_model_dir(
     sizes and seed). ``warmup_steps=0`` leaves the model random.
     """
     rows = toy_task_rows(n_train=n_train, n_eval=n_eval, seed=seed)
-    texts = [row["prompt"] + row["target"] for train, evaluation in rows.values() for row in train + evaluation]
+    texts = [
+        row["prompt"] + row["target"]
+        for train, evaluation in rows.values()
+        for row in train + evaluation
+    ]
     tokenizer = train_toy_tokenizer(texts * 4)
     model = make_toy_model(tokenizer, hidden_size=hidden_size, seed=seed)
     if warmup_steps:
@@ -279,7 +283,9 @@ def write_toy_task_files(
         paths = {}
         for split, split_rows in (("train", train), ("eval", evaluation)):
             path = directory / f"{task}_{split}.jsonl"
-            lines = [json.dumps({k: v for k, v in row.items() if k != "target"}) for row in split_rows]
+            lines = [
+                json.dumps({k: v for k, v in row.items() if k != "target"}) for row in split_rows
+            ]
             path.write_text("\n".join(lines) + "\n", encoding="utf-8")
             paths[split] = str(path)
         spec[task] = {**paths, "reward": TOY_REWARDS[task]}
