@@ -1,5 +1,7 @@
 """TRLProbeRunner honours the runner protocol (check_runner) and evaluation is sound."""
 
+import pickle
+
 import pytest
 
 from taskorder.estimate.runner import Evaluation, check_runner
@@ -35,6 +37,8 @@ def test_train_writes_a_new_state_and_leaves_the_old_one(runner):
     evaluation = runner.evaluate(trained, "qa", seed=0)
     assert isinstance(evaluation, Evaluation) and evaluation.n_samples == 12
     assert len(runner.config_hash()) == 16 and runner.config_hash() == runner.config_hash()
+    copy = pickle.loads(pickle.dumps(runner))  # process-pool executors pickle runners
+    assert copy.config_hash() == runner.config_hash() and copy._cached is None
     with pytest.raises(ValueError, match="Unknown tasks"):
         runner.train(base, "poetry", steps=1, seed=0)
 

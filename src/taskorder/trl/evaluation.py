@@ -110,6 +110,7 @@ def _columns(rows: Sequence[Mapping[str, Any]]) -> list[str]:
 def _generate(model, tokenizer, texts: list[str], config: EvalConfig):
     """Sample ``n_samples`` completions per text; return (ids per completion, entropy sum, tokens)."""
     import torch
+    from transformers import GenerationConfig
 
     side = tokenizer.padding_side
     tokenizer.padding_side = "left"
@@ -120,19 +121,23 @@ def _generate(model, tokenizer, texts: list[str], config: EvalConfig):
     device = next(model.parameters()).device
     batch = {key: value.to(device) for key, value in batch.items()}
     greedy = config.temperature == 0
-    output = model.generate(
-        **batch,
+    # A fresh GenerationConfig, like GRPOTrainer's: the model's own sampling defaults
+    # (top_k, repetition_penalty, ...) would make evaluation sample another policy.
+    generation = GenerationConfig(
         do_sample=not greedy,
-        temperature=None if greedy else float(config.temperature),
-        top_p=None if greedy else float(config.top_p),
-        top_k=0 if not greedy else None,
+        temperature=1.0 if greedy else float(config.temperature),
+        top_p=1.0 if greedy else float(config.top_p),
+        top_k=0,
         max_new_tokens=config.max_new_tokens,
         num_return_sequences=config.n_samples,
         pad_token_id=tokenizer.pad_token_id,
         eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        use_cache=True,
         output_logits=True,
         return_dict_in_generate=True,
     )
+    output = model.generate(**batch, generation_config=generation)
     completions = output.sequences[:, batch["input_ids"].shape[1] :]
     eos = completions == tokenizer.eos_token_id
     # Keep tokens up to and including the first eos (TRL's completion mask).

@@ -16,10 +16,11 @@ Files in ``output_dir``: ``run.json`` (config fingerprint and resolved schedule)
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +146,8 @@ def run_training(
 ) -> TrainResult:
     """Run (or resume) the scheduled GRPO training described by ``config``.
 
+    Loads the tasks, builds or solves the schedule, then calls :func:`train_schedule`.
+
     Parameters
     ----------
     config : TrainConfig
@@ -166,56 +169,139 @@ def run_training(
     InvalidParameterError
         Bad data, schedule or settings, or an ``output_dir`` holding another run.
     """
+    from taskorder.trl.evaluation import EvalConfig
+
+    fingerprint = config.fingerprint()
+    _check_run_file(Path(config.output_dir), fingerprint, resume)
+    tasks = build_tasks(config)
+    schedule, solved = build_schedule(config)
+    evaluation = config.evaluation.model_dump()
+    evaluate_at_start = evaluation.pop("evaluate_at_start")
+    return train_schedule(
+        config.model,
+        tasks,
+        schedule,
+        config.output_dir,
+        grpo=config.grpo,
+        evaluation=EvalConfig(seed=config.seed, **evaluation),
+        evaluate_at_start=evaluate_at_start,
+        seed=config.seed,
+        dtype=config.dtype,
+        resume=resume,
+        fingerprint=fingerprint,
+        solved=solved,
+        on_stage_end=on_stage_end,
+        on_event=on_event,
+    )
+
+
+def train_schedule(
+    model_path: str | Path,
+    tasks: Sequence[RLTask],
+    schedule: Schedule,
+    output_dir: str | Path,
+    *,
+    grpo: Mapping[str, Any] | None = None,
+    evaluation: Any = None,
+    evaluate_at_start: bool = True,
+    seed: int = 0,
+    dtype: str = "auto",
+    resume: bool = True,
+    fingerprint: str | None = None,
+    solved: dict[str, Any] | None = None,
+    on_stage_end: Callable[[StageRecord], None] | None = None,
+    on_event: Callable[[str], None] | None = None,
+) -> TrainResult:
+    """Train ``model_path`` on ``tasks`` through ``schedule`` with GRPO (resumable).
+
+    One ``GRPOTrainer`` sees every task's rows; :func:`~taskorder.trl.apply.apply_schedule`
+    orders them and a :class:`~taskorder.trl.callback.StageCallback` evaluates, logs
+    and checkpoints each stage into ``output_dir``.
+
+    Parameters
+    ----------
+    model_path : str or Path
+        Starting model directory.
+    tasks : sequence of RLTask
+        Every task with training rows, held-out rows and reward.
+    schedule : Schedule
+        Stages in order (lengths in steps or passes).
+    output_dir : str or Path
+        Run directory (see the module docstring).
+    grpo : mapping, optional
+        Extra ``GRPOConfig`` fields.
+    evaluation : EvalConfig, optional
+        Held-out evaluation settings.
+    evaluate_at_start : bool
+        Evaluate the starting model (baseline row, needed for FWT).
+    seed : int
+        Seed of data order, sampling and training.
+    dtype : str
+        ``auto``, ``float32`` or ``bfloat16``.
+    resume : bool
+        Continue from the last finished stage found in ``output_dir``.
+    fingerprint : str, optional
+        Identifies the settings; a resumed run must have the same (default: derived
+        from the arguments).
+    solved : dict, optional
+        The solver's result, recorded in ``run.json``.
+    on_stage_end, on_event : callable, optional
+        Progress hooks (see :func:`run_training`).
+
+    Returns
+    -------
+    TrainResult
+    """
     require("trl", "trl")
     from trl import GRPOTrainer
 
     from taskorder.trl.apply import apply_schedule
     from taskorder.trl.callback import StageCallback, StageCallbackConfig, last_stage_checkpoint
-    from taskorder.trl.data import multitask_dataset
+    from taskorder.trl.data import multitask_dataset, rows_fingerprint
     from taskorder.trl.evaluation import EvalConfig
-    from taskorder.trl.grpo_args import load_policy, make_grpo_config
-    from taskorder.trl.grpo_args import quiet_trainer as _quiet
+    from taskorder.trl.grpo_args import load_policy, make_grpo_config, quiet_trainer
     from taskorder.trl.reward_specs import for_task
 
     started = time.perf_counter()
     say = on_event or (lambda message: None)
-    output_dir = Path(config.output_dir)
-    fingerprint = config.fingerprint()
+    output_dir = Path(output_dir)
+    evaluation = evaluation or EvalConfig(seed=seed)
+    if fingerprint is None:
+        payload = [
+            str(model_path),
+            schedule.to_dict(),
+            dict(grpo or {}),
+            asdict(evaluation),
+            seed,
+            dtype,
+            {t.name: [rows_fingerprint(t.train_rows), t.reward_name()] for t in tasks},
+        ]
+        text = json.dumps(payload, sort_keys=True, default=str)
+        fingerprint = hashlib.sha256(text.encode()).hexdigest()[:16]
     _check_run_file(output_dir, fingerprint, resume)
-    tasks = build_tasks(config)
-    schedule, solved = build_schedule(config)
     rewards = {task.name: task.reward_function() for task in tasks}
-    model, tokenizer = load_policy(config.model, dtype=config.dtype)
+    model, tokenizer = load_policy(model_path, dtype=dtype)
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=[for_task(name, reward) for name, reward in rewards.items()],
-        args=make_grpo_config(output_dir, config.grpo, seed=config.seed),
+        args=make_grpo_config(output_dir, grpo, seed=seed),
         train_dataset=multitask_dataset(tasks),
         processing_class=tokenizer,
     )
-    _quiet(trainer)
+    quiet_trainer(trainer)
     resolved = apply_schedule(trainer, schedule).schedule
     output_dir.mkdir(parents=True, exist_ok=True)
-    (output_dir / RUN_FILE).write_text(
-        json.dumps(
-            {"fingerprint": fingerprint, "schedule": resolved.to_dict(), "solved": solved}, indent=2
-        )
-        + "\n",
-        encoding="utf-8",
-    )
+    run_info = {"fingerprint": fingerprint, "schedule": resolved.to_dict(), "solved": solved}
+    (output_dir / RUN_FILE).write_text(json.dumps(run_info, indent=2) + "\n", encoding="utf-8")
     found = last_stage_checkpoint(output_dir, resolved) if resume else None
     results_path = output_dir / RESULTS_FILE
     previous = StageResults.load(results_path) if found and results_path.exists() else None
-    evaluation = config.evaluation.model_dump()
     callback = StageCallback(
         resolved,
         {task.name: (task.eval_rows, rewards[task.name]) for task in tasks},
         StageCallbackConfig(
-            evaluation=EvalConfig(
-                seed=config.seed,
-                **{k: v for k, v in evaluation.items() if k != "evaluate_at_start"},
-            ),
-            evaluate_at_start=evaluation["evaluate_at_start"],
+            evaluation=evaluation,
+            evaluate_at_start=evaluate_at_start,
             results_path=str(results_path),
         ),
         results=None
@@ -237,7 +323,7 @@ def run_training(
     results.save(results_path)
     checkpoints = [
         str(output_dir / f"checkpoint-{end}")
-        for index, end in enumerate(resolved.boundaries)
+        for end in resolved.boundaries
         if (output_dir / f"checkpoint-{end}").is_dir()
     ]
     return TrainResult(

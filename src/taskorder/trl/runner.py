@@ -186,6 +186,12 @@ class TRLProbeRunner:
         """The state saved at ``path`` (checked to be a model directory)."""
         return str(self._state_dir(path))
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Process-pool executors pickle the runner; the cached model stays behind.
+        state = dict(self.__dict__)
+        state["_cached"] = None
+        return state
+
     # --------------------------------------------------------------- helpers
     def _check_tasks(self, names: Sequence[str]) -> list[str]:
         unknown = [name for name in names if name not in self._tasks]
