@@ -37,8 +37,12 @@ class _ScheduledSamplerHook:
 
 def task_sizes(dataset: Any, task_column: str = "task") -> dict[str, int]:
     """Number of rows of each task in a dataset with a task column."""
+    return _count(_task_column(dataset, task_column))
+
+
+def _count(tasks: list[str]) -> dict[str, int]:
     sizes: dict[str, int] = {}
-    for task in _task_column(dataset, task_column):
+    for task in tasks:
         sizes[task] = sizes.get(task, 0) + 1
     return sizes
 
@@ -116,9 +120,7 @@ def apply_schedule(
             f"{type(schedule).__name__}."
         )
     rows = _task_column(dataset, task_column)
-    sizes: dict[str, int] = {}
-    for task in rows:
-        sizes[task] = sizes.get(task, 0) + 1
+    sizes = _count(rows)
     geometry = BatchGeometry.from_trainer(trainer)
     unknown = [task for task in schedule.tasks if task not in sizes]
     if unknown:

@@ -100,7 +100,8 @@ class StageCallback(TrainerCallback):
     -----
     Logging goes through :meth:`transformers.Trainer.log` of the base class, so the
     per-step GRPO metrics buffered by ``GRPOTrainer.log`` are left for the regular
-    logging step. Every process evaluates (generation under ZeRO-3/FSDP needs all
+    logging step, and ``control.should_log`` (which ``CallbackHandler.on_log`` clears)
+    is restored so that step is still logged. Every process evaluates (generation under ZeRO-3/FSDP needs all
     ranks); only the main process writes the results file.
     """
 

@@ -129,7 +129,10 @@ def _check_run_file(output_dir: Path, fingerprint: str, resume: bool) -> None:
         raise InvalidParameterError(
             f"{output_dir} already holds a run; use another output_dir, delete it, or resume."
         )
-    previous = json.loads(run_file.read_text(encoding="utf-8")).get("fingerprint")
+    try:
+        previous = json.loads(run_file.read_text(encoding="utf-8")).get("fingerprint")
+    except (OSError, ValueError, AttributeError) as error:
+        raise InvalidParameterError(f"{run_file}: unreadable run file ({error}).") from None
     if previous != fingerprint:
         raise InvalidParameterError(
             f"{output_dir} holds a run with different settings (fingerprint {previous}, this "
