@@ -15,7 +15,7 @@ included: evaluating held-out prompts is work the user asks for, not overhead.
 
 Usage::
 
-    PYTHONPATH=src python benchmarks/trl_overhead.py [--steps 30] [--repeats 5]
+    PYTHONPATH=src python benchmarks/trl_overhead.py [--steps 30] [--repeats 7] [--threads 1]
 """
 
 from __future__ import annotations
@@ -91,7 +91,13 @@ def sampler_cost(tasks, steps: int, repeats: int = 20) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=30, help="GRPO steps per run")
-    parser.add_argument("--repeats", type=int, default=5, help="runs per variant (alternating)")
+    parser.add_argument("--repeats", type=int, default=7, help="runs per variant (alternating)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (1: CPU time is the work done, even on a busy machine)",
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
 
@@ -103,6 +109,7 @@ def main() -> None:
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
+    torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         model_dir, rows = build_toy_model_dir(folder / "model", warmup_steps=100, n_train=64)

@@ -31,8 +31,13 @@ def main() -> None:
     parser.add_argument("--warmup-steps", type=int, default=300, help="supervised warm-up steps")
     parser.add_argument("--probe-steps", type=int, default=8, help="GRPO steps per probe stage")
     parser.add_argument("--stage-steps", type=int, default=16, help="GRPO steps per training stage")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (a tiny model needs one)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
+
+    import torch
+
+    torch.set_num_threads(args.threads)
 
     from transformers.utils import logging as hf_logging
 

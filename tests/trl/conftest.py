@@ -9,6 +9,12 @@ import pytest
 pytest.importorskip("trl")
 pytest.importorskip("datasets")
 
+import torch
+
+# Tiny models gain nothing from intra-op threads, and on a shared machine OpenMP
+# spin-waiting makes two threads up to 10x slower than one.
+torch.set_num_threads(1)
+
 warnings.filterwarnings("ignore", category=UserWarning)
 warnings.filterwarnings("ignore", category=FutureWarning)
 
@@ -82,3 +88,11 @@ class TaskRecorder:
     def __call__(self, completions=None, task=None, trainer_state=None, **kwargs):
         self.calls.append((trainer_state.global_step, list(task)))
         return [None] * len(completions)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test of this folder ``trl`` (deselect with ``-m 'not trl'``)."""
+    folder = __file__.rsplit("/", 1)[0]
+    for item in items:
+        if str(item.fspath).startswith(folder):
+            item.add_marker(pytest.mark.trl)

@@ -25,7 +25,6 @@ def runner(toy_world, toy_tasks, tmp_path_factory):
     return TRLProbeRunner(toy_tasks, config)
 
 
-@pytest.mark.slow
 def test_probe_runner_passes_check_runner(runner):
     check_runner(runner, steps=1, seed=0)
 

@@ -97,7 +97,12 @@ def _run_cli(config, env=None):
             "--json",
         ],
         cwd=REPO,
-        env={**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}", **(env or {})},
+        env={
+            **os.environ,
+            "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}",
+            "OMP_NUM_THREADS": "1",
+            **(env or {}),
+        },
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

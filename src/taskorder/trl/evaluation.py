@@ -109,7 +109,6 @@ def _columns(rows: Sequence[Mapping[str, Any]]) -> list[str]:
 
 def _generate(model, tokenizer, texts: list[str], config: EvalConfig):
     """Sample ``n_samples`` completions per text; return (ids per completion, entropy sum, tokens)."""
-    import torch
     from transformers import GenerationConfig
 
     side = tokenizer.padding_side
@@ -134,22 +133,46 @@ def _generate(model, tokenizer, texts: list[str], config: EvalConfig):
         eos_token_id=tokenizer.eos_token_id,
         bos_token_id=tokenizer.bos_token_id,
         use_cache=True,
-        output_logits=True,
-        return_dict_in_generate=True,
     )
-    output = model.generate(**batch, generation_config=generation)
-    completions = output.sequences[:, batch["input_ids"].shape[1] :]
+    sequences = model.generate(**batch, generation_config=generation)
+    prompt_mask = batch["attention_mask"].repeat_interleave(config.n_samples, dim=0)
+    completions = sequences[:, prompt_mask.shape[1] :]
     eos = completions == tokenizer.eos_token_id
     # Keep tokens up to and including the first eos (TRL's completion mask).
-    after_eos = (eos.cumsum(dim=1) - eos.long()) > 0
-    mask = ~after_eos
-    logits = torch.stack(output.logits, dim=1).float()  # (batch, new_tokens, vocab)
-    logits = logits / (1.0 if greedy else float(config.temperature))
-    log_probs = torch.log_softmax(logits, dim=-1)
-    entropy = -(log_probs.exp() * log_probs).sum(dim=-1)
-    entropy = torch.nan_to_num(entropy, nan=0.0)
+    mask = ~((eos.cumsum(dim=1) - eos.long()) > 0)
+    entropy = _entropy_sum(
+        model, sequences, prompt_mask, mask, 1.0 if greedy else config.temperature
+    )
     ids = [row[m].tolist() for row, m in zip(completions, mask)]
-    return ids, float((entropy * mask).sum()), int(mask.sum())
+    return ids, entropy, int(mask.sum())
+
+
+def _entropy_sum(model, sequences, prompt_mask, completion_mask, temperature: float, rows: int = 4):
+    """Sum over completion tokens of the entropy of ``softmax(logits / temperature)``.
+
+    One extra forward pass over the sampled sequences, a few rows at a time and keeping
+    only the completion positions' logits (what TRL does for its ``entropy`` metric), so
+    memory stays ``rows * completion_length * vocab`` whatever the batch size.
+    """
+    import torch
+
+    attention = torch.cat([prompt_mask, completion_mask.long()], dim=1)
+    positions = (attention.cumsum(dim=1) - 1).clamp(min=0)
+    n_completion = completion_mask.shape[1]
+    total = 0.0
+    for start in range(0, sequences.shape[0], rows):
+        part = slice(start, start + rows)
+        logits = model(
+            input_ids=sequences[part],
+            attention_mask=attention[part],
+            position_ids=positions[part],
+            logits_to_keep=n_completion + 1,
+            use_cache=False,
+        ).logits[:, :-1, :]
+        log_probs = torch.log_softmax(logits.float() / float(temperature), dim=-1)
+        entropy = -(log_probs.exp() * log_probs).sum(dim=-1)
+        total += float((torch.nan_to_num(entropy) * completion_mask[part]).sum())
+    return total
 
 
 def evaluate_policy(
