@@ -29,9 +29,12 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--warmup-steps", type=int, default=300, help="supervised warm-up steps")
-    parser.add_argument("--probe-steps", type=int, default=8, help="GRPO steps per probe stage")
-    parser.add_argument("--stage-steps", type=int, default=16, help="GRPO steps per training stage")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (a tiny model needs one)")
+    parser.add_argument("--probe-steps", type=int, default=32, help="GRPO steps per probe stage")
+    parser.add_argument("--stage-steps", type=int, default=32, help="GRPO steps per training stage")
+    parser.add_argument("--learning-rate", type=float, default=5e-4)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch threads (a tiny model needs one)"
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
 
@@ -54,7 +57,7 @@ def main() -> None:
         work_dir / "model",
         warmup_steps=args.warmup_steps,
         n_train=64,
-        n_eval=16,
+        n_eval=32,
         hidden_size=64,
         seed=args.seed,
     )
@@ -69,12 +72,14 @@ def main() -> None:
         stage_steps=args.stage_steps,
         grpo={
             "num_generations": 4,
-            "per_device_train_batch_size": 8,
-            "max_completion_length": 8,
-            "learning_rate": 2e-3,
+            "per_device_train_batch_size": 16,
+            "max_completion_length": 12,
+            "learning_rate": args.learning_rate,
+            # constant: every stage trains with the step size its probe used
+            "lr_scheduler_type": "constant",
             "temperature": 1.0,
         },
-        evaluation=EvalConfig(n_samples=4, max_prompts=16, max_new_tokens=8, seed=args.seed),
+        evaluation=EvalConfig(n_samples=8, max_prompts=32, max_new_tokens=12, seed=args.seed),
         seed=args.seed,
         on_event=lambda message: print(f"  {message}", file=sys.stderr, flush=True),
     )

@@ -74,3 +74,36 @@ def test_runner_config_refuses_reserved_and_unknown_grpo_fields(toy_world, tmp_p
         TRLRunnerConfig(str(model_dir), str(tmp_path), grpo={"num_generation": 3})
     with pytest.raises(InvalidParameterError, match="config.json"):
         TRLRunnerConfig(str(tmp_path), str(tmp_path))
+
+
+def test_probe_first_stage_equals_the_runs_first_stage(runner, toy_world, toy_tasks, tmp_path):
+    """With a constant LR, a probe stage is the same computation as that stage in a full run."""
+    import torch
+    from transformers import TrainerCallback
+
+    from taskorder.schedule import Schedule, Stage
+    from taskorder.trl.apply import apply_schedule
+
+    from .conftest import make_trainer
+
+    constant = {**runner.config.grpo, "lr_scheduler_type": "constant"}
+    runner.config.grpo, saved = constant, runner.config.grpo
+    try:
+        state = runner.train(runner.initial_state(0), "qa", steps=2, seed=0)
+    finally:
+        runner.config.grpo = saved
+    probe_model, _ = load_policy(state)
+
+    class Snapshot(TrainerCallback):
+        def on_step_end(self, args, state, control, model=None, **kwargs):
+            if state.global_step == 2:
+                self.weights = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    model_dir, _ = toy_world
+    trainer = make_trainer(model_dir, toy_tasks, tmp_path, lr_scheduler_type="constant")
+    apply_schedule(trainer, Schedule([Stage("qa", steps=2), Stage("arithmetic", steps=2)]))
+    snapshot = Snapshot()
+    trainer.add_callback(snapshot)
+    trainer.train()
+    expected = probe_model.state_dict()
+    assert all(torch.equal(snapshot.weights[k], expected[k]) for k in expected)
