@@ -36,7 +36,13 @@ Examples
 [1.0, 0.0]
 """
 
-from taskorder.rewards._common import RewardFunction, completion_text, prompt_text
+from taskorder.rewards._common import (
+    RewardFunction,
+    completion_text,
+    extract_boxed,
+    extract_tag,
+    prompt_text,
+)
 from taskorder.rewards._equivalence import answers_match, equivalence_backend
 from taskorder.rewards.choice import (
     ChoicePrompt,
@@ -46,12 +52,7 @@ from taskorder.rewards.choice import (
     parse_choice,
 )
 from taskorder.rewards.code_reward import CodeReward, code_reward, extract_code
-from taskorder.rewards.format_reward import (
-    THINK_ANSWER_PATTERN,
-    FormatReward,
-    extract_tag,
-    format_reward,
-)
+from taskorder.rewards.format_reward import THINK_ANSWER_PATTERN, FormatReward, format_reward
 from taskorder.rewards.judge import (
     CallableBackend,
     Judge,
@@ -72,42 +73,38 @@ from taskorder.rewards.sandbox import (
 )
 
 __all__ = [
-    "RewardFunction",
-    "completion_text",
-    "prompt_text",
-    "task_router",
-    # math
-    "MathReward",
-    "math_reward",
-    "extract_final_answer",
-    "answers_match",
-    "equivalence_backend",
-    # choice
+    "THINK_ANSWER_PATTERN",
+    "CallableBackend",
     "ChoicePrompt",
     "ChoiceReward",
-    "choice_reward",
-    "make_choice_prompt",
-    "parse_choice",
-    # code
     "CodeReward",
-    "code_reward",
-    "extract_code",
-    "SandboxLimits",
-    "SandboxResult",
-    "IsolationReport",
-    "probe_isolation",
-    "run_python_tests",
-    # format
     "FormatReward",
-    "format_reward",
-    "extract_tag",
-    "THINK_ANSWER_PATTERN",
-    # judge
+    "IsolationReport",
     "Judge",
+    "JudgeBackendError",
     "JudgeReward",
     "JudgementCache",
-    "JudgeBackendError",
-    "CallableBackend",
+    "MathReward",
     "OpenAIBackend",
+    "RewardFunction",
+    "SandboxLimits",
+    "SandboxResult",
     "TransformersBackend",
+    "answers_match",
+    "choice_reward",
+    "code_reward",
+    "completion_text",
+    "equivalence_backend",
+    "extract_boxed",
+    "extract_code",
+    "extract_final_answer",
+    "extract_tag",
+    "format_reward",
+    "make_choice_prompt",
+    "math_reward",
+    "parse_choice",
+    "probe_isolation",
+    "prompt_text",
+    "run_python_tests",
+    "task_router",
 ]

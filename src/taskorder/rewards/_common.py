@@ -14,6 +14,7 @@ to score one row, or overrides :meth:`RewardFunction.score_batch` to score a bat
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -23,9 +24,12 @@ from taskorder.exceptions import InvalidParameterError
 
 __all__ = [
     "RewardFunction",
-    "completion_text",
-    "prompt_text",
     "batch_size",
+    "check_count",
+    "completion_text",
+    "extract_boxed",
+    "extract_tag",
+    "prompt_text",
     "row_columns",
 ]
 
@@ -97,6 +101,66 @@ def prompt_text(prompt: Any) -> str | None:
         ]
         return "\n".join(lines)
     return str(prompt)
+
+
+def extract_tag(text: str, tag: str) -> str | None:
+    """Return the stripped content of the last ``<tag>...</tag>`` block, or ``None``.
+
+    Examples
+    --------
+    >>> extract_tag("<think>hm</think><answer> 42 </answer>", "answer")
+    '42'
+    >>> extract_tag("42", "answer") is None
+    True
+    """
+    name = re.escape(tag)
+    found = re.findall(rf"<{name}>(.*?)</{name}>", text, re.DOTALL | re.IGNORECASE)
+    return found[-1].strip() if found else None
+
+
+def extract_boxed(text: str) -> str | None:
+    """Return the content of the last ``\\boxed{...}`` (or ``\\fbox{...}``), braces balanced.
+
+    Examples
+    --------
+    >>> extract_boxed(r"so \\boxed{\\frac{1}{2}} is it")
+    '\\\\frac{1}{2}'
+    >>> extract_boxed("no box") is None
+    True
+    """
+    start = max(text.rfind("\\boxed{"), text.rfind("\\fbox{"))
+    if start < 0:
+        return None
+    position = text.index("{", start) + 1
+    depth = 1
+    for index in range(position, len(text)):
+        if text[index] == "{":
+            depth += 1
+        elif text[index] == "}":
+            depth -= 1
+            if depth == 0:
+                return text[position:index].strip()
+    return None  # unbalanced: no answer
+
+
+def check_count(value: Any, parameter: str, owner: str, minimum: int = 1) -> int:
+    """Return ``value`` if it is an integer ``>= minimum``, else raise naming the parameter.
+
+    Examples
+    --------
+    >>> check_count(2, "max_workers", "CodeReward")
+    2
+    >>> check_count(0, "max_workers", "CodeReward")
+    Traceback (most recent call last):
+    ...
+    taskorder.exceptions.InvalidParameterError: The 'max_workers' parameter of CodeReward must be an integer >= 1. Got 0 instead.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InvalidParameterError(
+            f"The {parameter!r} parameter of {owner} must be an integer >= {minimum}. "
+            f"Got {value!r} instead."
+        )
+    return value
 
 
 def batch_size(completions: Any, function: str) -> int:

@@ -124,7 +124,7 @@ def _math_verify_match(predicted: str, gold: str, timeout_seconds: int) -> bool:
         if not gold_parsed or not predicted_parsed:
             return False
         return bool(verify(gold_parsed, predicted_parsed, timeout_seconds=limit))
-    except Exception:  # a checker failure means "not shown equal", never a crash
+    except Exception:  # noqa: BLE001 - a checker failure means "not shown equal", never a crash
         return False
 
 
@@ -141,10 +141,8 @@ _LATEX_RULES = (
     (r"\\pi", "pi"),
     (r"\\(sin|cos|tan|log|ln|exp)", r"\1"),
     (r"\^\{([^{}]*)\}", r"^(\1)"),
-    (r"[{}]", ""),
-    (r"(?<=\d),(?=\d{3}\b)", ""),
-    (r"%$", "/100"),
 )
+_FINAL_RULES = ((r"[{}]", ""), (r"(?<=\d),(?=\d{3}\b)", ""), (r"%$", "/100"))
 _SAFE_TEXT = re.compile(r"^[0-9a-z+\-*/^().\s]*$")
 _ALLOWED_NAMES = {"sqrt", "pi", "sin", "cos", "tan", "log", "ln", "exp"}
 
@@ -161,9 +159,11 @@ def _sympy_expression(answer: str):
 
     text = _normalise(answer)
     text = text.split("=")[-1]  # "x=3" -> "3"
-    for pattern, replacement in _LATEX_RULES:
-        for _ in range(3):  # nested \frac / \sqrt
+    for _ in range(3):  # nested \frac / \sqrt unwrap from the inside out
+        for pattern, replacement in _LATEX_RULES:
             text = re.sub(pattern, replacement, text)
+    for pattern, replacement in _FINAL_RULES:
+        text = re.sub(pattern, replacement, text)
     if not text or not _SAFE_TEXT.match(text) or re.search(r"\.(?!\d)|(?<!\d)\.", text):
         return None
     names = set(re.findall(r"[a-z]+", text))
@@ -172,7 +172,7 @@ def _sympy_expression(answer: str):
     transformations = standard_transformations + (implicit_multiplication_application, convert_xor)
     try:
         return parse_expr(text, transformations=transformations, evaluate=True)
-    except Exception:
+    except Exception:  # noqa: BLE001 - unparsable means "no expression"
         return None
 
 
@@ -189,5 +189,5 @@ def _sympy_match(predicted: str, gold: str) -> bool:
         if difference.free_symbols:
             return False
         return abs(complex(difference.evalf())) <= 1e-6 * max(1.0, abs(complex(right.evalf())))
-    except Exception:
+    except Exception:  # noqa: BLE001 - sympy failures mean "not shown equal"
         return False

@@ -2,7 +2,8 @@
 
 :func:`probe_isolation` tries the levels below from strongest to weakest, running a
 small probe under each and keeping the first whose promises the probe confirms (the
-network is unreachable, the uid is not root, ``/tmp`` is read-only):
+network is unreachable; the uid is neither root nor ours and holds no capability;
+``/tmp`` is read-only):
 
 ``root-namespaces``
     root: ``unshare --net --mount`` + read-only world-writable directories + ``setpriv``
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 
 from taskorder.exceptions import InvalidParameterError
 
-__all__ = ["IsolationReport", "probe_isolation", "reserved_uid", "LEVELS", "UID_BASE", "UID_COUNT"]
+__all__ = ["LEVELS", "UID_BASE", "UID_COUNT", "IsolationReport", "probe_isolation", "reserved_uid"]
 
 LEVELS = ("root-namespaces", "root-net", "root-uid", "userns", "plain")
 UID_BASE = 64000
@@ -55,6 +56,8 @@ _MOUNT_SCRIPT = (
 _PROBE = """
 import errno, json, os, socket
 result = {"uid": os.getuid()}
+with open("/proc/self/status") as status:
+    result["caps"] = [l.split()[1] for l in status if l.startswith("CapEff:")][0]
 try:
     s = socket.socket(); s.settimeout(1); s.connect(("127.0.0.1", 9)); result["net"] = "open"
 except OSError as error:
@@ -141,7 +144,8 @@ def _confirm(report: IsolationReport, python: str) -> bool:
                 os.chown(workdir, uid, uid)
             argv = report.command(workdir, uid, [python, "-I", "-S", "-c", _PROBE])
             completed = subprocess.run(
-                argv, cwd=workdir, capture_output=True, timeout=20, env={"PATH": "/usr/bin:/bin"}
+                argv, cwd=workdir, capture_output=True, timeout=20, env={"PATH": "/usr/bin:/bin"},
+                check=False,
             )
             found = json.loads(completed.stdout.decode().strip().splitlines()[-1])
         except (OSError, subprocess.SubprocessError, ValueError, IndexError):
@@ -150,7 +154,10 @@ def _confirm(report: IsolationReport, python: str) -> bool:
             shutil.rmtree(workdir, ignore_errors=True)
     return (
         completed.returncode == 0
-        and (not report.drops_privileges or found["uid"] not in (0, os.getuid()))
+        and (
+            not report.drops_privileges
+            or (found["uid"] not in (0, os.getuid()) and int(found["caps"], 16) == 0)
+        )
         and (not report.network_isolated or found["net"] == "unreachable")
         and (not report.tmp_read_only or found["tmp"] == "read-only")
     )
@@ -235,20 +242,18 @@ def reserved_uid(needed: bool = True):
         for uid in range(UID_BASE, UID_BASE + UID_COUNT):
             if _is_real_user(uid):
                 continue  # never borrow (or kill the processes of) an account
-            handle = open(os.path.join(directory, str(uid)), "w")
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                handle.close()
-                continue
-            try:
-                kill_uid(uid)
-                yield uid
-            finally:
-                kill_uid(uid)
-                fcntl.flock(handle, fcntl.LOCK_UN)
-                handle.close()
-            return
+            with open(os.path.join(directory, str(uid)), "w") as handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue
+                try:
+                    kill_uid(uid)
+                    yield uid
+                finally:
+                    kill_uid(uid)
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+                return
         time.sleep(0.05)  # every uid busy: wait for one
 
 

@@ -11,7 +11,7 @@ sandbox's temporary directory. There it
    ``/dev/null``;
 4. installs an audit hook (PEP 578) that refuses process creation, sockets, ctypes,
    writes outside the directory, reads of ``/proc`` and ``/sys``, frame and
-   garbage-collector introspection, and signal handling;
+   garbage-collector introspection, signal handling and further audit hooks;
 5. runs the code, then each test, and reports ``<nonce> <index> <1|0>`` per test.
 
 Everything the harness needs after step 5 starts is bound to local names first, so
@@ -21,22 +21,56 @@ code that patches builtins or modules cannot change how results are written.
 __all__ = ["main"]
 
 
-def main():  # noqa: C901 - one linear script, kept in one piece on purpose
+def main():
     import json
     import os
-    import resource
     import sys
 
-    _str, _exec, _compile, _len, _write = str, exec, compile, len, os.write
+    _exec, _compile, _len, _write = exec, compile, len, os.write
     _BaseException, _enumerate, _exit = BaseException, enumerate, os._exit
 
     with open("payload.json", encoding="utf-8") as handle:
         payload = json.load(handle)
     os.remove("payload.json")
     nonce = payload.pop("nonce")
-    home = os.path.realpath(os.getcwd())
+    _apply_limits(payload["limits"])
+    out = _private_result_fd()
+    setitimer = _install_alarm()
+    if payload["audit_hook"]:
+        sys.addaudithook(_make_hook(os.path.realpath(os.getcwd())))
 
-    limits = payload["limits"]
+    per_test = payload["per_test_timeout"] or 0.0
+    namespace = {"__name__": "solution", "__builtins__": __builtins__}
+    try:
+        setitimer(per_test)
+        _exec(_compile(payload["code"], "<solution>", "exec"), namespace)
+        loaded = "1"
+    except _BaseException:
+        loaded = "0"
+    finally:
+        setitimer(0.0)
+    _write(out, f"{nonce} loaded {loaded}\n".encode())
+
+    for index, test in _enumerate(payload["tests"]):
+        passed = "0"
+        if loaded == "1":
+            try:
+                setitimer(per_test)
+                _exec(_compile(test, f"<test {index}>", "exec"), namespace)
+                passed = "1"
+            except _BaseException:
+                passed = "0"
+            finally:
+                setitimer(0.0)
+        _write(out, f"{nonce} {index} {passed}\n".encode())
+    _write(out, f"{nonce} done {_len(payload['tests'])}\n".encode())
+    _exit(0)
+
+
+def _apply_limits(limits):
+    """Lower soft and hard resource limits (``None``: leave that one alone)."""
+    import resource
+
     for name, value in (
         ("RLIMIT_AS", limits["memory_bytes"]),
         ("RLIMIT_CPU", limits["cpu_seconds"]),
@@ -48,15 +82,25 @@ def main():  # noqa: C901 - one linear script, kept in one piece on purpose
         if value is not None:
             resource.setrlimit(getattr(resource, name), (value, value))
 
+
+def _private_result_fd():
+    """Keep a duplicate of stdout for results; point fds 0, 1 and 2 at /dev/null."""
+    import os
+
     out = os.dup(1)
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
+    return out
 
+
+def _install_alarm():
+    """Make SIGALRM end the running test; hide ``signal`` from the code; return ``setitimer``.
+
+    The returned function takes seconds (0 disarms).
+    """
     import signal
-
-    setitimer, set_handler = signal.setitimer, signal.signal
-    ITIMER_REAL, SIGALRM = signal.ITIMER_REAL, signal.SIGALRM
+    import sys
 
     class TestTimeout(BaseException):
         pass
@@ -64,39 +108,15 @@ def main():  # noqa: C901 - one linear script, kept in one piece on purpose
     def on_alarm(signum, frame):
         raise TestTimeout()
 
-    set_handler(SIGALRM, on_alarm)
+    signal.signal(signal.SIGALRM, on_alarm)
+    setitimer, which = signal.setitimer, signal.ITIMER_REAL
     for module in ("signal", "_signal"):
-        sys.modules.pop(module, None)
+        sys.modules.pop(module, None)  # re-importing is refused by the audit hook
 
-    if payload["audit_hook"]:
-        sys.addaudithook(_make_hook(home))
+    def arm(seconds):
+        setitimer(which, seconds)
 
-    per_test = payload["per_test_timeout"] or 0.0
-    namespace = {"__name__": "solution", "__builtins__": __builtins__}
-    try:
-        setitimer(ITIMER_REAL, per_test)
-        _exec(_compile(payload["code"], "<solution>", "exec"), namespace)
-        loaded = "1"
-    except _BaseException:
-        loaded = "0"
-    finally:
-        setitimer(ITIMER_REAL, 0.0)
-    _write(out, f"{nonce} loaded {loaded}\n".encode())
-
-    for index, test in _enumerate(payload["tests"]):
-        passed = "0"
-        if loaded == "1":
-            try:
-                setitimer(ITIMER_REAL, per_test)
-                _exec(_compile(test, f"<test {index}>", "exec"), namespace)
-                passed = "1"
-            except _BaseException:
-                passed = "0"
-            finally:
-                setitimer(ITIMER_REAL, 0.0)
-        _write(out, f"{nonce} {index} {passed}\n".encode())
-    _write(out, f"{nonce} done {_len(payload['tests'])}\n".encode())
-    _exit(0)
+    return arm
 
 
 def _make_hook(home):
@@ -132,8 +152,8 @@ def _make_hook(home):
     lstat, stat_, readlink, getcwd, fspath = os.lstat, os.stat, os.readlink, os.getcwd, os.fspath
     is_link, is_dir = stat.S_ISLNK, stat.S_ISDIR
     isinstance_, str_, bytes_, int_, reversed_ = isinstance, str, bytes, int, reversed
-    denied, value_error, import_error, os_error = (
-        PermissionError, ValueError, ImportError, OSError,
+    denied, value_error, import_error, os_error, runtime_error = (
+        PermissionError, ValueError, ImportError, OSError, RuntimeError,
     )
 
     def resolve(path, follow_last):
@@ -178,6 +198,10 @@ def _make_hook(home):
     def hook(event, args):
         if event in blocked_events or event.startswith(("socket.", "ctypes.", "_ctypes.")):
             raise denied(f"sandbox: {event} is not allowed")
+        if event == "sys.addaudithook":
+            # A hook of the code's own would see every test's source as it is compiled.
+            # Raising a RuntimeError makes CPython drop the new hook silently.
+            raise runtime_error("sandbox: audit hooks are not allowed")
         if event == "open":
             path, mode, flags = args
             if path is None or isinstance_(path, int_):

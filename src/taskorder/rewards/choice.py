@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from string import ascii_uppercase
 
 from taskorder.exceptions import InvalidParameterError
-from taskorder.rewards._common import RewardFunction
+from taskorder.rewards._common import RewardFunction, extract_boxed, extract_tag
 
-__all__ = ["ChoicePrompt", "make_choice_prompt", "parse_choice", "ChoiceReward", "choice_reward"]
+__all__ = ["ChoicePrompt", "ChoiceReward", "choice_reward", "make_choice_prompt", "parse_choice"]
 
 DEFAULT_TEMPLATE = (
     "{question}\n\nOptions:\n{options}\n\nAnswer with the letter of the correct option only."
@@ -37,7 +37,6 @@ _STATED = re.compile(
     r"^\s*(?:the\s+)?(?:final\s+|correct\s+)?(?:answer|option)\s*(?:is|:)\s*(.+?)\s*$",
     re.IGNORECASE | re.MULTILINE,
 )
-_TAGGED = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -138,18 +137,13 @@ def make_choice_prompt(
 
 
 def _candidate(text: str) -> str:
-    tagged = _TAGGED.findall(text)
-    if tagged:
-        text = tagged[-1]
-    else:
-        boxed = re.findall(r"\\boxed\{([^{}]*)\}", text)
-        if boxed:
-            text = boxed[-1]
-        else:
-            stated = _STATED.findall(text)
-            if stated:
-                text = stated[-1]
-    return text.strip().strip("*$`'\"").strip()
+    picked = extract_tag(text, "answer")
+    if picked is None:
+        picked = extract_boxed(text)
+    if picked is None:
+        stated = _STATED.findall(text)
+        picked = stated[-1] if stated else text
+    return picked.strip().strip("*$`'\"").strip()
 
 
 def parse_choice(text: str, options) -> int | None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from taskorder.exceptions import InvalidParameterError
-from taskorder.rewards._common import RewardFunction, logger
+from taskorder.rewards._common import RewardFunction, check_count, logger
 from taskorder.rewards.sandbox import SandboxLimits, run_python_tests
 
 __all__ = ["CodeReward", "code_reward", "extract_code"]
@@ -65,6 +65,9 @@ class CodeReward(RewardFunction):
         Completions run in parallel (one process each).
     isolation : str, default "auto"
         Isolation level, see :func:`taskorder.rewards.sandbox.probe_isolation`.
+    python : str, optional
+        Interpreter for the sandbox (default ``sys.executable``); pick one that an
+        unprivileged user can read when the default lives in a private home.
     name : str, default "code_reward"
         The ``__name__`` TRL logs the reward under.
 
@@ -87,6 +90,7 @@ class CodeReward(RewardFunction):
         all_or_nothing: bool = False,
         max_workers: int = 2,
         isolation: str = "auto",
+        python: str | None = None,
         name: str = "code_reward",
     ):
         if limits is not None and not isinstance(limits, SandboxLimits):
@@ -94,15 +98,11 @@ class CodeReward(RewardFunction):
                 "The 'limits' parameter of CodeReward must be a SandboxLimits. "
                 f"Got {type(limits).__name__} instead."
             )
-        if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
-            raise InvalidParameterError(
-                "The 'max_workers' parameter of CodeReward must be a positive integer. "
-                f"Got {max_workers!r} instead."
-            )
         self.limits = limits
         self.all_or_nothing = bool(all_or_nothing)
-        self.max_workers = max_workers
+        self.max_workers = check_count(max_workers, "max_workers", "CodeReward")
         self.isolation = isolation
+        self.python = python
         self.__name__ = name
 
     def score_batch(self, texts, rows):
@@ -132,8 +132,10 @@ class CodeReward(RewardFunction):
 
     def _run(self, code: str, tests: list[str]) -> float:
         try:
-            result = run_python_tests(code, tests, limits=self.limits, isolation=self.isolation)
-        except Exception:  # a sandbox failure scores 0 and is logged, never crashes training
+            result = run_python_tests(
+                code, tests, limits=self.limits, isolation=self.isolation, python=self.python
+            )
+        except Exception:  # noqa: BLE001 - a sandbox failure scores 0, logged; training goes on
             logger.warning("%s: the sandbox failed to run a completion", self.__name__, exc_info=True)
             self._count("sandbox_error")
             return 0.0

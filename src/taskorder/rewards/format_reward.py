@@ -14,27 +14,13 @@ import re
 from taskorder.exceptions import InvalidParameterError
 from taskorder.rewards._common import RewardFunction
 
-__all__ = ["FormatReward", "format_reward", "THINK_ANSWER_PATTERN", "extract_tag"]
+__all__ = ["THINK_ANSWER_PATTERN", "FormatReward", "format_reward"]
 
 THINK_ANSWER_PATTERN = (
     r"\s*<think>(?:(?!</?think>|</?answer>).)*</think>"
     r"\s*<answer>(?:(?!</?think>|</?answer>).)*\S(?:(?!</?think>|</?answer>).)*</answer>\s*"
 )
 """Think block, then a non-empty answer block, nothing else; no nested or extra tags."""
-
-
-def extract_tag(text: str, tag: str) -> str | None:
-    """Return the stripped content of the last ``<tag>...</tag>`` block, or ``None``.
-
-    Examples
-    --------
-    >>> extract_tag("<think>hm</think><answer> 42 </answer>", "answer")
-    '42'
-    >>> extract_tag("42", "answer") is None
-    True
-    """
-    found = re.findall(rf"<{re.escape(tag)}>(.*?)</{re.escape(tag)}>", text, re.DOTALL)
-    return found[-1].strip() if found else None
 
 
 class FormatReward(RewardFunction):

@@ -15,42 +15,16 @@ from __future__ import annotations
 import re
 
 from taskorder.exceptions import InvalidParameterError
-from taskorder.rewards._common import RewardFunction
-from taskorder.rewards._equivalence import answers_match, equivalence_backend
+from taskorder.rewards._common import RewardFunction, extract_boxed, extract_tag
+from taskorder.rewards._equivalence import answers_match
 
-__all__ = ["MathReward", "math_reward", "extract_final_answer", "extract_boxed"]
+__all__ = ["MathReward", "extract_final_answer", "math_reward"]
 
-_ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
 _ANSWER_IS = re.compile(
     r"(?:final\s+answer|answer)\s*(?:is|:|=)\s*:?\s*(.+?)\s*(?:\.?\s*$|\.\s)",
     re.IGNORECASE | re.MULTILINE,
 )
 _NUMBER = re.compile(r"-?\d+(?:,\d{3})*(?:\.\d+)?(?:\s*/\s*\d+)?")
-
-
-def extract_boxed(text: str) -> str | None:
-    """Return the content of the last ``\\boxed{...}`` (or ``\\fbox{...}``), braces balanced.
-
-    Examples
-    --------
-    >>> extract_boxed(r"so \\boxed{\\frac{1}{2}} is it")
-    '\\\\frac{1}{2}'
-    >>> extract_boxed("no box") is None
-    True
-    """
-    start = max(text.rfind("\\boxed{"), text.rfind("\\fbox{"))
-    if start < 0:
-        return None
-    position = text.index("{", start) + 1
-    depth = 1
-    for index in range(position, len(text)):
-        if text[index] == "{":
-            depth += 1
-        elif text[index] == "}":
-            depth -= 1
-            if depth == 0:
-                return text[position:index].strip()
-    return None  # unbalanced: no answer
 
 
 def extract_final_answer(text: str) -> str | None:
@@ -79,10 +53,9 @@ def extract_final_answer(text: str) -> str | None:
     >>> extract_final_answer("I do not know") is None
     True
     """
-    tagged = _ANSWER_TAG.findall(text)
-    if tagged:
-        inner = tagged[-1].strip()
-        return extract_boxed(inner) or inner or None
+    tagged = extract_tag(text, "answer")
+    if tagged is not None:
+        return extract_boxed(tagged) or tagged or None
     boxed = extract_boxed(text)
     if boxed is not None:
         return boxed or None
@@ -139,8 +112,9 @@ class MathReward(RewardFunction):
         predicted = extract_final_answer(text)
         if predicted is None:
             return 0.0
-        backend = equivalence_backend() if self.backend == "auto" else self.backend
-        same = answers_match(predicted, str(gold), timeout_seconds=self.timeout_seconds, backend=backend)
+        same = answers_match(
+            predicted, str(gold), timeout_seconds=self.timeout_seconds, backend=self.backend
+        )
         return 1.0 if same else 0.0
 
 

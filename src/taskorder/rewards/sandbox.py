@@ -25,6 +25,7 @@ the code under test cannot read.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
@@ -39,11 +40,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from taskorder.exceptions import InvalidParameterError
-from taskorder.rewards._isolation import IsolationReport, kill_uid, probe_isolation, reserved_uid
+from taskorder.rewards._isolation import IsolationReport, probe_isolation, reserved_uid
 
-__all__ = ["SandboxLimits", "SandboxResult", "IsolationReport", "probe_isolation", "run_python_tests"]
+__all__ = ["IsolationReport", "SandboxLimits", "SandboxResult", "probe_isolation", "run_python_tests"]
 
-_CHILD_SOURCE = (Path(__file__).with_name("_sandbox_child.py")).read_text(encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=1)
+def _child_source() -> str:
+    return Path(__file__).with_name("_sandbox_child.py").read_text(encoding="utf-8")
+
 _ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "LANG": "C.UTF-8",
@@ -226,11 +232,9 @@ def run_python_tests(
         try:
             nonce = secrets.token_hex(16)
             _write_payload(workdir, uid, code, tests, nonce, limits, audit_hook, uid is not None)
-            argv = report.command(workdir, uid, [python, "-I", "-c", _CHILD_SOURCE])
+            argv = report.command(workdir, uid, [python, "-I", "-c", _child_source()])
             outcome = _run(argv, workdir, limits)
         finally:
-            if uid is not None:
-                kill_uid(uid)
             shutil.rmtree(workdir, ignore_errors=True)
     elapsed = time.monotonic() - started
     return _parse(outcome, nonce, len(tests), elapsed, report.name)

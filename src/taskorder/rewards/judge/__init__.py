@@ -18,13 +18,13 @@ from taskorder.rewards.judge.core import Judge, JudgeReward, parse_score, parse_
 
 __all__ = [
     "CallableBackend",
+    "Judge",
+    "JudgeBackendError",
+    "JudgeReward",
+    "JudgementCache",
     "OpenAIBackend",
     "TransformersBackend",
-    "JudgeBackendError",
-    "JudgementCache",
     "cache_key",
-    "Judge",
-    "JudgeReward",
     "parse_score",
     "parse_verdict",
 ]

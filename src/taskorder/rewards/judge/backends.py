@@ -21,8 +21,9 @@ import time
 from collections.abc import Callable
 
 from taskorder.exceptions import InvalidParameterError, TaskorderError
+from taskorder.rewards._common import check_count
 
-__all__ = ["JudgeBackendError", "CallableBackend", "OpenAIBackend", "TransformersBackend"]
+__all__ = ["CallableBackend", "JudgeBackendError", "OpenAIBackend", "TransformersBackend"]
 
 
 class JudgeBackendError(TaskorderError, RuntimeError):
@@ -124,16 +125,11 @@ class OpenAIBackend:
             raise InvalidParameterError(
                 f"The 'timeout' parameter of OpenAIBackend must be positive. Got {timeout!r}."
             )
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise InvalidParameterError(
-                "The 'max_retries' parameter of OpenAIBackend must be a non-negative integer. "
-                f"Got {max_retries!r} instead."
-            )
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.api_key = api_key
         self.timeout = float(timeout)
-        self.max_retries = max_retries
+        self.max_retries = check_count(max_retries, "max_retries", "OpenAIBackend", minimum=0)
         self.backoff = float(backoff)
         self.max_tokens = int(max_tokens)
         self.temperature = float(temperature)
@@ -163,7 +159,6 @@ class OpenAIBackend:
         ) from last_error
 
     def _request(self, prompt: str) -> str:
-        import socket
         import urllib.error
         import urllib.request
 
@@ -189,7 +184,7 @@ class OpenAIBackend:
             raise JudgeBackendError(
                 f"The judge endpoint {self.base_url} answered HTTP {error.code}."
             ) from error
-        except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError) as error:
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
             raise _Retryable() from error
         try:
             content = json.loads(raw)["choices"][0]["message"]["content"]
@@ -225,14 +220,9 @@ class TransformersBackend:
                 "The 'tokenizer' parameter of TransformersBackend is required when 'model' is "
                 "a model object. Got None."
             )
-        if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
-            raise InvalidParameterError(
-                "The 'max_new_tokens' parameter of TransformersBackend must be a positive "
-                f"integer. Got {max_new_tokens!r} instead."
-            )
         self.model = model
         self.tokenizer = tokenizer
-        self.max_new_tokens = max_new_tokens
+        self.max_new_tokens = check_count(max_new_tokens, "max_new_tokens", "TransformersBackend")
         self.use_chat_template = use_chat_template
         self._lock = threading.Lock()
 

@@ -22,8 +22,8 @@ import threading
 from collections import Counter
 
 from taskorder.exceptions import InvalidParameterError
-from taskorder.rewards._common import RewardFunction, logger
-from taskorder.rewards.judge.backends import CallableBackend, JudgeBackendError
+from taskorder.rewards._common import RewardFunction, check_count, logger
+from taskorder.rewards.judge.backends import CallableBackend
 from taskorder.rewards.judge.cache import JudgementCache
 
 __all__ = ["Judge", "JudgeReward", "parse_score", "parse_verdict"]
@@ -151,7 +151,7 @@ class Judge:
             )
         self.backend = backend if hasattr(backend, "backend_id") else CallableBackend(backend)
         self.low, self.high, self.seed = low, high, seed
-        self.cache = JudgementCache() if cache is True else (cache or None)
+        self.cache = JudgementCache() if cache is True else (cache if cache is not False else None)
         self.pointwise_template = pointwise_template
         self.pairwise_template = pairwise_template
         self.stats_: Counter = Counter()
@@ -172,7 +172,7 @@ class Judge:
                 return cached
         try:
             reply = self.backend(prompt)
-        except Exception as error:  # never let a judge failure stop training
+        except Exception as error:  # noqa: BLE001 - a judge failure must never stop training
             self._count("backend_errors")
             logger.warning("Judge backend %s failed: %s", backend_id, error)
             return None
@@ -257,14 +257,9 @@ class JudgeReward(RewardFunction):
             raise InvalidParameterError(
                 f"The 'mode' parameter of JudgeReward must be 'rubric' or 'reference'. Got {mode!r}."
             )
-        if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
-            raise InvalidParameterError(
-                "The 'max_workers' parameter of JudgeReward must be a positive integer. "
-                f"Got {max_workers!r} instead."
-            )
         self.judge = judge
         self.mode = mode
-        self.max_workers = max_workers
+        self.max_workers = check_count(max_workers, "max_workers", "JudgeReward")
         self.columns = (mode,)
         self.__name__ = name or f"judge_{mode}"
 
