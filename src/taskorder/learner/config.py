@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from taskorder.exceptions import InvalidParameterError
 
-__all__ = ["LearnerConfig", "LEARNER_VERSION", "make_config"]
+__all__ = ["LEARNER_VERSION", "LearnerConfig", "make_config"]
 
 #: Bumped whenever a change to the learner's maths changes results for the same
 #: config; part of :meth:`LearnerConfig.config_hash`, so probe caches go stale.
@@ -50,13 +50,18 @@ class LearnerConfig(BaseModel):
     n_features: int = Field(8, ge=2, le=256, description="Prompt feature dimension.")
     n_answers: int = Field(8, ge=3, le=256, description="Size of the shared answer vocabulary.")
     answers_per_task: int = Field(
-        6, ge=2, description="Answers a task draws its keys from (a seeded subset of the vocabulary)."
+        6,
+        ge=2,
+        description="Answers a task draws its keys from (a seeded subset of the vocabulary).",
     )
     open_acceptable: int = Field(
         4, ge=2, description="Acceptable answers per prompt of an open-ended task."
     )
     n_topics: int = Field(
-        3, ge=1, le=64, description="Latent topics mixed into task prompts; shared topics couple tasks."
+        3,
+        ge=1,
+        le=64,
+        description="Latent topics mixed into task prompts; shared topics couple tasks.",
     )
     prompt_noise: float = Field(
         0.8, ge=0.0, le=10.0, description="Per-prompt feature noise around the task's topic mix."
@@ -168,8 +173,9 @@ def make_config(**fields: Any) -> LearnerConfig:
         return LearnerConfig(**fields)
     except ValidationError as error:
         problems = "; ".join(
-            (f"{'.'.join(str(part) for part in item['loc'])!r}: " if item["loc"] else "")
-            + f"{item['msg']} (got {item['input']!r})"
+            f"{'.'.join(str(part) for part in item['loc'])!r}: {item['msg']} (got {item['input']!r})"
+            if item["loc"]
+            else item["msg"].removeprefix("Value error, ")
             for item in error.errors()
         )
         raise InvalidParameterError(f"Invalid learner configuration: {problems}.") from error

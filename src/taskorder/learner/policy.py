@@ -30,13 +30,13 @@ import numpy as np
 
 __all__ = [
     "KINDS",
-    "softmax",
     "entropy",
-    "sample_answers",
-    "group_rewards",
-    "expected_reward",
-    "sampled_logit_update",
     "expected_logit_update",
+    "expected_reward",
+    "group_rewards",
+    "sample_answers",
+    "sampled_logit_update",
+    "softmax",
 ]
 
 KINDS = ("structured", "open")
@@ -66,7 +66,7 @@ def entropy(probs: np.ndarray) -> np.ndarray:
     [0.6931, 0.0]
     """
     safe = np.where(probs > 0, probs, 1.0)
-    return -(probs * np.log(safe)).sum(axis=-1)
+    return 0.0 - (probs * np.log(safe)).sum(axis=-1)
 
 
 def sample_answers(probs: np.ndarray, group_size: int, rng: np.random.Generator) -> np.ndarray:
@@ -111,7 +111,9 @@ def _inverse_count_mean(p: np.ndarray, n_others: int, offset: int) -> np.ndarray
     return (pmf / (offset + k)).sum(axis=-1)
 
 
-def expected_reward(probs: np.ndarray, accept: np.ndarray, kind: str, group_size: int) -> np.ndarray:
+def expected_reward(
+    probs: np.ndarray, accept: np.ndarray, kind: str, group_size: int
+) -> np.ndarray:
     """Exact expected reward of one sampled answer, per prompt.
 
     For ``"open"`` this is ``(1/G) * sum_{a acceptable} (1 - (1 - pi_a)^G)``: the
@@ -200,8 +202,10 @@ def expected_logit_update(
         coefficients = probs * accept
     else:
         own = accept * _inverse_count_mean(probs, G - 1, 1)
-        shared = accept * probs * (
-            _inverse_count_mean(probs, G - 2, 2) - _inverse_count_mean(probs, G - 2, 1)
+        shared = (
+            accept
+            * probs
+            * (_inverse_count_mean(probs, G - 2, 2) - _inverse_count_mean(probs, G - 2, 1))
         )
         coefficients = probs * (own - shared)
     return (G - 1) / G * _score_update(coefficients, probs)

@@ -16,7 +16,7 @@ from taskorder.learner import policy
 from taskorder.learner.config import LearnerConfig, make_config
 from taskorder.learner.world import Task, World, build_world
 
-__all__ = ["LearnerState", "BuiltinRunner", "make_learner"]
+__all__ = ["BuiltinRunner", "LearnerState", "make_learner"]
 
 _INIT_STREAM, _TRAIN_STREAM, _EVAL_STREAM = 7201, 7202, 7203
 
@@ -115,7 +115,11 @@ class BuiltinRunner:
             raise InvalidParameterError(
                 f"The 'state' parameter of {where} must be a LearnerState with weights of shape "
                 f"{shape}. Got {type(state).__name__}"
-                + (f" with shape {state.weights.shape}." if isinstance(state, LearnerState) else ".")
+                + (
+                    f" with shape {state.weights.shape}."
+                    if isinstance(state, LearnerState)
+                    else "."
+                )
             )
         return state
 
@@ -142,8 +146,12 @@ class BuiltinRunner:
         seed = self._check_seed(seed, "initial_state")
         rng = np.random.default_rng([self.config.seed, seed, _INIT_STREAM])
         tasks = self.world_.tasks
-        features = np.concatenate([np.concatenate([t.train_features, t.test_features]) for t in tasks])
-        defaults = np.concatenate([np.concatenate([t.train_default, t.test_default]) for t in tasks])
+        features = np.concatenate(
+            [np.concatenate([t.train_features, t.test_features]) for t in tasks]
+        )
+        defaults = np.concatenate(
+            [np.concatenate([t.train_default, t.test_default]) for t in tasks]
+        )
         n_answers = self.config.n_answers
         # Supervised warm-up in closed form: least-squares logits towards "default answer
         # first, the rest 1/n_answers as likely", then one global scale for the entropy.
