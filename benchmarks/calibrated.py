@@ -94,12 +94,13 @@ def main() -> None:
         probe_order = solve(full_matrix).order
         report("probe-only", n * n, probe_order)
         report("rank rule (full probes)", n * n, solve(full_matrix, method="rank").order)
-        for k in range(1, args.max_curricula + 1):
-            search = calibrated_search(cheap_matrix, run_one, n_curricula=k, seed=world)
-            report("calibrated (cheap)", 3 * n + k * n, search.order, search.model)
-        for k in (2, 4):
-            search = calibrated_search(full_matrix, run_one, n_curricula=k, seed=world)
-            report("calibrated (full)", n * n + k * n, search.order, search.model)
+        for name, prior, cost in (("cheap", cheap_matrix, 3 * n), ("full", full_matrix, n * n)):
+            search = calibrated_search(prior, run_one, n_curricula=args.max_curricula, seed=world)
+            for row in search.observed:
+                k = row["step"] + 1
+                report(f"calibrated ({name})", cost + k * n, row["recommended"])
+                report(f"best seen ({name})", cost + k * n, row["best_observed"])
+            report(f"calibrated ({name}) final", cost + args.max_curricula * n, search.order, search.model)
     print("\nmedian realised percentile by method@budget:")
     for key, values in summary.items():
         print(f"  {key:>30}: {np.median(values):6.1f}  (min {min(values):.1f}, n={len(values)})")

@@ -162,6 +162,11 @@ class CalibratedSearch:
     observed: list[dict[str, Any]] = field(default_factory=list)
     model: PrecedenceModel | None = None
 
+    @property
+    def best_observed(self) -> tuple[str, ...]:
+        """The curriculum with the best measured outcome."""
+        return tuple(max(self.observed, key=lambda row: row["outcome"])["order"])
+
 
 def calibrated_search(
     prior: TransferMatrix,
@@ -197,7 +202,8 @@ def calibrated_search(
     -------
     CalibratedSearch
         The recommended order (posterior-mean optimum), its predicted outcome, and every
-        observed curriculum.
+        observed curriculum with the recommendation after it (``recommended``) and the
+        best curriculum measured so far (``best_observed``).
     """
     from scipy.stats import norm
 
@@ -239,7 +245,12 @@ def calibrated_search(
         model = PrecedenceModel(prior, **model_kwargs).fit(
             orders, outcomes, outcome_sd=[max(e, 1e-6) for e in errors] if any(errors) else None
         )
-        observed.append({"step": step, "order": list(order), "outcome": float(value), "stderr": float(stderr)})
+        recommended = solve(model.as_matrix(), seed=seed, **solve_kwargs).order
+        best_observed = observed[int(np.argmax(outcomes[:-1]))]["order"] if observed and max(outcomes[:-1]) >= value else list(order)
+        observed.append({
+            "step": step, "order": list(order), "outcome": float(value), "stderr": float(stderr),
+            "recommended": list(recommended), "best_observed": list(best_observed),
+        })
     best = solve(model.as_matrix(), seed=seed, **solve_kwargs).order
     mu, sd = model.predict([index[t] for t in best])
     return CalibratedSearch(order=best, predicted=mu, predicted_sd=sd, observed=observed, model=model)
