@@ -225,8 +225,13 @@ def _finish(problem, progress, helper_order, start, backend) -> Solution:
         raise SolverError("The MIP found no order before its time limit; raise the time limit.")
     order = max(candidates, key=problem.value)  # first best: the proven order on ties
     value = problem.value(order)
-    bound_int = np.floor(progress.bound + 1e-6) if np.isfinite(progress.bound) else np.inf
-    bound = bound_int / weights.scale + slack
+    if np.isfinite(progress.bound):
+        bound_int = np.floor(progress.bound + 1e-6)
+        bound = bound_int / weights.scale + slack
+    else:  # stopped before the first LP finished: fall back to the pairwise bound
+        from taskorder.solvers.heuristics.local_search import cheap_upper_bound
+
+        bound_int, bound = np.inf, cheap_upper_bound(problem)
     proven = progress.proven_order is not None or (
         _integer_value(problem, weights, order) >= bound_int
     )
@@ -237,7 +242,7 @@ def _finish(problem, progress, helper_order, start, backend) -> Solution:
     return Solution(
         order=[int(t) for t in order],
         value=value,
-        bound=float(max(bound, value)) if np.isfinite(bound) else None,
+        bound=float(max(bound, value)),
         status="optimal" if proven else "feasible",
         extras={
             "backend": backend,

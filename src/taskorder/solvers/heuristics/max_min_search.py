@@ -107,9 +107,23 @@ class MaxMinState:
         return float(new_min[q]), float(new_sum[q]), q
 
     def move(self, p: int, q: int) -> None:
-        order = self.order.tolist()
-        order.insert(q, order.pop(p))
-        self.set_order(order)
+        """Move ``order[p]`` to position ``q``, updating the final scores in O(n)."""
+        if q == p:
+            return
+        task = self.order[p]
+        low, high = min(p, q), max(p, q)
+        crossed = self.order[p + 1 : q + 1] if q > p else self.order[q:p]
+        sign = 1.0 if q > p else -1.0
+        self.final[crossed] += sign * (self.bwt[crossed, task] - self.forward[task, crossed])
+        self.final[task] += sign * float(
+            (self.forward[crossed, task] - self.bwt[task, crossed]).sum()
+        )
+        if q > p:
+            self.order[p:q] = self.order[p + 1 : q + 1].copy()
+        else:
+            self.order[q + 1 : p + 1] = self.order[q:p].copy()
+        self.order[q] = task
+        self.position[self.order[low : high + 1]] = np.arange(low, high + 1)
 
     def better(self, key: tuple[float, float], than: tuple[float, float]) -> bool:
         tolerance = 1e-12 * max(1.0, abs(than[0]))
