@@ -27,8 +27,8 @@ def chosen(n_tasks, objective, time_limit=None):
         (10, "adjacent", "dp"),
         (THRESHOLDS["adjacent"]["dp"] + 1, "adjacent", "cpsat"),
         (THRESHOLDS["adjacent"]["cpsat"] + 1, "adjacent", "local"),
-        (10, "max_min", "ilp"),
-        (THRESHOLDS["max_min"]["ilp"] + 1, "max_min", "local"),
+        (10, "max_min", "cpsat"),
+        (THRESHOLDS["max_min"]["cpsat"] + 1, "max_min", "local"),
     ],
 )
 def test_auto_thresholds(n_tasks, objective, method):

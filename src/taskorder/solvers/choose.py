@@ -1,20 +1,24 @@
 """How ``method="auto"`` picks a solver (thresholds measured in docs/solvers.md).
 
-The rule, by objective (``n`` tasks, ``T`` the time limit in seconds or None):
+The rule, by objective (``n`` tasks), from ``benchmarks/solvers.py thresholds`` on
+generated transfer-like matrices and LOLIB (2 shared cores):
 
 ``all_pairs``
-    ``n <= 16``: ``dp`` (exact, < 0.3 s). ``n <= 100``: ``ilp`` (proves every LOLIB IO
-    matrix, n = 44-79, optimal, median 0.2 s; on a time limit it still returns the
-    best order found, with a bound). Larger: ``local``.
+    ``n <= 16``: ``dp`` (0.13 s at 16; 0.6 s at 18, 2.4 s at 20). ``n <= 100``: ``ilp``
+    (0.08-1.2 s at n = 30-50, 9.6 s at 80; proves all 50 LOLIB IO matrices, n = 44-79;
+    at n = 100 random-like data it stops at the time limit with a ~0.1 % gap and the
+    best order its helper search found). Larger: ``local``. CP-SAT's full 3-cycle
+    model already fails at n = 30, so it is not used here.
 ``adjacent``
-    ``n <= 13``: ``dp``. ``n <= 40``: ``cpsat`` (circuit model). Larger: ``local``.
+    ``n <= 13``: ``dp`` (0.01 s). ``n <= 100``: ``cpsat`` circuit model (0.4 s at 30,
+    3.4 s at 60, 18-25 s at 80-100; 46 s at 150). Larger: ``local``.
 ``max_min``
-    ``n <= 30``: ``ilp``. Larger: ``local``.
+    ``n <= 60``: ``cpsat`` (0.6 s at 30, 4.9 s at 60; no proof at 80 in 60 s). The MIP's
+    LP relaxation is weak for max-min (no proof at n = 30 in 30 s). Larger: ``local``.
 
-A time limit too short for the exact method's typical time at that size (DP above
-n = 14 needs about 0.1 s per extra task doubling; see :data:`DP_SECONDS`) moves the
-choice to the next method. When ``solve`` is called without a time limit, the MIP,
-CP-SAT and local search get :data:`AUTO_TIME_LIMIT` seconds.
+A time limit shorter than the DP needs at the largest sizes (:data:`DP_SECONDS`) moves
+the choice on to the next method. When ``solve`` is called without a time limit, the
+MIP, CP-SAT and local search get :data:`AUTO_TIME_LIMIT` seconds.
 """
 
 from __future__ import annotations
@@ -26,8 +30,8 @@ __all__ = ["choose_method", "AUTO_TIME_LIMIT", "THRESHOLDS", "DP_SECONDS"]
 #: Largest n for each (objective, method) that "auto" sends to that method.
 THRESHOLDS: dict[str, dict[str, int]] = {
     "all_pairs": {"dp": 16, "ilp": 100},
-    "adjacent": {"dp": 13, "cpsat": 40},
-    "max_min": {"ilp": 30},
+    "adjacent": {"dp": 13, "cpsat": 100},
+    "max_min": {"cpsat": 60},
 }
 
 #: Time budget "auto" gives a method when the caller sets none.
@@ -65,9 +69,9 @@ def choose_method(problem: Problem, time_limit: float | None) -> tuple[str, str]
             what = {
                 ("ilp", "all_pairs"): "the MIP with lazy 3-cycle rows proves real matrices of "
                 "this size optimal in seconds",
-                ("ilp", "max_min"): "the MIP proves max-min orders of this size in seconds",
+                ("cpsat", "max_min"): "CP-SAT proves max-min orders of this size in seconds",
                 ("cpsat", "adjacent"): "CP-SAT's circuit model proves paths of this size "
-                "optimal in seconds",
+                "optimal in seconds to tens of seconds",
             }[method, objective]
             return method, (
                 f"n = {n_tasks} <= {limits[method]} ({objective}): {what}; on its time limit "

@@ -169,12 +169,12 @@ class InsertionTable:
     def _apply_disjoint(self, positions: np.ndarray, target: np.ndarray) -> float:
         ends = np.where(target[positions] <= positions, target[positions], target[positions] - 1)
         low, high = np.minimum(positions, ends), np.maximum(positions, ends)
-        taken = np.zeros(self.n_tasks + 1, dtype=bool)
+        taken: list[tuple[int, int]] = []
         total = 0.0
         for p, a, b in zip(positions.tolist(), low.tolist(), high.tolist()):
-            if taken[a : b + 1].any():
+            if any(a <= used_high and used_low <= b for used_low, used_high in taken):
                 continue
-            taken[a : b + 1] = True
+            taken.append((a, b))
             column = int(target[p])
             total += self.gain(p, column)
             self.move(p, column)

@@ -33,6 +33,12 @@ POPULATION_SIZE = 10
 RANDOM_START_MAX_TASKS = 300
 #: Share of children that get a few random insertions before their descent.
 MUTATION_RATE = 0.1
+#: Share of the initial / restart population drawn as random orders (the rest are
+#: perturbed copies of the best).
+INIT_RANDOM_SHARE = 1.0
+RESTART_RANDOM_SHARE = 0.0
+#: Restart when this many population sizes of children in a row were rejected.
+STALL_FACTOR = 4
 
 
 def _random_insertions(table: InsertionTable, rng: np.random.Generator, count: int) -> None:
@@ -48,6 +54,7 @@ def _random_insertions(table: InsertionTable, rng: np.random.Generator, count: i
 def _crossover(first: np.ndarray, second: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Order-based crossover: keep ~half of ``first``'s positions, fill in ``second``'s order."""
     n_tasks = first.size
+
     keep = rng.random(n_tasks) < 0.5
     kept_task = np.zeros(n_tasks, dtype=bool)
     kept_task[first[keep]] = True
@@ -107,6 +114,25 @@ def _perturbed_copy(pop: _Population, order, rng, strength: int) -> tuple[np.nda
     return pop.table.order.copy(), pop.table.value_from_prefix()
 
 
+def _fill(pop, problem, rng, budget, size, random_share, *, count_rounds=False) -> None:
+    """Top the population up with random orders (a ``random_share`` of the slots, only
+    up to :data:`RANDOM_START_MAX_TASKS` tasks) and perturbed copies of the best."""
+    n_tasks = problem.n_tasks
+    target = min(size, max(2, n_tasks // 2))
+    strength = max(2, n_tasks // 8)
+    for attempt in range(3 * size):
+        if len(pop.orders) >= target or budget.exhausted():
+            break
+        if n_tasks <= RANDOM_START_MAX_TASKS and attempt < random_share * target:
+            member = pop.descend_from(_repair(rng.permutation(n_tasks), problem))
+        else:
+            member = _perturbed_copy(pop, pop.best()[0], rng, strength)
+        pop.offer(*member, size)
+        if count_rounds:
+            budget.next_round()
+        budget.improved(pop.best()[1])
+
+
 def memetic_linear_ordering(
     problem: Problem,
     starts: list[list[int]],
@@ -138,14 +164,7 @@ def memetic_linear_ordering(
     for start in starts:
         pop.offer(*pop.descend_from(start), population_size)
     budget.improved(pop.best()[1])
-    strength = max(2, n_tasks // 8)
-    while len(pop.orders) < min(population_size, max(2, n_tasks // 2)) and not budget.exhausted():
-        if n_tasks <= RANDOM_START_MAX_TASKS:
-            pop.offer(*pop.descend_from(_repair(rng.permutation(n_tasks), problem)), population_size)
-        else:
-            pop.offer(*_perturbed_copy(pop, pop.best()[0], rng, strength), population_size)
-        budget.next_round()
-        budget.improved(pop.best()[1])
+    _fill(pop, problem, rng, budget, population_size, INIT_RANDOM_SHARE, count_rounds=True)
     stall = 0
     while not budget.exhausted() and len(pop.orders) >= 2:
         budget.next_round()
@@ -160,13 +179,10 @@ def memetic_linear_ordering(
             order, value = _perturbed_copy(pop, order, rng, max(2, n_tasks // 20))
         stall = 0 if pop.offer(order, value, population_size) else stall + 1
         budget.improved(pop.best()[1])
-        if stall >= 4 * population_size:
+        if stall >= STALL_FACTOR * population_size:  # converged: restart around the best
             stall = 0
             best_order, best_value = pop.best()
             pop.orders, pop.values = [best_order], [best_value]
-            for _ in range(3 * population_size):
-                if len(pop.orders) >= population_size or budget.exhausted():
-                    break
-                pop.offer(*_perturbed_copy(pop, best_order, rng, strength), population_size)
+            _fill(pop, problem, rng, budget, population_size, RESTART_RANDOM_SHARE)
     order, value = pop.best()
     return order.tolist(), value
