@@ -166,10 +166,10 @@ def solve_ilp(
     --------
     >>> import numpy as np
     >>> from taskorder.solvers.problem import Constraints, Problem
-    >>> W = np.array([[0., 1, 5], [3, 0, 0], [0, 2, 0]])
+    >>> W = np.array([[0., 1, 5], [3, 0, 0], [0, 4, 0]])
     >>> solution = solve_ilp(Problem(W, "all_pairs", Constraints(3, predecessors=(0, 0, 0))))
     >>> solution.order, solution.value, solution.status, solution.bound
-    ([0, 2, 1], 7.0, 'optimal', 7.0)
+    ([0, 2, 1], 10.0, 'optimal', 10.0)
     """
     if problem.objective == "adjacent":
         raise InvalidParameterError(

@@ -30,7 +30,7 @@ def pair_index(n_tasks: int) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]
     Examples
     --------
     >>> index, (rows, cols) = pair_index(3)
-    >>> index[0, 2], rows.tolist(), cols.tolist()
+    >>> int(index[0, 2]), rows.tolist(), cols.tolist()
     (1, [0, 0, 1], [1, 2, 2])
     """
     index = np.full((n_tasks, n_tasks), -1, dtype=np.int64)

@@ -34,7 +34,7 @@ class HelperSearch:
     --------
     >>> import numpy as np
     >>> from taskorder.solvers.problem import Constraints, Problem
-    >>> W = np.array([[0., 1, 5], [3, 0, 0], [0, 2, 0]])
+    >>> W = np.array([[0., 1, 5], [3, 0, 0], [0, 4, 0]])
     >>> helper = HelperSearch(Problem(W, "all_pairs", Constraints(3, predecessors=(0, 0, 0))))
     >>> helper.stop()
     [0, 2, 1]

@@ -42,12 +42,12 @@ class InsertionTable:
 
     Examples
     --------
-    >>> W = np.array([[0., 1, 5], [3, 0, 0], [0, 2, 0]])
+    >>> W = np.array([[0., 1, 5], [3, 0, 0], [0, 4, 0]])
     >>> table = InsertionTable(W, [1, 2, 0])
     >>> table.value
-    5.0
+    3.0
     >>> table.descend() > 0, table.order.tolist(), table.value
-    (True, [0, 2, 1], 7.0)
+    (True, [0, 2, 1], 10.0)
     """
 
     def __init__(self, weights: np.ndarray, order, edges=()) -> None:

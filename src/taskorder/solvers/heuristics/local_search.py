@@ -129,10 +129,10 @@ def solve_local(
     --------
     >>> import numpy as np
     >>> from taskorder.solvers.problem import Constraints, Problem
-    >>> W = np.array([[0., 1, 5], [3, 0, 0], [0, 2, 0]])
+    >>> W = np.array([[0., 1, 5], [3, 0, 0], [0, 4, 0]])
     >>> solution = solve_local(Problem(W, "all_pairs", Constraints(3, predecessors=(0, 0, 0))))
     >>> solution.order, solution.value, solution.status
-    ([0, 2, 1], 7.0, 'heuristic')
+    ([0, 2, 1], 10.0, 'heuristic')
     """
     for name, value in (("max_rounds", max_rounds), ("patience", patience)):
         if value is not None and not (isinstance(value, (int, np.integer)) and value > 0):
