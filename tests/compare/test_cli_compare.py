@@ -7,13 +7,25 @@ from typer.testing import CliRunner
 from taskorder.cli import app
 
 runner = CliRunner()
-FAST = ["--n-structured", "1", "--n-open", "1", "--seeds", "2", "--n-random", "1",
-        "--stage-steps", "3"]
+FAST = [
+    "--n-structured",
+    "1",
+    "--n-open",
+    "1",
+    "--seeds",
+    "2",
+    "--n-random",
+    "1",
+    "--stage-steps",
+    "3",
+]
 
 
 def test_json_output_and_plot(tmp_path):
     plot = tmp_path / "bars.png"
-    result = runner.invoke(app, ["compare", *FAST, "--mode", "sampled", "--json", "--plot", str(plot)])
+    result = runner.invoke(
+        app, ["compare", *FAST, "--mode", "sampled", "--json", "--plot", str(plot)]
+    )
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["mode"] == "sampled" and data["total_steps"] == 6

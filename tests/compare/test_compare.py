@@ -10,20 +10,43 @@ from taskorder.compare import compare, relative_gain
 from taskorder.exceptions import InvalidParameterError
 from taskorder.learner import make_learner
 
-FAST = ("solver", "rank_rule", "random", "joint", "interleaved", "blocks", "merge_average",
-        "merge_task_arithmetic")
+FAST = (
+    "solver",
+    "rank_rule",
+    "random",
+    "joint",
+    "interleaved",
+    "blocks",
+    "merge_average",
+    "merge_task_arithmetic",
+)
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     runner = make_learner(1, 2, mode="sampled")
-    return compare(runner, methods=FAST, seeds=2, n_random=2, stage_steps=6,
-                   probe_dir=tmp_path_factory.mktemp("probe"))
+    return compare(
+        runner,
+        methods=FAST,
+        seeds=2,
+        n_random=2,
+        stage_steps=6,
+        probe_dir=tmp_path_factory.mktemp("probe"),
+    )
 
 
 def test_every_method_spends_the_same_steps(report):
-    names = {"solver", "rank_rule", "random_0", "random_1", "joint", "interleaved", "blocks",
-             "merge_average", "merge_task_arithmetic"}
+    names = {
+        "solver",
+        "rank_rule",
+        "random_0",
+        "random_1",
+        "joint",
+        "interleaved",
+        "blocks",
+        "merge_average",
+        "merge_task_arithmetic",
+    }
     assert set(report.methods) == names
     assert {m.total_steps for m in report.methods.values()} == {3 * 6}
     assert all(m.scores.shape == (2, 3) for m in report.methods.values())
@@ -44,13 +67,20 @@ def test_gains_and_relative_performance_follow_the_documented_formulas(report):
         assert item.significant == (not math.isnan(item.p_value) and item.p_value < 0.05)
     blocks = report.methods["blocks"]
     assert report.comparison("blocks", "joint").gain_pct == pytest.approx(
-        relative_gain(blocks.seed_means, joint.seed_means))
+        relative_gain(blocks.seed_means, joint.seed_means)
+    )
     np.testing.assert_allclose(blocks.relative, (blocks.scores / report.specialist).mean(axis=1))
 
 
 def test_same_seed_same_report_and_json_is_strict(report, tmp_path):
-    again = compare(make_learner(1, 2, mode="sampled"), methods=FAST, seeds=2, n_random=2,
-                    stage_steps=6, probe_dir=tmp_path)
+    again = compare(
+        make_learner(1, 2, mode="sampled"),
+        methods=FAST,
+        seeds=2,
+        n_random=2,
+        stage_steps=6,
+        probe_dir=tmp_path,
+    )
     for name, result in report.methods.items():
         np.testing.assert_array_equal(result.scores, again.methods[name].scores)
     data = json.loads(json.dumps(report.to_dict(), allow_nan=False))
@@ -60,11 +90,15 @@ def test_same_seed_same_report_and_json_is_strict(report, tmp_path):
 def test_equal_orders_give_equal_results():
     # with one structured and one open task the solver's order equals some random order
     runner = make_learner(1, 1, mode="sampled")
-    report = compare(runner, methods=["solver", "random", "joint"], seeds=1, n_random=8,
-                     stage_steps=3)
+    report = compare(
+        runner, methods=["solver", "random", "joint"], seeds=1, n_random=8, stage_steps=3
+    )
     solver = report.probe["orders"]["solver"]
-    same = [k for k, m in report.methods.items()
-            if m.kind == "curriculum" and m.description == " > ".join(solver)]
+    same = [
+        k
+        for k, m in report.methods.items()
+        if m.kind == "curriculum" and m.description == " > ".join(solver)
+    ]
     assert len(same) >= 2
     for name in same:
         np.testing.assert_array_equal(report.methods[name].scores, report.methods["solver"].scores)
@@ -73,8 +107,12 @@ def test_equal_orders_give_equal_results():
 
 @pytest.mark.parametrize(
     "kwargs, match",
-    [({"methods": ["joint", "magic"]}, "methods"), ({"seeds": 0}, "seeds"),
-     ({"methods": ["interleaved"]}, "reference"), ({"stage_steps": 0}, "stage_steps")],
+    [
+        ({"methods": ["joint", "magic"]}, "methods"),
+        ({"seeds": 0}, "seeds"),
+        ({"methods": ["interleaved"]}, "reference"),
+        ({"stage_steps": 0}, "stage_steps"),
+    ],
 )
 def test_bad_parameters_raise(kwargs, match):
     with pytest.raises(InvalidParameterError, match=match):

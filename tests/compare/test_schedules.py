@@ -3,7 +3,15 @@
 import numpy as np
 import pytest
 
-from taskorder.compare import blocks, group_by_prefix, interleaved, joint, run_schedule, schedule_steps, sequential
+from taskorder.compare import (
+    blocks,
+    group_by_prefix,
+    interleaved,
+    joint,
+    run_schedule,
+    schedule_steps,
+    sequential,
+)
 from taskorder.exceptions import InvalidParameterError
 from taskorder.learner import make_learner
 

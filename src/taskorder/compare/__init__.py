@@ -30,8 +30,8 @@ from taskorder.compare.schedules import (
 from taskorder.compare.stats import paired_p_value, relative_gain, relative_performance
 
 __all__ = [
-    "METHODS",
     "MERGE_VARIANTS",
+    "METHODS",
     "CompareReport",
     "Comparison",
     "MethodResult",

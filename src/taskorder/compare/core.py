@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import math
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from taskorder.compare import merging, schedules
+from taskorder.compare.report import ALPHA, CompareReport, Comparison, MethodResult
 from taskorder.compare.stats import paired_p_value, relative_gain, relative_performance
 from taskorder.estimate.plan import derive_seed
 from taskorder.exceptions import InvalidParameterError
@@ -31,123 +30,6 @@ METHODS = (
     "merge_task_arithmetic",
     "merge_ties",
 )
-ALPHA = 0.05
-
-
-@dataclass(frozen=True)
-class MethodResult:
-    """Final scores of one method over seeds.
-
-    Attributes
-    ----------
-    name, kind : str
-        ``kind`` is ``"curriculum"``, ``"mixture"`` or ``"merge"``.
-    description : str
-        The order, or the schedule in words.
-    total_steps : int
-        Training steps of one seed's run (equal for every method).
-    scores : ndarray, shape (seeds, tasks)
-        Final score of every task, per seed.
-    relative : ndarray, shape (seeds,)
-        Mean over tasks of ``score / specialist score`` per seed.
-    """
-
-    name: str
-    kind: str
-    description: str
-    total_steps: int
-    scores: np.ndarray
-    relative: np.ndarray
-
-    @property
-    def seed_means(self) -> np.ndarray:
-        """Mean final score over tasks, per seed."""
-        return self.scores.mean(axis=1)
-
-    @property
-    def mean(self) -> float:
-        return float(self.seed_means.mean())
-
-    @property
-    def std(self) -> float:
-        """Standard deviation over seeds (ddof 1; 0 with one seed)."""
-        return float(self.seed_means.std(ddof=1)) if len(self.seed_means) > 1 else 0.0
-
-    def to_dict(self, tasks: Sequence[str]) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "description": self.description,
-            "total_steps": self.total_steps,
-            "mean_score": self.mean,
-            "std_score": self.std,
-            "seed_means": self.seed_means.tolist(),
-            "per_task_mean": dict(zip(tasks, self.scores.mean(axis=0).tolist())),
-            "per_task_std": dict(
-                zip(tasks, (self.scores.std(axis=0, ddof=1) if len(self.scores) > 1
-                            else np.zeros(len(tasks))).tolist())
-            ),
-            "relative_to_specialists": float(self.relative.mean()),
-            "relative_to_specialists_std": float(self.relative.std(ddof=1))
-            if len(self.relative) > 1
-            else 0.0,
-        }
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """Method ``method`` against ``reference``: relative gain (%) and paired-test p-value."""
-
-    method: str
-    reference: str
-    gain_pct: float
-    p_value: float
-    significant: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        p = None if math.isnan(self.p_value) else self.p_value
-        return {**self.__dict__, "p_value": p}
-
-
-@dataclass(frozen=True)
-class CompareReport:
-    """Everything :func:`compare` measured; see :func:`compare` for the definitions."""
-
-    tasks: tuple[str, ...]
-    stage_steps: int
-    seeds: int
-    methods: dict[str, MethodResult]
-    specialist: np.ndarray
-    reference: str
-    comparisons: list[Comparison]
-    probe: dict[str, Any] | None
-    test: str
-    notes: list[str] = field(default_factory=list)
-    elapsed_s: float = 0.0
-
-    def comparison(self, method: str, reference: str) -> Comparison | None:
-        """The comparison of ``method`` against ``reference``, if it was made."""
-        for item in self.comparisons:
-            if (item.method, item.reference) == (method, reference):
-                return item
-        return None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "tasks": list(self.tasks),
-            "stage_steps": self.stage_steps,
-            "total_steps": self.stage_steps * len(self.tasks),
-            "seeds": self.seeds,
-            "methods": {k: m.to_dict(self.tasks) for k, m in self.methods.items()},
-            "specialist_mean": dict(zip(self.tasks, self.specialist.mean(axis=0).tolist())),
-            "reference": self.reference,
-            "comparisons": [c.to_dict() for c in self.comparisons],
-            "test": self.test,
-            "alpha": ALPHA,
-            "probe": self.probe,
-            "notes": list(self.notes),
-            "elapsed_s": self.elapsed_s,
-        }
 
 
 def _check_int(name: str, value: Any, low: int) -> None:
@@ -180,7 +62,11 @@ def _probe(
 
 
 def _curricula(
-    runner: Any, methods: Sequence[str], n_random: int, seed: int, stage_steps: int,
+    runner: Any,
+    methods: Sequence[str],
+    n_random: int,
+    seed: int,
+    stage_steps: int,
     probe_dir: str | Path | None,
 ) -> tuple[dict[str, tuple], dict[str, Any] | None]:
     out: dict[str, tuple] = {}
@@ -189,36 +75,53 @@ def _curricula(
         from taskorder.solvers import solve
 
         matrix, probe = _probe(runner, stage_steps, seed, probe_dir)
-        orders = {"solver": solve(matrix, seed=seed).order,
-                  "rank_rule": solve(matrix, method="rank").order}
+        orders = {
+            "solver": solve(matrix, seed=seed).order,
+            "rank_rule": solve(matrix, method="rank").order,
+        }
         for name in ("solver", "rank_rule"):
             if name in methods:
-                out[name] = ("curriculum", " > ".join(orders[name]),
-                             schedules.sequential(orders[name], stage_steps))
+                out[name] = (
+                    "curriculum",
+                    " > ".join(orders[name]),
+                    schedules.sequential(orders[name], stage_steps),
+                )
         probe["orders"] = {k: list(v) for k, v in orders.items()}
     if "random" in methods:
         rng = np.random.default_rng(derive_seed(seed, "compare", "orders"))
         tasks = runner.tasks
         for k in range(n_random):
             order = tuple(tasks[t] for t in rng.permutation(len(tasks)))
-            out[f"random_{k}"] = ("curriculum", " > ".join(order),
-                                  schedules.sequential(order, stage_steps))
+            out[f"random_{k}"] = (
+                "curriculum",
+                " > ".join(order),
+                schedules.sequential(order, stage_steps),
+            )
     return out, probe
 
 
 def _mixtures(
-    tasks: tuple[str, ...], methods: Sequence[str], stage_steps: int,
-    groups: Sequence[Sequence[str]] | None, notes: list[str],
+    tasks: tuple[str, ...],
+    methods: Sequence[str],
+    stage_steps: int,
+    groups: Sequence[Sequence[str]] | None,
+    notes: list[str],
 ) -> dict[str, tuple]:
     n = len(tasks)
     out: dict[str, tuple] = {}
     if "joint" in methods:
-        out["joint"] = ("mixture", f"one stage, every task 1/{n}, {n * stage_steps} steps",
-                        schedules.joint(tasks, stage_steps))
+        out["joint"] = (
+            "mixture",
+            f"one stage, every task 1/{n}, {n * stage_steps} steps",
+            schedules.joint(tasks, stage_steps),
+        )
     if "interleaved" in methods:
         rounds = min(n, stage_steps)
-        out["interleaved"] = ("mixture", f"{rounds} round-robin rounds of {n} single-task stages",
-                              schedules.interleaved(tasks, stage_steps, rounds=rounds))
+        out["interleaved"] = (
+            "mixture",
+            f"{rounds} round-robin rounds of {n} single-task stages",
+            schedules.interleaved(tasks, stage_steps, rounds=rounds),
+        )
     if "blocks" in methods:
         try:
             chosen = schedules.group_by_prefix(tasks) if groups is None else groups
@@ -241,8 +144,12 @@ def _merge_variants(methods: Sequence[str], notes: list[str]) -> list[str]:
 
 
 def _run_seed(
-    runner: Any, plans: dict[str, tuple], variants: Sequence[str], stage_steps: int,
-    seed: int, s: int,
+    runner: Any,
+    plans: dict[str, tuple],
+    variants: Sequence[str],
+    stage_steps: int,
+    seed: int,
+    s: int,
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Every method's final scores for seed index ``s``, and the specialists' scores."""
     tasks = runner.tasks
@@ -253,25 +160,37 @@ def _run_seed(
         return np.array([runner.evaluate(state, t, seed=eval_seed).score for t in tasks])
 
     specialists = [
-        runner.train(base, t, steps=stage_steps, seed=derive_seed(seed, "compare", "train", s,
-                                                                 repr([(t, stage_steps)])))
+        runner.train(
+            base,
+            t,
+            steps=stage_steps,
+            seed=derive_seed(seed, "compare", "train", s, repr([(t, stage_steps)])),
+        )
         for t in tasks
     ]
-    own = np.array([runner.evaluate(st, t, seed=eval_seed).score
-                    for st, t in zip(specialists, tasks)])
+    own = np.array(
+        [runner.evaluate(st, t, seed=eval_seed).score for st, t in zip(specialists, tasks)]
+    )
     out: dict[str, np.ndarray] = {}
     for name, (_, _, schedule) in plans.items():
         # A stage's seed depends on the schedule so far: equal prefixes give equal states.
-        prefix = [(st.task if isinstance(st.task, str) else sorted(st.task.items()), st.steps)
-                  for st in schedule]
+        prefix = [
+            (st.task if isinstance(st.task, str) else sorted(st.task.items()), st.steps)
+            for st in schedule
+        ]
 
         def seed_of(k: int, prefix=prefix) -> int:
             return derive_seed(seed, "compare", "train", s, repr(prefix[: k + 1]))
 
         out[name] = measure(schedules.run_schedule(runner, base, schedule, seed_of=seed_of))
     for variant in variants:
-        merged = merging.merge_specialists(runner, base, specialists, variant=variant,
-                                           seed=derive_seed(seed, "compare", "merge", s))
+        merged = merging.merge_specialists(
+            runner,
+            base,
+            specialists,
+            variant=variant,
+            seed=derive_seed(seed, "compare", "merge", s),
+        )
         out[variant] = measure(merged)
     return out, own
 
@@ -386,18 +305,28 @@ def compare(
     specialist = np.array(own)
     results = {}
     for name in names:
-        kind, text, steps = (
-            (*plans[name][:2], schedules.schedule_steps(plans[name][2])) if name in plans
-            else ("merge", f"{len(tasks)} specialists x {stage_steps} steps, merged "
-                  f"({merging.MERGE_VARIANTS[name]['method']})", len(tasks) * stage_steps)
-        )
+        if name in plans:
+            kind, text, steps = (*plans[name][:2], schedules.schedule_steps(plans[name][2]))
+        else:
+            method = merging.MERGE_VARIANTS[name]["method"]
+            text = f"{len(tasks)} specialists x {stage_steps} steps, merged ({method})"
+            kind, steps = "merge", len(tasks) * stage_steps
         scores = np.array([run[name] for run in runs])
-        results[name] = MethodResult(name, kind, text, steps, scores,
-                                     relative_performance(scores, specialist))
+        results[name] = MethodResult(
+            name, kind, text, steps, scores, relative_performance(scores, specialist)
+        )
     if seeds < 2:
         notes.append("one seed: no significance test (p is null).")
     return CompareReport(
-        tasks, stage_steps, seeds, results, specialist, reference,
-        _comparisons(results, reference), probe, "paired t-test over seeds (two-sided)",
-        notes, time.perf_counter() - start,
+        tasks,
+        stage_steps,
+        seeds,
+        results,
+        specialist,
+        reference,
+        _comparisons(results, reference),
+        probe,
+        "paired t-test over seeds (two-sided)",
+        notes,
+        time.perf_counter() - start,
     )

@@ -150,7 +150,9 @@ def blocks(groups: Sequence[Sequence[str]], stage_steps: int) -> tuple[Stage, ..
     _check_steps(stage_steps, "blocks")
     flat = _check_tasks([t for group in groups for t in group], "blocks")
     if not all(groups):
-        raise InvalidParameterError(f"The 'groups' parameter of blocks has an empty group: {groups}.")
+        raise InvalidParameterError(
+            f"The 'groups' parameter of blocks has an empty group: {groups}."
+        )
     del flat
     return tuple(
         Stage({task: 1.0 / len(group) for task in group}, len(group) * stage_steps)
