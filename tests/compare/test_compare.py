@@ -117,3 +117,40 @@ def test_equal_orders_give_equal_results():
 def test_bad_parameters_raise(kwargs, match):
     with pytest.raises(InvalidParameterError, match=match):
         compare(make_learner(1, 1), **kwargs)
+
+
+class _Wrapped:
+    """A runner the merging baseline does not support (not a BuiltinRunner, no opt-in)."""
+
+    def __init__(self):
+        self._inner = make_learner(1, 1, mode="exact")
+
+    def __getattr__(self, name):
+        if name in ("state_to_params", "params_to_state", "config"):
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+    @property
+    def tasks(self):
+        return self._inner.tasks
+
+
+def test_unsupported_merging_and_blocks_are_skipped_with_notes():
+    report = compare(
+        _Wrapped(),
+        methods=["joint", "blocks", "merge_average"],
+        seeds=1,
+        stage_steps=2,
+        groups=None,
+    )
+    assert "merge_average" not in report.methods
+    assert any("merging skipped" in note for note in report.notes)
+    assert report.methods["joint"].total_steps == 4
+
+
+def test_explicit_groups_make_the_blocks():
+    runner = make_learner(1, 2, mode="exact")
+    groups = [("open_0",), ("structured_0", "open_1")]
+    report = compare(runner, methods=["joint", "blocks"], seeds=1, stage_steps=2, groups=groups)
+    assert report.methods["blocks"].description == "{open_0} then {structured_0, open_1}"
+    assert report.methods["blocks"].total_steps == 6

@@ -133,10 +133,16 @@ def _mixtures(
     return out
 
 
-def _merge_variants(methods: Sequence[str], notes: list[str]) -> list[str]:
+def _merge_variants(runner: Any, methods: Sequence[str], notes: list[str]) -> list[str]:
     from importlib.util import find_spec
 
     chosen = [m for m in methods if m in merging.MERGE_VARIANTS]
+    if chosen and not merging.supports_merging(runner):
+        notes.append(
+            f"merging skipped: {type(runner).__name__} defines no state_to_params / "
+            "params_to_state (see taskorder.compare.merging)."
+        )
+        return []
     if "merge_ties" in chosen and (find_spec("torch") is None or find_spec("peft") is None):
         chosen.remove("merge_ties")
         notes.append("merge_ties skipped: needs torch and peft (pip install 'taskorder[trl]').")
@@ -288,7 +294,7 @@ def compare(
     tasks, notes = tuple(runner.tasks), []
     plans, probe = _curricula(runner, methods, n_random, seed, stage_steps, probe_dir)
     plans.update(_mixtures(tasks, methods, stage_steps, groups, notes))
-    variants = _merge_variants(methods, notes)
+    variants = _merge_variants(runner, methods, notes)
     names = [*plans, *variants]
     if reference not in names:
         raise InvalidParameterError(

@@ -48,7 +48,7 @@ def compare_bars(report: CompareReport) -> Any:
     lows = [r.seed_means.min() for r in results]
     axis.set_ylim(max(0.0, min(lows) - 0.05), None)
     axis.set_title(
-        f"{len(report.tasks)} tasks, {report.stage_steps * len(report.tasks)} steps each, "
+        f"{len(report.tasks)} tasks; every method {report.stage_steps * len(report.tasks)} training steps; "
         f"{report.seeds} seeds"
     )
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in _COLOURS.values()]

@@ -21,7 +21,13 @@ import numpy as np
 
 from taskorder.exceptions import InvalidParameterError
 
-__all__ = ["MERGE_VARIANTS", "merge_specialists", "params_to_state", "state_to_params"]
+__all__ = [
+    "MERGE_VARIANTS",
+    "merge_specialists",
+    "params_to_state",
+    "state_to_params",
+    "supports_merging",
+]
 
 #: Merge variants of the baseline: name -> keyword arguments of ``merge_states``.
 MERGE_VARIANTS: dict[str, dict[str, Any]] = {
@@ -35,6 +41,15 @@ def _is_learner_state(state: Any) -> bool:
     from taskorder.learner import LearnerState
 
     return isinstance(state, LearnerState)
+
+
+def supports_merging(runner: Any) -> bool:
+    """Whether the merging baseline can run with ``runner`` (built-in learner or opt-in)."""
+    from taskorder.learner import BuiltinRunner
+
+    return isinstance(runner, BuiltinRunner) or (
+        hasattr(runner, "state_to_params") and hasattr(runner, "params_to_state")
+    )
 
 
 def state_to_params(runner: Any, state: Any) -> dict[str, Any]:
