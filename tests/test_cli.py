@@ -149,3 +149,14 @@ def test_solve_with_entropy_floor():
     assert usage.exit_code == 2 and "--entropy" in usage.stderr
     usage = run("solve", scores, "--entropy", entropy, "--entropy-floor", "creative_writing")
     assert usage.exit_code == 2 and "TASK=VALUE" in usage.stderr
+
+
+@pytest.mark.parametrize("model", ["backward_only", "multiplicative"])
+def test_solve_with_another_outcome_model(model):
+    from taskorder.models_extra import best_order
+
+    scores = EXAMPLE.with_name("four_domains.json")
+    result = run("solve", scores, "--model", model, "--json")
+    assert result.exit_code == 0, result.stderr
+    expected = best_order(read_matrix(scores), model=model)
+    assert json.loads(result.stdout)["order"] == list(expected.order)

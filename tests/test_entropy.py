@@ -83,7 +83,7 @@ def test_bad_combinations():
     e = entropy_matrix(m, 0)
     with pytest.raises(InvalidParameterError, match="'entropy'"):
         solve(m, entropy_floor={"t0": 0.1})
-    with pytest.raises(ConstraintError, match="rank rule"):
+    with pytest.raises(ConstraintError, match="subset DP and brute force only"):
         solve(m, method="rank", entropy=e, entropy_floor={"t0": -5})
     with pytest.raises(InvalidParameterError, match="all_pairs"):
         solve(m, objective="adjacent", entropy=e, entropy_floor={"t0": -5})

@@ -66,6 +66,12 @@ def test_dp_equals_brute_force_with_constraints(objective, seed):
 @pytest.mark.parametrize("objective", OBJECTIVES)
 @pytest.mark.parametrize("constrained", [False, True])
 def test_every_method_returns_a_valid_honestly_scored_order(method, objective, constrained):
+    from taskorder.solvers import SUPPORTED_OBJECTIVES
+
+    if objective not in SUPPORTED_OBJECTIVES.get(method, OBJECTIVES):
+        with pytest.raises(InvalidParameterError, match="does not handle"):
+            solve(random_matrix(4, 0), method=method, objective=objective)
+        return
     m = random_matrix(7, 11, forward=True)
     kwargs = constraints_for(m, 3) if constrained else {}
     result = solve(m, method=method, objective=objective, time_limit=5, seed=0, **kwargs)

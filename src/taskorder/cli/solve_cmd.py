@@ -74,6 +74,9 @@ def solve(
     entropy_weight: Annotated[
         float | None, typer.Option("--entropy-weight", min=0.0, help="Objective bonus per nat of entropy.")
     ] = None,
+    model: Annotated[
+        str, typer.Option(help="Outcome model: additive, backward_only (published) or multiplicative.")
+    ] = "additive",
     as_json: JsonOpt = False,
 ) -> None:
     """Find the best training order for a transfer matrix.
@@ -104,7 +107,15 @@ def solve(
             raise typer.BadParameter(f"expected TASK=VALUE; got {item!r}", param_hint="'--entropy-floor'")
     if (floors or entropy_weight) and entropy_file is None:
         raise typer.BadParameter("needs --entropy FILE", param_hint="'--entropy-floor/--entropy-weight'")
+    from taskorder.model import MODELS
+
+    if model not in MODELS:
+        raise typer.BadParameter(f"expected one of {', '.join(MODELS)}; got {model!r}", param_hint="'--model'")
+    if model != "additive" and (floors or entropy_weight or stderr_file):
+        raise typer.BadParameter("combine --model only with the default additive model's options",
+                                 param_hint="'--model'")
     noise = {
+        "model": model,
         "stderr_file": stderr_file, "risk": risk, "quantile": quantile, "samples": samples,
         "entropy_file": entropy_file, "entropy_floor": floors or None, "entropy_weight": entropy_weight,
     }
@@ -129,7 +140,11 @@ def _solve(file, objective, method, first, last, pairs, time_limit, seed, as_jso
             entropy_floor=noise["entropy_floor"],
             entropy_weight=noise["entropy_weight"],
         )
-    if matrix.bwt_stderr is not None or matrix.forward_stderr is not None:
+    if noise["model"] != "additive":
+        from taskorder.models_extra import best_order
+
+        result = best_order(matrix, model=noise["model"], **kwargs)
+    elif matrix.bwt_stderr is not None or matrix.forward_stderr is not None:
         from taskorder.robust import solve_robust
 
         result = solve_robust(

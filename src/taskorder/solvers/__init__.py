@@ -3,14 +3,31 @@
 Which method when
 -----------------
 ``"auto"`` (default)
-    Picks for you and records why in ``SolveResult.method_reason``.
+    Picks for you by size, objective and time limit and records why in
+    ``SolveResult.method_reason`` (see :func:`choose_method`; thresholds measured in
+    docs/solvers.md).
 ``"dp"``
     Exact subset dynamic programming; proves optimality. Up to 24 tasks
     (``all_pairs``) or 20 (``adjacent``); time and memory grow as ``2^n``.
+``"ilp"``
+    Exact MIP (HiGHS through OR-tools) for ``all_pairs`` and ``max_min``: LP cutting
+    planes and lazy 3-cycle rows. Proves real-world (input-output) matrices of 44-79
+    tasks optimal in about a second; on a time limit returns ``feasible`` with a bound.
+``"cpsat"``
+    Exact CP-SAT models for every objective; the choice for ``adjacent`` (a circuit
+    with a dummy node) beyond the DP's reach.
+``"local"``
+    Anytime local search for every objective: seconds for hundreds of tasks, an
+    anytime curve, a cheap bound, no proof.
 ``"brute"``
     Enumerates all ``n!`` orders; up to 10 tasks. The test oracle.
 ``"rank"``
     The published baseline rule (least to most forgettable). Instant, no guarantee.
+
+Objectives: ``"all_pairs"`` and ``"adjacent"`` (see :mod:`taskorder.objectives`), and
+``"max_min"``: maximise the lowest predicted final score (the additive model of
+:mod:`taskorder.model`, unweighted), supported by ``ilp``, ``cpsat``, ``local`` and
+``rank``.
 
 Every solver has the signature ``solver(problem, *, time_limit=None, seed=0)`` and
 returns a :class:`~taskorder.solvers.problem.Solution`; :func:`solve` wraps it into a
@@ -21,20 +38,35 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 
-from taskorder.exceptions import InvalidParameterError, SolverError
+from taskorder.exceptions import ConstraintError, InvalidParameterError, SolverError
 from taskorder.matrix import TransferMatrix
 from taskorder.model import predict
 from taskorder.objectives import expected_random_value, normalize_objective
 from taskorder.result import SolveResult
+from taskorder.solvers.choose import AUTO_TIME_LIMIT, choose_method
 from taskorder.solvers.exact.brute_force import solve_brute_force
-from taskorder.solvers.exact.dp import MAX_TASKS_ADJACENT, MAX_TASKS_ALL_PAIRS, solve_dp
+from taskorder.solvers.exact.cpsat import solve_cpsat
+from taskorder.solvers.exact.dp import MAX_TASKS_ALL_PAIRS, solve_dp
+from taskorder.solvers.exact.ilp import solve_ilp
+from taskorder.solvers.heuristics.local_search import solve_local
 from taskorder.solvers.heuristics.rank import solve_rank
-from taskorder.solvers.problem import Constraints, Problem, Solution
+from taskorder.solvers.problem import SOLVER_OBJECTIVES, Constraints, Problem, Solution
 
-__all__ = ["solve", "SOLVERS", "register_solver", "choose_method", "Problem", "Constraints", "Solution"]
+__all__ = [
+    "solve",
+    "SOLVERS",
+    "SUPPORTED_OBJECTIVES",
+    "register_solver",
+    "choose_method",
+    "make_problem",
+    "Problem",
+    "Constraints",
+    "Solution",
+]
 
 Solver = Callable[..., Solution]
 
@@ -42,7 +74,20 @@ Solver = Callable[..., Solution]
 SOLVERS: dict[str, Solver] = {
     "brute": solve_brute_force,
     "dp": solve_dp,
+    "ilp": solve_ilp,
+    "cpsat": solve_cpsat,
+    "local": solve_local,
     "rank": solve_rank,
+}
+
+#: Objectives each built-in method handles (a registered solver is assumed to handle all).
+SUPPORTED_OBJECTIVES: dict[str, tuple[str, ...]] = {
+    "brute": ("all_pairs", "adjacent"),
+    "dp": ("all_pairs", "adjacent"),
+    "ilp": ("all_pairs", "max_min"),
+    "cpsat": SOLVER_OBJECTIVES,
+    "local": SOLVER_OBJECTIVES,
+    "rank": SOLVER_OBJECTIVES,
 }
 
 
@@ -51,15 +96,37 @@ def register_solver(name: str, solver: Solver) -> None:
     SOLVERS[name] = solver
 
 
-def choose_method(problem: Problem, time_limit: float | None) -> tuple[str, str]:
-    """The method ``"auto"`` uses for ``problem``, and the reason, as ``(method, reason)``."""
-    n_tasks = problem.n_tasks
-    dp_limit = MAX_TASKS_ALL_PAIRS - 4 if problem.objective == "all_pairs" else MAX_TASKS_ADJACENT - 3
-    if n_tasks <= dp_limit:
-        return "dp", f"n = {n_tasks} <= {dp_limit}: the subset DP proves optimality in seconds"
-    return "rank", (
-        f"n = {n_tasks} > {dp_limit}: too large for the subset DP and no scalable solver is "
-        "registered, so the rank rule is used"
+def _objective_name(objective: str) -> str:
+    name = str(objective).strip().lower().replace("-", "_")
+    if name == "max_min":
+        return name
+    try:
+        return normalize_objective(objective)
+    except InvalidParameterError:
+        raise InvalidParameterError(
+            f"The 'objective' parameter of solve must be one of {', '.join(SOLVER_OBJECTIVES)}. "
+            f"Got {objective!r}."
+        ) from None
+
+
+def make_problem(matrix: TransferMatrix, objective: str, constraints: Constraints) -> Problem:
+    """The :class:`Problem` a solver sees for ``matrix`` (pair weights and, for
+    ``max_min``, the per-task arrays: ``bwt``, ``forward`` or zeros, own scores or zeros)."""
+    extra = {}
+    if objective == "max_min":
+        n_tasks = matrix.n_tasks
+        own = matrix.own_scores
+        extra = {
+            "bwt": np.array(matrix.bwt),
+            "forward": np.zeros((n_tasks, n_tasks)) if matrix.forward is None else np.array(matrix.forward),
+            "own": np.zeros(n_tasks) if own is None else np.nan_to_num(np.array(own)),
+        }
+    return Problem(
+        weights=matrix.pair_weights(),
+        objective=objective,
+        constraints=constraints,
+        forgettability=matrix.forgettability(),
+        **extra,
     )
 
 
@@ -85,14 +152,17 @@ def solve(
         Complete (no missing entries); see :data:`taskorder.SIGN_CONVENTION`.
     method : str
         ``"auto"`` or a name in :data:`SOLVERS` (see the module docstring).
-    objective : {"all_pairs", "adjacent"}
-        See :mod:`taskorder.objectives`.
+    objective : {"all_pairs", "adjacent", "max_min"}
+        See :mod:`taskorder.objectives`; ``"max_min"`` maximises the lowest predicted
+        final score (see the module docstring).
     first, last : str, optional
         Task that must be trained first / last.
     before : sequence of (str, str)
         Pairs ``(a, b)``: ``a`` must be trained before ``b``.
     time_limit : float, optional
-        Seconds the solver may spend.
+        Seconds the solver may spend. With ``method="auto"`` and no limit, the chosen
+        anytime or MIP method gets :data:`AUTO_TIME_LIMIT` seconds (said in
+        ``method_reason``).
     seed : int
         Seed for randomised solvers and the random-order baseline.
     entropy : TransferMatrix, optional
@@ -128,7 +198,7 @@ def solve(
     >>> round(result.objective, 2), round(result.baselines["random_mean"], 3)
     (0.07, -0.05)
     """
-    objective = normalize_objective(objective)
+    objective = _objective_name(objective)
     if method != "auto" and method not in SOLVERS:
         raise InvalidParameterError(
             f"The 'method' parameter of solve must be 'auto' or one of {', '.join(SOLVERS)}. "
@@ -141,37 +211,31 @@ def solve(
         )
     if not isinstance(seed, (int, np.integer)):
         raise InvalidParameterError(f"The 'seed' parameter of solve must be an integer. Got {seed!r}.")
+    if objective not in SUPPORTED_OBJECTIVES.get(method, SOLVER_OBJECTIVES):
+        raise InvalidParameterError(
+            f"The {method!r} method does not handle objective={objective!r}; methods that do: "
+            f"{', '.join(m for m, objs in SUPPORTED_OBJECTIVES.items() if objective in objs)}."
+        )
     matrix.check_complete()
     constraints = Constraints.from_names(matrix, first=first, last=last, before=before)
-    weights = matrix.pair_weights()
+    problem = make_problem(matrix, objective, constraints)
     if entropy_floor or entropy_weight:
-        from dataclasses import replace
-
-        from taskorder.entropy import check_entropy_matrix, entropy_floors, entropy_weights
-
-        if entropy is None:
-            raise InvalidParameterError(
-                "The 'entropy_floor' and 'entropy_weight' parameters of solve need the entropy "
-                "transfer matrix ('entropy'). Got none."
+        problem = _with_entropy(problem, matrix, entropy, entropy_floor, entropy_weight)
+    floors_reason = ""
+    if problem.constraints.floors and method not in ("dp", "brute"):
+        if method != "auto" or matrix.n_tasks > MAX_TASKS_ALL_PAIRS:
+            raise ConstraintError(
+                "Entropy floors are exact constraints of the subset DP and brute force only "
+                f"(n <= {MAX_TASKS_ALL_PAIRS}). Got method {method!r} with n = {matrix.n_tasks}."
             )
-        check_entropy_matrix(matrix, entropy)
-        if objective != "all_pairs":
-            raise InvalidParameterError(
-                "Entropy floors and weights use the all_pairs (additive) model. "
-                f"Got objective {objective!r}."
-            )
-        if entropy_floor:
-            constraints = replace(constraints, floors=entropy_floors(entropy, entropy_floor))
-        if entropy_weight:
-            weights = weights + entropy_weights(entropy, entropy_weight)
-    problem = Problem(
-        weights=weights,
-        objective=objective,
-        constraints=constraints,
-        forgettability=matrix.forgettability(),
-    )
-    if method == "auto":
+        method, floors_reason = "dp", "entropy floors are checked exactly by the subset DP"
+    if floors_reason:
+        reason = floors_reason
+    elif method == "auto":
         method, reason = choose_method(problem, time_limit)
+        if time_limit is None and method in AUTO_TIME_LIMIT:
+            time_limit = AUTO_TIME_LIMIT[method]
+            reason += f"; no time limit given, so it gets {time_limit:g} s"
     else:
         reason = "chosen by the caller"
     start = time.perf_counter()
@@ -182,7 +246,8 @@ def solve(
     ):
         raise SolverError(f"Solver {method!r} returned an invalid order {solution.order}.")
     order = tuple(matrix.tasks[t] for t in solution.order)
-    prediction = predict(matrix, order, objective=objective)
+    # max_min ranks orders by the all-pairs additive model's final scores
+    prediction = predict(matrix, order, objective="all_pairs" if objective == "max_min" else objective)
     extras = solution.extras
     if entropy is not None:
         from taskorder.entropy import check_entropy_matrix, predict_entropy
@@ -211,25 +276,42 @@ def solve(
     )
 
 
+def _with_entropy(problem, matrix, entropy, entropy_floor, entropy_weight) -> Problem:
+    """``problem`` with entropy floors added to its constraints and entropy weight to its pairs."""
+    from taskorder.entropy import check_entropy_matrix, entropy_floors, entropy_weights
+
+    if entropy is None:
+        raise InvalidParameterError(
+            "The 'entropy_floor' and 'entropy_weight' parameters of solve need the entropy "
+            "transfer matrix ('entropy'). Got none."
+        )
+    check_entropy_matrix(matrix, entropy)
+    if problem.objective != "all_pairs":
+        raise InvalidParameterError(
+            "Entropy floors and weights use the all_pairs (additive) model. "
+            f"Got objective {problem.objective!r}."
+        )
+    if entropy_floor:
+        problem = replace(
+            problem, constraints=replace(problem.constraints, floors=entropy_floors(entropy, entropy_floor))
+        )
+    if entropy_weight:
+        problem = replace(problem, weights=problem.weights + entropy_weights(entropy, entropy_weight))
+    return problem
+
+
 def _baselines(problem: Problem, *, seed: int, n_samples: int = 200) -> dict[str, float]:
     """Objective of the rank rule and the mean objective of random (feasible) orders."""
-    from dataclasses import replace
-
     # baselines ignore floors on predicted values: the rank rule does not know them
     problem = replace(problem, constraints=replace(problem.constraints, floors=()))
     rank_value = solve_rank(problem).value
-    if problem.constraints.empty:
+    if problem.constraints.empty and problem.objective != "max_min":
         random_mean = expected_random_value(problem.weights, problem.objective)
     else:
         rng = np.random.default_rng(seed)
         values = []
         for _ in range(n_samples):
-            keyed = Problem(
-                problem.weights,
-                problem.objective,
-                problem.constraints,
-                forgettability=rng.random(problem.n_tasks),
-            )
+            keyed = replace(problem, forgettability=rng.random(problem.n_tasks))
             values.append(solve_rank(keyed).value)
         random_mean = float(np.mean(values))
     return {"rank_rule": rank_value, "random_mean": random_mean}

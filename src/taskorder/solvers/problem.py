@@ -17,11 +17,15 @@ from taskorder.exceptions import ConstraintError
 from taskorder.matrix import TransferMatrix
 from taskorder.objectives import order_value
 
-__all__ = ["Constraints", "Floor", "Problem", "Solution", "STATUSES"]
+__all__ = ["Constraints", "Floor", "Problem", "Solution", "STATUSES", "SOLVER_OBJECTIVES"]
 
 #: ``optimal``: proven optimal. ``feasible``: an exact method stopped at its time limit
 #: (see ``bound``). ``heuristic``: no optimality claim.
 STATUSES = ("optimal", "feasible", "heuristic")
+
+#: Objectives a solver may be asked for: the two of :mod:`taskorder.objectives` and
+#: ``"max_min"`` (maximise the lowest predicted final score, see :class:`Problem`).
+SOLVER_OBJECTIVES = ("all_pairs", "adjacent", "max_min")
 
 
 @dataclass(frozen=True)
@@ -153,23 +157,66 @@ class Constraints:
 
 @dataclass(frozen=True)
 class Problem:
-    """Pair weights, objective and constraints: everything a solver needs."""
+    """Pair weights, objective and constraints: everything a solver needs.
+
+    For ``objective="max_min"`` the per-task arrays are needed too: the predicted final
+    score of task ``i`` (the additive model of :mod:`taskorder.model`) is
+    ``own[i] + sum_{j after i} bwt[i, j] + sum_{j before i} forward[j, i]`` and the
+    objective is its minimum over tasks (see :data:`taskorder.SIGN_CONVENTION`).
+    ``weights`` still holds the pair weights (the rank rule and bounds use them).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bwt = np.array([[0.0, -0.2], [0.05, 0.0]])
+    >>> p = Problem(bwt, "max_min", Constraints(2, predecessors=(0, 0)), bwt=bwt,
+    ...             own=np.array([0.7, 0.5]))
+    >>> p.final_scores([1, 0]).tolist(), p.value([1, 0])
+    ([0.7, 0.55], 0.55)
+    """
 
     weights: np.ndarray
     objective: str
     constraints: Constraints
     #: Per-task forgettability used by the rank rule; defaults to ``-W.sum(axis=1)``.
     forgettability: np.ndarray | None = None
+    #: ``max_min`` only: backward transfer, ``bwt[i, j]`` = effect on ``i`` of ``j`` after ``i``.
+    bwt: np.ndarray | None = None
+    #: ``max_min`` only: forward transfer, ``forward[i, j]`` = effect on ``j`` of ``i`` before
+    #: ``j``; zeros when ``None``.
+    forward: np.ndarray | None = None
+    #: ``max_min`` only: own-stage scores; zeros when ``None`` (final scores are then changes).
+    own: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.forgettability is None:
             object.__setattr__(self, "forgettability", -self.weights.sum(axis=1))
+        if self.objective == "max_min":
+            if self.bwt is None:
+                raise ValueError(
+                    "The 'bwt' field of Problem is required for objective='max_min'. Got None."
+                )
+            n_tasks = self.n_tasks
+            if self.forward is None:
+                object.__setattr__(self, "forward", np.zeros((n_tasks, n_tasks)))
+            if self.own is None:
+                object.__setattr__(self, "own", np.zeros(n_tasks))
 
     @property
     def n_tasks(self) -> int:
         return self.weights.shape[0]
 
+    def final_scores(self, order: Sequence[int]) -> np.ndarray:
+        """Predicted final score per task (indexed by task) for ``max_min`` problems."""
+        idx = np.asarray(order, dtype=np.intp)
+        position = np.empty(self.n_tasks, dtype=np.intp)
+        position[idx] = np.arange(idx.size)
+        later = position[None, :] > position[:, None]  # later[i, j]: j trained after i
+        return self.own + (self.bwt * later).sum(axis=1) + (self.forward * later).sum(axis=0)
+
     def value(self, order: Sequence[int]) -> float:
+        if self.objective == "max_min":
+            return float(self.final_scores(order).min())
         return order_value(self.weights, order, self.objective)
 
 

@@ -1,0 +1,393 @@
+"""Training schedules: ordered stages, each one task or a mixture of tasks.
+
+A :class:`Schedule` is what taskorder hands to a trainer: an ordered list of
+:class:`Stage` objects. A stage trains either one task or a mixture
+``{task: proportion}`` (joint training), for a length given in optimizer **steps**
+or in **passes** over the stage's training rows. Passes are turned into steps by
+:meth:`Schedule.resolve` once the batch geometry of the trainer is known.
+
+The same type serves sequential curricula (one task per stage, the order returned by
+:func:`taskorder.solve`) and joint or mixed curricula (several tasks per stage).
+It is plain Python (no torch); the TRL adapter (:mod:`taskorder.trl`) consumes it.
+
+Examples
+--------
+>>> schedule = Schedule.from_order(["math", "qa"], steps=10)
+>>> schedule.tasks, schedule.total_steps, schedule.boundaries
+(('math', 'qa'), 20, (10, 20))
+>>> mixed = Schedule([Stage("math", steps=4), Stage({"math": 0.25, "qa": 0.75}, steps=8)])
+>>> mixed.stage_index_at(3), mixed.stage_index_at(4)
+(0, 1)
+>>> Schedule.from_dict(mixed.to_dict()) == mixed
+True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from taskorder.exceptions import InvalidParameterError
+
+__all__ = ["Schedule", "Stage"]
+
+_TOLERANCE = 1e-6
+
+
+def _positive_int(value: Any, name: str, owner: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InvalidParameterError(
+            f"The {name!r} parameter of {owner} must be a positive integer. Got {value!r}."
+        )
+    return int(value)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of a schedule: a task (or a mixture of tasks) and a length.
+
+    Parameters
+    ----------
+    tasks : str or mapping of str to float
+        One task name, or ``{task: proportion}`` with positive proportions that sum
+        to 1 (a mixed stage: each generation batch draws prompts in these proportions).
+    steps : int, optional
+        Length in optimizer steps. Exactly one of ``steps`` and ``passes`` is given.
+    passes : float, optional
+        Length in passes over the stage's training rows (for a mixture: passes over
+        the union of its tasks' rows). Turned into steps by :meth:`Schedule.resolve`.
+    name : str, optional
+        A label for logs; defaults to the task name or ``"mix(a+b)"``.
+
+    Raises
+    ------
+    InvalidParameterError
+        If a name is empty, a proportion is not positive or they do not sum to 1, or
+        the length is missing, doubled or not positive.
+
+    Examples
+    --------
+    >>> Stage("math", steps=5).mixture
+    {'math': 1.0}
+    >>> Stage({"a": 0.5, "b": 0.5}, passes=1.0).label
+    'mix(a+b)'
+    """
+
+    tasks: str | Mapping[str, float] = field(compare=False)
+    steps: int | None = None
+    passes: float | None = None
+    name: str | None = None
+    _mixture: tuple[tuple[str, float], ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        raw = {self.tasks: 1.0} if isinstance(self.tasks, str) else dict(self.tasks)
+        if not raw:
+            raise InvalidParameterError(
+                "The 'tasks' parameter of Stage must name at least one task."
+            )
+        mixture: dict[str, float] = {}
+        for task, proportion in raw.items():
+            if not isinstance(task, str) or not task.strip():
+                raise InvalidParameterError(
+                    f"The 'tasks' parameter of Stage must use non-empty task names. Got {task!r}."
+                )
+            if (
+                isinstance(proportion, bool)
+                or not isinstance(proportion, (int, float))
+                or not (math.isfinite(proportion) and proportion > 0)
+            ):
+                raise InvalidParameterError(
+                    f"The proportion of task {task!r} in a Stage must be a positive number. "
+                    f"Got {proportion!r}."
+                )
+            mixture[task] = float(proportion)
+        total = sum(mixture.values())
+        if abs(total - 1.0) > _TOLERANCE:
+            raise InvalidParameterError(
+                f"The proportions of a mixed Stage must sum to 1. Got {mixture} (sum {total:.6g})."
+            )
+        object.__setattr__(self, "_mixture", tuple(mixture.items()))
+        if (self.steps is None) == (self.passes is None):
+            raise InvalidParameterError(
+                "A Stage needs exactly one length: 'steps' (optimizer steps) or 'passes' "
+                f"(passes over its rows). Got steps={self.steps!r}, passes={self.passes!r}."
+            )
+        if self.steps is not None:
+            _positive_int(self.steps, "steps", "Stage")
+        if self.passes is not None and (
+            isinstance(self.passes, bool)
+            or not isinstance(self.passes, (int, float))
+            or not (math.isfinite(self.passes) and self.passes > 0)
+        ):
+            raise InvalidParameterError(
+                f"The 'passes' parameter of Stage must be a positive number. Got {self.passes!r}."
+            )
+
+    @property
+    def mixture(self) -> dict[str, float]:
+        """``{task: proportion}``; ``{task: 1.0}`` for a single-task stage."""
+        return dict(self._mixture)
+
+    @property
+    def task_names(self) -> tuple[str, ...]:
+        """The stage's tasks, in the order given."""
+        return tuple(task for task, _ in self._mixture)
+
+    @property
+    def is_mixed(self) -> bool:
+        """True when the stage trains more than one task."""
+        return len(self.mixture) > 1
+
+    @property
+    def label(self) -> str:
+        """``name`` if set, else the task name or ``mix(a+b)``."""
+        if self.name:
+            return self.name
+        return self.task_names[0] if not self.is_mixed else f"mix({'+'.join(self.task_names)})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict; single-task stages use ``{"task": name}``, mixtures ``{"mix": {...}}``."""
+        data: dict[str, Any] = (
+            {"mix": dict(self.mixture)} if self.is_mixed else {"task": self.task_names[0]}
+        )
+        data["steps" if self.steps is not None else "passes"] = (
+            self.steps if self.steps is not None else self.passes
+        )
+        if self.name:
+            data["name"] = self.name
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Stage:
+        """Inverse of :meth:`to_dict`; unknown keys are refused."""
+        unknown = sorted(set(data) - {"task", "mix", "steps", "passes", "name"})
+        if unknown:
+            raise InvalidParameterError(
+                f"A stage accepts the keys task or mix, steps or passes, and name. Got {unknown}."
+            )
+        if ("task" in data) == ("mix" in data):
+            raise InvalidParameterError(
+                f"A stage needs exactly one of 'task' (one name) or 'mix' ({{task: proportion}}). "
+                f"Got {dict(data)!r}."
+            )
+        return cls(
+            data["task"] if "task" in data else data["mix"],
+            steps=data.get("steps"),
+            passes=data.get("passes"),
+            name=data.get("name"),
+        )
+
+
+class Schedule:
+    """An ordered sequence of stages.
+
+    Parameters
+    ----------
+    stages : sequence of Stage
+        At least one stage, first trained first. A task may appear in several stages.
+
+    Raises
+    ------
+    InvalidParameterError
+        If there is no stage or an item is not a :class:`Stage`.
+    """
+
+    def __init__(self, stages: Iterable[Stage]) -> None:
+        stages = tuple(stages)
+        if not stages:
+            raise InvalidParameterError(
+                "The 'stages' parameter of Schedule needs at least one Stage."
+            )
+        for position, stage in enumerate(stages):
+            if not isinstance(stage, Stage):
+                raise InvalidParameterError(
+                    f"The 'stages' parameter of Schedule must hold Stage objects. Got "
+                    f"{type(stage).__name__} at position {position}."
+                )
+        self.stages: tuple[Stage, ...] = stages
+
+    # ------------------------------------------------------------- constructors
+    @classmethod
+    def from_order(
+        cls, order: Sequence[str], *, steps: int | None = None, passes: float | None = None
+    ) -> Schedule:
+        """One single-task stage per name in ``order``, all of the same length.
+
+        ``order`` may be a :class:`taskorder.SolveResult` (its ``order`` is used).
+        """
+        order = getattr(order, "order", order)
+        if isinstance(order, str):
+            raise InvalidParameterError(
+                f"The 'order' parameter of Schedule.from_order must be a sequence of task names. "
+                f"Got the string {order!r}."
+            )
+        return cls(Stage(task, steps=steps, passes=passes) for task in order)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> Schedule:
+        """Build from ``{"stages": [...]}`` (or the bare list), as written by :meth:`to_dict`."""
+        stages = data.get("stages") if isinstance(data, Mapping) else data
+        if not isinstance(stages, Sequence) or isinstance(stages, str):
+            raise InvalidParameterError(
+                f"A schedule must be a list of stages or {{'stages': [...]}}. Got {data!r:.120}."
+            )
+        return cls(Stage.from_dict(stage) for stage in stages)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"stages": [stage.to_dict(), ...]}``."""
+        return {"stages": [stage.to_dict() for stage in self.stages]}
+
+    # ------------------------------------------------------------------ views
+    def __len__(self) -> int:
+        return len(self.stages)
+
+    def __iter__(self):
+        return iter(self.stages)
+
+    def __getitem__(self, index: int) -> Stage:
+        return self.stages[index]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Schedule) and self.stages == other.stages
+
+    def __hash__(self) -> int:
+        return hash(self.stages)
+
+    def __repr__(self) -> str:
+        parts = ", ".join(
+            f"{stage.label}:{stage.steps if stage.steps is not None else f'{stage.passes}p'}"
+            for stage in self.stages
+        )
+        return f"Schedule([{parts}])"
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        """Every task named by some stage, in order of first appearance."""
+        seen: dict[str, None] = {}
+        for stage in self.stages:
+            for task in stage.task_names:
+                seen.setdefault(task)
+        return tuple(seen)
+
+    @property
+    def is_resolved(self) -> bool:
+        """True when every stage has a length in steps."""
+        return all(stage.steps is not None for stage in self.stages)
+
+    def _require_resolved(self, what: str) -> None:
+        if not self.is_resolved:
+            raise InvalidParameterError(
+                f"Schedule.{what} needs every stage length in steps; some stages are given in "
+                "passes. Call Schedule.resolve(task_sizes, prompts_per_step) first."
+            )
+
+    @property
+    def steps(self) -> tuple[int, ...]:
+        """Length of each stage in optimizer steps."""
+        self._require_resolved("steps")
+        return tuple(int(stage.steps) for stage in self.stages)  # type: ignore[arg-type]
+
+    @property
+    def total_steps(self) -> int:
+        """Sum of the stage lengths in optimizer steps."""
+        return sum(self.steps)
+
+    @property
+    def boundaries(self) -> tuple[int, ...]:
+        """The global step at which each stage ends (cumulative lengths)."""
+        ends, total = [], 0
+        for length in self.steps:
+            total += length
+            ends.append(total)
+        return tuple(ends)
+
+    def stage_index_at(self, step: int) -> int:
+        """Index of the stage that trains optimizer step ``step`` (0-based, before it runs)."""
+        for index, end in enumerate(self.boundaries):
+            if step < end:
+                return index
+        raise InvalidParameterError(
+            f"The 'step' parameter of Schedule.stage_index_at must be below the total of "
+            f"{self.total_steps} steps. Got {step}."
+        )
+
+    def tail(self, start: int) -> Schedule:
+        """The schedule from stage ``start`` on (for resuming after stage ``start - 1``)."""
+        if not 0 <= start < len(self.stages):
+            raise InvalidParameterError(
+                f"The 'start' parameter of Schedule.tail must be in [0, {len(self.stages) - 1}]. "
+                f"Got {start}."
+            )
+        return Schedule(self.stages[start:])
+
+    # -------------------------------------------------------------- resolving
+    def resolve(
+        self,
+        task_sizes: Mapping[str, int],
+        prompts_per_step: float,
+        *,
+        step_multiple: int = 1,
+    ) -> Schedule:
+        """Turn every length into whole optimizer steps.
+
+        Parameters
+        ----------
+        task_sizes : mapping of str to int
+            Number of training rows (prompts) of each task.
+        prompts_per_step : float
+            Unique prompts one optimizer step consumes across all processes
+            (``generation_batch_size / num_generations`` per generation).
+        step_multiple : int, default 1
+            Stage lengths are rounded up to a multiple of this (a generation that
+            spans several optimizer steps cannot be split between two stages).
+
+        Returns
+        -------
+        Schedule
+            A resolved copy; stages given in passes last
+            ``ceil(passes * rows / prompts_per_step)`` steps, rounded up to
+            ``step_multiple``. Stages given in steps must already be multiples.
+
+        Raises
+        ------
+        InvalidParameterError
+            If a task has no size, ``prompts_per_step`` is not positive, or a stage in
+            steps is not a multiple of ``step_multiple``.
+
+        Examples
+        --------
+        >>> s = Schedule([Stage("a", passes=2), Stage({"a": 0.5, "b": 0.5}, passes=1)])
+        >>> s.resolve({"a": 10, "b": 6}, prompts_per_step=4).steps
+        (5, 4)
+        """
+        step_multiple = _positive_int(step_multiple, "step_multiple", "Schedule.resolve")
+        if not (isinstance(prompts_per_step, (int, float)) and prompts_per_step > 0):
+            raise InvalidParameterError(
+                "The 'prompts_per_step' parameter of Schedule.resolve must be positive. "
+                f"Got {prompts_per_step!r}."
+            )
+        missing = [task for task in self.tasks if task not in task_sizes]
+        if missing:
+            raise InvalidParameterError(
+                f"The 'task_sizes' parameter of Schedule.resolve lacks tasks {missing}. "
+                f"Got sizes for {sorted(task_sizes)}."
+            )
+        stages = []
+        for position, stage in enumerate(self.stages):
+            if stage.steps is not None:
+                if stage.steps % step_multiple:
+                    raise InvalidParameterError(
+                        f"Stage {position} ({stage.label}) lasts {stage.steps} steps, but one "
+                        f"generation spans {step_multiple} optimizer steps, so stage lengths must "
+                        f"be multiples of {step_multiple}. Change the length, or lower "
+                        "steps_per_generation / num_iterations."
+                    )
+                stages.append(stage)
+                continue
+            rows = sum(int(task_sizes[task]) for task in stage.task_names)
+            steps = max(1, math.ceil(stage.passes * rows / prompts_per_step - _TOLERANCE))
+            steps = step_multiple * math.ceil(steps / step_multiple)
+            stages.append(Stage(dict(stage.mixture), steps=steps, name=stage.name))
+        return Schedule(stages)

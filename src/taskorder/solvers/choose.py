@@ -1,0 +1,83 @@
+"""How ``method="auto"`` picks a solver (thresholds measured in docs/solvers.md).
+
+The rule, by objective (``n`` tasks), from ``benchmarks/solvers.py thresholds`` on
+generated transfer-like matrices and LOLIB (2 shared cores):
+
+``all_pairs``
+    ``n <= 16``: ``dp`` (0.13 s at 16; 0.6 s at 18, 2.4 s at 20). ``n <= 100``: ``ilp``
+    (0.08-1.2 s at n = 30-50, 9.6 s at 80; proves all 50 LOLIB IO matrices, n = 44-79;
+    at n = 100 random-like data it stops at the time limit with a ~0.1 % gap and the
+    best order its helper search found). Larger: ``local``. CP-SAT's full 3-cycle
+    model already fails at n = 30, so it is not used here.
+``adjacent``
+    ``n <= 13``: ``dp`` (0.01 s). ``n <= 100``: ``cpsat`` circuit model (0.4 s at 30,
+    3.4 s at 60, 18-25 s at 80-100; 46 s at 150). Larger: ``local``.
+``max_min``
+    ``n <= 60``: ``cpsat`` (0.6 s at 30, 4.9 s at 60; no proof at 80 in 60 s). The MIP's
+    LP relaxation is weak for max-min (no proof at n = 30 in 30 s). Larger: ``local``.
+
+A time limit shorter than the DP needs at the largest sizes (:data:`DP_SECONDS`) moves
+the choice on to the next method. When ``solve`` is called without a time limit, the
+MIP, CP-SAT and local search get :data:`AUTO_TIME_LIMIT` seconds.
+"""
+
+from __future__ import annotations
+
+from taskorder.solvers.problem import Problem
+
+__all__ = ["choose_method", "AUTO_TIME_LIMIT", "THRESHOLDS", "DP_SECONDS"]
+
+#: Largest n for each (objective, method) that "auto" sends to that method.
+THRESHOLDS: dict[str, dict[str, int]] = {
+    "all_pairs": {"dp": 16, "ilp": 100},
+    "adjacent": {"dp": 13, "cpsat": 100},
+    "max_min": {"cpsat": 60},
+}
+
+#: Time budget "auto" gives a method when the caller sets none.
+AUTO_TIME_LIMIT: dict[str, float] = {"ilp": 60.0, "cpsat": 60.0, "local": 10.0}
+
+#: Measured subset-DP seconds (2 cores) at the largest n "auto" uses it for.
+DP_SECONDS: dict[str, float] = {"all_pairs": 0.3, "adjacent": 0.3}
+
+
+def choose_method(problem: Problem, time_limit: float | None) -> tuple[str, str]:
+    """The method ``"auto"`` uses for ``problem`` and why, as ``(method, reason)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from taskorder.solvers.problem import Constraints, Problem
+    >>> problem = Problem(np.zeros((50, 50)), "all_pairs", Constraints(50, predecessors=(0,) * 50))
+    >>> choose_method(problem, None)[0], choose_method(problem, 0.5)[0]
+    ('ilp', 'ilp')
+    >>> choose_method(Problem(np.zeros((500, 500)), "adjacent",
+    ...                       Constraints(500, predecessors=(0,) * 500)), None)[0]
+    'local'
+    """
+    n_tasks, objective = problem.n_tasks, problem.objective
+    limits = THRESHOLDS[objective]
+    dp_max = limits.get("dp")
+    if dp_max is not None and n_tasks <= dp_max:
+        if time_limit is None or time_limit >= DP_SECONDS[objective] or n_tasks <= dp_max - 4:
+            return "dp", (
+                f"n = {n_tasks} <= {dp_max}: the subset DP proves the optimum in well under "
+                "a second"
+            )
+    for method in ("ilp", "cpsat"):
+        if method in limits and n_tasks <= limits[method]:
+            what = {
+                ("ilp", "all_pairs"): "the MIP with lazy 3-cycle rows proves real matrices of "
+                "this size optimal in seconds",
+                ("cpsat", "max_min"): "CP-SAT proves max-min orders of this size in seconds",
+                ("cpsat", "adjacent"): "CP-SAT's circuit model proves paths of this size "
+                "optimal in seconds to tens of seconds",
+            }[method, objective]
+            return method, (
+                f"n = {n_tasks} <= {limits[method]} ({objective}): {what}; on its time limit "
+                "it returns the best order found with a bound"
+            )
+    return "local", (
+        f"n = {n_tasks} is beyond the exact methods' measured range for {objective}: "
+        "anytime local search (no proof; cheap bound reported)"
+    )

@@ -1,0 +1,77 @@
+"""A local search that runs beside an exact solver, on the other core.
+
+The MIP and CP-SAT solvers call into C++ and release the GIL, so a numpy local search
+in a Python thread runs in parallel with them. It supplies the exact solver's first
+incumbent (a quick descent) and, when a time limit stops the exact solver, the best
+order found meanwhile.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from taskorder.solvers.heuristics.budget import Budget
+from taskorder.solvers.heuristics.local_search import DEFAULT_PATIENCE, cheap_upper_bound
+from taskorder.solvers.problem import Problem
+
+__all__ = ["HelperSearch"]
+
+
+class HelperSearch:
+    """Start a quick descent now and a longer search in a background thread.
+
+    Parameters
+    ----------
+    problem : Problem
+    time_limit : float, optional
+        Seconds the background search may run at most; without it, it stops on its own
+        (patience rule) or when :meth:`stop` is called.
+    seed : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from taskorder.solvers.problem import Constraints, Problem
+    >>> W = np.array([[0., 1, 5], [3, 0, 0], [0, 4, 0]])
+    >>> helper = HelperSearch(Problem(W, "all_pairs", Constraints(3, predecessors=(0, 0, 0))))
+    >>> helper.stop()
+    [0, 2, 1]
+    """
+
+    def __init__(self, problem: Problem, *, time_limit: float | None = None, seed: int = 0) -> None:
+        from taskorder.solvers.heuristics.local_search import _starts, quick_descent
+
+        self.problem = problem
+        self.first_order = quick_descent(problem, _starts(problem))
+        self._stop = threading.Event()
+        self.budget = Budget(
+            time_limit=time_limit,
+            patience=DEFAULT_PATIENCE[problem.objective],
+            target=cheap_upper_bound(problem),
+            stop_event=self._stop,
+        )
+        self._result: list[int] | None = None
+        self._thread = threading.Thread(target=self._run, args=(seed,), daemon=True)
+        self._thread.start()
+
+    def _run(self, seed: int) -> None:
+        from taskorder.solvers.heuristics.local_search import search
+
+        try:
+            self._result = search(self.problem, [self.first_order], self.budget,
+                                  np.random.default_rng(seed))
+        except Exception:  # the exact solver's answer must not depend on the helper
+            self._result = None
+
+    def stop(self) -> list[int]:
+        """Stop the search and return the better of its best order and the first order."""
+        self._stop.set()
+        self._thread.join()
+        candidates = [self.first_order] + ([self._result] if self._result else [])
+        return max(candidates, key=self.problem.value)
+
+    @property
+    def curve(self) -> list[tuple[float, float]]:
+        return list(self.budget.curve)

@@ -1,0 +1,167 @@
+"""Anytime local search for every objective (``method="local"``).
+
+- ``all_pairs``: memetic search over insertion local optima (:mod:`.memetic`), with
+  the O(n^2)-per-sweep insertion table of :mod:`.insertion`.
+- ``adjacent``: iterated or-opt search with double-bridge kicks (:mod:`.path_search`).
+- ``max_min``: iterated insertion search on (minimum, sum) of final scores
+  (:mod:`.max_min_search`).
+
+All start from the better of two constructive orders (net-gain order and the rank
+rule), never return anything worse than that start, honour the constraints in every
+move, record the anytime curve and report a cheap upper bound.
+
+Stopping: with ``time_limit`` the search improves until the time is up (the
+trajectory is fixed by the seed; where it stops depends on machine speed). Without it,
+it stops after ``patience`` rounds without improvement (deterministic for a seed).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from taskorder.exceptions import InvalidParameterError
+from taskorder.objectives import simple_upper_bound
+from taskorder.solvers.construct import net_gain_order
+from taskorder.solvers.heuristics.budget import Budget
+from taskorder.solvers.heuristics.insertion import InsertionTable
+from taskorder.solvers.heuristics.max_min_search import MaxMinState, search_max_min
+from taskorder.solvers.heuristics.memetic import memetic_linear_ordering
+from taskorder.solvers.heuristics.path_search import PathState, search_path
+from taskorder.solvers.heuristics.rank import solve_rank
+from taskorder.solvers.problem import Problem, Solution
+
+__all__ = ["solve_local", "search", "quick_descent", "cheap_upper_bound", "DEFAULT_PATIENCE"]
+
+#: Rounds without improvement before a run without time limit stops.
+DEFAULT_PATIENCE = {"all_pairs": 60, "adjacent": 200, "max_min": 100}
+
+
+def cheap_upper_bound(problem: Problem) -> float:
+    """A bound no order can beat, computed in O(n^2).
+
+    ``all_pairs``: ``sum_{i<j} max(W[i, j], W[j, i])``. ``adjacent``: the ``n - 1``
+    largest row maxima. ``max_min``: the smallest ``own_i + sum_j max(bwt[i, j],
+    forward[j, i])`` (each task's best case).
+    """
+    if problem.objective != "max_min":
+        return simple_upper_bound(problem.weights, problem.objective)
+    best_case = np.maximum(problem.bwt, problem.forward.T)
+    np.fill_diagonal(best_case, 0.0)
+    return float((problem.own + best_case.sum(axis=1)).min())
+
+
+def _starts(problem: Problem) -> list[list[int]]:
+    starts = [net_gain_order(problem), solve_rank(problem).order]
+    return [list(order) for i, order in enumerate(starts) if order not in starts[:i]]
+
+
+def quick_descent(problem: Problem, starts: list[list[int]]) -> list[int]:
+    """The best of ``starts`` after one local descent each (no perturbation)."""
+    best, best_value = None, -np.inf
+    for start in starts:
+        if problem.objective == "all_pairs":
+            table = InsertionTable(problem.weights, start, problem.constraints.edges())
+            table.descend()
+            order = table.order.tolist()
+        elif problem.objective == "adjacent":
+            state = PathState(problem.weights, start, problem.constraints.edges())
+            state.descend()
+            order = state.order.tolist()
+        else:
+            state = MaxMinState(problem, start)
+            state.descend()
+            order = state.order.tolist()
+        value = problem.value(order)
+        if value > best_value:
+            best, best_value = order, value
+    return [int(t) for t in best]
+
+
+def search(
+    problem: Problem, starts: list[list[int]], budget: Budget, rng: np.random.Generator
+) -> list[int]:
+    """Run the objective's search from ``starts`` until ``budget`` is spent."""
+    if problem.objective == "all_pairs":
+        order, _ = memetic_linear_ordering(problem, starts, budget, rng)
+    elif problem.objective == "adjacent":
+        order, _ = search_path(problem, starts, budget, rng)
+    else:
+        order, _ = search_max_min(problem, starts, budget, rng)
+    return [int(t) for t in order]
+
+
+def solve_local(
+    problem: Problem,
+    *,
+    time_limit: float | None = None,
+    seed: int = 0,
+    max_rounds: int | None = None,
+    patience: int | None = None,
+) -> Solution:
+    """Anytime local search; status ``heuristic`` (``optimal`` only if the bound is met).
+
+    Parameters
+    ----------
+    problem : Problem
+    time_limit : float, optional
+        Seconds to keep improving. Without it, the run stops after ``patience`` rounds
+        without improvement and is deterministic for ``seed``.
+    seed : int
+        Seed of every random choice.
+    max_rounds : int, optional
+        Hard cap on rounds (children or kicks), with or without a time limit.
+    patience : int, optional
+        Rounds without improvement before stopping when there is no time limit
+        (default: :data:`DEFAULT_PATIENCE` for the objective).
+
+    Returns
+    -------
+    Solution
+        ``extras`` holds ``anytime`` (list of (seconds, best value)), ``start_value``,
+        ``rounds`` and ``stop_reason``.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``max_rounds`` or ``patience`` is not a positive integer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from taskorder.solvers.problem import Constraints, Problem
+    >>> W = np.array([[0., 1, 5], [3, 0, 0], [0, 4, 0]])
+    >>> solution = solve_local(Problem(W, "all_pairs", Constraints(3, predecessors=(0, 0, 0))))
+    >>> solution.order, solution.value, solution.status
+    ([0, 2, 1], 10.0, 'heuristic')
+    """
+    for name, value in (("max_rounds", max_rounds), ("patience", patience)):
+        if value is not None and not (isinstance(value, (int, np.integer)) and value > 0):
+            raise InvalidParameterError(
+                f"The {name!r} parameter of solve_local must be a positive integer. Got {value!r}."
+            )
+    bound = cheap_upper_bound(problem)
+    budget = Budget(
+        time_limit=time_limit,
+        max_rounds=max_rounds,
+        patience=patience or DEFAULT_PATIENCE[problem.objective],
+        target=bound,
+    )
+    rng = np.random.default_rng(seed)
+    starts = _starts(problem)
+    start_value = max(problem.value(order) for order in starts)
+    order = search(problem, starts, budget, rng)
+    value = problem.value(order)
+    proven = value >= bound - 1e-9 * max(1.0, abs(bound))
+    return Solution(
+        order=[int(t) for t in order],
+        value=value,
+        bound=max(bound, value),
+        status="optimal" if proven else "heuristic",
+        extras={
+            "anytime": list(budget.curve),
+            "start_value": start_value,
+            "rounds": budget.rounds,
+            "stop_reason": budget.stop_reason or "search space exhausted",
+            "bound_kind": "cheap upper bound (pairwise best case)",
+        },
+    )

@@ -1,0 +1,191 @@
+"""Iterated local search for the ``adjacent`` objective (a longest Hamiltonian path).
+
+Neighbourhood: *or-opt* moves. A segment of 1 to 3 consecutive tasks is cut out (its
+two outer arcs are replaced by the arc that closes the gap) and put back, in the same
+direction, between two other consecutive tasks or at either end. For one segment the
+gain of every place is one vectorised expression over the order's arcs, so a sweep
+over all segments costs O(n^2). Tasks whose arcs changed go back on a queue ("don't
+look bits"), so a descent after a small perturbation touches few segments.
+
+Perturbation: a *double bridge* (``A B C D -> A C B D``), the classic kick for
+asymmetric paths because it keeps every segment's direction; kicks that would break a
+precedence constraint are redrawn. Acceptance: better or equal to the current order;
+after ``patience`` rounds without a new best the search restarts from the best.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from taskorder.solvers.heuristics.budget import Budget
+from taskorder.solvers.problem import Problem
+
+__all__ = ["search_path", "PathState"]
+
+_SEGMENT_LENGTHS = (1, 2, 3)
+
+
+class PathState:
+    """An order, its path value and the constraint lists, with or-opt moves.
+
+    Examples
+    --------
+    >>> W = np.array([[0., 5, 0], [0, 0, 0], [0, 0, 0]])
+    >>> state = PathState(W, [1, 2, 0], edges=[])
+    >>> state.value, state.descend() > 0, state.value
+    (0.0, True, 5.0)
+    """
+
+    def __init__(self, weights: np.ndarray, order, edges) -> None:
+        self.weights = np.asarray(weights, dtype=float)
+        self.n_tasks = self.weights.shape[0]
+        self.predecessors: list[list[int]] = [[] for _ in range(self.n_tasks)]
+        self.successors: list[list[int]] = [[] for _ in range(self.n_tasks)]
+        for u, v in edges:
+            self.predecessors[v].append(u)
+            self.successors[u].append(v)
+        self.constrained = bool(len(edges))
+        self.set_order(order)
+
+    def set_order(self, order) -> None:
+        self.order = np.array(order, dtype=np.intp)
+        self.position = np.empty(self.n_tasks, dtype=np.intp)
+        self.position[self.order] = np.arange(self.n_tasks)
+        self.value = self.exact_value()
+
+    def exact_value(self) -> float:
+        return float(self.weights[self.order[:-1], self.order[1:]].sum())
+
+    def feasible(self, order: np.ndarray) -> bool:
+        if not self.constrained:
+            return True
+        position = np.empty(self.n_tasks, dtype=np.intp)
+        position[order] = np.arange(self.n_tasks)
+        return all(position[u] < position[v] for u, succ in enumerate(self.successors) for v in succ)
+
+    def _window(self, start: int, stop: int) -> tuple[int, int]:
+        """Lowest and highest gap (insert after position ``gap - 1``) allowed for a segment."""
+        low, high = 0, self.n_tasks
+        if self.constrained:
+            inside = set(self.order[start:stop].tolist())
+            for task in inside:
+                for u in self.predecessors[task]:
+                    if u not in inside:
+                        low = max(low, int(self.position[u]) + 1)
+                for v in self.successors[task]:
+                    if v not in inside:
+                        high = min(high, int(self.position[v]))
+        return low, high
+
+    def best_segment_move(self, start: int, length: int) -> tuple[float, int]:
+        """Best gain and gap for moving ``order[start:start+length]``; gap ``g`` means
+        "between the tasks now at positions ``g - 1`` and ``g``" (0: front, n: end)."""
+        n_tasks, order, weights = self.n_tasks, self.order, self.weights
+        stop = start + length
+        first, last = order[start], order[stop - 1]
+        removal = 0.0
+        if start > 0:
+            removal -= weights[order[start - 1], first]
+        if stop < n_tasks:
+            removal -= weights[last, order[stop]]
+        if 0 < start and stop < n_tasks:
+            removal += weights[order[start - 1], order[stop]]
+        gaps = np.full(n_tasks + 1, -np.inf)
+        arcs = weights[order[:-1], order[1:]]
+        gaps[1:n_tasks] = weights[order[:-1], first] + weights[last, order[1:]] - arcs
+        gaps[0] = weights[last, order[0]]
+        gaps[n_tasks] = weights[order[-1], first]
+        gaps[start : stop + 1] = -np.inf  # gaps touching the segment: no move
+        low, high = self._window(start, stop)
+        gaps[:low] = -np.inf
+        gaps[high + 1 :] = -np.inf
+        gap = int(np.argmax(gaps))
+        return float(removal + gaps[gap]), gap
+
+    def move_segment(self, start: int, length: int, gap: int) -> None:
+        segment = self.order[start : start + length]
+        rest = np.concatenate([self.order[:start], self.order[start + length :]])
+        cut = gap if gap <= start else gap - length
+        self.order = np.concatenate([rest[:cut], segment, rest[cut:]])
+        self.position[self.order] = np.arange(self.n_tasks)
+
+    def descend(self, queue_tasks=None) -> float:
+        """First-improvement or-opt descent; returns the total gain."""
+        total = 0.0
+        queue = deque(self.order.tolist() if queue_tasks is None else queue_tasks)
+        queued = np.zeros(self.n_tasks, dtype=bool)
+        queued[list(queue)] = True
+        tolerance = 1e-12 * max(1.0, abs(self.value))
+        while queue:
+            task = queue.popleft()
+            queued[task] = False
+            for length in _SEGMENT_LENGTHS:
+                start = int(self.position[task])
+                if start + length > self.n_tasks:
+                    break
+                gain, gap = self.best_segment_move(start, length)
+                if gain > tolerance:
+                    touched = self._touched(start, length, gap)
+                    self.move_segment(start, length, gap)
+                    self.value += gain
+                    total += gain
+                    fresh = [t for t in touched if not queued[t]]
+                    queued[fresh] = True
+                    queue.extend(fresh)
+                    break
+        return total
+
+    def _touched(self, start: int, length: int, gap: int) -> list[int]:
+        spots = {start - 1, start, start + length - 1, start + length, gap - 1, gap}
+        return [int(self.order[s]) for s in spots if 0 <= s < self.n_tasks]
+
+    def double_bridge(self, rng: np.random.Generator, attempts: int = 20) -> list[int] | None:
+        """Apply a feasible ``A B C D -> A C B D`` kick; return the tasks at the cuts."""
+        if self.n_tasks < 4:
+            return None
+        for _ in range(attempts):
+            i, j, k = np.sort(rng.choice(np.arange(1, self.n_tasks), size=3, replace=False))
+            order = self.order
+            candidate = np.concatenate([order[:i], order[j:k], order[i:j], order[k:]])
+            if self.feasible(candidate):
+                self.set_order(candidate)
+                cuts = {i - 1, i, j - 1, j, k - 1, k}
+                return [int(self.order[c]) for c in cuts if 0 <= c < self.n_tasks]
+        return None
+
+
+def search_path(
+    problem: Problem, starts: list[list[int]], budget: Budget, rng: np.random.Generator
+) -> tuple[list[int], float]:
+    """Iterated or-opt search for the ``adjacent`` objective until ``budget`` is spent."""
+    state = PathState(problem.weights, starts[0], problem.constraints.edges())
+    best_order, best_value = None, -np.inf
+    for start in starts:
+        state.set_order(start)
+        state.descend()
+        if state.value > best_value:
+            best_order, best_value = state.order.copy(), state.exact_value()
+    budget.improved(best_value)
+    state.set_order(best_order)
+    current = best_value
+    while not budget.exhausted():
+        budget.next_round()
+        saved = state.order.copy()
+        touched = state.double_bridge(rng)
+        if touched is None:
+            break
+        state.descend(touched)
+        value = state.exact_value()
+        if value > best_value + 1e-12 * max(1.0, abs(best_value)):
+            best_order, best_value = state.order.copy(), value
+            budget.improved(best_value)
+        if value >= current - 1e-12 * max(1.0, abs(current)):
+            current = value
+        else:
+            state.set_order(saved)
+        if budget.rounds_since_improvement and budget.rounds_since_improvement % 50 == 0:
+            state.set_order(best_order)
+            current = best_value
+    return best_order.tolist(), best_value

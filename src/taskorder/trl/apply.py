@@ -1,0 +1,151 @@
+"""Install a :class:`~taskorder.schedule.Schedule` in an existing ``GRPOTrainer``.
+
+TRL has no curriculum API; its maintainers point to overriding
+``GRPOTrainer._get_train_sampler`` (huggingface/trl issue #2801). This module is the
+only place in taskorder that touches that private hook: :func:`apply_schedule` binds
+a :class:`~taskorder.trl.sampler.ScheduleSampler` to it on one trainer instance. No
+trainer code is copied or subclassed, so every other part of ``GRPOTrainer``
+(generation, rewards, loss, logging, checkpointing) runs unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from taskorder.exceptions import InvalidParameterError, require
+from taskorder.schedule import Schedule
+
+__all__ = ["apply_schedule", "task_sizes"]
+
+
+class _ScheduledSamplerHook:
+    """Callable installed as ``trainer._get_train_sampler``; returns the schedule sampler."""
+
+    def __init__(self, sampler: Any, n_rows: int) -> None:
+        self.sampler = sampler
+        self.n_rows = n_rows
+
+    def __call__(self, dataset: Any = None) -> Any:
+        if dataset is not None and len(dataset) != self.n_rows:
+            raise InvalidParameterError(
+                f"The schedule was planned for a train dataset of {self.n_rows} rows but the "
+                f"trainer asked for a sampler over {len(dataset)} rows. Call apply_schedule again "
+                "after replacing trainer.train_dataset."
+            )
+        return self.sampler
+
+
+def task_sizes(dataset: Any, task_column: str = "task") -> dict[str, int]:
+    """Number of rows of each task in a dataset with a task column."""
+    return _count(_task_column(dataset, task_column))
+
+
+def _count(tasks: list[str]) -> dict[str, int]:
+    sizes: dict[str, int] = {}
+    for task in tasks:
+        sizes[task] = sizes.get(task, 0) + 1
+    return sizes
+
+
+def _task_column(dataset: Any, task_column: str) -> list[str]:
+    names = list(getattr(dataset, "column_names", None) or [])
+    if task_column not in names:
+        raise InvalidParameterError(
+            f"The train dataset needs a {task_column!r} column naming each row's task. "
+            f"Its columns are {names}."
+        )
+    return [str(task) for task in dataset[task_column]]
+
+
+def apply_schedule(
+    trainer: Any,
+    schedule: Schedule,
+    *,
+    task_column: str = "task",
+    seed: int | None = None,
+) -> Any:
+    """Make ``trainer`` train its dataset stage by stage, as ``schedule`` says.
+
+    Parameters
+    ----------
+    trainer : trl.GRPOTrainer
+        A constructed trainer whose ``train_dataset`` (a map-style ``datasets.Dataset``)
+        has a ``task_column``. Any trainer with GRPO's batching fields
+        (``num_generations``, ``num_iterations``, ``args.generation_batch_size``,
+        ``args.steps_per_generation``) works the same way.
+    schedule : Schedule
+        Stages in training order. Lengths in passes are resolved against the dataset's
+        task sizes and the trainer's batch geometry.
+    task_column : str, default "task"
+        Column holding each row's task name.
+    seed : int, optional
+        Seed of the row order within tasks; defaults to ``trainer.args.seed``.
+
+    Returns
+    -------
+    ScheduleSampler
+        The installed sampler; ``sampler.schedule`` is the resolved schedule and
+        ``sampler.schedule.boundaries`` the global steps at which stages end.
+
+    Raises
+    ------
+    InvalidParameterError
+        If the dataset is iterable or lacks the task column, a scheduled task has no row,
+        a stage is not a whole number of generations, or ``args.max_steps`` is set to
+        something other than the schedule's total.
+
+    Notes
+    -----
+    ``trainer.args.max_steps`` is set to the schedule's total steps (one epoch of the
+    sampler). ``shuffle_dataset=False`` keeps each task's rows in dataset order.
+    """
+    require("trl", "trl")
+    from taskorder.trl.sampler import BatchGeometry, ScheduleSampler
+
+    for name in ("num_generations", "num_iterations", "train_dataset", "args"):
+        if not hasattr(trainer, name):
+            raise InvalidParameterError(
+                f"The 'trainer' parameter of apply_schedule must be a GRPOTrainer (or have its "
+                f"batching fields); it has no {name!r}. Got {type(trainer).__name__}."
+            )
+    dataset = trainer.train_dataset
+    if dataset is None or not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+        raise InvalidParameterError(
+            "apply_schedule needs a map-style train dataset (datasets.Dataset); an "
+            f"IterableDataset cannot be reordered by a sampler. Got {type(dataset).__name__}."
+        )
+    if not isinstance(schedule, Schedule):
+        raise InvalidParameterError(
+            f"The 'schedule' parameter of apply_schedule must be a Schedule. Got "
+            f"{type(schedule).__name__}."
+        )
+    rows = _task_column(dataset, task_column)
+    sizes = _count(rows)
+    geometry = BatchGeometry.from_trainer(trainer)
+    unknown = [task for task in schedule.tasks if task not in sizes]
+    if unknown:
+        raise InvalidParameterError(
+            f"The schedule trains tasks {unknown} but the train dataset has no row for them. "
+            f"Tasks in the dataset: {sorted(sizes)}."
+        )
+    resolved = schedule.resolve(
+        sizes, geometry.prompts_per_step, step_multiple=geometry.step_multiple
+    )
+    args = trainer.args
+    if args.max_steps is not None and args.max_steps > 0 and args.max_steps != resolved.total_steps:
+        raise InvalidParameterError(
+            f"The trainer's max_steps is {args.max_steps} but the schedule lasts "
+            f"{resolved.total_steps} steps. Set max_steps=-1 (or {resolved.total_steps}) in the "
+            "GRPOConfig."
+        )
+    args.max_steps = resolved.total_steps
+    sampler = ScheduleSampler(
+        rows,
+        resolved,
+        geometry,
+        seed=args.seed if seed is None else seed,
+        shuffle=bool(getattr(trainer, "shuffle_dataset", True)),
+    )
+    # The one touch of a private TRL hook (see the module docstring and trl issue #2801).
+    trainer._get_train_sampler = _ScheduledSamplerHook(sampler, len(dataset))
+    return sampler

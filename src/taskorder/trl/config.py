@@ -1,0 +1,286 @@
+"""The ``taskorder train`` configuration file (YAML or TOML), validated by pydantic.
+
+Unknown keys are refused everywhere; relative paths are relative to the file.
+
+.. code-block:: yaml
+
+    model: models/qwen2.5-0.5b-instruct      # a local model directory
+    output_dir: runs/curriculum               # checkpoints, stages.json, run.json
+    seed: 0
+    tasks:
+      math:   {train: data/math.jsonl, eval: data/math_eval.jsonl, reward: math}
+      quiz:   {train: data/quiz.csv, eval_fraction: 0.1, reward: choice}
+    schedule:                                 # exactly one of stages / order / bwt
+      bwt: probes/bwt.csv                     # solve the order from a transfer matrix
+      steps_per_stage: 50                     # or passes_per_stage
+      solver: {method: auto, objective: all_pairs}
+    grpo: {num_generations: 8, learning_rate: 1.0e-6, max_completion_length: 256}
+    evaluation: {n_samples: 4, max_prompts: 64, max_new_tokens: 256}
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from taskorder.exceptions import InvalidParameterError
+from taskorder.schedule import Schedule, Stage
+
+__all__ = [
+    "EvaluationSpec",
+    "ScheduleSpec",
+    "StageSpec",
+    "TaskFileSpec",
+    "TrainConfig",
+    "load_train_config",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TaskFileSpec(_Strict):
+    """One task: its data files and reward."""
+
+    train: Path = Field(
+        description="Training rows: .jsonl, .json, .csv or a save_to_disk directory."
+    )
+    eval: Path | None = Field(
+        default=None, description="Held-out rows; default: hold out eval_fraction."
+    )
+    eval_fraction: float = Field(
+        default=0.1, gt=0, lt=1, description="Share held out when eval is unset."
+    )
+    reward: str = Field(
+        min_length=1,
+        description="Reward name (math, choice, code, format, keywords) or module:attribute.",
+    )
+    max_train_rows: int | None = Field(
+        default=None, ge=1, description="Use at most this many training rows."
+    )
+
+
+class StageSpec(_Strict):
+    """One stage: ``task`` or ``mix``, and ``steps`` or ``passes``."""
+
+    task: str | None = Field(default=None, description="The stage's one task.")
+    mix: dict[str, float] | None = Field(
+        default=None, description="{task: proportion}, summing to 1."
+    )
+    steps: int | None = Field(default=None, ge=1, description="Length in optimizer steps.")
+    passes: float | None = Field(
+        default=None, gt=0, description="Length in passes over the stage's rows."
+    )
+    name: str | None = Field(default=None, description="Label in logs.")
+
+    @model_validator(mode="after")
+    def _one_of_each(self) -> StageSpec:
+        if (self.task is None) == (self.mix is None):
+            raise ValueError("give exactly one of 'task' (one name) or 'mix' ({task: proportion})")
+        if (self.steps is None) == (self.passes is None):
+            raise ValueError("give exactly one of 'steps' or 'passes'")
+        return self
+
+    def to_stage(self) -> Stage:
+        return Stage(
+            self.task if self.task is not None else dict(self.mix or {}),
+            steps=self.steps,
+            passes=self.passes,
+            name=self.name,
+        )
+
+
+class SolverSpec(_Strict):
+    """How the order is solved from a transfer matrix."""
+
+    method: str = Field(default="auto", description="auto, dp, brute, rank, ...")
+    objective: Literal["all_pairs", "adjacent"] = Field(
+        default="all_pairs", description="Objective of the solver."
+    )
+    time_limit: float | None = Field(default=None, gt=0, description="Seconds the solver may use.")
+
+
+class ScheduleSpec(_Strict):
+    """The schedule: explicit ``stages``, a fixed ``order``, or a ``bwt`` matrix to solve."""
+
+    stages: list[StageSpec] | None = Field(
+        default=None, min_length=1, description="Explicit stages."
+    )
+    order: list[str] | None = Field(
+        default=None, min_length=1, description="Task names, first trained first."
+    )
+    bwt: Path | None = Field(
+        default=None, description="Transfer matrix file (bwt.csv) to solve the order from."
+    )
+    steps_per_stage: int | None = Field(
+        default=None, ge=1, description="Stage length with order/bwt."
+    )
+    passes_per_stage: float | None = Field(
+        default=None, gt=0, description="Stage length in passes with order/bwt."
+    )
+    solver: SolverSpec = Field(
+        default_factory=SolverSpec, description="Solver settings (with bwt)."
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ScheduleSpec:
+        given = [name for name in ("stages", "order", "bwt") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"give exactly one of 'stages', 'order' or 'bwt'; got {given or 'none'}"
+            )
+        lengths = [
+            n for n in ("steps_per_stage", "passes_per_stage") if getattr(self, n) is not None
+        ]
+        if self.stages is not None and lengths:
+            raise ValueError(
+                f"{lengths[0]} applies to 'order' or 'bwt'; explicit stages carry their own length"
+            )
+        if self.stages is None and len(lengths) != 1:
+            raise ValueError(
+                "with 'order' or 'bwt', give exactly one of 'steps_per_stage' or 'passes_per_stage'"
+            )
+        return self
+
+
+class EvaluationSpec(_Strict):
+    """Held-out evaluation at stage boundaries (see :class:`~taskorder.trl.evaluation.EvalConfig`)."""
+
+    n_samples: int = Field(default=4, ge=1, description="Completions per held-out prompt.")
+    max_prompts: int | None = Field(default=64, ge=1, description="Held-out prompts per task.")
+    max_new_tokens: int = Field(default=64, ge=1, description="Completion length limit.")
+    temperature: float = Field(default=1.0, ge=0, description="Sampling temperature (0 = greedy).")
+    top_p: float = Field(default=1.0, gt=0, le=1, description="Nucleus sampling mass.")
+    batch_size: int = Field(default=16, ge=1, description="Prompts per generate call.")
+    evaluate_at_start: bool = Field(
+        default=True, description="Evaluate the starting model (baseline)."
+    )
+
+
+class TrainConfig(_Strict):
+    """A ``taskorder train`` run."""
+
+    model: Path = Field(description="Local model directory (save_pretrained layout).")
+    output_dir: Path = Field(description="Run directory: checkpoints, stages.json, run.json.")
+    tasks: dict[str, TaskFileSpec] = Field(
+        min_length=1, description="Task name to its data and reward."
+    )
+    schedule: ScheduleSpec
+    grpo: dict[str, Any] = Field(default_factory=dict, description="Extra trl.GRPOConfig fields.")
+    evaluation: EvaluationSpec = Field(default_factory=EvaluationSpec)
+    seed: int = Field(default=0, ge=0, description="Seed of data order, sampling and training.")
+    dtype: Literal["auto", "float32", "bfloat16"] = Field(
+        default="auto", description="Model dtype."
+    )
+
+    @model_validator(mode="after")
+    def _known_tasks(self) -> TrainConfig:
+        spec = self.schedule
+        named: list[str] = list(spec.order or [])
+        for stage in spec.stages or []:
+            named += [stage.task] if stage.task else list(stage.mix or {})
+        unknown = sorted(set(named) - set(self.tasks))
+        if unknown:
+            raise ValueError(
+                f"the schedule names tasks {unknown} that are not under 'tasks' ({sorted(self.tasks)})"
+            )
+        if spec.order is not None and sorted(spec.order) != sorted(self.tasks):
+            raise ValueError(
+                f"'order' must list every task once; got {spec.order} for tasks {sorted(self.tasks)}"
+            )
+        return self
+
+    @field_validator("grpo")
+    @classmethod
+    def _grpo_fields(cls, value: dict[str, Any]) -> dict[str, Any]:
+        from taskorder.trl.grpo_args import check_grpo_settings
+
+        return check_grpo_settings(value)
+
+    def explicit_schedule(self) -> Schedule | None:
+        """The schedule when given by ``stages`` or ``order``; ``None`` when it must be solved."""
+        spec = self.schedule
+        if spec.stages is not None:
+            return Schedule(stage.to_stage() for stage in spec.stages)
+        if spec.order is not None:
+            return Schedule.from_order(
+                spec.order, steps=spec.steps_per_stage, passes=spec.passes_per_stage
+            )
+        return None
+
+    def fingerprint(self) -> str:
+        """A stable hash of the settings that change results (resume refuses a different one)."""
+        import hashlib
+
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    def fix(value: Any) -> Any:
+        if isinstance(value, str) and value and not Path(value).is_absolute():
+            return str(base / value)
+        return value
+
+    data = dict(data)
+    for key in ("model", "output_dir"):
+        if key in data:
+            data[key] = fix(data[key])
+    if isinstance(data.get("tasks"), dict):
+        data["tasks"] = {
+            name: (
+                {**spec, **{k: fix(spec[k]) for k in ("train", "eval") if k in spec}}
+                if isinstance(spec, dict)
+                else spec
+            )
+            for name, spec in data["tasks"].items()
+        }
+    if isinstance(data.get("schedule"), dict) and "bwt" in data["schedule"]:
+        data["schedule"] = {**data["schedule"], "bwt": fix(data["schedule"]["bwt"])}
+    return data
+
+
+def load_train_config(path: str | Path) -> TrainConfig:
+    """Read and validate a YAML (``.yaml``/``.yml``) or TOML (``.toml``) train config.
+
+    Raises
+    ------
+    InvalidParameterError
+        If the file is missing, unreadable, or invalid; the message names the key.
+    """
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidParameterError(f"{path}: no such config file.")
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix.lower() == ".toml":
+            data = tomllib.loads(text)
+        elif path.suffix.lower() in {".yaml", ".yml"}:
+            data = yaml.safe_load(text)
+        else:
+            raise InvalidParameterError(f"{path}: expected a .yaml, .yml or .toml config file.")
+    except (yaml.YAMLError, tomllib.TOMLDecodeError) as error:
+        raise InvalidParameterError(
+            f"{path}: not valid {path.suffix[1:].upper()} ({error})."
+        ) from None
+    if not isinstance(data, dict):
+        raise InvalidParameterError(f"{path}: expected a mapping of settings at the top level.")
+    try:
+        return TrainConfig.model_validate(_resolve_paths(data, path.parent))
+    except ValidationError as error:
+        problems = []
+        for item in error.errors()[:5]:
+            where = ".".join(str(part) for part in item["loc"]) or "(top level)"
+            message = item["msg"].removeprefix("Value error, ")
+            problems.append(f"{where}: {message}")
+        more = f" (and {error.error_count() - 5} more)" if error.error_count() > 5 else ""
+        raise InvalidParameterError(
+            f"{path}: invalid config: " + "; ".join(problems) + more
+        ) from None

@@ -1,0 +1,339 @@
+"""Train a model through a schedule with GRPO, one checkpoint per stage, resumable.
+
+:func:`run_training` is what ``taskorder train CONFIG`` runs: it loads the tasks,
+builds (or solves) the schedule, creates one ``GRPOTrainer`` with every task's rows,
+installs the schedule with :func:`~taskorder.trl.apply.apply_schedule` and the
+:class:`~taskorder.trl.callback.StageCallback`, and trains. The callback writes a
+checkpoint and ``stages.json`` at every stage boundary. After a crash, running the
+same config again resumes from the last finished stage's checkpoint: the trainer
+restores weights, optimizer, scheduler and random state, and the sampler (a pure
+function of the seed) skips exactly the batches already consumed.
+
+Files in ``output_dir``: ``run.json`` (config fingerprint and resolved schedule),
+``stages.json`` (the per-stage records, accuracy matrix and GEM metrics) and
+``checkpoint-<step>/`` (one per finished stage; a loadable model directory).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from taskorder.exceptions import InvalidParameterError, require
+from taskorder.schedule import Schedule
+from taskorder.trl.config import TrainConfig
+from taskorder.trl.data import RLTask, load_rows, split_rows
+from taskorder.trl.results import StageRecord, StageResults
+
+__all__ = ["TrainResult", "build_schedule", "build_tasks", "run_training"]
+
+RESULTS_FILE = "stages.json"
+RUN_FILE = "run.json"
+
+
+@dataclass
+class TrainResult:
+    """What a scheduled run produced.
+
+    Attributes
+    ----------
+    output_dir : str
+        The run directory.
+    schedule : Schedule
+        The resolved schedule (stage lengths in steps).
+    results : StageResults
+        Per-stage scores and entropies (and GEM metrics for sequential schedules).
+    checkpoints : list of str
+        One checkpoint directory per finished stage, in stage order.
+    resumed_from_stage : int or None
+        The last stage that was already finished when this call started.
+    elapsed_s : float
+        Wall-clock seconds of this call.
+    """
+
+    output_dir: str
+    schedule: Schedule
+    results: StageResults
+    checkpoints: list[str] = field(default_factory=list)
+    resumed_from_stage: int | None = None
+    elapsed_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "output_dir": self.output_dir,
+            "schedule": self.schedule.to_dict(),
+            "steps": list(self.schedule.steps),
+            "checkpoints": self.checkpoints,
+            "resumed_from_stage": self.resumed_from_stage,
+            "elapsed_s": self.elapsed_s,
+            **{k: v for k, v in self.results.to_dict().items() if k != "schedule"},
+        }
+
+
+def build_tasks(config: TrainConfig) -> list[RLTask]:
+    """Load every task's rows (holding out ``eval_fraction`` where no eval file is given)."""
+    tasks = []
+    for name, spec in config.tasks.items():
+        train = load_rows(spec.train)
+        if spec.eval is not None:
+            held_out = load_rows(spec.eval)
+        else:
+            train, held_out = split_rows(train, spec.eval_fraction, seed=config.seed)
+        if spec.max_train_rows is not None:
+            train = train[: spec.max_train_rows]
+        tasks.append(RLTask(name, train, held_out, spec.reward))
+    return tasks
+
+
+def build_schedule(config: TrainConfig) -> tuple[Schedule, dict[str, Any] | None]:
+    """The config's schedule, solving the order from ``schedule.bwt`` when given.
+
+    Returns the (unresolved) schedule and the solver's result as a dict, or ``None``.
+    """
+    schedule = config.explicit_schedule()
+    if schedule is not None:
+        return schedule, None
+    from taskorder.io import read_matrix
+    from taskorder.solvers import solve
+
+    spec = config.schedule
+    matrix = read_matrix(spec.bwt)
+    if sorted(matrix.tasks) != sorted(config.tasks):
+        raise InvalidParameterError(
+            f"The transfer matrix {spec.bwt} has tasks {sorted(matrix.tasks)} but the config "
+            f"defines {sorted(config.tasks)}; they must be the same."
+        )
+    solved = solve(
+        matrix,
+        method=spec.solver.method,
+        objective=spec.solver.objective,
+        time_limit=spec.solver.time_limit,
+        seed=config.seed,
+    )
+    order = Schedule.from_order(
+        solved.order, steps=spec.steps_per_stage, passes=spec.passes_per_stage
+    )
+    return order, solved.to_dict()
+
+
+def _check_run_file(output_dir: Path, fingerprint: str, resume: bool) -> None:
+    run_file = output_dir / RUN_FILE
+    if not run_file.exists():
+        return
+    if not resume:
+        raise InvalidParameterError(
+            f"{output_dir} already holds a run; use another output_dir, delete it, or resume."
+        )
+    try:
+        previous = json.loads(run_file.read_text(encoding="utf-8")).get("fingerprint")
+    except (OSError, ValueError, AttributeError) as error:
+        raise InvalidParameterError(f"{run_file}: unreadable run file ({error}).") from None
+    if previous != fingerprint:
+        raise InvalidParameterError(
+            f"{output_dir} holds a run with different settings (fingerprint {previous}, this "
+            f"config {fingerprint}); resuming it would mix two runs. Use another output_dir."
+        )
+
+
+def run_training(
+    config: TrainConfig,
+    *,
+    resume: bool = True,
+    on_stage_end: Callable[[StageRecord], None] | None = None,
+    on_event: Callable[[str], None] | None = None,
+) -> TrainResult:
+    """Run (or resume) the scheduled GRPO training described by ``config``.
+
+    Loads the tasks, builds or solves the schedule, then calls :func:`train_schedule`.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        A validated config (:func:`~taskorder.trl.config.load_train_config`).
+    resume : bool, default True
+        Continue from the last finished stage in ``output_dir``; with ``False`` an
+        existing run directory is an error.
+    on_stage_end : callable, optional
+        Called with each new :class:`StageRecord` (including the starting model's).
+    on_event : callable, optional
+        Called with one-line progress messages.
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    InvalidParameterError
+        Bad data, schedule or settings, or an ``output_dir`` holding another run.
+    """
+    from taskorder.trl.evaluation import EvalConfig
+
+    fingerprint = config.fingerprint()
+    _check_run_file(Path(config.output_dir), fingerprint, resume)
+    tasks = build_tasks(config)
+    schedule, solved = build_schedule(config)
+    evaluation = config.evaluation.model_dump()
+    evaluate_at_start = evaluation.pop("evaluate_at_start")
+    return train_schedule(
+        config.model,
+        tasks,
+        schedule,
+        config.output_dir,
+        grpo=config.grpo,
+        evaluation=EvalConfig(seed=config.seed, **evaluation),
+        evaluate_at_start=evaluate_at_start,
+        seed=config.seed,
+        dtype=config.dtype,
+        resume=resume,
+        fingerprint=fingerprint,
+        solved=solved,
+        on_stage_end=on_stage_end,
+        on_event=on_event,
+    )
+
+
+def train_schedule(
+    model_path: str | Path,
+    tasks: Sequence[RLTask],
+    schedule: Schedule,
+    output_dir: str | Path,
+    *,
+    grpo: Mapping[str, Any] | None = None,
+    evaluation: Any = None,
+    evaluate_at_start: bool = True,
+    seed: int = 0,
+    dtype: str = "auto",
+    resume: bool = True,
+    fingerprint: str | None = None,
+    solved: dict[str, Any] | None = None,
+    on_stage_end: Callable[[StageRecord], None] | None = None,
+    on_event: Callable[[str], None] | None = None,
+) -> TrainResult:
+    """Train ``model_path`` on ``tasks`` through ``schedule`` with GRPO (resumable).
+
+    One ``GRPOTrainer`` sees every task's rows; :func:`~taskorder.trl.apply.apply_schedule`
+    orders them and a :class:`~taskorder.trl.callback.StageCallback` evaluates, logs
+    and checkpoints each stage into ``output_dir``.
+
+    Parameters
+    ----------
+    model_path : str or Path
+        Starting model directory.
+    tasks : sequence of RLTask
+        Every task with training rows, held-out rows and reward.
+    schedule : Schedule
+        Stages in order (lengths in steps or passes).
+    output_dir : str or Path
+        Run directory (see the module docstring).
+    grpo : mapping, optional
+        Extra ``GRPOConfig`` fields.
+    evaluation : EvalConfig, optional
+        Held-out evaluation settings.
+    evaluate_at_start : bool
+        Evaluate the starting model (baseline row, needed for FWT).
+    seed : int
+        Seed of data order, sampling and training.
+    dtype : str
+        ``auto``, ``float32`` or ``bfloat16``.
+    resume : bool
+        Continue from the last finished stage found in ``output_dir``.
+    fingerprint : str, optional
+        Identifies the settings; a resumed run must have the same (default: derived
+        from the arguments).
+    solved : dict, optional
+        The solver's result, recorded in ``run.json``.
+    on_stage_end, on_event : callable, optional
+        Progress hooks (see :func:`run_training`).
+
+    Returns
+    -------
+    TrainResult
+    """
+    require("trl", "trl")
+    from trl import GRPOTrainer
+
+    from taskorder.trl.apply import apply_schedule
+    from taskorder.trl.callback import StageCallback, StageCallbackConfig, last_stage_checkpoint
+    from taskorder.trl.data import multitask_dataset, rows_fingerprint
+    from taskorder.trl.evaluation import EvalConfig
+    from taskorder.trl.grpo_args import load_policy, make_grpo_config, quiet_trainer
+    from taskorder.trl.reward_specs import for_task
+
+    started = time.perf_counter()
+    say = on_event or (lambda message: None)
+    output_dir = Path(output_dir)
+    evaluation = evaluation or EvalConfig(seed=seed)
+    if fingerprint is None:
+        payload = [
+            str(model_path),
+            schedule.to_dict(),
+            dict(grpo or {}),
+            asdict(evaluation),
+            seed,
+            dtype,
+            {t.name: [rows_fingerprint(t.train_rows), t.reward_name()] for t in tasks},
+        ]
+        text = json.dumps(payload, sort_keys=True, default=str)
+        fingerprint = hashlib.sha256(text.encode()).hexdigest()[:16]
+    _check_run_file(output_dir, fingerprint, resume)
+    rewards = {task.name: task.reward_function() for task in tasks}
+    model, tokenizer = load_policy(model_path, dtype=dtype)
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=[for_task(name, reward) for name, reward in rewards.items()],
+        args=make_grpo_config(output_dir, grpo, seed=seed),
+        train_dataset=multitask_dataset(tasks),
+        processing_class=tokenizer,
+    )
+    quiet_trainer(trainer)
+    resolved = apply_schedule(trainer, schedule).schedule
+    output_dir.mkdir(parents=True, exist_ok=True)
+    run_info = {"fingerprint": fingerprint, "schedule": resolved.to_dict(), "solved": solved}
+    (output_dir / RUN_FILE).write_text(json.dumps(run_info, indent=2) + "\n", encoding="utf-8")
+    found = last_stage_checkpoint(output_dir, resolved) if resume else None
+    results_path = output_dir / RESULTS_FILE
+    previous = StageResults.load(results_path) if found and results_path.exists() else None
+    callback = StageCallback(
+        resolved,
+        {task.name: (task.eval_rows, rewards[task.name]) for task in tasks},
+        StageCallbackConfig(
+            evaluation=evaluation,
+            evaluate_at_start=evaluate_at_start,
+            results_path=str(results_path),
+        ),
+        results=None
+        if previous is None
+        else StageResults(resolved, previous.tasks, previous.records),
+        on_stage_end=on_stage_end,
+    ).attach(trainer)
+    resumed_from = None
+    if found is not None:
+        resumed_from, checkpoint = found
+        say(
+            f"resuming after stage {resumed_from} ({resolved[resumed_from].label}) from {checkpoint}"
+        )
+    else:
+        say(f"training {len(resolved)} stages, {resolved.total_steps} steps: {resolved!r}")
+    if found is None or resumed_from < len(resolved) - 1:
+        trainer.train(resume_from_checkpoint=None if found is None else str(found[1]))
+    results = callback.results
+    results.save(results_path)
+    checkpoints = [
+        str(output_dir / f"checkpoint-{end}")
+        for end in resolved.boundaries
+        if (output_dir / f"checkpoint-{end}").is_dir()
+    ]
+    return TrainResult(
+        output_dir=str(output_dir),
+        schedule=resolved,
+        results=results,
+        checkpoints=checkpoints,
+        resumed_from_stage=resumed_from,
+        elapsed_s=time.perf_counter() - started,
+    )

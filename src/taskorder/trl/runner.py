@@ -1,0 +1,236 @@
+"""A probe runner that measures transfer with real GRPO training (TRL).
+
+:class:`TRLProbeRunner` implements the runner protocol of
+:mod:`taskorder.estimate.runner`, so ``taskorder probe`` (and
+:func:`~taskorder.estimate.runner.check_runner`) can drive it:
+
+- a *state* is the path of a saved model directory (model + tokenizer); states are
+  never modified, every ``train`` call writes a new directory under ``work_dir``;
+- ``train(state, task, steps=k, seed=s)`` runs ``k`` GRPO steps on one task (or a
+  mixture, through the same schedule sampler as a full run) from ``state``;
+- ``evaluate(state, task, seed=s)`` samples the task's held-out prompts and returns
+  the mean reward and the mean token entropy.
+
+On CPU the same arguments and seed give bit-identical states and evaluations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from taskorder.exceptions import InvalidParameterError, require
+from taskorder.trl.data import RLTask, rows_fingerprint
+from taskorder.trl.evaluation import EvalConfig
+
+__all__ = ["TRLProbeRunner", "TRLRunnerConfig"]
+
+
+@dataclass
+class TRLRunnerConfig:
+    """Settings of :class:`TRLProbeRunner`.
+
+    Parameters
+    ----------
+    model_path : str
+        The pretrained starting model directory (the initial state).
+    work_dir : str
+        Where trained states are written (one directory per ``train`` call).
+    grpo : dict
+        Extra ``GRPOConfig`` fields (``num_generations``, ``learning_rate``, ...);
+        ``output_dir``, ``max_steps``, ``seed`` and ``save_strategy`` are set by the runner.
+    evaluation : EvalConfig
+        Sampling of held-out prompts; its ``seed`` is replaced by ``evaluate``'s seed.
+    dtype : str
+        ``auto`` (bf16 on a capable GPU, else float32), ``float32`` or ``bfloat16``.
+    """
+
+    model_path: str = field(metadata={"help": "Pretrained model directory (the initial state)."})
+    work_dir: str = field(metadata={"help": "Directory for trained states (one per train call)."})
+    grpo: dict[str, Any] = field(
+        default_factory=dict, metadata={"help": "Extra GRPOConfig fields for probe training."}
+    )
+    evaluation: EvalConfig = field(
+        default_factory=EvalConfig, metadata={"help": "Sampling and scoring of held-out prompts."}
+    )
+    dtype: str = field(default="auto", metadata={"help": "auto, float32 or bfloat16."})
+
+    def __post_init__(self) -> None:
+        if isinstance(self.evaluation, Mapping):
+            self.evaluation = EvalConfig(**self.evaluation)
+        if self.dtype not in {"auto", "float32", "bfloat16"}:
+            raise InvalidParameterError(
+                f"The 'dtype' field of TRLRunnerConfig must be auto, float32 or bfloat16. Got {self.dtype!r}."
+            )
+        if not (Path(self.model_path) / "config.json").is_file():
+            raise InvalidParameterError(
+                f"The 'model_path' field of TRLRunnerConfig must be a model directory with a "
+                f"config.json. Got {self.model_path!r}."
+            )
+        from taskorder.trl.grpo_args import check_grpo_settings
+
+        self.grpo = check_grpo_settings(self.grpo)
+
+
+class TRLProbeRunner:
+    """Runner protocol implementation around ``trl.GRPOTrainer``.
+
+    Parameters
+    ----------
+    tasks : sequence of RLTask
+        The tasks, each with training rows, held-out rows and a reward.
+    config : TRLRunnerConfig
+        Model, work directory, GRPO and evaluation settings.
+
+    Examples
+    --------
+    >>> runner = TRLProbeRunner(tasks, TRLRunnerConfig(model_path, work_dir))  # doctest: +SKIP
+    >>> state = runner.train(runner.initial_state(0), "math", steps=8, seed=0)  # doctest: +SKIP
+    >>> runner.evaluate(state, "math", seed=0).score  # doctest: +SKIP
+    """
+
+    def __init__(self, tasks: Sequence[RLTask], config: TRLRunnerConfig) -> None:
+        require("trl", "trl")
+        self.config = config
+        self._tasks = {task.name: task for task in tasks}
+        if len(self._tasks) != len(tasks) or not tasks:
+            raise InvalidParameterError(
+                "The 'tasks' parameter of TRLProbeRunner needs unique, non-empty task names."
+            )
+        self._rewards = {name: task.reward_function() for name, task in self._tasks.items()}
+        self._cached: tuple[str, Any, Any] | None = None
+
+    # -------------------------------------------------------------- protocol
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        return tuple(self._tasks)
+
+    def initial_state(self, seed: int) -> str:
+        """The pretrained model directory (the seed does not change a pretrained model)."""
+        return str(Path(self.config.model_path))
+
+    def config_hash(self) -> str:
+        payload = {
+            "config": {**asdict(self.config), "work_dir": None},
+            "tasks": {
+                name: [
+                    rows_fingerprint(t.train_rows),
+                    rows_fingerprint(t.eval_rows),
+                    t.reward_name(),
+                ]
+                for name, t in self._tasks.items()
+            },
+        }
+        return hashlib.sha256(
+            json.dumps(payload, sort_keys=True, default=str).encode()
+        ).hexdigest()[:16]
+
+    def train(self, state: str, task: str | Mapping[str, float], *, steps: int, seed: int) -> str:
+        """Run ``steps`` GRPO steps on ``task`` from ``state``; return the new state's path."""
+        from trl import GRPOTrainer
+
+        from taskorder.schedule import Schedule, Stage
+        from taskorder.trl.apply import apply_schedule
+        from taskorder.trl.data import multitask_dataset
+        from taskorder.trl.grpo_args import load_policy, make_grpo_config
+        from taskorder.trl.grpo_args import quiet_trainer as _quiet
+        from taskorder.trl.reward_specs import for_task
+
+        stage = Stage(task if isinstance(task, str) else dict(task), steps=steps)
+        names = self._check_tasks(stage.task_names)
+        model, tokenizer = load_policy(self._state_dir(state), dtype=self.config.dtype)
+        scratch = Path(self.config.work_dir) / "_trainer"
+        trainer = GRPOTrainer(
+            model=model,
+            reward_funcs=[for_task(name, self._rewards[name]) for name in names],
+            args=make_grpo_config(scratch, self.config.grpo, seed=seed),
+            train_dataset=multitask_dataset([self._tasks[name] for name in names]),
+            processing_class=tokenizer,
+        )
+        _quiet(trainer)
+        apply_schedule(trainer, Schedule([stage]))
+        trainer.train()
+        out = self._new_state_dir(state, stage, seed)
+        trainer.model.save_pretrained(out)
+        tokenizer.save_pretrained(out)
+        shutil.rmtree(scratch, ignore_errors=True)
+        return str(out)
+
+    def evaluate(self, state: str, task: str, *, seed: int):
+        """Score ``state`` on ``task``'s held-out prompts (mean reward, token entropy)."""
+        from dataclasses import replace
+
+        from taskorder.trl.evaluation import evaluate_policy
+
+        (name,) = self._check_tasks([task])
+        model, tokenizer = self._policy(state)
+        config = replace(self.config.evaluation, seed=int(seed))
+        return evaluate_policy(
+            model, tokenizer, self._tasks[name].eval_rows, self._rewards[name], config, task=name
+        )
+
+    def save(self, state: str, path: str | Path) -> None:
+        """Copy the state's model directory to ``path`` (a directory)."""
+        source = self._state_dir(state)
+        path = Path(path)
+        if path.exists():
+            shutil.rmtree(path)
+        shutil.copytree(source, path)
+
+    def load(self, path: str | Path) -> str:
+        """The state saved at ``path`` (checked to be a model directory)."""
+        return str(self._state_dir(path))
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Process-pool executors pickle the runner; the cached model stays behind.
+        state = dict(self.__dict__)
+        state["_cached"] = None
+        return state
+
+    # --------------------------------------------------------------- helpers
+    def _check_tasks(self, names: Sequence[str]) -> list[str]:
+        unknown = [name for name in names if name not in self._tasks]
+        if unknown:
+            raise InvalidParameterError(
+                f"Unknown tasks {unknown!r} for this TRLProbeRunner. Known tasks: {list(self._tasks)}."
+            )
+        return list(names)
+
+    @staticmethod
+    def _state_dir(state: Any) -> Path:
+        path = Path(state)
+        if not (path / "config.json").is_file():
+            raise InvalidParameterError(
+                f"A TRLProbeRunner state is a saved model directory; {str(path)!r} has no config.json."
+            )
+        return path
+
+    def _new_state_dir(self, state: str, stage: Any, seed: int) -> Path:
+        work = Path(self.config.work_dir)
+        work.mkdir(parents=True, exist_ok=True)
+        key = hashlib.sha256(
+            json.dumps([str(state), stage.to_dict(), seed], sort_keys=True).encode()
+        ).hexdigest()[:8]
+        number = sum(1 for _ in work.glob("state-*"))
+        while (path := work / f"state-{number:04d}-{key}").exists():
+            number += 1
+        return path
+
+    def _policy(self, state: str) -> tuple[Any, Any]:
+        from taskorder.trl.grpo_args import load_policy
+
+        path = self._state_dir(state).resolve()
+        info = (path / "config.json").stat()
+        stamp = f"{path}:{info.st_ino}:{info.st_mtime_ns}"
+        if self._cached is None or self._cached[0] != stamp:
+            import torch
+
+            device = "cuda" if torch.cuda.is_available() else None
+            model, tokenizer = load_policy(path, dtype=self.config.dtype, device=device)
+            self._cached = (stamp, model, tokenizer)
+        return self._cached[1], self._cached[2]

@@ -1,0 +1,109 @@
+"""method='auto', objective handling and errors of solve()."""
+
+import numpy as np
+import pytest
+
+from taskorder import InvalidParameterError, solve
+from taskorder.solvers import SOLVERS, choose_method, make_problem
+from taskorder.solvers.choose import AUTO_TIME_LIMIT, THRESHOLDS
+from taskorder.solvers.problem import Constraints
+
+from solver_cases import random_matrix
+
+
+def chosen(n_tasks, objective, time_limit=None):
+    m = random_matrix(n_tasks, 0)
+    problem = make_problem(m, objective, Constraints.from_names(m))
+    return choose_method(problem, time_limit)
+
+
+@pytest.mark.parametrize(
+    "n_tasks, objective, method",
+    [
+        (8, "all_pairs", "dp"),
+        (THRESHOLDS["all_pairs"]["dp"], "all_pairs", "dp"),
+        (THRESHOLDS["all_pairs"]["dp"] + 1, "all_pairs", "ilp"),
+        (THRESHOLDS["all_pairs"]["ilp"] + 1, "all_pairs", "local"),
+        (10, "adjacent", "dp"),
+        (THRESHOLDS["adjacent"]["dp"] + 1, "adjacent", "cpsat"),
+        (THRESHOLDS["adjacent"]["cpsat"] + 1, "adjacent", "local"),
+        (10, "max_min", "cpsat"),
+        (THRESHOLDS["max_min"]["cpsat"] + 1, "max_min", "local"),
+    ],
+)
+def test_auto_thresholds(n_tasks, objective, method):
+    picked, reason = chosen(n_tasks, objective)
+    assert picked == method
+    assert f"n = {n_tasks}" in reason
+
+
+def test_short_time_limit_skips_the_largest_dp():
+    assert chosen(THRESHOLDS["all_pairs"]["dp"], "all_pairs", time_limit=0.01)[0] == "ilp"
+
+
+def test_auto_without_time_limit_gives_the_method_a_budget(monkeypatch):
+    monkeypatch.setitem(AUTO_TIME_LIMIT, "local", 0.5)
+    m = random_matrix(THRESHOLDS["all_pairs"]["ilp"] + 5, 0)
+    result = solve(m)
+    assert result.method == "local"
+    assert f"{AUTO_TIME_LIMIT['local']:g} s" in result.method_reason
+
+
+@pytest.mark.parametrize("spelling", ["max_min", "max-min", "MAX_MIN"])
+def test_max_min_spellings(spelling):
+    result = solve(random_matrix(5, 1, own=True), objective=spelling)
+    assert result.objective_name == "max_min"
+    assert result.objective == pytest.approx(min(result.predicted.values()))
+    assert set(result.baselines) == {"rank_rule", "random_mean"}
+
+
+def test_unknown_objective_lists_max_min():
+    with pytest.raises(InvalidParameterError, match="all_pairs, adjacent, max_min.*'sideways'"):
+        solve(random_matrix(4, 0), objective="sideways")
+
+
+@pytest.mark.parametrize("method", ["dp", "brute"])
+def test_methods_without_max_min_refuse_it(method):
+    with pytest.raises(InvalidParameterError, match=f"'{method}' method does not handle"):
+        solve(random_matrix(4, 0), method=method, objective="max_min")
+
+
+def test_ilp_refuses_adjacent():
+    with pytest.raises(InvalidParameterError, match="cpsat"):
+        solve(random_matrix(4, 0), method="ilp", objective="adjacent")
+
+
+def test_every_registered_method_returns_an_honest_value():
+    m = random_matrix(7, 4, forward=True, own=True)
+    from taskorder import evaluate
+
+    for method in SOLVERS:
+        result = solve(m, method=method)
+        assert result.objective == pytest.approx(evaluate(m, result.order), abs=1e-12)
+        if result.status == "optimal":
+            # float data: proven on integer-scaled weights, within the recorded slack
+            slack = result.extras.get("rounding_error_bound", 0.0)
+            assert result.objective <= result.bound <= result.objective + 2 * slack + 1e-12
+
+
+def test_integer_weights_error_bound_holds_for_random_orders():
+    from taskorder.solvers.integer_weights import integer_weights
+
+    rng = np.random.default_rng(0)
+    m = random_matrix(12, 5, forward=True, own=True)
+    for objective in ("all_pairs", "adjacent", "max_min"):
+        problem = make_problem(m, objective, Constraints.from_names(m))
+        iw = integer_weights(problem, max_abs=1000)
+        assert iw.rounding_error_bound > 0
+        scaled = make_problem(m, objective, Constraints.from_names(m))
+        from dataclasses import replace
+
+        scaled = replace(
+            problem,
+            weights=iw.weights / iw.scale,
+            **({} if objective != "max_min" else
+               {"bwt": iw.bwt / iw.scale, "forward": iw.forward / iw.scale, "own": iw.own / iw.scale}),
+        )
+        for _ in range(50):
+            order = rng.permutation(12)
+            assert abs(problem.value(order) - scaled.value(order)) <= iw.rounding_error_bound + 1e-12
