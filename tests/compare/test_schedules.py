@@ -9,7 +9,6 @@ from taskorder.compare import (
     interleaved,
     joint,
     run_schedule,
-    schedule_steps,
     sequential,
 )
 from taskorder.exceptions import InvalidParameterError
@@ -29,14 +28,14 @@ TASKS = ("structured_0", "structured_1", "open_0")
     ],
 )
 def test_every_schedule_spends_n_times_stage_steps(schedule):
-    assert schedule_steps(schedule) == 3 * 7
+    assert schedule.total_steps == 3 * 7
 
 
 def test_interleaved_gives_each_task_its_stage_steps():
     stages = interleaved(TASKS, 7, rounds=3)
-    per_task = {t: sum(s.steps for s in stages if s.task == t) for t in TASKS}
+    per_task = {t: sum(s.steps for s in stages if s.tasks == t) for t in TASKS}
     assert per_task == {t: 7 for t in TASKS}
-    assert [s.task for s in stages[:3]] == list(TASKS)
+    assert [s.tasks for s in stages[:3]] == list(TASKS)
 
 
 def test_group_by_prefix_and_its_errors():
@@ -81,3 +80,16 @@ def test_sampled_unequal_mixture_and_blocks_consume_the_stated_rows():
     seen, _ = _seen_delta(runner, blocks(group_by_prefix(runner.tasks), 50))
     assert seen[2] == 50 * 32 and seen[0] + seen[1] == 100 * 32
     assert seen[0] / (seen[0] + seen[1]) == pytest.approx(0.5, abs=0.03)
+
+
+def test_run_schedule_refuses_stages_in_passes():
+    from taskorder.schedule import Schedule, Stage
+
+    runner = make_learner(1, 1)
+    with pytest.raises(InvalidParameterError, match="passes"):
+        run_schedule(
+            runner,
+            runner.initial_state(0),
+            Schedule([Stage("open_0", passes=1.0)]),
+            seed_of=lambda k: k,
+        )

@@ -6,7 +6,7 @@ scores over seeds, relative gains and which differences exceed seed noise:
 
 - curricula: the solver's order (on a probed bwt-only matrix), the rank rule's,
   random orders;
-- mixtures (:mod:`~taskorder.compare.schedules`): joint multi-task training,
+- mixtures (:mod:`~taskorder.compare.schedules`, as :class:`taskorder.schedule.Schedule`): joint multi-task training,
   interleaved round-robin stages, blocks (structured, then open-ended);
 - merging (:mod:`~taskorder.compare.merging`): one specialist per task, merged by
   uniform averaging, task arithmetic or TIES (TIES needs torch and peft).
@@ -18,13 +18,11 @@ Definitions of gains and the test: :mod:`~taskorder.compare.stats`. Figure:
 from taskorder.compare.core import METHODS, CompareReport, Comparison, MethodResult, compare
 from taskorder.compare.merging import MERGE_VARIANTS, merge_specialists
 from taskorder.compare.schedules import (
-    Stage,
     blocks,
     group_by_prefix,
     interleaved,
     joint,
     run_schedule,
-    schedule_steps,
     sequential,
 )
 from taskorder.compare.stats import paired_p_value, relative_gain, relative_performance
@@ -35,7 +33,6 @@ __all__ = [
     "CompareReport",
     "Comparison",
     "MethodResult",
-    "Stage",
     "blocks",
     "compare",
     "group_by_prefix",
@@ -46,6 +43,5 @@ __all__ = [
     "relative_gain",
     "relative_performance",
     "run_schedule",
-    "schedule_steps",
     "sequential",
 ]

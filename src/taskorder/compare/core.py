@@ -181,7 +181,7 @@ def _run_seed(
     for name, (_, _, schedule) in plans.items():
         # A stage's seed depends on the schedule so far: equal prefixes give equal states.
         prefix = [
-            (st.task if isinstance(st.task, str) else sorted(st.task.items()), st.steps)
+            (st.tasks if isinstance(st.tasks, str) else sorted(st.mixture.items()), st.steps)
             for st in schedule
         ]
 
@@ -312,7 +312,7 @@ def compare(
     results = {}
     for name in names:
         if name in plans:
-            kind, text, steps = (*plans[name][:2], schedules.schedule_steps(plans[name][2]))
+            kind, text, steps = (*plans[name][:2], plans[name][2].total_steps)
         else:
             method = merging.MERGE_VARIANTS[name]["method"]
             text = f"{len(tasks)} specialists x {stage_steps} steps, merged ({method})"

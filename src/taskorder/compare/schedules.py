@@ -1,7 +1,7 @@
 """Training schedules compared at equal total steps: curricula, joint, interleaved, blocks.
 
-A schedule is a tuple of :class:`Stage` (a task spec as the runner protocol takes it,
-and a step count). Every builder here spends ``n_tasks * stage_steps`` steps in all,
+Every builder returns a :class:`taskorder.schedule.Schedule` of step-sized stages (the
+type the TRL adapter trains from), and spends ``n_tasks * stage_steps`` steps in all,
 and gives every task ``stage_steps`` steps' worth of prompts:
 
 ``sequential(order)``
@@ -18,35 +18,13 @@ and gives every task ``stage_steps`` steps' worth of prompts:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from taskorder.estimate.runner import TaskSpec
 from taskorder.exceptions import InvalidParameterError
+from taskorder.schedule import Schedule, Stage
 
-__all__ = [
-    "Stage",
-    "blocks",
-    "group_by_prefix",
-    "interleaved",
-    "joint",
-    "run_schedule",
-    "schedule_steps",
-    "sequential",
-]
-
-
-@dataclass(frozen=True)
-class Stage:
-    """One training stage: ``task`` (a name or ``{name: proportion}``) for ``steps`` steps."""
-
-    task: TaskSpec
-    steps: int
-
-    def to_dict(self) -> dict[str, Any]:
-        task = self.task if isinstance(self.task, str) else dict(self.task)
-        return {"task": task, "steps": self.steps}
+__all__ = ["blocks", "group_by_prefix", "interleaved", "joint", "run_schedule", "sequential"]
 
 
 def _check_steps(stage_steps: int, where: str) -> None:
@@ -54,6 +32,13 @@ def _check_steps(stage_steps: int, where: str) -> None:
         raise InvalidParameterError(
             f"The 'stage_steps' parameter of {where} must be a positive int. Got {stage_steps!r}."
         )
+
+
+def _equal(tasks: Sequence[str]) -> str | dict[str, float]:
+    """One task, or equal proportions (a mixed Stage needs shares summing to 1)."""
+    if len(tasks) == 1:
+        return tasks[0]
+    return {task: 1.0 / len(tasks) for task in tasks}
 
 
 def _check_tasks(tasks: Sequence[str], where: str) -> tuple[str, ...]:
@@ -65,40 +50,38 @@ def _check_tasks(tasks: Sequence[str], where: str) -> tuple[str, ...]:
     return tasks
 
 
-def sequential(order: Sequence[str], stage_steps: int) -> tuple[Stage, ...]:
+def sequential(order: Sequence[str], stage_steps: int) -> Schedule:
     """A curriculum: each task once, in ``order``.
 
     Examples
     --------
-    >>> [s.task for s in sequential(["a", "b"], 10)]
-    ['a', 'b']
+    >>> sequential(["a", "b"], 10)
+    Schedule([a:10, b:10])
     """
     _check_steps(stage_steps, "sequential")
-    return tuple(Stage(task, stage_steps) for task in _check_tasks(order, "sequential"))
+    return Schedule(Stage(task, steps=stage_steps) for task in _check_tasks(order, "sequential"))
 
 
-def joint(tasks: Sequence[str], stage_steps: int) -> tuple[Stage, ...]:
+def joint(tasks: Sequence[str], stage_steps: int) -> Schedule:
     """Joint multi-task training: one stage, equal proportions, ``n * stage_steps`` steps.
 
     Examples
     --------
-    >>> joint(["a", "b"], 10)
-    (Stage(task={'a': 0.5, 'b': 0.5}, steps=20),)
+    >>> joint(["a", "b"], 10)[0].mixture, joint(["a", "b"], 10).total_steps
+    ({'a': 0.5, 'b': 0.5}, 20)
     """
     _check_steps(stage_steps, "joint")
     tasks = _check_tasks(tasks, "joint")
-    return (Stage({task: 1.0 / len(tasks) for task in tasks}, len(tasks) * stage_steps),)
+    return Schedule([Stage(_equal(tasks), steps=len(tasks) * stage_steps)])
 
 
-def interleaved(
-    tasks: Sequence[str], stage_steps: int, *, rounds: int | None = None
-) -> tuple[Stage, ...]:
+def interleaved(tasks: Sequence[str], stage_steps: int, *, rounds: int | None = None) -> Schedule:
     """Round-robin single-task stages: ``rounds`` passes (default ``n``) over ``tasks``.
 
     Examples
     --------
-    >>> [(s.task, s.steps) for s in interleaved(["a", "b"], 3)]
-    [('a', 2), ('b', 2), ('a', 1), ('b', 1)]
+    >>> interleaved(["a", "b"], 3)
+    Schedule([a:2, b:2, a:1, b:1])
     """
     _check_steps(stage_steps, "interleaved")
     tasks = _check_tasks(tasks, "interleaved")
@@ -109,8 +92,8 @@ def interleaved(
             f"{stage_steps}]. Got {rounds!r}."
         )
     base, extra = divmod(stage_steps, rounds)
-    return tuple(
-        Stage(task, base + (1 if r < extra else 0)) for r in range(rounds) for task in tasks
+    return Schedule(
+        Stage(task, steps=base + (1 if r < extra else 0)) for r in range(rounds) for task in tasks
     )
 
 
@@ -139,13 +122,13 @@ def group_by_prefix(
     return [group for group in groups if group]
 
 
-def blocks(groups: Sequence[Sequence[str]], stage_steps: int) -> tuple[Stage, ...]:
+def blocks(groups: Sequence[Sequence[str]], stage_steps: int) -> Schedule:
     """One mixed stage per group, in order (e.g. structured block, then open-ended block).
 
     Examples
     --------
     >>> blocks([["s0", "s1"], ["o0"]], 10)
-    (Stage(task={'s0': 0.5, 's1': 0.5}, steps=20), Stage(task={'o0': 1.0}, steps=10))
+    Schedule([mix(s0+s1):20, o0:10])
     """
     _check_steps(stage_steps, "blocks")
     flat = _check_tasks([t for group in groups for t in group], "blocks")
@@ -154,21 +137,13 @@ def blocks(groups: Sequence[Sequence[str]], stage_steps: int) -> tuple[Stage, ..
             f"The 'groups' parameter of blocks has an empty group: {groups}."
         )
     del flat
-    return tuple(
-        Stage({task: 1.0 / len(group) for task in group}, len(group) * stage_steps)
-        for group in groups
-    )
-
-
-def schedule_steps(schedule: Sequence[Stage]) -> int:
-    """Total training steps of ``schedule``."""
-    return sum(stage.steps for stage in schedule)
+    return Schedule(Stage(_equal(group), steps=len(group) * stage_steps) for group in groups)
 
 
 def run_schedule(
     runner: Any,
     state: Any,
-    schedule: Sequence[Stage],
+    schedule: Schedule,
     *,
     seed_of: Callable[[int], int],
     on_stage: Callable[[int, Any], None] | None = None,
@@ -178,16 +153,13 @@ def run_schedule(
     ``on_stage(k, state)`` is called after each stage (e.g. to record evaluations).
     """
     for k, stage in enumerate(schedule):
-        task = stage.task if isinstance(stage.task, str) else dict(stage.task)
+        if stage.steps is None:
+            raise InvalidParameterError(
+                f"The 'schedule' parameter of run_schedule must give every stage in steps; "
+                f"stage {k} ({stage.label}) is given in passes. Resolve it first."
+            )
+        task = stage.tasks if isinstance(stage.tasks, str) else stage.mixture
         state = runner.train(state, task, steps=stage.steps, seed=seed_of(k))
         if on_stage:
             on_stage(k, state)
     return state
-
-
-def proportions_of(task: TaskSpec) -> Mapping[str, float]:
-    """``{task: share}`` of a stage's task spec, normalised to sum to 1."""
-    if isinstance(task, str):
-        return {task: 1.0}
-    total = float(sum(task.values()))
-    return {name: float(value) / total for name, value in task.items()}
