@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from taskorder.cli import plot_cmd, probe_cmd, solve_cmd, train_cmd
+from taskorder.cli import compare_cmd, plot_cmd, probe_cmd, solve_cmd, train_cmd
 
 __all__ = ["app", "main"]
 
@@ -25,6 +25,7 @@ solve_cmd.register(app)
 probe_cmd.register(app)
 train_cmd.register(app)
 plot_cmd.register(app)
+compare_cmd.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,164 @@
+"""``taskorder compare``: curriculum vs joint training vs merging on the built-in learner."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.table import Table
+
+from taskorder.cli.common import handle_errors, print_json, stderr, stdout
+
+__all__ = ["register"]
+
+
+def compare(
+    n_structured: Annotated[int, typer.Option("--n-structured", min=1, max=4)] = 2,
+    n_open: Annotated[int, typer.Option("--n-open", min=1, max=4)] = 2,
+    mode: Annotated[str, typer.Option(help="Learner training mode: exact or sampled.")] = "exact",
+    seeds: Annotated[int, typer.Option(min=1, help="Seeds per method.")] = 3,
+    n_random: Annotated[int, typer.Option("--n-random", min=0, help="Random orders.")] = 3,
+    world_seed: Annotated[int, typer.Option("--world-seed", min=0, help="Learner world seed.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Root seed of the comparison.")] = 0,
+    stage_steps: Annotated[
+        int | None,
+        typer.Option("--stage-steps", min=1, help="Steps per task (default: learner's)."),
+    ] = None,
+    reference: Annotated[str, typer.Option(help="Method the others are compared with.")] = "joint",
+    plot: Annotated[Path | None, typer.Option(help="Write a bar chart (.png/.svg/.pdf).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Train curricula, joint/interleaved/block mixtures and merges at equal steps; compare."""
+    if mode not in ("exact", "sampled"):
+        raise typer.BadParameter(f"expected exact or sampled; got {mode!r}", param_hint="'--mode'")
+    if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise typer.BadParameter(
+            f"expected a .png, .svg or .pdf path; got {plot}", param_hint="'--plot'"
+        )
+    _compare(
+        n_structured,
+        n_open,
+        mode,
+        seeds,
+        n_random,
+        world_seed,
+        seed,
+        stage_steps,
+        reference,
+        plot,
+        as_json,
+    )
+
+
+@handle_errors
+def _compare(
+    n_structured,
+    n_open,
+    mode,
+    seeds,
+    n_random,
+    world_seed,
+    seed,
+    stage_steps,
+    reference,
+    plot,
+    as_json,
+) -> None:
+    from taskorder.compare import compare as run_compare
+    from taskorder.learner import make_learner
+
+    runner = make_learner(n_structured, n_open, seed=world_seed, mode=mode)
+    report = run_compare(
+        runner,
+        seeds=seeds,
+        n_random=n_random,
+        seed=seed,
+        stage_steps=stage_steps,
+        reference=reference,
+    )
+    if plot is not None:
+        from taskorder.compare.figure import compare_bars
+        from taskorder.plot.figures import save
+
+        save(compare_bars(report), plot)
+        stderr.print(f"wrote {plot}")
+    if as_json:
+        print_json({"mode": mode, "world_seed": world_seed, **report.to_dict()})
+        return
+    _print(report, mode)
+
+
+def _p(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:.3f}"
+
+
+def _print(report, mode: str) -> None:
+    tasks = report.tasks
+    stdout.print(
+        f"built-in learner ({mode}), tasks {', '.join(tasks)}; every method "
+        f"{report.stage_steps * len(tasks)} steps, {report.seeds} seeds; "
+        f"test: {report.test}, p < 0.05"
+    )
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        title=f"mean final score over tasks and seeds (std over seeds); gain % vs {report.reference}; "
+        "rel/spec: score / specialist score, averaged over tasks",
+    )
+    for column in ("method", "mean", "std", "rel/spec", "gain %", "p", "sig"):
+        left = column == "method"
+        table.add_column(column, justify="left" if left else "right", no_wrap=True)
+    for name, result in report.methods.items():
+        item = report.comparison(name, report.reference)
+        gain = (
+            ("", "", "")
+            if item is None
+            else (f"{item.gain_pct:+.1f}", _p(item.p_value), "*" if item.significant else "")
+        )
+        table.add_row(
+            name, f"{result.mean:.4f}", f"{result.std:.4f}", f"{result.relative.mean():.3f}", *gain
+        )
+    stdout.print(table)
+    table = Table(
+        box=box.SIMPLE_HEAD, pad_edge=False, title="final score per task (mean over seeds)"
+    )
+    table.add_column("method", no_wrap=True)
+    for task in tasks:
+        table.add_column(task, justify="right", no_wrap=True)
+    for name, result in report.methods.items():
+        table.add_row(name, *(f"{v:.3f}" for v in result.scores.mean(axis=0)))
+    table.add_row("specialists", *(f"{v:.3f}" for v in report.specialist.mean(axis=0)))
+    stdout.print(table)
+    solver_rows = [
+        c for c in report.comparisons if c.method == "solver" and c.reference != report.reference
+    ]
+    if solver_rows:
+        table = Table(
+            box=box.SIMPLE_HEAD, pad_edge=False, title="solver's order vs each other method"
+        )
+        for column in ("other method", "gain %", "p", "sig."):
+            table.add_column(column, justify="right")
+        for c in solver_rows:
+            table.add_row(
+                c.reference, f"{c.gain_pct:+.1f}", _p(c.p_value), "*" if c.significant else ""
+            )
+        stdout.print(table)
+    if report.probe:
+        probe = report.probe
+        stdout.print(
+            f"probe overhead (not counted above): {probe['probes']} probes, "
+            f"{probe['training_steps']} training steps, {probe['elapsed_s']:.1f} s; "
+            f"solver's order {' > '.join(probe['orders']['solver'])}; "
+            f"rank rule {' > '.join(probe['orders']['rank_rule'])}"
+        )
+    for note in report.notes:
+        stdout.print(f"note: {note}")
+    stdout.print(f"elapsed {report.elapsed_s:.1f} s")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``compare`` to ``app``."""
+    app.command()(compare)

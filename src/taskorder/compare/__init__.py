@@ -1,0 +1,47 @@
+"""Curriculum vs joint multi-task training vs model merging, at equal training steps.
+
+:func:`compare` trains, from the same base state and for the same total number of
+steps (``n_tasks * stage_steps``), every recipe of the comparison and reports final
+scores over seeds, relative gains and which differences exceed seed noise:
+
+- curricula: the solver's order (on a probed bwt-only matrix), the rank rule's,
+  random orders;
+- mixtures (:mod:`~taskorder.compare.schedules`, as :class:`taskorder.schedule.Schedule`): joint multi-task training,
+  interleaved round-robin stages, blocks (structured, then open-ended);
+- merging (:mod:`~taskorder.compare.merging`): one specialist per task, merged by
+  uniform averaging, task arithmetic or TIES (TIES needs torch and peft).
+
+Definitions of gains and the test: :mod:`~taskorder.compare.stats`. Figure:
+:func:`~taskorder.compare.figure.compare_bars`.
+"""
+
+from taskorder.compare.core import METHODS, CompareReport, Comparison, MethodResult, compare
+from taskorder.compare.merging import MERGE_VARIANTS, merge_specialists
+from taskorder.compare.schedules import (
+    blocks,
+    group_by_prefix,
+    interleaved,
+    joint,
+    run_schedule,
+    sequential,
+)
+from taskorder.compare.stats import paired_p_value, relative_gain, relative_performance
+
+__all__ = [
+    "MERGE_VARIANTS",
+    "METHODS",
+    "CompareReport",
+    "Comparison",
+    "MethodResult",
+    "blocks",
+    "compare",
+    "group_by_prefix",
+    "interleaved",
+    "joint",
+    "merge_specialists",
+    "paired_p_value",
+    "relative_gain",
+    "relative_performance",
+    "run_schedule",
+    "sequential",
+]

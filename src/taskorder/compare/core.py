@@ -1,0 +1,338 @@
+"""``compare``: curriculum orders vs joint, interleaved, block training and model merging."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from taskorder.compare import merging, schedules
+from taskorder.compare.report import ALPHA, CompareReport, Comparison, MethodResult
+from taskorder.compare.stats import paired_p_value, relative_gain, relative_performance
+from taskorder.estimate.plan import derive_seed
+from taskorder.exceptions import InvalidParameterError
+
+__all__ = ["METHODS", "CompareReport", "Comparison", "MethodResult", "compare"]
+
+#: Every method ``compare`` knows, in report order; ``"random"`` adds ``n_random`` rows.
+METHODS = (
+    "solver",
+    "rank_rule",
+    "random",
+    "joint",
+    "interleaved",
+    "blocks",
+    "merge_average",
+    "merge_task_arithmetic",
+    "merge_ties",
+)
+
+
+def _check_int(name: str, value: Any, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise InvalidParameterError(
+            f"The {name!r} parameter of compare must be an integer >= {low}. Got {value!r}."
+        )
+
+
+def _probe(
+    runner: Any, stage_steps: int, seed: int, directory: str | Path | None
+) -> tuple[Any, dict[str, Any]]:
+    """Probe the BWT matrix; return the bwt-only matrix and the probe's cost."""
+    from taskorder.estimate import make_plan, run_campaign
+
+    plan = make_plan(runner.tasks, steps=stage_steps, seed=seed)
+    folder = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="taskorder-compare-"))
+    result = run_campaign(runner, plan, folder)
+    matrix = result.estimate.matrix.replace(forward=None, forward_stderr=None)
+    steps = sum(p.steps for p in plan.probes() if p.kind != "base")
+    info = {
+        "directory": str(folder),
+        "probes": len(plan.probes()),
+        "training_steps": steps,
+        "elapsed_s": result.elapsed_s,
+        "bwt": matrix.bwt.tolist(),
+        "matrix": "bwt only (forward transfer dropped: backward_only predicts best here)",
+    }
+    return matrix, info
+
+
+def _curricula(
+    runner: Any,
+    methods: Sequence[str],
+    n_random: int,
+    seed: int,
+    stage_steps: int,
+    probe_dir: str | Path | None,
+) -> tuple[dict[str, tuple], dict[str, Any] | None]:
+    out: dict[str, tuple] = {}
+    probe = None
+    if "solver" in methods or "rank_rule" in methods:
+        from taskorder.solvers import solve
+
+        matrix, probe = _probe(runner, stage_steps, seed, probe_dir)
+        orders = {
+            "solver": solve(matrix, seed=seed).order,
+            "rank_rule": solve(matrix, method="rank").order,
+        }
+        for name in ("solver", "rank_rule"):
+            if name in methods:
+                out[name] = (
+                    "curriculum",
+                    " > ".join(orders[name]),
+                    schedules.sequential(orders[name], stage_steps),
+                )
+        probe["orders"] = {k: list(v) for k, v in orders.items()}
+    if "random" in methods:
+        rng = np.random.default_rng(derive_seed(seed, "compare", "orders"))
+        tasks = runner.tasks
+        for k in range(n_random):
+            order = tuple(tasks[t] for t in rng.permutation(len(tasks)))
+            out[f"random_{k}"] = (
+                "curriculum",
+                " > ".join(order),
+                schedules.sequential(order, stage_steps),
+            )
+    return out, probe
+
+
+def _mixtures(
+    tasks: tuple[str, ...],
+    methods: Sequence[str],
+    stage_steps: int,
+    groups: Sequence[Sequence[str]] | None,
+    notes: list[str],
+) -> dict[str, tuple]:
+    n = len(tasks)
+    out: dict[str, tuple] = {}
+    if "joint" in methods:
+        out["joint"] = (
+            "mixture",
+            f"one stage, every task 1/{n}, {n * stage_steps} steps",
+            schedules.joint(tasks, stage_steps),
+        )
+    if "interleaved" in methods:
+        rounds = min(n, stage_steps)
+        out["interleaved"] = (
+            "mixture",
+            f"{rounds} round-robin rounds of {n} single-task stages",
+            schedules.interleaved(tasks, stage_steps, rounds=rounds),
+        )
+    if "blocks" in methods:
+        try:
+            chosen = schedules.group_by_prefix(tasks) if groups is None else groups
+        except InvalidParameterError as error:
+            notes.append(f"blocks skipped: {error}")
+        else:
+            text = " then ".join("{" + ", ".join(g) + "}" for g in chosen)
+            out["blocks"] = ("mixture", text, schedules.blocks(chosen, stage_steps))
+    return out
+
+
+def _merge_variants(runner: Any, methods: Sequence[str], notes: list[str]) -> list[str]:
+    from importlib.util import find_spec
+
+    chosen = [m for m in methods if m in merging.MERGE_VARIANTS]
+    if chosen and not merging.supports_merging(runner):
+        notes.append(
+            f"merging skipped: {type(runner).__name__} defines no state_to_params / "
+            "params_to_state (see taskorder.compare.merging)."
+        )
+        return []
+    if "merge_ties" in chosen and (find_spec("torch") is None or find_spec("peft") is None):
+        chosen.remove("merge_ties")
+        notes.append("merge_ties skipped: needs torch and peft (pip install 'taskorder[trl]').")
+    return chosen
+
+
+def _run_seed(
+    runner: Any,
+    plans: dict[str, tuple],
+    variants: Sequence[str],
+    stage_steps: int,
+    seed: int,
+    s: int,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Every method's final scores for seed index ``s``, and the specialists' scores."""
+    tasks = runner.tasks
+    base = runner.initial_state(derive_seed(seed, "compare", "init", s))
+    eval_seed = derive_seed(seed, "compare", "eval", s)
+
+    def measure(state: Any) -> np.ndarray:
+        return np.array([runner.evaluate(state, t, seed=eval_seed).score for t in tasks])
+
+    specialists = [
+        runner.train(
+            base,
+            t,
+            steps=stage_steps,
+            seed=derive_seed(seed, "compare", "train", s, repr([(t, stage_steps)])),
+        )
+        for t in tasks
+    ]
+    own = np.array(
+        [runner.evaluate(st, t, seed=eval_seed).score for st, t in zip(specialists, tasks)]
+    )
+    out: dict[str, np.ndarray] = {}
+    for name, (_, _, schedule) in plans.items():
+        # A stage's seed depends on the schedule so far: equal prefixes give equal states.
+        prefix = [
+            (st.tasks if isinstance(st.tasks, str) else sorted(st.mixture.items()), st.steps)
+            for st in schedule
+        ]
+
+        def seed_of(k: int, prefix=prefix) -> int:
+            return derive_seed(seed, "compare", "train", s, repr(prefix[: k + 1]))
+
+        out[name] = measure(schedules.run_schedule(runner, base, schedule, seed_of=seed_of))
+    for variant in variants:
+        merged = merging.merge_specialists(
+            runner,
+            base,
+            specialists,
+            variant=variant,
+            seed=derive_seed(seed, "compare", "merge", s),
+        )
+        out[variant] = measure(merged)
+    return out, own
+
+
+def _comparisons(results: dict[str, MethodResult], reference: str) -> list[Comparison]:
+    pairs = [(m, reference) for m in results if m != reference]
+    if "solver" in results:
+        pairs += [("solver", m) for m in results if m not in ("solver", reference)]
+    out = []
+    for method, ref in pairs:
+        a, b = results[method].seed_means, results[ref].seed_means
+        p = paired_p_value(a, b)
+        out.append(Comparison(method, ref, relative_gain(a, b), p, bool(p < ALPHA)))
+    return out
+
+
+def compare(
+    runner: Any,
+    *,
+    methods: Sequence[str] = METHODS,
+    seeds: int = 3,
+    n_random: int = 3,
+    seed: int = 0,
+    stage_steps: int | None = None,
+    reference: str = "joint",
+    groups: Sequence[Sequence[str]] | None = None,
+    probe_dir: str | Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> CompareReport:
+    """Compare training recipes at equal total steps (``n_tasks * stage_steps`` each).
+
+    Every method starts each seed from the same base state (``runner.initial_state``
+    with a seed derived from ``seed`` and the seed index) and spends
+    ``n_tasks * stage_steps`` training steps: the curricula (the solver's order on the
+    probed bwt-only matrix, the rank rule's order, ``n_random`` random orders), the
+    mixtures of :mod:`taskorder.compare.schedules` (joint, interleaved, blocks) and the
+    merges of :mod:`taskorder.compare.merging` (one specialist per task, merged).
+
+    Gains and tests are defined in :mod:`taskorder.compare.stats`:
+    ``gain(A over B) = (mean_score(A) - mean_score(B)) / mean_score(B) * 100`` on the
+    mean final score over tasks and seeds; relative performance is the mean over tasks
+    of ``score_t / specialist_t``; significance is a paired t-test over seeds, p < 0.05.
+    The probe campaign (for the solver and the rank rule) is overhead: its training
+    steps are reported in ``report.probe`` and not counted in the comparison.
+
+    Parameters
+    ----------
+    runner : Runner
+    methods : sequence of str
+        Names among :data:`METHODS`; ``"random"`` stands for ``n_random`` random orders.
+    seeds : int, default 3
+    n_random : int, default 3
+    seed : int, default 0
+        Root seed (probe plan, base states, training, random orders).
+    stage_steps : int, optional
+        Steps of one task's stage; default ``runner.config.stage_steps`` or 40.
+    reference : str, default "joint"
+        The method every other one is compared with.
+    groups : sequence of sequences of str, optional
+        The blocks of ``"blocks"`` (default: tasks named ``structured*``, then ``open*``).
+    probe_dir : path, optional
+        Where the probe campaign is stored (default: a temporary folder); reused if present.
+    progress : callable, optional
+        Called with ``(seeds done, seeds)``.
+
+    Returns
+    -------
+    CompareReport
+
+    Raises
+    ------
+    InvalidParameterError
+        Unknown methods, bad counts, or a ``reference`` that is not run.
+
+    Examples
+    --------
+    >>> from taskorder.learner import make_learner
+    >>> runner = make_learner(n_structured=1, n_open=1)
+    >>> report = compare(runner, methods=["joint", "interleaved"], seeds=2, stage_steps=4)
+    >>> sorted(report.methods), report.methods["joint"].total_steps
+    (['interleaved', 'joint'], 8)
+    """
+    start = time.perf_counter()
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or not methods:
+        raise InvalidParameterError(
+            f"The 'methods' parameter of compare must name methods among {list(METHODS)}. "
+            f"Got {list(methods)}."
+        )
+    for name, value, low in (("seeds", seeds, 1), ("n_random", n_random, 0), ("seed", seed, 0)):
+        _check_int(name, value, low)
+    if stage_steps is None:
+        stage_steps = int(getattr(getattr(runner, "config", None), "stage_steps", 40))
+    _check_int("stage_steps", stage_steps, 1)
+    tasks, notes = tuple(runner.tasks), []
+    plans, probe = _curricula(runner, methods, n_random, seed, stage_steps, probe_dir)
+    plans.update(_mixtures(tasks, methods, stage_steps, groups, notes))
+    variants = _merge_variants(runner, methods, notes)
+    names = [*plans, *variants]
+    if reference not in names:
+        raise InvalidParameterError(
+            f"The 'reference' parameter of compare must be one of the methods run {names}. "
+            f"Got {reference!r}."
+        )
+    runs, own = [], []
+    for s in range(seeds):
+        scores, specialist = _run_seed(runner, plans, variants, stage_steps, seed, s)
+        runs.append(scores)
+        own.append(specialist)
+        if progress:
+            progress(s + 1, seeds)
+    specialist = np.array(own)
+    results = {}
+    for name in names:
+        if name in plans:
+            kind, text, steps = (*plans[name][:2], plans[name][2].total_steps)
+        else:
+            method = merging.MERGE_VARIANTS[name]["method"]
+            text = f"{len(tasks)} specialists x {stage_steps} steps, merged ({method})"
+            kind, steps = "merge", len(tasks) * stage_steps
+        scores = np.array([run[name] for run in runs])
+        results[name] = MethodResult(
+            name, kind, text, steps, scores, relative_performance(scores, specialist)
+        )
+    if seeds < 2:
+        notes.append("one seed: no significance test (p is null).")
+    return CompareReport(
+        tasks,
+        stage_steps,
+        seeds,
+        results,
+        specialist,
+        reference,
+        _comparisons(results, reference),
+        probe,
+        "paired t-test over seeds (two-sided)",
+        notes,
+        time.perf_counter() - start,
+    )

@@ -1,0 +1,165 @@
+"""Training schedules compared at equal total steps: curricula, joint, interleaved, blocks.
+
+Every builder returns a :class:`taskorder.schedule.Schedule` of step-sized stages (the
+type the TRL adapter trains from), and spends ``n_tasks * stage_steps`` steps in all,
+and gives every task ``stage_steps`` steps' worth of prompts:
+
+``sequential(order)``
+    One single-task stage per task, in ``order`` (a curriculum).
+``joint(tasks)``
+    One mixed stage ``{task: 1/n}`` of ``n * stage_steps`` steps (multi-task training).
+``interleaved(tasks)``
+    ``rounds`` round-robin passes over the tasks, each stage a single task of
+    ``stage_steps / rounds`` steps (the remainder goes to the first rounds).
+``blocks(groups)``
+    One mixed stage per group of tasks (e.g. structured, then open-ended), each of
+    ``len(group) * stage_steps`` steps with equal proportions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from taskorder.exceptions import InvalidParameterError
+from taskorder.schedule import Schedule, Stage
+
+__all__ = ["blocks", "group_by_prefix", "interleaved", "joint", "run_schedule", "sequential"]
+
+
+def _check_steps(stage_steps: int, where: str) -> None:
+    if isinstance(stage_steps, bool) or not isinstance(stage_steps, int) or stage_steps < 1:
+        raise InvalidParameterError(
+            f"The 'stage_steps' parameter of {where} must be a positive int. Got {stage_steps!r}."
+        )
+
+
+def _equal(tasks: Sequence[str]) -> str | dict[str, float]:
+    """One task, or equal proportions (a mixed Stage needs shares summing to 1)."""
+    if len(tasks) == 1:
+        return tasks[0]
+    return {task: 1.0 / len(tasks) for task in tasks}
+
+
+def _check_tasks(tasks: Sequence[str], where: str) -> tuple[str, ...]:
+    tasks = tuple(tasks)
+    if not tasks or len(set(tasks)) != len(tasks):
+        raise InvalidParameterError(
+            f"The 'tasks' parameter of {where} must list distinct task names. Got {list(tasks)}."
+        )
+    return tasks
+
+
+def sequential(order: Sequence[str], stage_steps: int) -> Schedule:
+    """A curriculum: each task once, in ``order``.
+
+    Examples
+    --------
+    >>> sequential(["a", "b"], 10)
+    Schedule([a:10, b:10])
+    """
+    _check_steps(stage_steps, "sequential")
+    return Schedule(Stage(task, steps=stage_steps) for task in _check_tasks(order, "sequential"))
+
+
+def joint(tasks: Sequence[str], stage_steps: int) -> Schedule:
+    """Joint multi-task training: one stage, equal proportions, ``n * stage_steps`` steps.
+
+    Examples
+    --------
+    >>> joint(["a", "b"], 10)[0].mixture, joint(["a", "b"], 10).total_steps
+    ({'a': 0.5, 'b': 0.5}, 20)
+    """
+    _check_steps(stage_steps, "joint")
+    tasks = _check_tasks(tasks, "joint")
+    return Schedule([Stage(_equal(tasks), steps=len(tasks) * stage_steps)])
+
+
+def interleaved(tasks: Sequence[str], stage_steps: int, *, rounds: int | None = None) -> Schedule:
+    """Round-robin single-task stages: ``rounds`` passes (default ``n``) over ``tasks``.
+
+    Examples
+    --------
+    >>> interleaved(["a", "b"], 3)
+    Schedule([a:2, b:2, a:1, b:1])
+    """
+    _check_steps(stage_steps, "interleaved")
+    tasks = _check_tasks(tasks, "interleaved")
+    rounds = len(tasks) if rounds is None else rounds
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or not 1 <= rounds <= stage_steps:
+        raise InvalidParameterError(
+            f"The 'rounds' parameter of interleaved must be an int in [1, stage_steps="
+            f"{stage_steps}]. Got {rounds!r}."
+        )
+    base, extra = divmod(stage_steps, rounds)
+    return Schedule(
+        Stage(task, steps=base + (1 if r < extra else 0)) for r in range(rounds) for task in tasks
+    )
+
+
+def group_by_prefix(
+    tasks: Sequence[str], prefixes: Sequence[str] = ("structured", "open")
+) -> list[tuple[str, ...]]:
+    """Group ``tasks`` by name prefix, in the order of ``prefixes``; empty groups are dropped.
+
+    Raises
+    ------
+    InvalidParameterError
+        If a task matches no prefix.
+
+    Examples
+    --------
+    >>> group_by_prefix(["open_0", "structured_0", "open_1"])
+    [('structured_0',), ('open_0', 'open_1')]
+    """
+    groups = [tuple(t for t in tasks if t.startswith(prefix)) for prefix in prefixes]
+    unmatched = [t for t in tasks if not any(t.startswith(p) for p in prefixes)]
+    if unmatched:
+        raise InvalidParameterError(
+            f"The 'prefixes' parameter of group_by_prefix must cover every task; {unmatched} "
+            f"match none of {list(prefixes)}. Pass explicit groups instead."
+        )
+    return [group for group in groups if group]
+
+
+def blocks(groups: Sequence[Sequence[str]], stage_steps: int) -> Schedule:
+    """One mixed stage per group, in order (e.g. structured block, then open-ended block).
+
+    Examples
+    --------
+    >>> blocks([["s0", "s1"], ["o0"]], 10)
+    Schedule([mix(s0+s1):20, o0:10])
+    """
+    _check_steps(stage_steps, "blocks")
+    flat = _check_tasks([t for group in groups for t in group], "blocks")
+    if not all(groups):
+        raise InvalidParameterError(
+            f"The 'groups' parameter of blocks has an empty group: {groups}."
+        )
+    del flat
+    return Schedule(Stage(_equal(group), steps=len(group) * stage_steps) for group in groups)
+
+
+def run_schedule(
+    runner: Any,
+    state: Any,
+    schedule: Schedule,
+    *,
+    seed_of: Callable[[int], int],
+    on_stage: Callable[[int, Any], None] | None = None,
+) -> Any:
+    """Train ``state`` through ``schedule``; stage ``k`` uses seed ``seed_of(k)``.
+
+    ``on_stage(k, state)`` is called after each stage (e.g. to record evaluations).
+    """
+    for k, stage in enumerate(schedule):
+        if stage.steps is None:
+            raise InvalidParameterError(
+                f"The 'schedule' parameter of run_schedule must give every stage in steps; "
+                f"stage {k} ({stage.label}) is given in passes. Resolve it first."
+            )
+        task = stage.tasks if isinstance(stage.tasks, str) else stage.mixture
+        state = runner.train(state, task, steps=stage.steps, seed=seed_of(k))
+        if on_stage:
+            on_stage(k, state)
+    return state
