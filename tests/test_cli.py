@@ -160,3 +160,13 @@ def test_solve_with_another_outcome_model(model):
     assert result.exit_code == 0, result.stderr
     expected = best_order(read_matrix(scores), model=model)
     assert json.loads(result.stdout)["order"] == list(expected.order)
+
+
+def test_max_min_objective_from_the_cli():
+    scores = EXAMPLE.with_name("four_domains.json")
+    result = run("solve", scores, "--objective", "max-min", "--json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["objective"] == pytest.approx(min(data["predicted"].values()))
+    again = run("predict", scores, "--order", ",".join(data["order"]), "--objective", "max-min", "--json")
+    assert json.loads(again.stdout)["objective"] == pytest.approx(data["objective"])

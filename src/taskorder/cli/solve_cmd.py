@@ -14,18 +14,23 @@ __all__ = ["register"]
 
 FileArg = Annotated[Path, typer.Argument(help="Transfer matrix: square CSV, long CSV or JSON.")]
 ObjectiveOpt = Annotated[
-    str, typer.Option("--objective", help="all-pairs (every later stage acts) or adjacent.")
+    str,
+    typer.Option(
+        "--objective",
+        help="all-pairs (every later stage acts), adjacent (only the next one), or max-min "
+        "(maximise the worst task's predicted final score).",
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
 
 
 def _objective(value: str) -> str:
-    from taskorder.objectives import OBJECTIVES
+    from taskorder.solvers.problem import SOLVER_OBJECTIVES
 
     name = value.strip().lower().replace("-", "_")
-    if name not in OBJECTIVES:
+    if name not in SOLVER_OBJECTIVES:
         raise typer.BadParameter(
-            f"expected one of all-pairs, adjacent; got {value!r}", param_hint="'--objective'"
+            f"expected one of all-pairs, adjacent, max-min; got {value!r}", param_hint="'--objective'"
         )
     return name
 
@@ -222,8 +227,12 @@ def _predict(file, names, objective, as_json) -> None:
     from taskorder.objectives import evaluate
 
     matrix = read_matrix(file)
-    prediction = run_predict(matrix, names, objective=objective)
-    value = evaluate(matrix, names, objective=objective)
+    if objective == "max_min":  # the all-pairs model's final scores, judged by the worst one
+        prediction = run_predict(matrix, names, objective="all_pairs")
+        value = min(prediction.scores.values())
+    else:
+        prediction = run_predict(matrix, names, objective=objective)
+        value = evaluate(matrix, names, objective=objective)
     if as_json:
         print_json({**prediction.to_dict(), "objective": value, "objective_name": objective})
         return
