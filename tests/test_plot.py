@@ -87,3 +87,38 @@ def test_cli_plot_writes_images(tmp_path):
         assert out.read_text().startswith("<?xml")
     result = runner.invoke(app, ["plot", "heatmap", str(tmp_path / "none.csv"), "-o", str(tmp_path / "x.png")])
     assert result.exit_code == 1 and "no such file" in result.stderr
+
+
+def test_cli_plot_validation_and_curves_from_real_outputs(tmp_path):
+    import json
+
+    from taskorder.estimate import validate
+    from taskorder.learner import make_learner
+
+    runner = make_learner(2, 1, seed=0, mode="exact")
+    matrix = TransferMatrix(runner.tasks, np.zeros((3, 3)) - 0.01 * np.arange(9).reshape(3, 3))
+    report = validate(runner, matrix, seeds=2, all_orders=True)
+    source = tmp_path / "validate.json"
+    source.write_text(json.dumps(report.to_dict()))
+    runner_cli = CliRunner()
+    out = tmp_path / "v.png"
+    result = runner_cli.invoke(app, ["plot", "validation", str(source), "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert out.stat().st_size > 5000
+    bad = runner_cli.invoke(app, ["plot", "validation", str(source), "-o", str(out), "--model", "nope"])
+    assert bad.exit_code == 1 and "no predictions for model 'nope'" in bad.stderr
+    stages = {
+        "tasks": ["a", "b"],
+        "records": [
+            {"stage": -1, "label": "start", "scores": {"a": 0.1, "b": 0.2}, "entropies": {"a": 0.5, "b": 0.5}},
+            {"stage": 0, "label": "a", "scores": {"a": 0.6, "b": 0.1}, "entropies": {"a": 0.2, "b": 0.4}},
+            {"stage": 1, "label": "b", "scores": {"a": 0.5, "b": 0.7}, "entropies": {"a": 0.6, "b": 0.9}},
+        ],
+    }
+    (tmp_path / "stages.json").write_text(json.dumps(stages))
+    result = runner_cli.invoke(app, ["plot", "curves", str(tmp_path / "stages.json"), "-o", str(tmp_path / "c.svg")])
+    assert result.exit_code == 0, result.stderr
+    empty = tmp_path / "empty.json"
+    empty.write_text("{}")
+    result = runner_cli.invoke(app, ["plot", "curves", str(empty), "-o", str(tmp_path / "c.svg")])
+    assert result.exit_code == 1 and "'records'" in result.stderr

@@ -55,5 +55,82 @@ def _draw(kind: str, file: Path, output: Path, order: str | None) -> None:
     stderr.print(f"wrote {path}")
 
 
+JsonArg = Annotated[Path, typer.Argument(help="JSON written by taskorder (see the command's help).")]
+
+
+@plot_app.command()
+def validation(
+    file: JsonArg,
+    output: OutOpt,
+    model: Annotated[str, typer.Option(help="Outcome model whose predictions go on the x axis.")] = "backward_only",
+) -> None:
+    """Predicted vs observed mean final score over orders, from validate.json."""
+    _validation(file, output, model)
+
+
+@handle_errors
+def _validation(file: Path, output: Path, model: str) -> None:
+    from taskorder import plot
+
+    data = _load_json(file, "orders")
+    rows = data["orders"]
+    if not rows or model not in rows[0].get("predicted", {}):
+        known = sorted(rows[0].get("predicted", {})) if rows else []
+        raise _bad(file, f"has no predictions for model {model!r}; it has {known}")
+    labels = [">".join(row["order"]) for row in rows]
+    predicted = {label: row["predicted"][model]["mean"] for label, row in zip(labels, rows)}
+    observed = {label: row["observed_mean"] for label, row in zip(labels, rows)}
+    errors = {label: (row.get("observed_se") or 0.0) for label, row in zip(labels, rows)}
+    highlight = {}
+    for label, row in zip(labels, rows):
+        for name in row.get("labels", []):
+            if name in ("solver", "rank_rule") or name.startswith("solver"):
+                highlight.setdefault(label, name)
+    figure = plot.predicted_vs_observed(
+        predicted, observed, observed_err=errors, highlight=highlight,
+        title=f"Predicted ({model}) vs observed mean final score",
+    )
+    stderr.print(f"wrote {plot.save(figure, output)}")
+
+
+@plot_app.command()
+def curves(file: JsonArg, output: OutOpt) -> None:
+    """Per-task score and entropy across stages, from a training run's stages.json."""
+    _curves(file, output)
+
+
+@handle_errors
+def _curves(file: Path, output: Path) -> None:
+    from taskorder import plot
+
+    data = _load_json(file, "records")
+    records = sorted(data["records"], key=lambda record: record["stage"])
+    tasks = data.get("tasks") or sorted(records[0]["scores"])
+    stages = [record["label"] for record in records]
+    scores = {task: [record["scores"][task] for record in records] for task in tasks}
+    entropies = {task: [record["entropies"][task] for record in records] for task in tasks}
+    stderr.print(f"wrote {plot.save(plot.curves(stages, scores, entropies), output)}")
+
+
+def _bad(path: Path, problem: str):
+    from taskorder.exceptions import InvalidParameterError
+
+    return InvalidParameterError(f"{path}: {problem}.")
+
+
+def _load_json(path: Path, key: str) -> dict:
+    import json
+
+    if not path.is_file():
+        raise _bad(path, "no such file")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise _bad(path, f"is not valid JSON ({error})") from None
+    if not isinstance(data, dict) or not isinstance(data.get(key), list) or not data[key]:
+        raise _bad(path, f"expected a JSON object with a non-empty {key!r} list")
+    return data
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(plot_app, name="plot")
