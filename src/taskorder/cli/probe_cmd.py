@@ -441,6 +441,9 @@ def _demo(n_open, mode, seeds, out, workers, as_json) -> None:
         all_orders=True,
         executor=build_executor(config),
     )
+    import json
+
+    (Path(folder) / "validate.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n")
     if as_json:
         print_json(
             {
