@@ -39,7 +39,7 @@ import numpy as np
 from taskorder.exceptions import InvalidParameterError
 from taskorder.matrix import TransferMatrix
 
-__all__ = ["PairModel", "ActiveResult", "active_probe", "initial_pairs"]
+__all__ = ["PairModel", "ActiveResult", "active_probe", "active_campaign", "initial_pairs"]
 
 Pair = tuple[int, int]
 #: ``measure(pairs) -> {pair: (value, stderr)}`` for pairs of task indices ``(i, j)``.
@@ -324,3 +324,55 @@ def active_probe(
         history=history,
         stopped_because=stopped,
     )
+
+
+def active_campaign(
+    runner: Any,
+    directory: str | Any,
+    *,
+    budget: int,
+    batch_size: int | None = None,
+    steps: int = 40,
+    repeats: int = 1,
+    seed: int = 0,
+    executor: Any = "inprocess",
+    workers: int | None = None,
+    min_stderr: float = 1e-3,
+    **active_kwargs: Any,
+) -> ActiveResult:
+    """:func:`active_probe` driven by a real probe campaign (store, executors, resume).
+
+    Each round grows the campaign's plan by the chosen pairs and calls
+    :func:`taskorder.estimate.run_campaign` on the same ``directory``: finished probes
+    are reused from the SQLite store, so an interrupted active campaign resumes where it
+    stopped, and a batch runs in parallel on the executor. The first-stage runs of every
+    task are part of the first round. ``min_stderr`` floors the standard error of a
+    measurement (exact-mode learners report 0).
+
+    Returns
+    -------
+    ActiveResult
+        As :func:`active_probe`; ``matrix`` also carries the campaign's forward transfer and
+        own-stage scores.
+    """
+    from taskorder.estimate import make_plan, run_campaign
+
+    tasks = tuple(runner.tasks)
+    measured: list[tuple[str, str]] = []
+    latest: dict[str, Any] = {}
+
+    def measure(pairs: list[Pair]) -> dict[Pair, tuple[float, float]]:
+        measured.extend((tasks[i], tasks[j]) for i, j in pairs)
+        plan = make_plan(tasks, pairs=measured, repeats=repeats, steps=steps, seed=seed)
+        result = run_campaign(runner, plan, directory, executor=executor, workers=workers)
+        latest["estimate"] = result.estimate
+        matrix = result.estimate.matrix
+        stderr = matrix.bwt_stderr if matrix.bwt_stderr is not None else np.zeros_like(matrix.bwt)
+        return {(i, j): (float(matrix.bwt[i, j]), max(float(stderr[i, j]), min_stderr)) for i, j in pairs}
+
+    result = active_probe(tasks, measure, budget=budget, batch_size=batch_size, seed=seed, **active_kwargs)
+    estimate = latest["estimate"].matrix
+    result.matrix = result.matrix.replace(
+        forward=estimate.forward, forward_stderr=estimate.forward_stderr, own_scores=estimate.own_scores
+    )
+    return result

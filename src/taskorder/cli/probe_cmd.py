@@ -228,11 +228,65 @@ def probe_run(
     executor: ExecutorOpt = None,
     address: AddressOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    budget: Annotated[
+        int | None,
+        typer.Option(
+            "--budget", min=2,
+            help="Active probing: at most this many second-stage probes, chosen by their value "
+            "to the decision (see docs/active-probing.md).",
+        ),
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option("--batch-size", min=1, help="Probes per active round.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run or resume the probe campaign of CONFIG; write bwt.csv, matrix.json, ... to its output_dir."""
     kind = _executor_kind(executor, workers)
+    if budget is not None:
+        _probe_active(config, kind, workers, address, budget, batch_size, as_json)
+        return
     _probe_run(config, kind, workers, address, quiet, as_json)
+
+
+@handle_errors
+def _probe_active(config_path, kind, workers, address, budget, batch_size, as_json) -> None:
+    import json
+
+    from taskorder.active import active_campaign
+    from taskorder.estimate.config import build_executor, build_plan, build_runner, load_config
+    from taskorder.io import write_matrix
+
+    config = load_config(config_path)
+    executor = build_executor(config, kind=kind, workers=workers, address=address)
+    runner = build_runner(config)
+    plan = build_plan(config, runner)
+    result = active_campaign(
+        runner, config.output_path, budget=budget, batch_size=batch_size, steps=plan.steps,
+        repeats=plan.repeats, seed=config.plan.seed, executor=executor,
+    )
+    out = config.output_path
+    write_matrix(result.matrix, out / "matrix.json")
+    write_matrix(result.matrix, out / "bwt.csv")
+    summary = {
+        "order": list(result.order),
+        "p_optimal": result.p_optimal,
+        "probes": result.n_probes,
+        "full_design": len(runner.tasks) * (len(runner.tasks) - 1),
+        "stopped_because": result.stopped_because,
+        "measured": [[runner.tasks[i], runner.tasks[j]] for i, j in result.measured],
+        "history": result.history,
+    }
+    (out / "active.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    if as_json:
+        print_json(summary)
+        return
+    stdout.print(
+        f"active probing: {result.n_probes} of {summary['full_design']} second-stage probes; "
+        f"stopped: {result.stopped_because}"
+    )
+    stdout.print(f"best order: {' > '.join(result.order)} (optimal in {result.p_optimal:.0%} of posterior draws)")
+    stdout.print(f"wrote {out / 'matrix.json'} (unmeasured entries imputed and flagged), {out / 'active.json'}")
 
 
 @handle_errors
