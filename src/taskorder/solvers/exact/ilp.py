@@ -243,27 +243,30 @@ def _incumbent_meets_bound(problem: Problem, progress: _Progress, order: list[in
 
 
 def _finish(problem, progress, helper_order, start, backend) -> Solution:
+    """Best order among all candidates, with an honest status and bound.
+
+    On integer-scaled data the optimum is proven when some candidate reaches the best
+    bound (rounded down). The returned order is the best on the true weights; with
+    rounding slack ``E`` it is within ``2 E`` of the true optimum, and the bound adds ``E``.
+    """
     weights = progress.weights
     slack = weights.rounding_error_bound
     candidates = [o for o in [progress.proven_order, helper_order, *progress.candidate_orders] if o]
     if not candidates:
         raise SolverError("The MIP found no order before its time limit; raise the time limit.")
+    integer_best = max(_integer_value(problem, weights, o) for o in candidates)
     order = max(candidates, key=problem.value)  # first best: the proven order on ties
     value = problem.value(order)
-    if np.isfinite(progress.bound):
-        bound_int = np.floor(progress.bound + 1e-6)
+    bound_int = np.floor(progress.bound + 1e-6) if np.isfinite(progress.bound) else np.inf
+    proven = progress.proven_order is not None or integer_best >= bound_int
+    if proven:
+        bound = value if slack <= 1e-9 * max(1.0, abs(value)) else integer_best / weights.scale + slack
+    elif np.isfinite(bound_int):
         bound = bound_int / weights.scale + slack
     else:  # stopped before the first LP finished: fall back to the pairwise bound
         from taskorder.solvers.heuristics.local_search import cheap_upper_bound
 
-        bound_int, bound = np.inf, cheap_upper_bound(problem)
-    proven = progress.proven_order is not None or (
-        _integer_value(problem, weights, order) >= bound_int
-    )
-    if proven and slack <= 1e-9 * max(1.0, abs(value)):
-        bound = value
-    elif proven:
-        bound = max(value, _integer_value(problem, weights, order) / weights.scale + slack)
+        bound = cheap_upper_bound(problem)
     return Solution(
         order=[int(t) for t in order],
         value=value,

@@ -46,10 +46,10 @@ class HelperSearch:
     """
 
     def __init__(self, problem: Problem, *, time_limit: float | None = None, seed: int = 0) -> None:
-        from taskorder.solvers.heuristics.local_search import _starts, quick_descent
+        from taskorder.solvers.heuristics.local_search import constructive_starts, quick_descent
 
         self.problem = problem
-        self.first_order = quick_descent(problem, _starts(problem))
+        self.first_order = quick_descent(problem, constructive_starts(problem))
         self._stop = threading.Event()
         self.budget = Budget(
             time_limit=time_limit,
