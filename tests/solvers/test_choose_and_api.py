@@ -37,6 +37,16 @@ def test_auto_thresholds(n_tasks, objective, method):
     assert f"n = {n_tasks}" in reason
 
 
+def test_short_time_limit_sends_large_mips_to_local_search():
+    from taskorder.solvers.choose import ILP_LARGE_MIN_SECONDS, ILP_SMALL_MAX_TASKS
+
+    n_tasks = ILP_SMALL_MAX_TASKS + 10
+    assert chosen(n_tasks, "all_pairs", time_limit=ILP_LARGE_MIN_SECONDS - 1)[0] == "local"
+    assert chosen(n_tasks, "all_pairs", time_limit=ILP_LARGE_MIN_SECONDS)[0] == "ilp"
+    assert chosen(n_tasks, "all_pairs")[0] == "ilp"
+    assert chosen(ILP_SMALL_MAX_TASKS, "all_pairs", time_limit=1.0)[0] == "ilp"
+
+
 def test_short_time_limit_skips_the_largest_dp():
     assert chosen(THRESHOLDS["all_pairs"]["dp"], "all_pairs", time_limit=0.01)[0] == "ilp"
 

@@ -4,11 +4,13 @@ The rule, by objective (``n`` tasks), from ``benchmarks/solvers.py thresholds`` 
 generated transfer-like matrices and LOLIB (2 shared cores):
 
 ``all_pairs``
-    ``n <= 16``: ``dp`` (0.13 s at 16; 0.6 s at 18, 2.4 s at 20). ``n <= 100``: ``ilp``
-    (0.08-1.2 s at n = 30-50, 9.6 s at 80; proves all 50 LOLIB IO matrices, n = 44-79;
-    at n = 100 random-like data it stops at the time limit with a ~0.1 % gap and the
-    best order its helper search found). Larger: ``local``. CP-SAT's full 3-cycle
-    model already fails at n = 30, so it is not used here.
+    ``n <= 16``: ``dp`` (0.13 s at 16; 0.6 s at 18, 2.4 s at 20). ``n <= 60``: ``ilp``
+    (0.08-1.2 s at n = 30-50; proves all 50 LOLIB IO matrices, n = 44-79). ``n <= 100``:
+    ``ilp`` if the time limit is unset or at least :data:`ILP_LARGE_MIN_SECONDS` (9.6 s
+    at n = 80; LOLIB SGB n = 75 needs ~35 s; at n = 100 random-like data stops at the
+    limit with a ~0.1 % gap), else ``local``, which finds better orders than a MIP cut
+    short at those sizes. Larger: ``local``. CP-SAT's full 3-cycle model already fails
+    at n = 30, so it is not used here.
 ``adjacent``
     ``n <= 13``: ``dp`` (0.01 s). ``n <= 100``: ``cpsat`` circuit model (0.4 s at 30,
     3.4 s at 60, 18-25 s at 80-100; 46 s at 150). Larger: ``local``.
@@ -25,7 +27,14 @@ from __future__ import annotations
 
 from taskorder.solvers.problem import Problem
 
-__all__ = ["choose_method", "AUTO_TIME_LIMIT", "THRESHOLDS", "DP_SECONDS"]
+__all__ = [
+    "choose_method",
+    "AUTO_TIME_LIMIT",
+    "THRESHOLDS",
+    "DP_SECONDS",
+    "ILP_SMALL_MAX_TASKS",
+    "ILP_LARGE_MIN_SECONDS",
+]
 
 #: Largest n for each (objective, method) that "auto" sends to that method.
 THRESHOLDS: dict[str, dict[str, int]] = {
@@ -33,6 +42,11 @@ THRESHOLDS: dict[str, dict[str, int]] = {
     "adjacent": {"dp": 13, "cpsat": 100},
     "max_min": {"cpsat": 60},
 }
+
+#: Above this many tasks (all_pairs), "auto" uses the MIP only with a time limit of at
+#: least ILP_LARGE_MIN_SECONDS (or none).
+ILP_SMALL_MAX_TASKS = 60
+ILP_LARGE_MIN_SECONDS = 30.0
 
 #: Time budget "auto" gives a method when the caller sets none.
 AUTO_TIME_LIMIT: dict[str, float] = {"ilp": 60.0, "cpsat": 60.0, "local": 10.0}
@@ -66,6 +80,17 @@ def choose_method(problem: Problem, time_limit: float | None) -> tuple[str, str]
             )
     for method in ("ilp", "cpsat"):
         if method in limits and n_tasks <= limits[method]:
+            if (
+                method == "ilp"
+                and n_tasks > ILP_SMALL_MAX_TASKS
+                and time_limit is not None
+                and time_limit < ILP_LARGE_MIN_SECONDS
+            ):
+                return "local", (
+                    f"n = {n_tasks} with a {time_limit:g} s limit: a MIP of this size needs "
+                    f"about {ILP_LARGE_MIN_SECONDS:g} s to prove anything, so anytime local "
+                    "search (no proof; cheap bound reported)"
+                )
             what = {
                 ("ilp", "all_pairs"): "the MIP with lazy 3-cycle rows proves real matrices of "
                 "this size optimal in seconds",

@@ -17,6 +17,7 @@ a hint. CP-SAT uses all cores (``num_workers=0``); with several workers the opti
 from __future__ import annotations
 
 import itertools
+import time
 
 import numpy as np
 
@@ -159,10 +160,15 @@ def solve_cpsat(problem: Problem, *, time_limit: float | None = None, seed: int 
     """
     from ortools.sat.python import cp_model
 
-    from taskorder.solvers.heuristics.local_search import _starts, quick_descent
+    from taskorder.solvers.heuristics.local_search import (
+        cheap_upper_bound,
+        constructive_starts,
+        quick_descent,
+    )
 
+    start = time.perf_counter()
     weights = integer_weights(problem, max_abs=CPSAT_MAX_ABS)
-    hint = quick_descent(problem, _starts(problem))
+    hint = quick_descent(problem, constructive_starts(problem))
     model = cp_model.CpModel()
     if problem.objective == "adjacent":
         variables = build_path_model(model, problem, weights, hint)
@@ -171,13 +177,23 @@ def solve_cpsat(problem: Problem, *, time_limit: float | None = None, seed: int 
     solver = cp_model.CpSolver()
     solver.parameters.random_seed = int(seed)
     solver.parameters.num_workers = 0
-    if time_limit is not None:
-        solver.parameters.max_time_in_seconds = float(time_limit)
+    if time_limit is not None:  # building the model counts against the limit
+        solver.parameters.max_time_in_seconds = max(0.01, time_limit - (time.perf_counter() - start))
     status = solver.Solve(model)
+    if status == cp_model.UNKNOWN:  # time limit before any solution: keep the hint
+        return Solution(
+            order=hint,
+            value=problem.value(hint),
+            bound=max(cheap_upper_bound(problem), problem.value(hint)),
+            status="feasible",
+            extras={"scale": weights.scale, "rounding_error_bound": weights.rounding_error_bound,
+                    "cpsat_status": "UNKNOWN", "wall_time": solver.WallTime(),
+                    "bound_kind": "cheap upper bound (CP-SAT found nothing in time)"},
+        )
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         raise SolverError(
             f"CP-SAT ended with status {solver.StatusName(status)} and no order; "
-            "raise the time limit or check the constraints."
+            "check the constraints."
         )
     if problem.objective == "adjacent":
         order = _order_from_arcs(solver, variables, problem.n_tasks)

@@ -54,6 +54,10 @@ __all__ = ["solve_ilp", "BACKENDS", "MAX_CUTS_PER_ROUND"]
 BACKENDS = ("highs", "scip")
 #: Most violated 3-dicycle rows added per LP round (all of them below this).
 MAX_CUTS_PER_ROUND = 20_000
+#: Switch the LP rounds from dual simplex to the barrier method once the rows exceed
+#: this many times the columns, or once a simplex round took this many seconds.
+BARRIER_ROW_RATIO = 6.0
+BARRIER_AFTER_SECONDS = 2.0
 
 
 @dataclass
@@ -90,21 +94,42 @@ def _out_of_time(progress: _Progress) -> bool:
 def _cutting_plane_lp(problem: Problem, progress: _Progress, backend: str) -> None:
     """Phase 1: LP + violated 3-dicycle rows until none is violated (or time runs out)."""
     n_tasks = problem.n_tasks
+    barrier = False
     while not _out_of_time(progress):
         model = build_ordering_model(problem, progress.weights, progress.cuts, integer=False)
-        outcome = solve_model(model, backend, progress.time_left(), integer=False)
+        barrier = barrier or progress.cuts.shape[0] > BARRIER_ROW_RATIO * n_tasks * (n_tasks - 1) / 2
+        started = time.perf_counter()
+        outcome = solve_model(model, backend, progress.time_left(), integer=False, barrier=barrier)
+        barrier = barrier or time.perf_counter() - started > BARRIER_AFTER_SECONDS
         progress.lp_rounds += 1
         if outcome.values is None or not outcome.proven:
             progress.timed_out = outcome.hit_limit or progress.timed_out
             return
         progress.bound = min(progress.bound, outcome.dual_bound)
         precedence = precedence_matrix(outcome.values[: n_tasks * (n_tasks - 1) // 2], n_tasks)
+        if _round_lp_solution(problem, progress, precedence):
+            return
         triples = violated_triangles(precedence, limit=MAX_CUTS_PER_ROUND)
         if triples.size == 0:
-            if np.all(np.abs(precedence - np.round(precedence)) < 1e-6):
-                progress.proven_order = order_from_precedence(np.round(precedence))
             return
         progress.add_cuts(triples)
+
+
+def _round_lp_solution(problem: Problem, progress: _Progress, precedence: np.ndarray) -> bool:
+    """LP rounding heuristic: order by wins, one insertion descent; True if it is proven
+    optimal (its integer value reaches the LP bound rounded down)."""
+    order = order_from_precedence(precedence, problem.constraints.predecessors)
+    if problem.objective == "all_pairs":
+        from taskorder.solvers.heuristics.insertion import InsertionTable
+
+        table = InsertionTable(problem.weights, order, problem.constraints.edges())
+        table.descend()
+        order = table.order.tolist()
+    if _incumbent_meets_bound(problem, progress, order):
+        progress.proven_order = order
+        return True
+    progress.candidate_orders.append(order)
+    return False
 
 
 def _branch_and_cut(problem: Problem, progress: _Progress, backend: str) -> None:
@@ -218,27 +243,30 @@ def _incumbent_meets_bound(problem: Problem, progress: _Progress, order: list[in
 
 
 def _finish(problem, progress, helper_order, start, backend) -> Solution:
+    """Best order among all candidates, with an honest status and bound.
+
+    On integer-scaled data the optimum is proven when some candidate reaches the best
+    bound (rounded down). The returned order is the best on the true weights; with
+    rounding slack ``E`` it is within ``2 E`` of the true optimum, and the bound adds ``E``.
+    """
     weights = progress.weights
     slack = weights.rounding_error_bound
     candidates = [o for o in [progress.proven_order, helper_order, *progress.candidate_orders] if o]
     if not candidates:
         raise SolverError("The MIP found no order before its time limit; raise the time limit.")
+    integer_best = max(_integer_value(problem, weights, o) for o in candidates)
     order = max(candidates, key=problem.value)  # first best: the proven order on ties
     value = problem.value(order)
-    if np.isfinite(progress.bound):
-        bound_int = np.floor(progress.bound + 1e-6)
+    bound_int = np.floor(progress.bound + 1e-6) if np.isfinite(progress.bound) else np.inf
+    proven = progress.proven_order is not None or integer_best >= bound_int
+    if proven:
+        bound = value if slack <= 1e-9 * max(1.0, abs(value)) else integer_best / weights.scale + slack
+    elif np.isfinite(bound_int):
         bound = bound_int / weights.scale + slack
     else:  # stopped before the first LP finished: fall back to the pairwise bound
         from taskorder.solvers.heuristics.local_search import cheap_upper_bound
 
-        bound_int, bound = np.inf, cheap_upper_bound(problem)
-    proven = progress.proven_order is not None or (
-        _integer_value(problem, weights, order) >= bound_int
-    )
-    if proven and slack <= 1e-9 * max(1.0, abs(value)):
-        bound = value
-    elif proven:
-        bound = max(value, _integer_value(problem, weights, order) / weights.scale + slack)
+        bound = cheap_upper_bound(problem)
     return Solution(
         order=[int(t) for t in order],
         value=value,

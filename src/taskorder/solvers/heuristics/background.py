@@ -16,7 +16,11 @@ from taskorder.solvers.heuristics.budget import Budget
 from taskorder.solvers.heuristics.local_search import DEFAULT_PATIENCE, cheap_upper_bound
 from taskorder.solvers.problem import Problem
 
-__all__ = ["HelperSearch"]
+__all__ = ["HelperSearch", "HELPER_PATIENCE_FACTOR"]
+
+#: The helper stops after this many times the usual patience without improvement, even
+#: with a time limit, so that a stagnating search hands its core back to the exact solver.
+HELPER_PATIENCE_FACTOR = 3
 
 
 class HelperSearch:
@@ -26,8 +30,9 @@ class HelperSearch:
     ----------
     problem : Problem
     time_limit : float, optional
-        Seconds the background search may run at most; without it, it stops on its own
-        (patience rule) or when :meth:`stop` is called.
+        Seconds the background search may run at most. It also stops on its own after
+        ``HELPER_PATIENCE_FACTOR`` times the usual patience without improvement, or when
+        :meth:`stop` is called.
     seed : int
 
     Examples
@@ -41,16 +46,17 @@ class HelperSearch:
     """
 
     def __init__(self, problem: Problem, *, time_limit: float | None = None, seed: int = 0) -> None:
-        from taskorder.solvers.heuristics.local_search import _starts, quick_descent
+        from taskorder.solvers.heuristics.local_search import constructive_starts, quick_descent
 
         self.problem = problem
-        self.first_order = quick_descent(problem, _starts(problem))
+        self.first_order = quick_descent(problem, constructive_starts(problem))
         self._stop = threading.Event()
         self.budget = Budget(
             time_limit=time_limit,
-            patience=DEFAULT_PATIENCE[problem.objective],
+            patience=HELPER_PATIENCE_FACTOR * DEFAULT_PATIENCE[problem.objective],
             target=cheap_upper_bound(problem),
             stop_event=self._stop,
+            patience_with_time_limit=True,
         )
         self._result: list[int] | None = None
         self._thread = threading.Thread(target=self._run, args=(seed,), daemon=True)

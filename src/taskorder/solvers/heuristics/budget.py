@@ -41,6 +41,9 @@ class Budget:
     target: float = float("inf")
     #: Set from another thread to stop the search at the next check.
     stop_event: threading.Event | None = None
+    #: Apply the patience rule even with a time limit (a helper search that should free
+    #: its core once it stagnates).
+    patience_with_time_limit: bool = False
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
@@ -66,10 +69,11 @@ class Budget:
             self.stop_reason = "reached the upper bound"
         elif self.max_rounds is not None and self.rounds >= self.max_rounds:
             self.stop_reason = "max_rounds"
-        elif self.time_limit is not None:
-            if self.elapsed() >= self.time_limit:
-                self.stop_reason = "time_limit"
-        elif self.rounds_since_improvement >= self.patience:
+        elif self.time_limit is not None and self.elapsed() >= self.time_limit:
+            self.stop_reason = "time_limit"
+        elif (self.time_limit is None or self.patience_with_time_limit) and (
+            self.rounds_since_improvement >= self.patience
+        ):
             self.stop_reason = f"no improvement in {self.patience} rounds"
         return bool(self.stop_reason)
 

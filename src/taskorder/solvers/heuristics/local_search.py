@@ -30,7 +30,14 @@ from taskorder.solvers.heuristics.path_search import PathState, search_path
 from taskorder.solvers.heuristics.rank import solve_rank
 from taskorder.solvers.problem import Problem, Solution
 
-__all__ = ["solve_local", "search", "quick_descent", "cheap_upper_bound", "DEFAULT_PATIENCE"]
+__all__ = [
+    "solve_local",
+    "search",
+    "quick_descent",
+    "constructive_starts",
+    "cheap_upper_bound",
+    "DEFAULT_PATIENCE",
+]
 
 #: Rounds without improvement before a run without time limit stops.
 DEFAULT_PATIENCE = {"all_pairs": 60, "adjacent": 200, "max_min": 100}
@@ -50,7 +57,8 @@ def cheap_upper_bound(problem: Problem) -> float:
     return float((problem.own + best_case.sum(axis=1)).min())
 
 
-def _starts(problem: Problem) -> list[list[int]]:
+def constructive_starts(problem: Problem) -> list[list[int]]:
+    """Net-gain (Borda) order and the rank rule, without duplicates; both honour constraints."""
     starts = [net_gain_order(problem), solve_rank(problem).order]
     return [list(order) for i, order in enumerate(starts) if order not in starts[:i]]
 
@@ -147,7 +155,7 @@ def solve_local(
         target=bound,
     )
     rng = np.random.default_rng(seed)
-    starts = _starts(problem)
+    starts = constructive_starts(problem)
     start_value = max(problem.value(order) for order in starts)
     order = search(problem, starts, budget, rng)
     value = problem.value(order)
