@@ -170,3 +170,17 @@ def test_max_min_objective_from_the_cli():
     assert data["objective"] == pytest.approx(min(data["predicted"].values()))
     again = run("predict", scores, "--order", ",".join(data["order"]), "--objective", "max-min", "--json")
     assert json.loads(again.stdout)["objective"] == pytest.approx(data["objective"])
+
+
+def test_large_matrix_with_errors_skips_confidence_unless_asked(tmp_path):
+    import numpy as np
+
+    from taskorder import TransferMatrix, write_matrix
+
+    rng = np.random.default_rng(0)
+    big = TransferMatrix([f"t{k}" for k in range(22)], rng.normal(size=(22, 22)),
+                         bwt_stderr=np.full((22, 22), 0.1))
+    path = write_matrix(big, tmp_path / "big.json")
+    result = run("solve", path, "--json", "--time-limit", "2")
+    assert result.exit_code == 0, result.stderr
+    assert "skipped" in result.stderr and "p_optimal" not in json.loads(result.stdout)["extras"]

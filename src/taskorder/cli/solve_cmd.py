@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from taskorder.cli.common import handle_errors, print_json, stdout
+from taskorder.cli.common import handle_errors, print_json, stderr, stdout
 
 __all__ = ["register"]
 
@@ -65,10 +65,15 @@ def solve(
         typer.Option("--stderr", help="Square CSV of standard errors of bwt (if FILE has none)."),
     ] = None,
     risk: Annotated[
-        str, typer.Option(help="With standard errors: mean, quantile (risk-averse) or probability.")
-    ] = "mean",
+        str | None,
+        typer.Option(help="With standard errors: mean (default), quantile (risk-averse) or probability."),
+    ] = None,
     quantile: Annotated[float, typer.Option(min=0.001, max=0.999, help="Quantile for --risk quantile.")] = 0.1,
-    samples: Annotated[int, typer.Option(min=2, help="Plausible matrices drawn from the errors.")] = 200,
+    samples: Annotated[
+        int | None,
+        typer.Option(min=2, help="Plausible matrices drawn from the errors (default 200; for more than "
+                     "20 tasks the confidence is computed only when this or --risk is given)."),
+    ] = None,
     entropy_file: Annotated[
         Path | None, typer.Option("--entropy", help="Entropy transfer matrix (JSON with own_scores).")
     ] = None,
@@ -99,7 +104,7 @@ def solve(
         )
     from taskorder.robust import RISKS
 
-    if risk not in RISKS:
+    if risk is not None and risk not in RISKS:
         raise typer.BadParameter(f"expected one of {', '.join(RISKS)}; got {risk!r}", param_hint="'--risk'")
     floors = {}
     for item in entropy_floor or []:
@@ -145,17 +150,25 @@ def _solve(file, objective, method, first, last, pairs, time_limit, seed, as_jso
             entropy_floor=noise["entropy_floor"],
             entropy_weight=noise["entropy_weight"],
         )
+    has_errors = matrix.bwt_stderr is not None or matrix.forward_stderr is not None
+    asked = noise["risk"] is not None or noise["samples"] is not None
     if noise["model"] != "additive":
         from taskorder.models_extra import best_order
 
         result = best_order(matrix, model=noise["model"], **kwargs)
-    elif matrix.bwt_stderr is not None or matrix.forward_stderr is not None:
+    elif has_errors and (matrix.n_tasks <= 20 or asked):
         from taskorder.robust import solve_robust
 
         result = solve_robust(
-            matrix, risk=noise["risk"], quantile=noise["quantile"], n_samples=noise["samples"], **kwargs
+            matrix, risk=noise["risk"] or "mean", quantile=noise["quantile"],
+            n_samples=noise["samples"] or 200, **kwargs,
         )
     else:
+        if has_errors:
+            stderr.print(
+                f"note: {matrix.n_tasks} tasks: the confidence over plausible matrices (one exact solve "
+                "per draw) is skipped; pass --samples N or --risk to compute it"
+            )
         result = run_solve(matrix, **kwargs)
     if as_json:
         print_json(result.to_dict())
