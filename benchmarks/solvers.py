@@ -89,9 +89,13 @@ def generated_matrix(n_tasks: int, seed: int, noise: float = 0.3) -> TransferMat
     strength = rng.gamma(2.0, 0.5, n_tasks)
     bwt = -np.outer(forgettability, strength) * (1 - similarity) / 2
     bwt += noise * 0.02 * rng.normal(size=(n_tasks, n_tasks))
-    forward = 0.3 * 0.02 * strength[:, None] * similarity + noise * 0.01 * rng.normal(size=(n_tasks, n_tasks))
+    forward = 0.3 * 0.02 * strength[:, None] * similarity + noise * 0.01 * rng.normal(
+        size=(n_tasks, n_tasks)
+    )
     own = rng.uniform(0.3, 0.8, n_tasks)
-    return TransferMatrix([f"task{i}" for i in range(n_tasks)], bwt, forward=forward, own_scores=own)
+    return TransferMatrix(
+        [f"task{i}" for i in range(n_tasks)], bwt, forward=forward, own_scores=own
+    )
 
 
 # ------------------------------------------------------------------ LOLIB
@@ -115,25 +119,27 @@ def run_lolib(args) -> list[dict]:
         best, random_mean = inst.best_known, result.baselines["random_mean"]
         rank = result.baselines["rank_rule"]
         span = best - random_mean
-        rows.append({
-            "instance": inst.name,
-            "family": inst.family,
-            "n": inst.n_tasks,
-            "best_known": best,
-            "value": round(result.objective),
-            "gap_%": 100 * (best - result.objective) / best,
-            "at_best": result.objective >= best,
-            "proven": result.status == "optimal",
-            "bound_gap_%": 100 * (result.gap or 0.0),
-            "seconds": round(result.elapsed_s, 2),
-            "method": result.method,
-            "rank_rule": round(rank),
-            "rank_gap_%": 100 * (best - rank) / best,
-            "random_mean": round(random_mean),
-            "random_gap_%": 100 * (best - random_mean) / best,
-            "rank_closes_%": 100 * (rank - random_mean) / span,
-            "we_close_%": 100 * (result.objective - random_mean) / span,
-        })
+        rows.append(
+            {
+                "instance": inst.name,
+                "family": inst.family,
+                "n": inst.n_tasks,
+                "best_known": best,
+                "value": round(result.objective),
+                "gap_%": 100 * (best - result.objective) / best,
+                "at_best": result.objective >= best,
+                "proven": result.status == "optimal",
+                "bound_gap_%": 100 * (result.gap or 0.0),
+                "seconds": round(result.elapsed_s, 2),
+                "method": result.method,
+                "rank_rule": round(rank),
+                "rank_gap_%": 100 * (best - rank) / best,
+                "random_mean": round(random_mean),
+                "random_gap_%": 100 * (best - random_mean) / best,
+                "rank_closes_%": 100 * (rank - random_mean) / span,
+                "we_close_%": 100 * (result.objective - random_mean) / span,
+            }
+        )
         print(json.dumps(rows[-1]), flush=True)
     return rows
 
@@ -143,20 +149,22 @@ def summarise_lolib(rows: list[dict]) -> list[dict]:
     for family in dict.fromkeys(r["family"] for r in rows):
         group = [r for r in rows if r["family"] == family]
         seconds = [r["seconds"] for r in group]
-        out.append({
-            "family": family,
-            "instances": len(group),
-            "n": f"{min(r['n'] for r in group)}-{max(r['n'] for r in group)}",
-            "proven": sum(r["proven"] for r in group),
-            "at_best_known": sum(r["at_best"] for r in group),
-            "within_0.1%": sum(r["gap_%"] <= 0.1 for r in group),
-            "mean_gap_%": statistics.mean(r["gap_%"] for r in group),
-            "max_gap_%": max(r["gap_%"] for r in group),
-            "median_s": statistics.median(seconds),
-            "total_s": sum(seconds),
-            "rank_closes_%": statistics.mean(r["rank_closes_%"] for r in group),
-            "we_close_%": statistics.mean(r["we_close_%"] for r in group),
-        })
+        out.append(
+            {
+                "family": family,
+                "instances": len(group),
+                "n": f"{min(r['n'] for r in group)}-{max(r['n'] for r in group)}",
+                "proven": sum(r["proven"] for r in group),
+                "at_best_known": sum(r["at_best"] for r in group),
+                "within_0.1%": sum(r["gap_%"] <= 0.1 for r in group),
+                "mean_gap_%": statistics.mean(r["gap_%"] for r in group),
+                "max_gap_%": max(r["gap_%"] for r in group),
+                "median_s": statistics.median(seconds),
+                "total_s": sum(seconds),
+                "rank_closes_%": statistics.mean(r["rank_closes_%"] for r in group),
+                "we_close_%": statistics.mean(r["we_close_%"] for r in group),
+            }
+        )
     return out
 
 
@@ -182,24 +190,33 @@ def run_scaling(args) -> list[dict]:
     rows = []
     for n_tasks in (int(s) for s in args.sizes.split(",")):
         code = _SCALING_CHILD.format(
-            bench=str(Path(__file__).parent), n=n_tasks, seed=args.seed, method=args.method,
+            bench=str(Path(__file__).parent),
+            n=n_tasks,
+            seed=args.seed,
+            method=args.method,
             time_limit=args.time_limit,
         )
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
         data = json.loads(out.stdout.strip().splitlines()[-1])
         span = data["objective"] - data["random_mean"]
-        rows.append({
-            "n": n_tasks,
-            "method": data["method"],
-            "status": data["status"],
-            "objective": data["objective"],
-            "gap_to_bound_%": 100 * (data["gap"] or 0.0),
-            "rank_closes_%": 100 * (data["rank_rule"] - data["random_mean"]) / span if span else 100.0,
-            "solver_s": round(data["solver_s"], 2),
-            "wall_s": round(data["wall_s"], 2),
-            "peak_rss_mb": round(data["peak_rss_mb"]),
-            "anytime_points": data["anytime_points"],
-        })
+        rows.append(
+            {
+                "n": n_tasks,
+                "method": data["method"],
+                "status": data["status"],
+                "objective": data["objective"],
+                "gap_to_bound_%": 100 * (data["gap"] or 0.0),
+                "rank_closes_%": 100 * (data["rank_rule"] - data["random_mean"]) / span
+                if span
+                else 100.0,
+                "solver_s": round(data["solver_s"], 2),
+                "wall_s": round(data["wall_s"], 2),
+                "peak_rss_mb": round(data["peak_rss_mb"]),
+                "anytime_points": data["anytime_points"],
+            }
+        )
         print(json.dumps(rows[-1]), flush=True)
     return rows
 
@@ -234,14 +251,16 @@ def run_thresholds(args) -> list[dict]:
             m = generated_matrix(n_tasks, args.seed)
             start = time.perf_counter()
             result = solve(m, method=method, objective=objective, time_limit=args.time_limit)
-            rows.append({
-                "objective": objective,
-                "method": method,
-                "n": n_tasks,
-                "status": result.status,
-                "seconds": round(time.perf_counter() - start, 3),
-                "gap_%": round(100 * (result.gap or 0.0), 4),
-            })
+            rows.append(
+                {
+                    "objective": objective,
+                    "method": method,
+                    "n": n_tasks,
+                    "status": result.status,
+                    "seconds": round(time.perf_counter() - start, 3),
+                    "gap_%": round(100 * (result.gap or 0.0), 4),
+                }
+            )
             print(json.dumps(rows[-1]), flush=True)
     return rows
 
@@ -261,22 +280,33 @@ def run_backends(args) -> list[dict]:
         matrix = lolib_matrix(inst.weights())
         problem = make_problem(matrix, "all_pairs", Constraints.from_names(matrix))
         runs = [
-            ("MathOpt HiGHS, LP cuts + lazy", lambda: solve_ilp(problem, time_limit=args.time_limit)),
-            ("MathOpt SCIP, LP cuts + lazy", lambda: solve_ilp(problem, time_limit=args.time_limit, backend="scip")),
-            ("CP-SAT, full 3-cycle model", lambda: solve_cpsat(problem, time_limit=args.time_limit)),
+            (
+                "MathOpt HiGHS, LP cuts + lazy",
+                lambda: solve_ilp(problem, time_limit=args.time_limit),
+            ),
+            (
+                "MathOpt SCIP, LP cuts + lazy",
+                lambda: solve_ilp(problem, time_limit=args.time_limit, backend="scip"),
+            ),
+            (
+                "CP-SAT, full 3-cycle model",
+                lambda: solve_cpsat(problem, time_limit=args.time_limit),
+            ),
         ]
         for label, run in runs:
             start = time.perf_counter()
             solution = run()
-            rows.append({
-                "instance": name,
-                "n": inst.n_tasks,
-                "solver": label,
-                "status": solution.status,
-                "value": round(solution.value),
-                "best_known": inst.best_known,
-                "seconds": round(time.perf_counter() - start, 2),
-            })
+            rows.append(
+                {
+                    "instance": name,
+                    "n": inst.n_tasks,
+                    "solver": label,
+                    "status": solution.status,
+                    "value": round(solution.value),
+                    "best_known": inst.best_known,
+                    "seconds": round(time.perf_counter() - start, 2),
+                }
+            )
             print(json.dumps(rows[-1]), flush=True)
     return rows
 
@@ -295,8 +325,12 @@ def main(argv=None) -> None:
     parser.add_argument("--tag", default="", help="suffix of the CSV file name")
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args(argv)
-    runner = {"lolib": run_lolib, "scaling": run_scaling, "thresholds": run_thresholds,
-              "backends": run_backends}[args.section]
+    runner = {
+        "lolib": run_lolib,
+        "scaling": run_scaling,
+        "thresholds": run_thresholds,
+        "backends": run_backends,
+    }[args.section]
     rows = runner(args)
     name = args.section + (f"_{args.tag}" if args.tag else "")
     print(f"\nwrote {write_csv(name, rows)}")

@@ -11,6 +11,7 @@ import itertools
 from pathlib import Path
 
 import numpy as np
+
 from taskorder import TransferMatrix
 
 LOLIB_DIR = Path(__file__).parents[1] / "data" / "lolib"
@@ -60,7 +61,11 @@ def constraints_for(matrix: TransferMatrix, seed: int) -> dict:
     """Seeded first/last/before constraints that are consistent."""
     rng = np.random.default_rng(seed + 1000)
     tasks = [str(t) for t in rng.permutation(matrix.tasks)]
-    return {"first": tasks[0], "last": tasks[1], "before": [(tasks[2], tasks[3]), (tasks[3], tasks[4])]}
+    return {
+        "first": tasks[0],
+        "last": tasks[1],
+        "before": [(tasks[2], tasks[3]), (tasks[3], tasks[4])],
+    }
 
 
 def honours(order, first=None, last=None, before=()) -> bool:

@@ -2,13 +2,12 @@
 
 import numpy as np
 import pytest
+from solver_cases import random_matrix
 
 from taskorder import InvalidParameterError, solve
 from taskorder.solvers import SOLVERS, choose_method, make_problem
 from taskorder.solvers.choose import AUTO_TIME_LIMIT, THRESHOLDS
 from taskorder.solvers.problem import Constraints
-
-from solver_cases import random_matrix
 
 
 def chosen(n_tasks, objective, time_limit=None):
@@ -111,9 +110,18 @@ def test_integer_weights_error_bound_holds_for_random_orders():
         scaled = replace(
             problem,
             weights=iw.weights / iw.scale,
-            **({} if objective != "max_min" else
-               {"bwt": iw.bwt / iw.scale, "forward": iw.forward / iw.scale, "own": iw.own / iw.scale}),
+            **(
+                {}
+                if objective != "max_min"
+                else {
+                    "bwt": iw.bwt / iw.scale,
+                    "forward": iw.forward / iw.scale,
+                    "own": iw.own / iw.scale,
+                }
+            ),
         )
         for _ in range(50):
             order = rng.permutation(12)
-            assert abs(problem.value(order) - scaled.value(order)) <= iw.rounding_error_bound + 1e-12
+            assert (
+                abs(problem.value(order) - scaled.value(order)) <= iw.rounding_error_bound + 1e-12
+            )

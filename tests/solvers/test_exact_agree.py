@@ -1,10 +1,9 @@
 """MIP and CP-SAT agree with the subset DP / brute force on seeded random instances."""
 
 import pytest
+from solver_cases import HAND_SOLVED, brute_force_max_min, constraints_for, honours, random_matrix
 
 from taskorder import evaluate, solve
-
-from solver_cases import HAND_SOLVED, brute_force_max_min, constraints_for, honours, random_matrix
 
 pytest.importorskip("ortools")
 

@@ -2,13 +2,12 @@
 
 import numpy as np
 import pytest
+from solver_cases import brute_force_max_min, constraints_for, honours, random_matrix
 
 from taskorder import InvalidParameterError, solve
 from taskorder.solvers import make_problem
 from taskorder.solvers.heuristics.local_search import solve_local
 from taskorder.solvers.problem import Constraints
-
-from solver_cases import brute_force_max_min, constraints_for, honours, random_matrix
 
 OBJECTIVES = ["all_pairs", "adjacent", "max_min"]
 

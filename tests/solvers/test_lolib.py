@@ -1,10 +1,9 @@
 """LOLIB instances with known optima (tests/data/lolib, see README.solvers.md)."""
 
 import pytest
+from solver_cases import lolib_matrix
 
 from taskorder import solve
-
-from solver_cases import lolib_matrix
 
 pytest.importorskip("ortools")
 

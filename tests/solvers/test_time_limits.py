@@ -15,7 +15,9 @@ pytest.importorskip("ortools")
 def hard_matrix(n_tasks=60, seed=0) -> TransferMatrix:
     """Uniform random integers: a flat landscape no exact method closes in a second."""
     rng = np.random.default_rng(seed)
-    return TransferMatrix([f"t{i}" for i in range(n_tasks)], rng.integers(0, 100, (n_tasks, n_tasks)))
+    return TransferMatrix(
+        [f"t{i}" for i in range(n_tasks)], rng.integers(0, 100, (n_tasks, n_tasks))
+    )
 
 
 @pytest.mark.parametrize("method", ["ilp", "cpsat"])

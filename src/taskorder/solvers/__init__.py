@@ -115,10 +115,10 @@ def make_problem(matrix: TransferMatrix, objective: str, constraints: Constraint
     extra = {}
     if objective == "max_min":
         n_tasks = matrix.n_tasks
-        own = matrix.own_scores
+        own, forward = matrix.own_scores, matrix.forward
         extra = {
             "bwt": np.array(matrix.bwt),
-            "forward": np.zeros((n_tasks, n_tasks)) if matrix.forward is None else np.array(matrix.forward),
+            "forward": np.zeros((n_tasks, n_tasks)) if forward is None else np.array(forward),
             "own": np.zeros(n_tasks) if own is None else np.nan_to_num(np.array(own)),
         }
     return Problem(

@@ -100,11 +100,12 @@ def integer_weights(problem, *, max_abs: float = DEFAULT_MAX_ABS) -> IntegerWeig
     --------
     >>> import numpy as np
     >>> from taskorder.solvers.problem import Constraints, Problem
-    >>> p = Problem(np.array([[0, 0.25], [-0.5, 0]]), "all_pairs", Constraints(2, predecessors=(0, 0)))
+    >>> free = Constraints(2, predecessors=(0, 0))
+    >>> p = Problem(np.array([[0, 0.25], [-0.5, 0]]), "all_pairs", free)
     >>> iw = integer_weights(p)
     >>> iw.weights.tolist(), iw.scale, iw.rounding_error_bound
     ([[0, 25], [-50, 0]], 100.0, 0.0)
-    >>> p = Problem(np.array([[0, 1 / 3], [0, 0]]), "all_pairs", Constraints(2, predecessors=(0, 0)))
+    >>> p = Problem(np.array([[0, 1 / 3], [0, 0]]), "all_pairs", free)
     >>> iw = integer_weights(p, max_abs=1000)
     >>> iw.weights.tolist(), iw.scale, round(iw.rounding_error_bound, 12)
     ([[0, 1000], [0, 0]], 3000.0, 0.0)

@@ -72,7 +72,8 @@ def build_precedence_model(model, problem: Problem, weights: IntegerWeights, hin
     """
     n_tasks = problem.n_tasks
     before = {
-        (i, j): model.NewBoolVar(f"before_{i}_{j}") for i, j in itertools.combinations(range(n_tasks), 2)
+        (i, j): model.NewBoolVar(f"before_{i}_{j}")
+        for i, j in itertools.combinations(range(n_tasks), 2)
     }
 
     def precedes(i: int, j: int):
@@ -96,10 +97,12 @@ def build_precedence_model(model, problem: Problem, weights: IntegerWeights, hin
             model.Add(worst <= final)
         model.Maximize(worst)
     else:
-        model.Maximize(sum(
-            int(weights.weights[i, j]) * lit + int(weights.weights[j, i]) * (1 - lit)
-            for (i, j), lit in before.items()
-        ))
+        model.Maximize(
+            sum(
+                int(weights.weights[i, j]) * lit + int(weights.weights[j, i]) * (1 - lit)
+                for (i, j), lit in before.items()
+            )
+        )
     if hint is not None:
         position = {task: k for k, task in enumerate(hint)}
         for (i, j), literal in before.items():
@@ -178,7 +181,9 @@ def solve_cpsat(problem: Problem, *, time_limit: float | None = None, seed: int 
     solver.parameters.random_seed = int(seed)
     solver.parameters.num_workers = 0
     if time_limit is not None:  # building the model counts against the limit
-        solver.parameters.max_time_in_seconds = max(0.01, time_limit - (time.perf_counter() - start))
+        solver.parameters.max_time_in_seconds = max(
+            0.01, time_limit - (time.perf_counter() - start)
+        )
     status = solver.Solve(model)
     if status == cp_model.UNKNOWN:  # time limit before any solution: keep the hint
         return Solution(
@@ -186,9 +191,13 @@ def solve_cpsat(problem: Problem, *, time_limit: float | None = None, seed: int 
             value=problem.value(hint),
             bound=max(cheap_upper_bound(problem), problem.value(hint)),
             status="feasible",
-            extras={"scale": weights.scale, "rounding_error_bound": weights.rounding_error_bound,
-                    "cpsat_status": "UNKNOWN", "wall_time": solver.WallTime(),
-                    "bound_kind": "cheap upper bound (CP-SAT found nothing in time)"},
+            extras={
+                "scale": weights.scale,
+                "rounding_error_bound": weights.rounding_error_bound,
+                "cpsat_status": "UNKNOWN",
+                "wall_time": solver.WallTime(),
+                "bound_kind": "cheap upper bound (CP-SAT found nothing in time)",
+            },
         )
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         raise SolverError(

@@ -37,7 +37,6 @@ import numpy as np
 
 from taskorder.exceptions import InvalidParameterError, SolverError
 from taskorder.solvers.exact.ilp_model import (
-    ModelOutcome,
     build_ordering_model,
     solve_model,
 )
@@ -97,7 +96,9 @@ def _cutting_plane_lp(problem: Problem, progress: _Progress, backend: str) -> No
     barrier = False
     while not _out_of_time(progress):
         model = build_ordering_model(problem, progress.weights, progress.cuts, integer=False)
-        barrier = barrier or progress.cuts.shape[0] > BARRIER_ROW_RATIO * n_tasks * (n_tasks - 1) / 2
+        barrier = (
+            barrier or progress.cuts.shape[0] > BARRIER_ROW_RATIO * n_tasks * (n_tasks - 1) / 2
+        )
         started = time.perf_counter()
         outcome = solve_model(model, backend, progress.time_left(), integer=False, barrier=barrier)
         barrier = barrier or time.perf_counter() - started > BARRIER_AFTER_SECONDS
@@ -227,7 +228,9 @@ def solve_ilp(
 
 def _integer_value(problem: Problem, weights: IntegerWeights, order: list[int]) -> float:
     scaled = Problem(
-        weights.weights.astype(float), problem.objective, problem.constraints,
+        weights.weights.astype(float),
+        problem.objective,
+        problem.constraints,
         bwt=None if weights.bwt is None else weights.bwt.astype(float),
         forward=None if weights.forward is None else weights.forward.astype(float),
         own=None if weights.own is None else weights.own.astype(float),
@@ -260,7 +263,9 @@ def _finish(problem, progress, helper_order, start, backend) -> Solution:
     bound_int = np.floor(progress.bound + 1e-6) if np.isfinite(progress.bound) else np.inf
     proven = progress.proven_order is not None or integer_best >= bound_int
     if proven:
-        bound = value if slack <= 1e-9 * max(1.0, abs(value)) else integer_best / weights.scale + slack
+        bound = (
+            value if slack <= 1e-9 * max(1.0, abs(value)) else integer_best / weights.scale + slack
+        )
     elif np.isfinite(bound_int):
         bound = bound_int / weights.scale + slack
     else:  # stopped before the first LP finished: fall back to the pairwise bound

@@ -62,7 +62,9 @@ def _max_min_rows(weights: IntegerWeights, index: np.ndarray, worst_id: int):
     return rows_out
 
 
-def build_ordering_model(problem: Problem, weights: IntegerWeights, cuts: np.ndarray, *, integer: bool):
+def build_ordering_model(
+    problem: Problem, weights: IntegerWeights, cuts: np.ndarray, *, integer: bool
+):
     """The precedence model with the 3-dicycle rows ``cuts`` (triples ``i < j < k``).
 
     Returns a ``ortools.math_opt.model_pb2.ModelProto``.
@@ -85,15 +87,24 @@ def build_ordering_model(problem: Problem, weights: IntegerWeights, cuts: np.nda
     model.variables.lower_bounds.extend(lower.tolist() + ([-np.inf] if max_min else []))
     model.variables.upper_bounds.extend(upper.tolist() + ([np.inf] if max_min else []))
     model.variables.integers.extend([integer] * n_vars)
-    model.variables.names.extend([f"x_{i}_{j}" for i, j in zip(rows, cols)] + (["t"] if max_min else []))
+    model.variables.names.extend(
+        [f"x_{i}_{j}" for i, j in zip(rows, cols)] + (["t"] if max_min else [])
+    )
     next_row = 0
     if max_min:
         model.objective.maximize = True
         model.objective.linear_coefficients.ids.append(n_pairs)
         model.objective.linear_coefficients.values.append(1.0)
         for ids, coefficients, constant in _max_min_rows(weights, index, n_pairs):
-            _add_row(model, next_row, np.append(ids, n_pairs), np.append(coefficients, 1.0),
-                     -np.inf, constant, f"worst_le_final_{next_row}")
+            _add_row(
+                model,
+                next_row,
+                np.append(ids, n_pairs),
+                np.append(coefficients, 1.0),
+                -np.inf,
+                constant,
+                f"worst_le_final_{next_row}",
+            )
             next_row += 1
     else:
         _objective_all_pairs(model, weights.weights, rows, cols)
@@ -155,7 +166,10 @@ def solve_model(
     result = mathopt.solve(model, solver, params=params)
     reason = result.termination.reason
     proven = reason == mathopt.TerminationReason.OPTIMAL
-    hit_limit = reason in (mathopt.TerminationReason.FEASIBLE, mathopt.TerminationReason.NO_SOLUTION_FOUND)
+    hit_limit = reason in (
+        mathopt.TerminationReason.FEASIBLE,
+        mathopt.TerminationReason.NO_SOLUTION_FOUND,
+    )
     dual = result.termination.objective_bounds.dual_bound
     values, objective = None, None
     if result.has_primal_feasible_solution():

@@ -66,8 +66,9 @@ class HelperSearch:
         from taskorder.solvers.heuristics.local_search import search
 
         try:
-            self._result = search(self.problem, [self.first_order], self.budget,
-                                  np.random.default_rng(seed))
+            self._result = search(
+                self.problem, [self.first_order], self.budget, np.random.default_rng(seed)
+            )
         except Exception:  # the exact solver's answer must not depend on the helper
             self._result = None
 

@@ -85,16 +85,24 @@ class MaxMinState:
             moved = by_position[p + 1 :] + crossed_gain[p + 1 :]
             score = final[task] + np.cumsum(task_gain[p + 1 :])
             new_min[p + 1 :] = np.minimum.reduce(
-                [np.minimum.accumulate(moved), score, suffix_min[p + 2 :],
-                 np.full(n - p - 1, prefix_min[p])]
+                [
+                    np.minimum.accumulate(moved),
+                    score,
+                    suffix_min[p + 2 :],
+                    np.full(n - p - 1, prefix_min[p]),
+                ]
             )
             new_sum[p + 1 :] = base_sum + np.cumsum(crossed_gain[p + 1 :] + task_gain[p + 1 :])
         if p > 0:  # left: targets q = p-1 .. 0, stored at index q
             moved = (by_position[:p] - crossed_gain[:p])[::-1]
             score = final[task] - np.cumsum(task_gain[:p][::-1])
             left_min = np.minimum.reduce(
-                [np.minimum.accumulate(moved), score, prefix_min[:p][::-1],
-                 np.full(p, suffix_min[p + 1])]
+                [
+                    np.minimum.accumulate(moved),
+                    score,
+                    prefix_min[:p][::-1],
+                    np.full(p, suffix_min[p + 1]),
+                ]
             )
             new_min[:p] = left_min[::-1]
             new_sum[:p] = (base_sum - np.cumsum((crossed_gain[:p] + task_gain[:p])[::-1]))[::-1]

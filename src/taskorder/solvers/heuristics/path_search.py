@@ -63,7 +63,9 @@ class PathState:
             return True
         position = np.empty(self.n_tasks, dtype=np.intp)
         position[order] = np.arange(self.n_tasks)
-        return all(position[u] < position[v] for u, succ in enumerate(self.successors) for v in succ)
+        return all(
+            position[u] < position[v] for u, succ in enumerate(self.successors) for v in succ
+        )
 
     def _window(self, start: int, stop: int) -> tuple[int, int]:
         """Lowest and highest gap (insert after position ``gap - 1``) allowed for a segment."""
