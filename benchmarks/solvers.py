@@ -7,6 +7,7 @@ under ``benchmarks/results/``; ``--markdown`` prints the tables for docs/solvers
     PYTHONPATH=src python benchmarks/solvers.py lolib --families RandA1,xLOLIB --time-limit 10
     PYTHONPATH=src python benchmarks/solvers.py scaling --sizes 10,20,50,100,200,500,1000
     PYTHONPATH=src python benchmarks/solvers.py thresholds
+    PYTHONPATH=src python benchmarks/solvers.py quality --time-limit 10
     PYTHONPATH=src python benchmarks/solvers.py backends
 
 LOLIB data: ``$TASKORDER_LOLIB`` or ``../shared/benchmarks/lolib`` (see lolib.py).
@@ -265,6 +266,32 @@ def run_thresholds(args) -> list[dict]:
     return rows
 
 
+# ------------------------------------------------------------------ heuristic quality
+def run_quality(args) -> list[dict]:
+    """Local search (``--time-limit`` s) against the proven optimum (CP-SAT / MIP, 120 s)."""
+    plan = [("adjacent", "cpsat", [30, 60, 100]), ("max_min", "cpsat", [20, 40, 60]),
+            ("all_pairs", "ilp", [30, 60, 80])]
+    rows = []
+    for objective, exact_method, sizes in plan:
+        for n_tasks in sizes:
+            m = generated_matrix(n_tasks, args.seed)
+            exact = solve(m, method=exact_method, objective=objective, time_limit=120)
+            local = solve(m, method="local", objective=objective, time_limit=args.time_limit)
+            scale = max(abs(exact.objective), 1e-12)
+            rows.append({
+                "objective": objective,
+                "n": n_tasks,
+                "exact_method": exact_method,
+                "exact_status": exact.status,
+                "exact_s": round(exact.elapsed_s, 2),
+                "local_s": round(local.elapsed_s, 2),
+                "local_gap_%": 100 * (exact.objective - local.objective) / scale,
+                "rank_gap_%": 100 * (exact.objective - local.baselines["rank_rule"]) / scale,
+            })
+            print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
 # ------------------------------------------------------------------ backends
 def run_backends(args) -> list[dict]:
     """HiGHS vs SCIP (our lazy MIP) and CP-SAT (full model) on a few IO instances."""
@@ -313,7 +340,9 @@ def run_backends(args) -> list[dict]:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("section", choices=["lolib", "scaling", "thresholds", "backends"])
+    parser.add_argument(
+        "section", choices=["lolib", "scaling", "thresholds", "quality", "backends"]
+    )
     parser.add_argument("--families", default="IO,SGB,MB,RandA1,RandB,Spec,xLOLIB")
     parser.add_argument("--all", action="store_true", help="every instance, not the sample")
     parser.add_argument("--method", default="auto")
@@ -329,6 +358,7 @@ def main(argv=None) -> None:
         "lolib": run_lolib,
         "scaling": run_scaling,
         "thresholds": run_thresholds,
+        "quality": run_quality,
         "backends": run_backends,
     }[args.section]
     rows = runner(args)

@@ -214,13 +214,15 @@ def solve_ilp(
     weights = integer_weights(problem)
     progress = _Progress(weights=weights, deadline=deadline)
     helper = HelperSearch(problem, time_limit=time_limit, seed=seed)
-    _cutting_plane_lp(problem, progress, backend)
-    if progress.proven_order is None and not progress.timed_out:
-        if _incumbent_meets_bound(problem, progress, helper.first_order):
-            progress.proven_order = helper.first_order
-        else:
-            _branch_and_cut(problem, progress, backend)
-    helper_order = helper.stop()
+    try:
+        _cutting_plane_lp(problem, progress, backend)
+        if progress.proven_order is None and not progress.timed_out:
+            if _incumbent_meets_bound(problem, progress, helper.first_order):
+                progress.proven_order = helper.first_order
+            else:
+                _branch_and_cut(problem, progress, backend)
+    finally:
+        helper_order = helper.stop()
     solution = _finish(problem, progress, helper_order, start, backend)
     solution.extras["anytime"] = helper.curve
     return solution
