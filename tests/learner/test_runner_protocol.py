@@ -10,6 +10,8 @@ from taskorder.estimate import Evaluation, Runner, check_runner
 from taskorder.exceptions import InvalidParameterError
 from taskorder.learner import make_learner
 
+from tests.estimate.helpers import WrappedRunner
+
 
 @pytest.mark.parametrize("mode", ["exact", "sampled"])
 def test_builtin_runner_passes_check_runner(mode):
@@ -23,33 +25,11 @@ def test_check_runner_rejects_non_runner():
         check_runner(object())
 
 
-class _Wrapper:
+class _Wrapper(WrappedRunner):
     """Delegates to a built-in runner; subclasses break one rule each."""
 
     def __init__(self):
-        self.inner = make_learner(n_structured=1, n_open=1, mode="sampled")
-
-    @property
-    def tasks(self):
-        return self.inner.tasks
-
-    def initial_state(self, seed):
-        return self.inner.initial_state(seed)
-
-    def train(self, state, task, *, steps, seed):
-        return self.inner.train(state, task, steps=steps, seed=seed)
-
-    def evaluate(self, state, task, *, seed):
-        return self.inner.evaluate(state, task, seed=seed)
-
-    def save(self, state, path):
-        self.inner.save(state, path)
-
-    def load(self, path):
-        return self.inner.load(path)
-
-    def config_hash(self):
-        return self.inner.config_hash()
+        super().__init__(make_learner(n_structured=1, n_open=1, mode="sampled"))
 
 
 class _Nondeterministic(_Wrapper):
