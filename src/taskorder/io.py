@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from taskorder.exceptions import InvalidMatrixError
-from taskorder.matrix import TransferMatrix
+from taskorder.matrix import TransferMatrix, first_repeat
 
 __all__ = ["read_matrix", "write_matrix", "read_lolib", "matrix_from_dict", "MAX_FILE_BYTES", "MAX_TASKS"]
 
@@ -256,14 +256,13 @@ def _check_names(path: Path, names: list[str], where: str) -> None:
             raise InvalidMatrixError(
                 f"{path}: every task in the {where} needs a name. Position {position + 1} is empty."
             )
-    seen: dict[str, int] = {}
-    for position, name in enumerate(names):
-        if name in seen:
-            raise InvalidMatrixError(
-                f"{path}: task names in the {where} must be unique. {name!r} appears at "
-                f"positions {seen[name] + 1} and {position + 1}."
-            )
-        seen[name] = position
+    repeat = first_repeat(names)
+    if repeat is not None:
+        first, second = repeat
+        raise InvalidMatrixError(
+            f"{path}: task names in the {where} must be unique. {names[first]!r} appears at "
+            f"positions {first + 1} and {second + 1}."
+        )
 
 
 def _parse_long(path: Path, rows: list[list[str]], delimiter: str) -> TransferMatrix:

@@ -90,6 +90,16 @@ def _vector(name: str, values: Any, tasks: Sequence[str], *, positive: bool) -> 
     return array
 
 
+def first_repeat(names: Sequence[str]) -> tuple[int, int] | None:
+    """Positions ``(first, second)`` of the first name that appears twice, or ``None``."""
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names):
+        if name in seen:
+            return seen[name], position
+        seen[name] = position
+    return None
+
+
 class TransferMatrix:
     """Pairwise transfer between tasks, with task names and optional extras.
 
@@ -146,21 +156,19 @@ class TransferMatrix:
                 raise InvalidMatrixError(
                     f"Task names must be non-empty strings. Got {task!r} at position {position}."
                 )
-        seen: dict[str, int] = {}
-        for position, task in enumerate(tasks):
-            if task in seen:
-                raise InvalidMatrixError(
-                    f"Task names must be unique. Got {task!r} at positions {seen[task]} "
-                    f"and {position}."
-                )
-            seen[task] = position
+        repeat = first_repeat(tasks)
+        if repeat is not None:
+            first, second = repeat
+            raise InvalidMatrixError(
+                f"Task names must be unique. Got {tasks[first]!r} at positions {first} and {second}."
+            )
         if len(tasks) < 2:
             raise InvalidMatrixError(
                 f"A transfer matrix needs at least 2 tasks to order. Got {len(tasks)}."
             )
         n_tasks = len(tasks)
         self.tasks: tuple[str, ...] = tasks
-        self._index = seen
+        self._index = {task: position for position, task in enumerate(tasks)}
         self.bwt = _square("bwt", bwt, n_tasks, allow_nan=True)
         self.forward = None if forward is None else _square("forward", forward, n_tasks, allow_nan=True)
         self.bwt_stderr = (
