@@ -520,6 +520,9 @@ def _demo(n_open, mode, seeds, out, workers, as_json) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add ``probe`` (with ``status``), ``validate`` and ``demo`` to ``app``."""
+    from taskorder.cli.replan_cmd import register_probe
+
+    register_probe(probe_app)
     app.add_typer(probe_app, name="probe")
     app.command()(validate)
     app.command()(demo)

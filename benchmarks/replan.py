@@ -1,0 +1,153 @@
+"""Re-planning during training vs a plan made once (built-in learner, all orders as truth).
+
+Run: python benchmarks/replan.py [--mode exact|sampled] [--worlds 0 1 2 3 4 5] [--n-open 3]
+
+For each world (2 structured + ``n_open`` open tasks) every order is trained from one
+starting model (all methods share it) with 3 training seeds; an order's true value is its
+mean final score over tasks and seeds (in exact mode the seeds do not matter). A method's
+"percentile" is the share of all orders its trained order beats or ties in reality
+(100 = best). "stages" counts every training stage the method ran (probes, branches and
+the training itself; a probe reused as a training stage counts once), by wrapping the
+runner with a counter.
+
+- static: one full probe campaign at the starting model, the exact optimum trained
+  (what ``taskorder train`` does without ``--replan``): n^2 + n stages.
+- static rank rule: the same campaign, the greedy "least to most forgettable" order.
+- replan h=H design=D: :func:`taskorder.replan.replan_training` with that horizon and
+  second-stage design.
+- best of k random: k random complete curricula run (one seed each), the best measured
+  kept; k is chosen so its stages match replan h=3 full (equal training budget).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from taskorder import solve
+from taskorder.estimate import make_plan, run_campaign, run_curricula
+from taskorder.learner import make_learner
+from taskorder.replan import replan_training
+
+
+class FixedStart:
+    """One pretrained model for every method: ``initial_state`` ignores its seed.
+
+    A user re-plans one run from one starting model, so every method and the ground
+    truth start from the same state (the learner's ``init_noise`` would otherwise give
+    each seed a slightly different world).
+    """
+
+    def __init__(self, runner, start_seed: int = 0):
+        self.runner, self.start_seed = runner, start_seed
+
+    def __getattr__(self, name):
+        return getattr(self.runner, name)
+
+    @property
+    def tasks(self):
+        return self.runner.tasks
+
+    def initial_state(self, seed):
+        return self.runner.initial_state(self.start_seed)
+
+    def config_hash(self):
+        return f"{self.runner.config_hash()}-start{self.start_seed}"
+
+
+class Counting:
+    """Delegates to a runner and counts ``train`` calls."""
+
+    def __init__(self, runner):
+        self.runner, self.calls = runner, 0
+
+    def __getattr__(self, name):
+        return getattr(self.runner, name)
+
+    @property
+    def tasks(self):
+        return self.runner.tasks
+
+    def train(self, state, task, *, steps, seed):
+        self.calls += 1
+        return self.runner.train(state, task, steps=steps, seed=seed)
+
+
+def truth(runner, steps: int, seeds: int = 3) -> dict[tuple[str, ...], float]:
+    orders = list(itertools.permutations(runner.tasks))
+    runs = run_curricula(runner, orders, seeds=seeds, steps=steps, seed=12345)
+    table: dict[tuple[str, ...], list[float]] = {}
+    for run in runs:
+        table.setdefault(run.order, []).append(float(np.mean(list(run.final.values()))))
+    return {order: float(np.mean(v)) for order, v in table.items()}
+
+
+def percentile(values: dict, order) -> float:
+    all_values = np.array(list(values.values()))
+    return 100.0 * float(np.mean(all_values <= values[tuple(order)] + 1e-12))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mode", default="exact", choices=["exact", "sampled"])
+    parser.add_argument("--worlds", type=int, nargs="+", default=[0, 1, 2, 3, 4, 5])
+    parser.add_argument("--n-open", type=int, default=3)
+    args = parser.parse_args()
+    print(f"mode={args.mode}  tasks=2 structured + {args.n_open} open  worlds={args.worlds}")
+    print(f"{'world':>5} {'method':>26} {'stages':>6} {'pctl':>6} {'regret':>7}  order")
+    summary: dict[str, list[tuple[float, float, int]]] = {}
+
+    def report(world, name, stages, order, real):
+        pct = percentile(real, order)
+        best, worst = max(real.values()), min(real.values())
+        regret = (best - real[tuple(order)]) / (best - worst)
+        summary.setdefault(name, []).append((pct, regret, stages))
+        print(f"{world:>5} {name:>26} {stages:>6} {pct:>6.1f} {regret:>7.3f}  {' '.join(order)}",
+              flush=True)
+
+    for world in args.worlds:
+        base = FixedStart(make_learner(2, args.n_open, seed=world, mode=args.mode))
+        steps = base.runner.config.stage_steps
+        n = len(base.tasks)
+        real = truth(base, steps)
+        with tempfile.TemporaryDirectory() as folder:
+            counting = Counting(base)
+            campaign = run_campaign(counting, make_plan(base.tasks, steps=steps, seed=world),
+                                    Path(folder) / "static")
+            matrix = campaign.estimate.matrix.replace(forward=None, forward_stderr=None)
+            static_stages = counting.calls + n
+            report(world, "static", static_stages, solve(matrix).order, real)
+            report(world, "static rank rule", static_stages, solve(matrix, method="rank").order,
+                   real)
+            budget = None
+            for horizon, design in ((1, "full"), (2, "full"), (3, "full"), (3, "cheap")):
+                counting = Counting(base)
+                result = replan_training(counting, Path(folder) / f"h{horizon}{design}",
+                                         steps=steps, horizon=horizon, design=design, seed=world)
+                report(world, f"replan h={horizon} {design}", counting.calls, result.order, real)
+                if (horizon, design) == (3, "full"):
+                    budget = counting.calls
+        k = max(1, budget // n)
+        rng = np.random.default_rng(world)
+        orders = list(real)
+        picks = [orders[i] for i in rng.choice(len(orders), size=k, replace=False)]
+        runs = run_curricula(base, picks, seeds=1, steps=steps, seed=999 + world)
+        best = max(runs, key=lambda run: np.mean(list(run.final.values())))
+        report(world, f"best of {k} random", k * n, best.order, real)
+    print("\nsummary over worlds (percentile: median / mean / worst; regret = share of the "
+          "best-worst range lost, mean / worst; stages: mean)")
+    for name, rows in summary.items():
+        pct = np.array([r[0] for r in rows])
+        reg = np.array([r[1] for r in rows])
+        stages = np.mean([r[2] for r in rows])
+        print(f"  {name:>26}: pctl {np.median(pct):5.1f} / {pct.mean():5.1f} / {pct.min():5.1f}"
+              f"   regret {reg.mean():.3f} / {reg.max():.3f}   stages {stages:5.1f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

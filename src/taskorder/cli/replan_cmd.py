@@ -1,0 +1,122 @@
+"""Re-planning from the command line: ``taskorder probe replan CONFIG`` and ``train --replan``.
+
+Both print one line per decision on stderr as it is taken, then a table of decisions
+and the final scores (or one JSON object with ``--json``), and write ``replan.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from taskorder.cli.common import handle_errors, print_json, stdout
+
+__all__ = ["HorizonOpt", "DesignOpt", "print_replan", "register_probe", "say_decision"]
+
+HorizonOpt = Annotated[
+    int,
+    typer.Option(
+        "--horizon", min=1, max=5,
+        help="Enumerate every remaining order once this many tasks are left (1: never).",
+    ),
+]
+DesignOpt = Annotated[
+    str,
+    typer.Option(
+        "--design",
+        help="Second-stage probes of each re-measurement: 'full' (all pairs) or 'cheap' "
+        "(2 per task, rest imputed).",
+    ),
+]
+
+
+def say_decision(decision: Any) -> None:
+    """One stderr line per decision (progress while training runs)."""
+    mark = " (changed)" if decision.changed else ""
+    print(
+        f"taskorder: stage {decision.stage}: {decision.how}{mark}: train {decision.plan[0]}; "
+        f"{decision.reason}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def print_replan(result: Any, out: Path, as_json: bool) -> None:
+    """Write ``out/replan.json`` and print the decisions (table or JSON)."""
+    data = result.to_dict()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "replan.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    if as_json:
+        print_json(data)
+        return
+    table = Table(title="Re-planning decisions")
+    for column in ("stage", "how", "trained", "plan of the remaining tasks", "changed", "probe stages"):
+        table.add_column(column)
+    for d in result.decisions:
+        table.add_row(
+            str(d.stage), d.how, d.plan[0], " > ".join(d.plan), "yes" if d.changed else "",
+            str(d.probe_stages),
+        )
+    stdout.print(table)
+    stdout.print(f"initial plan: {' > '.join(result.initial_plan)}")
+    stdout.print(f"trained:      {' > '.join(result.order)}")
+    finals = "  ".join(f"{task} {score:.3f}" for task, score in result.final.items())
+    stdout.print(f"final scores: {finals}  (mean {data['mean_final']:.4f})")
+    stdout.print(
+        f"{result.probe_stages} probe stages, {result.elapsed_s:.1f} s; wrote {out / 'replan.json'}"
+    )
+
+
+def probe_replan(
+    config: Annotated[Path, typer.Argument(help="Campaign configuration (.toml, .yaml or .json).")],
+    horizon: HorizonOpt = 3,
+    design: DesignOpt = "full",
+    executor: Annotated[
+        str | None, typer.Option("--executor", help="inprocess, process or ray.")
+    ] = None,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Workers.")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object instead of tables.")
+    ] = False,
+) -> None:
+    """Train CONFIG's runner task by task, re-measuring and re-solving before every stage.
+
+    Probe campaigns go to OUTPUT_DIR/replan/stage-<k>/ (resumable); decisions to
+    OUTPUT_DIR/replan/decisions.json and OUTPUT_DIR/replan.json. See docs/replanning.md.
+    """
+    _probe_replan(config, horizon, design, executor, workers, as_json)
+
+
+@handle_errors
+def _probe_replan(config_path, horizon, design, executor, workers, as_json) -> None:
+    from taskorder.cli.probe_cmd import _executor_kind
+    from taskorder.estimate.config import build_executor, build_plan, build_runner, load_config
+    from taskorder.replan import replan_training
+
+    config = load_config(config_path)
+    chosen = build_executor(config, kind=_executor_kind(executor, workers), workers=workers)
+    runner = build_runner(config)
+    plan = build_plan(config, runner)
+    result = replan_training(
+        runner,
+        config.output_path / "replan",
+        tasks=plan.tasks,
+        steps=plan.steps,
+        horizon=horizon,
+        design=design,
+        repeats=plan.repeats,
+        seed=config.plan.seed,
+        executor=chosen,
+        on_decision=None if as_json else say_decision,
+    )
+    print_replan(result, config.output_path, as_json)
+
+
+def register_probe(probe_app: typer.Typer) -> None:
+    """Add ``replan`` to the ``probe`` group."""
+    probe_app.command("replan")(probe_replan)

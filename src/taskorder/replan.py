@@ -1,0 +1,519 @@
+"""Re-planning during training: re-measure from the current model, re-solve what is left.
+
+A plan made once, from probes of the *pretrained* model, assumes that transfer does not
+depend on what was trained before. It does: on the built-in learner a task trained late
+learns less, and the pairwise model's fidelity is far below its noise ceiling
+(docs/estimator.md). :func:`replan_training` trains one stage at a time and, before
+every stage, decides again from measurements of the *current* model:
+
+1. **Probe matrix** (while more than ``horizon`` tasks are left): run a probe campaign
+   over the remaining tasks, starting from the current state (first stages and
+   ``design`` second stages, through the normal store and executors, so it resumes and
+   runs in parallel), solve the remaining order exactly, and train its first task. The
+   chosen task's first-stage probe *is* that stage: its saved state is loaded, nothing is
+   trained twice.
+2. **Enumerate** (when ``horizon`` or fewer tasks are left): run every order of the
+   remaining tasks from the current state (prefix-shared: 15 stages for 3 tasks) and keep
+   the one with the best measured mean final score over *all* tasks, finished ones
+   included. The winning branch's states are the training, so nothing is retrained.
+
+Why re-measure rather than update the old matrix with the scores seen so far: under any
+pairwise model (additive, multiplicative, backward-only), a finished stage reveals pairs
+that involve finished tasks, and those pairs contribute the same amount to every order of
+the remaining tasks. Re-solving with them cannot change the remaining order; only new
+measurements among the remaining tasks, or of the finished tasks' fate under each
+remaining order (the enumeration), can. Every decision is logged with its reason
+(:class:`Decision`).
+
+Measured on the built-in learner (5 tasks, 6 worlds, ``benchmarks/replan.py``): see
+docs/replanning.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from taskorder.exceptions import InvalidParameterError
+from taskorder.matrix import TransferMatrix
+
+__all__ = ["DESIGNS", "Decision", "ReplanResult", "StateRunner", "replan_training"]
+
+#: Second-stage designs of a re-probe: every ordered pair, or the 2m-pair cyclic design
+#: (every row and column measured twice, the rest imputed by row and column effects).
+DESIGNS = ("full", "cheap")
+
+DECISIONS_FILE = "decisions.json"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One re-planning decision, taken before training stage ``stage``.
+
+    Attributes
+    ----------
+    stage : int
+        The stage this decision chose (0 = first stage).
+    how : {"given", "probe_matrix", "enumerate", "last"}
+        ``given``: solved from the matrix passed in; ``probe_matrix``: solved from a
+        matrix re-measured at the current state; ``enumerate``: every remaining order
+        run; ``last``: one task left.
+    remaining : tuple of str
+        Tasks not yet trained when deciding.
+    previous_plan : tuple of str or None
+        The previous decision's order of these tasks (``None`` for the first decision).
+    plan : tuple of str
+        The new order of the remaining tasks; ``plan[0]`` is trained next.
+    changed : bool
+        ``plan`` differs from ``previous_plan``.
+    value : float or None
+        The new plan's value under the new evidence (the objective of the re-measured
+        matrix, or the measured mean final score for ``enumerate``).
+    previous_value : float or None
+        The previous plan's value under the same evidence.
+    probe_stages : int
+        Training stages run to take this decision (probes or enumerated branches).
+    reason : str
+        One sentence: what was measured and why this plan.
+    """
+
+    stage: int
+    how: str
+    remaining: tuple[str, ...]
+    previous_plan: tuple[str, ...] | None
+    plan: tuple[str, ...]
+    changed: bool
+    value: float | None
+    previous_value: float | None
+    probe_stages: int
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ReplanResult:
+    """What :func:`replan_training` did.
+
+    Attributes
+    ----------
+    tasks : tuple of str
+        Column order of ``scores`` and ``entropy``.
+    order : tuple of str
+        The order actually trained.
+    initial_plan : tuple of str
+        The first decision's full order: what a run without re-planning would train.
+    decisions : list of Decision
+        One per stage.
+    scores, entropy : ndarray, shape (n + 1, n)
+        Every task at the start (row 0) and after every trained stage.
+    probe_stages : int
+        Training stages run for decisions (the trained stages reused from probes count
+        here, not again).
+    directory : str
+        Campaign stores, states and ``decisions.json``.
+    elapsed_s : float
+    """
+
+    tasks: tuple[str, ...]
+    order: tuple[str, ...]
+    initial_plan: tuple[str, ...]
+    decisions: list[Decision]
+    scores: np.ndarray
+    entropy: np.ndarray
+    probe_stages: int
+    directory: str
+    elapsed_s: float = 0.0
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def final(self) -> dict[str, float]:
+        """Every task's score after the last stage."""
+        return dict(zip(self.tasks, self.scores[-1].tolist()))
+
+    @property
+    def changed(self) -> bool:
+        """True when the trained order differs from the initial plan."""
+        return self.order != self.initial_plan
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tasks": list(self.tasks),
+            "order": list(self.order),
+            "initial_plan": list(self.initial_plan),
+            "changed": self.changed,
+            "final": self.final,
+            "mean_final": float(np.mean(self.scores[-1])),
+            "scores": self.scores.tolist(),
+            "entropy": self.entropy.tolist(),
+            "probe_stages": self.probe_stages,
+            "decisions": [d.to_dict() for d in self.decisions],
+            "directory": self.directory,
+            "elapsed_s": self.elapsed_s,
+        }
+
+
+@dataclass
+class StateRunner:
+    """A runner whose starting state is a saved state of another runner.
+
+    Probe campaigns start from ``runner.initial_state``; wrapping lets the same campaign
+    machinery (store, executors, resume) probe from the middle of a training run.
+    ``config_hash`` includes ``tag``, so each starting point has its own probe cache.
+    Picklable when ``runner`` is.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from taskorder.learner import make_learner
+    >>> runner = make_learner(n_structured=1, n_open=1)
+    >>> state = runner.train(runner.initial_state(0), "open_0", steps=5, seed=0)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     runner.save(state, folder + "/s")
+    ...     wrapped = StateRunner(runner, folder + "/s", tag="after-open_0")
+    ...     wrapped.initial_state(seed=3) == state
+    True
+    """
+
+    runner: Any
+    path: str
+    tag: str
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        return self.runner.tasks
+
+    def initial_state(self, seed: int) -> Any:
+        return self.runner.load(self.path)
+
+    def train(self, state: Any, task: Any, *, steps: int, seed: int) -> Any:
+        return self.runner.train(state, task, steps=steps, seed=seed)
+
+    def evaluate(self, state: Any, task: str, *, seed: int) -> Any:
+        return self.runner.evaluate(state, task, seed=seed)
+
+    def save(self, state: Any, path: str | Path) -> None:
+        self.runner.save(state, path)
+
+    def load(self, path: str | Path) -> Any:
+        return self.runner.load(path)
+
+    def config_hash(self) -> str:
+        text = f"{self.runner.config_hash()}|{self.tag}"
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _arrow(order: Sequence[str]) -> str:
+    return " -> ".join(order)
+
+
+def _check(runner: Any, tasks: Sequence[str] | None, steps: Any, horizon: Any, design: str,
+           repeats: Any, matrix: TransferMatrix | None) -> tuple[str, ...]:
+    known = tuple(runner.tasks)
+    chosen = known if tasks is None else tuple(tasks)
+    unknown = [t for t in chosen if t not in known]
+    if unknown or len(set(chosen)) != len(chosen) or len(chosen) < 2:
+        raise InvalidParameterError(
+            "The 'tasks' parameter of replan_training must name at least 2 distinct tasks of "
+            f"the runner {list(known)}. Got {list(chosen)}."
+        )
+    for name, value, low in (("steps", steps, 1), ("horizon", horizon, 1), ("repeats", repeats, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise InvalidParameterError(
+                f"The '{name}' parameter of replan_training must be an int >= {low}. Got {value!r}."
+            )
+    if horizon > 5:
+        raise InvalidParameterError(
+            "The 'horizon' parameter of replan_training enumerates horizon! orders; it must be "
+            f"at most 5. Got {horizon}."
+        )
+    if design not in DESIGNS:
+        raise InvalidParameterError(
+            f"The 'design' parameter of replan_training must be one of {list(DESIGNS)}. Got {design!r}."
+        )
+    if matrix is not None and sorted(matrix.tasks) != sorted(chosen):
+        raise InvalidParameterError(
+            "The 'matrix' parameter of replan_training must cover exactly the trained tasks "
+            f"{sorted(chosen)}. Got {sorted(matrix.tasks)}."
+        )
+    return chosen
+
+
+def replan_training(
+    runner: Any,
+    directory: str | Path,
+    *,
+    tasks: Sequence[str] | None = None,
+    steps: int = 40,
+    horizon: int = 3,
+    design: str = "full",
+    repeats: int = 1,
+    matrix: TransferMatrix | None = None,
+    objective: str = "all_pairs",
+    method: str = "auto",
+    seed: int = 0,
+    executor: Any = "inprocess",
+    workers: int | None = None,
+    on_decision: Callable[[Decision], None] | None = None,
+    on_stage_end: Callable[[int, str, dict[str, float]], None] | None = None,
+) -> ReplanResult:
+    """Train every task once, re-deciding the order of what is left before each stage.
+
+    See the module docstring for the two kinds of decision. The objective of an
+    ``enumerate`` decision is the mean final score over ``tasks``; a ``probe_matrix``
+    decision maximises ``objective`` on the re-measured backward-transfer matrix of the
+    remaining tasks (forward transfer is left out: it predicts worst, docs/estimator.md).
+
+    Parameters
+    ----------
+    runner : Runner
+        Any implementation of the runner protocol (:mod:`taskorder.estimate.runner`).
+    directory : str or Path
+        Where each decision's probe campaign (``stage-<k>/``), the trained states
+        (``states/``) and ``decisions.json`` go. Rerunning with the same arguments
+        reuses every finished probe.
+    tasks : sequence of str, optional
+        Tasks to train (default: all of the runner's).
+    steps : int, default 40
+        Training steps of every stage and every probe (they must match: the chosen
+        probe becomes the trained stage).
+    horizon : int, default 3
+        Enumerate every remaining order once this many tasks or fewer are left
+        (``horizon!`` branches; 1 turns enumeration off).
+    design : {"full", "cheap"}
+        Second-stage probes of a re-measurement: all ``m (m - 1)`` pairs, or the cyclic
+        ``2m`` design with row/column imputation.
+    repeats : int, default 1
+        Probe repeats of each re-measurement.
+    matrix : TransferMatrix, optional
+        A matrix already measured at the starting model; the first decision solves it
+        instead of probing again.
+    objective, method : str
+        Passed to :func:`taskorder.solve` for ``probe_matrix`` decisions.
+    seed : int, default 0
+        Root seed; every probe, branch and evaluation seed derives from it.
+    executor, workers
+        Where probe campaigns run (:mod:`taskorder.estimate.executors`).
+    on_decision : callable, optional
+        Called with each :class:`Decision` as it is taken.
+    on_stage_end : callable, optional
+        Called with ``(stage, task, {task: score})`` after each trained stage.
+
+    Returns
+    -------
+    ReplanResult
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from taskorder.learner import make_learner
+    >>> runner = make_learner(n_structured=1, n_open=2)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     result = replan_training(runner, folder, steps=10, horizon=2)
+    >>> [d.how for d in result.decisions]
+    ['probe_matrix', 'enumerate', 'enumerate']
+    >>> sorted(result.order) == sorted(runner.tasks), result.scores.shape
+    (True, (4, 3))
+    """
+    from taskorder.estimate.plan import derive_seed
+
+    started = time.perf_counter()
+    tasks = _check(runner, tasks, steps, horizon, design, repeats, matrix)
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    eval_seed = derive_seed(seed, "replan", "eval")
+
+    def measure(state: Any) -> tuple[list[float], list[float]]:
+        results = [runner.evaluate(state, task, seed=eval_seed) for task in tasks]
+        return [float(r.score) for r in results], [float(r.entropy) for r in results]
+
+    state = runner.initial_state(derive_seed(seed, "replan", "init"))
+    first_scores, first_entropy = measure(state)
+    score_rows, entropy_rows = [first_scores], [first_entropy]
+    decisions: list[Decision] = []
+    trained: list[str] = []
+    plan: tuple[str, ...] | None = None
+    initial_plan: tuple[str, ...] | None = None
+    probe_total = 0
+
+    def record(decision: Decision) -> None:
+        decisions.append(decision)
+        payload = {"tasks": list(tasks), "decisions": [d.to_dict() for d in decisions]}
+        (directory / DECISIONS_FILE).write_text(json.dumps(payload, indent=2) + "\n", "utf-8")
+        if on_decision:
+            on_decision(decision)
+
+    def finish_stage(new_state: Any, task: str) -> Any:
+        trained.append(task)
+        scores, entropy = measure(new_state)
+        score_rows.append(scores)
+        entropy_rows.append(entropy)
+        if on_stage_end:
+            on_stage_end(len(trained) - 1, task, dict(zip(tasks, scores)))
+        return new_state
+
+    while len(trained) < len(tasks):
+        k = len(trained)
+        remaining = tuple(t for t in tasks if t not in trained)
+        previous = None if plan is None else tuple(t for t in plan if t in remaining)
+        if len(remaining) == 1:
+            record(Decision(k, "last", remaining, previous, remaining, False, None, None, 0,
+                            f"{remaining[0]} is the only task left."))
+            new = runner.train(state, remaining[0], steps=steps,
+                               seed=derive_seed(seed, "replan", "train", k))
+            state = finish_stage(new, remaining[0])
+            plan = remaining
+            continue
+        if len(remaining) <= horizon:
+            branch = _enumerate(runner, state, remaining, tasks, steps, seed, k, eval_seed)
+            probe_total += branch["stages"]
+            value_of = branch["values"]
+            new_plan = branch["best"]
+            old_value = None if previous is None else value_of[previous]
+            reason = (
+                f"ran all {len(value_of)} orders of the last {len(remaining)} tasks from the "
+                f"current state ({branch['stages']} stages); best mean final score "
+                f"{value_of[new_plan]:.4f} for {_arrow(new_plan)}"
+                + ("" if previous is None else
+                   f", the previous plan {_arrow(previous)} measured {old_value:.4f}")
+                + "."
+            )
+            record(Decision(k, "enumerate", remaining, previous, new_plan,
+                            previous is not None and new_plan != previous,
+                            value_of[new_plan], old_value, branch["stages"], reason))
+            if initial_plan is None:
+                initial_plan = new_plan
+            for offset, (task, new_state) in enumerate(zip(new_plan, branch["states"])):
+                if offset:
+                    record(Decision(k + offset, "enumerate", new_plan[offset:], new_plan[offset:],
+                                    new_plan[offset:], False, value_of[new_plan], value_of[new_plan],
+                                    0, "continues the enumerated best order."))
+                state = finish_stage(new_state, task)
+            plan = new_plan
+            continue
+        if k == 0 and matrix is not None:
+            sub, cost, how = matrix, 0, "given"
+            state_of = None
+        else:
+            sub, state_of, cost = _probe(runner, state, remaining, directory, k, steps, design,
+                                         repeats, seed, executor, workers)
+            how = "probe_matrix"
+        from taskorder.objectives import evaluate
+        from taskorder.solvers import solve
+
+        solved = solve(sub, method=method, objective=objective, seed=seed)
+        new_plan = tuple(solved.order)
+        value = float(solved.objective)
+        old_value = None if previous is None else float(evaluate(sub, previous, objective))
+        probe_total += cost
+        if how == "given":
+            reason = f"solved the given matrix: {_arrow(new_plan)} (value {value:+.4f})."
+        else:
+            where = "the starting model" if k == 0 else f"the state after stage {k - 1}"
+            reason = (
+                f"re-measured {len(remaining)} tasks from {where} ({cost} probe stages, "
+                f"{design} design); optimum {_arrow(new_plan)} value {value:+.4f}"
+                + ("" if previous is None else
+                   f"; the previous plan {_arrow(previous)} has {old_value:+.4f} under the new "
+                   + ("matrix, kept" if new_plan == previous else "matrix, replaced"))
+                + "."
+            )
+        record(Decision(k, how, remaining, previous, new_plan,
+                        previous is not None and new_plan != previous, value, old_value, cost,
+                        reason))
+        if initial_plan is None:
+            initial_plan = new_plan
+        nxt = new_plan[0]
+        if state_of is None:
+            new_state = runner.train(state, nxt, steps=steps,
+                                     seed=derive_seed(seed, "replan", "train", k))
+        else:
+            new_state = state_of(nxt)
+        state = finish_stage(new_state, nxt)
+        plan = new_plan
+    assert initial_plan is not None
+    return ReplanResult(
+        tasks=tasks,
+        order=tuple(trained),
+        initial_plan=initial_plan,
+        decisions=decisions,
+        scores=np.array(score_rows),
+        entropy=np.array(entropy_rows),
+        probe_stages=probe_total,
+        directory=str(directory),
+        elapsed_s=time.perf_counter() - started,
+    )
+
+
+def _probe(runner, state, remaining, directory, k, steps, design, repeats, seed, executor,
+           workers):
+    """Probe campaign over ``remaining`` from ``state``; (matrix, state loader, stages run)."""
+    from taskorder.estimate.campaign import STATE_DIR, run_campaign
+    from taskorder.estimate.impute import impute
+    from taskorder.estimate.plan import derive_seed, make_plan
+    from taskorder.estimate.worker import state_path, write_state_atomically
+
+    stage_dir = directory / f"stage-{k}"
+    start = directory / "states" / f"start-{k}.state"
+    if not start.exists():
+        write_state_atomically(runner, state, start)
+    wrapped = StateRunner(runner, str(start), tag=f"replan/{k}/{','.join(remaining)}")
+    pairs = None
+    if design == "cheap" and len(remaining) > 2:
+        from taskorder.active import initial_pairs
+
+        pairs = [(remaining[i], remaining[j]) for i, j in initial_pairs(len(remaining))]
+    plan = make_plan(runner.tasks, tasks=remaining, pairs=pairs, repeats=repeats, steps=steps,
+                     seed=derive_seed(seed, "replan", "probe", k))
+    result = run_campaign(wrapped, plan, stage_dir, executor=executor, workers=workers)
+    sub = result.estimate.matrix.replace(forward=None, forward_stderr=None)
+    if sub.missing():
+        sub = impute(sub)
+    stages = repeats * (len(remaining) + len(plan.pairs))
+
+    def state_of(task: str) -> Any:
+        return runner.load(state_path(stage_dir / STATE_DIR, f"first/{task}/r0"))
+
+    return sub, state_of, stages
+
+
+def _enumerate(runner, state, remaining, tasks, steps, seed, k, eval_seed) -> dict[str, Any]:
+    """Run every order of ``remaining`` from ``state``; keep the best branch's states."""
+    from taskorder.estimate.plan import derive_seed
+
+    values: dict[tuple[str, ...], float] = {}
+    paths: dict[tuple[str, ...], Any] = {}
+    stages = 0
+
+    def visit(prefix: tuple[str, ...], current: Any) -> None:
+        nonlocal stages
+        if len(prefix) == len(remaining):
+            scores = [runner.evaluate(current, t, seed=eval_seed).score for t in tasks]
+            values[prefix] = float(np.mean(scores))
+            return
+        for task in remaining:
+            if task in prefix:
+                continue
+            branch = (*prefix, task)
+            stages += 1
+            new = runner.train(current, task, steps=steps,
+                               seed=derive_seed(seed, "replan", "branch", k, "/".join(branch)))
+            paths[branch] = new
+            visit(branch, new)
+
+    visit((), state)
+    best = max(sorted(values), key=lambda order: values[order])
+    return {
+        "values": values,
+        "best": best,
+        "states": [paths[best[: i + 1]] for i in range(len(best))],
+        "stages": stages,
+    }
