@@ -168,3 +168,39 @@ def test_sigkill_mid_run_then_resume_from_last_finished_stage(tmp_path, toy_worl
 
     again = cli.invoke(app, ["train", str(path), "--no-resume"])
     assert again.exit_code == 1 and "already holds a run" in again.stderr
+
+
+def test_train_replan_runs_grpo_stage_by_stage_and_logs_decisions(tmp_path, toy_world, toy_files):
+    (tmp_path / "bwt.csv").write_text(
+        "task,qa,arithmetic,describe\nqa,,-0.3,-0.2\narithmetic,0.0,,0.0\ndescribe,-0.1,0.0,\n",
+        encoding="utf-8",
+    )
+    path = write_config(
+        tmp_path, toy_world, toy_files,
+        schedule={"bwt": str(tmp_path / "bwt.csv"), "steps_per_stage": 1},
+    )
+    result = cli.invoke(app, ["train", str(path), "--replan", "--horizon", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    # First decision from the given matrix (qa is the most forgettable: last), then a
+    # probe campaign of the two remaining tasks from the trained model, then the last.
+    assert [d["how"] for d in data["decisions"]] == ["given", "probe_matrix", "last"]
+    assert data["decisions"][0]["plan"][-1] == "qa" and data["order"][0] != "qa"
+    assert sorted(data["order"]) == sorted(data["tasks"])
+    assert data["decisions"][1]["probe_stages"] == 2 + 2
+    assert len(data["scores"]) == 4 and len(data["scores"][0]) == 3
+    out = tmp_path / "out"
+    assert json.loads((out / "replan.json").read_text())["order"] == data["order"]
+    assert (out / "replan" / "stage-1" / "campaign.sqlite").exists()
+    # A model directory was saved for the state the probes started from.
+    assert (out / "replan" / "states" / "start-1.state" / "config.json").exists()
+
+
+def test_train_replan_refuses_explicit_stages(tmp_path, toy_world, toy_files):
+    path = write_config(
+        tmp_path, toy_world, toy_files,
+        schedule={"stages": [{"task": "qa", "steps": 1}, {"task": "describe", "steps": 1}]},
+    )
+    result = cli.invoke(app, ["train", str(path), "--replan"])
+    assert result.exit_code == 1
+    assert "--replan needs" in result.stderr and "Traceback" not in result.stderr

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from taskorder.cli.common import handle_errors, print_json, stdout
+from taskorder.cli.replan_cmd import DesignOpt, HorizonOpt, print_replan, say_decision
 
 __all__ = ["register"]
 
@@ -34,9 +35,34 @@ def train(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object instead of tables.")
     ] = False,
+    replan: Annotated[
+        bool,
+        typer.Option(
+            "--replan",
+            help="Before every stage, re-measure transfer among the remaining tasks from the "
+            "current model and re-solve their order (docs/replanning.md).",
+        ),
+    ] = False,
+    horizon: HorizonOpt = 3,
+    design: DesignOpt = "full",
 ) -> None:
     """Train a model with TRL GRPO, stage by stage, in the configured or solved order."""
+    if replan:
+        _replan(config, horizon, design, as_json)
+        return
     _train(config, resume, dry_run, as_json)
+
+
+@handle_errors
+def _replan(config_path: Path, horizon: int, design: str, as_json: bool) -> None:
+    from taskorder.trl.config import load_train_config
+    from taskorder.trl.pipeline import replan_from_config
+
+    config = load_train_config(config_path)
+    result = replan_from_config(
+        config, horizon=horizon, design=design, on_decision=None if as_json else say_decision
+    )
+    print_replan(result, Path(config.output_dir), as_json)
 
 
 def _progress(message: str) -> None:

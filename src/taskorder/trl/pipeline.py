@@ -30,7 +30,7 @@ from taskorder.trl.config import TrainConfig
 from taskorder.trl.data import RLTask, load_rows, split_rows
 from taskorder.trl.results import StageRecord, StageResults
 
-__all__ = ["TrainResult", "build_schedule", "build_tasks", "run_training"]
+__all__ = ["TrainResult", "build_schedule", "build_tasks", "replan_from_config", "run_training"]
 
 RESULTS_FILE = "stages.json"
 RUN_FILE = "run.json"
@@ -336,4 +336,79 @@ def train_schedule(
         checkpoints=checkpoints,
         resumed_from_stage=resumed_from,
         elapsed_s=time.perf_counter() - started,
+    )
+
+
+def replan_from_config(
+    config: TrainConfig,
+    *,
+    horizon: int = 3,
+    design: str = "full",
+    on_decision: Callable[[Any], None] | None = None,
+) -> Any:
+    """``taskorder train CONFIG --replan``: GRPO stage by stage, re-planning before each.
+
+    Builds a :class:`~taskorder.trl.runner.TRLProbeRunner` from the config (model, tasks,
+    ``grpo``, evaluation, dtype) and runs :func:`taskorder.replan.replan_training` in
+    ``output_dir/replan``. Every stage and probe is ``schedule.steps_per_stage`` GRPO
+    steps, started from the previous stage's saved model (a new trainer per stage: the
+    optimizer state does not carry over, as in every probe). With ``schedule.bwt`` the
+    first decision solves that matrix instead of probing the starting model.
+
+    Returns
+    -------
+    ReplanResult
+
+    Raises
+    ------
+    InvalidParameterError
+        When the schedule is explicit stages or is measured in passes (re-planning
+        needs one task per stage and a fixed step count).
+    """
+    from taskorder.io import read_matrix
+    from taskorder.replan import replan_training
+    from taskorder.trl.evaluation import EvalConfig
+    from taskorder.trl.runner import TRLProbeRunner, TRLRunnerConfig
+
+    spec = config.schedule
+    if spec.stages is not None or spec.steps_per_stage is None:
+        raise InvalidParameterError(
+            "--replan needs 'schedule.order' or 'schedule.bwt' with 'steps_per_stage' (one task "
+            "per stage, a fixed number of steps). Got "
+            + ("explicit 'stages'." if spec.stages is not None else "'passes_per_stage'.")
+        )
+    matrix = None
+    if spec.bwt is not None:
+        matrix = read_matrix(spec.bwt)
+        if sorted(matrix.tasks) != sorted(config.tasks):
+            raise InvalidParameterError(
+                f"The transfer matrix {spec.bwt} has tasks {sorted(matrix.tasks)} but the config "
+                f"defines {sorted(config.tasks)}; they must be the same."
+            )
+        matrix = matrix.replace(forward=None, forward_stderr=None)
+    evaluation = config.evaluation.model_dump()
+    evaluation.pop("evaluate_at_start")
+    output_dir = Path(config.output_dir)
+    runner = TRLProbeRunner(
+        build_tasks(config),
+        TRLRunnerConfig(
+            model_path=str(config.model),
+            work_dir=str(output_dir / "replan" / "work"),
+            grpo=dict(config.grpo),
+            evaluation=EvalConfig(seed=config.seed, **evaluation),
+            dtype=config.dtype,
+        ),
+    )
+    return replan_training(
+        runner,
+        output_dir / "replan",
+        tasks=list(config.tasks),
+        steps=spec.steps_per_stage,
+        horizon=horizon,
+        design=design,
+        matrix=matrix,
+        objective=spec.solver.objective,
+        method=spec.solver.method,
+        seed=config.seed,
+        on_decision=on_decision,
     )
