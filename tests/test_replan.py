@@ -190,6 +190,35 @@ def test_a_given_matrix_takes_the_first_decision(tmp_path):
     assert result.probe_stages == 9 + 4
 
 
+def test_entropy_floor_holds_in_the_trained_model_when_an_order_can_meet_it(tmp_path):
+    runner = make_learner(n_structured=2, n_open=2, seed=3)
+    column = runner.tasks.index("open_1")
+    free = replan_training(runner, tmp_path / "free", steps=10, horizon=4, seed=1)
+    assert free.entropy[-1, column] < 1.0  # the best-scoring order ends open_1 below 1 nat
+    held = replan_training(runner, tmp_path / "held", steps=10, horizon=4, seed=1,
+                           entropy_floor={"open_1": 1.0})
+    assert held.entropy[-1, column] >= 1.0  # measured on the trained model, not predicted
+    assert np.mean(held.scores[-1]) < np.mean(free.scores[-1])  # the floor has a price
+    assert "meet the floors" in held.decisions[0].reason
+    never = replan_training(runner, tmp_path / "never", steps=10, horizon=4, seed=1,
+                            entropy_floor={"open_1": 5.0})
+    assert "no order meets the entropy floors" in never.decisions[0].reason
+    assert never.entropy[-1, column] > held.entropy[-1, column]  # the closest: highest
+
+
+def test_entropy_floors_reach_the_solver_and_unreachable_ones_are_dropped(tmp_path):
+    runner = make_learner(n_structured=2, n_open=2, seed=3)
+    kept = replan_training(runner, tmp_path / "kept", steps=10, horizon=1, seed=1,
+                           entropy_floor={"open_1": 0.0})
+    assert "entropy floors {'open_1': 0.0} kept" in kept.decisions[0].reason
+    dropped = replan_training(runner, tmp_path / "dropped", steps=10, horizon=1, seed=1,
+                              entropy_floor={"open_1": 50.0})
+    assert "dropped unreachable floors: open_1" in dropped.decisions[0].reason
+    assert dropped.order == kept.order  # with the floor gone the same matrix decides
+    with pytest.raises(InvalidParameterError, match="'entropy_floor'.*'poetry'"):
+        replan_training(runner, tmp_path / "bad", entropy_floor={"poetry": 1.0})
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -243,3 +272,27 @@ def test_cli_probe_replan_errors(tmp_path):
     assert bad.exit_code == 1 and "'design'" in bad.output and "Traceback" not in bad.output
     usage = cli.invoke(app, ["probe", "replan", str(config), "--horizon", "0"])
     assert usage.exit_code == 2
+    floor = cli.invoke(app, ["probe", "replan", str(config), "--entropy-floor", "open_0"])
+    assert floor.exit_code == 2 and "TASK=VALUE" in floor.output
+    unknown = cli.invoke(app, ["probe", "replan", str(config), "--entropy-floor", "poetry=1"])
+    assert unknown.exit_code == 1 and "'poetry'" in unknown.output
+
+
+def test_cli_probe_replan_entropy_floor_is_met_in_the_run_or_reported(tmp_path):
+    config = tmp_path / "probe.toml"
+    config.write_text(CONFIG)
+    cli = CliRunner()
+
+    def run(floor):
+        result = cli.invoke(app, ["probe", "replan", str(config), "--horizon", "3",
+                                  "--entropy-floor", f"open_0={floor}", "--json"])
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.stdout)
+        return data["entropy"][-1][data["tasks"].index("open_0")], data["decisions"][0]["reason"]
+
+    entropy, reason = run(0.3)  # reachable in this world: met on the trained model
+    assert entropy >= 0.3 and "no order meets" not in reason
+    entropy, reason = run(0.6)  # unreachable (max 0.458): the run goes on, the log says so
+    assert entropy < 0.6 and "no order meets the entropy floors {'open_0': 0.6}" in reason
+    shown = cli.invoke(app, ["probe", "replan", str(config), "--horizon", "3"])
+    assert "final entropy:" in shown.output

@@ -34,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -257,6 +257,7 @@ def replan_training(
     design: str = "full",
     repeats: int = 1,
     matrix: TransferMatrix | None = None,
+    entropy_floor: Mapping[str, float] | None = None,
     objective: str = "all_pairs",
     method: str = "auto",
     seed: int = 0,
@@ -296,6 +297,15 @@ def replan_training(
     matrix : TransferMatrix, optional
         A matrix already measured at the starting model; the first decision solves it
         instead of probing again.
+    entropy_floor : mapping of str to float, optional
+        ``{task: minimum final entropy}`` (nats). A ``probe_matrix`` decision passes the
+        floors of the remaining tasks to :func:`taskorder.solve` with the entropy matrix
+        re-measured at the current state (a floor no remaining order can reach is logged
+        and dropped for that decision). An ``enumerate`` decision keeps only orders whose
+        *measured* final entropies meet every floor, finished tasks included; since the
+        winning branch is the training, the trained model meets the floors whenever any
+        order of the last ``horizon`` tasks does (otherwise the order closest to them is
+        kept, and the reason says so).
     objective, method : str
         Passed to :func:`taskorder.solve` for ``probe_matrix`` decisions.
     seed : int, default 0
@@ -327,6 +337,7 @@ def replan_training(
 
     started = time.perf_counter()
     tasks = _check(runner, tasks, steps, horizon, design, repeats, matrix)
+    floors = _check_floors(entropy_floor, tasks)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     eval_seed = derive_seed(seed, "replan", "eval")
@@ -373,7 +384,7 @@ def replan_training(
             plan = remaining
             continue
         if len(remaining) <= horizon:
-            branch = _enumerate(runner, state, remaining, tasks, steps, seed, k, eval_seed)
+            branch = _enumerate(runner, state, remaining, tasks, steps, seed, k, eval_seed, floors)
             probe_total += branch["stages"]
             value_of = branch["values"]
             new_plan = branch["best"]
@@ -382,6 +393,7 @@ def replan_training(
                 f"ran all {len(value_of)} orders of the last {len(remaining)} tasks from the "
                 f"current state ({branch['stages']} stages); best mean final score "
                 f"{value_of[new_plan]:.4f} for {_arrow(new_plan)}"
+                + branch["floor_note"]
                 + ("" if previous is None else
                    f", the previous plan {_arrow(previous)} measured {old_value:.4f}")
                 + "."
@@ -399,17 +411,18 @@ def replan_training(
                 state = finish_stage(new_state, task)
             plan = new_plan
             continue
+        entropy = None
         if k == 0 and matrix is not None:
             sub, cost, how = matrix, 0, "given"
             state_of = None
         else:
-            sub, state_of, cost = _probe(runner, state, remaining, directory, k, steps, design,
-                                         repeats, seed, executor, workers)
+            sub, entropy, state_of, cost = _probe(runner, state, remaining, directory, k, steps,
+                                                  design, repeats, seed, executor, workers)
             how = "probe_matrix"
         from taskorder.objectives import evaluate
-        from taskorder.solvers import solve
 
-        solved = solve(sub, method=method, objective=objective, seed=seed)
+        solved, floor_note = _solve_with_floors(sub, entropy, floors, remaining, method,
+                                                objective, seed)
         new_plan = tuple(solved.order)
         value = float(solved.objective)
         old_value = None if previous is None else float(evaluate(sub, previous, objective))
@@ -421,6 +434,7 @@ def replan_training(
             reason = (
                 f"re-measured {len(remaining)} tasks from {where} ({cost} probe stages, "
                 f"{design} design); optimum {_arrow(new_plan)} value {value:+.4f}"
+                + floor_note
                 + ("" if previous is None else
                    f"; the previous plan {_arrow(previous)} has {old_value:+.4f} under the new "
                    + ("matrix, kept" if new_plan == previous else "matrix, replaced"))
@@ -475,29 +489,93 @@ def _probe(runner, state, remaining, directory, k, steps, design, repeats, seed,
                      seed=derive_seed(seed, "replan", "probe", k))
     result = run_campaign(wrapped, plan, stage_dir, executor=executor, workers=workers)
     sub = result.estimate.matrix.replace(forward=None, forward_stderr=None)
+    entropy = result.estimate.entropy
     if sub.missing():
         sub = impute(sub)
+    if entropy.missing():
+        entropy = impute(entropy)
     stages = repeats * (len(remaining) + len(plan.pairs))
 
     def state_of(task: str) -> Any:
         return runner.load(state_path(stage_dir / STATE_DIR, f"first/{task}/r0"))
 
-    return sub, state_of, stages
+    return sub, entropy, state_of, stages
 
 
-def _enumerate(runner, state, remaining, tasks, steps, seed, k, eval_seed) -> dict[str, Any]:
+def _check_floors(entropy_floor: Mapping[str, float] | None, tasks: tuple[str, ...]) -> dict[str, float]:
+    if entropy_floor is None:
+        return {}
+    if not isinstance(entropy_floor, Mapping):
+        raise InvalidParameterError(
+            "The 'entropy_floor' parameter of replan_training must be a mapping {task: nats}. "
+            f"Got {type(entropy_floor).__name__}."
+        )
+    floors = {}
+    for task, value in entropy_floor.items():
+        if task not in tasks:
+            raise InvalidParameterError(
+                f"The 'entropy_floor' parameter of replan_training names unknown task {task!r}. "
+                f"Known tasks: {list(tasks)}."
+            )
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+            raise InvalidParameterError(
+                f"The 'entropy_floor' of {task!r} must be a finite number of nats. Got {value!r}."
+            )
+        floors[task] = float(value)
+    return floors
+
+
+def _solve_with_floors(sub, entropy, floors, remaining, method, objective, seed):
+    """Solve ``sub`` with the floors of the remaining tasks; drop a floor no order can reach."""
+    from taskorder.exceptions import ConstraintError
+    from taskorder.solvers import solve
+
+    active = {t: v for t, v in floors.items() if t in remaining}
+    if not active:
+        return solve(sub, method=method, objective=objective, seed=seed), ""
+    if entropy is None:
+        return (
+            solve(sub, method=method, objective=objective, seed=seed),
+            "; entropy floors not applied (the given matrix has no entropy matrix)",
+        )
+    dropped = []
+    while True:
+        try:
+            solved = solve(sub, method=method, objective=objective, seed=seed,
+                           entropy=entropy, entropy_floor=active)
+            break
+        except ConstraintError as error:
+            culprit = next((t for t in active if repr(t) in str(error) or f"{t}'s" in str(error)), None)
+            if culprit is None:
+                culprit = next(iter(active))
+            dropped.append(f"{culprit} ({error})")
+            del active[culprit]
+            if not active:
+                solved = solve(sub, method=method, objective=objective, seed=seed)
+                break
+    note = f"; entropy floors {active} kept in the prediction" if active else ""
+    if dropped:
+        note += "; dropped unreachable floors: " + "; ".join(dropped)
+    return solved, note
+
+
+def _enumerate(runner, state, remaining, tasks, steps, seed, k, eval_seed, floors) -> dict[str, Any]:
     """Run every order of ``remaining`` from ``state``; keep the best branch's states."""
     from taskorder.estimate.plan import derive_seed
 
     values: dict[tuple[str, ...], float] = {}
+    slack: dict[tuple[str, ...], float] = {}
     paths: dict[tuple[str, ...], Any] = {}
     stages = 0
 
     def visit(prefix: tuple[str, ...], current: Any) -> None:
         nonlocal stages
         if len(prefix) == len(remaining):
-            scores = [runner.evaluate(current, t, seed=eval_seed).score for t in tasks]
-            values[prefix] = float(np.mean(scores))
+            results = {t: runner.evaluate(current, t, seed=eval_seed) for t in tasks}
+            values[prefix] = float(np.mean([r.score for r in results.values()]))
+            slack[prefix] = min(
+                (results[t].entropy - v for t, v in floors.items()), default=0.0
+            )
             return
         for task in remaining:
             if task in prefix:
@@ -510,10 +588,25 @@ def _enumerate(runner, state, remaining, tasks, steps, seed, k, eval_seed) -> di
             visit(branch, new)
 
     visit((), state)
-    best = max(sorted(values), key=lambda order: values[order])
+    feasible = [order for order in sorted(values) if slack[order] >= 0]
+    floor_note = ""
+    if feasible:
+        best = max(feasible, key=lambda order: values[order])
+        if floors and len(feasible) < len(values):
+            floor_note = (
+                f" among the {len(feasible)} orders whose measured final entropies meet the "
+                f"floors {floors}"
+            )
+    else:
+        best = max(sorted(values), key=lambda order: (slack[order], values[order]))
+        floor_note = (
+            f"; no order meets the entropy floors {floors}: kept the closest (short by "
+            f"{-slack[best]:.4f} nats)"
+        )
     return {
         "values": values,
         "best": best,
         "states": [paths[best[: i + 1]] for i in range(len(best))],
         "stages": stages,
+        "floor_note": floor_note,
     }

@@ -51,3 +51,17 @@ def handle_errors(command: F) -> F:
 def print_json(data: Any) -> None:
     """Print exactly one JSON object on stdout."""
     sys.stdout.write(json.dumps(data, indent=2, allow_nan=False) + "\n")
+
+
+def parse_floors(items: list[str] | None) -> dict[str, float]:
+    """``["open_0=0.8", ...]`` from repeated ``--entropy-floor TASK=VALUE`` options."""
+    floors = {}
+    for item in items or []:
+        task, sep, value = item.partition("=")
+        try:
+            floors[task.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not task.strip():
+            raise typer.BadParameter(f"expected TASK=VALUE; got {item!r}", param_hint="'--entropy-floor'")
+    return floors

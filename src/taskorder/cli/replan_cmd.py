@@ -14,9 +14,16 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from taskorder.cli.common import handle_errors, print_json, stdout
+from taskorder.cli.common import handle_errors, parse_floors, print_json, stdout
 
-__all__ = ["HorizonOpt", "DesignOpt", "print_replan", "register_probe", "say_decision"]
+__all__ = [
+    "DesignOpt",
+    "FloorOpt",
+    "HorizonOpt",
+    "print_replan",
+    "register_probe",
+    "say_decision",
+]
 
 HorizonOpt = Annotated[
     int,
@@ -31,6 +38,15 @@ DesignOpt = Annotated[
         "--design",
         help="Second-stage probes of each re-measurement: 'full' (all pairs) or 'cheap' "
         "(2 per task, rest imputed).",
+    ),
+]
+
+FloorOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--entropy-floor",
+        help="TASK=VALUE: the task's final entropy (nats) must not end below VALUE; repeatable. "
+        "Enforced on measured entropies for the enumerated last stages.",
     ),
 ]
 
@@ -55,7 +71,7 @@ def print_replan(result: Any, out: Path, as_json: bool) -> None:
         print_json(data)
         return
     table = Table(title="Re-planning decisions")
-    for column in ("stage", "how", "trained", "plan of the remaining tasks", "changed", "probe stages"):
+    for column in ("stage", "how", "trained", "plan (remaining tasks)", "changed", "probes"):
         table.add_column(column)
     for d in result.decisions:
         table.add_row(
@@ -67,6 +83,10 @@ def print_replan(result: Any, out: Path, as_json: bool) -> None:
     stdout.print(f"trained:      {' > '.join(result.order)}")
     finals = "  ".join(f"{task} {score:.3f}" for task, score in result.final.items())
     stdout.print(f"final scores: {finals}  (mean {data['mean_final']:.4f})")
+    entropies = "  ".join(
+        f"{task} {value:.3f}" for task, value in zip(result.tasks, result.entropy[-1])
+    )
+    stdout.print(f"final entropy: {entropies}  (nats)")
     stdout.print(
         f"{result.probe_stages} probe stages, {result.elapsed_s:.1f} s; wrote {out / 'replan.json'}"
     )
@@ -76,6 +96,7 @@ def probe_replan(
     config: Annotated[Path, typer.Argument(help="Campaign configuration (.toml, .yaml or .json).")],
     horizon: HorizonOpt = 3,
     design: DesignOpt = "full",
+    entropy_floor: FloorOpt = None,
     executor: Annotated[
         str | None, typer.Option("--executor", help="inprocess, process or ray.")
     ] = None,
@@ -89,11 +110,12 @@ def probe_replan(
     Probe campaigns go to OUTPUT_DIR/replan/stage-<k>/ (resumable); decisions to
     OUTPUT_DIR/replan/decisions.json and OUTPUT_DIR/replan.json. See docs/replanning.md.
     """
-    _probe_replan(config, horizon, design, executor, workers, as_json)
+    floors = parse_floors(entropy_floor)
+    _probe_replan(config, horizon, design, floors, executor, workers, as_json)
 
 
 @handle_errors
-def _probe_replan(config_path, horizon, design, executor, workers, as_json) -> None:
+def _probe_replan(config_path, horizon, design, floors, executor, workers, as_json) -> None:
     from taskorder.cli.probe_cmd import _executor_kind
     from taskorder.estimate.config import build_executor, build_plan, build_runner, load_config
     from taskorder.replan import replan_training
@@ -110,6 +132,7 @@ def _probe_replan(config_path, horizon, design, executor, workers, as_json) -> N
         horizon=horizon,
         design=design,
         repeats=plan.repeats,
+        entropy_floor=floors or None,
         seed=config.plan.seed,
         executor=chosen,
         on_decision=None if as_json else say_decision,

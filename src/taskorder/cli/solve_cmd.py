@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from taskorder.cli.common import handle_errors, print_json, stderr, stdout
+from taskorder.cli.common import handle_errors, parse_floors, print_json, stderr, stdout
 
 __all__ = ["register"]
 
@@ -106,15 +106,7 @@ def solve(
 
     if risk is not None and risk not in RISKS:
         raise typer.BadParameter(f"expected one of {', '.join(RISKS)}; got {risk!r}", param_hint="'--risk'")
-    floors = {}
-    for item in entropy_floor or []:
-        task, sep, value = item.partition("=")
-        try:
-            floors[task.strip()] = float(value)
-        except ValueError:
-            sep = ""
-        if not sep or not task.strip():
-            raise typer.BadParameter(f"expected TASK=VALUE; got {item!r}", param_hint="'--entropy-floor'")
+    floors = parse_floors(entropy_floor)
     if (floors or entropy_weight) and entropy_file is None:
         raise typer.BadParameter("needs --entropy FILE", param_hint="'--entropy-floor/--entropy-weight'")
     from taskorder.model import MODELS

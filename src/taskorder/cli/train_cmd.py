@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from taskorder.cli.common import handle_errors, print_json, stdout
-from taskorder.cli.replan_cmd import DesignOpt, HorizonOpt, print_replan, say_decision
+from taskorder.cli.common import handle_errors, parse_floors, print_json, stdout
+from taskorder.cli.replan_cmd import DesignOpt, FloorOpt, HorizonOpt, print_replan, say_decision
 
 __all__ = ["register"]
 
@@ -45,22 +45,27 @@ def train(
     ] = False,
     horizon: HorizonOpt = 3,
     design: DesignOpt = "full",
+    entropy_floor: FloorOpt = None,
 ) -> None:
     """Train a model with TRL GRPO, stage by stage, in the configured or solved order."""
+    floors = parse_floors(entropy_floor)
     if replan:
-        _replan(config, horizon, design, as_json)
+        _replan(config, horizon, design, floors, as_json)
         return
+    if floors:
+        raise typer.BadParameter("applies with --replan only", param_hint="'--entropy-floor'")
     _train(config, resume, dry_run, as_json)
 
 
 @handle_errors
-def _replan(config_path: Path, horizon: int, design: str, as_json: bool) -> None:
+def _replan(config_path: Path, horizon: int, design: str, floors: dict, as_json: bool) -> None:
     from taskorder.trl.config import load_train_config
     from taskorder.trl.pipeline import replan_from_config
 
     config = load_train_config(config_path)
     result = replan_from_config(
-        config, horizon=horizon, design=design, on_decision=None if as_json else say_decision
+        config, horizon=horizon, design=design, entropy_floor=floors or None,
+        on_decision=None if as_json else say_decision,
     )
     print_replan(result, Path(config.output_dir), as_json)
 

@@ -344,6 +344,7 @@ def replan_from_config(
     *,
     horizon: int = 3,
     design: str = "full",
+    entropy_floor: Mapping[str, float] | None = None,
     on_decision: Callable[[Any], None] | None = None,
 ) -> Any:
     """``taskorder train CONFIG --replan``: GRPO stage by stage, re-planning before each.
@@ -407,6 +408,7 @@ def replan_from_config(
         horizon=horizon,
         design=design,
         matrix=matrix,
+        entropy_floor=entropy_floor,
         objective=spec.solver.objective,
         method=spec.solver.method,
         seed=config.seed,
