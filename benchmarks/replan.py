@@ -1,6 +1,7 @@
 """Re-planning during training vs a plan made once (built-in learner, all orders as truth).
 
 Run: python benchmarks/replan.py [--mode exact|sampled] [--worlds 0 1 2 3 4 5] [--n-open 3]
+     python benchmarks/replan.py --floors [--mode ...]   (entropy floors, see below)
 
 For each world (2 structured + ``n_open`` open tasks) every order is trained from one
 starting model (all methods share it) with 3 training seeds; an order's true value is its
@@ -17,6 +18,13 @@ runner with a counter.
   second-stage design.
 - best of k random: k random complete curricula run (one seed each), the best measured
   kept; k is chosen so its stages match replan h=3 full (equal training budget).
+
+With ``--floors``: for each world and each open task, a floor is set ``--margin`` nats
+above that task's final entropy in the unconstrained re-planned run (so it binds), and
+two ways of honouring it are trained and *measured*: the static plan solved with the
+floor on the probe entropy matrix (taskorder solve --entropy-floor), and re-planning with
+the floor (h=3). Reported: whether the trained model's entropy met the floor, and the
+mean final score.
 """
 
 from __future__ import annotations
@@ -97,7 +105,12 @@ def main() -> None:
     parser.add_argument("--mode", default="exact", choices=["exact", "sampled"])
     parser.add_argument("--worlds", type=int, nargs="+", default=[0, 1, 2, 3, 4, 5])
     parser.add_argument("--n-open", type=int, default=3)
+    parser.add_argument("--floors", action="store_true", help="the entropy-floor table")
+    parser.add_argument("--margin", type=float, default=0.1)
+    parser.add_argument("--horizon", type=int, default=3, help="re-planning horizon (--floors)")
     args = parser.parse_args()
+    if args.floors:
+        return floors_table(args)
     print(f"mode={args.mode}  tasks=2 structured + {args.n_open} open  worlds={args.worlds}")
     print(f"{'world':>5} {'method':>26} {'stages':>6} {'pctl':>6} {'regret':>7}  order")
     summary: dict[str, list[tuple[float, float, int]]] = {}
@@ -147,6 +160,70 @@ def main() -> None:
         stages = np.mean([r[2] for r in rows])
         print(f"  {name:>26}: pctl {np.median(pct):5.1f} / {pct.mean():5.1f} / {pct.min():5.1f}"
               f"   regret {reg.mean():.3f} / {reg.max():.3f}   stages {stages:5.1f}")
+
+
+def floors_table(args) -> None:
+    from taskorder.exceptions import ConstraintError
+
+    print(f"mode={args.mode}  entropy floors = free re-planned run's final entropy + {args.margin}"
+          f"  (floored re-planning with horizon {args.horizon})")
+    print("feasible: orders (of all n!) whose trained model meets the floor, 1 seed each")
+    print(f"{'world':>5} {'task':>7} {'floor':>6} {'free':>6} {'feasible':>8} | "
+          f"{'static floored':>22} | {'replan floored':>22}")
+    met = {"static": 0, "replan": 0}
+    reachable = {"static": 0, "replan": 0}
+    feasible_met = {"static": 0, "replan": 0}
+    total = n_feasible = 0
+    for world in args.worlds:
+        base = FixedStart(make_learner(2, args.n_open, seed=world, mode=args.mode))
+        steps = base.runner.config.stage_steps
+        with tempfile.TemporaryDirectory() as folder:
+            estimate = run_campaign(base, make_plan(base.tasks, steps=steps, seed=world),
+                                    Path(folder) / "static").estimate
+            matrix = estimate.matrix.replace(forward=None, forward_stderr=None)
+            free = replan_training(base, Path(folder) / "free", steps=steps, seed=world)
+            every = run_curricula(base, list(itertools.permutations(base.tasks)), seeds=1,
+                                  steps=steps, seed=world)
+            for task in [t for t in base.tasks if t.startswith("open")]:
+                column = base.tasks.index(task)
+                floor = float(free.entropy[-1, column]) + args.margin
+                total += 1
+                feasible = sum(run.entropy[-1, column] >= floor for run in every)
+                n_feasible += feasible > 0
+                try:
+                    order = solve(matrix, entropy=estimate.entropy,
+                                  entropy_floor={task: floor}).order
+                    run = run_curricula(base, [order], seeds=1, steps=steps, seed=world)[0]
+                    s_entropy = float(run.entropy[-1, column])
+                    s_score = float(run.scores[-1].mean())
+                    s_cell = f"{s_entropy:6.3f} {'met' if s_entropy >= floor else 'MISS':>4} {s_score:6.3f}"
+                    reachable["static"] += 1
+                    met["static"] += s_entropy >= floor
+                    feasible_met["static"] += feasible > 0 and s_entropy >= floor
+                except ConstraintError:
+                    s_cell = f"{'refused (predicted)':>22}"
+                held = replan_training(base, Path(folder) / f"held-{task}", steps=steps,
+                                       seed=world, entropy_floor={task: floor},
+                                       horizon=args.horizon)
+                r_entropy = float(held.entropy[-1, column])
+                r_score = float(held.scores[-1].mean())
+                ok = r_entropy >= floor
+                note = "met" if ok else "MISS"
+                if not ok and any("no order meets" in d.reason for d in held.decisions):
+                    note = "unr."
+                else:
+                    reachable["replan"] += 1
+                met["replan"] += ok
+                feasible_met["replan"] += feasible > 0 and ok
+                print(f"{world:>5} {task:>7} {floor:6.3f} {free.entropy[-1, column]:6.3f} "
+                      f"{feasible:>8} | "
+                      f"{s_cell:>22} | {r_entropy:6.3f} {note:>4} {r_score:6.3f}", flush=True)
+    print(f"\nfloors met in the trained model: static {met['static']}/{total} "
+          f"(refused as unreachable: {total - reachable['static']}), re-planned "
+          f"{met['replan']}/{total} (reported unreachable in its last {args.horizon} stages: "
+          f"{total - reachable['replan']})")
+    print(f"of the {n_feasible} floors some order meets: static met {feasible_met['static']}, "
+          f"re-planned met {feasible_met['replan']}")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,13 @@ from typer.testing import CliRunner
 from taskorder.cli import app
 
 ROOT = Path(__file__).parents[1]
-PAGES = ["README.md", "docs/quickstart.md", "docs/cli.md", "docs/noise-and-entropy.md"]
+PAGES = [
+    "README.md",
+    "docs/quickstart.md",
+    "docs/cli.md",
+    "docs/noise-and-entropy.md",
+    "docs/replanning.md",
+]
 
 
 def commands(page):
