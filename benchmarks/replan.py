@@ -108,6 +108,8 @@ def main() -> None:
     parser.add_argument("--floors", action="store_true", help="the entropy-floor table")
     parser.add_argument("--margin", type=float, default=0.1)
     parser.add_argument("--horizon", type=int, default=3, help="re-planning horizon (--floors)")
+    parser.add_argument("--entropy-model", default="multiplicative",
+                        help="re-planning's entropy model (--floors)")
     args = parser.parse_args()
     if args.floors:
         return floors_table(args)
@@ -169,10 +171,11 @@ def floors_table(args) -> None:
           f"  (floored re-planning with horizon {args.horizon})")
     print("feasible: orders (of all n!) whose trained model meets the floor, 1 seed each")
     print(f"{'world':>5} {'task':>7} {'floor':>6} {'free':>6} {'feasible':>8} | "
-          f"{'static floored':>22} | {'replan floored':>22}")
-    met = {"static": 0, "replan": 0}
-    reachable = {"static": 0, "replan": 0}
-    feasible_met = {"static": 0, "replan": 0}
+          f"{'static (additive)':>22} | {'static (multiplicative)':>23} | "
+          f"{'replan (' + args.entropy_model[:4] + '.)':>22}")
+    met = {"static": 0, "static_mult": 0, "replan": 0}
+    reachable = {"static": 0, "static_mult": 0, "replan": 0}
+    feasible_met = {"static": 0, "static_mult": 0, "replan": 0}
     total = n_feasible = 0
     for world in args.worlds:
         base = FixedStart(make_learner(2, args.n_open, seed=world, mode=args.mode))
@@ -190,21 +193,26 @@ def floors_table(args) -> None:
                 total += 1
                 feasible = sum(run.entropy[-1, column] >= floor for run in every)
                 n_feasible += feasible > 0
-                try:
-                    order = solve(matrix, entropy=estimate.entropy,
-                                  entropy_floor={task: floor}).order
-                    run = run_curricula(base, [order], seeds=1, steps=steps, seed=world)[0]
+                cells = []
+                for key, model in (("static", "additive"), ("static_mult", "multiplicative")):
+                    try:
+                        order = solve(matrix, entropy=estimate.entropy,
+                                      entropy_floor={task: floor}, entropy_model=model).order
+                    except ConstraintError:
+                        cells.append(f"{'refused (predicted)':>22}")
+                        continue
+                    run = next(r for r in every if r.order == tuple(order))
                     s_entropy = float(run.entropy[-1, column])
                     s_score = float(run.scores[-1].mean())
-                    s_cell = f"{s_entropy:6.3f} {'met' if s_entropy >= floor else 'MISS':>4} {s_score:6.3f}"
-                    reachable["static"] += 1
-                    met["static"] += s_entropy >= floor
-                    feasible_met["static"] += feasible > 0 and s_entropy >= floor
-                except ConstraintError:
-                    s_cell = f"{'refused (predicted)':>22}"
+                    ok = s_entropy >= floor
+                    cells.append(f"{s_entropy:6.3f} {'met' if ok else 'MISS':>4} {s_score:6.3f}")
+                    reachable[key] += 1
+                    met[key] += ok
+                    feasible_met[key] += feasible > 0 and ok
+                s_cell = f"{cells[0]:>22} | {cells[1]:>23}"
                 held = replan_training(base, Path(folder) / f"held-{task}", steps=steps,
                                        seed=world, entropy_floor={task: floor},
-                                       horizon=args.horizon)
+                                       horizon=args.horizon, entropy_model=args.entropy_model)
                 r_entropy = float(held.entropy[-1, column])
                 r_score = float(held.scores[-1].mean())
                 ok = r_entropy >= floor
@@ -218,11 +226,13 @@ def floors_table(args) -> None:
                 print(f"{world:>5} {task:>7} {floor:6.3f} {free.entropy[-1, column]:6.3f} "
                       f"{feasible:>8} | "
                       f"{s_cell:>22} | {r_entropy:6.3f} {note:>4} {r_score:6.3f}", flush=True)
-    print(f"\nfloors met in the trained model: static {met['static']}/{total} "
-          f"(refused as unreachable: {total - reachable['static']}), re-planned "
+    print(f"\nfloors met in the trained model: static additive {met['static']}/{total} "
+          f"(refused as unreachable: {total - reachable['static']}), static multiplicative "
+          f"{met['static_mult']}/{total} (refused: {total - reachable['static_mult']}), re-planned "
           f"{met['replan']}/{total} (reported unreachable in its last {args.horizon} stages: "
           f"{total - reachable['replan']})")
-    print(f"of the {n_feasible} floors some order meets: static met {feasible_met['static']}, "
+    print(f"of the {n_feasible} floors some order meets: static additive met "
+          f"{feasible_met['static']}, static multiplicative met {feasible_met['static_mult']}, "
           f"re-planned met {feasible_met['replan']}")
 
 

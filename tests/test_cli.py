@@ -184,3 +184,14 @@ def test_large_matrix_with_errors_skips_confidence_unless_asked(tmp_path):
     result = run("solve", path, "--json", "--time-limit", "2")
     assert result.exit_code == 0, result.stderr
     assert "skipped" in result.stderr and "p_optimal" not in json.loads(result.stdout)["extras"]
+
+
+def test_solve_entropy_model_option():
+    entropy = EXAMPLE.with_name("four_domains_entropy.json")
+    scores = EXAMPLE.with_name("four_domains.json")
+    result = run("solve", scores, "--entropy", entropy, "--entropy-floor", "creative_writing=0.5",
+                 "--entropy-model", "multiplicative", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["extras"]["predicted_entropy"]["creative_writing"] >= 0.5
+    usage = run("solve", scores, "--entropy", entropy, "--entropy-model", "log")
+    assert usage.exit_code == 2 and "--entropy-model" in usage.stderr

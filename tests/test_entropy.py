@@ -89,3 +89,50 @@ def test_bad_combinations():
         solve(m, objective="adjacent", entropy=e, entropy_floor={"t0": -5})
     with pytest.raises(Exception, match="same tasks"):
         solve(m, entropy=random_matrix(4, 1).replace(tasks=list("abcd")), entropy_floor={"a": 0})
+
+
+def test_multiplicative_model_scales_and_never_goes_negative():
+    e = TransferMatrix(["a", "b", "c"], [[0, -0.5, -0.9], [0.2, 0, -0.3], [0, 0, 0]],
+                       forward=[[0, 5.0, 0], [0, 0, 5.0], [5.0, 0, 0]], own_scores=[1, 0.6, 0.4])
+    additive = predict_entropy(e, ["a", "b", "c"])
+    assert additive["a"] == pytest.approx(1 - 0.5 - 0.9)  # negative: impossible
+    scaled = predict_entropy(e, ["a", "b", "c"], model="multiplicative")
+    assert scaled["a"] == pytest.approx(1 * 0.5 * 0.1)  # (1-0.5)/1 and (1-0.9)/1
+    assert scaled["b"] == pytest.approx(0.6 * (0.3 / 0.6))  # forward transfer is not used
+    assert scaled["c"] == pytest.approx(0.4)
+    assert all(v > 0 for v in predict_entropy(e, ["a", "b", "c"], model="multiplicative").values())
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_multiplicative_floor_is_exact_and_respected(seed):
+    m = random_matrix(6, seed)
+    rng = np.random.default_rng(seed)
+    own = rng.uniform(0.3, 1.2, 6)
+    e = TransferMatrix(m.tasks, rng.uniform(-0.25, 0.25, (6, 6)) * own[:, None], own_scores=own)
+    free = solve(m, method="dp", entropy=e, entropy_model="multiplicative")
+    predicted = free.extras["predicted_entropy"]
+    task = min(predicted, key=predicted.get)
+    floor = predicted[task] * 1.1
+    try:
+        dp = solve(m, method="dp", entropy=e, entropy_floor={task: floor}, entropy_model="multiplicative")
+    except ConstraintError as error:
+        assert "multiplicative model" in str(error) and "nats" in str(error)
+        return
+    brute = solve(m, method="brute", entropy=e, entropy_floor={task: floor},
+                  entropy_model="multiplicative")
+    assert dp.objective == pytest.approx(brute.objective)
+    assert dp.extras["predicted_entropy"][task] >= floor - 1e-9
+    assert dp.order == tuple(dp.order) and dp.objective <= free.objective + 1e-9
+
+
+def test_multiplicative_model_errors():
+    m = random_matrix(4, 0)
+    e = entropy_matrix(m, 0).replace(bwt=np.zeros((4, 4)))
+    with pytest.raises(ConstraintError, match=r"multiplicative model.*most any order reaches"):
+        solve(m, entropy=e, entropy_floor={"t0": 50.0}, entropy_model="multiplicative")
+    with pytest.raises(InvalidParameterError, match="additive model only"):
+        solve(m, entropy=e, entropy_weight=1.0, entropy_model="multiplicative")
+    with pytest.raises(InvalidParameterError, match="'entropy_model'"):
+        solve(m, entropy=e, entropy_model="log")
+    # A floor at or below zero always holds under a model that never goes negative.
+    assert solve(m, entropy=e, entropy_floor={"t0": 0.0}, entropy_model="multiplicative").order

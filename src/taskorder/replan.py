@@ -258,6 +258,7 @@ def replan_training(
     repeats: int = 1,
     matrix: TransferMatrix | None = None,
     entropy_floor: Mapping[str, float] | None = None,
+    entropy_model: str = "multiplicative",
     objective: str = "all_pairs",
     method: str = "auto",
     seed: int = 0,
@@ -306,6 +307,9 @@ def replan_training(
         winning branch is the training, the trained model meets the floors whenever any
         order of the last ``horizon`` tasks does (otherwise the order closest to them is
         kept, and the reason says so).
+    entropy_model : {"multiplicative", "additive"}
+        Entropy model of the ``probe_matrix`` decisions' floors (:mod:`taskorder.entropy`);
+        the multiplicative one met more floors in reality (docs/replanning.md).
     objective, method : str
         Passed to :func:`taskorder.solve` for ``probe_matrix`` decisions.
     seed : int, default 0
@@ -338,6 +342,11 @@ def replan_training(
     started = time.perf_counter()
     tasks = _check(runner, tasks, steps, horizon, design, repeats, matrix)
     floors = _check_floors(entropy_floor, tasks)
+    if entropy_model not in ("additive", "multiplicative"):
+        raise InvalidParameterError(
+            "The 'entropy_model' parameter of replan_training must be 'additive' or "
+            f"'multiplicative'. Got {entropy_model!r}."
+        )
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     eval_seed = derive_seed(seed, "replan", "eval")
@@ -422,7 +431,7 @@ def replan_training(
         from taskorder.objectives import evaluate
 
         solved, floor_note = _solve_with_floors(sub, entropy, floors, remaining, method,
-                                                objective, seed)
+                                                objective, seed, entropy_model)
         new_plan = tuple(solved.order)
         value = float(solved.objective)
         old_value = None if previous is None else float(evaluate(sub, previous, objective))
@@ -525,7 +534,7 @@ def _check_floors(entropy_floor: Mapping[str, float] | None, tasks: tuple[str, .
     return floors
 
 
-def _solve_with_floors(sub, entropy, floors, remaining, method, objective, seed):
+def _solve_with_floors(sub, entropy, floors, remaining, method, objective, seed, model):
     """Solve ``sub`` with the floors of the remaining tasks; drop a floor no order can reach."""
     from taskorder.exceptions import ConstraintError
     from taskorder.solvers import solve
@@ -542,7 +551,7 @@ def _solve_with_floors(sub, entropy, floors, remaining, method, objective, seed)
     while True:
         try:
             solved = solve(sub, method=method, objective=objective, seed=seed,
-                           entropy=entropy, entropy_floor=active)
+                           entropy=entropy, entropy_floor=active, entropy_model=model)
             break
         except ConstraintError as error:
             culprit = next((t for t in active if repr(t) in str(error) or f"{t}'s" in str(error)), None)

@@ -84,6 +84,14 @@ def solve(
     entropy_weight: Annotated[
         float | None, typer.Option("--entropy-weight", min=0.0, help="Objective bonus per nat of entropy.")
     ] = None,
+    entropy_model: Annotated[
+        str,
+        typer.Option(
+            "--entropy-model",
+            help="How final entropies are predicted: additive, or multiplicative (never negative; "
+            "floors only).",
+        ),
+    ] = "additive",
     model: Annotated[
         str, typer.Option(help="Outcome model: additive, backward_only (published) or multiplicative.")
     ] = "additive",
@@ -109,6 +117,13 @@ def solve(
     floors = parse_floors(entropy_floor)
     if (floors or entropy_weight) and entropy_file is None:
         raise typer.BadParameter("needs --entropy FILE", param_hint="'--entropy-floor/--entropy-weight'")
+    from taskorder.entropy import ENTROPY_MODELS
+
+    if entropy_model not in ENTROPY_MODELS:
+        raise typer.BadParameter(
+            f"expected one of {', '.join(ENTROPY_MODELS)}; got {entropy_model!r}",
+            param_hint="'--entropy-model'",
+        )
     from taskorder.model import MODELS
 
     if model not in MODELS:
@@ -120,6 +135,7 @@ def solve(
         "model": model,
         "stderr_file": stderr_file, "risk": risk, "quantile": quantile, "samples": samples,
         "entropy_file": entropy_file, "entropy_floor": floors or None, "entropy_weight": entropy_weight,
+        "entropy_model": entropy_model,
     }
     _solve(file, objective_name, method, first, last, pairs, time_limit, seed, as_json, noise)
 
@@ -141,6 +157,7 @@ def _solve(file, objective, method, first, last, pairs, time_limit, seed, as_jso
             entropy=read_matrix(noise["entropy_file"]),
             entropy_floor=noise["entropy_floor"],
             entropy_weight=noise["entropy_weight"],
+            entropy_model=noise["entropy_model"],
         )
     has_errors = matrix.bwt_stderr is not None or matrix.forward_stderr is not None
     asked = noise["risk"] is not None or noise["samples"] is not None

@@ -143,6 +143,7 @@ def solve(
     entropy: TransferMatrix | None = None,
     entropy_floor: Mapping[str, float] | None = None,
     entropy_weight: float | Mapping[str, float] | None = None,
+    entropy_model: str = "additive",
 ) -> SolveResult:
     """Find the training order that maximises the objective under ``matrix``.
 
@@ -174,6 +175,9 @@ def solve(
         Adds ``weight * predicted final entropy`` per task to the objective; then
         ``objective`` is the combined value and ``extras`` splits it into
         ``score_objective`` and ``entropy_objective``.
+    entropy_model : {"additive", "multiplicative"}
+        How final entropies are predicted (:mod:`taskorder.entropy`): the multiplicative
+        model never predicts a negative entropy; floors only (no ``entropy_weight``).
 
     Returns
     -------
@@ -219,8 +223,15 @@ def solve(
     matrix.check_complete()
     constraints = Constraints.from_names(matrix, first=first, last=last, before=before)
     problem = make_problem(matrix, objective, constraints)
+    if entropy_model not in ("additive", "multiplicative"):
+        raise InvalidParameterError(
+            "The 'entropy_model' parameter of solve must be 'additive' or 'multiplicative'. "
+            f"Got {entropy_model!r}."
+        )
     if entropy_floor or entropy_weight:
-        problem = _with_entropy(problem, matrix, entropy, entropy_floor, entropy_weight)
+        problem = _with_entropy(
+            problem, matrix, entropy, entropy_floor, entropy_weight, entropy_model
+        )
     floors_reason = ""
     if problem.constraints.floors and method not in ("dp", "brute"):
         if method != "auto" or matrix.n_tasks > MAX_TASKS_ALL_PAIRS:
@@ -254,7 +265,7 @@ def solve(
         from taskorder.objectives import order_value
 
         check_entropy_matrix(matrix, entropy)
-        extras["predicted_entropy"] = predict_entropy(entropy, order)
+        extras["predicted_entropy"] = predict_entropy(entropy, order, model=entropy_model)
         if entropy_weight:
             score_value = order_value(matrix.pair_weights(), solution.order, objective)
             extras["score_objective"] = score_value
@@ -276,7 +287,7 @@ def solve(
     )
 
 
-def _with_entropy(problem, matrix, entropy, entropy_floor, entropy_weight) -> Problem:
+def _with_entropy(problem, matrix, entropy, entropy_floor, entropy_weight, model) -> Problem:
     """``problem`` with entropy floors added to its constraints and entropy weight to its pairs."""
     from taskorder.entropy import check_entropy_matrix, entropy_floors, entropy_weights
 
@@ -291,10 +302,14 @@ def _with_entropy(problem, matrix, entropy, entropy_floor, entropy_weight) -> Pr
             "Entropy floors and weights use the all_pairs (additive) model. "
             f"Got objective {problem.objective!r}."
         )
-    if entropy_floor:
-        problem = replace(
-            problem, constraints=replace(problem.constraints, floors=entropy_floors(entropy, entropy_floor))
+    if entropy_weight and model != "additive":
+        raise InvalidParameterError(
+            "The 'entropy_weight' parameter of solve adds predicted entropy to the objective "
+            f"with the additive model only. Got entropy_model={model!r}."
         )
+    if entropy_floor:
+        floors = entropy_floors(entropy, entropy_floor, model=model)
+        problem = replace(problem, constraints=replace(problem.constraints, floors=floors))
     if entropy_weight:
         problem = replace(problem, weights=problem.weights + entropy_weights(entropy, entropy_weight))
     return problem
