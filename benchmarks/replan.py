@@ -42,6 +42,9 @@ from taskorder.estimate import make_plan, run_campaign, run_curricula
 from taskorder.learner import make_learner
 from taskorder.replan import replan_training
 
+sys.path.insert(0, str(Path(__file__).parent))
+from calibrated import percentile, truth  # noqa: E402  (same ground truth as that benchmark)
+
 
 class FixedStart:
     """One pretrained model for every method: ``initial_state`` ignores its seed.
@@ -84,20 +87,6 @@ class Counting:
     def train(self, state, task, *, steps, seed):
         self.calls += 1
         return self.runner.train(state, task, steps=steps, seed=seed)
-
-
-def truth(runner, steps: int, seeds: int = 3) -> dict[tuple[str, ...], float]:
-    orders = list(itertools.permutations(runner.tasks))
-    runs = run_curricula(runner, orders, seeds=seeds, steps=steps, seed=12345)
-    table: dict[tuple[str, ...], list[float]] = {}
-    for run in runs:
-        table.setdefault(run.order, []).append(float(np.mean(list(run.final.values()))))
-    return {order: float(np.mean(v)) for order, v in table.items()}
-
-
-def percentile(values: dict, order) -> float:
-    all_values = np.array(list(values.values()))
-    return 100.0 * float(np.mean(all_values <= values[tuple(order)] + 1e-12))
 
 
 def main() -> None:
