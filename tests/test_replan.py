@@ -112,6 +112,9 @@ def test_replanning_changes_a_plan_that_went_stale_and_gains(tmp_path):
         dict(zip(runner.tasks, np.array(result.scores[-1])))
     )
     assert np.mean(result.scores[-1]) == pytest.approx(realised(FlipRunner(), result.order))
+    # The trained model is saved and is the state the final scores were measured on.
+    saved = runner.load(result.final_path)
+    assert saved == result.final_state and saved.trained == result.order
 
 
 def test_no_stage_is_trained_twice_and_a_rerun_reuses_every_probe(tmp_path):

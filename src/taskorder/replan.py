@@ -51,6 +51,8 @@ __all__ = ["DESIGNS", "Decision", "ReplanResult", "StateRunner", "replan_trainin
 DESIGNS = ("full", "cheap")
 
 DECISIONS_FILE = "decisions.json"
+#: Where the trained model is saved (``runner.save``: a file, or a model folder for TRL).
+FINAL_STATE = "final.state"
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,11 @@ class ReplanResult:
         here, not again).
     directory : str
         Campaign stores, states and ``decisions.json``.
+    final_path : str
+        The trained model, saved with ``runner.save`` (``directory/final.state``; a model
+        folder for TRL: load it with ``from_pretrained``).
+    final_state : object
+        The trained model as the runner's state (not serialised by :meth:`to_dict`).
     elapsed_s : float
     """
 
@@ -131,8 +138,9 @@ class ReplanResult:
     entropy: np.ndarray
     probe_stages: int
     directory: str
+    final_path: str = ""
+    final_state: Any = field(default=None, repr=False)
     elapsed_s: float = 0.0
-    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def final(self) -> dict[str, float]:
@@ -157,6 +165,7 @@ class ReplanResult:
             "probe_stages": self.probe_stages,
             "decisions": [d.to_dict() for d in self.decisions],
             "directory": self.directory,
+            "final_path": self.final_path,
             "elapsed_s": self.elapsed_s,
         }
 
@@ -463,6 +472,10 @@ def replan_training(
         state = finish_stage(new_state, nxt)
         plan = new_plan
     assert initial_plan is not None
+    from taskorder.estimate.worker import write_state_atomically
+
+    final_path = directory / FINAL_STATE
+    write_state_atomically(runner, state, final_path)
     return ReplanResult(
         tasks=tasks,
         order=tuple(trained),
@@ -472,6 +485,8 @@ def replan_training(
         entropy=np.array(entropy_rows),
         probe_stages=probe_total,
         directory=str(directory),
+        final_path=str(final_path),
+        final_state=state,
         elapsed_s=time.perf_counter() - started,
     )
 

@@ -192,8 +192,13 @@ def test_train_replan_runs_grpo_stage_by_stage_and_logs_decisions(tmp_path, toy_
     out = tmp_path / "out"
     assert json.loads((out / "replan.json").read_text())["order"] == data["order"]
     assert (out / "replan" / "stage-1" / "campaign.sqlite").exists()
-    # A model directory was saved for the state the probes started from.
+    # A model directory was saved for the state the probes started from, and the trained
+    # model loads with transformers.
     assert (out / "replan" / "states" / "start-1.state" / "config.json").exists()
+    assert data["final_path"] == str(out / "replan" / "final.state")
+    from transformers import AutoModelForCausalLM
+
+    assert AutoModelForCausalLM.from_pretrained(data["final_path"]).num_parameters() > 0
 
 
 def test_train_replan_refuses_explicit_stages(tmp_path, toy_world, toy_files):

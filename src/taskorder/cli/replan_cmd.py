@@ -87,6 +87,7 @@ def print_replan(result: Any, out: Path, as_json: bool) -> None:
         f"{task} {value:.3f}" for task, value in zip(result.tasks, result.entropy[-1])
     )
     stdout.print(f"final entropy: {entropies}  (nats)")
+    stdout.print(f"trained model: {result.final_path}")
     stdout.print(
         f"{result.probe_stages} probe stages, {result.elapsed_s:.1f} s; wrote {out / 'replan.json'}"
     )
