@@ -299,3 +299,13 @@ def test_cli_probe_replan_entropy_floor_is_met_in_the_run_or_reported(tmp_path):
     assert entropy < 0.6 and "no order meets the entropy floors {'open_0': 0.6}" in reason
     shown = cli.invoke(app, ["probe", "replan", str(config), "--horizon", "3"])
     assert "final entropy:" in shown.output
+
+
+def test_process_executor_gives_the_same_run(tmp_path):
+    runner = make_learner(n_structured=1, n_open=3, seed=2, n_train_prompts=16, n_test_prompts=16)
+    here = replan_training(runner, tmp_path / "here", steps=5, horizon=2, seed=3)
+    pool = replan_training(runner, tmp_path / "pool", steps=5, horizon=2, seed=3,
+                           executor="process", workers=2)
+    assert pool.order == here.order
+    assert np.array_equal(pool.scores, here.scores)
+    assert [d.to_dict() for d in pool.decisions] == [d.to_dict() for d in here.decisions]
