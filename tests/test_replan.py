@@ -126,7 +126,7 @@ def test_no_stage_is_trained_twice_and_a_rerun_reuses_every_probe(tmp_path):
     assert runner.train_calls == 16 + 9 + 4 + 1
     again = FlipRunner()
     rerun = replan_training(again, tmp_path, steps=1, horizon=1)
-    assert again.train_calls == 1
+    assert again.train_calls == 0  # probes, chosen stages and the last stage all reloaded
     assert rerun.order == result.order
     assert [d.to_dict() for d in rerun.decisions] == [d.to_dict() for d in result.decisions]
     log = json.loads((tmp_path / "decisions.json").read_text())
@@ -222,6 +222,47 @@ def test_entropy_floors_reach_the_solver_and_unreachable_ones_are_dropped(tmp_pa
         replan_training(runner, tmp_path / "bad", entropy_floor={"poetry": 1.0})
 
 
+def test_a_directory_with_other_settings_is_refused(tmp_path):
+    replan_training(FlipRunner(), tmp_path, steps=1, horizon=1)
+    with pytest.raises(InvalidParameterError, match="other settings"):
+        replan_training(FlipRunner(), tmp_path, steps=1, horizon=2)
+
+
+def test_killed_run_resumes_to_the_same_result(tmp_path):
+    """SIGKILL ``taskorder probe replan`` mid-run; the rerun finishes with the same result."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    text = CONFIG.replace("n_open = 2", "n_open = 4").replace("steps = 6", "steps = 60")
+    (tmp_path / "probe.toml").write_text(text)
+    (tmp_path / "clean.toml").write_text(text.replace('output_dir = "out"', 'output_dir = "clean"'))
+    command = [sys.executable, "-m", "taskorder", "probe", "replan"]
+    log = tmp_path / "out" / "replan" / "decisions.json"
+    process = subprocess.Popen([*command, str(tmp_path / "probe.toml"), "--horizon", "3"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and process.poll() is None:
+        if log.exists() and len(json.loads(log.read_text())["decisions"]) >= 1:
+            break
+        time.sleep(0.05)
+    killed = process.poll() is None
+    if killed:
+        os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    resumed = subprocess.run([*command, str(tmp_path / "probe.toml"), "--horizon", "3", "--json"],
+                             capture_output=True, text=True, check=True)
+    clean = subprocess.run([*command, str(tmp_path / "clean.toml"), "--horizon", "3", "--json"],
+                           capture_output=True, text=True, check=True)
+    first, second = json.loads(resumed.stdout), json.loads(clean.stdout)
+    assert killed, "the run finished before it could be killed; make it longer"
+    for key in ("order", "initial_plan", "scores", "entropy", "probe_stages"):
+        assert first[key] == second[key]
+    assert [d["reason"] for d in first["decisions"]] == [d["reason"] for d in second["decisions"]]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -260,7 +301,7 @@ def test_cli_probe_replan_table_json_and_file(tmp_path):
     shown = cli.invoke(app, ["probe", "replan", str(config), "--horizon", "2"])
     assert shown.exit_code == 0, shown.output
     assert "Re-planning decisions" in shown.output and "probe_matrix" in shown.output
-    saved = json.loads((tmp_path / "out" / "replan.json").read_text())
+    saved = json.loads((tmp_path / "out" / "replan" / "replan.json").read_text())
     assert len(saved["decisions"]) == 3 and sorted(saved["order"]) == sorted(saved["tasks"])
     as_json = cli.invoke(app, ["probe", "replan", str(config), "--horizon", "2", "--json"])
     assert as_json.exit_code == 0
@@ -288,7 +329,8 @@ def test_cli_probe_replan_entropy_floor_is_met_in_the_run_or_reported(tmp_path):
 
     def run(floor):
         result = cli.invoke(app, ["probe", "replan", str(config), "--horizon", "3",
-                                  "--entropy-floor", f"open_0={floor}", "--json"])
+                                  "--entropy-floor", f"open_0={floor}", "--json",
+                                  "--out", str(tmp_path / f"floor-{floor}")])
         assert result.exit_code == 0, result.output
         data = json.loads(result.stdout)
         return data["entropy"][-1][data["tasks"].index("open_0")], data["decisions"][0]["reason"]
@@ -299,6 +341,8 @@ def test_cli_probe_replan_entropy_floor_is_met_in_the_run_or_reported(tmp_path):
     assert entropy < 0.6 and "no order meets the entropy floors {'open_0': 0.6}" in reason
     shown = cli.invoke(app, ["probe", "replan", str(config), "--horizon", "3"])
     assert "final entropy:" in shown.output
+    refused = cli.invoke(app, ["probe", "replan", str(config), "--horizon", "2"])
+    assert refused.exit_code == 1 and "other settings" in refused.output
 
 
 def test_process_executor_gives_the_same_run(tmp_path):

@@ -51,6 +51,7 @@ __all__ = ["DESIGNS", "Decision", "ReplanResult", "StateRunner", "replan_trainin
 DESIGNS = ("full", "cheap")
 
 DECISIONS_FILE = "decisions.json"
+RUN_FILE = "run.json"
 #: Where the trained model is saved (``runner.save``: a file, or a model folder for TRL).
 FINAL_STATE = "final.state"
 
@@ -220,6 +221,39 @@ class StateRunner:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _trained(runner: Any, path: Path, state: Any, task: str, steps: int, seed: int) -> Any:
+    """``runner.train`` once: the result is saved at ``path`` and loaded on a rerun."""
+    from taskorder.estimate.worker import write_state_atomically
+
+    if path.exists():
+        return runner.load(path)
+    new = runner.train(state, task, steps=steps, seed=seed)
+    write_state_atomically(runner, new, path)
+    return new
+
+
+def _fingerprint(runner: Any, settings: dict[str, Any]) -> str:
+    text = json.dumps({"runner": runner.config_hash(), **settings}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _claim(directory: Path, fingerprint: str) -> None:
+    """Refuse a directory that holds a re-planning run with other settings."""
+    run_file = directory / RUN_FILE
+    if run_file.exists():
+        try:
+            previous = json.loads(run_file.read_text("utf-8")).get("fingerprint")
+        except (OSError, ValueError, AttributeError):
+            previous = None
+        if previous != fingerprint:
+            raise InvalidParameterError(
+                f"The 'directory' parameter of replan_training names {directory}, which holds a "
+                f"re-planning run with other settings (fingerprint {previous}, these "
+                f"{fingerprint}); resuming it would mix two runs. Use another directory."
+            )
+    run_file.write_text(json.dumps({"fingerprint": fingerprint}) + "\n", "utf-8")
+
+
 def _arrow(order: Sequence[str]) -> str:
     return " -> ".join(order)
 
@@ -358,6 +392,13 @@ def replan_training(
         )
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    settings = {
+        "tasks": tasks, "steps": steps, "horizon": horizon, "design": design,
+        "repeats": repeats, "matrix": None if matrix is None else matrix.to_dict(),
+        "floors": floors, "entropy_model": entropy_model, "objective": objective,
+        "method": method, "seed": seed,
+    }
+    _claim(directory, _fingerprint(runner, settings))
     eval_seed = derive_seed(seed, "replan", "eval")
 
     def measure(state: Any) -> tuple[list[float], list[float]]:
@@ -396,13 +437,14 @@ def replan_training(
         if len(remaining) == 1:
             record(Decision(k, "last", remaining, previous, remaining, False, None, None, 0,
                             f"{remaining[0]} is the only task left."))
-            new = runner.train(state, remaining[0], steps=steps,
-                               seed=derive_seed(seed, "replan", "train", k))
+            new = _trained(runner, directory / "states" / f"stage-{k}.state", state,
+                           remaining[0], steps, derive_seed(seed, "replan", "train", k))
             state = finish_stage(new, remaining[0])
             plan = remaining
             continue
         if len(remaining) <= horizon:
-            branch = _enumerate(runner, state, remaining, tasks, steps, seed, k, eval_seed, floors)
+            branch = _enumerate(runner, state, remaining, tasks, steps, seed, k, eval_seed, floors,
+                                directory / f"stage-{k}-branches")
             probe_total += branch["stages"]
             value_of = branch["values"]
             new_plan = branch["best"]
@@ -465,8 +507,8 @@ def replan_training(
             initial_plan = new_plan
         nxt = new_plan[0]
         if state_of is None:
-            new_state = runner.train(state, nxt, steps=steps,
-                                     seed=derive_seed(seed, "replan", "train", k))
+            new_state = _trained(runner, directory / "states" / f"stage-{k}.state", state, nxt,
+                                 steps, derive_seed(seed, "replan", "train", k))
         else:
             new_state = state_of(nxt)
         state = finish_stage(new_state, nxt)
@@ -583,8 +625,12 @@ def _solve_with_floors(sub, entropy, floors, remaining, method, objective, seed,
     return solved, note
 
 
-def _enumerate(runner, state, remaining, tasks, steps, seed, k, eval_seed, floors) -> dict[str, Any]:
-    """Run every order of ``remaining`` from ``state``; keep the best branch's states."""
+def _enumerate(runner, state, remaining, tasks, steps, seed, k, eval_seed, floors,
+               folder: Path) -> dict[str, Any]:
+    """Run every order of ``remaining`` from ``state``; keep the best branch's states.
+
+    Every branch state is saved in ``folder``, so a rerun after a crash trains none again.
+    """
     from taskorder.estimate.plan import derive_seed
 
     values: dict[tuple[str, ...], float] = {}
@@ -606,8 +652,8 @@ def _enumerate(runner, state, remaining, tasks, steps, seed, k, eval_seed, floor
                 continue
             branch = (*prefix, task)
             stages += 1
-            new = runner.train(current, task, steps=steps,
-                               seed=derive_seed(seed, "replan", "branch", k, "/".join(branch)))
+            new = _trained(runner, folder / ("__".join(branch) + ".state"), current, task, steps,
+                           derive_seed(seed, "replan", "branch", k, "/".join(branch)))
             paths[branch] = new
             visit(branch, new)
 

@@ -190,7 +190,7 @@ def test_train_replan_runs_grpo_stage_by_stage_and_logs_decisions(tmp_path, toy_
     assert data["decisions"][1]["probe_stages"] == 2 + 2
     assert len(data["scores"]) == 4 and len(data["scores"][0]) == 3
     out = tmp_path / "out"
-    assert json.loads((out / "replan.json").read_text())["order"] == data["order"]
+    assert json.loads((out / "replan" / "replan.json").read_text())["order"] == data["order"]
     assert (out / "replan" / "stage-1" / "campaign.sqlite").exists()
     # A model directory was saved for the state the probes started from, and the trained
     # model loads with transformers.

@@ -1,7 +1,8 @@
 """Re-planning from the command line: ``taskorder probe replan CONFIG`` and ``train --replan``.
 
 Both print one line per decision on stderr as it is taken, then a table of decisions
-and the final scores (or one JSON object with ``--json``), and write ``replan.json``.
+and the final scores (or one JSON object with ``--json``), and write ``replan.json`` into
+the run directory.
 """
 
 from __future__ import annotations
@@ -62,10 +63,10 @@ def say_decision(decision: Any) -> None:
     )
 
 
-def print_replan(result: Any, out: Path, as_json: bool) -> None:
-    """Write ``out/replan.json`` and print the decisions (table or JSON)."""
+def print_replan(result: Any, as_json: bool) -> None:
+    """Write ``replan.json`` into the run's directory and print the decisions (table or JSON)."""
     data = result.to_dict()
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(result.directory)
     (out / "replan.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     if as_json:
         print_json(data)
@@ -98,6 +99,10 @@ def probe_replan(
     horizon: HorizonOpt = 3,
     design: DesignOpt = "full",
     entropy_floor: FloorOpt = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Run directory (default: OUTPUT_DIR/replan of the config)."),
+    ] = None,
     executor: Annotated[
         str | None, typer.Option("--executor", help="inprocess, process or ray.")
     ] = None,
@@ -108,15 +113,16 @@ def probe_replan(
 ) -> None:
     """Train CONFIG's runner task by task, re-measuring and re-solving before every stage.
 
-    Probe campaigns go to OUTPUT_DIR/replan/stage-<k>/ (resumable); decisions to
-    OUTPUT_DIR/replan/decisions.json and OUTPUT_DIR/replan.json. See docs/replanning.md.
+    Everything goes to the run directory (default OUTPUT_DIR/replan): probe campaigns
+    (stage-<k>/, resumable), decisions.json, replan.json and the trained model
+    (final.state). Rerunning the same command resumes. See docs/replanning.md.
     """
     floors = parse_floors(entropy_floor)
-    _probe_replan(config, horizon, design, floors, executor, workers, as_json)
+    _probe_replan(config, horizon, design, floors, out, executor, workers, as_json)
 
 
 @handle_errors
-def _probe_replan(config_path, horizon, design, floors, executor, workers, as_json) -> None:
+def _probe_replan(config_path, horizon, design, floors, out, executor, workers, as_json) -> None:
     from taskorder.cli.probe_cmd import _executor_kind
     from taskorder.estimate.config import build_executor, build_plan, build_runner, load_config
     from taskorder.replan import replan_training
@@ -127,7 +133,7 @@ def _probe_replan(config_path, horizon, design, floors, executor, workers, as_js
     plan = build_plan(config, runner)
     result = replan_training(
         runner,
-        config.output_path / "replan",
+        out or config.output_path / "replan",
         tasks=plan.tasks,
         steps=plan.steps,
         horizon=horizon,
@@ -138,7 +144,7 @@ def _probe_replan(config_path, horizon, design, floors, executor, workers, as_js
         executor=chosen,
         on_decision=None if as_json else say_decision,
     )
-    print_replan(result, config.output_path, as_json)
+    print_replan(result, as_json)
 
 
 def register_probe(probe_app: typer.Typer) -> None:

@@ -67,7 +67,7 @@ def _replan(config_path: Path, horizon: int, design: str, floors: dict, as_json:
         config, horizon=horizon, design=design, entropy_floor=floors or None,
         on_decision=None if as_json else say_decision,
     )
-    print_replan(result, Path(config.output_dir), as_json)
+    print_replan(result, as_json)
 
 
 def _progress(message: str) -> None:
