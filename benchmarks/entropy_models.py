@@ -27,11 +27,11 @@ import numpy as np
 from scipy.stats import spearmanr
 
 sys.path.insert(0, str(Path(__file__).parent))
-from replan import FixedStart  # noqa: E402
+from replan import FixedStart
 
-from taskorder.entropy import predict_entropy  # noqa: E402
-from taskorder.estimate import make_plan, run_campaign, run_curricula  # noqa: E402
-from taskorder.learner import make_learner  # noqa: E402
+from taskorder.entropy import predict_entropy
+from taskorder.estimate import make_plan, run_campaign, run_curricula
+from taskorder.learner import make_learner
 
 
 def main() -> None:

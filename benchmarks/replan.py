@@ -49,7 +49,7 @@ from taskorder.learner import make_learner
 from taskorder.replan import replan_training
 
 sys.path.insert(0, str(Path(__file__).parent))
-from calibrated import percentile, truth  # noqa: E402  (same ground truth as that benchmark)
+from calibrated import percentile, truth
 
 
 class FixedStart:
@@ -137,8 +137,8 @@ def main() -> None:
         base = FixedStart(make_learner(2, args.n_open, seed=world, mode=args.mode))
         judge = make_learner(2, args.n_open, seed=world, mode=args.mode, eval_groups=0)
 
-        def exact_mean(state):  # noise-free evaluation of a delivered model
-            return float(np.mean([judge.evaluate(state, t, seed=0).score for t in base.tasks]))
+        def exact_mean(state, judge=judge, tasks=base.tasks):  # noise-free evaluation
+            return float(np.mean([judge.evaluate(state, t, seed=0).score for t in tasks]))
 
         steps = base.runner.config.stage_steps
         n = len(base.tasks)
