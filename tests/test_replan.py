@@ -16,7 +16,7 @@ from taskorder.cli import app
 from taskorder.estimate import Evaluation, make_plan, run_campaign, run_curricula
 from taskorder.exceptions import InvalidParameterError
 from taskorder.learner import make_learner
-from taskorder.replan import StateRunner, replan_training
+from taskorder.replan import StateRunner, replan_cost, replan_training
 
 # ----------------------------------------------------------------- a state-dependent toy
 
@@ -220,6 +220,23 @@ def test_entropy_floors_reach_the_solver_and_unreachable_ones_are_dropped(tmp_pa
     assert dropped.order == kept.order  # with the floor gone the same matrix decides
     with pytest.raises(InvalidParameterError, match="'entropy_floor'.*'poetry'"):
         replan_training(runner, tmp_path / "bad", entropy_floor={"poetry": 1.0})
+
+
+@pytest.mark.parametrize(
+    ("horizon", "design", "given"),
+    [(1, "full", False), (2, "full", False), (3, "cheap", False), (4, "full", False),
+     (1, "full", True), (2, "cheap", True)],
+)
+def test_replan_cost_equals_the_training_stages_actually_run(tmp_path, horizon, design, given):
+    runner = FlipRunner()
+    matrix = None
+    if given:
+        from taskorder import TransferMatrix
+
+        matrix = TransferMatrix(runner.tasks, np.zeros((4, 4)))
+    replan_training(runner, tmp_path, steps=1, horizon=horizon, design=design, matrix=matrix)
+    assert runner.train_calls == replan_cost(4, horizon=horizon, design=design,
+                                             given_matrix=given)
 
 
 def test_a_directory_with_other_settings_is_refused(tmp_path):

@@ -201,6 +201,22 @@ def test_train_replan_runs_grpo_stage_by_stage_and_logs_decisions(tmp_path, toy_
     assert AutoModelForCausalLM.from_pretrained(data["final_path"]).num_parameters() > 0
 
 
+def test_train_replan_dry_run_budget_and_no_resume(tmp_path, toy_world, toy_files):
+    path = write_config(tmp_path, toy_world, toy_files)  # order, 2 steps per stage
+    dry = cli.invoke(app, ["train", str(path), "--replan", "--dry-run", "--json"])
+    assert dry.exit_code == 0, dry.output
+    plan = json.loads(dry.stdout)
+    assert plan["training_stages"] == 15 and plan["grpo_steps"] == 30  # 3 tasks <= horizon 3
+    assert plan["first_decision"] == "probe campaign at the starting model"
+    assert not (tmp_path / "out").exists()  # nothing trained or written
+    shown = cli.invoke(app, ["train", str(path), "--replan", "--dry-run", "--horizon", "1"])
+    assert "budget: 14 training stages (28 GRPO steps)" in shown.output  # 9 + 4 + 1
+    (tmp_path / "out" / "replan").mkdir(parents=True)
+    (tmp_path / "out" / "replan" / "run.json").write_text('{"fingerprint": "x"}')
+    refused = cli.invoke(app, ["train", str(path), "--replan", "--no-resume"])
+    assert refused.exit_code == 1 and "already holds a re-planning run" in refused.stderr
+
+
 def test_train_replan_refuses_explicit_stages(tmp_path, toy_world, toy_files):
     path = write_config(
         tmp_path, toy_world, toy_files,

@@ -50,7 +50,7 @@ def train(
     """Train a model with TRL GRPO, stage by stage, in the configured or solved order."""
     floors = parse_floors(entropy_floor)
     if replan:
-        _replan(config, horizon, design, floors, as_json)
+        _replan(config, horizon, design, floors, resume, dry_run, as_json)
         return
     if floors:
         raise typer.BadParameter("applies with --replan only", param_hint="'--entropy-floor'")
@@ -58,13 +58,28 @@ def train(
 
 
 @handle_errors
-def _replan(config_path: Path, horizon: int, design: str, floors: dict, as_json: bool) -> None:
+def _replan(config_path: Path, horizon: int, design: str, floors: dict, resume: bool,
+            dry_run: bool, as_json: bool) -> None:
     from taskorder.trl.config import load_train_config
-    from taskorder.trl.pipeline import replan_from_config
+    from taskorder.trl.pipeline import replan_from_config, replan_plan
 
     config = load_train_config(config_path)
+    if dry_run:
+        plan = replan_plan(config, horizon=horizon, design=design)
+        if as_json:
+            print_json(plan)
+            return
+        stdout.print(
+            f"re-planning {len(plan['tasks'])} tasks, {plan['steps_per_stage']} GRPO steps per "
+            f"stage, horizon {horizon}, {design} design; first decision: {plan['first_decision']}"
+        )
+        stdout.print(
+            f"budget: {plan['training_stages']} training stages ({plan['grpo_steps']} GRPO steps) "
+            f"into {plan['output_dir']}"
+        )
+        return
     result = replan_from_config(
-        config, horizon=horizon, design=design, entropy_floor=floors or None,
+        config, horizon=horizon, design=design, entropy_floor=floors or None, resume=resume,
         on_decision=None if as_json else say_decision,
     )
     print_replan(result, as_json)

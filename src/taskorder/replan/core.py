@@ -21,7 +21,7 @@ from taskorder.replan.decide import (
 from taskorder.replan.result import Decision, ReplanResult
 from taskorder.replan.state import claim_directory, train_once
 
-__all__ = ["DESIGNS", "replan_training"]
+__all__ = ["DESIGNS", "replan_cost", "replan_training"]
 
 #: Second-stage designs of a re-probe: every ordered pair, or the 2m-pair cyclic design
 #: (every row and column measured twice, the rest imputed by row and column effects).
@@ -30,6 +30,53 @@ DESIGNS = ("full", "cheap")
 DECISIONS_FILE = "decisions.json"
 #: Where the trained model is saved (``runner.save``: a file, or a model folder for TRL).
 FINAL_STATE = "final.state"
+
+
+def replan_cost(
+    n_tasks: int,
+    *,
+    horizon: int = 3,
+    design: str = "full",
+    repeats: int = 1,
+    given_matrix: bool = False,
+) -> int:
+    """Training stages a re-planned run of ``n_tasks`` tasks costs, the trained ones included.
+
+    Probe decisions cost ``repeats * (m + pairs)`` stages for ``m`` remaining tasks (pairs:
+    ``m (m - 1)`` for ``full``, ``2m`` for ``cheap`` when ``m > 3``); the enumeration of the
+    last ``h`` tasks costs ``h + h(h-1) + ... + h!`` stages; a stage that is not a probe or
+    a branch (after a given matrix, or the last task when ``horizon`` is 1) costs one.
+    Multiply by the cost of one stage to budget a TRL run.
+
+    Examples
+    --------
+    >>> replan_cost(5)  # 25 + 16 probe stages, then 15 branches for the last 3 tasks
+    56
+    >>> replan_cost(5, design="cheap"), replan_cost(5, given_matrix=True), replan_cost(5, horizon=1)
+    (42, 32, 55)
+    """
+    if design not in DESIGNS:
+        raise InvalidParameterError(
+            f"The 'design' parameter of replan_cost must be one of {list(DESIGNS)}. Got {design!r}."
+        )
+    total = 0
+    for m in range(n_tasks, 1, -1):
+        if m <= horizon:
+            total += sum(_falling(m, k) for k in range(1, m + 1))
+            return total
+        if m == n_tasks and given_matrix:
+            total += 1
+            continue
+        pairs = 2 * m if design == "cheap" and m > 3 else m * (m - 1)
+        total += repeats * (m + pairs)
+    return total + 1  # the last task, trained on its own
+
+
+def _falling(m: int, k: int) -> int:
+    out = 1
+    for factor in range(m, m - k, -1):
+        out *= factor
+    return out
 
 
 def _arrow(order: Sequence[str]) -> str:

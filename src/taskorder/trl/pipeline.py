@@ -30,7 +30,14 @@ from taskorder.trl.config import TrainConfig
 from taskorder.trl.data import RLTask, load_rows, split_rows
 from taskorder.trl.results import StageRecord, StageResults
 
-__all__ = ["TrainResult", "build_schedule", "build_tasks", "replan_from_config", "run_training"]
+__all__ = [
+    "TrainResult",
+    "build_schedule",
+    "build_tasks",
+    "replan_from_config",
+    "replan_plan",
+    "run_training",
+]
 
 RESULTS_FILE = "stages.json"
 RUN_FILE = "run.json"
@@ -339,37 +346,9 @@ def train_schedule(
     )
 
 
-def replan_from_config(
-    config: TrainConfig,
-    *,
-    horizon: int = 3,
-    design: str = "full",
-    entropy_floor: Mapping[str, float] | None = None,
-    on_decision: Callable[[Any], None] | None = None,
-) -> Any:
-    """``taskorder train CONFIG --replan``: GRPO stage by stage, re-planning before each.
-
-    Builds a :class:`~taskorder.trl.runner.TRLProbeRunner` from the config (model, tasks,
-    ``grpo``, evaluation, dtype) and runs :func:`taskorder.replan.replan_training` in
-    ``output_dir/replan``. Every stage and probe is ``schedule.steps_per_stage`` GRPO
-    steps, started from the previous stage's saved model (a new trainer per stage: the
-    optimizer state does not carry over, as in every probe). With ``schedule.bwt`` the
-    first decision solves that matrix instead of probing the starting model.
-
-    Returns
-    -------
-    ReplanResult
-
-    Raises
-    ------
-    InvalidParameterError
-        When the schedule is explicit stages or is measured in passes (re-planning
-        needs one task per stage and a fixed step count).
-    """
+def _replan_inputs(config: TrainConfig) -> tuple[Any, int]:
+    """The given matrix (or ``None``) and the stage length; refuses schedules it cannot re-plan."""
     from taskorder.io import read_matrix
-    from taskorder.replan import replan_training
-    from taskorder.trl.evaluation import EvalConfig
-    from taskorder.trl.runner import TRLProbeRunner, TRLRunnerConfig
 
     spec = config.schedule
     if spec.stages is not None or spec.steps_per_stage is None:
@@ -387,9 +366,74 @@ def replan_from_config(
                 f"defines {sorted(config.tasks)}; they must be the same."
             )
         matrix = matrix.replace(forward=None, forward_stderr=None)
+    return matrix, spec.steps_per_stage
+
+
+def replan_plan(config: TrainConfig, *, horizon: int = 3, design: str = "full") -> dict[str, Any]:
+    """What ``train CONFIG --replan --dry-run`` prints: tasks, settings and the stage budget."""
+    from taskorder.replan import replan_cost
+
+    matrix, steps = _replan_inputs(config)
+    tasks = build_tasks(config)
+    stages = replan_cost(len(tasks), horizon=horizon, design=design,
+                         given_matrix=matrix is not None)
+    return {
+        "output_dir": str(Path(config.output_dir) / "replan"),
+        "tasks": {t.name: {"train_rows": len(t.train_rows), "eval_rows": len(t.eval_rows)}
+                  for t in tasks},
+        "steps_per_stage": steps,
+        "horizon": horizon,
+        "design": design,
+        "first_decision": "solve the given matrix" if matrix is not None
+        else "probe campaign at the starting model",
+        "training_stages": stages,
+        "grpo_steps": stages * steps,
+    }
+
+
+def replan_from_config(
+    config: TrainConfig,
+    *,
+    horizon: int = 3,
+    design: str = "full",
+    entropy_floor: Mapping[str, float] | None = None,
+    resume: bool = True,
+    on_decision: Callable[[Any], None] | None = None,
+) -> Any:
+    """``taskorder train CONFIG --replan``: GRPO stage by stage, re-planning before each.
+
+    Builds a :class:`~taskorder.trl.runner.TRLProbeRunner` from the config (model, tasks,
+    ``grpo``, evaluation, dtype) and runs :func:`taskorder.replan.replan_training` in
+    ``output_dir/replan``. Every stage and probe is ``schedule.steps_per_stage`` GRPO
+    steps, started from the previous stage's saved model (a new trainer per stage: the
+    optimizer state does not carry over, as in every probe). With ``schedule.bwt`` the
+    first decision solves that matrix instead of probing the starting model. A rerun
+    resumes; with ``resume=False`` an existing run directory is an error.
+
+    Returns
+    -------
+    ReplanResult
+
+    Raises
+    ------
+    InvalidParameterError
+        When the schedule is explicit stages or is measured in passes (re-planning
+        needs one task per stage and a fixed step count), or ``resume=False`` finds a run.
+    """
+    from taskorder.replan import replan_training
+    from taskorder.replan.state import RUN_FILE
+    from taskorder.trl.evaluation import EvalConfig
+    from taskorder.trl.runner import TRLProbeRunner, TRLRunnerConfig
+
+    matrix, steps = _replan_inputs(config)
+    output_dir = Path(config.output_dir)
+    if not resume and (output_dir / "replan" / RUN_FILE).exists():
+        raise InvalidParameterError(
+            f"{output_dir / 'replan'} already holds a re-planning run; use another output_dir, "
+            "delete it, or resume."
+        )
     evaluation = config.evaluation.model_dump()
     evaluation.pop("evaluate_at_start")
-    output_dir = Path(config.output_dir)
     runner = TRLProbeRunner(
         build_tasks(config),
         TRLRunnerConfig(
@@ -404,13 +448,13 @@ def replan_from_config(
         runner,
         output_dir / "replan",
         tasks=list(config.tasks),
-        steps=spec.steps_per_stage,
+        steps=steps,
         horizon=horizon,
         design=design,
         matrix=matrix,
         entropy_floor=entropy_floor,
-        objective=spec.solver.objective,
-        method=spec.solver.method,
+        objective=config.schedule.solver.objective,
+        method=config.schedule.solver.method,
         seed=config.seed,
         on_decision=on_decision,
     )
