@@ -152,38 +152,34 @@ def entropy_floors(
                 f"The entropy floor names unknown task {unknown[0]!r}. Known tasks: "
                 f"{list(entropy.tasks)}."
             )
-        positive = {task: float(np.log(v)) for task, v in floors.items() if v > 0}
-        try:
-            return entropy_floors(log_entropy_matrix(entropy), positive)
-        except ConstraintError as error:
-            task = next(t for t in positive if f"keep {t}'s" in str(error))
-            best = entropy_floors(log_entropy_matrix(entropy), {task: -np.inf})[0].best_possible()
+        # Additive in log entropy; a floor at or below 0 nats always holds.
+        matrix, to_nats, which = log_entropy_matrix(entropy), np.exp, " (multiplicative model)"
+        wanted = {task: float(np.log(v)) for task, v in floors.items() if v > 0}
+    else:
+        if entropy.own_scores is None or np.isnan(entropy.own_scores).any():
             raise ConstraintError(
-                f"No order can keep {task}'s predicted final entropy (multiplicative model) at "
-                f"or above {floors[task]:g} nats: the most any order reaches is "
-                f"{np.exp(best):.4g}."
-            ) from None
-    if entropy.own_scores is None or np.isnan(entropy.own_scores).any():
-        raise ConstraintError(
-            "Entropy floors need each task's entropy after its own stage (own_scores of the "
-            "entropy matrix). Got none."
-        )
-    forward = np.zeros_like(entropy.bwt) if entropy.forward is None else entropy.forward
-    result = []
-    for task, minimum in floors.items():
-        if task not in entropy.tasks:
-            raise ConstraintError(
-                f"The entropy floor names unknown task {task!r}. Known tasks: {list(entropy.tasks)}."
+                "Entropy floors need each task's entropy after its own stage (own_scores of the "
+                "entropy matrix). Got none."
             )
-        t = entropy.index(task)
-        base = float(entropy.own_scores[t] + entropy.bwt[t].sum())
-        coefficients = forward[:, t] - entropy.bwt[t, :]
+        matrix, to_nats, which = entropy, float, ""
+        wanted = dict(floors)
+    forward = np.zeros_like(matrix.bwt) if matrix.forward is None else matrix.forward
+    result = []
+    for task, minimum in wanted.items():
+        if task not in matrix.tasks:
+            raise ConstraintError(
+                f"The entropy floor names unknown task {task!r}. Known tasks: {list(matrix.tasks)}."
+            )
+        t = matrix.index(task)
+        base = float(matrix.own_scores[t] + matrix.bwt[t].sum())
+        coefficients = forward[:, t] - matrix.bwt[t, :]
         coefficients[t] = 0.0
         floor = Floor(t, base, coefficients, float(minimum), label=f"{task} entropy")
         if floor.best_possible() < floor.minimum - 1e-9:
             raise ConstraintError(
-                f"No order can keep {task}'s predicted final entropy at or above {minimum:g} nats: "
-                f"the most any order reaches is {floor.best_possible():.4g}."
+                f"No order can keep {task}'s predicted final entropy{which} at or above "
+                f"{floors[task]:g} nats: the most any order reaches is "
+                f"{to_nats(floor.best_possible()):.4g}."
             )
         result.append(floor)
     return tuple(result)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -62,7 +63,7 @@ def replan_cost(
     total = 0
     for m in range(n_tasks, 1, -1):
         if m <= horizon:
-            total += sum(_falling(m, k) for k in range(1, m + 1))
+            total += sum(math.perm(m, k) for k in range(1, m + 1))
             return total
         if m == n_tasks and given_matrix:
             total += 1
@@ -70,13 +71,6 @@ def replan_cost(
         pairs = 2 * m if design == "cheap" and m > 3 else m * (m - 1)
         total += repeats * (m + pairs)
     return total + 1  # the last task, trained on its own
-
-
-def _falling(m: int, k: int) -> int:
-    out = 1
-    for factor in range(m, m - k, -1):
-        out *= factor
-    return out
 
 
 def _arrow(order: Sequence[str]) -> str:
@@ -269,7 +263,7 @@ def replan_training(
         decisions=run.decisions,
         scores=np.array(run.score_rows),
         entropy=np.array(run.entropy_rows),
-        probe_stages=run.probe_stages,
+        probe_stages=sum(d.probe_stages for d in run.decisions),
         directory=str(directory),
         final_path=str(final_path),
         final_state=run.state,
@@ -291,7 +285,6 @@ class _Run:
         self.trained: list[str] = []
         self.plan: tuple[str, ...] | None = None
         self.initial_plan: tuple[str, ...] = ()
-        self.probe_stages = 0
 
     def start(self, state: Any) -> None:
         self.state = state
@@ -312,7 +305,6 @@ class _Run:
         self.plan = decision.plan
         if not self.initial_plan:
             self.initial_plan = decision.plan
-        self.probe_stages += decision.probe_stages
         payload = {"tasks": list(self.tasks), "decisions": [d.to_dict() for d in self.decisions]}
         (self.directory / DECISIONS_FILE).write_text(json.dumps(payload, indent=2) + "\n", "utf-8")
         if self.on_decision:

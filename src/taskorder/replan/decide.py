@@ -85,21 +85,24 @@ def solve_remaining(sub, entropy, floors, remaining, method, objective, seed, mo
             solve(sub, method=method, objective=objective, seed=seed),
             "; entropy floors not applied (the given matrix has no entropy matrix)",
         )
+    from taskorder.entropy import entropy_floors
+
     dropped = []
-    while True:
+    for task in list(active):  # a floor no order can reach on its own
         try:
-            solved = solve(sub, method=method, objective=objective, seed=seed,
-                           entropy=entropy, entropy_floor=active, entropy_model=model)
+            entropy_floors(entropy, {task: active[task]}, model=model)
+        except ConstraintError as error:
+            dropped.append(f"{task} ({error})")
+            del active[task]
+    while True:  # floors reachable one by one may still exclude each other
+        try:
+            solved = solve(sub, method=method, objective=objective, seed=seed, entropy=entropy,
+                           entropy_floor=active or None, entropy_model=model)
             break
         except ConstraintError as error:
-            culprit = next((t for t in active if repr(t) in str(error) or f"{t}'s" in str(error)), None)
-            if culprit is None:
-                culprit = next(iter(active))
-            dropped.append(f"{culprit} ({error})")
-            del active[culprit]
-            if not active:
-                solved = solve(sub, method=method, objective=objective, seed=seed)
-                break
+            task = next(iter(active))
+            dropped.append(f"{task} ({error})")
+            del active[task]
     note = f"; entropy floors {active} kept in the prediction" if active else ""
     if dropped:
         note += "; dropped unreachable floors: " + "; ".join(dropped)
