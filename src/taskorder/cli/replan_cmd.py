@@ -16,6 +16,7 @@ import typer
 from rich.table import Table
 
 from taskorder.cli.common import handle_errors, parse_floors, print_json, stdout
+from taskorder.cli.probe_cmd import ConfigArg, ExecutorOpt, JsonOpt, WorkersOpt, _executor_kind
 
 __all__ = [
     "DesignOpt",
@@ -95,7 +96,7 @@ def print_replan(result: Any, as_json: bool) -> None:
 
 
 def probe_replan(
-    config: Annotated[Path, typer.Argument(help="Campaign configuration (.toml, .yaml or .json).")],
+    config: ConfigArg,
     horizon: HorizonOpt = 3,
     design: DesignOpt = "full",
     entropy_floor: FloorOpt = None,
@@ -103,13 +104,9 @@ def probe_replan(
         Path | None,
         typer.Option("--out", help="Run directory (default: OUTPUT_DIR/replan of the config)."),
     ] = None,
-    executor: Annotated[
-        str | None, typer.Option("--executor", help="inprocess, process or ray.")
-    ] = None,
-    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Workers.")] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON object instead of tables.")
-    ] = False,
+    executor: ExecutorOpt = None,
+    workers: WorkersOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Train CONFIG's runner task by task, re-measuring and re-solving before every stage.
 
@@ -123,7 +120,6 @@ def probe_replan(
 
 @handle_errors
 def _probe_replan(config_path, horizon, design, floors, out, executor, workers, as_json) -> None:
-    from taskorder.cli.probe_cmd import _executor_kind
     from taskorder.estimate.config import build_executor, build_plan, build_runner, load_config
     from taskorder.replan import replan_training
 
