@@ -105,16 +105,10 @@ def build_schedule(config: TrainConfig) -> tuple[Schedule, dict[str, Any] | None
     schedule = config.explicit_schedule()
     if schedule is not None:
         return schedule, None
-    from taskorder.io import read_matrix
     from taskorder.solvers import solve
 
     spec = config.schedule
-    matrix = read_matrix(spec.bwt)
-    if sorted(matrix.tasks) != sorted(config.tasks):
-        raise InvalidParameterError(
-            f"The transfer matrix {spec.bwt} has tasks {sorted(matrix.tasks)} but the config "
-            f"defines {sorted(config.tasks)}; they must be the same."
-        )
+    matrix = _config_matrix(config)
     solved = solve(
         matrix,
         method=spec.solver.method,
@@ -126,6 +120,19 @@ def build_schedule(config: TrainConfig) -> tuple[Schedule, dict[str, Any] | None
         solved.order, steps=spec.steps_per_stage, passes=spec.passes_per_stage
     )
     return order, solved.to_dict()
+
+
+def _config_matrix(config: TrainConfig) -> Any:
+    """``schedule.bwt`` read and checked to cover exactly the config's tasks."""
+    from taskorder.io import read_matrix
+
+    matrix = read_matrix(config.schedule.bwt)
+    if sorted(matrix.tasks) != sorted(config.tasks):
+        raise InvalidParameterError(
+            f"The transfer matrix {config.schedule.bwt} has tasks {sorted(matrix.tasks)} but the "
+            f"config defines {sorted(config.tasks)}; they must be the same."
+        )
+    return matrix
 
 
 def _check_run_file(output_dir: Path, fingerprint: str, resume: bool) -> None:
@@ -348,8 +355,6 @@ def train_schedule(
 
 def _replan_inputs(config: TrainConfig) -> tuple[Any, int]:
     """The given matrix (or ``None``) and the stage length; refuses schedules it cannot re-plan."""
-    from taskorder.io import read_matrix
-
     spec = config.schedule
     if spec.stages is not None or spec.steps_per_stage is None:
         raise InvalidParameterError(
@@ -359,13 +364,7 @@ def _replan_inputs(config: TrainConfig) -> tuple[Any, int]:
         )
     matrix = None
     if spec.bwt is not None:
-        matrix = read_matrix(spec.bwt)
-        if sorted(matrix.tasks) != sorted(config.tasks):
-            raise InvalidParameterError(
-                f"The transfer matrix {spec.bwt} has tasks {sorted(matrix.tasks)} but the config "
-                f"defines {sorted(config.tasks)}; they must be the same."
-            )
-        matrix = matrix.replace(forward=None, forward_stderr=None)
+        matrix = _config_matrix(config).replace(forward=None, forward_stderr=None)
     return matrix, spec.steps_per_stage
 
 
