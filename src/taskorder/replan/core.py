@@ -205,10 +205,12 @@ def replan_training(
     started = time.perf_counter()
     tasks = _check(runner, tasks, steps, horizon, design, repeats, matrix)
     floors = check_floors(entropy_floor, tasks)
-    if entropy_model not in ("additive", "multiplicative"):
+    from taskorder.entropy import ENTROPY_MODELS
+
+    if entropy_model not in ENTROPY_MODELS:
         raise InvalidParameterError(
-            "The 'entropy_model' parameter of replan_training must be 'additive' or "
-            f"'multiplicative'. Got {entropy_model!r}."
+            "The 'entropy_model' parameter of replan_training must be "
+            f"{' or '.join(map(repr, ENTROPY_MODELS))}. Got {entropy_model!r}."
         )
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)

@@ -223,10 +223,12 @@ def solve(
     matrix.check_complete()
     constraints = Constraints.from_names(matrix, first=first, last=last, before=before)
     problem = make_problem(matrix, objective, constraints)
-    if entropy_model not in ("additive", "multiplicative"):
+    from taskorder.entropy import ENTROPY_MODELS
+
+    if entropy_model not in ENTROPY_MODELS:
         raise InvalidParameterError(
-            "The 'entropy_model' parameter of solve must be 'additive' or 'multiplicative'. "
-            f"Got {entropy_model!r}."
+            "The 'entropy_model' parameter of solve must be "
+            f"{' or '.join(map(repr, ENTROPY_MODELS))}. Got {entropy_model!r}."
         )
     if entropy_floor or entropy_weight:
         problem = _with_entropy(
