@@ -14,7 +14,7 @@ n + n(n-1) = n^2 stages; a curriculum run costs n stages.
 - *full + calibrated*: the full campaign as prior plus k curricula.
 
 Ground truth: every order's mean final score, averaged over 3 seeds (all n! orders run).
-"Percentile" = share of orders the chosen order beats or ties in reality (100 = best).
+"Percentile": :func:`taskorder.percentile.order_percentile` (strictly worse + half ties).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from taskorder.estimate import make_plan, run_campaign
 from taskorder.estimate.curricula import run_curricula
 from taskorder.estimate.impute import impute
 from taskorder.learner import make_learner
+from taskorder.percentile import order_percentile
 
 
 def truth(runner, steps: int, seeds: int = 3) -> dict[tuple[str, ...], float]:
@@ -45,8 +46,8 @@ def truth(runner, steps: int, seeds: int = 3) -> dict[tuple[str, ...], float]:
 
 
 def percentile(values: dict, order) -> float:
-    all_values = np.array(list(values.values()))
-    return 100.0 * float(np.mean(all_values <= values[tuple(order)] + 1e-12))
+    """The order's :func:`taskorder.percentile.order_percentile` among all orders' values."""
+    return order_percentile(list(values.values()), values[tuple(order)])
 
 
 def main() -> None:

@@ -6,8 +6,8 @@ Run: python benchmarks/replan.py [--mode exact|sampled] [--worlds 0 1 2 3 4 5] [
 For each world (2 structured + ``n_open`` open tasks) every order is trained from one
 starting model (all methods share it) with 3 training seeds; an order's true value is its
 mean final score over tasks and seeds (in exact mode the seeds do not matter). A method's
-"percentile" is the share of all orders its trained order beats or ties in reality
-(100 = best). "stages" counts every training stage the method ran (probes, branches and
+"percentile" is :func:`taskorder.percentile.order_percentile` of its trained order
+among all orders' true values (strictly worse plus half the ties; random = 50). "stages" counts every training stage the method ran (probes, branches and
 the training itself; a probe reused as a training stage counts once), by wrapping the
 runner with a counter.
 
@@ -46,6 +46,7 @@ import numpy as np
 from taskorder import solve
 from taskorder.estimate import make_plan, run_campaign, run_curricula
 from taskorder.learner import make_learner
+from taskorder.percentile import order_percentile
 from taskorder.replan import replan_training
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -127,8 +128,7 @@ def main() -> None:
         pct = percentile(real, order)
         best, worst = max(real.values()), min(real.values())
         regret = (best - real[tuple(order)]) / (best - worst)
-        values = np.array(list(real.values()))
-        model_pct = 100.0 * float(np.mean(values <= delivered + 1e-12))
+        model_pct = order_percentile(list(real.values()), delivered)
         summary.setdefault(name, []).append((pct, regret, stages, model_pct))
         print(f"{world:>5} {name:>26} {stages:>6} {pct:>6.1f} {regret:>7.3f} {model_pct:>10.1f}  "
               f"{' '.join(order)}", flush=True)

@@ -18,7 +18,8 @@ orders) with several seeds, and compares, over orders:
   parallel measurements; for Spearman it is the customary approximation.)
 - **Realised rank**: where the solver's order, the rank rule's order, each model's
   best order and a random order fall among the evaluated orders by observed mean
-  (percentile 100 = best, 0 = worst; over all orders when ``all_orders=True``).
+  (:func:`taskorder.percentile.order_percentile`: strictly worse plus half the ties,
+  so a random order scores 50 in expectation; over all orders when ``all_orders=True``).
 - **GEM metrics** (ACC, BWT, FWT) of every order, averaged over seeds.
 """
 
@@ -39,6 +40,7 @@ from taskorder.estimate.plan import derive_seed
 from taskorder.exceptions import InvalidMatrixError, InvalidParameterError
 from taskorder.matrix import TransferMatrix
 from taskorder.model import MODELS, predict_many
+from taskorder.percentile import order_percentile, rank_of
 
 __all__ = ["MAX_ALL_ORDERS", "ValidationReport", "noise_ceiling", "validate"]
 
@@ -239,11 +241,8 @@ def _choose_orders(
 
 
 def _percentile(values: np.ndarray, k: int) -> tuple[int, float]:
-    higher = int((values > values[k]).sum())
-    lower = int((values < values[k]).sum())
-    ties = len(values) - 1 - higher - lower
-    percentile = 100.0 * (lower + 0.5 * ties) / (len(values) - 1) if len(values) > 1 else math.nan
-    return 1 + higher, percentile
+    """Rank (1 = best) and :func:`taskorder.percentile.order_percentile` of order ``k``."""
+    return rank_of(values, values[k]), order_percentile(values, values[k])
 
 
 def validate(
