@@ -1,0 +1,319 @@
+"""Evidence for every number README and docs quote: development vs held-out worlds.
+
+Run (resumable: worlds already in the CSV are skipped; ``--fresh`` starts over)::
+
+    python benchmarks/evidence.py --split heldout --mode exact
+    python benchmarks/evidence.py --split heldout --mode sampled
+    python benchmarks/evidence.py --split dev --mode exact --worlds 12
+    python benchmarks/evidence.py --summary     # tables from the committed CSVs only
+
+Worlds (one rule, written once in :func:`world_spec`)
+-----------------------------------------------------
+- **dev**: world seeds 0-49. Defaults (``taskorder.recommend.DEFAULT_ROUTE``) are
+  chosen here only; ``--worlds K`` runs the first K.
+- **heldout**: world seeds 1000-1007, never used for a choice.
+
+World ``w`` has ``MIXES[w % 9]`` = (structured, open) tasks, n = 3..5, so all ``n!``
+orders can be trained for the ground truth. Held-out seeds 1000-1007 give the mixes
+(2,1) (2,2) (1,3) (3,1) (2,3) (3,2) (1,4) (4,1). The learner is the built-in one with
+its default configuration (``make_learner(n_s, n_o, seed=w, mode=mode)``).
+
+What one world costs and measures
+---------------------------------
+- *truth*: every order trained with ``--seeds`` seeds (validate's seeding); an order's
+  value is its mean final score over tasks and seeds. The noise ceiling
+  (:func:`taskorder.estimate.validate.noise_ceiling`), the spread of order values
+  (sd over orders) and the seed noise (median standard error of an order's mean) say
+  whether orders are separable at all.
+- *probes*: a full campaign (``n + n(n-1)`` probes, 2 repeats: the default of
+  ``taskorder probe``). From it: each outcome model's exact optimum
+  (``best:additive`` / ``best:backward_only`` / ``best:multiplicative``), the rank rule,
+  and ``recommended`` (:func:`taskorder.recommend.recommend`, what solve / demo /
+  validate present; its ``route`` column says which route it took).
+- *calibrated*: the cheap design (3n probes, imputed) + ``--curricula`` curricula of one
+  seed each, :func:`taskorder.calibrate.calibrated_search`'s final recommendation.
+- *replan*: :func:`taskorder.replan.replan_training` (horizon 3), the order it trained
+  ("re-planning, if affordable"; ``--no-replan`` skips it). The *plan made once* is the
+  ``recommended`` row (the order ``taskorder train`` trains without ``--replan``).
+- *joint*: joint multi-task training (``compare``'s reference: one stage, equal
+  proportions, ``n * stage_steps`` steps) with the truth's seeds, so paired.
+- *random_mean*: the mean of all orders (percentile 50 by definition).
+
+Percentile: :func:`taskorder.percentile.order_percentile` of the method's true value
+among all orders' true values (strictly worse plus half the ties; random = 50).
+``beats_random``: the method's true value exceeds the mean of all orders. ``stages``:
+training stages the method spent (probes, curricula, branches; a stage = ``stage_steps``
+steps).
+
+Outputs: ``benchmarks/results/evidence_<split>_<mode>.csv`` (one row per world and
+method) and ``benchmarks/results/evidence_summary.md`` (min / median / max per method,
+regenerated from every CSV present by ``--summary`` and after each run).
+
+Sizing: a world costs about ``seeds * (sum_k n!/(n-k)!)`` stages for the truth (shared
+prefixes are trained once: 325 per seed for n = 5) plus about ``5 n^2`` for the rest;
+``--seeds`` and ``--worlds`` scale it linearly. ``--time-budget`` stops starting new
+worlds after that many seconds (resume later).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import math
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from taskorder.active import initial_pairs
+from taskorder.calibrate import calibrated_search
+from taskorder.compare.schedules import joint, run_schedule
+from taskorder.estimate import make_plan, run_campaign, run_curricula
+from taskorder.estimate.impute import impute
+from taskorder.estimate.plan import derive_seed
+from taskorder.estimate.validate import noise_ceiling
+from taskorder.learner import LEARNER_VERSION, make_learner
+from taskorder.models_extra import best_order
+from taskorder.percentile import order_percentile
+from taskorder.recommend import recommend
+from taskorder.replan import replan_training
+from taskorder.solvers import solve
+
+RESULTS = Path(__file__).parent / "results"
+SPLITS = {"dev": range(0, 50), "heldout": range(1000, 1008)}
+MIXES = [(1, 2), (2, 1), (2, 2), (1, 3), (3, 1), (2, 3), (3, 2), (1, 4), (4, 1)]
+MODELS = ("additive", "backward_only", "multiplicative")
+FIELDS = [
+    "split", "mode", "world", "n_structured", "n_open", "n_orders", "method", "route",
+    "order", "value", "percentile", "beats_random", "stages", "best_value", "mean_value",
+    "worst_value", "spread", "seed_se", "ceiling", "learner_version", "seeds",
+]
+#: Methods in report order (rows of the summary).
+METHODS = [
+    "recommended", "rank_rule", "best:backward_only", "best:additive", "best:multiplicative",
+    "calibrated", "replan", "random_mean", "joint",
+]
+
+
+def world_spec(world: int) -> tuple[int, int]:
+    """(structured, open) tasks of world ``world``: ``MIXES[world % 9]``."""
+    return MIXES[world % len(MIXES)]
+
+
+class Counting:
+    """Delegates to a runner and counts training stages."""
+
+    def __init__(self, runner):
+        self.runner, self.calls = runner, 0
+
+    def __getattr__(self, name):
+        return getattr(self.runner, name)
+
+    @property
+    def tasks(self):
+        return self.runner.tasks
+
+    def train(self, state, task, *, steps, seed):
+        self.calls += 1
+        return self.runner.train(state, task, steps=steps, seed=seed)
+
+
+def truth(runner, steps: int, seeds: int, root: int):
+    """Every order's per-seed mean final score, validate's seeding (root seed ``root``)."""
+    orders = list(itertools.permutations(runner.tasks))
+    table: dict[tuple, list[float]] = {}
+    for run in run_curricula(runner, orders, seeds=seeds, steps=steps, seed=root):
+        table.setdefault(run.order, []).append(float(np.mean(list(run.final.values()))))
+    return orders, np.array([table[o] for o in orders])
+
+
+def joint_values(runner, steps: int, seeds: int, root: int) -> list[float]:
+    """Joint training from the truth's initial states, evaluated with its seeds."""
+    out = []
+    for s in range(seeds):
+        state = runner.initial_state(derive_seed(root, "validate", "init", s))
+        state = run_schedule(
+            runner, state, joint(runner.tasks, steps),
+            seed_of=lambda k, s=s: derive_seed(root, "evidence", "joint", s, k),
+        )
+        eval_seed = derive_seed(root, "validate", "eval", s)
+        out.append(float(np.mean([runner.evaluate(state, t, seed=eval_seed).score
+                                  for t in runner.tasks])))
+    return out
+
+
+def run_world(world: int, mode: str, seeds: int, curricula: int, do_replan: bool) -> list[dict]:
+    n_s, n_o = world_spec(world)
+    runner = make_learner(n_s, n_o, seed=world, mode=mode)
+    steps = runner.config.stage_steps
+    n = len(runner.tasks)
+    root = derive_seed(world, "evidence", "truth")
+    orders, per_seed = truth(runner, steps, seeds, root)
+    values = per_seed.mean(axis=1)
+    real = dict(zip(orders, values))
+    seed_se = float(np.median(per_seed.std(axis=1, ddof=1) / math.sqrt(seeds))) if seeds > 1 else math.nan
+    common = {
+        "n_structured": n_s, "n_open": n_o, "n_orders": len(orders),
+        "best_value": float(values.max()), "mean_value": float(values.mean()),
+        "worst_value": float(values.min()), "spread": float(values.std(ddof=1)),
+        "seed_se": seed_se, "ceiling": noise_ceiling(per_seed, seed=world)["ceiling"],
+        "learner_version": LEARNER_VERSION, "seeds": seeds,
+    }
+    rows = []
+
+    def add(method, order, stages, route="", value=None):
+        value = real[tuple(order)] if value is None else value
+        rows.append({
+            **common, "method": method, "route": route,
+            "order": " > ".join(order) if order else "",
+            "value": float(value), "percentile": order_percentile(values, value),
+            "beats_random": bool(value > values.mean() + 1e-12), "stages": stages,
+        })
+
+    with tempfile.TemporaryDirectory() as folder:
+        counting = Counting(runner)
+        plan = make_plan(runner.tasks, repeats=2, steps=steps, seed=world)
+        matrix = run_campaign(counting, plan, Path(folder) / "full").estimate.matrix
+        probe_stages = counting.calls
+        rec = recommend(matrix, seed=world)
+        add("recommended", rec.order, probe_stages + n, route=rec.route)
+        bwt_only = matrix.replace(forward=None, forward_stderr=None)
+        add("rank_rule", solve(bwt_only, method="rank").order, probe_stages + n, route="rank_rule")
+        for model in MODELS:
+            add(f"best:{model}", best_order(matrix, model=model, seed=world).order,
+                probe_stages + n, route=model)
+
+        counting = Counting(runner)
+        pairs = [(runner.tasks[i], runner.tasks[j]) for i, j in initial_pairs(n)]
+        cheap = run_campaign(counting, make_plan(runner.tasks, pairs=pairs, steps=steps, seed=world),
+                             Path(folder) / "cheap").estimate.matrix
+        prior = impute(cheap.replace(forward=None, bwt_stderr=None, forward_stderr=None))
+
+        def run_one(order, _count=[0]):
+            _count[0] += 1
+            result = run_curricula(counting, [order], seeds=1, steps=steps,
+                                   seed=derive_seed(world, "evidence", "calibrated", _count[0]))
+            return float(np.mean(list(result[0].final.values()))), 0.0
+
+        search = calibrated_search(prior, run_one, n_curricula=curricula, seed=world)
+        add("calibrated", search.order, counting.calls + n)
+
+        if do_replan:
+            counting = Counting(runner)
+            result = replan_training(counting, Path(folder) / "replan", steps=steps, seed=world)
+            add("replan", result.order, counting.calls)
+    rows.append({**common, "method": "random_mean", "route": "", "order": "",
+                 "value": float(values.mean()), "percentile": 50.0, "beats_random": False,
+                 "stages": n})
+    add("joint", None, n, value=float(np.mean(joint_values(runner, steps, seeds, root))))
+    return rows
+
+
+def csv_path(split: str, mode: str) -> Path:
+    return RESULTS / f"evidence_{split}_{mode}.csv"
+
+
+def read_rows(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def append_rows(path: Path, rows: list[dict]) -> None:
+    new = not path.exists()
+    with path.open("a", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=FIELDS)
+        if new:
+            writer.writeheader()
+        for row in rows:
+            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+
+
+def summarise(rows: list[dict], title: str) -> list[str]:
+    """Markdown: min / median / max percentile per method, and 'beats random' counts."""
+    worlds = sorted({int(r["world"]) for r in rows})
+    if not worlds:
+        return []
+    first = {int(r["world"]): r for r in rows}
+    ceil = [float(first[w]["ceiling"]) for w in worlds]
+    ratio = [float(first[w]["spread"]) / float(first[w]["seed_se"])
+             if float(first[w]["seed_se"]) > 0 else math.inf for w in worlds]
+    routes = sorted({r["route"] for r in rows if r["method"] == "recommended"})
+    lines = [
+        f"### {title}: {len(worlds)} worlds ({worlds[0]}-{worlds[-1]}), "
+        f"{first[worlds[0]]['seeds']} truth seeds, learner v{first[worlds[0]]['learner_version']}",
+        "",
+        f"noise ceiling min / median / max: {min(ceil):.2f} / {np.median(ceil):.2f} / "
+        f"{max(ceil):.2f}; spread of order values / seed noise (median): "
+        f"{np.median(ratio):.1f}; recommended route(s) taken: {', '.join(routes)}",
+        "",
+        "| method | percentile min | median | max | beats mean random | stages (median) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for method in METHODS:
+        mine = [r for r in rows if r["method"] == method]
+        if not mine:
+            continue
+        pct = [float(r["percentile"]) for r in mine]
+        wins = sum(r["beats_random"] == "True" for r in mine)
+        stages = np.median([float(r["stages"]) for r in mine])
+        beats = "—" if method == "random_mean" else f"{wins} of {len(mine)}"
+        lines.append(f"| {method} | {min(pct):.1f} | {np.median(pct):.1f} | {max(pct):.1f} | "
+                     f"{beats} | {stages:.0f} |")
+    return [*lines, ""]
+
+
+def write_summary() -> str:
+    text = ["# Evidence summary (generated by benchmarks/evidence.py; do not edit)", ""]
+    for split in SPLITS:
+        for mode in ("exact", "sampled"):
+            text += summarise(read_rows(csv_path(split, mode)), f"{split}, {mode}")
+    out = "\n".join(text)
+    (RESULTS / "evidence_summary.md").write_text(out + "\n", encoding="utf-8")
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--split", choices=list(SPLITS), default="heldout")
+    parser.add_argument("--mode", choices=["exact", "sampled"], default="exact")
+    parser.add_argument("--worlds", type=int, default=None, help="first K worlds of the split")
+    parser.add_argument("--seeds", type=int, default=4, help="truth seeds per order")
+    parser.add_argument("--curricula", type=int, default=3, help="calibrated search curricula")
+    parser.add_argument("--no-replan", action="store_true")
+    parser.add_argument("--time-budget", type=float, default=math.inf, help="seconds")
+    parser.add_argument("--fresh", action="store_true", help="discard this split/mode's CSV")
+    parser.add_argument("--summary", action="store_true", help="only regenerate the summary")
+    args = parser.parse_args()
+    if args.summary:
+        print(write_summary())
+        return 0
+    path = csv_path(args.split, args.mode)
+    if args.fresh and path.exists():
+        path.unlink()
+    done = {int(r["world"]) for r in read_rows(path)}
+    worlds = list(SPLITS[args.split])[: args.worlds]
+    start = time.perf_counter()
+    for world in worlds:
+        if world in done:
+            continue
+        if time.perf_counter() - start > args.time_budget:
+            print(f"time budget spent; resume to run the rest", file=sys.stderr)
+            break
+        t0 = time.perf_counter()
+        rows = run_world(world, args.mode, args.seeds, args.curricula, not args.no_replan)
+        append_rows(path, [{"split": args.split, "mode": args.mode, "world": world, **r}
+                           for r in rows])
+        pct = {r["method"]: r["percentile"] for r in rows}
+        print(f"world {world} {world_spec(world)} {time.perf_counter() - t0:.1f} s: "
+              + ", ".join(f"{k} {v:.0f}" for k, v in pct.items()), flush=True)
+    print(write_summary())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
