@@ -28,12 +28,16 @@ read it while a campaign runs.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from errno import ENOSPC
+from hashlib import sha256
 from pathlib import Path
 from typing import Any, Self
+from urllib.parse import quote
 
 from taskorder.estimate.plan import Probe, ProbePlan
 from taskorder.exceptions import TaskorderError
@@ -43,6 +47,7 @@ __all__ = [
     "STORE_NAME",
     "CampaignMismatchError",
     "CampaignStore",
+    "CampaignStoreError",
     "probe_from_row",
 ]
 
@@ -83,13 +88,76 @@ CREATE TABLE IF NOT EXISTS evaluations (
     entropy REAL NOT NULL,
     score_stderr REAL NOT NULL,
     n_samples INTEGER NOT NULL,
+    checksum TEXT,
     PRIMARY KEY (probe, task)
 );
 """
 
 
+_PROBE_COLUMNS = (
+    "key",
+    "kind",
+    "task",
+    "later",
+    "repeat",
+    "depends_on",
+    "init_seed",
+    "train_seed",
+    "eval_seed",
+    "steps",
+)
+
+
 class CampaignMismatchError(TaskorderError, ValueError):
     """A campaign store was made with a different configuration than the one given."""
+
+
+class CampaignStoreError(TaskorderError, RuntimeError):
+    """A campaign store cannot be used: damaged, changed on disk, not writable, or disk full."""
+
+
+def _checksum(probe: str, task: str, score: float, entropy: float, stderr: float, n: int) -> str:
+    """Checksum of one evaluation record (detects a value changed on disk after recording)."""
+    text = json.dumps([probe, task, float(score), float(entropy), float(stderr), int(n)])
+    return sha256(text.encode()).hexdigest()[:16]
+
+
+def _damaged(path: Path, detail: str) -> CampaignStoreError:
+    return CampaignStoreError(
+        f"{path}: not a readable campaign store ({detail}); the file is damaged (truncated or "
+        "overwritten). Restore it from a backup, or move it away to start the campaign over "
+        "(its finished probes then run again; the states/ folder can stay)."
+    )
+
+
+def _store_error(path: Path, doing: str, error: BaseException) -> CampaignStoreError:
+    """One clear message, naming the file and the fix, for an sqlite or file-system error."""
+    name = getattr(error, "sqlite_errorname", None) or type(error).__name__
+    text = getattr(error, "strerror", None) or str(error)
+    errno_ = getattr(error, "errno", None)
+    folder = path.parent
+    if name.startswith("SQLITE_FULL") or "disk is full" in text or errno_ == ENOSPC:
+        return CampaignStoreError(
+            f"{path}: could not {doing}: the disk is full ({name}). Free space on it and rerun; "
+            "the results recorded so far are kept."
+        )
+    if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")) or "not a database" in text:
+        return _damaged(path, f"{name}: {text}")
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return CampaignStoreError(
+            f"{path}: could not {doing}: another process kept the store locked for 30 s "
+            f"({name}). Wait for it (see 'taskorder probe status') and rerun."
+        )
+    writable = os.access(folder, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+    if not writable or name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM")) or (
+        isinstance(error, PermissionError)
+    ):
+        return CampaignStoreError(
+            f"{path}: could not {doing}: the campaign folder {folder} or the store is not "
+            f"writable ({name}: {text}). Make both writable (the store also writes "
+            f"{path.name}-wal and {path.name}-shm beside it), or set another output_dir."
+        )
+    return CampaignStoreError(f"{path}: could not {doing} ({name}: {text}).")
 
 
 class CampaignStore:
@@ -98,10 +166,19 @@ class CampaignStore:
     Parameters
     ----------
     path : str or Path
-        The database file (created with its folder if missing).
+        The database file (created with its folder if missing, atomically: a new
+        store appears complete with its tables or not at all).
     guard : dict
         Everything a probe's result depends on (JSON-ready). A new store records
         it; an existing store must hold the same, else :class:`CampaignMismatchError`.
+    readonly : bool, default False
+        Open an existing store for reading only (``probe status``, loading results).
+
+    Raises
+    ------
+    CampaignStoreError
+        The file is empty, damaged or not a campaign store, its folder is not
+        writable, or the disk is full. Raised by any method, always naming the file.
 
     Examples
     --------
@@ -118,18 +195,26 @@ class CampaignStore:
     taskorder.estimate.store.CampaignMismatchError: ...
     """
 
-    def __init__(self, path: str | Path, guard: dict[str, Any] | None) -> None:
+    def __init__(
+        self, path: str | Path, guard: dict[str, Any] | None, *, readonly: bool = False
+    ) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        with self._transaction():
-            for statement in filter(str.strip, _SCHEMA.split(";")):
-                self._db.execute(statement)
-        if guard is not None:
-            self._check_guard(guard)
+        self.readonly = readonly
+        if not readonly and not self.path.exists():
+            self._create()
+        self._db = self._connect()
+        try:
+            with self._errors("open the campaign store"):
+                self._check_integrity()
+                if not readonly:
+                    self._db.execute("PRAGMA journal_mode=WAL")
+                    self._db.execute("PRAGMA synchronous=FULL")
+                    self._add_checksums()
+            if guard is not None:
+                self._check_guard(guard)
+        except BaseException:
+            self._db.close()
+            raise
 
     @classmethod
     def open_existing(cls, path: str | Path) -> CampaignStore:
@@ -139,26 +224,98 @@ class CampaignStore:
             raise CampaignMismatchError(
                 f"{path}: no campaign store here (run 'taskorder probe' first)."
             )
-        return cls(path, None)
+        return cls(path, None, readonly=True)
+
+    # ------------------------------------------------------------------ opening
+    def _create(self) -> None:
+        """Write a new store under a temporary name with its tables, then rename it."""
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temporary.unlink(missing_ok=True)
+            db = sqlite3.connect(temporary, isolation_level=None)
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.executescript(_SCHEMA)
+            finally:
+                db.close()
+            os.replace(temporary, self.path)
+        except (OSError, sqlite3.Error) as error:
+            raise _store_error(self.path, "create the campaign store", error) from error
+        finally:
+            for leftover in (temporary, Path(f"{temporary}-wal"), Path(f"{temporary}-shm")):
+                leftover.unlink(missing_ok=True)
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            if self.path.stat().st_size == 0:
+                raise CampaignStoreError(
+                    f"{self.path}: the campaign store is empty (0 bytes): its records are gone "
+                    "(the file was truncated or replaced). Restore it from a backup, or delete "
+                    "it to start the campaign over (its finished probes then run again)."
+                )
+            if self.readonly:
+                uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
+                db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30.0)
+            else:
+                db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+        except (OSError, sqlite3.Error) as error:
+            raise _store_error(self.path, "open the campaign store", error) from error
+        db.row_factory = sqlite3.Row
+        return db
+
+    def _check_integrity(self) -> None:
+        problems = [row[0] for row in self._db.execute("PRAGMA quick_check")]
+        if problems != ["ok"]:
+            raise _damaged(self.path, "; ".join(map(str, problems[:3])))
+        tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master")}
+        lacking = {"meta", "probes", "evaluations"} - tables
+        if lacking:
+            raise CampaignStoreError(
+                f"{self.path}: an SQLite file but not a campaign store (no table "
+                f"{', '.join(sorted(lacking))}). Point output_dir at another folder, or move "
+                "this file away."
+            )
+
+    def _add_checksums(self) -> None:
+        """Stores written before checksums existed get them (their values are trusted)."""
+        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(evaluations)")}
+        if "checksum" in columns:
+            return
+        with self._transaction("add checksums to the campaign store"):
+            self._db.execute("ALTER TABLE evaluations ADD COLUMN checksum TEXT")
+            rows = self._db.execute("SELECT * FROM evaluations").fetchall()
+            self._db.executemany(
+                "UPDATE evaluations SET checksum=? WHERE probe=? AND task=?",
+                [(_row_checksum(row), row["probe"], row["task"]) for row in rows],
+            )
 
     # ------------------------------------------------------------------ helpers
     @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        """One write transaction: all of it is committed, or none of it."""
-        self._db.execute("BEGIN IMMEDIATE")
+    def _errors(self, doing: str) -> Iterator[None]:
+        """Translate sqlite errors into :class:`CampaignStoreError` naming the file."""
         try:
             yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        except sqlite3.Error as error:
+            raise _store_error(self.path, doing, error) from error
+
+    @contextmanager
+    def _transaction(self, doing: str = "write to the campaign store") -> Iterator[None]:
+        """One write transaction: all of it is committed, or none of it."""
+        with self._errors(doing):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def _check_guard(self, guard: dict[str, Any]) -> None:
-        from hashlib import sha256
-
         text = json.dumps(guard, sort_keys=True, separators=(",", ":"))
         digest = sha256(text.encode()).hexdigest()[:16]
-        with self._transaction():
+        with self._transaction("record the campaign's configuration"):
             row = self._db.execute("SELECT value FROM meta WHERE key='guard_hash'").fetchone()
             if row is None:
                 self._db.executemany(
@@ -178,7 +335,8 @@ class CampaignStore:
 
     def meta(self, key: str) -> str | None:
         """A value of the ``meta`` table, or ``None``."""
-        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        with self._errors("read the campaign store"):
+            row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return None if row is None else row["value"]
 
     def close(self) -> None:
@@ -188,23 +346,11 @@ class CampaignStore:
     # ----------------------------------------------------------------- writing
     def register(self, plan: ProbePlan) -> None:
         """Add the plan's probes that are not yet recorded (as ``pending``)."""
-        columns = (
-            "key",
-            "kind",
-            "task",
-            "later",
-            "repeat",
-            "depends_on",
-            "init_seed",
-            "train_seed",
-            "eval_seed",
-            "steps",
-        )
-        rows = [tuple(getattr(probe, c) for c in columns) for probe in plan.probes()]
-        with self._transaction():
+        rows = [tuple(getattr(probe, c) for c in _PROBE_COLUMNS) for probe in plan.probes()]
+        with self._transaction("register the plan's probes"):
             self._db.executemany(
-                f"INSERT OR IGNORE INTO probes ({', '.join(columns)}) "
-                f"VALUES ({', '.join('?' * len(columns))})",
+                f"INSERT OR IGNORE INTO probes ({', '.join(_PROBE_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(_PROBE_COLUMNS))})",
                 rows,
             )
             self._db.execute(
@@ -212,8 +358,12 @@ class CampaignStore:
             )
 
     def reset_interrupted(self) -> list[str]:
-        """Reset probes left ``running`` (their process died) to ``pending``; return their keys."""
-        with self._transaction():
+        """Reset probes left ``running`` (their process died) to ``pending``; return their keys.
+
+        Only the process holding the campaign lock may call it (see
+        :mod:`taskorder.estimate.lock`): any other process's probes are in flight.
+        """
+        with self._transaction("reset interrupted probes"):
             keys = [
                 r["key"] for r in self._db.execute("SELECT key FROM probes WHERE status='running'")
             ]
@@ -221,8 +371,8 @@ class CampaignStore:
         return keys
 
     def reopen(self, keys: Iterable[str], reason: str) -> None:
-        """Mark finished probes ``pending`` again (e.g. their state file was deleted)."""
-        with self._transaction():
+        """Mark probes ``pending`` again and drop their evaluations (e.g. a lost state file)."""
+        with self._transaction("reopen probes"):
             for key in keys:
                 self._db.execute("DELETE FROM evaluations WHERE probe=?", (key,))
                 self._db.execute(
@@ -231,24 +381,30 @@ class CampaignStore:
 
     def mark_running(self, key: str) -> None:
         """Record that ``key`` was handed to a worker (``attempts += 1``)."""
-        with self._transaction():
+        with self._transaction("mark a probe running"):
             self._db.execute(
                 "UPDATE probes SET status='running', attempts=attempts+1, started_at=? WHERE key=?",
                 (time.time(), key),
             )
 
+    def _insert_evaluations(self, key: str, evaluations: dict[str, dict[str, Any]]) -> None:
+        rows = []
+        for task, e in evaluations.items():
+            values = (e["score"], e["entropy"], e["score_stderr"], e["n_samples"])
+            rows.append((key, task, *values, _checksum(key, task, *values)))
+        self._db.executemany(
+            "INSERT OR REPLACE INTO evaluations "
+            "(probe, task, score, entropy, score_stderr, n_samples, checksum) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
     def record(self, result: dict[str, Any]) -> None:
         """Store a worker's result and mark the probe ``done``, in one transaction."""
         key = result["key"]
-        with self._transaction():
+        with self._transaction(f"record the result of probe {key}"):
             self._db.execute("DELETE FROM evaluations WHERE probe=?", (key,))
-            self._db.executemany(
-                "INSERT INTO evaluations VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (key, task, e["score"], e["entropy"], e["score_stderr"], e["n_samples"])
-                    for task, e in result["evaluations"].items()
-                ],
-            )
+            self._insert_evaluations(key, result["evaluations"])
             self._db.execute(
                 "UPDATE probes SET status='done', runs=runs+1, state_path=?, train_s=?, eval_s=?, "
                 "started_at=?, finished_at=?, worker=?, error=NULL WHERE key=?",
@@ -263,9 +419,14 @@ class CampaignStore:
                 ),
             )
 
+    def add_evaluations(self, key: str, evaluations: dict[str, dict[str, Any]]) -> None:
+        """Add evaluations of more tasks to the finished probe ``key`` (a grown task list)."""
+        with self._transaction(f"record new evaluations of probe {key}"):
+            self._insert_evaluations(key, evaluations)
+
     def mark_failed(self, key: str, error: str) -> None:
         """Record that ``key`` raised ``error`` (it is retried on the next run)."""
-        with self._transaction():
+        with self._transaction("record a failed probe"):
             self._db.execute(
                 "UPDATE probes SET status='failed', error=?, finished_at=? WHERE key=?",
                 (error[:2000], time.time(), key),
@@ -274,7 +435,8 @@ class CampaignStore:
     # ----------------------------------------------------------------- reading
     def probes(self, keys: Iterable[str] | None = None) -> list[dict[str, Any]]:
         """Probe rows as dicts (all, or those in ``keys``), sorted by key."""
-        rows = [dict(r) for r in self._db.execute("SELECT * FROM probes ORDER BY key")]
+        with self._errors("read the campaign store"):
+            rows = [dict(r) for r in self._db.execute("SELECT * FROM probes ORDER BY key")]
         if keys is not None:
             wanted = set(keys)
             rows = [r for r in rows if r["key"] in wanted]
@@ -287,26 +449,73 @@ class CampaignStore:
             counts[row["status"]] = counts.get(row["status"], 0) + 1
         return counts
 
+    def evaluated_tasks(self) -> dict[str, set[str]]:
+        """``{probe key: tasks it evaluated}`` of finished probes."""
+        out: dict[str, set[str]] = {}
+        query = "SELECT e.probe, e.task FROM evaluations e JOIN probes p ON p.key = e.probe " + (
+            "WHERE p.status='done'"
+        )
+        with self._errors("read the campaign store"):
+            for row in self._db.execute(query):
+                out.setdefault(row["probe"], set()).add(row["task"])
+        return out
+
     def evaluations(self) -> dict[str, dict[str, dict[str, float]]]:
-        """``{probe key: {task: {score, entropy, score_stderr, n_samples}}}`` of finished probes."""
+        """``{probe key: {task: {score, entropy, score_stderr, n_samples}}}`` of finished probes.
+
+        Raises
+        ------
+        CampaignStoreError
+            A record was changed on disk after it was written (checksum mismatch).
+        """
         out: dict[str, dict[str, dict[str, float]]] = {}
+        changed: list[tuple[str, str]] = []
         query = (
             "SELECT e.* FROM evaluations e JOIN probes p ON p.key = e.probe WHERE p.status='done'"
         )
-        for row in self._db.execute(query):
+        with self._errors("read the campaign store"):
+            rows = self._db.execute(query).fetchall()
+        verify = rows and "checksum" in rows[0].keys()
+        for row in rows:
+            if verify and row["checksum"] != _row_checksum(row):
+                changed.append((row["probe"], row["task"]))
             out.setdefault(row["probe"], {})[row["task"]] = {
                 "score": row["score"],
                 "entropy": row["entropy"],
                 "score_stderr": row["score_stderr"],
                 "n_samples": row["n_samples"],
             }
+        if changed:
+            raise self._changed_error(changed)
         return out
+
+    def _changed_error(self, changed: list[tuple[str, str]]) -> CampaignStoreError:
+        probe, task = changed[0]
+        more = f" (and {len(changed) - 1} more record(s))" if len(changed) > 1 else ""
+        return CampaignStoreError(
+            f"{self.path}: the recorded evaluation of task {task!r} in probe {probe!r} was "
+            f"changed after it was recorded (checksum mismatch){more}, so the matrix cannot be "
+            "trusted. Restore the store from a backup; or, to measure that probe again, run "
+            f"sqlite3 {self.path} \"UPDATE probes SET status='pending' WHERE key='{probe}'\" "
+            "and rerun the campaign."
+        )
 
     def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _row_checksum(row: sqlite3.Row) -> str:
+    return _checksum(
+        row["probe"],
+        row["task"],
+        row["score"],
+        row["entropy"],
+        row["score_stderr"],
+        row["n_samples"],
+    )
 
 
 def probe_from_row(row: dict[str, Any]) -> Probe:
