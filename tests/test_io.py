@@ -132,3 +132,97 @@ def test_write_rejects_unknown_format(tmp_path):
 def test_single_task_is_rejected():
     with pytest.raises(InvalidMatrixError, match="at least 2"):
         TransferMatrix(["only"], [[0]])
+
+
+# ---------------------------------------------------------- issue 15: readers and inputs
+TWO = {"tasks": ["a", "b"], "bwt": [[None, 1.0], [2.0, None]]}
+
+
+def json_text(**changes):
+    return json.dumps({**TWO, **changes})
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("[" * 100_000, "nested too deeply"),
+        ('{"tasks": ["a", "b"], "bwt": [[null, ' + "9" * 5000 + "], [2, null]]}",
+         r"'bwt\.0\.1' must be a finite number.*too large"),
+        (json_text(own_scores={"a": 1.0, "b": 2.0}).replace("2.0}", "1e400}"),
+         r"'own_scores\.b' must be a finite number.*1e400"),
+        (json_text(own_scores=[1.0, 2.0]).replace("2.0]", "-1e400]"), r"'own_scores\.1'.*finite"),
+        (json_text(imputed=[[True], [False, True]]), r"'imputed'.*lengths \[1, 2\]"),
+        (json_text().replace("1.0", "NaN"), r"'bwt\.0\.1' must be a finite number.*null for a missing"),
+        (json_text().replace("1.0", "Infinity"), r"'bwt\.0\.1' must be a finite number"),
+        (json_text(weights=[0, 0]), "at least one task a positive weight"),
+        (json_text(weights={"a": 0.0, "b": 0.0}), "at least one task a positive weight"),
+    ],
+)
+def test_json_reader_refuses_with_taskorder_errors(tmp_path, text, match):
+    """Issue 15: each of these raised RecursionError/ValueError or was accepted before."""
+    path = write(tmp_path, text, name="m.json")
+    with pytest.raises(InvalidMatrixError, match=match) as info:
+        read_matrix(path)
+    assert str(path) in str(info.value)
+
+
+def test_json_weights_zero_for_some_tasks_only_is_fine(tmp_path):
+    m = read_matrix(write(tmp_path, json_text(weights={"a": 0.0}), name="m.json"))
+    assert m.weights.tolist() == [0.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    "text, name, match",
+    [
+        ("task,a,b\na,0.5,1\nb,2,\n", "bwt.csv", r"diagonal of 'bwt'.*bwt\['a', 'a'\] = 0\.5"),
+        ("task,a,b\na,,1\nb,2,-3\n", "bwt.csv", r"bwt\['b', 'b'\] = -3"),
+        (json_text(bwt=[[0.1, 1], [2, 0]]), "m.json", r"diagonal of 'bwt'.*bwt\['a', 'a'\] = 0\.1"),
+        (json_text(forward=[[0, 1], [2, 7]]), "m.json", r"diagonal of 'forward'.*\['b', 'b'\] = 7"),
+    ],
+)
+def test_nonzero_diagonal_is_refused_naming_the_cells(tmp_path, text, name, match):
+    """Issue 15: a non-zero diagonal used to be silently replaced by 0."""
+    with pytest.raises(InvalidMatrixError, match=match):
+        read_matrix(write(tmp_path, text, name=name))
+
+
+def test_zero_or_empty_diagonal_is_accepted(tmp_path):
+    m = read_matrix(write(tmp_path, "task,a,b\na,0,1\nb,2,0.0\n"))
+    assert m.bwt.tolist() == [[0.0, 1.0], [2.0, 0.0]]
+    m = read_matrix(write(tmp_path, json_text(bwt=[[0, 1], [2, None]]), name="m.json"))
+    assert m.bwt.tolist() == [[0.0, 1.0], [2.0, 0.0]]
+
+
+@pytest.mark.parametrize(
+    "csv_text, json_bwt",
+    [("task,a,b\na,,nan\nb,2,\n", "NaN"), ("task,a,b\na,,NaN\nb,2,\n", "NaN"),
+     ("task,a,b\na,,inf\nb,2,\n", "Infinity"), ("task,a,b\na,,1e400\nb,2,\n", "1e400")],
+)
+def test_nan_and_infinity_follow_one_rule_in_csv_and_json(tmp_path, csv_text, json_bwt):
+    """Issue 15: JSON NaN was read as missing while CSV nan was refused; now both refuse."""
+    with pytest.raises(InvalidMatrixError, match="empty for a missing entry"):
+        read_matrix(write(tmp_path, csv_text))
+    json_path = write(tmp_path, json_text().replace("1.0", json_bwt), name="m.json")
+    with pytest.raises(InvalidMatrixError, match="null for a missing entry"):
+        read_matrix(json_path)
+    # ... and a missing entry is written as nothing in both.
+    assert read_matrix(write(tmp_path, "task,a,b\na,,\nb,2,\n")).missing() == [("a", "b")]
+    assert read_matrix(write(tmp_path, json_text(bwt=[[None, None], [2, None]]), name="n.json")).missing() == [
+        ("a", "b")
+    ]
+
+
+@pytest.mark.parametrize(
+    "header", ["source,value", "source,value,stderr", "target,value", "source,target"]
+)
+def test_long_csv_without_a_required_column(tmp_path, header):
+    """Issue 15: a forced long CSV without 'target' raised KeyError."""
+    path = write(tmp_path, header + "\na,1,0\nb,2,0\n")
+    with pytest.raises(InvalidMatrixError, match=r"long CSV header.*\(no '"):
+        read_matrix(path, format="long")
+
+
+def test_long_csv_columns_in_any_order(tmp_path):
+    path = write(tmp_path, "value,target,source\n0.5,b,a\n-1,a,b\n")
+    m = read_matrix(path, format="long")
+    assert m.tasks == ("a", "b") and m.bwt[0, 1] == 0.5 and m.bwt[1, 0] == -1

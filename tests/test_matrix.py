@@ -96,3 +96,17 @@ def test_subset_keeps_values():
     sub = THREE.subset(["c", "a"])
     assert sub.tasks == ("c", "a")
     assert sub.bwt.tolist() == [[0, 0], [1, 0]]
+
+
+def test_ragged_imputed_mask_is_an_invalid_matrix_error():
+    """Issue 15: a ragged 'imputed' raised numpy's ValueError."""
+    with pytest.raises(InvalidMatrixError, match=r"'imputed' mask must be 2 rows of 2.*\[1, 2\]"):
+        TransferMatrix(["a", "b"], [[0, 1], [1, 0]], imputed=[[True], [False, True]])
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf])
+def test_infinite_own_score_is_refused(bad):
+    """Issue 15: own_scores of 1e400 (inf) were accepted."""
+    with pytest.raises(InvalidMatrixError, match=r"'own_scores'.*finite.*task 'b'"):
+        TransferMatrix(["a", "b"], [[0, 1], [1, 0]], own_scores=[0.5, bad])
+    assert np.isnan(TransferMatrix(["a", "b"], [[0, 1], [1, 0]], own_scores=[0.5, np.nan]).own_scores[1])

@@ -5,8 +5,10 @@ Formats
 *Square CSV*: the header row and the first column hold the task names, in the same
 order; cell (row ``i``, column ``j``) is ``bwt[i, j]`` (see
 :data:`taskorder.SIGN_CONVENTION`). The top-left cell is free text. Diagonal cells may
-be empty. An empty off-diagonal cell is a missing entry. A ``;`` delimiter (with a
-decimal comma) and a UTF-8 byte-order mark are accepted.
+be empty or 0; any other diagonal value is refused (the diagonal carries no meaning,
+so a value there usually means a shifted or transposed table). An empty off-diagonal
+cell is a missing entry. A ``;`` delimiter (with a decimal comma) and a UTF-8
+byte-order mark are accepted.
 
 *Long CSV*: a header ``source,target,value`` with optional ``stderr``, ``forward`` and
 ``forward_stderr`` columns; one row per ordered pair, ``source`` trained first,
@@ -14,7 +16,17 @@ decimal comma) and a UTF-8 byte-order mark are accepted.
 
 *JSON*: the object written by :meth:`TransferMatrix.to_dict` (keys ``tasks``, ``bwt``
 and optionally ``forward``, ``bwt_stderr``, ``forward_stderr``, ``weights``,
-``own_scores``, ``imputed``); ``null`` is a missing entry.
+``own_scores``, ``imputed``); ``null`` is a missing entry. Diagonal cells must be
+``null`` or 0. ``weights`` may not all be 0.
+
+Missing entries and NaN
+-----------------------
+One rule for every format: a missing entry is written as *nothing* (an empty CSV cell,
+JSON ``null``). The literals ``nan``/``NaN`` and ``inf``/``Infinity``, and numbers too
+large for a 64-bit float (``1e400``), are refused with a message that says where, in
+CSV and JSON alike. Every problem with a file raises
+:class:`~taskorder.exceptions.InvalidMatrixError` (never another exception), including
+JSON nested too deeply and integers with thousands of digits.
 """
 
 from __future__ import annotations
@@ -23,7 +35,8 @@ import csv
 import io
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +99,19 @@ def read_matrix(path: str | Path, *, format: str | None = None) -> TransferMatri
     raise InvalidMatrixError(
         f"The 'format' parameter of read_matrix must be 'square', 'long' or 'json'. Got {format!r}."
     )
+
+
+def _check_diagonal(prefix: str, tasks: Sequence[str], values: np.ndarray, name: str) -> None:
+    """Refuse a diagonal that holds anything but 0 or a missing entry, naming the cells."""
+    diagonal = np.diagonal(values)
+    bad = [k for k, v in enumerate(diagonal) if not (math.isnan(v) or v == 0.0)]
+    if bad:
+        shown = ", ".join(f"{name}[{tasks[k]!r}, {tasks[k]!r}] = {diagonal[k]:g}" for k in bad[:5])
+        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+        raise InvalidMatrixError(
+            f"{prefix}the diagonal of {name!r} must be empty or 0 (training a task after itself "
+            f"has no meaning). Got {shown}{more}."
+        )
 
 
 def write_matrix(matrix: TransferMatrix, path: str | Path, *, format: str | None = None) -> Path:
@@ -244,9 +270,9 @@ def _parse_square(path: Path, rows: list[list[str]], delimiter: str) -> Transfer
             )
         for j, text in enumerate(row[1:]):
             where = f"row {i + 2} ({row[0]!r}), column {j + 2} ({header[j]!r})"
-            number = _number(path, text, where, delimiter)
-            if i != j:
-                values[i, j] = number
+            values[i, j] = _number(path, text, where, delimiter)
+    _check_diagonal(f"{path}: ", header, values, "bwt")
+    np.fill_diagonal(values, np.nan)
     return TransferMatrix(header, values)
 
 
@@ -268,10 +294,12 @@ def _check_names(path: Path, names: list[str], where: str) -> None:
 def _parse_long(path: Path, rows: list[list[str]], delimiter: str) -> TransferMatrix:
     header = [cell.lower() for cell in rows[0]]
     unknown = [name for name in header if name not in _LONG_REQUIRED + _LONG_OPTIONAL]
-    if unknown or len(set(header)) != len(header):
+    absent = [name for name in _LONG_REQUIRED if name not in header]
+    if unknown or absent or len(set(header)) != len(header):
         raise InvalidMatrixError(
             f"{path}: a long CSV header must be source,target,value optionally followed by "
-            f"{','.join(_LONG_OPTIONAL)}, each once. Got {','.join(rows[0])}."
+            f"{','.join(_LONG_OPTIONAL)}, each once. Got {','.join(rows[0])}"
+            + (f" (no {' or '.join(repr(name) for name in absent)} column)." if absent else ".")
         )
     tasks: dict[str, int] = {}
     records = []
@@ -306,7 +334,7 @@ def _parse_long(path: Path, rows: list[list[str]], delimiter: str) -> TransferMa
                 f"{seen[(i, j)]} and {line}."
             )
         seen[(i, j)] = line
-        for name in header[2:]:
+        for name in (name for name in header if name not in ("source", "target")):
             arrays[name][i, j] = _number(path, record[name], f"row {line}, column {name!r}", delimiter)
     names = list(tasks)
     return TransferMatrix(
@@ -320,10 +348,17 @@ def _parse_long(path: Path, rows: list[list[str]], delimiter: str) -> TransferMa
 
 def _parse_json(path: Path, text: str) -> TransferMatrix:
     try:
-        data = json.loads(text)
+        # Integers longer than a float can hold become inf here and are refused, located,
+        # by the finite-number check below (int() would raise past 4,300 digits).
+        data = json.loads(text, parse_int=_json_int)
     except json.JSONDecodeError as error:
         raise InvalidMatrixError(
             f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})."
+        ) from None
+    except RecursionError:
+        raise InvalidMatrixError(
+            f"{path}: the JSON is nested too deeply to be a transfer matrix; expected an object "
+            "with 'tasks' (a list of names) and 'bwt' (a list of rows)."
         ) from None
     try:
         return matrix_from_dict(data)
@@ -331,11 +366,16 @@ def _parse_json(path: Path, text: str) -> TransferMatrix:
         raise InvalidMatrixError(f"{path}: {error}") from None
 
 
-def matrix_from_dict(data: Any) -> TransferMatrix:
-    """Validate a JSON-like mapping and build a :class:`TransferMatrix` (unknown keys rejected)."""
-    from pydantic import BaseModel, ConfigDict, Field, ValidationError
+def _json_int(text: str) -> int | float:
+    return int(text) if len(text) <= 20 else float(text)
 
-    Square = list[list[float | None]]
+
+@cache
+def _matrix_file_model() -> Any:
+    """The pydantic model of a JSON matrix file (built once, on first use)."""
+    from pydantic import BaseModel, ConfigDict, Field, FiniteFloat
+
+    Square = list[list[FiniteFloat | None]]
 
     class MatrixFile(BaseModel):
         model_config = ConfigDict(extra="forbid")
@@ -346,24 +386,59 @@ def matrix_from_dict(data: Any) -> TransferMatrix:
         forward: Square | None = None
         bwt_stderr: Square | None = None
         forward_stderr: Square | None = None
-        weights: dict[str, float] | list[float] | None = None
-        own_scores: dict[str, float | None] | list[float | None] | None = None
+        weights: dict[str, FiniteFloat] | list[FiniteFloat] | None = None
+        own_scores: dict[str, FiniteFloat | None] | list[FiniteFloat | None] | None = None
         imputed: list[list[bool]] | None = None
+
+    return MatrixFile
+
+
+def _validation_message(error: Any) -> str:
+    """One readable line from a pydantic ``ValidationError`` (the most specific problem)."""
+    problems = error.errors()
+    # A union (number or null) reports one error per branch; the number's is the useful one.
+    finite = [item for item in problems if item["type"] == "finite_number"]
+    first = finite[0] if finite else problems[0]
+    parts = [str(part) for part in first["loc"] if part not in ("float", "constrained-float")]
+    where = ".".join(part for part in parts if not part.startswith(("function-", "list[", "dict[")))
+    if first["type"] == "finite_number":
+        got = first["input"]
+        if isinstance(got, float) and math.isinf(got):
+            got = f"{got} (Infinity, or a number too large for a 64-bit float such as 1e400)"
+        return (
+            f"field {where!r} must be a finite number (use null for a missing entry). Got {got}."
+        )
+    return f"field {where!r}: {first['msg']}."
+
+
+def matrix_from_dict(data: Any) -> TransferMatrix:
+    """Validate a JSON-like mapping and build a :class:`TransferMatrix` (unknown keys rejected).
+
+    ``None`` is a missing entry; NaN and infinite numbers are refused, as are diagonal
+    values other than 0 and weights that are all 0.
+
+    Raises
+    ------
+    InvalidMatrixError
+        If a key is unknown, a value has the wrong type or shape, or a rule above is broken.
+    """
+    from pydantic import ValidationError
 
     if not isinstance(data, Mapping):
         raise InvalidMatrixError(
             f"expected a JSON object with keys 'tasks' and 'bwt'. Got {type(data).__name__}."
         )
     try:
-        parsed = MatrixFile.model_validate(data)
+        parsed = _matrix_file_model().model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise InvalidMatrixError(f"field {where!r}: {first['msg']}.") from None
+        raise InvalidMatrixError(_validation_message(error)) from None
+    except RecursionError:
+        raise InvalidMatrixError("the mapping is nested too deeply to be a transfer matrix.") from None
 
-    n_tasks = len(parsed.tasks)
+    tasks = parsed.tasks
+    n_tasks = len(tasks)
 
-    def array(values: Square | None, name: str) -> np.ndarray | None:
+    def array(values: list[list[float | None]] | None, name: str) -> np.ndarray | None:
         if values is None:
             return None
         lengths = [len(row) for row in values]
@@ -372,7 +447,9 @@ def matrix_from_dict(data: Any) -> TransferMatrix:
                 f"field {name!r} must have shape ({n_tasks}, {n_tasks}), one row and one column "
                 f"per task. Got {len(values)} rows of lengths {lengths}."
             )
-        return np.array([[np.nan if v is None else v for v in row] for row in values], dtype=float)
+        grid = np.array([[np.nan if v is None else v for v in row] for row in values], dtype=float)
+        _check_diagonal("", tasks, grid, name)
+        return grid
 
     def vector(values: Any) -> Any:
         if isinstance(values, dict):
@@ -381,16 +458,22 @@ def matrix_from_dict(data: Any) -> TransferMatrix:
             return [np.nan if v is None else v for v in values]
         return values
 
-    return TransferMatrix(
-        parsed.tasks,
-        array(parsed.bwt, 'bwt'),
-        forward=array(parsed.forward, 'forward'),
-        bwt_stderr=array(parsed.bwt_stderr, 'bwt_stderr'),
-        forward_stderr=array(parsed.forward_stderr, 'forward_stderr'),
+    matrix = TransferMatrix(
+        tasks,
+        array(parsed.bwt, "bwt"),
+        forward=array(parsed.forward, "forward"),
+        bwt_stderr=array(parsed.bwt_stderr, "bwt_stderr"),
+        forward_stderr=array(parsed.forward_stderr, "forward_stderr"),
         weights=parsed.weights,
         own_scores=vector(parsed.own_scores),
         imputed=parsed.imputed,
     )
+    if not matrix.weights.any():
+        raise InvalidMatrixError(
+            "field 'weights' must give at least one task a positive weight; with every weight 0 "
+            f"every order has the same objective. Got {parsed.weights}."
+        )
+    return matrix
 
 
 def read_lolib(path: str | Path) -> TransferMatrix:

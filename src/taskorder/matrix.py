@@ -86,6 +86,13 @@ def _vector(name: str, values: Any, tasks: Sequence[str], *, positive: bool) -> 
         raise InvalidMatrixError(
             f"The {name!r} values must be finite and non-negative. Got {array.tolist()}."
         )
+    infinite = np.flatnonzero(np.isinf(array))
+    if infinite.size:
+        k = infinite[0]
+        raise InvalidMatrixError(
+            f"The {name!r} values must be finite numbers (NaN marks an unknown one). "
+            f"Got {array[k]} for task {tasks[k]!r}."
+        )
     array.setflags(write=False)
     return array
 
@@ -192,7 +199,14 @@ class TransferMatrix:
         if imputed is None:
             self.imputed = np.zeros((n_tasks, n_tasks), dtype=bool)
         else:
-            self.imputed = np.array(imputed, dtype=bool)
+            try:
+                self.imputed = np.array(imputed, dtype=bool)
+            except (TypeError, ValueError):
+                lengths = [len(row) if hasattr(row, "__len__") else None for row in imputed]
+                raise InvalidMatrixError(
+                    f"The 'imputed' mask must be {n_tasks} rows of {n_tasks} booleans. "
+                    f"Got rows of lengths {lengths}."
+                ) from None
             if self.imputed.shape != (n_tasks, n_tasks):
                 raise InvalidMatrixError(
                     f"The 'imputed' mask must have shape ({n_tasks}, {n_tasks}). "
