@@ -83,13 +83,23 @@ def test_pretrained_state_is_peaked(runners):
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_structured_training_lowers_entropy_open_training_raises_it(runners, own_stages, mode):
-    for task in runners[mode].tasks:
-        before, after = own_stages[mode, task]
+def test_structured_training_lowers_entropy_open_training_raises_it(runners, mode):
+    """The expected direction: averaged over 4 training seeds (one seed in sampled mode
+    can go the other way: world 0, open_1, seed 0 ends 0.02 nats lower)."""
+    runner = runners[mode]
+    base = runner.initial_state(seed=0)
+    for task in runner.tasks:
+        before = runner.evaluate(base, task, seed=0).entropy
+        after = np.mean(
+            [
+                runner.evaluate(runner.train(base, task, seed=s), task, seed=0).entropy
+                for s in range(4)
+            ]
+        )
         if task.startswith("structured"):
-            assert after.entropy < before.entropy - 0.1, task
+            assert after < before - 0.1, task
         else:
-            assert after.entropy > before.entropy + 0.03, task
+            assert after > before + 0.03, task
 
 
 def test_from_a_uniform_start_open_training_does_not_raise_entropy():
@@ -230,7 +240,10 @@ def test_config_hash_is_stable_and_sensitive():
         ({"mode": "fast"}, "'mode'"),
         ({"learning_rte": 0.1}, "'learning_rte'"),
         ({"open_acceptable": 6}, "open_acceptable"),
-        ({"mode": "exact", "scale_advantage": True}, "scale_advantage"),
+        ({"mode": "exact", "update": "sgd", "scale_advantage": True}, "scale_advantage"),
+        ({"mode": "exact", "group_size": 32}, "group configurations"),
+        ({"update": "adam"}, "'update'"),
+        ({"clip_epsilon": 1.5}, "'clip_epsilon'"),
         ({"pretrained_entropy": 5.0}, "pretrained_entropy"),
     ],
 )

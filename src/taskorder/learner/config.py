@@ -15,7 +15,13 @@ __all__ = ["LEARNER_VERSION", "LearnerConfig", "make_config"]
 
 #: Bumped whenever a change to the learner's maths changes results for the same
 #: config; part of :meth:`LearnerConfig.config_hash`, so probe caches go stale.
-LEARNER_VERSION = "1"
+LEARNER_VERSION = "2"
+
+#: Default step size of each update rule (``learning_rate=None``).
+DEFAULT_LEARNING_RATE = {"grpo": 0.05, "sgd": 20.0}
+
+#: Largest number of count vectors per prompt that exact GRPO enumerates.
+MAX_EXACT_CONFIGURATIONS = 20_000
 
 
 class LearnerConfig(BaseModel):
@@ -28,8 +34,10 @@ class LearnerConfig(BaseModel):
     Examples
     --------
     >>> config = LearnerConfig(n_structured=1, n_open=1)
-    >>> config.mode, config.stage_steps, config.group_size
-    ('exact', 40, 8)
+    >>> config.mode, config.update, config.stage_steps, config.group_size
+    ('exact', 'grpo', 40, 8)
+    >>> config.resolved_learning_rate, config.resolved_scale_advantage
+    (0.05, True)
     >>> LearnerConfig(n_structured=0, n_open=0)
     Traceback (most recent call last):
     ...
@@ -89,10 +97,42 @@ class LearnerConfig(BaseModel):
     )
     group_size: int = Field(8, ge=2, le=64, description="Answers sampled per prompt (G).")
     batch_size: int = Field(16, ge=1, le=100_000, description="Prompts per step (sampled mode).")
-    learning_rate: float = Field(20.0, gt=0.0, le=1000.0, description="Plain SGD step size.")
-    stage_steps: int = Field(40, ge=1, le=1_000_000, description="Default steps of one stage.")
-    scale_advantage: bool = Field(
-        False, description="Divide advantages by the group's std (sampled mode only)."
+    update: Literal["grpo", "sgd"] = Field(
+        "grpo",
+        description="'grpo': the TRL-like update (group-normalised advantages, clipped "
+        "ratio objective, KL to the stage-start policy, Adam reset every stage). 'sgd': the "
+        "learner of LEARNER_VERSION 1 (policy gradient, plain SGD), kept to reproduce old results.",
+    )
+    learning_rate: float | None = Field(
+        None,
+        gt=0.0,
+        le=1000.0,
+        description=f"Step size; None = {DEFAULT_LEARNING_RATE['grpo']} (Adam) for update='grpo', "
+        f"{DEFAULT_LEARNING_RATE['sgd']} (plain SGD) for update='sgd'.",
+    )
+    stage_steps: int = Field(
+        40,
+        ge=1,
+        le=1_000_000,
+        description="Default steps of one stage; a step is one generation batch (followed by "
+        "inner_steps optimiser updates with update='grpo').",
+    )
+    inner_steps: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description="Optimiser updates per generation batch (TRL's num_iterations; grpo only).",
+    )
+    clip_epsilon: float = Field(
+        0.2, gt=0.0, lt=1.0, description="Clip range of the policy ratio (grpo only)."
+    )
+    kl_beta: float = Field(
+        0.04, ge=0.0, le=100.0, description="KL penalty to the stage-start policy (grpo only)."
+    )
+    scale_advantage: bool | None = Field(
+        None,
+        description="Divide advantages by the group's reward std; None = True for "
+        "update='grpo', False for update='sgd' (sgd supports it in sampled mode only).",
     )
     eval_groups: int | None = Field(
         None,
@@ -121,12 +161,36 @@ class LearnerConfig(BaseModel):
                 f"pretrained_entropy ({self.pretrained_entropy}) must be below log(n_answers) = "
                 f"{math.log(self.n_answers):.3f}, the entropy of a uniform policy."
             )
-        if self.mode == "exact" and self.scale_advantage:
+        if self.update == "sgd" and self.mode == "exact" and self.scale_advantage:
             raise ValueError(
-                "scale_advantage=True has no closed-form expectation; use mode='sampled' "
-                "or set scale_advantage=False."
+                "scale_advantage=True has no closed-form expectation with update='sgd'; use "
+                "mode='sampled', update='grpo' or scale_advantage=False."
             )
+        if self.update == "grpo" and self.mode == "exact":
+            n_accept = self.open_acceptable if self.n_open else 1
+            n_configs = math.comb(self.group_size - 1 + n_accept, n_accept)
+            if n_configs > MAX_EXACT_CONFIGURATIONS:
+                raise ValueError(
+                    f"Exact GRPO enumerates {n_configs} group configurations per prompt for "
+                    f"group_size={self.group_size} and open_acceptable={n_accept}, above "
+                    f"{MAX_EXACT_CONFIGURATIONS}; lower group_size or open_acceptable, or use "
+                    "mode='sampled'."
+                )
         return self
+
+    @property
+    def resolved_learning_rate(self) -> float:
+        """``learning_rate`` with ``None`` resolved for the update rule."""
+        if self.learning_rate is not None:
+            return self.learning_rate
+        return DEFAULT_LEARNING_RATE[self.update]
+
+    @property
+    def resolved_scale_advantage(self) -> bool:
+        """``scale_advantage`` with ``None`` resolved for the update rule."""
+        if self.scale_advantage is not None:
+            return self.scale_advantage
+        return self.update == "grpo"
 
     @property
     def resolved_eval_groups(self) -> int:

@@ -14,6 +14,7 @@ from taskorder.estimate.runner import Evaluation, TaskSpec
 from taskorder.exceptions import InvalidParameterError
 from taskorder.learner import policy
 from taskorder.learner.config import LearnerConfig, make_config
+from taskorder.learner.training import run_stage
 from taskorder.learner.world import Task, World, build_world
 
 __all__ = ["BuiltinRunner", "LearnerState", "make_learner"]
@@ -200,7 +201,11 @@ class BuiltinRunner:
     def train(
         self, state: LearnerState, task: TaskSpec, *, steps: int | None = None, seed: int
     ) -> LearnerState:
-        """Train ``state`` on ``task`` for ``steps`` steps (default ``config.stage_steps``).
+        """Train ``state`` on ``task`` for one stage of ``steps`` steps (default ``config.stage_steps``).
+
+        One call is one stage, as one ``GRPOTrainer`` is on the TRL path: with
+        ``update="grpo"`` the KL reference is ``state`` and Adam starts afresh
+        (see :mod:`taskorder.learner.training`).
 
         Parameters
         ----------
@@ -209,9 +214,10 @@ class BuiltinRunner:
         task : str or mapping of str to float
             A task name, or ``{task: proportion}`` for a mixed stage: every prompt of
             every batch is drawn from task ``t`` with probability ``proportion[t]``
-            (normalised). In exact mode the update is the proportion-weighted mean.
+            (normalised). In exact mode the batch is its expectation: every training
+            prompt of every task, weighted by proportion.
         steps : int, optional
-            Number of SGD steps; ``config.stage_steps`` if omitted.
+            Number of steps (generation batches); ``config.stage_steps`` if omitted.
         seed : int
             Seed of the sampling (ignored by exact mode, which has none).
 
@@ -229,66 +235,13 @@ class BuiltinRunner:
             )
         tasks, proportions = self._proportions(task)
         index = np.array([self.tasks.index(t.name) for t in tasks])
-        weights, bias = state.weights.copy(), state.bias.copy()
-        seen = state.prompts_seen.copy()
         rng = np.random.default_rng([seed, _TRAIN_STREAM])
-        for _ in range(int(steps)):
-            if self.config.mode == "exact":
-                grad_w, grad_b = self._expected_gradient(weights, bias, tasks, proportions)
-                seen[index] += proportions * self.config.batch_size
-            else:
-                grad_w, grad_b, counts = self._sampled_gradient(
-                    weights, bias, tasks, proportions, rng
-                )
-                seen[index] += counts
-            weights += self.config.learning_rate * grad_w
-            bias += self.config.learning_rate * grad_b
+        weights, bias, drawn = run_stage(
+            self.config, state.weights, state.bias, tasks, proportions, int(steps), rng
+        )
+        seen = state.prompts_seen.copy()
+        seen[index] += drawn
         return LearnerState(weights, bias, seen, state.steps + int(steps))
-
-    def _expected_gradient(
-        self, weights: np.ndarray, bias: np.ndarray, tasks: list[Task], proportions: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        grad_w, grad_b = np.zeros_like(weights), np.zeros_like(bias)
-        for task, share in zip(tasks, proportions):
-            probs = self._probs(weights, bias, task.train_features)
-            update = policy.expected_logit_update(
-                probs, task.train_accept, task.kind, self.config.group_size
-            )
-            n_prompts = len(update)
-            grad_w += share / n_prompts * (task.train_features.T @ update)
-            grad_b += share / n_prompts * update.sum(axis=0)
-        return grad_w, grad_b
-
-    def _sampled_gradient(
-        self,
-        weights: np.ndarray,
-        bias: np.ndarray,
-        tasks: list[Task],
-        proportions: np.ndarray,
-        rng: np.random.Generator,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        batch = self.config.batch_size
-        if len(tasks) == 1:
-            counts = np.array([batch])
-        else:
-            counts = rng.multinomial(batch, proportions)
-        grad_w, grad_b = np.zeros_like(weights), np.zeros_like(bias)
-        for task, count in zip(tasks, counts):
-            if count == 0:
-                continue
-            rows = rng.integers(0, len(task.train_features), size=count)
-            features = task.train_features[rows]
-            update, _ = policy.sampled_logit_update(
-                self._probs(weights, bias, features),
-                task.train_accept[rows],
-                task.kind,
-                self.config.group_size,
-                rng,
-                scale_advantage=self.config.scale_advantage,
-            )
-            grad_w += features.T @ update / batch
-            grad_b += update.sum(axis=0) / batch
-        return grad_w, grad_b, counts
 
     # -------------------------------------------------------------- evaluation
     def evaluate(self, state: LearnerState, task: str, *, seed: int) -> Evaluation:
