@@ -123,8 +123,21 @@ def _print_estimate(estimate: Any, matrix: Any) -> None:
     stdout.print(f"standard errors from: {estimate.stderr_source} ({estimate.n_repeats} repeat(s))")
 
 
+def _print_verdict(data: dict[str, Any]) -> None:
+    """The recommended order first: its realised percentile and, if it loses, why."""
+    rec = data.get("recommendation") or {}
+    if rec.get("order"):
+        stdout.print(f"recommended order: {' > '.join(rec['order'])} (route {rec['route']})")
+        stdout.print(f"  why: {rec['reason']}")
+        if rec.get("advice"):
+            stdout.print(f"  advice: {rec['advice']}")
+    for line in data.get("verdict") or []:
+        stdout.print(line)
+
+
 def _print_validation(report: Any) -> None:
     data = report.to_dict()
+    _print_verdict(data)
     ceiling = data["noise_ceiling"]
     table = Table(title=f"Fidelity over {report.n_orders} orders x {report.seeds} seeds")
     for name in ("model", "Spearman", "Kendall", "MAE per task"):
@@ -142,11 +155,15 @@ def _print_validation(report: Any) -> None:
         f"noise ceiling: split-half Spearman {_fmt(ceiling['r_half'])}, Spearman-Brown "
         f"reliability {_fmt(ceiling['reliability'])}, ceiling sqrt(rel) = {_fmt(ceiling['ceiling'])}"
     )
-    ranks = Table(title="Realised rank among the evaluated orders (percentile 100 = best)")
+    ranks = Table(
+        title="Realised rank among the evaluated orders (percentile: strictly worse + half ties; "
+        "random = 50)"
+    )
     for name in ("order of", "order", "observed mean final score", "rank", "percentile"):
         ranks.add_column(name, justify="left" if name.startswith("order") else "right")
     rows = {label: row for row in data["orders"] for label in row["labels"]}
-    for label in ("solver", "rank_rule", *(f"best:{m}" for m in data["models"]), "random_0"):
+    labels = ("recommended", "solver", "rank_rule", *(f"best:{m}" for m in data["models"]))
+    for label in (*labels, "random_0"):
         if label in rows and label in data["realised"]:
             real = data["realised"][label]
             ranks.add_row(
@@ -164,8 +181,8 @@ def _print_validation(report: Any) -> None:
     if data["gains"]:
         gains = data["gains"]
         stdout.print(
-            f"solver's order minus {gains['reference']} (observed mean final score): "
-            f"{_fmt(gains['solver_minus_reference'], '+.4f')} ± {_fmt(gains['se'], '.4f')}"
+            f"recommended order minus {gains['reference']} (observed mean final score): "
+            f"{_fmt(gains['recommended_minus_reference'], '+.4f')} ± {_fmt(gains['se'], '.4f')}"
         )
     assumptions = data.get("assumptions") or {}
     if assumptions:
@@ -216,6 +233,8 @@ def _run_campaign_from_config(config: Any, executor: Any, quiet: bool) -> tuple[
 
         def report(progress: Any) -> None:
             bar.update(task_id, completed=progress.done, key=progress.key or "")
+            if progress.note:
+                bar.console.print(f"note: {progress.note}", markup=False, highlight=False)
 
         result = run_campaign(runner, plan, config.output_path, executor=executor, progress=report)
     return result, runner
@@ -296,7 +315,10 @@ def _probe_run(config_path, kind, workers, address, quiet, as_json) -> None:
 
     config = load_config(config_path)
     executor = build_executor(config, kind=kind, workers=workers, address=address)
-    result, _ = _run_campaign_from_config(config, executor, quiet or as_json)
+    try:
+        result, _ = _run_campaign_from_config(config, executor, quiet or as_json)
+    except KeyboardInterrupt:
+        raise fail(_interrupted_message(config, config_path), 130) from None
     estimate = result.estimate
     extra = {
         "campaign": {
@@ -323,6 +345,17 @@ def _probe_run(config_path, kind, workers, address, quiet, as_json) -> None:
         )
     stdout.print(
         f"wrote {paths['bwt']} and {paths['matrix']} (solve with: taskorder solve {paths['matrix']})"
+    )
+
+
+def _interrupted_message(config: Any, config_path: Path) -> str:
+    """What an interrupted ``probe run`` says: what is kept, and that a rerun resumes."""
+    from taskorder.estimate.store import STORE_NAME
+
+    return (
+        f"interrupted. Every probe finished so far is recorded in "
+        f"{config.output_path / STORE_NAME}; rerun 'taskorder probe {config_path}' to resume "
+        "(finished probes are not run again, the interrupted ones start over)."
     )
 
 
@@ -361,6 +394,17 @@ def _probe_status(target: Path, as_json: bool) -> None:
         f"probes started more than once: {status['restarted']}; "
         f"estimated remaining serial time: {status['remaining_serial_s']:.3g} s"
     )
+    holder = status["coordinator"]
+    if holder is not None:
+        checked = "" if holder.get("verified", True) else " (on another host: not checked)"
+        stdout.print(f"running: process {holder.get('pid')} on host {holder.get('host')}{checked}")
+    elif status["done"] < status["total"]:
+        stdout.print("not running; rerun 'taskorder probe CONFIG' to resume")
+    if status["interrupted"]:
+        stdout.print(
+            f"{status['interrupted']} probe(s) were interrupted (counted as pending): the next "
+            "run starts them again"
+        )
     for failure in status["failures"][:5]:
         stdout.print(f"failed: {failure['key']}: {failure['error']}")
 
@@ -468,7 +512,7 @@ def _demo(n_open, mode, seeds, out, workers, as_json) -> None:
     from taskorder.estimate.config import build_executor, load_config
     from taskorder.estimate.outputs import write_estimate
     from taskorder.estimate.validate import validate as run_validate
-    from taskorder.solvers import solve
+    from taskorder.recommend import recommend
 
     folder = out or Path(tempfile.mkdtemp(prefix="taskorder-demo-"))
     config = load_config(
@@ -486,7 +530,7 @@ def _demo(n_open, mode, seeds, out, workers, as_json) -> None:
     result, runner = _run_campaign_from_config(config, executor, as_json)
     write_estimate(result.estimate, result.directory)
     matrix = result.estimate.matrix
-    solved = solve(matrix)
+    recommendation = recommend(matrix)
     report = run_validate(
         runner,
         matrix,
@@ -502,7 +546,7 @@ def _demo(n_open, mode, seeds, out, workers, as_json) -> None:
         print_json(
             {
                 "probe": result.estimate.to_dict(),
-                "solve": solved.to_dict(),
+                "recommendation": recommendation.to_dict(),
                 "validate": report.to_dict(),
                 "directory": str(folder),
             }
@@ -510,10 +554,6 @@ def _demo(n_open, mode, seeds, out, workers, as_json) -> None:
         return
     stdout.print(f"built-in learner, mode {mode}: {runner.tasks}; outputs in {folder}")
     _print_estimate(result.estimate, matrix)
-    stdout.print(
-        f"solver's order: {' > '.join(solved.order)} (status {solved.status}); predicted mean "
-        f"final score {solved.predicted_mean:.4f}"
-    )
     _print_validation(report)
     stdout.print(f"probe {result.elapsed_s:.1f} s, validation {report.elapsed_s:.1f} s")
 

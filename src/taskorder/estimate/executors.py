@@ -63,8 +63,13 @@ class Executor:
     def close(self) -> None:
         """Release workers (default: nothing to release)."""
 
+    def abort(self) -> None:
+        """Stop at once, abandoning calls in flight (after an interrupt); default: ``close``."""
+        self.close()
+
     def started(self, runner: Any) -> _Started:
-        """Context manager: ``start(runner)`` on entry, ``close()`` on exit."""
+        """Context manager: ``start(runner)`` on entry; on exit ``close()``, or ``abort()``
+        when an exception (e.g. ``KeyboardInterrupt``) is leaving the block."""
         return _Started(self, runner)
 
 
@@ -76,8 +81,11 @@ class _Started:
         self.executor.start(self.runner)
         return self.executor
 
-    def __exit__(self, *exc: object) -> None:
-        self.executor.close()
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        if kind is None:
+            self.executor.close()
+        else:
+            self.executor.abort()
 
 
 class InProcessExecutor(Executor):
@@ -167,6 +175,16 @@ class ProcessExecutor(Executor):
         pool = getattr(self, "pool_", None)
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+    def abort(self) -> None:
+        """Terminate the workers (probes in flight are abandoned; a rerun redoes them)."""
+        pool = getattr(self, "pool_", None)
+        if pool is None:
+            return
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            if process.is_alive():
+                process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _ray_call(runner: Any, function: Callable[..., Any], *args: Any) -> Any:

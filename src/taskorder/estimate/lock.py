@@ -139,14 +139,24 @@ class CampaignLock:
 
     def acquire(self) -> None:
         """Take the lock, or raise :class:`CampaignLockedError` naming its holder."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as error:
+            from taskorder.estimate.store import _store_error
+
+            raise _store_error(self.path, "take the campaign lock", error) from error
         try:
             holder = self._check(fd)
             me = {"pid": os.getpid(), "host": socket.gethostname(), "started_at": time.time()}
             os.ftruncate(fd, 0)
             os.pwrite(fd, (json.dumps(me) + "\n").encode(), 0)
             os.fsync(fd)
+        except OSError as error:
+            os.close(fd)
+            from taskorder.estimate.store import _store_error
+
+            raise _store_error(self.path, "take the campaign lock", error) from error
         except BaseException:
             os.close(fd)
             raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from taskorder.estimate.lock import lock_holder
 from taskorder.estimate.plan import KINDS
 from taskorder.estimate.store import STORE_NAME, CampaignMismatchError, CampaignStore
 
@@ -27,8 +28,11 @@ def campaign_status(target: str | Path) -> dict[str, Any]:
         ``directory``, ``total``, ``done``, ``percent``, ``attempts`` (probe starts),
         ``runs`` (results recorded), ``restarted`` (probes started more than once),
         ``by_kind`` (per kind: counts per status and mean seconds per finished probe),
-        ``remaining_serial_s`` (pending probes times their kind's mean seconds) and
-        ``failures`` (key and error).
+        ``remaining_serial_s`` (pending probes times their kind's mean seconds),
+        ``failures`` (key and error), ``coordinator`` (``pid``, ``host``,
+        ``started_at`` of the process running the campaign, or ``None``) and
+        ``interrupted`` (probes a dead run left ``running``: they count as
+        ``pending``, since the next run starts them again).
 
     Raises
     ------
@@ -44,11 +48,16 @@ def campaign_status(target: str | Path) -> dict[str, Any]:
         directory = load_config(target).output_path
     else:
         directory = target
+    coordinator = lock_holder(directory)
     store = CampaignStore.open_existing(directory / STORE_NAME)
     try:
         rows = store.probes()
     finally:
         store.close()
+    interrupted = 0
+    if coordinator is None:  # nothing runs: a probe marked running was interrupted
+        interrupted = sum(r["status"] == "running" for r in rows)
+        rows = [{**r, "status": "pending"} if r["status"] == "running" else r for r in rows]
     by_kind: dict[str, dict[str, Any]] = {}
     remaining = 0.0
     for kind in KINDS:
@@ -69,6 +78,8 @@ def campaign_status(target: str | Path) -> dict[str, Any]:
         "restarted": sum(r["attempts"] > 1 for r in rows),
         "by_kind": by_kind,
         "remaining_serial_s": remaining,
+        "coordinator": coordinator,
+        "interrupted": interrupted,
         "failures": [
             {"key": r["key"], "error": r["error"]} for r in rows if r["status"] == "failed"
         ],

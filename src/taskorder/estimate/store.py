@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -130,13 +131,29 @@ def _damaged(path: Path, detail: str) -> CampaignStoreError:
     )
 
 
+#: Below this many free bytes an I/O error is reported as a full disk.
+_LOW_SPACE = 1 << 20
+
+
+def _free_bytes(folder: Path) -> int:
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return _LOW_SPACE
+
+
 def _store_error(path: Path, doing: str, error: BaseException) -> CampaignStoreError:
     """One clear message, naming the file and the fix, for an sqlite or file-system error."""
     name = getattr(error, "sqlite_errorname", None) or type(error).__name__
     text = getattr(error, "strerror", None) or str(error)
     errno_ = getattr(error, "errno", None)
     folder = path.parent
-    if name.startswith("SQLITE_FULL") or "disk is full" in text or errno_ == ENOSPC:
+    if (
+        name.startswith("SQLITE_FULL")
+        or "disk is full" in text
+        or errno_ == ENOSPC
+        or (name.startswith("SQLITE_IOERR") and _free_bytes(folder) < _LOW_SPACE)
+    ):
         return CampaignStoreError(
             f"{path}: could not {doing}: the disk is full ({name}). Free space on it and rerun; "
             "the results recorded so far are kept."
@@ -149,8 +166,10 @@ def _store_error(path: Path, doing: str, error: BaseException) -> CampaignStoreE
             f"({name}). Wait for it (see 'taskorder probe status') and rerun."
         )
     writable = os.access(folder, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
-    if not writable or name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM")) or (
-        isinstance(error, PermissionError)
+    if (
+        not writable
+        or name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM"))
+        or (isinstance(error, PermissionError))
     ):
         return CampaignStoreError(
             f"{path}: could not {doing}: the campaign folder {folder} or the store is not "
@@ -475,7 +494,7 @@ class CampaignStore:
         )
         with self._errors("read the campaign store"):
             rows = self._db.execute(query).fetchall()
-        verify = rows and "checksum" in rows[0].keys()
+        verify = bool(rows) and "checksum" in rows[0].keys()  # noqa: SIM118 (`in` on a Row tests values)
         for row in rows:
             if verify and row["checksum"] != _row_checksum(row):
                 changed.append((row["probe"], row["task"]))
