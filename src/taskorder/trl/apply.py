@@ -5,7 +5,10 @@ TRL has no curriculum API; its maintainers point to overriding
 only place in taskorder that touches that private hook: :func:`apply_schedule` binds
 a :class:`~taskorder.trl.sampler.ScheduleSampler` to it on one trainer instance. No
 trainer code is copied or subclassed, so every other part of ``GRPOTrainer``
-(generation, rewards, loss, logging, checkpointing) runs unchanged.
+(generation, rewards, loss, logging, checkpointing) runs unchanged. The one other
+private state read, GRPO's micro-step counter and generation buffer (which TRL does
+not checkpoint), is kept across resumes by
+:class:`~taskorder.trl.generation_state.GenerationStateCallback`.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ __all__ = ["apply_schedule", "task_sizes"]
 class _ScheduledSamplerHook:
     """Callable installed as ``trainer._get_train_sampler``; returns the schedule sampler."""
 
-    def __init__(self, sampler: Any, n_rows: int) -> None:
+    def __init__(self, sampler: Any, n_rows: int, max_steps: int) -> None:
         self.sampler = sampler
         self.n_rows = n_rows
+        self.max_steps = max_steps
 
     def __call__(self, dataset: Any = None) -> Any:
         if dataset is not None and len(dataset) != self.n_rows:
@@ -98,6 +102,13 @@ def apply_schedule(
     -----
     ``trainer.args.max_steps`` is set to the schedule's total steps (one epoch of the
     sampler). ``shuffle_dataset=False`` keeps each task's rows in dataset order.
+    Calling it again (after replacing ``trainer.train_dataset``) replaces the schedule
+    and the ``max_steps`` the previous call set.
+
+    A :class:`~taskorder.trl.generation_state.GenerationStateCallback` is added to the
+    trainer (once): it stores GRPO's micro-step counter and generation buffer in every
+    checkpoint, so a run resumed in the middle of a generation keeps every later stage
+    on its scheduled steps.
     """
     require("trl", "trl")
     from taskorder.trl.sampler import BatchGeometry, ScheduleSampler
@@ -132,6 +143,9 @@ def apply_schedule(
         sizes, geometry.prompts_per_step, step_multiple=geometry.step_multiple
     )
     args = trainer.args
+    previous = getattr(trainer, "_get_train_sampler", None)
+    if isinstance(previous, _ScheduledSamplerHook) and args.max_steps == previous.max_steps:
+        args.max_steps = -1  # set by the previous apply_schedule, not by the user
     if args.max_steps is not None and args.max_steps > 0 and args.max_steps != resolved.total_steps:
         raise InvalidParameterError(
             f"The trainer's max_steps is {args.max_steps} but the schedule lasts "
@@ -147,5 +161,20 @@ def apply_schedule(
         shuffle=bool(getattr(trainer, "shuffle_dataset", True)),
     )
     # The one touch of a private TRL hook (see the module docstring and trl issue #2801).
-    trainer._get_train_sampler = _ScheduledSamplerHook(sampler, len(dataset))
+    trainer._get_train_sampler = _ScheduledSamplerHook(sampler, len(dataset), resolved.total_steps)
+    _install_generation_state(trainer)
     return sampler
+
+
+def _install_generation_state(trainer: Any) -> None:
+    """Add one :class:`GenerationStateCallback` for ``trainer`` (a no-op without callbacks)."""
+    from taskorder.trl.generation_state import GenerationStateCallback
+
+    handler = getattr(trainer, "callback_handler", None)
+    if handler is None or not hasattr(trainer, "add_callback"):
+        return
+    if not any(
+        isinstance(callback, GenerationStateCallback) and callback.trainer is trainer
+        for callback in handler.callbacks
+    ):
+        trainer.add_callback(GenerationStateCallback(trainer))
