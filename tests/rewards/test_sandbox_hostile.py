@@ -9,7 +9,11 @@ Every case really runs. ``layer`` selects which defences are on:
   uid drop (what a machine without root or user namespaces gets);
 - ``root-net`` / ``root-uid``: the weaker root levels (no mount namespace; uid drop
   only, as in a container without ``CAP_SYS_ADMIN``), with the audit hook; slow, and
-  skipped where they do not work.
+  skipped where they do not work;
+- ``userns``: the level a non-root machine with user namespaces gets (offered to root
+  too, so a root machine tests it), with the audit hook.
+
+Together these are every isolation level this machine offers.
 """
 
 import os
@@ -27,7 +31,11 @@ from taskorder.rewards._isolation import UID_BASE, UID_COUNT
 LIMITS = SandboxLimits(timeout=1.0, memory_bytes=256 << 20, file_size_bytes=1 << 20)
 
 
-def layers(*fast, only=("all", "os-only", "hook-only", "root-net", "root-uid")):
+EVERY_LEVEL = ("all", "hook-only", "userns", "root-net", "root-uid")
+"""Each isolation level with the audit hook on (``all`` is the strongest, ``hook-only`` is ``plain``)."""
+
+
+def layers(*fast, only=("all", "os-only", "hook-only", "userns", "root-net", "root-uid")):
     """The layers to test; those not in ``fast`` run only with ``-m slow``."""
     fast = fast or ("all",)
     return [layer if layer in fast else pytest.param(layer, marks=pytest.mark.slow) for layer in only]
@@ -36,6 +44,8 @@ def layers(*fast, only=("all", "os-only", "hook-only", "root-net", "root-uid")):
 def run(layer, code, tests=("assert True",), limits=LIMITS):
     if layer == "os-only" and probe_isolation().name == "plain":
         pytest.skip("no operating-system isolation on this machine")
+    if layer == "all" and not probe_isolation().safe_for_untrusted:
+        pytest.skip("no isolation level safe for untrusted code on this machine")
     isolation = {"hook-only": "plain", "all": "auto", "os-only": "auto"}.get(layer, layer)
     if isolation != "auto":
         try:
@@ -52,7 +62,7 @@ def run(layer, code, tests=("assert True",), limits=LIMITS):
 
 
 def leftover_processes():
-    """Processes under sandbox uids, or children of this test process."""
+    """Processes under sandbox uids, children of this test process, or in a sandbox directory."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -65,9 +75,19 @@ def leftover_processes():
             state = fields["State"].split()[0]
         except (OSError, KeyError, ValueError):
             continue
-        if state != "Z" and (UID_BASE <= uid < UID_BASE + UID_COUNT or parent == os.getpid()):
+        if state != "Z" and (
+            UID_BASE <= uid < UID_BASE + UID_COUNT or parent == os.getpid() or in_sandbox(entry)
+        ):
             found.append(int(entry))
     return found
+
+
+def in_sandbox(pid):
+    """Whether the process's working directory is (or was) a sandbox directory."""
+    try:
+        return "/taskorder-sandbox-" in os.readlink(f"/proc/{pid}/cwd")
+    except OSError:
+        return False
 
 
 def assert_zero(result):
@@ -308,3 +328,105 @@ def test_reading_the_tests_through_an_audit_hook_fails(layer):
     # the same code, run without our hook, does read its test: the attack is real
     if probe_isolation().name != "plain":
         assert run("os-only", code, ["assert f() == 48151623"]).passed == (True,)
+
+
+@pytest.fixture
+def victim():
+    """A world-writable file in world-writable /tmp that the code must not change."""
+    path = f"/tmp/taskorder-victim-{uuid.uuid4().hex}"
+    with open(path, "w") as handle:
+        handle.write("keep me\n")
+    os.chmod(path, 0o666)
+    yield path
+    os.remove(path)
+
+
+@pytest.mark.parametrize("layer", layers("all", "hook-only", only=EVERY_LEVEL))
+def test_a_hard_link_to_an_outside_file_cannot_write_it(layer, victim):
+    # Each would pass its test if the hostile lines did not stop it.
+    code = f"import os\nos.link({victim!r}, 'alias')\nopen('alias', 'a').write('pwned')\n"
+    assert_zero(run(layer, code + "def f():\n    return 1", ["assert f() == 1"]))
+    with open(victim) as handle:
+        assert handle.read() == "keep me\n"
+
+
+@pytest.mark.parametrize("layer", layers("all", "hook-only", only=EVERY_LEVEL))
+@pytest.mark.parametrize(
+    "template",
+    [
+        "import sqlite3\nsqlite3.connect({path!r}).execute('create table t (x)')",
+        "import sqlite3\nc = sqlite3.connect(':memory:')\nc.execute(\"attach {path!r} as e\")\n"
+        "c.execute('create table e.t (x)')",
+        "import readline\nreadline.write_history_file({path!r})",
+    ],
+    ids=["sqlite-connect", "sqlite-attach", "readline-history"],
+)
+@pytest.mark.parametrize("where", ["tmp", "private"])
+def test_c_modules_that_open_files_themselves_cannot_write_outside(layer, template, where, outside):
+    path = outside[where]
+    code = template.format(path=path) + "\ndef f():\n    return 1"
+    assert_zero(run(layer, code, ["assert f() == 1"]))
+    assert not os.path.lexists(path)
+
+
+@pytest.mark.parametrize("layer", layers("all", "hook-only", only=EVERY_LEVEL))
+def test_a_process_forked_past_the_hook_dies_with_the_run(layer):
+    """The audit hook off stands for code that forks from a compiled extension."""
+    if layer == "all" and not probe_isolation().safe_for_untrusted:
+        pytest.skip("no isolation level safe for untrusted code on this machine")
+    isolation = {"hook-only": "plain", "all": "auto"}.get(layer, layer)
+    if isolation != "auto":
+        try:
+            probe_isolation(level=isolation)
+        except InvalidParameterError:
+            pytest.skip(f"isolation level {isolation!r} does not work on this machine")
+    # The leader exits at once; its child closes the result pipe and sleeps.
+    code = (
+        "import os, time\nif os.fork() == 0:\n    os.closerange(3, 64)\n    time.sleep(60)\n"
+        "os._exit(0)"
+    )
+    result = run_python_tests(code, [], limits=LIMITS, isolation=isolation, audit_hook=False)
+    # Under a uid of its own RLIMIT_NPROC = 1 refuses the fork ("completed"); else it forks.
+    forked = not probe_isolation(level=isolation).drops_privileges
+    assert result.status == ("crashed" if forked else "completed")
+    time.sleep(0.1)
+    assert leftover_processes() == [], "a forked process outlived its run"
+
+
+def test_auto_refuses_a_machine_without_a_safe_level():
+    """Run as an unprivileged uid: ``auto`` finds ``userns`` or ``plain`` and refuses."""
+    import shutil
+    import subprocess
+    import sys
+
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        pytest.skip("needs root and setpriv to act as an unprivileged user")
+    script = (
+        "import os, sys\n"
+        "from taskorder.rewards import CodeReward, SandboxUnavailableError, probe_isolation\n"
+        "from taskorder.rewards import run_python_tests\n"
+        "python = '/usr/bin/python3' if os.access('/usr/bin/python3', os.X_OK) else sys.executable\n"
+        "level = probe_isolation(python).name\n"
+        "assert level in ('userns', 'plain'), level\n"
+        "reward = CodeReward(python=python)\n"
+        "for attempt in (lambda: run_python_tests('x = 1', ['assert x == 1'], python=python),\n"
+        "                lambda: reward(completions=['x = 1'], tests=[['assert x == 1']])):\n"
+        "    try:\n"
+        "        attempt()\n"
+        "    except SandboxUnavailableError as error:\n"
+        "        assert repr(level) in str(error) and f'isolation={level!r}' in str(error), error\n"
+        "    else:\n"
+        "        raise SystemExit('ran untrusted code at ' + level)\n"
+        "result = run_python_tests('x = 1', ['assert x == 1'], isolation=level, python=python)\n"
+        "assert result.passed == (True,) and result.isolation == level, result\n"
+        "print('refused', level)\n"
+    )
+    source = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "src")
+    uid = str(UID_BASE + UID_COUNT + 7)  # not a sandbox uid, so nothing of ours is killed
+    completed = subprocess.run(
+        ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", sys.executable, "-c", script],
+        capture_output=True, text=True, timeout=60, cwd="/", check=False,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": source},
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert completed.stdout.startswith("refused")

@@ -68,7 +68,9 @@ from taskorder.rewards.sandbox import (
     IsolationReport,
     SandboxLimits,
     SandboxResult,
+    SandboxUnavailableError,
     probe_isolation,
+    require_safe_isolation,
     run_python_tests,
 )
 
@@ -89,6 +91,7 @@ __all__ = [
     "RewardFunction",
     "SandboxLimits",
     "SandboxResult",
+    "SandboxUnavailableError",
     "TransformersBackend",
     "answers_match",
     "choice_reward",
@@ -105,6 +108,7 @@ __all__ = [
     "parse_choice",
     "probe_isolation",
     "prompt_text",
+    "require_safe_isolation",
     "run_python_tests",
     "task_router",
 ]

@@ -17,6 +17,13 @@ network is unreachable; the uid is neither root nor ours and holds no capability
     directories; files the calling user may write stay writable.
 ``plain``
     only the process boundary, rlimits and the audit hook.
+
+Only the ``root-*`` levels are :attr:`IsolationReport.safe_for_untrusted`: they run the
+code under a uid of its own, so the kernel keeps it off the caller's files and
+processes even where the audit hook is bypassed. At ``userns`` and ``plain`` the hook
+is the only guard of the caller's files, so ``run_python_tests(isolation="auto")``
+refuses to run there (:class:`SandboxUnavailableError`); naming the level explicitly
+accepts that risk.
 """
 
 from __future__ import annotations
@@ -33,9 +40,21 @@ import threading
 import time
 from dataclasses import dataclass
 
-from taskorder.exceptions import InvalidParameterError
+from taskorder.exceptions import InvalidParameterError, TaskorderError
 
-__all__ = ["LEVELS", "UID_BASE", "UID_COUNT", "IsolationReport", "probe_isolation", "reserved_uid"]
+__all__ = [
+    "LEVELS",
+    "UID_BASE",
+    "UID_COUNT",
+    "IsolationReport",
+    "SandboxUnavailableError",
+    "probe_isolation",
+    "reserved_uid",
+]
+
+class SandboxUnavailableError(TaskorderError, RuntimeError):
+    """No isolation level that is safe for untrusted code works on this machine."""
+
 
 LEVELS = ("root-namespaces", "root-net", "root-uid", "userns", "plain")
 UID_BASE = 64000
@@ -98,6 +117,17 @@ class IsolationReport:
     user_namespace: bool = False
     tools: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def safe_for_untrusted(self) -> bool:
+        """Whether the kernel, not only the audit hook, keeps the code off the caller's things.
+
+        True for the levels that drop to a uid of their own: file permissions, signals
+        and ``RLIMIT_NPROC`` then hold even against code that slips past the audit hook
+        (a compiled extension, a gap in the hook). ``userns`` and ``plain`` run as the
+        caller, so the hook alone guards the caller's files and processes.
+        """
+        return self.drops_privileges
+
     def command(self, workdir: str, uid: int | None, argv: list[str]) -> list[str]:
         """Wrap ``argv`` in the commands that implement this level."""
         tools = dict(self.tools)
@@ -129,7 +159,9 @@ def _candidates() -> list[IsolationReport]:
         levels.append(IsolationReport("root-net", True, False, True, False, paths))
     if root and "setpriv" in have:
         levels.append(IsolationReport("root-uid", False, False, True, False, paths))
-    if not root and {"unshare", "sh", "mount"} <= have:
+    # Also offered to root, so that a root machine can run (and test) what a machine
+    # without root gets; "auto" reaches it only when every root level failed.
+    if {"unshare", "sh", "mount"} <= have:
         levels.append(IsolationReport("userns", True, True, False, True, paths))
     levels.append(IsolationReport("plain"))
     return levels

@@ -133,24 +133,28 @@ def _make_hook(home):
         "os.kill", "os.killpg", "subprocess.Popen", "pty.spawn", "resource.setrlimit",
         "resource.prlimit", "sys._current_frames", "sys.settrace", "sys.setprofile",
         "gc.get_objects", "gc.get_referrers", "gc.get_referents", "signal.pthread_kill",
-        "os.chroot", "sys.remote_exec",
+        "os.chroot", "sys.remote_exec", "syslog.openlog", "syslog.syslog",
+        "sqlite3.connect", "sqlite3.connect/handle", "sqlite3.enable_load_extension",
     }
     blocked_modules = {
         "ctypes", "_ctypes", "cffi", "_posixsubprocess", "_xxsubinterpreters",
         "_xxinterpchannels", "_interpreters", "_testcapi", "_testinternalcapi",
         "signal", "_signal", "faulthandler", "_posixshmem",
+        # C modules that open files themselves, unseen by the "open" event: sqlite
+        # (connect, and ATTACH from any connection), dbm files, readline history.
+        "sqlite3", "_sqlite3", "_dbm", "_gdbm", "readline",
     }
     frame_attributes = {"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back"}
     path_events = {
         "os.remove": (0,), "os.rmdir": (0,), "os.mkdir": (0,), "os.rename": (0, 1),
-        "os.link": (1,), "os.symlink": (1,), "os.chmod": (0,), "os.chown": (0,),
+        "os.link": (0, 1), "os.symlink": (1,), "os.chmod": (0,), "os.chown": (0,),
         "os.truncate": (0,), "os.utime": (0,), "os.setxattr": (0,), "os.removexattr": (0,),
         "shutil.rmtree": (0,), "os.chdir": (0,), "os.mkfifo": (0,), "os.mknod": (0,),
     }
     write_flags = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
     prefix = home.rstrip("/") + "/"
     lstat, stat_, readlink, getcwd, fspath = os.lstat, os.stat, os.readlink, os.getcwd, os.fspath
-    is_link, is_dir = stat.S_ISLNK, stat.S_ISDIR
+    is_link, is_dir, is_reg = stat.S_ISLNK, stat.S_ISDIR, stat.S_ISREG
     isinstance_, str_, bytes_, int_, reversed_ = isinstance, str, bytes, int, reversed
     denied, value_error, import_error, os_error, runtime_error = (
         PermissionError, ValueError, ImportError, OSError, RuntimeError,
@@ -195,6 +199,14 @@ def _make_hook(home):
     def inside(resolved):
         return resolved == home or resolved.startswith(prefix)
 
+    def linked_elsewhere(resolved):
+        """A file inside with more than one name may be a hard link to one outside."""
+        try:
+            info = lstat(resolved)
+        except os_error:
+            return False
+        return is_reg(info.st_mode) and info.st_nlink > 1
+
     def hook(event, args):
         if event in blocked_events or event.startswith(("socket.", "ctypes.", "_ctypes.")):
             raise denied(f"sandbox: {event} is not allowed")
@@ -207,11 +219,15 @@ def _make_hook(home):
             if path is None or isinstance_(path, int_):
                 return
             resolved = resolve(path, True)
-            if resolved == "/dev/null" or inside(resolved):
-                return
             writing = (mode is not None and any_char(str_(mode), "wax+")) or (
                 flags and flags & write_flags
             )
+            if resolved == "/dev/null":
+                return
+            if inside(resolved):
+                if writing and linked_elsewhere(resolved):
+                    raise denied(f"sandbox: writing {path!r} (a hard link) is not allowed")
+                return
             if writing or resolved.startswith(("/proc", "/sys", "/dev")):
                 raise denied(f"sandbox: opening {path!r} is not allowed")
             try:
@@ -229,7 +245,10 @@ def _make_hook(home):
         elif event in path_events:
             for position in path_events[event]:
                 path = args[position]
-                if isinstance_(path, int_) or not inside(resolve(path, event == "os.chdir")):
+                if isinstance_(path, int_):
+                    raise denied(f"sandbox: {event} on {path!r} is not allowed")
+                resolved = resolve(path, event == "os.chdir")
+                if not inside(resolved) or (event == "os.truncate" and linked_elsewhere(resolved)):
                     raise denied(f"sandbox: {event} on {path!r} is not allowed")
 
     def any_char(text, characters):

@@ -18,7 +18,7 @@ import re
 
 from taskorder.exceptions import InvalidParameterError
 from taskorder.rewards._common import RewardFunction, check_count, logger
-from taskorder.rewards.sandbox import SandboxLimits, run_python_tests
+from taskorder.rewards.sandbox import SandboxLimits, require_safe_isolation, run_python_tests
 
 __all__ = ["CodeReward", "code_reward", "extract_code"]
 
@@ -65,6 +65,9 @@ class CodeReward(RewardFunction):
         Completions run in parallel (one process each).
     isolation : str, default "auto"
         Isolation level, see :func:`taskorder.rewards.sandbox.probe_isolation`.
+        ``"auto"`` refuses (:class:`~taskorder.rewards.sandbox.SandboxUnavailableError`,
+        raised from the first call) on a machine whose strongest level is not safe for
+        untrusted code; name ``"userns"`` or ``"plain"`` to accept that risk.
     python : str, optional
         Interpreter for the sandbox (default ``sys.executable``); pick one that an
         unprivileged user can read when the default lives in a private home.
@@ -123,6 +126,8 @@ class CodeReward(RewardFunction):
             jobs[index] = (code, tests)
         if not jobs:
             return rewards
+        if self.isolation == "auto":
+            require_safe_isolation(self.python)  # raises into training: no silent zeros
         workers = min(self.max_workers, len(jobs))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sandbox") as pool:
             futures = {index: pool.submit(self._run, *job) for index, job in jobs.items()}

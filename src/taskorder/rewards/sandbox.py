@@ -40,10 +40,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from taskorder.exceptions import InvalidParameterError
-from taskorder.rewards._isolation import IsolationReport, probe_isolation, reserved_uid
+from taskorder.rewards._isolation import (
+    IsolationReport,
+    SandboxUnavailableError,
+    probe_isolation,
+    reserved_uid,
+)
 
-__all__ = ["IsolationReport", "SandboxLimits", "SandboxResult", "probe_isolation", "run_python_tests"]
-
+__all__ = [
+    "IsolationReport",
+    "SandboxLimits",
+    "SandboxResult",
+    "SandboxUnavailableError",
+    "probe_isolation",
+    "require_safe_isolation",
+    "run_python_tests",
+]
 
 
 @functools.lru_cache(maxsize=1)
@@ -194,8 +206,11 @@ def run_python_tests(
     limits : SandboxLimits, optional
         Time, memory and size limits; defaults to :class:`SandboxLimits()`.
     isolation : str, default "auto"
-        ``"auto"`` uses the strongest level :func:`probe_isolation` found; ``"plain"``
-        uses only the process, rlimits and the audit hook (for tests and debugging).
+        ``"auto"`` uses the strongest level :func:`probe_isolation` found and refuses
+        to run when that level is not safe for untrusted code (``userns``, ``plain``:
+        see :func:`require_safe_isolation`). Naming a level uses it as is; ``"plain"``
+        (only the process, rlimits and the audit hook) is for trusted code, tests
+        and debugging.
     audit_hook : bool, default True
         Install the in-process audit hook. Switch off only to test the OS layers.
     python : str, optional
@@ -205,6 +220,11 @@ def run_python_tests(
     -------
     SandboxResult
         Per-test outcome, status and timing.
+
+    Raises
+    ------
+    SandboxUnavailableError
+        With ``isolation="auto"``, when no level safe for untrusted code works here.
 
     Examples
     --------
@@ -225,7 +245,9 @@ def run_python_tests(
         )
     tests = list(tests)
     python = python or sys.executable
-    report = probe_isolation(python, level=isolation)
+    report = require_safe_isolation(python) if isolation == "auto" else probe_isolation(
+        python, level=isolation
+    )
     started = time.monotonic()
     with reserved_uid(report.drops_privileges) as uid:
         workdir = tempfile.mkdtemp(prefix="taskorder-sandbox-")
@@ -238,6 +260,39 @@ def run_python_tests(
             shutil.rmtree(workdir, ignore_errors=True)
     elapsed = time.monotonic() - started
     return _parse(outcome, nonce, len(tests), elapsed, report.name)
+
+
+def require_safe_isolation(python: str | None = None) -> IsolationReport:
+    """Return the strongest isolation level here if it is safe for untrusted code.
+
+    Parameters
+    ----------
+    python : str, optional
+        Interpreter the sandbox will run; defaults to ``sys.executable``.
+
+    Returns
+    -------
+    IsolationReport
+        A level whose :attr:`~IsolationReport.safe_for_untrusted` is true.
+
+    Raises
+    ------
+    SandboxUnavailableError
+        When the strongest level that works is ``userns`` or ``plain``: the code would
+        run under the caller's own uid with only the audit hook between it and the
+        caller's files and processes.
+    """
+    report = probe_isolation(python)
+    if not report.safe_for_untrusted:
+        raise SandboxUnavailableError(
+            f"The code sandbox needs an isolation level safe for untrusted code (one of "
+            f"'root-namespaces', 'root-net', 'root-uid'); the strongest that works on this "
+            f"machine is {report.name!r}, where the code runs under your own uid and only "
+            f"the in-process audit hook guards your files and processes (a compiled "
+            f"extension bypasses it). Run the trainer as root (or in a container with "
+            f"root), or pass isolation={report.name!r} to accept that risk for code you trust."
+        )
+    return report
 
 
 def _write_payload(workdir, uid, code, tests, nonce, limits, audit_hook, own_uid):
@@ -298,22 +353,41 @@ def _run(argv, workdir, limits):
             size += len(chunk)
             if size > limits.output_bytes:
                 status = "output_limit"
-    if status is None:
-        try:
-            process.wait(timeout=max(0.05, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            status = "timeout"
+    if status is None and not _exited(process.pid, max(0.05, deadline - time.monotonic())):
+        status = "timeout"
     _kill_group(process)
     process.stdout.close()
     return {"status": status, "data": b"".join(chunks), "returncode": process.returncode, "detail": ""}
 
 
-def _kill_group(process: subprocess.Popen) -> None:
-    if process.poll() is None:
+def _exited(pid: int, timeout: float) -> bool:
+    """Wait up to ``timeout`` seconds for the child to exit, leaving it unreaped (a zombie).
+
+    An unreaped leader keeps its pid, and so its process group id, from being reused
+    until :func:`_kill_group` has signalled the group.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
         try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                return True
+        except ChildProcessError:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.002)
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    """SIGKILL the sandbox's process group, then reap its leader.
+
+    The group is signalled even when the leader has already exited: a process it
+    forked (past the audit hook) must not outlive the run.
+    """
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
     process.wait()
 
 
