@@ -85,7 +85,7 @@ def fidelity(args) -> None:
                     f" {real['best:backward_only']['percentile']:>6.0f}"
                     f" {real['best:multiplicative']['percentile']:>6.0f}"
                     f" {real.get('random_mean', {}).get('percentile', float('nan')):>6.0f}"
-                    f" {gain['solver_minus_reference']:>+8.4f}±{gain['se']:.4f}",
+                    f" {gain['recommended_minus_reference']:>+8.4f}±{gain['se']:.4f}",
                     flush=True,
                 )
 

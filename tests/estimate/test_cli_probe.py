@@ -99,6 +99,8 @@ def test_validate_prints_fidelity_ceiling_and_ranks(campaign):
         "noise ceiling",
         "multiplicative",
         "backward_only",
+        "recommended order:",
+        "realised percentile",
         "solver",
         "rank_rule",
         "percentile",
@@ -199,6 +201,16 @@ def test_demo_runs_end_to_end(tmp_path):
     result = run("demo", "--n-open", "1", "--seeds", "2", "--out", tmp_path, "--json")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"probe", "solve", "validate", "directory"}
+    assert set(data) == {"probe", "recommendation", "validate", "directory"}
     assert data["validate"]["n_orders"] == 6
+    assert data["recommendation"]["order"] == data["validate"]["recommendation"]["order"]
+    assert data["validate"]["verdict"][0].startswith("recommended order: realised percentile")
+
+
+def test_demo_shows_the_recommended_order_first(tmp_path):
+    result = run("demo", "--n-open", "1", "--seeds", "2", "--out", tmp_path)
+    assert result.exit_code == 0, result.stderr
+    shown = result.stdout[result.stdout.index("recommended order:") :]
+    assert shown.index("recommended order:") < shown.index("BWT") < shown.index("Fidelity")
+    assert "realised percentile" in shown
     assert (tmp_path / "matrix.json").is_file()

@@ -52,7 +52,7 @@ def test_when_the_additive_model_holds_validation_reports_perfect_fidelity(toy, 
     ] == pytest.approx(100 - 50 / 24)
     assert report.realised["best:additive"]["rank"] == 1
     assert report.n_orders == 24
-    assert report.gains["reference"] == "all orders" and report.gains["solver_minus_reference"] > 0
+    assert report.gains["reference"] == "all orders" and report.gains["recommended_minus_reference"] > 0
 
 
 def test_curricula_share_prefixes_without_changing_results():

@@ -135,9 +135,10 @@ def _print_verdict(data: dict[str, Any]) -> None:
         stdout.print(line)
 
 
-def _print_validation(report: Any) -> None:
+def _print_validation(report: Any, *, verdict: bool = True) -> None:
     data = report.to_dict()
-    _print_verdict(data)
+    if verdict:
+        _print_verdict(data)
     ceiling = data["noise_ceiling"]
     table = Table(title=f"Fidelity over {report.n_orders} orders x {report.seeds} seeds")
     for name in ("model", "Spearman", "Kendall", "MAE per task"):
@@ -553,8 +554,9 @@ def _demo(n_open, mode, seeds, out, workers, as_json) -> None:
         )
         return
     stdout.print(f"built-in learner, mode {mode}: {runner.tasks}; outputs in {folder}")
+    _print_verdict(report.to_dict())
     _print_estimate(result.estimate, matrix)
-    _print_validation(report)
+    _print_validation(report, verdict=False)
     stdout.print(f"probe {result.elapsed_s:.1f} s, validation {report.elapsed_s:.1f} s")
 
 

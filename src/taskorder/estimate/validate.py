@@ -16,8 +16,13 @@ orders) with several seeds, and compares, over orders:
   ranking could expect with the observed one. A model's Spearman cannot
   meaningfully exceed it. (Spearman-Brown is exact for Pearson correlations of
   parallel measurements; for Spearman it is the customary approximation.)
-- **Realised rank**: where the solver's order, the rank rule's order, each model's
-  best order and a random order fall among the evaluated orders by observed mean
+- **Recommendation first**: the order :func:`taskorder.recommend.recommend` presents
+  (label ``"recommended"``: the route chosen on the development worlds, checked against
+  probe noise), its realised percentile and :func:`taskorder.recommend.verdict`: plain
+  sentences saying whether it beat the rank rule and a random order, and if not,
+  whether seed noise (noise ceiling) or model error is the likely reason.
+- **Realised rank**: where the recommended order, the solver's order, the rank rule's
+  order, each model's best order and a random order fall among the evaluated orders by observed mean
   (:func:`taskorder.percentile.order_percentile`: strictly worse plus half the ties,
   so a random order scores 50 in expectation; over all orders when ``all_orders=True``).
 - **GEM metrics** (ACC, BWT, FWT) of every order, averaged over seeds.
@@ -41,6 +46,7 @@ from taskorder.exceptions import InvalidMatrixError, InvalidParameterError
 from taskorder.matrix import TransferMatrix
 from taskorder.model import MODELS, predict_many
 from taskorder.percentile import order_percentile, rank_of
+from taskorder.recommend import Recommendation, recommend
 
 __all__ = ["MAX_ALL_ORDERS", "ValidationReport", "noise_ceiling", "validate"]
 
@@ -56,7 +62,8 @@ class ValidationReport:
     ----------
     tasks : tuple of str
     orders : list of dict
-        One per evaluated order: ``order``, ``labels`` (``"solver"``, ``"rank_rule"``,
+        One per evaluated order: ``order``, ``labels`` (``"recommended"``, ``"solver"``,
+        ``"rank_rule"``,
         ``"best:<model>"``, ``"random_<k>"``), ``observed_mean`` and its
         ``observed_se`` over seeds, ``observed_final`` (per task, seed mean),
         ``predicted`` (``{model: {"mean", "scores"}}``) and ``gem`` (seed means).
@@ -77,8 +84,12 @@ class ValidationReport:
         absolute error of the predicted change *after* the own stage (observed: final
         score - score right after the own stage; predicted from ``bwt`` with the
         observed own-stage score), which isolates the transfer part of the model.
+    recommendation : dict
+        :meth:`taskorder.recommend.Recommendation.to_dict` of the recommended order.
+    verdict : list of str
+        :func:`taskorder.recommend.verdict`: how the recommended order did, in words.
     gains : dict
-        Observed mean of the solver's order minus the mean of the random orders
+        Observed mean of the recommended order minus the mean of the random orders
         (with every order evaluated: of all orders, the exact expectation of a random
         order), with a paired standard error over seeds.
     seeds, steps, n_orders, elapsed_s
@@ -96,6 +107,20 @@ class ValidationReport:
     elapsed_s: float
     notes: list[str] = field(default_factory=list)
     assumptions: dict[str, Any] = field(default_factory=dict)
+    recommendation: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def verdict(self) -> list[str]:
+        """How the recommended order did, in plain sentences (:func:`taskorder.recommend.verdict`)."""
+        from taskorder.recommend import verdict
+
+        return verdict(
+            {
+                "realised": self.realised,
+                "noise_ceiling": self.noise_ceiling,
+                "n_orders": self.n_orders,
+            }
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (NaN becomes ``None``)."""
@@ -112,6 +137,8 @@ class ValidationReport:
         return clean(
             {
                 "tasks": list(self.tasks),
+                "recommendation": self.recommendation,
+                "verdict": self.verdict,
                 "seeds": self.seeds,
                 "steps": self.steps,
                 "n_orders": self.n_orders,
@@ -212,6 +239,7 @@ def _choose_orders(
     all_orders: bool,
     seed: int,
     notes: list[str],
+    recommendation: Recommendation,
 ) -> dict[tuple[str, ...], list[str]]:
     from taskorder.models_extra import best_order
     from taskorder.solvers import solve
@@ -221,6 +249,7 @@ def _choose_orders(
     def add(order: Sequence[str], label: str) -> None:
         labelled.setdefault(tuple(order), []).append(label)
 
+    add(recommendation.order, "recommended")
     add(solve(matrix, objective=objective, seed=seed).order, "solver")
     add(solve(matrix, method="rank", objective=objective).order, "rank_rule")
     for model in models:
@@ -329,7 +358,10 @@ def validate(
         )
     matrix.check_complete()
     notes: list[str] = []
-    labelled = _choose_orders(matrix, models, objective, n_random, all_orders, seed, notes)
+    recommendation = recommend(matrix, objective=objective, seed=seed)
+    labelled = _choose_orders(
+        matrix, models, objective, n_random, all_orders, seed, notes, recommendation
+    )
     runs = run_curricula(
         runner,
         list(labelled),
@@ -341,7 +373,12 @@ def validate(
         progress=progress,
     )
     report = _analyse(matrix, labelled, runs, models, objective, seeds, seed, notes)
-    return ValidationReport(**report, steps=steps, elapsed_s=time.perf_counter() - start)
+    return ValidationReport(
+        **report,
+        steps=steps,
+        elapsed_s=time.perf_counter() - start,
+        recommendation=recommendation.to_dict(),
+    )
 
 
 def _model_fidelity(
@@ -379,7 +416,7 @@ def _realised_ranks(
     per_seed: np.ndarray,
     seeds: int,
 ) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
-    """Rank and percentile of every labelled order; the solver's gain over the reference."""
+    """Rank and percentile of every labelled order; the recommended order's gain over the reference."""
     observed = per_seed.mean(axis=1)
     realised: dict[str, dict[str, float]] = {}
     for k, order in enumerate(orders):
@@ -399,12 +436,12 @@ def _realised_ranks(
         }
     every_order = len(orders) == math.factorial(len(orders[0]))
     reference = list(range(len(orders))) if every_order else random_ks
-    solver_k = next(k for k, o in enumerate(orders) if "solver" in labelled[o])
+    chosen_k = next(k for k, o in enumerate(orders) if "recommended" in labelled[o])
     gains: dict[str, Any] = {}
     if reference:
-        diff = per_seed[solver_k] - per_seed[reference].mean(axis=0)
+        diff = per_seed[chosen_k] - per_seed[reference].mean(axis=0)
         gains = {
-            "solver_minus_reference": float(diff.mean()),
+            "recommended_minus_reference": float(diff.mean()),
             "se": float(diff.std(ddof=1) / math.sqrt(seeds)) if seeds > 1 else math.nan,
             "reference": "all orders" if every_order else f"{len(random_ks)} random orders",
         }
