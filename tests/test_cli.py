@@ -195,3 +195,219 @@ def test_solve_entropy_model_option():
     assert json.loads(result.stdout)["extras"]["predicted_entropy"]["creative_writing"] >= 0.5
     usage = run("solve", scores, "--entropy", entropy, "--entropy-model", "log")
     assert usage.exit_code == 2 and "--entropy-model" in usage.stderr
+
+
+# ------------------------------------------------------------- issue 15: solve's inputs and CLI
+FOUR = ("math", "code", "general_qa", "creative_writing")
+
+
+def square_csv(path, values, tasks=FOUR):
+    rows = ["task," + ",".join(tasks)]
+    for i, task in enumerate(tasks):
+        rows.append(task + "," + ",".join("" if i == j else str(values[i][j]) for j in range(len(tasks))))
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def zeros(n=4):
+    return [[0.0] * n for _ in range(n)]
+
+
+def test_version_option():
+    from taskorder import __version__
+
+    result = run("--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"taskorder {__version__}"
+
+
+@pytest.mark.parametrize(
+    "extra, option, message",
+    [
+        (["--first", "math", "--first", "code"], "--first", "expected one task; got 2: 'math', 'code'"),
+        (["--last", "math", "--last", "code"], "--last", "Only one task can be last"),
+        (["--risk", "quantile"], "--risk", "needs standard errors"),
+        (["--samples", "20"], "--samples", "needs standard errors"),
+        (["--quantile", "0.2"], "--quantile", "--risk quantile only"),
+        (["--entropy-model", "multiplicative"], "--entropy-model", "needs --entropy FILE"),
+        (["--impute", "median"], "--impute", "none, row_col, row_mean, zero"),
+        (["--steps-per-stage", "5"], "--steps-per-stage", "--schedule-out only"),
+        (["--schedule-out", "s.yaml"], "--schedule-out", "needs a stage length"),
+        (["--schedule-out", "s.yaml", "--steps-per-stage", "5", "--passes-per-stage", "1"],
+         "--passes-per-stage", "one stage length"),
+    ],
+)
+def test_ignored_or_conflicting_options_are_usage_errors(extra, option, message):
+    """Issue 15: these were silently accepted (the last --first won, --risk did nothing...)."""
+    result = run("solve", EXAMPLE, *extra)
+    assert result.exit_code == 2, result.stdout
+    assert option in result.stderr and message in " ".join(result.stderr.split())
+    assert result.stdout == ""
+
+
+def test_repeating_the_same_first_task_is_fine():
+    result = run("solve", EXAMPLE, "--first", "math", "--first", "math", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["order"][0] == "math"
+
+
+def test_all_zero_matrix_says_all_orders_tie(tmp_path):
+    """Issue 15: an all-zero matrix was reported "optimal" with P(optimal) = 1.00."""
+    path = square_csv(tmp_path / "zero.csv", zeros())
+    errors = square_csv(tmp_path / "zero_se.csv", zeros())
+    for extra in ([], ["--stderr", errors]):
+        result = run("solve", path, *extra)
+        assert result.exit_code == 0, result.stderr
+        assert "all orders tie" in result.stdout
+        assert "status: optimal" not in result.stdout
+        assert "P(this order is optimal)" not in result.stdout
+        data = json.loads(run("solve", path, *extra, "--json").stdout)
+        assert data["all_orders_tie"] is True
+    measured = run("solve", EXAMPLE, "--json")
+    assert "all_orders_tie" not in json.loads(measured.stdout)
+    assert "all orders tie" not in run("solve", EXAMPLE).stdout
+
+
+def test_matrix_zero_in_mean_but_uncertain_is_not_a_tie(tmp_path):
+    path = square_csv(tmp_path / "zero.csv", zeros())
+    errors = square_csv(tmp_path / "se.csv", [[0.1] * 4 for _ in range(4)])
+    result = run("solve", path, "--stderr", errors, "--samples", "20")
+    assert result.exit_code == 0, result.stderr
+    assert "all orders tie" not in result.stdout and "P(this order is optimal)" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "name, text, message",
+    [
+        ("diag.csv", "task,a,b\na,0.2,1\nb,-1,\n", "bwt['a', 'a'] = 0.2"),
+        ("w.json", json.dumps({"tasks": ["a", "b"], "bwt": [[0, 1], [-1, 0]], "weights": [0, 0]}),
+         "at least one task a positive weight"),
+        ("own.json", '{"tasks": ["a", "b"], "bwt": [[0, 1], [-1, 0]], "own_scores": [1e400, 0]}',
+         "'own_scores.0' must be a finite number"),
+    ],
+)
+def test_bad_matrix_contents_exit_1_with_one_line(tmp_path, name, text, message):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    result = run("solve", path)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("taskorder: error: ") and result.stderr.count("\n") == 1
+    assert message in result.stderr
+
+
+def test_impute_fills_missing_entries(tmp_path):
+    values = [[0, 0.1, -0.2, 0.0], [0.05, 0, "", 0.1], [0.0, 0.02, 0, -0.1], [0.1, -0.3, 0.2, 0]]
+    path = square_csv(tmp_path / "holes.csv", values)
+    refused = run("solve", path)
+    assert refused.exit_code == 1 and "--impute row_col" in refused.stderr
+    for method in ("row_col", "row_mean", "zero"):
+        result = run("solve", path, "--impute", method, "--json")
+        assert result.exit_code == 0, result.stderr
+        assert "imputed 1 missing entries" in result.stderr
+        assert sorted(json.loads(result.stdout)["order"]) == sorted(FOUR)
+    filled = run("solve", path, "--impute", "zero", "--json")
+    values[1][2] = 0.0
+    expected = solve(read_matrix(square_csv(tmp_path / "filled.csv", values)))
+    assert json.loads(filled.stdout)["objective"] == pytest.approx(expected.objective)
+    complete = run("solve", EXAMPLE, "--impute", "row_col", "--json")
+    assert complete.exit_code == 0 and complete.stderr == ""
+
+
+def test_schedule_out_writes_a_schedule_section(tmp_path):
+    import yaml
+
+    from taskorder.trl.config import load_train_config
+
+    out = tmp_path / "plans" / "schedule.yaml"
+    result = run("solve", EXAMPLE, "--schedule-out", out, "--steps-per-stage", "25", "--json")
+    assert result.exit_code == 0, result.stderr
+    order = json.loads(result.stdout)["order"]
+    document = yaml.safe_load(out.read_text())
+    assert document == {"schedule": {"order": order, "steps_per_stage": 25}}
+    # A train config without a schedule plus this section is a config `taskorder train` accepts.
+    (tmp_path / "data").mkdir()
+    base = {"model": "model", "output_dir": "run",
+            "tasks": {task: {"train": f"data/{task}.jsonl", "reward": "math"} for task in FOUR}}
+    config = tmp_path / "run.yaml"
+    config.write_text(yaml.safe_dump(base) + out.read_text(), encoding="utf-8")
+    loaded = load_train_config(config)
+    assert len(loaded.explicit_schedule()) == len(order)
+    assert list(loaded.schedule.order) == order and loaded.schedule.steps_per_stage == 25
+    human = run("solve", EXAMPLE, "--schedule-out", out, "--passes-per-stage", "0.5")
+    assert human.exit_code == 0 and f"wrote the schedule to {out}" in human.stderr
+    assert yaml.safe_load(out.read_text())["schedule"]["passes_per_stage"] == 0.5
+
+
+def test_schedule_out_with_a_train_config_writes_a_whole_config(tmp_path):
+    import yaml
+
+    from taskorder.trl.config import load_train_config
+
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    base = {"model": "models/tiny", "output_dir": "runs/a",
+            "tasks": {task: {"train": f"data/{task}.jsonl", "reward": "math"} for task in FOUR},
+            "schedule": {"bwt": "probes/bwt.csv", "steps_per_stage": 40}}
+    (folder / "base.yaml").write_text(yaml.safe_dump(base), encoding="utf-8")
+    out = tmp_path / "elsewhere" / "solved.yaml"
+    result = run("solve", EXAMPLE, "--schedule-out", out, "--train-config", folder / "base.yaml", "--json")
+    assert result.exit_code == 0, result.stderr
+    order = json.loads(result.stdout)["order"]
+    config = load_train_config(out)
+    assert list(config.schedule.order) == order and config.schedule.steps_per_stage == 40
+    assert config.schedule.bwt is None
+    assert config.model == (folder / "models" / "tiny").resolve()
+    assert config.tasks["math"].train == (folder / "data" / "math.jsonl").resolve()
+    other = {**base, "tasks": {"a": {"train": "a.jsonl", "reward": "math"}}}
+    (folder / "other.yaml").write_text(yaml.safe_dump(other), encoding="utf-8")
+    bad = run("solve", EXAMPLE, "--schedule-out", out, "--train-config", folder / "other.yaml")
+    assert bad.exit_code == 1 and "Expected the same tasks" in bad.stderr
+    wrong_suffix = run("solve", EXAMPLE, "--schedule-out", tmp_path / "s.json", "--steps-per-stage", "3")
+    assert wrong_suffix.exit_code == 1 and ".yaml or .yml" in wrong_suffix.stderr
+
+
+@pytest.fixture
+def slow_solver(monkeypatch):
+    import time
+
+    from taskorder import solvers
+    from taskorder.cli import solve_extras
+
+    real = solvers.solve
+
+    def slow(*args, **kwargs):
+        time.sleep(0.5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(solvers, "solve", slow)
+    monkeypatch.setattr(solve_extras, "PROGRESS_DELAY_S", 0.05)
+
+
+def test_long_solves_show_progress_on_stderr_only(slow_solver):
+    result = run("solve", EXAMPLE)
+    assert result.exit_code == 0
+    assert "solving the order of 4 tasks" in result.stderr
+    assert "solving" not in result.stdout
+    quiet = run("solve", EXAMPLE, "--json")
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+    json.loads(quiet.stdout)
+
+
+def test_fast_solves_show_no_progress():
+    result = run("solve", EXAMPLE)
+    assert result.exit_code == 0 and "solving" not in result.stderr
+
+
+def test_progress_spinner_on_a_terminal(monkeypatch):
+    import io
+    import time
+
+    from rich.console import Console
+
+    from taskorder.cli import solve_extras
+
+    terminal = io.StringIO()
+    monkeypatch.setattr(solve_extras, "stderr", Console(file=terminal, force_terminal=True))
+    with solve_extras.progress("solving things", enabled=True, delay=0.0):
+        time.sleep(0.3)
+    assert "solving things" in terminal.getvalue()

@@ -266,7 +266,8 @@ class TransferMatrix:
             more = f" and {len(missing) - 8} more" if len(missing) > 8 else ""
             raise MissingEntriesError(
                 f"The transfer matrix has {len(missing)} missing entries ({shown}{more}). "
-                "Measure them or impute them (taskorder.estimate.impute) before solving."
+                "Measure them, or impute them before solving (taskorder.estimate.impute; on the "
+                "command line: taskorder solve --impute row_col)."
             )
 
     # ----------------------------------------------------------- derived views

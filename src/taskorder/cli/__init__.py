@@ -7,6 +7,8 @@ Each command group lives in its own module and is registered here.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from taskorder.cli import compare_cmd, plot_cmd, probe_cmd, solve_cmd, train_cmd
@@ -21,6 +23,34 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        from taskorder import __version__
+
+        try:
+            installed = version("taskorder")
+        except PackageNotFoundError:  # running from a source tree
+            installed = __version__
+        print(f"taskorder {installed}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Choose the order of multi-task RL training stages from measured transfer."""
+
+
 solve_cmd.register(app)
 probe_cmd.register(app)
 train_cmd.register(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +10,7 @@ import typer
 from rich.table import Table
 
 from taskorder.cli.common import handle_errors, parse_floors, print_json, stderr, stdout
+from taskorder.cli.solve_extras import all_orders_tie, print_result, progress, write_schedule
 
 __all__ = ["register"]
 
@@ -47,12 +49,52 @@ def _pairs(values: list[str]) -> list[tuple[str, str]]:
     return pairs
 
 
+def _one(values: list[str] | None, option: str) -> str | None:
+    """The single task given to a non-repeatable option (``--first a --first b`` is refused)."""
+    distinct = list(dict.fromkeys(values or []))
+    if len(distinct) > 1:
+        raise typer.BadParameter(
+            f"expected one task; got {len(distinct)}: {', '.join(map(repr, distinct))}. Only one "
+            f"task can be {option.removeprefix('--')}; use --before EARLIER:LATER for more constraints",
+            param_hint=f"'{option}'",
+        )
+    return distinct[0] if distinct else None
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """``taskorder solve``'s options after the usage checks (what ``_solve`` needs)."""
+
+    objective: str
+    method: str
+    first: str | None
+    last: str | None
+    before: list[tuple[str, str]]
+    time_limit: float | None
+    seed: int
+    as_json: bool
+    model: str = "additive"
+    impute: str = "none"
+    stderr_file: Path | None = None
+    risk: str | None = None
+    quantile: float | None = None
+    samples: int | None = None
+    entropy_file: Path | None = None
+    entropy_floor: dict[str, float] = field(default_factory=dict)
+    entropy_weight: float | None = None
+    entropy_model: str | None = None
+    schedule_out: Path | None = None
+    steps_per_stage: int | None = None
+    passes_per_stage: float | None = None
+    train_config: Path | None = None
+
+
 def solve(
     file: FileArg,
     objective: ObjectiveOpt = "all-pairs",
     method: Annotated[str, typer.Option(help="auto, dp, brute, rank, or another registered solver.")] = "auto",
-    first: Annotated[str | None, typer.Option(help="Task that must be trained first.")] = None,
-    last: Annotated[str | None, typer.Option(help="Task that must be trained last.")] = None,
+    first: Annotated[list[str] | None, typer.Option(help="Task that must be trained first (once).")] = None,
+    last: Annotated[list[str] | None, typer.Option(help="Task that must be trained last (once).")] = None,
     before: Annotated[
         list[str] | None, typer.Option(help="EARLIER:LATER precedence; repeat as needed.")
     ] = None,
@@ -60,6 +102,13 @@ def solve(
         float | None, typer.Option("--time-limit", min=0.001, help="Seconds the solver may use.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for randomised solvers and baselines.")] = 0,
+    impute: Annotated[
+        str,
+        typer.Option(
+            help="Fill missing entries before solving: none (refuse them, default), row_col "
+            "(row + column effects), row_mean, or zero. See taskorder.estimate.impute.",
+        ),
+    ] = "none",
     stderr_file: Annotated[
         Path | None,
         typer.Option("--stderr", help="Square CSV of standard errors of bwt (if FILE has none)."),
@@ -68,7 +117,9 @@ def solve(
         str | None,
         typer.Option(help="With standard errors: mean (default), quantile (risk-averse) or probability."),
     ] = None,
-    quantile: Annotated[float, typer.Option(min=0.001, max=0.999, help="Quantile for --risk quantile.")] = 0.1,
+    quantile: Annotated[
+        float | None, typer.Option(min=0.001, max=0.999, help="Quantile for --risk quantile (default 0.1).")
+    ] = None,
     samples: Annotated[
         int | None,
         typer.Option(min=2, help="Plausible matrices drawn from the errors (default 200; for more than "
@@ -85,136 +136,201 @@ def solve(
         float | None, typer.Option("--entropy-weight", min=0.0, help="Objective bonus per nat of entropy.")
     ] = None,
     entropy_model: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--entropy-model",
-            help="How final entropies are predicted: additive, or multiplicative (never negative; "
-            "floors only).",
+            help="With --entropy: how final entropies are predicted: additive (default), or "
+            "multiplicative (never negative; floors only).",
         ),
-    ] = "additive",
+    ] = None,
     model: Annotated[
         str, typer.Option(help="Outcome model: additive, backward_only (published) or multiplicative.")
     ] = "additive",
+    schedule_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--schedule-out",
+            help="Also write the order as a YAML `schedule:` section for `taskorder train` "
+            "(with --train-config: that whole config with this schedule).",
+        ),
+    ] = None,
+    steps_per_stage: Annotated[
+        int | None, typer.Option("--steps-per-stage", min=1, help="GRPO steps per stage in --schedule-out.")
+    ] = None,
+    passes_per_stage: Annotated[
+        float | None,
+        typer.Option("--passes-per-stage",
+                     help="Passes over each task's data per stage in --schedule-out (> 0)."),
+    ] = None,
+    train_config: Annotated[
+        Path | None,
+        typer.Option("--train-config", help="A train config (YAML/TOML) to copy into --schedule-out."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Find the best training order for a transfer matrix.
 
     When the matrix carries standard errors (or --stderr is given), the answer comes with
     its confidence: the probability that the order is optimal over plausible matrices.
+    A solve that runs longer than a second shows that it is working on stderr.
     """
+    options = SolveOptions(
+        objective=_objective(objective), method=_method(method),
+        first=_one(first, "--first"), last=_one(last, "--last"), before=_pairs(before or []),
+        time_limit=time_limit, seed=seed, as_json=as_json, model=model, impute=impute,
+        stderr_file=stderr_file, risk=risk, quantile=quantile, samples=samples,
+        entropy_file=entropy_file, entropy_floor=parse_floors(entropy_floor),
+        entropy_weight=entropy_weight, entropy_model=entropy_model, schedule_out=schedule_out,
+        steps_per_stage=steps_per_stage, passes_per_stage=passes_per_stage, train_config=train_config,
+    )
+    _check_usage(options)
+    _solve(file, options)
+
+
+def _method(method: str) -> str:
     from taskorder.solvers import SOLVERS
 
-    objective_name = _objective(objective)
-    pairs = _pairs(before or [])
     if method != "auto" and method not in SOLVERS:
         raise typer.BadParameter(
             f"expected auto or one of {', '.join(SOLVERS)}; got {method!r}", param_hint="'--method'"
         )
+    return method
+
+
+def _check_usage(options: SolveOptions) -> None:
+    """Refuse option values and combinations that would be ignored or are unknown."""
+    from taskorder.entropy import ENTROPY_MODELS
+    from taskorder.estimate.impute import IMPUTATION_METHODS
+    from taskorder.model import MODELS
     from taskorder.robust import RISKS
 
-    if risk is not None and risk not in RISKS:
-        raise typer.BadParameter(f"expected one of {', '.join(RISKS)}; got {risk!r}", param_hint="'--risk'")
-    floors = parse_floors(entropy_floor)
-    if (floors or entropy_weight) and entropy_file is None:
-        raise typer.BadParameter("needs --entropy FILE", param_hint="'--entropy-floor/--entropy-weight'")
-    from taskorder.entropy import ENTROPY_MODELS
+    def refuse(message: str, option: str) -> None:
+        raise typer.BadParameter(message, param_hint=f"'{option}'")
 
-    if entropy_model not in ENTROPY_MODELS:
-        raise typer.BadParameter(
-            f"expected one of {', '.join(ENTROPY_MODELS)}; got {entropy_model!r}",
-            param_hint="'--entropy-model'",
-        )
-    from taskorder.model import MODELS
-
-    if model not in MODELS:
-        raise typer.BadParameter(f"expected one of {', '.join(MODELS)}; got {model!r}", param_hint="'--model'")
-    if model != "additive" and (floors or entropy_weight or stderr_file):
-        raise typer.BadParameter("combine --model only with the default additive model's options",
-                                 param_hint="'--model'")
-    noise = {
-        "model": model,
-        "stderr_file": stderr_file, "risk": risk, "quantile": quantile, "samples": samples,
-        "entropy_file": entropy_file, "entropy_floor": floors or None, "entropy_weight": entropy_weight,
-        "entropy_model": entropy_model,
-    }
-    _solve(file, objective_name, method, first, last, pairs, time_limit, seed, as_json, noise)
+    if options.impute not in ("none", *IMPUTATION_METHODS):
+        refuse(f"expected one of none, {', '.join(IMPUTATION_METHODS)}; got {options.impute!r}", "--impute")
+    if options.risk is not None and options.risk not in RISKS:
+        refuse(f"expected one of {', '.join(RISKS)}; got {options.risk!r}", "--risk")
+    if options.quantile is not None and options.risk != "quantile":
+        refuse("applies with --risk quantile only", "--quantile")
+    if options.entropy_file is None:
+        if options.entropy_floor or options.entropy_weight:
+            refuse("needs --entropy FILE", "--entropy-floor/--entropy-weight")
+        if options.entropy_model is not None:
+            refuse("needs --entropy FILE (it says how that file's entropies combine)", "--entropy-model")
+    if options.entropy_model is not None and options.entropy_model not in ENTROPY_MODELS:
+        refuse(f"expected one of {', '.join(ENTROPY_MODELS)}; got {options.entropy_model!r}",
+               "--entropy-model")
+    if options.model not in MODELS:
+        refuse(f"expected one of {', '.join(MODELS)}; got {options.model!r}", "--model")
+    uncertain = options.stderr_file or options.risk or options.samples
+    if options.model != "additive" and (options.entropy_floor or options.entropy_weight or uncertain):
+        refuse("combine --model only with the default additive model's options", "--model")
+    if options.schedule_out is None:
+        for value, option in ((options.steps_per_stage, "--steps-per-stage"),
+                              (options.passes_per_stage, "--passes-per-stage"),
+                              (options.train_config, "--train-config")):
+            if value is not None:
+                refuse("applies with --schedule-out only", option)
+    elif options.passes_per_stage is not None and not options.passes_per_stage > 0:
+        refuse(f"expected a positive number of passes; got {options.passes_per_stage:g}",
+               "--passes-per-stage")
+    elif options.steps_per_stage is not None and options.passes_per_stage is not None:
+        refuse("give one stage length: --steps-per-stage or --passes-per-stage", "--passes-per-stage")
+    elif options.train_config is None and options.steps_per_stage is None and options.passes_per_stage is None:
+        refuse("needs a stage length: --steps-per-stage N or --passes-per-stage X "
+               "(or --train-config whose schedule has one)", "--schedule-out")
 
 
 @handle_errors
-def _solve(file, objective, method, first, last, pairs, time_limit, seed, as_json, noise) -> None:
+def _solve(file: Path, options: SolveOptions) -> None:
     from taskorder.io import read_matrix
-    from taskorder.solvers import solve as run_solve
+
+    matrix = _read_input(file, options)
+    entropy = None if options.entropy_file is None else read_matrix(options.entropy_file)
+    has_errors = matrix.bwt_stderr is not None or matrix.forward_stderr is not None
+    if (options.risk or options.samples) and not has_errors:
+        option = "--risk" if options.risk else "--samples"
+        raise typer.BadParameter(
+            f"needs standard errors, and {file} has none (no bwt_stderr or forward_stderr); "
+            "pass --stderr FILE or use a matrix file with standard errors",
+            param_hint=f"'{option}'",
+        )
+    with progress(f"solving the order of {matrix.n_tasks} tasks"
+                  + ("" if options.time_limit is None else f" (time limit {options.time_limit:g} s)"),
+                  enabled=not options.as_json):
+        result = _run_solver(matrix, entropy, options, has_errors)
+    ties = all_orders_tie(matrix, entropy)
+    if options.schedule_out is not None:
+        written = write_schedule(
+            options.schedule_out, result.order, steps_per_stage=options.steps_per_stage,
+            passes_per_stage=options.passes_per_stage, source=str(file),
+            train_config=options.train_config,
+        )
+        if not options.as_json:
+            stderr.print(f"wrote the schedule to {written}")
+    if options.as_json:
+        data = result.to_dict()
+        if ties:
+            data["all_orders_tie"] = True
+        print_json(data)
+        return
+    print_result(file, matrix, result, options.objective, ties=ties)
+
+
+def _read_input(file: Path, options: SolveOptions):
+    from taskorder.io import read_matrix
 
     matrix = read_matrix(file)
-    if noise["stderr_file"] is not None:
-        matrix = _with_stderr(matrix, noise["stderr_file"])
-    kwargs = dict(
-        method=method, objective=objective, first=first, last=last, before=pairs,
-        time_limit=time_limit, seed=seed,
-    )
-    if noise["entropy_file"] is not None:
+    if options.stderr_file is not None:
+        matrix = _with_stderr(matrix, options.stderr_file)
+    if options.impute != "none":
+        from taskorder.estimate.impute import impute
+
+        n_missing = len(matrix.missing())
+        matrix = impute(matrix, options.impute)
+        if n_missing:
+            stderr.print(
+                f"note: imputed {n_missing} missing entries of {file.name} ({options.impute}); "
+                "measured entries are unchanged"
+            )
+    return matrix
+
+
+def _run_solver(matrix, entropy, options: SolveOptions, has_errors: bool):
+    from taskorder.solvers import solve as run_solve
+
+    kwargs = {
+        "method": options.method, "objective": options.objective, "first": options.first,
+        "last": options.last, "before": options.before, "time_limit": options.time_limit,
+        "seed": options.seed,
+    }
+    if entropy is not None:
         kwargs.update(
-            entropy=read_matrix(noise["entropy_file"]),
-            entropy_floor=noise["entropy_floor"],
-            entropy_weight=noise["entropy_weight"],
-            entropy_model=noise["entropy_model"],
+            entropy=entropy,
+            entropy_floor=options.entropy_floor or None,
+            entropy_weight=options.entropy_weight,
+            entropy_model=options.entropy_model or "additive",
         )
-    has_errors = matrix.bwt_stderr is not None or matrix.forward_stderr is not None
-    asked = noise["risk"] is not None or noise["samples"] is not None
-    if noise["model"] != "additive":
+    asked = options.risk is not None or options.samples is not None
+    if options.model != "additive":
         from taskorder.models_extra import best_order
 
-        result = best_order(matrix, model=noise["model"], **kwargs)
-    elif has_errors and (matrix.n_tasks <= 20 or asked):
+        return best_order(matrix, model=options.model, **kwargs)
+    if has_errors and (matrix.n_tasks <= 20 or asked):
         from taskorder.robust import solve_robust
 
-        result = solve_robust(
-            matrix, risk=noise["risk"] or "mean", quantile=noise["quantile"],
-            n_samples=noise["samples"] or 200, **kwargs,
+        return solve_robust(
+            matrix, risk=options.risk or "mean",
+            quantile=0.1 if options.quantile is None else options.quantile,
+            n_samples=options.samples or 200, **kwargs,
         )
-    else:
-        if has_errors:
-            stderr.print(
-                f"note: {matrix.n_tasks} tasks: the confidence over plausible matrices (one exact solve "
-                "per draw) is skipped; pass --samples N or --risk to compute it"
-            )
-        result = run_solve(matrix, **kwargs)
-    if as_json:
-        print_json(result.to_dict())
-        return
-    relative = matrix.own_scores is None
-    table = Table(title=f"Training order for {file.name}")
-    table.add_column("#", justify="right")
-    table.add_column("task")
-    table.add_column("predicted change" if relative else "predicted final score", justify="right")
-    entropies = result.extras.get("predicted_entropy")
-    if entropies:
-        table.add_column("predicted entropy (nats)", justify="right")
-    for position, task in enumerate(result.order, start=1):
-        score = f"{result.predicted[task]:+.4g}" if relative else f"{result.predicted[task]:.4g}"
-        table.add_row(str(position), task, score, *([f"{entropies[task]:.3g}"] if entropies else []))
-    stdout.print(table)
-    gap = "" if result.gap in (None, 0.0) else f", gap {100 * result.gap:.3g} %"
-    bound = "none" if result.bound is None else f"{result.bound:.6g}"
-    stdout.print(
-        f"objective ({objective}): {result.objective:.6g}   status: {result.status}   "
-        f"bound: {bound}{gap}"
-    )
-    label = "predicted mean change" if relative else "predicted mean final score"
-    stdout.print(f"{label}: {result.predicted_mean:.4g}")
-    stdout.print(f"method: {result.method} ({result.method_reason}), {result.elapsed_s:.3g} s")
-    if "p_optimal" in result.extras:
-        extras = result.extras
-        stdout.print(
-            f"confidence: P(this order is optimal) = {extras['p_optimal']:.2f} over "
-            f"{extras['n_samples']} plausible matrices (risk: {extras['risk']}); "
-            f"{len(extras['candidates'])} candidate orders"
+    if has_errors:
+        stderr.print(
+            f"note: {matrix.n_tasks} tasks: the confidence over plausible matrices (one exact solve "
+            "per draw) is skipped; pass --samples N or --risk to compute it"
         )
-    for name, label in (("rank_rule", "the rank rule"), ("random_mean", "a random order (mean)")):
-        stdout.print(
-            f"gain over {label}: {result.gain_over(name):+.6g} "
-            f"(its objective {result.baselines[name]:.6g})"
-        )
+    return run_solve(matrix, **kwargs)
 
 
 def _with_stderr(matrix, path: Path):

@@ -1,0 +1,251 @@
+"""Helpers of ``taskorder solve``: progress on stderr, ties, and the schedule file it writes."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from taskorder.cli.common import stderr, stdout
+from taskorder.exceptions import InvalidParameterError
+from taskorder.matrix import TransferMatrix
+
+__all__ = [
+    "PROGRESS_DELAY_S",
+    "all_orders_tie",
+    "print_result",
+    "progress",
+    "schedule_document",
+    "write_schedule",
+]
+
+#: Seconds a solve may run before ``taskorder solve`` shows that it is working.
+PROGRESS_DELAY_S = 1.0
+
+
+@contextlib.contextmanager
+def progress(message: str, *, enabled: bool, delay: float | None = None) -> Iterator[None]:
+    """Show ``message`` on stderr if the block runs longer than ``delay`` seconds.
+
+    On a terminal a spinner shows until the block ends (and is then erased); otherwise
+    one line is printed, so logs show why nothing happened for a while. Nothing is
+    ever written to stdout.
+
+    Parameters
+    ----------
+    message : str
+        What is running, e.g. ``"solving the order of 12 tasks"``.
+    enabled : bool
+        ``False`` (``--json``) shows nothing.
+    delay : float, optional
+        Seconds before anything shows; default :data:`PROGRESS_DELAY_S`.
+    """
+    if not enabled:
+        yield
+        return
+    lock = threading.Lock()
+    state: dict[str, Any] = {"done": False, "status": None}
+
+    def show() -> None:
+        with lock:
+            if state["done"]:
+                return
+            if stderr.is_terminal:
+                state["status"] = stderr.status(f"{message} ...", spinner="dots")
+                state["status"].start()
+            else:
+                stderr.print(f"taskorder: {message} ...")
+
+    timer = threading.Timer(PROGRESS_DELAY_S if delay is None else delay, show)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            state["done"] = True
+            timer.cancel()
+            if state["status"] is not None:
+                state["status"].stop()
+
+
+def all_orders_tie(matrix: TransferMatrix, entropy: TransferMatrix | None = None) -> bool:
+    """True when every order has the same predicted outcome: no transfer was measured.
+
+    That is the case when every off-diagonal ``bwt`` and ``forward`` entry is 0 and so
+    are their standard errors (each plausible matrix is then all-zero too), and the same
+    holds for the entropy matrix if one is used. Any objective and outcome model then
+    gives every order the same value, so "optimal" and a confidence of 1 say nothing.
+    """
+    for candidate in (matrix, entropy):
+        if candidate is None:
+            continue
+        for array in (candidate.bwt, candidate.forward, candidate.bwt_stderr, candidate.forward_stderr):
+            if array is not None and np.any(np.nan_to_num(array, nan=1.0) != 0.0):
+                return False
+    return True
+
+
+def print_result(
+    file: Path, matrix: TransferMatrix, result: Any, objective: str, *, ties: bool
+) -> None:
+    """Print ``result`` for people: the order table and a summary (stdout)."""
+    from rich.table import Table
+
+    relative = matrix.own_scores is None
+    table = Table(title=f"Training order for {file.name}")
+    table.add_column("#", justify="right")
+    table.add_column("task")
+    table.add_column("predicted change" if relative else "predicted final score", justify="right")
+    entropies = result.extras.get("predicted_entropy")
+    if entropies:
+        table.add_column("predicted entropy (nats)", justify="right")
+    for position, task in enumerate(result.order, start=1):
+        score = f"{result.predicted[task]:+.4g}" if relative else f"{result.predicted[task]:.4g}"
+        table.add_row(str(position), task, score, *([f"{entropies[task]:.3g}"] if entropies else []))
+    stdout.print(table)
+    if ties:
+        stdout.print(
+            f"all orders tie: every transfer entry of {file.name} is 0, so every order (that meets "
+            f"the constraints) has objective {result.objective:.6g}; the order above is one of them, "
+            "not a better one. Measure transfer (e.g. more probe steps) to tell orders apart."
+        )
+    else:
+        gap = "" if result.gap in (None, 0.0) else f", gap {100 * result.gap:.3g} %"
+        bound = "none" if result.bound is None else f"{result.bound:.6g}"
+        stdout.print(
+            f"objective ({objective}): {result.objective:.6g}   status: {result.status}   "
+            f"bound: {bound}{gap}"
+        )
+    label = "predicted mean change" if relative else "predicted mean final score"
+    stdout.print(f"{label}: {result.predicted_mean:.4g}")
+    stdout.print(f"method: {result.method} ({result.method_reason}), {result.elapsed_s:.3g} s")
+    if "p_optimal" in result.extras and not ties:
+        extras = result.extras
+        stdout.print(
+            f"confidence: P(this order is optimal) = {extras['p_optimal']:.2f} over "
+            f"{extras['n_samples']} plausible matrices (risk: {extras['risk']}); "
+            f"{len(extras['candidates'])} candidate orders"
+        )
+    for name, label in (("rank_rule", "the rank rule"), ("random_mean", "a random order (mean)")):
+        stdout.print(
+            f"gain over {label}: {result.gain_over(name):+.6g} "
+            f"(its objective {result.baselines[name]:.6g})"
+        )
+
+
+def schedule_document(
+    order: Sequence[str], *, steps_per_stage: int | None, passes_per_stage: float | None
+) -> dict[str, Any]:
+    """The ``schedule:`` section of a ``taskorder train`` config for ``order``.
+
+    Raises
+    ------
+    InvalidParameterError
+        Unless exactly one stage length is given, or if it is not positive.
+    """
+    from pydantic import ValidationError
+
+    from taskorder.trl.config import ScheduleSpec
+
+    section: dict[str, Any] = {"order": list(order)}
+    if steps_per_stage is not None:
+        section["steps_per_stage"] = steps_per_stage
+    if passes_per_stage is not None:
+        section["passes_per_stage"] = passes_per_stage
+    try:
+        ScheduleSpec.model_validate(section)
+    except ValidationError as error:
+        message = error.errors()[0]["msg"].removeprefix("Value error, ")
+        raise InvalidParameterError(
+            f"The schedule file needs a stage length: {message} "
+            "(taskorder solve --steps-per-stage N or --passes-per-stage X)."
+        ) from None
+    return section
+
+
+def write_schedule(
+    path: Path,
+    order: Sequence[str],
+    *,
+    steps_per_stage: int | None,
+    passes_per_stage: float | None,
+    source: str,
+    train_config: Path | None = None,
+) -> Path:
+    """Write ``order`` as YAML: a ``schedule:`` section, or a whole train config.
+
+    With ``train_config`` the file is that config with its ``schedule`` replaced (its
+    relative paths made absolute, its stage length kept unless one is given), so
+    ``taskorder train PATH`` runs it as is. Without it the file holds the ``schedule:``
+    section alone, to paste into a config.
+
+    Raises
+    ------
+    InvalidParameterError
+        If the path is not ``.yaml``/``.yml``, no stage length is known, or the train
+        config is unreadable or trains other tasks.
+    """
+    import yaml
+
+    if path.suffix.lower() not in {".yaml", ".yml"}:
+        raise InvalidParameterError(
+            f"The '--schedule-out' path must end in .yaml or .yml. Got {str(path)!r}."
+        )
+    header = [f"# Training order solved by `taskorder solve` from {source}."]
+    if train_config is None:
+        section = schedule_document(
+            order, steps_per_stage=steps_per_stage, passes_per_stage=passes_per_stage
+        )
+        header.append("# Paste this section into a `taskorder train` config in place of its own.")
+        document: dict[str, Any] = {"schedule": section}
+    else:
+        document = _with_schedule(train_config, order, steps_per_stage, passes_per_stage)
+        header.append(f"# {train_config} with this schedule; run it with: taskorder train {path}")
+    text = "\n".join(header) + "\n" + yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _with_schedule(
+    train_config: Path, order: Sequence[str], steps: int | None, passes: float | None
+) -> dict[str, Any]:
+    import tomllib
+
+    import yaml
+
+    from taskorder.trl.config import _resolve_paths
+
+    if not train_config.is_file():
+        raise InvalidParameterError(f"{train_config}: no such train config (--train-config).")
+    try:
+        text = train_config.read_text(encoding="utf-8")
+        if train_config.suffix.lower() == ".toml":
+            data = tomllib.loads(text)
+        else:
+            data = yaml.safe_load(text)
+    except (UnicodeDecodeError, yaml.YAMLError, tomllib.TOMLDecodeError) as error:
+        raise InvalidParameterError(
+            f"{train_config}: not a readable YAML or TOML config ({error})."
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("tasks"), dict):
+        raise InvalidParameterError(
+            f"{train_config}: expected a `taskorder train` config with a 'tasks' mapping."
+        )
+    tasks = sorted(str(task) for task in data["tasks"])
+    if tasks != sorted(order):
+        raise InvalidParameterError(
+            f"{train_config}: the config trains tasks {tasks}; the solved matrix has "
+            f"{sorted(order)}. Expected the same tasks."
+        )
+    old = data.get("schedule") if isinstance(data.get("schedule"), dict) else {}
+    if steps is None and passes is None:
+        steps, passes = old.get("steps_per_stage"), old.get("passes_per_stage")
+    data = _resolve_paths(data, train_config.resolve().parent)
+    data["schedule"] = schedule_document(order, steps_per_stage=steps, passes_per_stage=passes)
+    return data
