@@ -154,3 +154,10 @@ def test_explicit_groups_make_the_blocks():
     report = compare(runner, methods=["joint", "blocks"], seeds=1, stage_steps=2, groups=groups)
     assert report.methods["blocks"].description == "{open_0} then {structured_0, open_1}"
     assert report.methods["blocks"].total_steps == 6
+
+
+def test_the_solver_curriculum_is_the_recommended_order(report):
+    recommendation = report.probe["recommendation"]
+    assert tuple(recommendation["order"]) == tuple(report.probe["orders"]["solver"])
+    assert recommendation["route"] in ("additive", "backward_only", "multiplicative", "rank_rule")
+    assert recommendation["reason"]

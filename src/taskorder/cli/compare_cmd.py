@@ -137,7 +137,7 @@ def _print(report, mode: str) -> None:
     ]
     if solver_rows:
         table = Table(
-            box=box.SIMPLE_HEAD, pad_edge=False, title="solver's order vs each other method"
+            box=box.SIMPLE_HEAD, pad_edge=False, title="recommended order (solver) vs each other method"
         )
         for column in ("other method", "gain %", "p", "sig."):
             table.add_column(column, justify="right")
@@ -151,7 +151,8 @@ def _print(report, mode: str) -> None:
         stdout.print(
             f"probe overhead (not counted above): {probe['probes']} probes, "
             f"{probe['training_steps']} training steps, {probe['elapsed_s']:.1f} s; "
-            f"solver's order {' > '.join(probe['orders']['solver'])}; "
+            f"recommended order (solver) {' > '.join(probe['orders']['solver'])} "
+            f"[{probe.get('recommendation', {}).get('reason', '')}]; "
             f"rank rule {' > '.join(probe['orders']['rank_rule'])}"
         )
     for note in report.notes:

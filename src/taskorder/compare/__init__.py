@@ -4,7 +4,8 @@
 steps (``n_tasks * stage_steps``), every recipe of the comparison and reports final
 scores over seeds, relative gains and which differences exceed seed noise:
 
-- curricula: the solver's order (on a probed bwt-only matrix), the rank rule's,
+- curricula: the recommended order (method name ``"solver"``:
+  :func:`taskorder.recommend.recommend` on the probed matrix), the rank rule's,
   random orders;
 - mixtures (:mod:`~taskorder.compare.schedules`, as :class:`taskorder.schedule.Schedule`): joint multi-task training,
   interleaved round-robin stages, blocks (structured, then open-ended);

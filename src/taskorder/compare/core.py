@@ -42,13 +42,13 @@ def _check_int(name: str, value: Any, low: int) -> None:
 def _probe(
     runner: Any, stage_steps: int, seed: int, directory: str | Path | None
 ) -> tuple[Any, dict[str, Any]]:
-    """Probe the BWT matrix; return the bwt-only matrix and the probe's cost."""
+    """Probe the matrix; return it (forward, own scores, standard errors) and the probe's cost."""
     from taskorder.estimate import make_plan, run_campaign
 
     plan = make_plan(runner.tasks, steps=stage_steps, seed=seed)
     folder = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="taskorder-compare-"))
     result = run_campaign(runner, plan, folder)
-    matrix = result.estimate.matrix.replace(forward=None, forward_stderr=None)
+    matrix = result.estimate.matrix
     steps = sum(p.steps for p in plan.probes() if p.kind != "base")
     info = {
         "directory": str(folder),
@@ -56,7 +56,6 @@ def _probe(
         "training_steps": steps,
         "elapsed_s": result.elapsed_s,
         "bwt": matrix.bwt.tolist(),
-        "matrix": "bwt only (forward transfer dropped: backward_only predicts best here)",
     }
     return matrix, info
 
@@ -72,13 +71,17 @@ def _curricula(
     out: dict[str, tuple] = {}
     probe = None
     if "solver" in methods or "rank_rule" in methods:
+        from taskorder.recommend import recommend
         from taskorder.solvers import solve
 
         matrix, probe = _probe(runner, stage_steps, seed, probe_dir)
+        recommendation = recommend(matrix, seed=seed)
+        bwt_only = matrix.replace(forward=None, forward_stderr=None)
         orders = {
-            "solver": solve(matrix, seed=seed).order,
-            "rank_rule": solve(matrix, method="rank").order,
+            "solver": recommendation.order,
+            "rank_rule": solve(bwt_only, method="rank").order,
         }
+        probe["recommendation"] = recommendation.to_dict()
         for name in ("solver", "rank_rule"):
             if name in methods:
                 out[name] = (
@@ -230,8 +233,10 @@ def compare(
 
     Every method starts each seed from the same base state (``runner.initial_state``
     with a seed derived from ``seed`` and the seed index) and spends
-    ``n_tasks * stage_steps`` training steps: the curricula (the solver's order on the
-    probed bwt-only matrix, the rank rule's order, ``n_random`` random orders), the
+    ``n_tasks * stage_steps`` training steps: the curricula (method ``"solver"``: the
+    recommended order, :func:`taskorder.recommend.recommend` on the probed matrix, its
+    route and reason in ``report.probe["recommendation"]``; the rank rule's order;
+    ``n_random`` random orders), the
     mixtures of :mod:`taskorder.compare.schedules` (joint, interleaved, blocks) and the
     merges of :mod:`taskorder.compare.merging` (one specialist per task, merged).
 
@@ -239,7 +244,7 @@ def compare(
     ``gain(A over B) = (mean_score(A) - mean_score(B)) / mean_score(B) * 100`` on the
     mean final score over tasks and seeds; relative performance is the mean over tasks
     of ``score_t / specialist_t``; significance is a paired t-test over seeds, p < 0.05.
-    The probe campaign (for the solver and the rank rule) is overhead: its training
+    The probe campaign (for the recommendation and the rank rule) is overhead: its training
     steps are reported in ``report.probe`` and not counted in the comparison.
 
     Parameters
