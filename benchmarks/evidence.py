@@ -88,7 +88,8 @@ MIXES = [(1, 2), (2, 1), (2, 2), (1, 3), (3, 1), (2, 3), (3, 2), (1, 4), (4, 1)]
 MODELS = ("additive", "backward_only", "multiplicative")
 FIELDS = [
     "split", "mode", "world", "n_structured", "n_open", "n_orders", "method", "route",
-    "order", "value", "percentile", "beats_random", "stages", "best_value", "mean_value",
+    "order", "value", "percentile", "beats_random", "stages", "separable", "best_value",
+    "mean_value",
     "worst_value", "spread", "seed_se", "ceiling", "learner_version", "seeds",
 ]
 #: Methods in report order (rows of the summary).
@@ -164,10 +165,10 @@ def run_world(world: int, mode: str, seeds: int, curricula: int, do_replan: bool
     }
     rows = []
 
-    def add(method, order, stages, route="", value=None):
+    def add(method, order, stages, route="", value=None, separable=""):
         value = real[tuple(order)] if value is None else value
         rows.append({
-            **common, "method": method, "route": route,
+            **common, "method": method, "route": route, "separable": separable,
             "order": " > ".join(order) if order else "",
             "value": float(value), "percentile": order_percentile(values, value),
             "beats_random": bool(value > values.mean() + 1e-12), "stages": stages,
@@ -179,12 +180,13 @@ def run_world(world: int, mode: str, seeds: int, curricula: int, do_replan: bool
         matrix = run_campaign(counting, plan, Path(folder) / "full").estimate.matrix
         probe_stages = counting.calls
         rec = recommend(matrix, seed=world)
-        add("recommended", rec.order, probe_stages + n, route=rec.route)
+        add("recommended", rec.order, probe_stages + n, route=rec.route, separable=rec.separable)
         bwt_only = matrix.replace(forward=None, forward_stderr=None)
         add("rank_rule", solve(bwt_only, method="rank").order, probe_stages + n, route="rank_rule")
-        for model in MODELS:
+        for model in MODELS:  # separable: would recommend(route=model) keep the model?
+            check = recommend(matrix, route=model, seed=world)
             add(f"best:{model}", best_order(matrix, model=model, seed=world).order,
-                probe_stages + n, route=model)
+                probe_stages + n, route=model, separable=check.separable)
 
         counting = Counting(runner)
         pairs = [(runner.tasks[i], runner.tasks[j]) for i, j in initial_pairs(n)]
@@ -205,7 +207,7 @@ def run_world(world: int, mode: str, seeds: int, curricula: int, do_replan: bool
             counting = Counting(runner)
             result = replan_training(counting, Path(folder) / "replan", steps=steps, seed=world)
             add("replan", result.order, counting.calls)
-    rows.append({**common, "method": "random_mean", "route": "", "order": "",
+    rows.append({**common, "method": "random_mean", "route": "", "order": "", "separable": "",
                  "value": float(values.mean()), "percentile": 50.0, "beats_random": False,
                  "stages": n})
     add("joint", None, n, value=float(np.mean(joint_values(runner, steps, seeds, root))))

@@ -1,0 +1,117 @@
+"""taskorder.recommend: the route, the separation check, the fallback and the verdict."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from taskorder.exceptions import InvalidParameterError
+from taskorder.matrix import TransferMatrix
+from taskorder.model import predict_many
+from taskorder.percentile import order_percentile
+from taskorder.recommend import (
+    DEFAULT_ROUTE,
+    NOISE_CEILING_FLOOR,
+    ROUTES,
+    Recommendation,
+    recommend,
+    verdict,
+)
+
+
+def chain(stderr: float | None = None) -> TransferMatrix:
+    """4 tasks where training a later task costs an earlier one a lot, one way round."""
+    bwt = np.array(
+        [[0, -0.30, -0.30, -0.30], [-0.01, 0, -0.20, -0.20], [-0.01, -0.01, 0, -0.10],
+         [-0.01, -0.01, -0.01, 0]]
+    )
+    se = None if stderr is None else np.full((4, 4), stderr) * (1 - np.eye(4))
+    return TransferMatrix(["a", "b", "c", "d"], bwt, own_scores=[0.8, 0.7, 0.6, 0.5],
+                          bwt_stderr=se)
+
+
+def test_default_route_is_a_known_route():
+    assert DEFAULT_ROUTE in ROUTES
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_every_route_returns_a_permutation_with_a_reason(route):
+    rec = recommend(chain(stderr=0.001), route=route)
+    assert isinstance(rec, Recommendation)
+    assert sorted(rec.order) == ["a", "b", "c", "d"] and rec.reason
+    assert rec.requested == route and rec.route == route and rec.separable is True
+
+
+@pytest.mark.parametrize("route", ["additive", "backward_only", "multiplicative"])
+def test_a_clear_matrix_gets_its_model_optimum(route):
+    # Forgettable tasks last: d, c, b, a trained in reverse is the worst; a last is best.
+    rec = recommend(chain(stderr=0.001), route=route)
+    assert rec.order == ("d", "c", "b", "a")
+    index = np.array(list(itertools.permutations(range(4))))
+    model = "backward_only" if route == "additive" else route
+    values = predict_many(chain(), index, model=model).mean(axis=1)
+    chosen = predict_many(chain(), [[3, 2, 1, 0]], model=model).mean()
+    assert rec.predicted_gain == pytest.approx(chosen - values.mean())
+    assert order_percentile(values, chosen) > 95
+
+
+def test_noise_wider_than_the_gain_falls_back_to_the_rank_rule_with_advice():
+    rec = recommend(chain(stderr=1.0), route="multiplicative")
+    assert rec.separable is False and rec.route == "rank_rule" and rec.requested == "multiplicative"
+    assert "--replan" in rec.advice and "within" in rec.reason
+
+
+def test_without_standard_errors_separation_is_not_checked():
+    rec = recommend(chain(), route="backward_only")
+    assert rec.separable is None and "not checked" in rec.reason
+    assert rec.to_dict()["gain_sd"] is None
+
+
+def test_multiplicative_without_own_scores_uses_backward_only():
+    matrix = chain().replace(own_scores=None)
+    rec = recommend(matrix, route="multiplicative")
+    assert rec.route == "backward_only"
+
+
+def test_same_seed_same_answer():
+    assert recommend(chain(0.05), seed=3) == recommend(chain(0.05), seed=3)
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"route": "magic"}, {"samples": 1}, {"samples": True}, {"z": -1.0}]
+)
+def test_bad_parameters_are_named(kwargs):
+    with pytest.raises(InvalidParameterError, match=next(iter(kwargs))):
+        recommend(chain(), **kwargs)
+
+
+def report(mine, rank_rule, ceiling):
+    return {
+        "realised": {"recommended": {"percentile": mine, "rank": 3},
+                     "rank_rule": {"percentile": rank_rule, "rank": 1}},
+        "noise_ceiling": {"ceiling": ceiling},
+        "n_orders": 24,
+    }
+
+
+def test_verdict_says_when_it_wins():
+    lines = verdict(report(90.0, 80.0, 0.9))
+    assert lines[0].startswith("recommended order: realised percentile 90")
+    assert "beats a random order" in lines[1] and len(lines) == 2
+
+
+def test_verdict_blames_noise_below_the_ceiling_floor():
+    lines = verdict(report(30.0, 70.0, NOISE_CEILING_FLOOR - 0.1))
+    assert "LOSES to the rank rule" in lines[1] and "random" in lines[1]
+    assert "seed noise" in lines[2]
+
+
+def test_verdict_blames_the_model_when_the_ranking_is_reproducible():
+    lines = verdict(report(60.0, 70.0, 0.95))
+    assert "LOSES to the rank rule" in lines[1] and "random" not in lines[1]
+    assert "model error" in lines[2]
+
+
+def test_verdict_without_a_ceiling_or_recommendation():
+    assert "unknown" in verdict(report(10.0, 70.0, float("nan")))[2]
+    assert verdict({"realised": {}}) == ["no recommended order in this report"]
