@@ -115,3 +115,8 @@ def test_verdict_blames_the_model_when_the_ranking_is_reproducible():
 def test_verdict_without_a_ceiling_or_recommendation():
     assert "unknown" in verdict(report(10.0, 70.0, float("nan")))[2]
     assert verdict({"realised": {}}) == ["no recommended order in this report"]
+
+
+def test_verdict_cautions_a_win_under_noise():
+    lines = verdict(report(90.0, 80.0, 0.2))
+    assert "beats a random order" in lines[1] and "not separable from seed noise" in lines[2]

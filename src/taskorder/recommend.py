@@ -282,12 +282,18 @@ def verdict(report: dict[str, Any]) -> list[str]:
         losses.append(f"the rank rule (percentile {rank_rule['percentile']:.0f})")
     if pct < 50:
         losses.append("a random order (50)")
+    ceiling = (report.get("noise_ceiling") or {}).get("ceiling")
+    noisy = ceiling is not None and math.isfinite(ceiling) and ceiling < NOISE_CEILING_FLOOR
     if not losses:
         lines.append("it beats a random order" + (" and matches or beats the rank rule"
                                                     if rank_rule else ""))
+        if noisy:
+            lines.append(
+                f"caution: the noise ceiling is {ceiling:.2f} (< {NOISE_CEILING_FLOOR:g}); "
+                "orders are not separable from seed noise here, so this win may be luck."
+            )
         return lines
     lines.append("it LOSES to " + " and to ".join(losses))
-    ceiling = (report.get("noise_ceiling") or {}).get("ceiling")
     if ceiling is None or not math.isfinite(ceiling):
         lines.append("likely reason: unknown (no noise ceiling: run 2 or more seeds)")
     elif ceiling < NOISE_CEILING_FLOOR:
