@@ -266,6 +266,21 @@ def summarise(rows: list[dict], title: str) -> list[str]:
         beats = "—" if method == "random_mean" else f"{wins} of {len(mine)}"
         lines.append(f"| {method} | {min(pct):.1f} | {np.median(pct):.1f} | {max(pct):.1f} | "
                      f"{beats} | {stages:.0f} |")
+    joint_rows = [r for r in rows if r["method"] == "joint"]
+    if joint_rows:
+        margin = [float(r["value"]) - float(r["best_value"]) for r in joint_rows]
+        wins = sum(m > 0 for m in margin)
+        lines += ["", f"joint training (compare's reference) beats every curriculum order in "
+                  f"{wins} of {len(joint_rows)} worlds; joint minus the best order's mean final "
+                  f"score min / median / max: {min(margin):+.4f} / {np.median(margin):+.4f} / "
+                  f"{max(margin):+.4f}"]
+    rec = [r for r in rows if r["method"] == "recommended"]
+    if rec:
+        pct = [float(r["percentile"]) for r in rec]
+        wins = sum(r["beats_random"] == "True" for r in rec)
+        lines += ["", f"recommended order: median percentile {np.median(pct):.1f} (min "
+                  f"{min(pct):.1f}, max {max(pct):.1f}); beats the mean random order in {wins} "
+                  f"of {len(rec)} worlds"]
     return [*lines, ""]
 
 
