@@ -3,12 +3,18 @@
 What it is
 ----------
 A shared-parameter softmax policy over a small answer vocabulary,
-``pi(answer | prompt) = softmax(x @ W + b)`` with prompt features ``x``, trained by
-a group-relative policy gradient (GRPO-like): for each prompt sample a group of
-``G`` answers, reward them, take advantages ``r - mean(r)`` within the group and
-step along ``mean A * grad log pi`` with plain SGD. One ``W`` and ``b`` serve every
-task, so training one task really moves the others: transfer and forgetting
-*arise* from training, they are not written into a formula.
+``pi(answer | prompt) = softmax(x @ W + b)`` with prompt features ``x``, trained the
+way the TRL path trains (``update="grpo"``, the default; see
+:mod:`taskorder.learner.training` and :mod:`taskorder.learner.grpo`): per step a
+generation batch of prompts, drawn from a mixed stage's tasks by their shares;
+``G`` sampled answers per prompt; group-normalised advantages (a group whose
+rewards are all equal gives no signal); then a few Adam updates of the clipped
+policy-ratio objective with a KL penalty to the stage-start policy. Each
+``train`` call is one stage: fresh Adam state and a new reference, as a fresh
+``GRPOTrainer`` per stage. ``update="sgd"`` is the earlier learner (expected
+policy gradient, plain SGD), kept so its results can be reproduced. One ``W``
+and ``b`` serve every task, so training one task really moves the others:
+transfer and forgetting *arise* from training, they are not written into a formula.
 
 Tasks (see :mod:`taskorder.learner.world`) come in two kinds:
 
@@ -30,16 +36,17 @@ Two modes
 ---------
 - ``mode="sampled"``: groups are sampled (stochastic given the seed); evaluation
   samples groups too and reports a standard error.
-- ``mode="exact"``: each step uses the exact expectation of the sampled update over
-  groups and over the task's training prompts (closed form, see
-  :func:`taskorder.learner.policy.expected_logit_update`); evaluation is the exact
+- ``mode="exact"``: each step uses the exact expectation of the sampled update
+  over the generation batch: every training prompt of every task of the stage,
+  weighted by its share, and the advantages in expectation over the groups
+  (:func:`taskorder.learner.grpo.expected_gradient`); evaluation is the exact
   expected reward. Deterministic and noise-free, so model adequacy can be told
-  apart from sampling noise: exact mode is the mean path of sampled mode.
+  apart from sampling noise: exact mode follows the mean gradient of sampled mode.
 
 What it is not
 --------------
-Not a language model: answers are single tokens, prompts are feature vectors, the
-policy is linear, there is no KL penalty, clipping or reference model. Magnitudes
+Not a language model: answers are single tokens, prompts are feature vectors and
+the policy is linear. Magnitudes
 (scores, entropies, BWT) are not predictions for an LLM; what carries over is the
 *kind* of interaction (entropy moved in opposite directions by the two task kinds,
 forgetting that depends on order). Use it to test the pipeline and the solvers, to

@@ -266,8 +266,10 @@ def expected_advantage_parts(
     >>> positive.tolist(), negative.tolist()
     ([[0.25, 0.0]], [[0.0, 0.25]])
     """
-    positive, negative = np.zeros_like(probs), np.zeros_like(probs)
     n_accepted = accept.sum(axis=1)
+    if np.all(n_accepted == n_accepted[0]):
+        return _advantage_parts(probs, accept, kind, group_size, int(n_accepted[0]), scale)
+    positive, negative = np.zeros_like(probs), np.zeros_like(probs)
     for n_accept in np.unique(n_accepted):
         rows = n_accepted == n_accept
         positive[rows], negative[rows] = _advantage_parts(
@@ -290,7 +292,8 @@ def _advantage_parts(
     )
     # acceptable answers of each prompt in index order, then the unacceptable bucket
     accepted = np.argsort(~accept, axis=1, kind="stable")[:, :n_accept]
-    bucket_probs = np.take_along_axis(probs, accepted, axis=1)
+    rows = np.arange(len(probs))[:, None]
+    bucket_probs = probs[rows, accepted]
     other = np.maximum(1.0 - bucket_probs.sum(axis=1, keepdims=True), 0.0)
     buckets = np.hstack([bucket_probs, other])
     # log 0 as a large finite negative, so that a count of 0 contributes exactly 0
@@ -300,6 +303,6 @@ def _advantage_parts(
     for table in (positive, negative):
         per_bucket = pmf @ table.T
         per_answer = np.repeat(per_bucket[:, -1:], probs.shape[1], axis=1)
-        np.put_along_axis(per_answer, accepted, per_bucket[:, :n_accept], axis=1)
+        per_answer[rows, accepted] = per_bucket[:, :n_accept]
         parts.append(per_answer)
     return parts[0], parts[1]
