@@ -46,7 +46,8 @@ training stages the method spent (probes, curricula, branches; a stage = ``stage
 steps).
 
 Outputs: ``benchmarks/results/evidence_<split>_<mode>.csv`` (one row per world and
-method) and ``benchmarks/results/evidence_summary.md`` (min / median / max per method,
+method), ``evidence_<split>_<mode>.jsonl`` (per world: every order's per-seed truth and
+the probed matrix, so a new matrix-only route can be scored without training) and ``benchmarks/results/evidence_summary.md`` (min / median / max per method,
 regenerated from every CSV present by ``--summary`` and after each run).
 
 Sizing: a world costs about ``seeds * (sum_k n!/(n-k)!)`` stages for the truth (shared
@@ -60,6 +61,7 @@ from __future__ import annotations
 import argparse
 import csv
 import itertools
+import json
 import math
 import sys
 import tempfile
@@ -146,7 +148,9 @@ def joint_values(runner, steps: int, seeds: int, root: int) -> list[float]:
     return out
 
 
-def run_world(world: int, mode: str, seeds: int, curricula: int, do_replan: bool) -> list[dict]:
+def run_world(
+    world: int, mode: str, seeds: int, curricula: int, do_replan: bool
+) -> tuple[list[dict], dict]:
     n_s, n_o = world_spec(world)
     runner = make_learner(n_s, n_o, seed=world, mode=mode)
     steps = runner.config.stage_steps
@@ -211,7 +215,9 @@ def run_world(world: int, mode: str, seeds: int, curricula: int, do_replan: bool
                  "value": float(values.mean()), "percentile": 50.0, "beats_random": False,
                  "stages": n})
     add("joint", None, n, value=float(np.mean(joint_values(runner, steps, seeds, root))))
-    return rows
+    raw = {"world": world, "orders": [list(o) for o in orders], "per_seed": per_seed.tolist(),
+           "matrix": matrix.to_dict()}
+    return rows, raw
 
 
 def csv_path(split: str, mode: str) -> Path:
@@ -344,8 +350,9 @@ def main() -> int:
         print(write_summary())
         return 0
     path = csv_path(args.split, args.mode)
-    if args.fresh and path.exists():
-        path.unlink()
+    if args.fresh:
+        path.unlink(missing_ok=True)
+        path.with_suffix(".jsonl").unlink(missing_ok=True)
     done = {int(r["world"]) for r in read_rows(path)}
     worlds = list(SPLITS[args.split])[: args.worlds]
     start = time.perf_counter()
@@ -356,9 +363,11 @@ def main() -> int:
             print(f"time budget spent; resume to run the rest", file=sys.stderr)
             break
         t0 = time.perf_counter()
-        rows = run_world(world, args.mode, args.seeds, args.curricula, not args.no_replan)
+        rows, raw = run_world(world, args.mode, args.seeds, args.curricula, not args.no_replan)
         append_rows(path, [{"split": args.split, "mode": args.mode, "world": world, **r}
                            for r in rows])
+        with path.with_suffix(".jsonl").open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(raw) + "\n")
         pct = {r["method"]: r["percentile"] for r in rows}
         print(f"world {world} {world_spec(world)} {time.perf_counter() - t0:.1f} s: "
               + ", ".join(f"{k} {v:.0f}" for k, v in pct.items()), flush=True)
