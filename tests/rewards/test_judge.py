@@ -1,4 +1,5 @@
 import json
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -105,13 +106,14 @@ def test_persistent_failures_give_none_and_are_counted(server, step, caplog):
     assert "Judge backend" in caplog.text
 
 
-def test_timeout_gives_none_within_the_limit(server):
+def test_timeout_gives_none_within_the_limit_and_is_not_retried(server):
     server.script = ["sleep:1.5:Score: 9"]
-    backend = backend_for(server, timeout=0.3, max_retries=1)
+    backend = backend_for(server, timeout=0.3, max_retries=2)
     started = time.monotonic()
-    with pytest.raises(JudgeBackendError, match="failed 2 times"):
+    with pytest.raises(JudgeBackendError, match="did not answer within 0.3 s"):
         backend("prompt")
-    assert time.monotonic() - started < 1.2
+    assert time.monotonic() - started < 1.0
+    assert len(server.requests) == 1
     assert Judge(backend).score("q", "a", rubric="r") is None
 
 
@@ -148,7 +150,7 @@ def test_sqlite_cache_survives_a_new_judge(server, tmp_path):
 
 def test_failures_are_not_cached(server):
     server.script = ["500", "500", "500", "ok:Score: 4"]
-    judge = Judge(backend_for(server))
+    judge = Judge(backend_for(server), cooldown=0)  # no breaker: ask again at once
     assert judge.score("q", "a", rubric="r") is None
     assert judge.score("q", "a", rubric="r") == pytest.approx(3 / 9)
 
@@ -237,3 +239,105 @@ def test_bad_configuration_is_refused():
     with pytest.raises(InvalidParameterError, match="'function' parameter of CallableBackend"):
         CallableBackend("not callable")
     assert "sk-" not in repr(OpenAIBackend("http://x/v1", "m", api_key="sk-secret"))
+
+
+@pytest.fixture
+def refusing_url():
+    """A local URL where nothing listens: connections are refused."""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return f"http://127.0.0.1:{port}/v1"
+
+
+@pytest.fixture
+def hanging_url():
+    """A local server that accepts connections (kernel backlog) and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+    listener.close()
+
+
+def batch_of(n):
+    return {"prompts": [f"question {i}" for i in range(n)],
+            "completions": [f"answer {i}" for i in range(n)], "rubric": ["be right"] * n}
+
+
+@pytest.mark.parametrize("dead", ["refusing_url", "hanging_url"])
+def test_a_dead_judge_costs_one_failure_per_batch_not_one_per_completion(dead, request):
+    """Default retries and backoff: 64 completions used to cost 64 x 3.5 s when refused."""
+    url = request.getfixturevalue(dead)
+    backend = OpenAIBackend(url, "m", timeout=1.0)  # default max_retries=3, backoff=0.5
+    judge = Judge(backend)
+    reward = JudgeReward(judge)
+    started = time.monotonic()
+    assert reward(**batch_of(64)) == [None] * 64
+    elapsed = time.monotonic() - started
+    assert elapsed < 3.0, f"{elapsed:.1f} s for a batch against a dead judge"
+    assert 1 <= judge.stats_["backend_errors"] <= backend.concurrency
+    assert judge.stats_["backend_errors"] + judge.stats_["circuit_open"] == 64
+    # the next batch, within the cooldown, does not wait at all
+    started = time.monotonic()
+    assert reward(**batch_of(64)) == [None] * 64
+    assert time.monotonic() - started < 0.5
+    assert judge.stats_["circuit_open"] >= 64
+
+
+def test_the_breaker_lets_requests_through_again_after_the_cooldown(server):
+    server.script = ["404", "ok:Score: 7"]
+    judge = Judge(backend_for(server), cooldown=0.3)
+    assert judge.score("q", "a", rubric="r") is None
+    assert judge.score("q", "b", rubric="r") is None  # open: not sent
+    assert len(server.requests) == 1 and judge.stats_["circuit_open"] == 1
+    time.sleep(0.35)
+    assert judge.score("q", "c", rubric="r") == pytest.approx(6 / 9)
+    assert len(server.requests) == 2
+
+
+def test_a_failing_function_is_called_once_per_batch():
+    calls = []
+
+    def broken(prompt):
+        calls.append(prompt)
+        raise RuntimeError("judge crashed")
+
+    judge = Judge(broken)
+    assert JudgeReward(judge)(**batch_of(5)) == [None] * 5
+    assert len(calls) == 1 and judge.stats_["circuit_open"] == 4
+    assert Judge(broken, cooldown=0).score("q", "a", rubric="r") is None  # breaker off
+    assert JudgeReward(Judge(broken, cooldown=0))(**batch_of(3)) == [None] * 3
+    assert len(calls) == 1 + 1 + 3
+
+
+@pytest.mark.parametrize("mode", ["rubric", "reference"])
+def test_blank_completions_get_the_minimum_without_a_request(mode):
+    asked = []
+    judge = Judge(lambda prompt: asked.append(prompt) or "Score: 10\nWinner: tie")
+    reward = JudgeReward(judge, mode=mode)
+    completions = ["", "  \n\t", "a real answer"]
+    out = reward(prompts=["q"] * 3, completions=completions, **{mode: ["target"] * 3})
+    assert out == [0.0, 0.0, 1.0 if mode == "rubric" else 0.5]
+    assert len(asked) == 1 and "a real answer" in asked[0]
+    assert judge.stats_["empty"] == 2
+    assert judge.score("q", " ", rubric="r") == 0.0 and judge.compare("q", "", "ref") == 0.0
+    assert len(asked) == 1
+
+
+def test_a_batch_is_sent_concurrently(server):
+    server.script = ["sleep:0.4:Score: 5"]
+    reward = JudgeReward(Judge(backend_for(server)))  # OpenAIBackend: 8 at once
+    started = time.monotonic()
+    assert reward(**batch_of(16)) == [pytest.approx(4 / 9)] * 16
+    elapsed = time.monotonic() - started
+    assert len(server.requests) == 16
+    assert elapsed < 16 * 0.4 / 2, f"{elapsed:.1f} s: not concurrent"
+
+
+def test_repeated_prompts_in_a_batch_are_asked_once(server):
+    judge = Judge(backend_for(server))
+    out = JudgeReward(judge)(prompts=["q"] * 6, completions=["same"] * 6, rubric=["r"] * 6)
+    assert out == [pytest.approx(6 / 9)] * 6
+    assert len(server.requests) == 1 and judge.stats_["cache_hits"] == 5

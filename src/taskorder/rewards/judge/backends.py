@@ -8,9 +8,15 @@ reward.
 
 - :class:`CallableBackend`: any Python function (tests, custom clients).
 - :class:`OpenAIBackend`: an OpenAI-compatible ``/v1/chat/completions`` endpoint over
-  ``urllib`` (no extra dependency), with a timeout and retries with backoff.
+  ``urllib`` (no extra dependency), with a timeout and retries with backoff for a
+  server that answers but fails; a refused connection or a timeout fails at once.
 - :class:`TransformersBackend`: a local causal LM, greedy decoding (needs the ``trl``
-  extra: torch and transformers, imported on first use).
+  extra: torch and transformers, imported on first use). Its ``batch(prompts)``
+  generates many replies in left-padded batches.
+
+A backend may also have ``concurrency`` (how many requests the
+:class:`~taskorder.rewards.judge.core.Judge` sends at once) and ``batch(prompts) ->
+list of str`` (the judge then sends a whole batch in one call).
 """
 
 from __future__ import annotations
@@ -86,8 +92,11 @@ class OpenAIBackend:
     timeout : float, default 30.0
         Seconds allowed for connecting and for each read of one request.
     max_retries : int, default 3
-        Extra attempts after a timeout, connection error, HTTP 429/5xx or a reply
-        that is not the expected JSON. Other HTTP errors fail at once.
+        Extra attempts after HTTP 429/5xx, a connection dropped mid-request or a reply
+        that is not the expected JSON: the server is up but failed this request. A
+        refused connection, a failed name lookup and a timeout fail at once (a down
+        or hung judge does not recover within a backoff; the Judge's circuit breaker
+        waits for it instead), as do other HTTP errors.
     backoff : float, default 0.5
         Seconds before the first retry, doubled for each further retry.
     max_tokens : int, default 256
@@ -96,6 +105,8 @@ class OpenAIBackend:
         Sampling temperature (0: greedy, the reproducible choice for a judge).
     seed : int, default 0
         Sent as the request's ``seed`` for servers that honour it.
+    concurrency : int, default 8
+        Requests a :class:`~taskorder.rewards.judge.core.Judge` sends at once for a batch.
 
     Examples
     --------
@@ -115,6 +126,7 @@ class OpenAIBackend:
         max_tokens: int = 256,
         temperature: float = 0.0,
         seed: int = 0,
+        concurrency: int = 8,
     ):
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise InvalidParameterError(
@@ -134,6 +146,7 @@ class OpenAIBackend:
         self.max_tokens = int(max_tokens)
         self.temperature = float(temperature)
         self.seed = seed
+        self.concurrency = check_count(concurrency, "concurrency", "OpenAIBackend")
 
     @property
     def backend_id(self) -> str:
@@ -159,6 +172,7 @@ class OpenAIBackend:
         ) from last_error
 
     def _request(self, prompt: str) -> str:
+        import http.client
         import urllib.error
         import urllib.request
 
@@ -184,8 +198,15 @@ class OpenAIBackend:
             raise JudgeBackendError(
                 f"The judge endpoint {self.base_url} answered HTTP {error.code}."
             ) from error
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
-            raise _Retryable() from error
+        except (ConnectionResetError, ConnectionAbortedError, http.client.HTTPException) as error:
+            raise _Retryable() from error  # the server answered, then broke off
+        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
+            if isinstance(getattr(error, "reason", None), (ConnectionResetError, ConnectionAbortedError)):
+                raise _Retryable() from error
+            raise JudgeBackendError(
+                f"The judge endpoint {self.base_url} is unreachable or did not answer within "
+                f"{self.timeout:g} s: {getattr(error, 'reason', error)!r}."
+            ) from error
         try:
             content = json.loads(raw)["choices"][0]["message"]["content"]
         except (ValueError, KeyError, IndexError, TypeError) as error:
@@ -200,7 +221,13 @@ class _Retryable(Exception):
 
 
 class TransformersBackend:
-    """Generate the judge's reply with a local causal language model, greedily.
+    """Generate the judge's replies with a local causal language model, greedily.
+
+    ``backend(prompt)`` answers one prompt; ``backend.batch(prompts)`` answers many
+    with one ``generate`` per ``batch_size`` prompts (left-padded, prompts of similar
+    length grouped together), which the :class:`~taskorder.rewards.judge.core.Judge`
+    uses for a whole batch of completions. Greedy decoding makes a reply the same
+    whichever way it was asked, up to floating-point differences of padded attention.
 
     Parameters
     ----------
@@ -208,13 +235,24 @@ class TransformersBackend:
         A loaded model, or a path / hub id loaded with ``AutoModelForCausalLM`` on first use.
     tokenizer : transformers tokenizer, optional
         Required with a model object; loaded from the path when ``model`` is a string.
+        It is only read, never changed (padding is built here, not by the tokenizer).
     max_new_tokens : int, default 64
         Reply length limit.
     use_chat_template : bool, default True
         Wrap the prompt as one user message when the tokenizer has a chat template.
+    batch_size : int, default 16
+        Prompts generated together by :meth:`batch`.
     """
 
-    def __init__(self, model, tokenizer=None, *, max_new_tokens: int = 64, use_chat_template: bool = True):
+    def __init__(
+        self,
+        model,
+        tokenizer=None,
+        *,
+        max_new_tokens: int = 64,
+        use_chat_template: bool = True,
+        batch_size: int = 16,
+    ):
         if not isinstance(model, str) and tokenizer is None:
             raise InvalidParameterError(
                 "The 'tokenizer' parameter of TransformersBackend is required when 'model' is "
@@ -224,6 +262,7 @@ class TransformersBackend:
         self.tokenizer = tokenizer
         self.max_new_tokens = check_count(max_new_tokens, "max_new_tokens", "TransformersBackend")
         self.use_chat_template = use_chat_template
+        self.batch_size = check_count(batch_size, "batch_size", "TransformersBackend")
         self._lock = threading.Lock()
 
     @property
@@ -249,26 +288,69 @@ class TransformersBackend:
         return self.model, self.tokenizer
 
     def __call__(self, prompt: str) -> str:
-        import torch
+        return self.batch([prompt])[0]
 
+    def batch(self, prompts) -> list[str]:
+        """Return the model's greedy reply to each prompt, in order.
+
+        Raises
+        ------
+        JudgeBackendError
+            When loading or generating fails (out of memory, a broken model...).
+        """
+        prompts = list(prompts)
         with self._lock:
             try:
                 model, tokenizer = self._load()
-                text = prompt
-                if self.use_chat_template and getattr(tokenizer, "chat_template", None):
-                    text = tokenizer.apply_chat_template(
-                        [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
-                    )
-                inputs = tokenizer(text, return_tensors="pt").to(model.device)
-                pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-                with torch.no_grad():
-                    output = model.generate(
-                        **inputs, max_new_tokens=self.max_new_tokens, do_sample=False, pad_token_id=pad
-                    )
-                new_tokens = output[0, inputs["input_ids"].shape[1]:]
-                return tokenizer.decode(new_tokens, skip_special_tokens=True)
+                encoded = [self._encode(tokenizer, prompt) for prompt in prompts]
+                replies: list[str] = [""] * len(prompts)
+                # Longest first, so each generate pads little and a too-long batch fails early.
+                order = sorted(range(len(prompts)), key=lambda i: -len(encoded[i]))
+                for start in range(0, len(order), self.batch_size):
+                    chunk = order[start:start + self.batch_size]
+                    texts = self._generate(model, tokenizer, [encoded[i] for i in chunk])
+                    for index, text in zip(chunk, texts):
+                        replies[index] = text
+                return replies
             except Exception as error:
                 raise JudgeBackendError(f"Local judge generation failed: {error!r}") from error
+
+    def _encode(self, tokenizer, prompt: str) -> list[int]:
+        text = prompt
+        if self.use_chat_template and getattr(tokenizer, "chat_template", None):
+            text = tokenizer.apply_chat_template(
+                [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
+            )
+        return list(tokenizer(text)["input_ids"])
+
+    def _generate(self, model, tokenizer, sequences: list[list[int]]) -> list[str]:
+        """Greedy replies to token sequences, generated together with left padding."""
+        import torch
+
+        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        pad = 0 if pad is None else pad
+        width = max(len(sequence) for sequence in sequences)
+        input_ids = torch.tensor(
+            [[pad] * (width - len(sequence)) + sequence for sequence in sequences], dtype=torch.long
+        )
+        attention_mask = torch.tensor(
+            [[0] * (width - len(sequence)) + [1] * len(sequence) for sequence in sequences],
+            dtype=torch.long,
+        )
+        with torch.no_grad():
+            output = model.generate(
+                input_ids=input_ids.to(model.device),
+                attention_mask=attention_mask.to(model.device),
+                max_new_tokens=self.max_new_tokens,
+                do_sample=False,
+                pad_token_id=pad,
+            )
+        stop = _stop_ids(model, tokenizer)
+        texts = []
+        for row in output[:, width:].tolist():
+            cut = next((position for position, token in enumerate(row) if token in stop), len(row))
+            texts.append(tokenizer.decode(row[:cut], skip_special_tokens=True))
+        return texts
 
     def __getstate__(self):
         state = dict(self.__dict__)
@@ -277,4 +359,14 @@ class TransformersBackend:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        self.__dict__.setdefault("batch_size", 16)
         self._lock = threading.Lock()
+
+
+def _stop_ids(model, tokenizer) -> set[int]:
+    """Token ids that end a reply: the generation config's and the tokenizer's EOS."""
+    ids = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    ids = [] if ids is None else ([ids] if isinstance(ids, int) else list(ids))
+    if tokenizer.eos_token_id is not None:
+        ids.append(tokenizer.eos_token_id)
+    return set(ids)
