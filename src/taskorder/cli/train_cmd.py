@@ -11,6 +11,7 @@ from rich.table import Table
 
 from taskorder.cli.common import handle_errors, parse_floors, print_json, stdout
 from taskorder.cli.replan_cmd import DesignOpt, FloorOpt, HorizonOpt, print_replan, say_decision
+from taskorder.exceptions import InvalidParameterError
 
 __all__ = ["register"]
 
@@ -97,6 +98,42 @@ def _stage_line(record) -> None:
     _progress(f"{where} done at step {record.step}: score/entropy {cells}")
 
 
+def check_run(config, tasks, schedule):
+    """Refuse, before any model is loaded, what training would refuse only once it starts.
+
+    Checks the model directory, every task's reward, the GRPO settings as the trainer
+    will see them (``num_generations`` dividing the generation batch, a positive
+    ``temperature``), the evaluation settings, and that every stage is a whole number
+    of generations. Returns the schedule resolved against the batch geometry.
+
+    Raises
+    ------
+    InvalidParameterError
+        The first problem found, naming the setting.
+    """
+    from taskorder.trl.evaluation import EvalConfig
+    from taskorder.trl.grpo_args import check_grpo_run, check_model_dir
+    from taskorder.trl.sampler import BatchGeometry
+
+    # A folder is checked here; a GGUF file, demo name or Hub id is resolved (converted,
+    # installed or downloaded) only when training starts.
+    model = config.model
+    if getattr(model, "kind", "path") == "path":
+        check_model_dir(getattr(model, "path", model))
+    for task in tasks:
+        try:
+            task.reward_function()
+        except InvalidParameterError as error:
+            raise InvalidParameterError(f"tasks.{task.name}.reward: {error}") from None
+    args = check_grpo_run(config.grpo, config.output_dir, seed=config.seed)
+    evaluation = config.evaluation.model_dump()
+    evaluation.pop("evaluate_at_start")
+    EvalConfig(seed=config.seed, **evaluation)
+    geometry = BatchGeometry.from_config(args)
+    sizes = {task.name: len(task.train_rows) for task in tasks}
+    return schedule.resolve(sizes, geometry.prompts_per_step, step_multiple=geometry.step_multiple)
+
+
 @handle_errors
 def _train(config_path: Path, resume: bool, dry_run: bool, as_json: bool) -> None:
     from taskorder.trl.config import load_train_config
@@ -106,6 +143,7 @@ def _train(config_path: Path, resume: bool, dry_run: bool, as_json: bool) -> Non
     if dry_run:
         tasks = build_tasks(config)
         schedule, solved = build_schedule(config)
+        resolved = check_run(config, tasks, schedule)
         plan = {
             "output_dir": str(config.output_dir),
             "tasks": {
@@ -113,12 +151,14 @@ def _train(config_path: Path, resume: bool, dry_run: bool, as_json: bool) -> Non
                 for t in tasks
             },
             "schedule": schedule.to_dict(),
+            "steps": list(resolved.steps),
             "solved": solved,
         }
         if as_json:
             print_json(plan)
         else:
             stdout.print(f"schedule: {schedule!r}")
+            stdout.print(f"optimizer steps per stage: {list(resolved.steps)}")
             for task in tasks:
                 stdout.print(
                     f"{task.name}: {len(task.train_rows)} train rows, {len(task.eval_rows)} held out"

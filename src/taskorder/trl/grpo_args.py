@@ -16,7 +16,9 @@ from taskorder.exceptions import InvalidParameterError, require
 
 __all__ = [
     "RESERVED_GRPO_FIELDS",
+    "check_grpo_run",
     "check_grpo_settings",
+    "check_model_dir",
     "load_policy",
     "make_grpo_config",
     "quiet_trainer",
@@ -86,7 +88,7 @@ def make_grpo_config(
     """
     from trl import GRPOConfig
 
-    values = check_grpo_settings(settings or {})
+    values = _checkpointing_by_its_new_name(check_grpo_settings(settings or {}))
     defaults: dict[str, Any] = {"report_to": [], "logging_steps": 1, "save_only_model": False}
     if quiet:
         defaults["disable_tqdm"] = True
@@ -109,6 +111,69 @@ def make_grpo_config(
         raise InvalidParameterError(f"Invalid GRPO settings: {error}") from error
 
 
+def _checkpointing_by_its_new_name(values: dict[str, Any]) -> dict[str, Any]:
+    """Pass ``gradient_checkpointing*`` as ``activation_checkpointing*``.
+
+    transformers 5 renamed the field and warns (FutureWarning) whenever the old name is
+    set and the new one is not; TRL's config sets the old one (default True). Giving
+    the new name the same value keeps TRL's behaviour without the warning.
+    """
+    from trl import GRPOConfig
+
+    known = {f.name: f for f in dataclasses.fields(GRPOConfig)}
+    values = dict(values)
+    for old, new in (
+        ("gradient_checkpointing", "activation_checkpointing"),
+        ("gradient_checkpointing_kwargs", "activation_checkpointing_kwargs"),
+    ):
+        if new not in known or old not in known or new in values:
+            continue
+        default = known[old].default
+        value = values.pop(old, None if default is dataclasses.MISSING else default)
+        if value is not None:
+            values[new] = value
+    return values
+
+
+def check_grpo_run(
+    settings: Mapping[str, Any] | None, output_dir: str | Path, *, seed: int = 0
+):
+    """The run's ``GRPOConfig``, refusing what ``GRPOTrainer`` would refuse only later.
+
+    Builds the config exactly as a run does (so ``num_generations`` that does not divide
+    the generation batch, or fewer than 2 generations, fail here) and refuses a
+    non-positive ``temperature``: GRPO samples ``num_generations`` completions per
+    prompt and learns from their differences. Loads no model; meant for ``--dry-run``
+    and for checks before a run starts.
+
+    Raises
+    ------
+    InvalidParameterError
+        With the setting's name, what is expected and the value received.
+    """
+    args = make_grpo_config(output_dir, settings, seed=seed)
+    temperature = args.temperature
+    if not temperature > 0:
+        raise InvalidParameterError(
+            f"The GRPO setting 'temperature' must be positive: GRPO samples "
+            f"num_generations={args.num_generations} completions per prompt and learns from "
+            f"their differences, which greedy decoding removes. Got {temperature!r}."
+        )
+    return args
+
+
+def check_model_dir(path: str | Path) -> Path:
+    """``path`` as a ``Path`` if it is a model directory (has ``config.json``); raise otherwise."""
+    path = Path(path)
+    if not (path / "config.json").is_file():
+        what = "does not exist" if not path.exists() else "has no config.json"
+        raise InvalidParameterError(
+            f"The model directory {path} {what}; expected a local directory written by "
+            "save_pretrained (nothing is downloaded)."
+        )
+    return path
+
+
 def load_policy(path: str | Path, *, dtype: str = "auto", device: str | None = None):
     """Load ``(model, tokenizer)`` from a model directory.
 
@@ -119,12 +184,7 @@ def load_policy(path: str | Path, *, dtype: str = "auto", device: str | None = N
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    path = Path(path)
-    if not (path / "config.json").is_file():
-        raise InvalidParameterError(
-            f"{path}: not a model directory (no config.json); expected a directory written by "
-            "save_pretrained."
-        )
+    path = check_model_dir(path)
     if dtype == "auto":
         torch_dtype = (
             torch.bfloat16 if _cuda() and torch.cuda.is_bf16_supported() else torch.float32

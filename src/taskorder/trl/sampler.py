@@ -82,12 +82,20 @@ class BatchGeometry:
     @classmethod
     def from_trainer(cls, trainer) -> BatchGeometry:
         """Read the geometry of a ``GRPOTrainer`` (or a trainer with the same fields)."""
-        args = trainer.args
-        num_generations = int(trainer.num_generations)
+        return cls._of(trainer.args, trainer.num_generations, trainer.num_iterations)
+
+    @classmethod
+    def from_config(cls, args) -> BatchGeometry:
+        """The geometry a ``GRPOTrainer`` built from the ``GRPOConfig`` ``args`` will have."""
+        return cls._of(args, args.num_generations, args.num_iterations)
+
+    @classmethod
+    def _of(cls, args, num_generations, num_iterations) -> BatchGeometry:
+        num_generations = int(num_generations)
         return cls(
             num_generations=num_generations,
             prompts_per_generation=int(args.generation_batch_size) // num_generations,
-            micro_steps_per_generation=int(args.steps_per_generation) * int(trainer.num_iterations),
+            micro_steps_per_generation=int(args.steps_per_generation) * int(num_iterations),
             gradient_accumulation_steps=int(args.gradient_accumulation_steps),
         )
 
