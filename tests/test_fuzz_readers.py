@@ -1,7 +1,7 @@
 """Fuzz the matrix readers: any input gives a matrix or a TaskorderError, nothing else.
 
 Seeded random mutations of valid files in each format (square CSV, long CSV, JSON with
-every optional field), plus random text. Issue 15 found RecursionError, ValueError and
+every optional field, LOLIB), plus random text. Issue 15 found RecursionError, ValueError and
 KeyError escaping ``read_matrix``; this test fails on any exception that is not a
 :class:`~taskorder.exceptions.TaskorderError`.
 """
@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from taskorder import TaskorderError, TransferMatrix, read_matrix, write_matrix
+from taskorder.io import read_lolib
 
 #: Pieces that broke (or nearly broke) a reader before: numbers, JSON syntax, CSV syntax.
 TOKENS = (
@@ -44,6 +45,7 @@ def _bases(folder) -> dict[str, str]:
     for fmt, suffix in (("square", ".csv"), ("long", ".csv"), ("json", ".json")):
         path = write_matrix(matrix, folder / f"base_{fmt}{suffix}", format=fmt)
         texts[fmt] = path.read_text(encoding="utf-8")
+    texts["lolib"] = "t3 a title line\n3\n0 1 -2\n3 0 4.5\n5 -6 0\n"
     return texts
 
 
@@ -71,7 +73,7 @@ def _fuzz(tmp_path, fmt: str, n_inputs: int, seed: int) -> dict[str, int]:
     """Read ``n_inputs`` mutated files of ``fmt``; return counts of what happened."""
     rng = random.Random(seed)
     base = _bases(tmp_path)[fmt]
-    suffix = ".json" if fmt == "json" else ".csv"
+    suffix = {"json": ".json", "lolib": ""}.get(fmt, ".csv")
     outcomes = {"matrix": 0, "TaskorderError": 0}
     escaped = []
     for k in range(n_inputs):
@@ -82,7 +84,10 @@ def _fuzz(tmp_path, fmt: str, n_inputs: int, seed: int) -> dict[str, int]:
         # Alternate detection and a forced format, so a CSV also meets the other CSV parser.
         forced = None if k % 2 == 0 else rng.choice(("square", "long", "json", fmt))
         try:
-            read_matrix(path, format=forced)
+            if fmt == "lolib":
+                read_lolib(path)
+            else:
+                read_matrix(path, format=None if forced == "lolib" else forced)
         except TaskorderError:
             outcomes["TaskorderError"] += 1
         except BaseException as error:  # noqa: BLE001 - the point of the test
@@ -94,7 +99,7 @@ def _fuzz(tmp_path, fmt: str, n_inputs: int, seed: int) -> dict[str, int]:
     return outcomes
 
 
-@pytest.mark.parametrize("fmt", ["square", "long", "json"])
+@pytest.mark.parametrize("fmt", ["square", "long", "json", "lolib"])
 def test_readers_raise_only_taskorder_errors(tmp_path, fmt):
     outcomes = _fuzz(tmp_path, fmt, n_inputs=2000, seed=15)
     # The mutations must exercise both outcomes, or the fuzzer tests nothing.
@@ -102,7 +107,7 @@ def test_readers_raise_only_taskorder_errors(tmp_path, fmt):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fmt", ["square", "long", "json"])
+@pytest.mark.parametrize("fmt", ["square", "long", "json", "lolib"])
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_readers_raise_only_taskorder_errors_more_seeds(tmp_path, fmt, seed):
     _fuzz(tmp_path, fmt, n_inputs=10_000, seed=seed)

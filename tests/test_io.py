@@ -226,3 +226,25 @@ def test_long_csv_columns_in_any_order(tmp_path):
     path = write(tmp_path, "value,target,source\n0.5,b,a\n-1,a,b\n")
     m = read_matrix(path, format="long")
     assert m.tasks == ("a", "b") and m.bwt[0, 1] == 0.5 and m.bwt[1, 0] == -1
+
+
+@pytest.mark.parametrize("cell", ["1_000", "\u0661", "0x10", "1e"])
+def test_csv_numbers_are_plain_decimals(tmp_path, cell):
+    """float() also takes '1_000' and non-ASCII digits; a matrix file should not."""
+    with pytest.raises(InvalidMatrixError, match=f"must be a number.*{cell!r}"):
+        read_matrix(write(tmp_path, f"task,a,b\na,,{cell}\nb,2,\n"))
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("9" * 5000 + "\n1 2\n", r"expected n \(2\.\.5000\)"),
+        ("\u00b2\n0 1\n1 0\n", r"expected n .*Got n = 0"),
+        ("2\n0 nan\n1 0\n", r"finite numbers\. Got 'nan' at row 1, column 2"),
+        ("2\n0 1\n1e400 0\n", r"Got '1e400' at row 2, column 1"),
+    ],
+)
+def test_lolib_reader_refuses_with_taskorder_errors(tmp_path, text, match):
+    """Issue 15 (same holes in the LOLIB reader): huge n raised ValueError, nan was missing."""
+    with pytest.raises(InvalidMatrixError, match=match):
+        taskorder_io.read_lolib(write(tmp_path, text, name="inst"))

@@ -35,6 +35,7 @@ import csv
 import io
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
@@ -53,6 +54,9 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_TASKS = 5000
 
 _LONG_REQUIRED = ("source", "target", "value")
+_LOLIB_SIZE = re.compile(r"-?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_NON_FINITE = {"nan", "inf", "infinity"}
 _LONG_OPTIONAL = ("stderr", "forward", "forward_stderr")
 
 
@@ -221,13 +225,13 @@ def _number(path: Path, text: str, where: str, delimiter: str) -> float:
     if text == "":
         return math.nan
     candidate = text.replace(",", ".") if delimiter == ";" else text
-    try:
-        value = float(candidate)
-    except ValueError:
+    # Plain decimal notation only: float() would also take "1_000", "nan" and non-ASCII digits.
+    value = float(candidate) if _DECIMAL.fullmatch(candidate) else None
+    if value is None and candidate.lstrip("+-").lower() not in _NON_FINITE:
         raise InvalidMatrixError(
             f"{path}: {where} must be a number (or empty for a missing entry). Got {text!r}."
-        ) from None
-    if math.isnan(value) or math.isinf(value):
+        )
+    if value is None or math.isinf(value):
         raise InvalidMatrixError(
             f"{path}: {where} must be a finite number; leave the cell empty for a missing "
             f"entry. Got {text!r}."
@@ -486,18 +490,25 @@ def read_lolib(path: str | Path) -> TransferMatrix:
     """
     path = Path(path)
     tokens = _read_text(path).split()
-    while tokens and not tokens[0].lstrip("-").isdigit():
+    while tokens and not _LOLIB_SIZE.fullmatch(tokens[0]):
         tokens.pop(0)
     if not tokens:
         raise InvalidMatrixError(f"{path}: expected n followed by n*n numbers; found no numbers.")
-    n_tasks = int(tokens[0])
+    n_tasks = int(tokens[0]) if len(tokens[0]) <= 9 else MAX_TASKS + 1
     if n_tasks < 2 or n_tasks > MAX_TASKS or len(tokens) < 1 + n_tasks * n_tasks:
+        expected = "" if n_tasks > MAX_TASKS else f" = {n_tasks * n_tasks}"
         raise InvalidMatrixError(
-            f"{path}: expected n (2..{MAX_TASKS}) followed by n*n = {n_tasks * n_tasks} numbers. "
-            f"Got {len(tokens) - 1} numbers."
+            f"{path}: expected n (2..{MAX_TASKS}) followed by n*n{expected} numbers. "
+            f"Got n = {tokens[0][:12]} and {len(tokens) - 1} numbers."
         )
     try:
         values = np.array(tokens[1 : 1 + n_tasks * n_tasks], dtype=float).reshape(n_tasks, n_tasks)
     except ValueError as error:
         raise InvalidMatrixError(f"{path}: the matrix holds a non-number ({error}).") from None
+    if not np.isfinite(values).all():
+        k = int(np.flatnonzero(~np.isfinite(values))[0])
+        raise InvalidMatrixError(
+            f"{path}: the matrix must hold finite numbers. Got {tokens[1 + k]!r} at row "
+            f"{k // n_tasks + 1}, column {k % n_tasks + 1}."
+        )
     return TransferMatrix([str(k) for k in range(n_tasks)], values)
