@@ -4,6 +4,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -257,8 +258,41 @@ def test_a_full_disk_is_one_clear_error_and_a_rerun_finishes(
         subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
-def test_a_read_only_campaign_folder_is_one_clear_error(reference, tmp_path):
-    """As a normal user: chmod. As root (which ignores modes): run the CLI as 'nobody'."""
+def run_cli_read_only(folder: Path, *args: str) -> tuple[int, str, str]:
+    """The CLI with ``folder`` read-only: chmod as a normal user; as root (which
+    ignores modes), the CLI runs as 'nobody'."""
+    if os.geteuid() != 0:
+        os.chmod(folder, 0o555)
+        try:
+            result = cli.invoke(app, list(args))
+        finally:
+            os.chmod(folder, 0o755)
+        return result.exit_code, result.stdout, result.stderr
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("root without setpriv cannot test a read-only folder")
+    done = subprocess.run(
+        [
+            setpriv,
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            sys.executable,
+            "-c",
+            "from taskorder.cli import main; main()",
+            *args,
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=folder.parent,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+@pytest.mark.parametrize("with_lock_file", [True, False])
+def test_a_read_only_campaign_folder_is_one_clear_error(reference, with_lock_file):
     base = Path(tempfile.mkdtemp(dir="/tmp"))  # traversable by 'nobody'
     try:
         os.chmod(base, 0o755)
@@ -267,44 +301,15 @@ def test_a_read_only_campaign_folder_is_one_clear_error(reference, tmp_path):
         out = copy_campaign(reference, base / "out")
         for path in [out, *out.rglob("*")]:
             os.chmod(path, 0o755 if path.is_dir() else 0o644)
-        (out / "campaign.lock").unlink(missing_ok=True)
-        if os.geteuid() != 0:
-            os.chmod(out, 0o555)
-            result = cli.invoke(app, ["probe", str(config), "--quiet"])
-            code, err = result.exit_code, result.stderr
-        else:
-            setpriv = shutil.which("setpriv")
-            if setpriv is None:
-                pytest.skip("root without setpriv cannot test a read-only folder")
-            import sys
-
-            done = subprocess.run(
-                [
-                    setpriv,
-                    "--reuid=65534",
-                    "--regid=65534",
-                    "--clear-groups",
-                    sys.executable,
-                    "-c",
-                    "from taskorder.cli import main; main()",
-                    "probe",
-                    str(config),
-                    "--quiet",
-                ],
-                check=False,
-                capture_output=True,
-                text=True,
-                cwd=base,
-                env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-            )
-            code, err = done.returncode, done.stderr
+        if not with_lock_file:
+            (out / "campaign.lock").unlink()
+        code, _out, err = run_cli_read_only(out, "probe", str(config), "--quiet")
         assert code == 1, err
         assert "internal error" not in err and "Traceback" not in err
         assert str(out) in err and "not writable" in err
+        code, shown, err = run_cli_read_only(out, "probe", "status", str(out))
+        assert code == 0 and "20/20 probes done" in shown, err  # reading still works
     finally:
-        os.chmod(base, 0o755)
-        if (base / "out").exists():
-            os.chmod(base / "out", 0o755)
         shutil.rmtree(base, ignore_errors=True)
 
 

@@ -281,10 +281,13 @@ def _probe_active(config_path, kind, workers, address, budget, batch_size, as_js
     executor = build_executor(config, kind=kind, workers=workers, address=address)
     runner = build_runner(config)
     plan = build_plan(config, runner)
-    result = active_campaign(
-        runner, config.output_path, budget=budget, batch_size=batch_size, steps=plan.steps,
-        repeats=plan.repeats, seed=config.plan.seed, executor=executor,
-    )
+    try:
+        result = active_campaign(
+            runner, config.output_path, budget=budget, batch_size=batch_size, steps=plan.steps,
+            repeats=plan.repeats, seed=config.plan.seed, executor=executor,
+        )
+    except KeyboardInterrupt:
+        raise fail(_interrupted_message(config, config_path), 130) from None
     out = config.output_path
     write_matrix(result.matrix, out / "matrix.json")
     write_matrix(result.matrix, out / "bwt.csv")

@@ -24,17 +24,22 @@ from taskorder.estimate.curricula import CurriculumRun, run_curricula
 from taskorder.estimate.estimates import ProbeEstimate, estimate_from_evaluations
 from taskorder.estimate.executors import EXECUTORS, make_executor
 from taskorder.estimate.impute import IMPUTATION_METHODS, impute
+from taskorder.estimate.lock import CampaignLockedError
 from taskorder.estimate.plan import Probe, ProbePlan, derive_seed, make_plan
+from taskorder.estimate.repair import UnreadableStateError
 from taskorder.estimate.runner import Evaluation, Runner, TaskSpec, check_runner
 from taskorder.estimate.store import CampaignMismatchError, CampaignStore
+from taskorder.estimate.store_errors import CampaignStoreError
 from taskorder.estimate.validate import ValidationReport, noise_ceiling, validate
 
 __all__ = [
     "EXECUTORS",
     "IMPUTATION_METHODS",
+    "CampaignLockedError",
     "CampaignMismatchError",
     "CampaignResult",
     "CampaignStore",
+    "CampaignStoreError",
     "CurriculumRun",
     "Evaluation",
     "Probe",
@@ -44,6 +49,7 @@ __all__ = [
     "Progress",
     "Runner",
     "TaskSpec",
+    "UnreadableStateError",
     "ValidationReport",
     "check_runner",
     "derive_seed",

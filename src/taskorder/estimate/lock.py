@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any, Self
 
+from taskorder.estimate.store_errors import store_error
 from taskorder.exceptions import TaskorderError
 
 __all__ = ["LOCK_NAME", "CampaignLock", "CampaignLockedError", "lock_holder"]
@@ -143,9 +144,7 @@ class CampaignLock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as error:
-            from taskorder.estimate.store import _store_error
-
-            raise _store_error(self.path, "take the campaign lock", error) from error
+            raise store_error(self.path, "take the campaign lock", error) from error
         try:
             holder = self._check(fd)
             me = {"pid": os.getpid(), "host": socket.gethostname(), "started_at": time.time()}
@@ -154,9 +153,7 @@ class CampaignLock:
             os.fsync(fd)
         except OSError as error:
             os.close(fd)
-            from taskorder.estimate.store import _store_error
-
-            raise _store_error(self.path, "take the campaign lock", error) from error
+            raise store_error(self.path, "take the campaign lock", error) from error
         except BaseException:
             os.close(fd)
             raise

@@ -12,35 +12,46 @@ Tables
     ``runs`` (times a result was recorded: 1 for every finished probe), the state
     path, timings, worker and last error.
 ``evaluations``
-    One row per (probe, evaluated task): score, entropy, score standard error and
-    number of samples.
+    One row per (probe, evaluated task): score, entropy, score standard error,
+    number of samples and a checksum of those values.
 
 Crash safety
 ------------
-Only the coordinator writes (workers return results). A result and the probe's
+Only the coordinator writes (workers return results), and only one coordinator
+runs per campaign (:mod:`taskorder.estimate.lock`). A result and the probe's
 ``done`` status are written in one transaction, so a killed process leaves every
 probe either finished with all its evaluations or not finished. On reopening,
 probes left ``running`` are reset to ``pending`` and run again; finished probes
 never are. The database uses write-ahead logging, so ``taskorder probe status`` can
 read it while a campaign runs.
+
+Damage
+------
+A new store is written under a temporary name and renamed into place, so a store
+file is never empty or half-created by taskorder: an empty, truncated or foreign
+file is refused (``PRAGMA quick_check`` on opening), never taken for a new
+campaign. Every evaluation carries a checksum of its values; a value changed on
+disk afterwards is refused when read. Every SQLite or file-system failure (damaged
+file, read-only folder, full disk) becomes one
+:class:`~taskorder.estimate.store_errors.CampaignStoreError` naming the file and
+the fix (see :mod:`taskorder.estimate.store_errors`).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from errno import ENOSPC
 from hashlib import sha256
 from pathlib import Path
 from typing import Any, Self
 from urllib.parse import quote
 
 from taskorder.estimate.plan import Probe, ProbePlan
+from taskorder.estimate.store_errors import CampaignStoreError, damaged_store, store_error
 from taskorder.exceptions import TaskorderError
 
 __all__ = [
@@ -113,70 +124,10 @@ class CampaignMismatchError(TaskorderError, ValueError):
     """A campaign store was made with a different configuration than the one given."""
 
 
-class CampaignStoreError(TaskorderError, RuntimeError):
-    """A campaign store cannot be used: damaged, changed on disk, not writable, or disk full."""
-
-
 def _checksum(probe: str, task: str, score: float, entropy: float, stderr: float, n: int) -> str:
     """Checksum of one evaluation record (detects a value changed on disk after recording)."""
     text = json.dumps([probe, task, float(score), float(entropy), float(stderr), int(n)])
     return sha256(text.encode()).hexdigest()[:16]
-
-
-def _damaged(path: Path, detail: str) -> CampaignStoreError:
-    return CampaignStoreError(
-        f"{path}: not a readable campaign store ({detail}); the file is damaged (truncated or "
-        "overwritten). Restore it from a backup, or move it away to start the campaign over "
-        "(its finished probes then run again; the states/ folder can stay)."
-    )
-
-
-#: Below this many free bytes an I/O error is reported as a full disk.
-_LOW_SPACE = 1 << 20
-
-
-def _free_bytes(folder: Path) -> int:
-    try:
-        return shutil.disk_usage(folder).free
-    except OSError:
-        return _LOW_SPACE
-
-
-def _store_error(path: Path, doing: str, error: BaseException) -> CampaignStoreError:
-    """One clear message, naming the file and the fix, for an sqlite or file-system error."""
-    name = getattr(error, "sqlite_errorname", None) or type(error).__name__
-    text = getattr(error, "strerror", None) or str(error)
-    errno_ = getattr(error, "errno", None)
-    folder = path.parent
-    if (
-        name.startswith("SQLITE_FULL")
-        or "disk is full" in text
-        or errno_ == ENOSPC
-        or (name.startswith("SQLITE_IOERR") and _free_bytes(folder) < _LOW_SPACE)
-    ):
-        return CampaignStoreError(
-            f"{path}: could not {doing}: the disk is full ({name}). Free space on it and rerun; "
-            "the results recorded so far are kept."
-        )
-    if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")) or "not a database" in text:
-        return _damaged(path, f"{name}: {text}")
-    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-        return CampaignStoreError(
-            f"{path}: could not {doing}: another process kept the store locked for 30 s "
-            f"({name}). Wait for it (see 'taskorder probe status') and rerun."
-        )
-    writable = os.access(folder, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
-    if (
-        not writable
-        or name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM"))
-        or (isinstance(error, PermissionError))
-    ):
-        return CampaignStoreError(
-            f"{path}: could not {doing}: the campaign folder {folder} or the store is not "
-            f"writable ({name}: {text}). Make both writable (the store also writes "
-            f"{path.name}-wal and {path.name}-shm beside it), or set another output_dir."
-        )
-    return CampaignStoreError(f"{path}: could not {doing} ({name}: {text}).")
 
 
 class CampaignStore:
@@ -260,7 +211,7 @@ class CampaignStore:
                 db.close()
             os.replace(temporary, self.path)
         except (OSError, sqlite3.Error) as error:
-            raise _store_error(self.path, "create the campaign store", error) from error
+            raise store_error(self.path, "create the campaign store", error) from error
         finally:
             for leftover in (temporary, Path(f"{temporary}-wal"), Path(f"{temporary}-shm")):
                 leftover.unlink(missing_ok=True)
@@ -275,18 +226,20 @@ class CampaignStore:
                 )
             if self.readonly:
                 uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
+                if not os.access(self.path.parent, os.W_OK):  # no -shm possible: nothing writes
+                    uri += "&immutable=1"
                 db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30.0)
             else:
                 db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
         except (OSError, sqlite3.Error) as error:
-            raise _store_error(self.path, "open the campaign store", error) from error
+            raise store_error(self.path, "open the campaign store", error) from error
         db.row_factory = sqlite3.Row
         return db
 
     def _check_integrity(self) -> None:
         problems = [row[0] for row in self._db.execute("PRAGMA quick_check")]
         if problems != ["ok"]:
-            raise _damaged(self.path, "; ".join(map(str, problems[:3])))
+            raise damaged_store(self.path, "; ".join(map(str, problems[:3])))
         tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master")}
         lacking = {"meta", "probes", "evaluations"} - tables
         if lacking:
@@ -316,7 +269,7 @@ class CampaignStore:
         try:
             yield
         except sqlite3.Error as error:
-            raise _store_error(self.path, doing, error) from error
+            raise store_error(self.path, doing, error) from error
 
     @contextmanager
     def _transaction(self, doing: str = "write to the campaign store") -> Iterator[None]:
