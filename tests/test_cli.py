@@ -411,3 +411,12 @@ def test_progress_spinner_on_a_terminal(monkeypatch):
     with solve_extras.progress("solving things", enabled=True, delay=0.0):
         time.sleep(0.3)
     assert "solving things" in terminal.getvalue()
+
+
+def test_overflowing_values_are_one_clear_error_without_numpy_warnings(tmp_path):
+    """Issue 15: 1.7e308 everywhere reported "No order satisfies the constraints" plus warnings."""
+    path = square_csv(tmp_path / "huge.csv", [[1.7e308] * 4 for _ in range(4)])
+    result = run("solve", path)
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1 and "RuntimeWarning" not in result.stderr
+    assert "huge.csv: The 'bwt' values must be at most 1e+100 in absolute value" in result.stderr

@@ -110,3 +110,17 @@ def test_infinite_own_score_is_refused(bad):
     with pytest.raises(InvalidMatrixError, match=r"'own_scores'.*finite.*task 'b'"):
         TransferMatrix(["a", "b"], [[0, 1], [1, 0]], own_scores=[0.5, bad])
     assert np.isnan(TransferMatrix(["a", "b"], [[0, 1], [1, 0]], own_scores=[0.5, np.nan]).own_scores[1])
+
+
+@pytest.mark.parametrize("field", ["bwt", "forward", "bwt_stderr", "weights", "own_scores"])
+def test_values_that_would_overflow_are_refused(field):
+    """Issue 15: 1.7e308 everywhere overflowed to "No order satisfies the constraints"."""
+    from taskorder.matrix import MAX_ABS_VALUE
+
+    square = [[0, 1.7e308], [1.7e308, 0]]
+    value = {"weights": [1.0, 1.7e308], "own_scores": [0.0, -1.7e308]}.get(field, square)
+    with pytest.raises(InvalidMatrixError, match=f"'{field}' values must be at most 1e\\+100"):
+        TransferMatrix(["a", "b"], [[0, 1], [1, 0]] if field != "bwt" else square, **(
+            {} if field == "bwt" else {field: value}))
+    ok = TransferMatrix(["a", "b"], [[0, MAX_ABS_VALUE], [-MAX_ABS_VALUE, 0]])
+    assert ok.bwt[0, 1] == MAX_ABS_VALUE

@@ -90,19 +90,26 @@ def read_matrix(path: str | Path, *, format: str | None = None) -> TransferMatri
     [[0.0, -0.2], [0.05, 0.0]]
     """
     path = Path(path)
+    if format not in (None, "square", "long", "json"):
+        raise InvalidMatrixError(
+            f"The 'format' parameter of read_matrix must be 'square', 'long' or 'json'. "
+            f"Got {format!r}."
+        )
     text = _read_text(path)
     if format is None:
         format = _detect_format(path, text)
-    if format == "json":
-        return _parse_json(path, text)
-    rows, delimiter = _parse_csv(path, text)
-    if format == "long":
-        return _parse_long(path, rows, delimiter)
-    if format == "square":
+    try:
+        if format == "json":
+            return _parse_json(path, text)
+        rows, delimiter = _parse_csv(path, text)
+        if format == "long":
+            return _parse_long(path, rows, delimiter)
         return _parse_square(path, rows, delimiter)
-    raise InvalidMatrixError(
-        f"The 'format' parameter of read_matrix must be 'square', 'long' or 'json'. Got {format!r}."
-    )
+    except InvalidMatrixError as error:
+        if str(error).startswith(f"{path}: "):
+            raise
+        # Raised by TransferMatrix itself: say which file.
+        raise type(error)(f"{path}: {error}") from None
 
 
 def _check_diagonal(prefix: str, tasks: Sequence[str], values: np.ndarray, name: str) -> None:

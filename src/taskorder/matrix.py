@@ -12,6 +12,10 @@ Sign convention (the only one used in taskorder)
 In both arrays the first index is the task trained **earlier**, the second the task
 trained **later**. Diagonals carry no meaning and are stored as 0.
 
+Every number (transfer, standard error, weight, own score) must be at most
+``MAX_ABS_VALUE`` (1e100) in absolute value: sums over thousands of tasks and squared
+standard errors then stay far from float overflow, which would turn objectives into NaN.
+
 Missing (never measured) off-diagonal entries are NaN. They are kept as missing,
 never silently read as 0; :func:`taskorder.matrix.TransferMatrix.missing` lists them
 and solvers refuse them with :class:`~taskorder.exceptions.MissingEntriesError`.
@@ -26,7 +30,10 @@ import numpy as np
 
 from taskorder.exceptions import InvalidMatrixError, InvalidOrderError, MissingEntriesError
 
-__all__ = ["TransferMatrix", "SIGN_CONVENTION"]
+__all__ = ["TransferMatrix", "SIGN_CONVENTION", "MAX_ABS_VALUE"]
+
+#: Largest magnitude accepted for any number of a matrix (see the module docstring).
+MAX_ABS_VALUE = 1e100
 
 SIGN_CONVENTION = (
     "bwt[i, j] = change in the score of task i caused by training task j after task i "
@@ -38,7 +45,8 @@ SIGN_CONVENTION = (
 _OPTIONAL_SQUARE = ("forward", "bwt_stderr", "forward_stderr")
 
 
-def _square(name: str, values: Any, n_tasks: int, *, allow_nan: bool) -> np.ndarray:
+def _square(name: str, values: Any, tasks: Sequence[str], *, allow_nan: bool) -> np.ndarray:
+    n_tasks = len(tasks)
     try:
         array = np.array(values, dtype=float)
     except (TypeError, ValueError) as error:
@@ -57,9 +65,17 @@ def _square(name: str, values: Any, n_tasks: int, *, allow_nan: bool) -> np.ndar
         i, j = np.argwhere(bad)[0]
         raise InvalidMatrixError(
             f"The {name!r} array must hold finite numbers off the diagonal. "
-            f"Got {array[i, j]} at row {i}, column {j}."
+            f"Got {array[i, j]} at {name}[{tasks[i]!r}, {tasks[j]!r}]."
         )
     np.fill_diagonal(array, 0.0)
+    huge = np.abs(np.nan_to_num(array)) > MAX_ABS_VALUE
+    if huge.any():
+        i, j = np.argwhere(huge)[0]
+        raise InvalidMatrixError(
+            f"The {name!r} values must be at most {MAX_ABS_VALUE:g} in absolute value (sums "
+            f"and squares of larger ones overflow). Got {array[i, j]:g} at {name}[{tasks[i]!r}, {tasks[j]!r}]; rescale "
+            "the scores."
+        )
     array.setflags(write=False)
     return array
 
@@ -92,6 +108,13 @@ def _vector(name: str, values: Any, tasks: Sequence[str], *, positive: bool) -> 
         raise InvalidMatrixError(
             f"The {name!r} values must be finite numbers (NaN marks an unknown one). "
             f"Got {array[k]} for task {tasks[k]!r}."
+        )
+    huge = np.flatnonzero(np.abs(np.nan_to_num(array)) > MAX_ABS_VALUE)
+    if huge.size:
+        k = huge[0]
+        raise InvalidMatrixError(
+            f"The {name!r} values must be at most {MAX_ABS_VALUE:g} in absolute value (sums "
+            f"of larger ones overflow). Got {array[k]:g} for task {tasks[k]!r}."
         )
     array.setflags(write=False)
     return array
@@ -176,15 +199,15 @@ class TransferMatrix:
         n_tasks = len(tasks)
         self.tasks: tuple[str, ...] = tasks
         self._index = {task: position for position, task in enumerate(tasks)}
-        self.bwt = _square("bwt", bwt, n_tasks, allow_nan=True)
-        self.forward = None if forward is None else _square("forward", forward, n_tasks, allow_nan=True)
+        self.bwt = _square("bwt", bwt, tasks, allow_nan=True)
+        self.forward = None if forward is None else _square("forward", forward, tasks, allow_nan=True)
         self.bwt_stderr = (
-            None if bwt_stderr is None else _square("bwt_stderr", bwt_stderr, n_tasks, allow_nan=True)
+            None if bwt_stderr is None else _square("bwt_stderr", bwt_stderr, tasks, allow_nan=True)
         )
         self.forward_stderr = (
             None
             if forward_stderr is None
-            else _square("forward_stderr", forward_stderr, n_tasks, allow_nan=True)
+            else _square("forward_stderr", forward_stderr, tasks, allow_nan=True)
         )
         for name in ("bwt_stderr", "forward_stderr"):
             stderr = getattr(self, name)
