@@ -89,6 +89,8 @@ def test_a_second_coordinator_is_refused_naming_the_first(tmp_path):
     store = tmp_path / "out" / "campaign.sqlite"
     first = start(config)
     wait_for_done(first, store, 2)
+    status = campaign_status(tmp_path / "out")  # read while the first one writes
+    assert status["coordinator"]["pid"] == first.pid and status["interrupted"] == 0
     second = start(config)
     _out, err = second.communicate(timeout=60)
     assert first.poll() is None, "the first run must still be running for this test"
@@ -165,6 +167,14 @@ def test_a_lock_held_in_this_process_refuses_run_campaign(tmp_path):
         holder = lock_holder(tmp_path)
         assert holder["pid"] == os.getpid() and holder["verified"] is True
     assert run_campaign(runner, make_plan(runner.tasks, steps=2), tmp_path).ran == 10
+
+
+def test_an_unreadable_lock_record_is_refused_naming_the_file(tmp_path):
+    runner = small_learner()
+    (tmp_path / LOCK_NAME).write_text("\x00garbage")
+    with pytest.raises(CampaignLockedError, match="unreadable lock record") as caught:
+        run_campaign(runner, make_plan(runner.tasks, steps=2), tmp_path)
+    assert f"delete {tmp_path / LOCK_NAME}" in str(caught.value)
 
 
 def test_a_lock_from_another_host_is_refused_with_the_way_out(tmp_path):

@@ -70,6 +70,8 @@ def _read_holder(fd: int) -> dict[str, Any] | None:
 
 
 def _describe(holder: dict[str, Any]) -> str:
+    if "raw" in holder:
+        return f"an unknown process (unreadable lock record {holder['raw']!r})"
     since = holder.get("started_at")
     when = (
         time.strftime(" since %Y-%m-%d %H:%M:%S", time.localtime(since))
