@@ -6,7 +6,16 @@ left ``running``, and hands ready probes to an executor: base and first-stage pr
 at once, each second-stage probe as soon as its first stage is recorded. It writes
 every result itself, one transaction per probe. Killing it at any moment and
 calling it again with the same arguments resumes: finished probes are not run
-again, a probe that was running is redone from scratch.
+again, a probe that was running is redone from scratch. An interrupted call
+(``KeyboardInterrupt``, an error) sets the probes it had in flight back to
+``pending`` before it returns.
+
+Only one coordinator runs per campaign: it holds the folder's lock for the whole
+call (:mod:`taskorder.estimate.lock`), and a second one is refused with a message
+naming the first. On every call it also brings finished probes up to the plan
+(:mod:`taskorder.estimate.repair`): base and first-stage probes are evaluated on
+tasks added to the plan since they ran, and a first stage whose state file is lost
+or unreadable runs again.
 """
 
 from __future__ import annotations
