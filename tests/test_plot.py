@@ -122,3 +122,107 @@ def test_cli_plot_validation_and_curves_from_real_outputs(tmp_path):
     empty.write_text("{}")
     result = runner_cli.invoke(app, ["plot", "curves", str(empty), "-o", str(tmp_path / "c.svg")])
     assert result.exit_code == 1 and "'records'" in result.stderr
+
+
+def many_tasks(n_tasks, seed=0):
+    rng = np.random.default_rng(seed)
+    names = [f"summarisation_news_{k}" for k in range(n_tasks)]
+    return TransferMatrix(names, rng.normal(0, 0.1, (n_tasks, n_tasks)) * (1 - np.eye(n_tasks)))
+
+
+def png_size(path):
+    import struct
+
+    return struct.unpack(">II", path.read_bytes()[16:24])
+
+
+# figures are at most 2400 px a side (taskorder.plot.figures.MAX_PIXELS); bbox_inches="tight"
+# may add a small margin. Before the cap: 7185x807 px at 30 tasks, 17035x15471 at 200.
+MAX_SIDE = 2600
+
+
+def test_heatmap_of_many_tasks_is_capped_and_drops_cell_values(tmp_path):
+    matrix = many_tasks(120)
+    with pytest.warns(UserWarning, match="at most 25 tasks"):
+        figure = plot.heatmap(matrix, annotate=True)
+    ax = figure.axes[0]
+    assert len(ax.texts) == 0
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[:2] == ["summarisation_news_0", "summarisation_news_2"]  # every other name
+    assert min(t.get_fontsize() for t in ax.get_yticklabels()) >= 5
+    width, height = png_size(plot.save(figure, tmp_path / "h.png"))
+    assert max(width, height) <= MAX_SIDE
+
+
+def test_transfer_graph_of_many_tasks_is_capped_circular_and_thinned(tmp_path):
+    matrix = many_tasks(30)
+    figure = plot.transfer_graph(matrix, order=list(matrix.tasks))
+    ax = figure.axes[0]
+    assert "the 90 strongest of 870 pairs" in ax.get_title()
+    labels = [t.get_text() for t in ax.texts]
+    assert labels[0] == "1. summarisation_news_0" and len(labels) == 30
+    width, height = png_size(plot.save(figure, tmp_path / "g.png"))
+    assert max(width, height) <= MAX_SIDE and width < 1.5 * height
+
+
+def test_long_task_names_are_shortened():
+    matrix = TransferMatrix(["a" * 60, "b"], [[0, 0.1], [0.2, 0]])
+    label = plot.heatmap(matrix).axes[0].get_xticklabels()[0].get_text()
+    assert len(label) == 24 and label.endswith("\u2026")
+
+
+def test_validation_plot_has_identity_line():
+    figure = plot.predicted_vs_observed({"a": 0.2, "b": 0.5, "c": 0.9}, {"a": 0.1, "b": 0.6, "c": 1.2})
+    lines = [line for line in figure.axes[0].get_lines() if line.get_label() == "y = x"]
+    assert len(lines) == 1
+    x, y = lines[0].get_data()
+    assert np.allclose(x, y) and min(x) <= 0.1 and max(x) >= 1.2
+
+
+def test_compare_chart_axis_starts_at_zero():
+    from taskorder.compare import compare
+    from taskorder.compare.figure import compare_bars
+    from taskorder.learner import make_learner
+
+    report = compare(make_learner(1, 1), methods=["joint", "interleaved"], seeds=2, stage_steps=2)
+    assert min(float(np.min(r.seed_means)) for r in report.methods.values()) > 0.05
+    assert compare_bars(report).axes[0].get_ylim()[0] == 0.0
+
+
+def glyph_warnings(record):
+    return [str(w.message) for w in record if "missing from font" in str(w.message)]
+
+
+@pytest.mark.parametrize("names", [["poésie", "Übersetzung", "naïve"], ["⤀-arrows", "b", "c"]])
+def test_unicode_names_draw_without_missing_glyphs(names, tmp_path):
+    """Accented names are in the default font; others fall back to an installed font that has them."""
+    import warnings
+
+    matrix = TransferMatrix(names, [[0, 0.1, 0.2], [0.2, 0, 0.1], [0.1, 0.1, 0]])
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        for figure in (plot.heatmap(matrix), plot.transfer_graph(matrix, order=names),
+                       plot.curves(["base", *names], {name: [0.1, 0.2, 0.3, 0.4] for name in names})):
+            figure.canvas.draw()
+            plot.save(figure, tmp_path / "u.png")
+    assert glyph_warnings(record) == []
+    assert not [w for w in record if issubclass(w.category, plot.MissingGlyphWarning)]
+
+
+def test_names_no_font_covers_warn_once_with_the_fix(tmp_path):
+    import warnings
+
+    from taskorder.plot.fonts import font_families
+
+    names = ["数学", "诗歌", "code"]
+    matrix = TransferMatrix(names, [[0, 0.1, 0.2], [0.2, 0, 0.1], [0.1, 0.1, 0]])
+    families, missing = font_families(names)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        plot.save(plot.heatmap(matrix), tmp_path / "cjk.png")
+    assert glyph_warnings(record) == []
+    ours = [str(w.message) for w in record if issubclass(w.category, plot.MissingGlyphWarning)]
+    if missing:  # no CJK font installed: one warning that names the characters and the fix
+        assert len(ours) == 1 and "数" in ours[0] and "Noto Sans CJK" in ours[0]
+    else:
+        assert ours == [] and len(families) > 1

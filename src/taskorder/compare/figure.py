@@ -45,8 +45,9 @@ def compare_bars(report: CompareReport) -> Any:
         axis.scatter(np.full(len(means), x[k]), means, s=10, color="black", zorder=3)
     axis.set_xticks(x, names, rotation=45, ha="right")
     axis.set_ylabel("mean final score")
-    lows = [r.seed_means.min() for r in results]
-    axis.set_ylim(max(0.0, min(lows) - 0.05), None)
+    # a bar's length is its value, so the axis starts at 0 (lower only for negative scores)
+    lowest = min([0.0, *(float(np.min(r.seed_means)) for r in results)])
+    axis.set_ylim(1.1 * lowest, None)
     axis.set_title(
         f"{len(report.tasks)} tasks; every method {report.stage_steps * len(report.tasks)} training steps; "
         f"{report.seeds} seeds"

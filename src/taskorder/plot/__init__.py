@@ -1,8 +1,13 @@
 """Plots (matplotlib, the ``plot`` extra): heatmap, transfer graph, validation, training curves.
 
-Every function takes data, draws on a new figure (or the ``ax`` given), and returns the
-``matplotlib.figure.Figure``; :func:`save` writes PNG or SVG by file suffix. Matplotlib
-is imported inside the functions, so ``import taskorder.plot`` costs nothing.
+Every function takes data, draws on a new figure, and returns the
+``matplotlib.figure.Figure``; :func:`save` writes PNG, SVG or PDF by file suffix.
+Matplotlib is imported inside the functions, so ``import taskorder.plot`` costs nothing.
+
+Figures stay bounded with many tasks (at most 12 inches, 2400 pixels a side; see
+:mod:`taskorder.plot.figures`). Task names in any script are drawn with an installed font
+that has their characters; when none has them, one :class:`MissingGlyphWarning` says so
+and which font to install.
 """
 
 from taskorder.plot.figures import (
@@ -12,5 +17,6 @@ from taskorder.plot.figures import (
     save,
     transfer_graph,
 )
+from taskorder.plot.fonts import MissingGlyphWarning
 
-__all__ = ["heatmap", "transfer_graph", "predicted_vs_observed", "curves", "save"]
+__all__ = ["heatmap", "transfer_graph", "predicted_vs_observed", "curves", "save", "MissingGlyphWarning"]

@@ -1,7 +1,18 @@
-"""The figure functions behind :mod:`taskorder.plot`."""
+"""The figure functions behind :mod:`taskorder.plot`.
+
+Figures stay readable and bounded as the number of tasks grows: no side is longer than
+``MAX_INCHES`` (``MAX_PIXELS`` once saved), tick labels shrink and then thin out, per-cell
+values stop past ``ANNOTATE_MAX`` tasks, the transfer graph switches to a circular layout
+with the strongest pairs only past ``ARC_MAX`` tasks, and task names longer than
+``LABEL_CHARS`` are shortened with an ellipsis. Names in any script are drawn with a font
+that has their glyphs (:mod:`taskorder.plot.fonts`).
+"""
 
 from __future__ import annotations
 
+import itertools
+import math
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -10,8 +21,22 @@ import numpy as np
 
 from taskorder.exceptions import InvalidParameterError, require
 from taskorder.matrix import TransferMatrix
+from taskorder.plot.fonts import quiet_glyph_warnings, text_fonts
 
 __all__ = ["heatmap", "transfer_graph", "predicted_vs_observed", "curves", "save"]
+
+#: Longest side of a figure, in inches (1800 px at the default 150 dpi).
+MAX_INCHES = 12.0
+#: Longest side of a saved image, in pixels: ``save`` lowers the dpi to stay under it.
+MAX_PIXELS = 2400
+#: Most tasks for which the heatmap writes each cell's value (unreadable and slow past it).
+ANNOTATE_MAX = 25
+#: Most tasks drawn as an arc diagram / with every pair; more use a circle and the strongest pairs.
+ARC_MAX = 10
+#: Task names longer than this are shortened on figures.
+LABEL_CHARS = 24
+#: Smallest tick-label font size (points); denser axes label every k-th task.
+MIN_FONT = 5.0
 
 
 def _pyplot():
@@ -26,16 +51,35 @@ def _pyplot():
 
 
 def save(figure: Any, path: str | Path, *, dpi: int = 150) -> Path:
-    """Write ``figure`` to ``path`` (``.png`` or ``.svg``) and close it."""
+    """Write ``figure`` to ``path`` (``.png``, ``.svg`` or ``.pdf``) and close it.
+
+    The dpi is lowered when needed so that no side of the image exceeds ``MAX_PIXELS``.
+    """
     path = Path(path)
     if path.suffix.lower() not in (".png", ".svg", ".pdf"):
         raise InvalidParameterError(
             f"The 'path' parameter of save must end in .png, .svg or .pdf. Got {path.name!r}."
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=dpi, bbox_inches="tight")
+    dpi = min(dpi, MAX_PIXELS / max(figure.get_size_inches()))
+    with quiet_glyph_warnings():
+        figure.savefig(path, dpi=dpi, bbox_inches="tight")
     _pyplot().close(figure)
     return path
+
+
+def _label(name: str) -> str:
+    return name if len(name) <= LABEL_CHARS else name[: LABEL_CHARS - 1] + "\u2026"
+
+
+def _tick_labels(names: Sequence[str], length_pt: float) -> tuple[list[int], list[str], float]:
+    """Positions and labels of the names to show along an axis ``length_pt`` points long,
+    and their font size: 9 pt when all fit, smaller down to ``MIN_FONT``, then every k-th."""
+    per_name = length_pt / max(len(names), 1)
+    size = float(np.clip(0.8 * per_name, MIN_FONT, 9.0))
+    step = max(1, math.ceil(size / per_name))
+    positions = list(range(0, len(names), step))
+    return positions, [_label(names[k]) for k in positions], size
 
 
 def heatmap(matrix: TransferMatrix, *, order: Sequence[str] | None = None, annotate: bool | None = None):
@@ -43,7 +87,9 @@ def heatmap(matrix: TransferMatrix, *, order: Sequence[str] | None = None, annot
 
     Diverging colours centred on 0 (red = forgetting, blue = positive transfer);
     missing entries are grey and imputed ones are marked ``*``. With ``order``, rows and
-    columns follow the training order.
+    columns follow the training order. ``annotate`` writes each value in its cell (default:
+    up to 12 tasks; never past ``ANNOTATE_MAX``). The figure is at most ``MAX_INCHES`` on a
+    side; past about 40 tasks only every k-th task is named on the axes.
 
     Examples
     --------
@@ -58,75 +104,153 @@ def heatmap(matrix: TransferMatrix, *, order: Sequence[str] | None = None, annot
     values = matrix.bwt[np.ix_(idx, idx)].copy()
     np.fill_diagonal(values, np.nan)
     n_tasks = len(tasks)
-    size = max(4.0, 0.55 * n_tasks + 2.5)
-    figure, ax = plt.subplots(figsize=(size + 1.2, size))
-    finite = values[np.isfinite(values)]
-    limit = float(np.abs(finite).max()) if finite.size and np.abs(finite).max() > 0 else 1.0
-    cmap = plt.get_cmap("RdBu").with_extremes(bad="#dddddd")
-    image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=-limit, vmax=limit)
-    colorbar = figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
-    colorbar.set_label("change in row task's score when the column task is trained after it\n"
-                       "(negative = forgetting)")
-    ax.set_xticks(range(n_tasks), tasks, rotation=45, ha="right")
-    ax.set_yticks(range(n_tasks), tasks)
-    ax.set_xlabel("trained later (j)")
-    ax.set_ylabel("trained earlier (i)")
-    ax.set_title("Backward transfer bwt[i, j]")
-    if annotate if annotate is not None else n_tasks <= 12:
-        imputed = matrix.imputed[np.ix_(idx, idx)]
-        for i in range(n_tasks):
-            for j in range(n_tasks):
-                if i != j and np.isfinite(values[i, j]):
-                    mark = "*" if imputed[i, j] else ""
-                    colour = "white" if abs(values[i, j]) > 0.6 * limit else "black"
-                    ax.text(j, i, f"{values[i, j]:.2g}{mark}", ha="center", va="center",
-                            fontsize=8, color=colour)
-    figure.tight_layout()
+    if annotate and n_tasks > ANNOTATE_MAX:
+        warnings.warn(f"heatmap writes cell values for at most {ANNOTATE_MAX} tasks; "
+                      f"this matrix has {n_tasks}, so the values are left out.", stacklevel=2)
+    annotate = (n_tasks <= 12 if annotate is None else annotate) and n_tasks <= ANNOTATE_MAX
+    size = min(MAX_INCHES - 1.2, max(4.0, 0.55 * n_tasks + 2.5))
+    with text_fonts(tasks):
+        figure, ax = plt.subplots(figsize=(size + 1.2, size))
+        limit = _draw_cells(figure, ax, values, plt)
+        positions, labels, font = _tick_labels(tasks, 0.75 * size * 72)
+        ax.set_xticks(positions, labels, rotation=45 if font >= 7 else 90,
+                      ha="right" if font >= 7 else "center", fontsize=font)
+        ax.set_yticks(positions, labels, fontsize=font)
+        if font < 7:
+            ax.tick_params(length=2)
+        ax.set_xlabel("trained later (j)")
+        ax.set_ylabel("trained earlier (i)")
+        ax.set_title("Backward transfer bwt[i, j]")
+        if annotate:
+            _annotate_cells(ax, values, matrix.imputed[np.ix_(idx, idx)], limit)
+        figure.tight_layout()
     return figure
 
 
-def transfer_graph(matrix: TransferMatrix, *, order: Sequence[str] | None = None, seed: int = 0):
+def _draw_cells(figure, ax, values: np.ndarray, plt) -> float:
+    finite = values[np.isfinite(values)]
+    limit = float(np.abs(finite).max()) if finite.size and np.abs(finite).max() > 0 else 1.0
+    cmap = plt.get_cmap("RdBu").with_extremes(bad="#dddddd")
+    image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=-limit, vmax=limit,
+                      interpolation="nearest")
+    colorbar = figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    colorbar.set_label("change in row task's score when the column task is trained after it\n"
+                       "(negative = forgetting)")
+    return limit
+
+
+def _annotate_cells(ax, values: np.ndarray, imputed: np.ndarray, limit: float) -> None:
+    n_tasks = values.shape[0]
+    for i in range(n_tasks):
+        for j in range(n_tasks):
+            if i != j and np.isfinite(values[i, j]):
+                mark = "*" if imputed[i, j] else ""
+                colour = "white" if abs(values[i, j]) > 0.6 * limit else "black"
+                ax.text(j, i, f"{values[i, j]:.2g}{mark}", ha="center", va="center",
+                        fontsize=8 if n_tasks <= 12 else 6, color=colour)
+
+
+def transfer_graph(matrix: TransferMatrix, *, order: Sequence[str] | None = None, seed: int = 0,
+                   max_edges: int | None = None):
     """The transfer graph: an arrow ``i -> j`` per pair, width = ``|W[i, j]|``, colour = sign.
 
-    With ``order`` the tasks are laid out left to right in training order and the chosen
-    order is drawn as a thick black path; otherwise a seeded spring layout is used.
+    Up to ``ARC_MAX`` tasks, with ``order``, the tasks are laid out left to right in
+    training order (an arc diagram) and the chosen order is drawn as a thick black path;
+    without it, on a circle. With more tasks the tasks go on a circle (clockwise from the
+    top, in training order when given) with their names outside it, and only the
+    ``max_edges`` strongest pairs are drawn (default ``3 * n_tasks``; the title says how
+    many of how many). The figure is at most ``MAX_INCHES`` on a side. ``seed`` is kept
+    for compatibility; the layouts are deterministic.
     """
     plt = _pyplot()
     import networkx as nx
 
-    graph = matrix.to_networkx()
-    n_tasks = matrix.n_tasks
-    figure, ax = plt.subplots(figsize=(max(7.0, 1.6 * n_tasks), 5.5))
     if order is not None:
         matrix.order_indices(order)
-        # arc diagram: tasks left to right in training order; an arrow i -> j with i earlier
-        # bends above the line, one against the order bends below
-        position = {task: (float(k), 0.0) for k, task in enumerate(order)}
-        rad = -0.45
-    else:
-        position = nx.circular_layout(graph)
-        rad = 0.15
-    weights = np.array([graph.edges[e]["weight"] for e in graph.edges])
-    largest = float(np.abs(weights).max()) if weights.size and np.abs(weights).max() > 0 else 1.0
-    edges = list(graph.edges)
+    tasks = list(order) if order is not None else list(matrix.tasks)
+    graph = matrix.to_networkx()
+    n_tasks = matrix.n_tasks
+    many = n_tasks > ARC_MAX
+    edges = _strongest_edges(graph, max_edges if max_edges is not None else (3 * n_tasks if many else None))
+    with text_fonts(tasks):
+        if many:
+            figure, ax = plt.subplots(figsize=(10.0, 10.0))
+            position, rad, node_size = _circle(tasks), 0.1, float(np.clip(6000 / n_tasks, 40, 500))
+        else:
+            figure, ax = plt.subplots(figsize=(min(MAX_INCHES, max(7.0, 1.6 * n_tasks)), 5.5))
+            position = ({task: (float(k), 0.0) for k, task in enumerate(order)} if order is not None
+                        else nx.circular_layout(graph))
+            # arc diagram: an arrow i -> j with i earlier bends above the line, against the order below
+            rad, node_size = (-0.45 if order is not None else 0.15), 500.0
+        _draw_edges(nx, graph, position, ax, edges, rad, node_size)
+        if order is not None and len(order) > 1:
+            nx.draw_networkx_edges(graph, position, ax=ax, edgelist=list(itertools.pairwise(order)),
+                                   width=2.5 if not many else 1.5, edge_color="black", style="dashed",
+                                   arrows=True, arrowsize=18 if not many else 10, node_size=node_size)
+        nx.draw_networkx_nodes(graph, position, ax=ax, node_color="#f2f2f2", edgecolors="black",
+                               node_size=node_size)
+        if many:
+            _circle_labels(ax, tasks, order is not None)
+        else:
+            for task in graph.nodes:
+                rank = order.index(task) if order is not None else 0
+                label = f"{rank + 1}. {_label(task)}" if order is not None else _label(task)
+                # in a row, every other name goes lower, so long names do not overlap
+                below = -22 - (14 if order is not None and n_tasks > 5 and rank % 2 else 0)
+                ax.annotate(label, position[task], xytext=(0, below), textcoords="offset points",
+                            ha="center", va="top", fontsize=9,
+                            bbox={"fc": "white", "ec": "none", "alpha": 0.8})
+            ax.margins(0.12, 0.25)
+        _graph_legend_and_title(ax, order, many, len(edges), graph.number_of_edges())
+        ax.axis("off")
+        figure.tight_layout()
+    return figure
+
+
+def _strongest_edges(graph, limit: int | None) -> list[tuple[str, str]]:
+    edges = [edge for edge in graph.edges if graph.edges[edge]["weight"] != 0 or limit is None]
+    if limit is not None and len(edges) > limit:
+        edges = sorted(edges, key=lambda edge: -abs(graph.edges[edge]["weight"]))[:limit]
+    return edges
+
+
+def _draw_edges(nx, graph, position, ax, edges, rad: float, node_size: float) -> None:
+    if not edges:
+        return
+    weights = np.array([graph.edges[edge]["weight"] for edge in edges])
+    largest = float(np.abs(weights).max()) or 1.0
     nx.draw_networkx_edges(
         graph, position, ax=ax, edgelist=edges,
         width=[0.5 + 4.5 * abs(w) / largest for w in weights],
         edge_color=["#2166ac" if w >= 0 else "#b2182b" for w in weights],
-        connectionstyle=f"arc3,rad={rad}", arrows=True, arrowsize=12, node_size=500, alpha=0.7,
+        connectionstyle=f"arc3,rad={rad}", arrows=True, arrowsize=12 if node_size >= 200 else 8,
+        node_size=node_size, alpha=0.7,
     )
-    if order is not None and len(order) > 1:
-        path = list(zip(order[:-1], order[1:]))
-        nx.draw_networkx_edges(graph, position, ax=ax, edgelist=path, width=2.5, edge_color="black",
-                               style="dashed", arrows=True, arrowsize=18, node_size=500)
-    nx.draw_networkx_nodes(graph, position, ax=ax, node_color="#f2f2f2", edgecolors="black",
-                           node_size=500)
-    for k, task in enumerate(graph.nodes):
-        x, y = position[task]
-        label = f"{order.index(task) + 1}. {task}" if order is not None else task
-        ax.annotate(label, (x, y), xytext=(0, -22), textcoords="offset points", ha="center",
-                    va="top", fontsize=9, bbox={"fc": "white", "ec": "none", "alpha": 0.8})
-    ax.margins(0.12, 0.25)
+
+
+def _circle(tasks: Sequence[str]) -> dict[str, tuple[float, float]]:
+    """Tasks on the unit circle, clockwise from the top."""
+    angles = np.pi / 2 - 2 * np.pi * np.arange(len(tasks)) / len(tasks)
+    return {task: (float(np.cos(a)), float(np.sin(a))) for task, a in zip(tasks, angles)}
+
+
+def _circle_labels(ax, tasks: Sequence[str], numbered: bool) -> None:
+    """Names outside the circle, along the radius; every k-th one when they would overlap."""
+    names = [f"{k + 1}. {task}" if numbered else task for k, task in enumerate(tasks)]
+    positions, labels, font = _tick_labels(names, 2 * np.pi * 0.33 * 10.0 * 72)
+    places = list(_circle(tasks).values())
+    for k, label in zip(positions, labels):
+        x, y = places[k]
+        angle = math.degrees(math.atan2(y, x))
+        left = x < -1e-9
+        ax.text(1.06 * x, 1.06 * y, label, rotation=angle + 180 if left else angle, rotation_mode="anchor",
+                ha="right" if left else "left", va="center", fontsize=font)
+    ax.set_xlim(-1.7, 1.7)
+    ax.set_ylim(-1.7, 1.7)
+    ax.set_aspect("equal")
+
+
+def _graph_legend_and_title(ax, order, many: bool, shown: int, total: int) -> None:
     from matplotlib.lines import Line2D
 
     ax.legend(
@@ -135,13 +259,14 @@ def transfer_graph(matrix: TransferMatrix, *, order: Sequence[str] | None = None
             Line2D([], [], color="#b2182b", lw=3, label="i -> j hurts (W[i, j] < 0)"),
             *([Line2D([], [], color="black", lw=2.5, ls="--", label="chosen order")] if order else []),
         ],
-        loc="lower center", bbox_to_anchor=(0.5, -0.15), ncol=3, fontsize=8, frameon=False,
+        loc="lower center", bbox_to_anchor=(0.5, -0.15 if not many else -0.02), ncol=3, fontsize=8,
+        frameon=False,
     )
-    subtitle = "\nabove the line: pairs in training order (collected); below: against it" if order else ""
+    if many:
+        subtitle = f"\nthe {shown} strongest of {total} pairs" + ("; numbers: training order" if order else "")
+    else:
+        subtitle = "\nabove the line: pairs in training order (collected); below: against it" if order else ""
     ax.set_title("Transfer graph (arrow i -> j: i trained before j; width = |transfer|)" + subtitle)
-    ax.axis("off")
-    figure.tight_layout()
-    return figure
 
 
 def predicted_vs_observed(
@@ -157,24 +282,33 @@ def predicted_vs_observed(
     ``predicted`` and ``observed`` are mappings label -> value (same labels) or equal-length
     sequences; ``observed_err`` draws error bars (e.g. seed standard errors);
     ``highlight`` maps a label to a legend name (e.g. ``{"a>b>c": "solver"}``). The title
-    shows Spearman's rho.
+    shows Spearman's rho; a dashed ``y = x`` line marks perfect calibration (both axes are
+    the same score).
     """
     plt = _pyplot()
     from scipy.stats import spearmanr
 
     labels, x, y, err = _paired(predicted, observed, observed_err)
-    figure, ax = plt.subplots(figsize=(5.5, 4.5))
-    ax.errorbar(x, y, yerr=err, fmt="o", color="#4d4d4d", alpha=0.6, ms=4, lw=0.8, label="orders")
-    for label, name in (highlight or {}).items():
-        if label in labels:
-            k = labels.index(label)
-            ax.plot(x[k], y[k], "o", ms=10, label=name)
-    rho = spearmanr(x, y).statistic if len(x) > 2 else float("nan")
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("observed")
-    ax.set_title(f"{title}\nSpearman rho = {rho:.2f} (n = {len(x)})")
-    ax.legend(fontsize=8)
-    figure.tight_layout()
+    with text_fonts([title, *(highlight or {}).values()]):
+        figure, ax = plt.subplots(figsize=(5.5, 4.5))
+        ax.errorbar(x, y, yerr=err, fmt="o", color="#4d4d4d", alpha=0.6, ms=4, lw=0.8, label="orders")
+        for label, name in (highlight or {}).items():
+            if label in labels:
+                k = labels.index(label)
+                ax.plot(x[k], y[k], "o", ms=10, label=name)
+        both = np.concatenate([x, y])
+        both = both[np.isfinite(both)]
+        if both.size:
+            low, high = float(both.min()), float(both.max())
+            pad = 0.05 * (high - low) or 0.05
+            ax.plot([low - pad, high + pad], [low - pad, high + pad], ls="--", lw=1, color="#888888",
+                    zorder=0, label="y = x")
+        rho = spearmanr(x, y).statistic if len(x) > 2 else float("nan")
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("observed")
+        ax.set_title(f"{title}\nSpearman rho = {rho:.2f} (n = {len(x)})")
+        ax.legend(fontsize=8)
+        figure.tight_layout()
     return figure
 
 
@@ -214,6 +348,11 @@ def curves(
     structured-lowers / open-ended-raises pattern is visible.
     """
     plt = _pyplot()
+    with text_fonts([*stages, *scores]):
+        return _curves(plt, stages, scores, entropies)
+
+
+def _curves(plt, stages, scores, entropies):
     n_panels = 1 if entropies is None else 2
     figure, axes = plt.subplots(1, n_panels, figsize=(5.5 * n_panels, 4), squeeze=False)
     panels = [("score", scores)] + ([("mean token entropy (nats)", entropies)] if entropies else [])
@@ -224,8 +363,8 @@ def curves(
                     f"Each series must have one value per stage ({len(stages)}). "
                     f"Task {task!r} has {len(values)}."
                 )
-            ax.plot(range(len(stages)), values, marker="o", label=task)
-        ax.set_xticks(range(len(stages)), [f"after {s}" if k else s for k, s in enumerate(stages)],
+            ax.plot(range(len(stages)), values, marker="o", label=_label(task))
+        ax.set_xticks(range(len(stages)), [f"after {_label(s)}" if k else _label(s) for k, s in enumerate(stages)],
                       rotation=30, ha="right")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
