@@ -86,6 +86,30 @@ def _replan(config_path: Path, horizon: int, design: str, floors: dict, resume: 
     print_replan(result, as_json)
 
 
+#: Least seconds between two per-step progress lines (stage ends are always shown).
+STEP_LINE_EVERY_S = 10.0
+
+#: FutureWarnings TRL 1.16 triggers on every generation by calling transformers 5's
+#: deprecated ``gradient_checkpointing*`` model methods (trl.models.utils.
+#: disable_gradient_checkpointing); nothing in the user's settings causes them. The
+#: GRPOConfig field's own warning is avoided at its source (grpo_args passes
+#: ``activation_checkpointing``).
+_TRL_DEPRECATION_MESSAGE = (
+    r"`(is_gradient_checkpointing|gradient_checkpointing_enable|gradient_checkpointing_disable)`"
+    r" is deprecated"
+)
+
+
+def _quiet_libraries() -> None:
+    """No library progress bars (weights loading, shard writing) and no TRL-internal deprecations."""
+    import warnings
+
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    warnings.filterwarnings("ignore", message=_TRL_DEPRECATION_MESSAGE, category=FutureWarning)
+
+
 def _progress(message: str) -> None:
     print(f"taskorder: {message}", file=sys.stderr, flush=True)
 
@@ -166,8 +190,11 @@ def _train(config_path: Path, resume: bool, dry_run: bool, as_json: bool) -> Non
         return
 
     from taskorder.trl.pipeline import run_training
+    from taskorder.trl.progress import report_steps
 
-    result = run_training(config, resume=resume, on_stage_end=_stage_line, on_event=_progress)
+    _quiet_libraries()
+    with report_steps(_progress, min_interval_s=STEP_LINE_EVERY_S):
+        result = run_training(config, resume=resume, on_stage_end=_stage_line, on_event=_progress)
     if as_json:
         print_json(result.to_dict())
         return

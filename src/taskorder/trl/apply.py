@@ -108,7 +108,8 @@ def apply_schedule(
     A :class:`~taskorder.trl.generation_state.GenerationStateCallback` is added to the
     trainer (once): it stores GRPO's micro-step counter and generation buffer in every
     checkpoint, so a run resumed in the middle of a generation keeps every later stage
-    on its scheduled steps.
+    on its scheduled steps. Inside :func:`~taskorder.trl.progress.report_steps` a
+    :class:`~taskorder.trl.progress.StepProgress` is attached too (one line per step).
     """
     require("trl", "trl")
     from taskorder.trl.sampler import BatchGeometry, ScheduleSampler
@@ -163,7 +164,27 @@ def apply_schedule(
     # The one touch of a private TRL hook (see the module docstring and trl issue #2801).
     trainer._get_train_sampler = _ScheduledSamplerHook(sampler, len(dataset), resolved.total_steps)
     _install_generation_state(trainer)
+    _install_step_progress(trainer, resolved)
     return sampler
+
+
+def _install_step_progress(trainer: Any, resolved: Schedule) -> None:
+    """Inside :func:`~taskorder.trl.progress.report_steps`, attach a progress line per step."""
+    from taskorder.trl.progress import StepProgress, active_step_reporter
+
+    handler = getattr(trainer, "callback_handler", None)
+    if handler is None:
+        return
+    # Replace the line a previous apply_schedule attached (it follows the old schedule).
+    handler.callbacks = [
+        c for c in handler.callbacks if not getattr(c, "_attached_by_apply_schedule", False)
+    ]
+    reporter = active_step_reporter()
+    if reporter is not None:
+        sink, min_interval_s = reporter
+        progress = StepProgress(resolved, sink, min_interval_s=min_interval_s)
+        progress._attached_by_apply_schedule = True
+        trainer.add_callback(progress)
 
 
 def _install_generation_state(trainer: Any) -> None:
