@@ -4,8 +4,12 @@ Same steps as ``examples/trl_offline.py`` (pairwise GRPO probe of BWT, solve the
 order, scheduled GRPO run with per-stage evaluation), shared through
 ``taskorder.trl.workflow.probe_solve_train``; only the model and the sizes differ.
 The three synthetic tasks are sent as chat messages when the tokenizer has a chat
-template. bf16 is used when CUDA supports it (``dtype="auto"``); nothing is
-downloaded, the model directory must already be on disk.
+template. The weights stay in float32 (the optimizer's master copy) and the forward
+and backward passes run under bf16 autocast when CUDA supports it (``bf16=True``):
+AdamW steps of about the learning rate (1e-6) are below bf16's resolution for most
+weights, so bf16 weights would barely move. The learning rate is constant, so every
+stage trains with the step size its probe measured. Nothing is downloaded; the model
+directory must already be on disk.
 
 Run::
 
@@ -40,7 +44,26 @@ def chat_rows(rows, task, use_chat):
     return out
 
 
-def main() -> None:
+def training_settings(args: argparse.Namespace, *, cuda: bool, bf16: bool) -> tuple[str, dict]:
+    """The model dtype and GRPO settings of the run.
+
+    float32 weights (AdamW's updates of ~1e-6 survive), bf16 autocast where the GPU
+    supports it, a constant learning rate, gradient checkpointing on CUDA.
+    """
+    grpo = {
+        "num_generations": args.num_generations,
+        "per_device_train_batch_size": args.batch_size,
+        "max_completion_length": args.max_completion_length,
+        "learning_rate": args.learning_rate,
+        "lr_scheduler_type": "constant",
+        "bf16": bool(cuda and bf16),
+        "gradient_checkpointing": bool(cuda),
+    }
+    return "float32", grpo
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", type=Path, help="local model directory (save_pretrained layout)")
     parser.add_argument("--work-dir", type=Path, default=None)
@@ -53,7 +76,11 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16, help="per-device train batch size")
     parser.add_argument("--learning-rate", type=float, default=1e-6)
     parser.add_argument("--max-completion-length", type=int, default=64)
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
     warnings.filterwarnings("ignore")
 
     import torch
@@ -86,6 +113,8 @@ def main() -> None:
         )
         for name, (train, held) in rows.items()
     ]
+    cuda = torch.cuda.is_available()
+    dtype, grpo = training_settings(args, cuda=cuda, bf16=cuda and torch.cuda.is_bf16_supported())
     work_dir = args.work_dir or Path(tempfile.mkdtemp(prefix="taskorder_gpu_"))
     started = time.perf_counter()
     report = probe_solve_train(
@@ -94,13 +123,8 @@ def main() -> None:
         work_dir,
         probe_steps=args.probe_steps,
         stage_steps=args.stage_steps,
-        grpo={
-            "num_generations": args.num_generations,
-            "per_device_train_batch_size": args.batch_size,
-            "max_completion_length": args.max_completion_length,
-            "learning_rate": args.learning_rate,
-            "gradient_checkpointing": torch.cuda.is_available(),
-        },
+        grpo=grpo,
+        dtype=dtype,
         evaluation=EvalConfig(
             n_samples=4,
             max_prompts=args.n_eval,
