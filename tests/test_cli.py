@@ -313,6 +313,19 @@ def test_impute_fills_missing_entries(tmp_path):
     assert complete.exit_code == 0 and complete.stderr == ""
 
 
+def test_impute_also_fills_the_entropy_matrix(tmp_path):
+    scores = EXAMPLE.with_name("four_domains.json")
+    entropy = json.loads(EXAMPLE.with_name("four_domains_entropy.json").read_text())
+    entropy["bwt"][0][1] = None
+    holes = tmp_path / "entropy.json"
+    holes.write_text(json.dumps(entropy), encoding="utf-8")
+    refused = run("solve", scores, "--entropy", holes, "--entropy-weight", "0.1")
+    assert refused.exit_code == 1 and "missing entries" in refused.stderr
+    result = run("solve", scores, "--entropy", holes, "--entropy-weight", "0.1", "--impute", "row_mean")
+    assert result.exit_code == 0, result.stderr
+    assert "imputed 1 missing entries of entropy.json (row_mean)" in result.stderr
+
+
 def test_schedule_out_writes_a_schedule_section(tmp_path):
     import yaml
 

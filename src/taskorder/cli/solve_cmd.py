@@ -105,8 +105,9 @@ def solve(
     impute: Annotated[
         str,
         typer.Option(
-            help="Fill missing entries before solving: none (refuse them, default), row_col "
-            "(row + column effects), row_mean, or zero. See taskorder.estimate.impute.",
+            help="Fill missing entries of FILE (and --entropy FILE) before solving: none (refuse "
+            "them, default), row_col (row + column effects), row_mean, or zero. See "
+            "taskorder.estimate.impute.",
         ),
     ] = "none",
     stderr_file: Annotated[
@@ -247,7 +248,9 @@ def _solve(file: Path, options: SolveOptions) -> None:
     from taskorder.io import read_matrix
 
     matrix = _read_input(file, options)
-    entropy = None if options.entropy_file is None else read_matrix(options.entropy_file)
+    entropy = None
+    if options.entropy_file is not None:
+        entropy = _imputed(read_matrix(options.entropy_file), options.entropy_file, options.impute)
     has_errors = matrix.bwt_stderr is not None or matrix.forward_stderr is not None
     if (options.risk or options.samples) and not has_errors:
         option = "--risk" if options.risk else "--samples"
@@ -284,17 +287,22 @@ def _read_input(file: Path, options: SolveOptions):
     matrix = read_matrix(file)
     if options.stderr_file is not None:
         matrix = _with_stderr(matrix, options.stderr_file)
-    if options.impute != "none":
-        from taskorder.estimate.impute import impute
+    return _imputed(matrix, file, options.impute)
 
-        n_missing = len(matrix.missing())
-        matrix = impute(matrix, options.impute)
-        if n_missing:
-            stderr.print(
-                f"note: imputed {n_missing} missing entries of {file.name} ({options.impute}); "
-                "measured entries are unchanged"
-            )
-    return matrix
+
+def _imputed(matrix, file: Path, method: str):
+    """``matrix`` with its missing entries filled by ``method`` (``"none"``: as it is)."""
+    n_missing = len(matrix.missing())
+    if method == "none" or not n_missing:
+        return matrix
+    from taskorder.estimate.impute import impute
+
+    filled = impute(matrix, method)
+    stderr.print(
+        f"note: imputed {n_missing} missing entries of {file.name} ({method}); "
+        "measured entries are unchanged"
+    )
+    return filled
 
 
 def _run_solver(matrix, entropy, options: SolveOptions, has_errors: bool):
