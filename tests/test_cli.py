@@ -362,21 +362,41 @@ def test_schedule_out_with_a_train_config_writes_a_whole_config(tmp_path):
             "tasks": {task: {"train": f"data/{task}.jsonl", "reward": "math"} for task in FOUR},
             "schedule": {"bwt": "probes/bwt.csv", "steps_per_stage": 40}}
     (folder / "base.yaml").write_text(yaml.safe_dump(base), encoding="utf-8")
-    out = tmp_path / "elsewhere" / "solved.yaml"
+    out = folder / "solved.yaml"
     result = run("solve", EXAMPLE, "--schedule-out", out, "--train-config", folder / "base.yaml", "--json")
     assert result.exit_code == 0, result.stderr
     order = json.loads(result.stdout)["order"]
+    written = yaml.safe_load(out.read_text())
+    assert written == {**base, "schedule": {"order": order, "steps_per_stage": 40}}
     config = load_train_config(out)
     assert list(config.schedule.order) == order and config.schedule.steps_per_stage == 40
-    assert config.schedule.bwt is None
-    assert config.model == (folder / "models" / "tiny").resolve()
-    assert config.tasks["math"].train == (folder / "data" / "math.jsonl").resolve()
+    assert config.tasks["math"].train == folder / "data" / "math.jsonl"
+    given = run("solve", EXAMPLE, "--schedule-out", out, "--train-config", folder / "base.yaml",
+                "--passes-per-stage", "2")
+    assert given.exit_code == 0 and yaml.safe_load(out.read_text())["schedule"]["passes_per_stage"] == 2
+
+
+@pytest.mark.parametrize(
+    "out, config, message",
+    [
+        ("elsewhere/solved.yaml", "configs/base.yaml", "must be in the folder of --train-config"),
+        ("configs/base.yaml", "configs/base.yaml", "is the --train-config itself"),
+        ("configs/s.yaml", "configs/other.yaml", "Expected the same tasks"),
+        ("configs/s.yaml", "configs/missing.yaml", "no such train config"),
+        ("configs/s.json", "configs/base.yaml", ".yaml or .yml"),
+    ],
+)
+def test_schedule_out_with_a_train_config_refusals(tmp_path, out, config, message):
+    import yaml
+
+    (tmp_path / "configs").mkdir()
+    base = {"model": "m", "output_dir": "r", "tasks": {t: {"train": "d.jsonl", "reward": "math"} for t in FOUR}}
+    (tmp_path / "configs" / "base.yaml").write_text(yaml.safe_dump(base), encoding="utf-8")
     other = {**base, "tasks": {"a": {"train": "a.jsonl", "reward": "math"}}}
-    (folder / "other.yaml").write_text(yaml.safe_dump(other), encoding="utf-8")
-    bad = run("solve", EXAMPLE, "--schedule-out", out, "--train-config", folder / "other.yaml")
-    assert bad.exit_code == 1 and "Expected the same tasks" in bad.stderr
-    wrong_suffix = run("solve", EXAMPLE, "--schedule-out", tmp_path / "s.json", "--steps-per-stage", "3")
-    assert wrong_suffix.exit_code == 1 and ".yaml or .yml" in wrong_suffix.stderr
+    (tmp_path / "configs" / "other.yaml").write_text(yaml.safe_dump(other), encoding="utf-8")
+    result = run("solve", EXAMPLE, "--schedule-out", tmp_path / out, "--train-config", tmp_path / config)
+    assert result.exit_code == 1 and message in result.stderr
+    assert yaml.safe_load((tmp_path / "configs" / "base.yaml").read_text()) == base
 
 
 @pytest.fixture

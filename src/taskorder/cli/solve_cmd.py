@@ -93,8 +93,12 @@ def solve(
     file: FileArg,
     objective: ObjectiveOpt = "all-pairs",
     method: Annotated[str, typer.Option(help="auto, dp, brute, rank, or another registered solver.")] = "auto",
-    first: Annotated[list[str] | None, typer.Option(help="Task that must be trained first (once).")] = None,
-    last: Annotated[list[str] | None, typer.Option(help="Task that must be trained last (once).")] = None,
+    first: Annotated[
+        list[str] | None, typer.Option(metavar="TASK", help="Task that must be trained first (give once).")
+    ] = None,
+    last: Annotated[
+        list[str] | None, typer.Option(metavar="TASK", help="Task that must be trained last (give once).")
+    ] = None,
     before: Annotated[
         list[str] | None, typer.Option(help="EARLIER:LATER precedence; repeat as needed.")
     ] = None,

@@ -180,15 +180,15 @@ def write_schedule(
     """Write ``order`` as YAML: a ``schedule:`` section, or a whole train config.
 
     With ``train_config`` the file is that config with its ``schedule`` replaced (its
-    relative paths made absolute, its stage length kept unless one is given), so
-    ``taskorder train PATH`` runs it as is. Without it the file holds the ``schedule:``
-    section alone, to paste into a config.
+    stage length kept unless one is given), so ``taskorder train PATH`` runs it as is;
+    it must then sit in the same folder, where the config's relative paths still hold.
+    Without it the file holds the ``schedule:`` section alone, to paste into a config.
 
     Raises
     ------
     InvalidParameterError
         If the path is not ``.yaml``/``.yml``, no stage length is known, or the train
-        config is unreadable or trains other tasks.
+        config is unreadable, elsewhere, the same file, or trains other tasks.
     """
     import yaml
 
@@ -204,12 +204,28 @@ def write_schedule(
         header.append("# Paste this section into a `taskorder train` config in place of its own.")
         document: dict[str, Any] = {"schedule": section}
     else:
+        _check_beside(path, train_config)
         document = _with_schedule(train_config, order, steps_per_stage, passes_per_stage)
-        header.append(f"# {train_config} with this schedule; run it with: taskorder train {path}")
+        header.append(f"# {train_config.name} with this schedule; run: taskorder train {path.name}")
     text = "\n".join(header) + "\n" + yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def _check_beside(path: Path, train_config: Path) -> None:
+    """The written config must sit beside ``train_config`` (relative paths) but not replace it."""
+    if path.resolve() == train_config.resolve():
+        raise InvalidParameterError(
+            f"The '--schedule-out' path {str(path)!r} is the --train-config itself; choose "
+            "another name so the original config is kept."
+        )
+    if path.resolve().parent != train_config.resolve().parent:
+        raise InvalidParameterError(
+            f"The '--schedule-out' path must be in the folder of --train-config "
+            f"({train_config.resolve().parent}), where the config's relative paths (model, "
+            f"data) still point to the same files. Got {str(path)!r}."
+        )
 
 
 def _with_schedule(
@@ -218,8 +234,6 @@ def _with_schedule(
     import tomllib
 
     import yaml
-
-    from taskorder.trl.config import _resolve_paths
 
     if not train_config.is_file():
         raise InvalidParameterError(f"{train_config}: no such train config (--train-config).")
@@ -246,6 +260,5 @@ def _with_schedule(
     old = data.get("schedule") if isinstance(data.get("schedule"), dict) else {}
     if steps is None and passes is None:
         steps, passes = old.get("steps_per_stage"), old.get("passes_per_stage")
-    data = _resolve_paths(data, train_config.resolve().parent)
-    data["schedule"] = schedule_document(order, steps_per_stage=steps, passes_per_stage=passes)
-    return data
+    schedule = schedule_document(order, steps_per_stage=steps, passes_per_stage=passes)
+    return {**data, "schedule": schedule}
