@@ -235,6 +235,8 @@ def test_version_option():
         (["--schedule-out", "s.yaml"], "--schedule-out", "needs a stage length"),
         (["--schedule-out", "s.yaml", "--steps-per-stage", "5", "--passes-per-stage", "1"],
          "--passes-per-stage", "one stage length"),
+        (["--schedule-out", "s.yaml", "--passes-per-stage", "inf"], "--passes-per-stage", "positive"),
+        (["--schedule-out", "s.yaml", "--passes-per-stage", "0"], "--passes-per-stage", "positive"),
     ],
 )
 def test_ignored_or_conflicting_options_are_usage_errors(extra, option, message):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -237,7 +238,7 @@ def _check_usage(options: SolveOptions) -> None:
                               (options.train_config, "--train-config")):
             if value is not None:
                 refuse("applies with --schedule-out only", option)
-    elif options.passes_per_stage is not None and not options.passes_per_stage > 0:
+    elif options.passes_per_stage is not None and not 0 < options.passes_per_stage < math.inf:
         refuse(f"expected a positive number of passes; got {options.passes_per_stage:g}",
                "--passes-per-stage")
     elif options.steps_per_stage is not None and options.passes_per_stage is not None:
