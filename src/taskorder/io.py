@@ -36,14 +36,12 @@ import io
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
-from functools import cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from taskorder.exceptions import InvalidMatrixError
+from taskorder.json_matrix import check_diagonal, matrix_from_dict, parse_json
 from taskorder.matrix import TransferMatrix, first_repeat
 
 __all__ = ["read_matrix", "write_matrix", "read_lolib", "matrix_from_dict", "MAX_FILE_BYTES", "MAX_TASKS"]
@@ -54,10 +52,10 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_TASKS = 5000
 
 _LONG_REQUIRED = ("source", "target", "value")
+_LONG_OPTIONAL = ("stderr", "forward", "forward_stderr")
 _LOLIB_SIZE = re.compile(r"-?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _NON_FINITE = {"nan", "inf", "infinity"}
-_LONG_OPTIONAL = ("stderr", "forward", "forward_stderr")
 
 
 def read_matrix(path: str | Path, *, format: str | None = None) -> TransferMatrix:
@@ -100,7 +98,7 @@ def read_matrix(path: str | Path, *, format: str | None = None) -> TransferMatri
         format = _detect_format(path, text)
     try:
         if format == "json":
-            return _parse_json(path, text)
+            return parse_json(path, text)
         rows, delimiter = _parse_csv(path, text)
         if format == "long":
             return _parse_long(path, rows, delimiter)
@@ -110,19 +108,6 @@ def read_matrix(path: str | Path, *, format: str | None = None) -> TransferMatri
             raise
         # Raised by TransferMatrix itself: say which file.
         raise type(error)(f"{path}: {error}") from None
-
-
-def _check_diagonal(prefix: str, tasks: Sequence[str], values: np.ndarray, name: str) -> None:
-    """Refuse a diagonal that holds anything but 0 or a missing entry, naming the cells."""
-    diagonal = np.diagonal(values)
-    bad = [k for k, v in enumerate(diagonal) if not (math.isnan(v) or v == 0.0)]
-    if bad:
-        shown = ", ".join(f"{name}[{tasks[k]!r}, {tasks[k]!r}] = {diagonal[k]:g}" for k in bad[:5])
-        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
-        raise InvalidMatrixError(
-            f"{prefix}the diagonal of {name!r} must be empty or 0 (training a task after itself "
-            f"has no meaning). Got {shown}{more}."
-        )
 
 
 def write_matrix(matrix: TransferMatrix, path: str | Path, *, format: str | None = None) -> Path:
@@ -282,7 +267,7 @@ def _parse_square(path: Path, rows: list[list[str]], delimiter: str) -> Transfer
         for j, text in enumerate(row[1:]):
             where = f"row {i + 2} ({row[0]!r}), column {j + 2} ({header[j]!r})"
             values[i, j] = _number(path, text, where, delimiter)
-    _check_diagonal(f"{path}: ", header, values, "bwt")
+    check_diagonal(f"{path}: ", header, values, "bwt")
     np.fill_diagonal(values, np.nan)
     return TransferMatrix(header, values)
 
@@ -355,136 +340,6 @@ def _parse_long(path: Path, rows: list[list[str]], delimiter: str) -> TransferMa
         forward=arrays["forward"] if "forward" in header else None,
         forward_stderr=arrays["forward_stderr"] if "forward_stderr" in header else None,
     )
-
-
-def _parse_json(path: Path, text: str) -> TransferMatrix:
-    try:
-        # Integers longer than a float can hold become inf here and are refused, located,
-        # by the finite-number check below (int() would raise past 4,300 digits).
-        data = json.loads(text, parse_int=_json_int)
-    except json.JSONDecodeError as error:
-        raise InvalidMatrixError(
-            f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})."
-        ) from None
-    except RecursionError:
-        raise InvalidMatrixError(
-            f"{path}: the JSON is nested too deeply to be a transfer matrix; expected an object "
-            "with 'tasks' (a list of names) and 'bwt' (a list of rows)."
-        ) from None
-    try:
-        return matrix_from_dict(data)
-    except InvalidMatrixError as error:
-        raise InvalidMatrixError(f"{path}: {error}") from None
-
-
-def _json_int(text: str) -> int | float:
-    return int(text) if len(text) <= 20 else float(text)
-
-
-@cache
-def _matrix_file_model() -> Any:
-    """The pydantic model of a JSON matrix file (built once, on first use)."""
-    from pydantic import BaseModel, ConfigDict, Field, FiniteFloat
-
-    Square = list[list[FiniteFloat | None]]
-
-    class MatrixFile(BaseModel):
-        model_config = ConfigDict(extra="forbid")
-        sign_convention: str | None = None
-        note: str | None = None
-        tasks: list[str] = Field(min_length=2, max_length=MAX_TASKS)
-        bwt: Square
-        forward: Square | None = None
-        bwt_stderr: Square | None = None
-        forward_stderr: Square | None = None
-        weights: dict[str, FiniteFloat] | list[FiniteFloat] | None = None
-        own_scores: dict[str, FiniteFloat | None] | list[FiniteFloat | None] | None = None
-        imputed: list[list[bool]] | None = None
-
-    return MatrixFile
-
-
-def _validation_message(error: Any) -> str:
-    """One readable line from a pydantic ``ValidationError`` (the most specific problem)."""
-    problems = error.errors()
-    # A union (number or null) reports one error per branch; the number's is the useful one.
-    finite = [item for item in problems if item["type"] == "finite_number"]
-    first = finite[0] if finite else problems[0]
-    parts = [str(part) for part in first["loc"] if part not in ("float", "constrained-float")]
-    where = ".".join(part for part in parts if not part.startswith(("function-", "list[", "dict[")))
-    if first["type"] == "finite_number":
-        got = first["input"]
-        if isinstance(got, float) and math.isinf(got):
-            got = f"{got} (Infinity, or a number too large for a 64-bit float such as 1e400)"
-        return (
-            f"field {where!r} must be a finite number (use null for a missing entry). Got {got}."
-        )
-    return f"field {where!r}: {first['msg']}."
-
-
-def matrix_from_dict(data: Any) -> TransferMatrix:
-    """Validate a JSON-like mapping and build a :class:`TransferMatrix` (unknown keys rejected).
-
-    ``None`` is a missing entry; NaN and infinite numbers are refused, as are diagonal
-    values other than 0 and weights that are all 0.
-
-    Raises
-    ------
-    InvalidMatrixError
-        If a key is unknown, a value has the wrong type or shape, or a rule above is broken.
-    """
-    from pydantic import ValidationError
-
-    if not isinstance(data, Mapping):
-        raise InvalidMatrixError(
-            f"expected a JSON object with keys 'tasks' and 'bwt'. Got {type(data).__name__}."
-        )
-    try:
-        parsed = _matrix_file_model().model_validate(data)
-    except ValidationError as error:
-        raise InvalidMatrixError(_validation_message(error)) from None
-    except RecursionError:
-        raise InvalidMatrixError("the mapping is nested too deeply to be a transfer matrix.") from None
-
-    tasks = parsed.tasks
-    n_tasks = len(tasks)
-
-    def array(values: list[list[float | None]] | None, name: str) -> np.ndarray | None:
-        if values is None:
-            return None
-        lengths = [len(row) for row in values]
-        if len(values) != n_tasks or any(length != n_tasks for length in lengths):
-            raise InvalidMatrixError(
-                f"field {name!r} must have shape ({n_tasks}, {n_tasks}), one row and one column "
-                f"per task. Got {len(values)} rows of lengths {lengths}."
-            )
-        grid = np.array([[np.nan if v is None else v for v in row] for row in values], dtype=float)
-        _check_diagonal("", tasks, grid, name)
-        return grid
-
-    def vector(values: Any) -> Any:
-        if isinstance(values, dict):
-            return {k: (np.nan if v is None else v) for k, v in values.items()}
-        if isinstance(values, list):
-            return [np.nan if v is None else v for v in values]
-        return values
-
-    matrix = TransferMatrix(
-        tasks,
-        array(parsed.bwt, "bwt"),
-        forward=array(parsed.forward, "forward"),
-        bwt_stderr=array(parsed.bwt_stderr, "bwt_stderr"),
-        forward_stderr=array(parsed.forward_stderr, "forward_stderr"),
-        weights=parsed.weights,
-        own_scores=vector(parsed.own_scores),
-        imputed=parsed.imputed,
-    )
-    if not matrix.weights.any():
-        raise InvalidMatrixError(
-            "field 'weights' must give at least one task a positive weight; with every weight 0 "
-            f"every order has the same objective. Got {parsed.weights}."
-        )
-    return matrix
 
 
 def read_lolib(path: str | Path) -> TransferMatrix:

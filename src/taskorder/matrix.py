@@ -402,7 +402,7 @@ class TransferMatrix:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TransferMatrix:
         """Build a matrix from :meth:`to_dict` output (validated, unknown keys rejected)."""
-        from taskorder.io import matrix_from_dict
+        from taskorder.json_matrix import matrix_from_dict
 
         return matrix_from_dict(data)
 
