@@ -88,6 +88,8 @@ def main(argv: list[str] | None = None) -> None:
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     cases = [("heatmap", n) for n in args.heatmap] + [("transfer_graph", n) for n in args.graph]
     with tempfile.TemporaryDirectory() as folder:
+        for module in modules.values():  # warm-up: imports and font caches are not timed
+            measure(module, "heatmap", 3, 1, Path(folder))
         for kind, n_tasks in cases:
             row = {name: measure(module, kind, n_tasks, args.repeats, Path(folder)) for name, module in modules.items()}
             cells = [f"{seconds:.2f} | {w}x{h}" for seconds, (w, h) in row.values()]

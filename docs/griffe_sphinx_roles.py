@@ -58,7 +58,7 @@ def convert(text: str, obj: Any, loader: Any) -> str:
 class SphinxRoles(griffe.Extension):
     """Rewrite Sphinx roles in every docstring of a loaded package."""
 
-    def on_package(self, *, pkg: griffe.Module, loader: griffe.GriffeLoader, **kwargs: Any) -> None:  # noqa: ARG002
+    def on_package(self, *, pkg: griffe.Module, loader: griffe.GriffeLoader, **kwargs: Any) -> None:
         self._rewrite(pkg, loader, seen=set())
 
     def _rewrite(self, obj: Any, loader: Any, seen: set[str]) -> None:

@@ -146,7 +146,7 @@ def missing_from_reference(markdown: str, app: Any = None) -> list[str]:
     return missing
 
 
-def on_page_markdown(markdown: str, page, config, files) -> str:  # noqa: ARG001 - mkdocs API
+def on_page_markdown(markdown: str, page, config, files) -> str:
     if page.file.src_uri != PAGE:
         return markdown
     if MARKER not in markdown:
@@ -158,7 +158,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:  # noqa: ARG001
     return markdown
 
 
-def on_files(files, config):  # noqa: ARG001 - mkdocs API
+def on_files(files, config):
     if files.get_file_from_path(PAGE) is None:
         log.warning("docs/%s is missing: the CLI reference is not published.", PAGE)
     return files
