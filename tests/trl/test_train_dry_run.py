@@ -60,3 +60,11 @@ def test_dry_run_of_a_valid_config_shows_the_steps(tmp_path, toy_world, toy_file
     assert json.loads(result.stdout)["steps"] == [2, 2, 2]
     shown = cli.invoke(app, ["train", str(path), "--dry-run"])
     assert "optimizer steps per stage: [2, 2, 2]" in shown.stdout
+
+
+def test_a_real_run_refuses_bad_settings_before_loading_anything(tmp_path, toy_world, toy_files):
+    path = write_config(tmp_path, toy_world, toy_files, grpo={**TINY_GRPO, "temperature": 0.0})
+    result = cli.invoke(app, ["train", str(path)])
+    assert result.exit_code == 1
+    assert "The GRPO setting 'temperature' must be positive" in result.stderr
+    assert not (tmp_path / "out").exists()

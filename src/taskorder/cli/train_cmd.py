@@ -79,6 +79,7 @@ def _replan(config_path: Path, horizon: int, design: str, floors: dict, resume: 
             f"into {plan['output_dir']}"
         )
         return
+    _quiet_libraries()
     result = replan_from_config(
         config, horizon=horizon, design=design, entropy_floor=floors or None, resume=resume,
         on_decision=None if as_json else say_decision,
@@ -122,13 +123,12 @@ def _stage_line(record) -> None:
     _progress(f"{where} done at step {record.step}: score/entropy {cells}")
 
 
-def check_run(config, tasks, schedule):
-    """Refuse, before any model is loaded, what training would refuse only once it starts.
+def check_settings(config):
+    """Refuse a missing model folder, bad GRPO settings or bad evaluation settings.
 
-    Checks the model directory, every task's reward, the GRPO settings as the trainer
-    will see them (``num_generations`` dividing the generation batch, a positive
-    ``temperature``), the evaluation settings, and that every stage is a whole number
-    of generations. Returns the schedule resolved against the batch geometry.
+    Cheap (no data, no model): run before every training. ``num_generations`` must
+    divide the generation batch and ``temperature`` be positive, as the trainer will
+    see them. Returns the run's ``GRPOConfig``.
 
     Raises
     ------
@@ -137,22 +137,38 @@ def check_run(config, tasks, schedule):
     """
     from taskorder.trl.evaluation import EvalConfig
     from taskorder.trl.grpo_args import check_grpo_run, check_model_dir
-    from taskorder.trl.sampler import BatchGeometry
 
     # A folder is checked here; a GGUF file, demo name or Hub id is resolved (converted,
     # installed or downloaded) only when training starts.
     model = config.model
     if getattr(model, "kind", "path") == "path":
         check_model_dir(getattr(model, "path", model))
+    args = check_grpo_run(config.grpo, config.output_dir, seed=config.seed)
+    evaluation = config.evaluation.model_dump()
+    evaluation.pop("evaluate_at_start")
+    EvalConfig(seed=config.seed, **evaluation)
+    return args
+
+
+def check_run(config, tasks, schedule):
+    """Refuse, before any model is loaded, what training would refuse only once it starts.
+
+    :func:`check_settings`, then every task's reward and that every stage is a whole
+    number of generations. Returns the schedule resolved against the batch geometry.
+
+    Raises
+    ------
+    InvalidParameterError
+        The first problem found, naming the setting.
+    """
+    from taskorder.trl.sampler import BatchGeometry
+
+    args = check_settings(config)
     for task in tasks:
         try:
             task.reward_function()
         except InvalidParameterError as error:
             raise InvalidParameterError(f"tasks.{task.name}.reward: {error}") from None
-    args = check_grpo_run(config.grpo, config.output_dir, seed=config.seed)
-    evaluation = config.evaluation.model_dump()
-    evaluation.pop("evaluate_at_start")
-    EvalConfig(seed=config.seed, **evaluation)
     geometry = BatchGeometry.from_config(args)
     sizes = {task.name: len(task.train_rows) for task in tasks}
     return schedule.resolve(sizes, geometry.prompts_per_step, step_multiple=geometry.step_multiple)
@@ -192,6 +208,7 @@ def _train(config_path: Path, resume: bool, dry_run: bool, as_json: bool) -> Non
     from taskorder.trl.pipeline import run_training
     from taskorder.trl.progress import report_steps
 
+    check_settings(config)
     _quiet_libraries()
     with report_steps(_progress, min_interval_s=STEP_LINE_EVERY_S):
         result = run_training(config, resume=resume, on_stage_end=_stage_line, on_event=_progress)
