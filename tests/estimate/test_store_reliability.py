@@ -157,25 +157,50 @@ def test_malformed_stores_through_the_cli(reference, tmp_path):
             assert_one_clear_cli_error(result, store)
 
 
+def run_the_named_fix(message: str, store: Path) -> None:
+    """Run the sqlite3 command that a refusal message gives (with Python's sqlite3)."""
+    sql = message.split(f'sqlite3 {store} "', 1)[1].split('" and rerun', 1)[0]
+    with sqlite3.connect(store) as db:
+        db.executescript(sql)
+
+
 def test_a_changed_score_is_refused_and_the_named_fix_works(runner, plan, reference, tmp_path):
     folder = copy_campaign(reference, tmp_path / "c")
     a = runner.tasks[0]
+    key = f"second/{a}/{runner.tasks[1]}/r0"
     with sqlite3.connect(folder / STORE_NAME) as db:
-        db.execute(
-            "UPDATE evaluations SET score = score + 0.25 WHERE probe=? AND task=?",
-            (f"second/{a}/{runner.tasks[1]}/r0", a),
-        )
+        db.execute("UPDATE evaluations SET score = score + 0.25 WHERE probe=? AND task=?", (key, a))
     for call in (lambda: run_campaign(runner, plan, folder), lambda: load_estimate(folder)):
         with pytest.raises(CampaignStoreError, match="checksum") as caught:
             call()
-        assert str(folder / STORE_NAME) in str(caught.value)
-        assert f"second/{a}/{runner.tasks[1]}/r0" in str(caught.value)
-    with sqlite3.connect(folder / STORE_NAME) as db:  # the fix the message gives
-        db.execute(
-            "UPDATE probes SET status='pending' WHERE key=?", (f"second/{a}/{runner.tasks[1]}/r0",)
-        )
+        assert str(folder / STORE_NAME) in str(caught.value) and key in str(caught.value)
+    run_the_named_fix(str(caught.value), folder / STORE_NAME)
     repaired = run_campaign(runner, plan, folder)
     assert repaired.ran == 1 and repaired.estimate.matrix == reference.estimate.matrix
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "UPDATE probes SET task='open_0' WHERE key='first/open_1/r1'",
+        "UPDATE probes SET key='first/open_9/r1' WHERE key='first/open_1/r1'",
+        "UPDATE evaluations SET probe='base/r7' WHERE probe='base/r1' AND task='open_0'",
+        "UPDATE evaluations SET task='open_7' WHERE probe='base/r1' AND task='open_0'",
+        "DELETE FROM evaluations WHERE probe='first/open_1/r1'",
+    ],
+)
+def test_a_changed_or_lost_record_is_refused_and_the_named_fix_works(
+    runner, plan, reference, tmp_path, change
+):
+    folder = copy_campaign(reference, tmp_path / "c")
+    with sqlite3.connect(folder / STORE_NAME) as db:
+        db.execute(change)
+    with pytest.raises(CampaignStoreError, match="cannot be trusted") as caught:
+        load_estimate(folder)
+    run_the_named_fix(str(caught.value), folder / STORE_NAME)
+    repaired = run_campaign(runner, plan, folder)
+    assert repaired.estimate.matrix == reference.estimate.matrix
+    assert repaired.estimate.entropy == reference.estimate.entropy
 
 
 def test_a_store_from_before_checksums_gets_them(runner, plan, reference, tmp_path):
@@ -349,3 +374,49 @@ def test_a_state_that_stays_unreadable_fails_naming_the_file(runner, plan, tmp_p
     assert rows[f"first/{runner.tasks[1]}/r0"]["runs"] == 2  # rebuilt once, not forever
     done = [k for k, r in rows.items() if r["status"] == "done"]
     assert len(done) == 20 - 2 * 2  # every probe that does not need the broken state
+
+
+# ------------------------------------------------------------------ fuzzed damage
+def damage(data: bytes, rng) -> bytes:
+    """One random damage: flipped bytes, a truncation, a zeroed page or a garbage tail."""
+    b = bytearray(data)
+    mode = rng.choice(["flip", "truncate", "zero page", "garbage tail"])
+    if mode == "flip":
+        for _ in range(rng.randint(1, 20)):
+            b[rng.randrange(len(b))] = rng.randrange(256)
+    elif mode == "truncate":
+        b = b[: rng.randrange(len(b))]
+    elif mode == "zero page":
+        page = rng.randrange(len(b) // 4096)
+        b[page * 4096 : (page + 1) * 4096] = bytes(4096)
+    else:
+        b = b[: rng.randrange(len(b))] + bytes(rng.randrange(256) for _ in range(1000))
+    return bytes(b)
+
+
+@pytest.mark.slow
+def test_fuzzed_damage_gives_a_taskorder_error_or_the_unchanged_matrix(
+    runner, plan, reference, tmp_path
+):
+    import random
+
+    rng = random.Random(15)
+    data = (reference.directory / STORE_NAME).read_bytes()
+    outcomes = {"refused": 0, "unchanged": 0}
+    for case in range(300):
+        folder = tmp_path / str(case)
+        shutil.copytree(reference.directory / "states", folder / "states")
+        (folder / STORE_NAME).write_bytes(damage(data, rng))
+        for call, args in ((load_estimate, (folder,)), (run_campaign, (runner, plan, folder))):
+            try:
+                estimate = call(*args)
+            except TaskorderError as error:
+                assert str(folder / STORE_NAME) in str(error) or "lock" in str(error)
+                outcomes["refused"] += 1
+                continue
+            estimate = getattr(estimate, "estimate", estimate)
+            assert estimate.matrix == reference.estimate.matrix, f"case {case}: changed silently"
+            assert estimate.entropy == reference.estimate.entropy, f"case {case}: changed silently"
+            outcomes["unchanged"] += 1
+        shutil.rmtree(folder)
+    assert outcomes["refused"] > 500  # the damage was real

@@ -40,6 +40,7 @@ from taskorder.estimate.store import (
     CampaignStoreError,
     probe_from_row,
 )
+from taskorder.estimate.store_errors import damaged_store
 from taskorder.estimate.worker import run_probe
 from taskorder.exceptions import TaskorderError
 
@@ -242,7 +243,7 @@ def _run_locked(
 ) -> tuple[int, int, list[str]]:
     """Register, repair, schedule; raise :class:`ProbeFailedError` if probes failed."""
     store.register(plan)
-    store.evaluations()  # refuse a store changed on disk before running anything
+    store.verify()  # refuse a store changed on disk before running anything
     interrupted = store.reset_interrupted()
     if interrupted:
         notes.append(
@@ -396,14 +397,19 @@ def load_estimate(directory: str | Path, plan: ProbePlan | None = None) -> Probe
     store = CampaignStore.open_existing(Path(directory) / STORE_NAME)
     try:
         if plan is None:
-            data = json.loads(store.meta("plan") or "{}")
-            plan = ProbePlan(
-                tuple(data["tasks"]),
-                tuple(tuple(p) for p in data["pairs"]),
-                data["repeats"],
-                data["steps"],
-                data["seed"],
-            )
+            try:
+                data = json.loads(store.meta("plan") or "{}")
+                plan = ProbePlan(
+                    tuple(data["tasks"]),
+                    tuple(tuple(p) for p in data["pairs"]),
+                    data["repeats"],
+                    data["steps"],
+                    data["seed"],
+                )
+            except (ValueError, KeyError, TypeError) as error:
+                raise damaged_store(
+                    store.path, f"its plan record is unreadable: {error!r}"
+                ) from None
         return estimate_from_evaluations(plan, store.evaluations())
     finally:
         store.close()

@@ -29,7 +29,7 @@ Damage
 ------
 A new store is written under a temporary name and renamed into place, so a store
 file is never empty or half-created by taskorder: an empty, truncated or foreign
-file is refused (``PRAGMA quick_check`` on opening), never taken for a new
+file is refused (``PRAGMA integrity_check`` on opening), never taken for a new
 campaign. Every evaluation carries a checksum of its values; a value changed on
 disk afterwards is refused when read. Every SQLite or file-system failure (damaged
 file, read-only folder, full disk) becomes one
@@ -52,6 +52,13 @@ from urllib.parse import quote
 
 from taskorder.estimate.plan import Probe, ProbePlan
 from taskorder.estimate.store_errors import CampaignStoreError, damaged_store, store_error
+from taskorder.estimate.store_integrity import (
+    PROBE_COLUMNS,
+    add_missing_checksums,
+    check_records,
+    evaluation_checksum,
+    probe_checksum,
+)
 from taskorder.exceptions import TaskorderError
 
 __all__ = [
@@ -91,7 +98,8 @@ CREATE TABLE IF NOT EXISTS probes (
     started_at REAL,
     finished_at REAL,
     worker TEXT,
-    error TEXT
+    error TEXT,
+    checksum TEXT
 );
 CREATE TABLE IF NOT EXISTS evaluations (
     probe TEXT NOT NULL REFERENCES probes(key),
@@ -106,28 +114,20 @@ CREATE TABLE IF NOT EXISTS evaluations (
 """
 
 
-_PROBE_COLUMNS = (
-    "key",
-    "kind",
-    "task",
-    "later",
-    "repeat",
-    "depends_on",
-    "init_seed",
-    "train_seed",
-    "eval_seed",
-    "steps",
-)
+# Columns every store has (``checksum`` columns are added to older stores on opening).
+_COLUMNS = {
+    "meta": {"key", "value"},
+    "probes": {
+        *PROBE_COLUMNS,
+        *("status", "attempts", "runs", "state_path", "train_s", "eval_s", "started_at"),
+        *("finished_at", "worker", "error"),
+    },
+    "evaluations": {"probe", "task", "score", "entropy", "score_stderr", "n_samples"},
+}
 
 
 class CampaignMismatchError(TaskorderError, ValueError):
     """A campaign store was made with a different configuration than the one given."""
-
-
-def _checksum(probe: str, task: str, score: float, entropy: float, stderr: float, n: int) -> str:
-    """Checksum of one evaluation record (detects a value changed on disk after recording)."""
-    text = json.dumps([probe, task, float(score), float(entropy), float(stderr), int(n)])
-    return sha256(text.encode()).hexdigest()[:16]
 
 
 class CampaignStore:
@@ -231,13 +231,13 @@ class CampaignStore:
                 db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30.0)
             else:
                 db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
-        except (OSError, sqlite3.Error) as error:
+        except (OSError, sqlite3.Error, UnicodeDecodeError) as error:
             raise store_error(self.path, "open the campaign store", error) from error
         db.row_factory = sqlite3.Row
         return db
 
     def _check_integrity(self) -> None:
-        problems = [row[0] for row in self._db.execute("PRAGMA quick_check")]
+        problems = [row[0] for row in self._db.execute("PRAGMA integrity_check")]
         if problems != ["ok"]:
             raise damaged_store(self.path, "; ".join(map(str, problems[:3])))
         tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master")}
@@ -248,19 +248,22 @@ class CampaignStore:
                 f"{', '.join(sorted(lacking))}). Point output_dir at another folder, or move "
                 "this file away."
             )
+        for table, needed in _COLUMNS.items():
+            have = {row["name"] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if needed - have:
+                missing = ", ".join(sorted(needed - have))
+                raise damaged_store(self.path, f"table {table} lacks column(s) {missing}")
 
     def _add_checksums(self) -> None:
         """Stores written before checksums existed get them (their values are trusted)."""
-        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(evaluations)")}
-        if "checksum" in columns:
+        tables = ("probes", "evaluations")
+        if all(
+            "checksum" in {row["name"] for row in self._db.execute(f"PRAGMA table_info({t})")}
+            for t in tables
+        ):
             return
         with self._transaction("add checksums to the campaign store"):
-            self._db.execute("ALTER TABLE evaluations ADD COLUMN checksum TEXT")
-            rows = self._db.execute("SELECT * FROM evaluations").fetchall()
-            self._db.executemany(
-                "UPDATE evaluations SET checksum=? WHERE probe=? AND task=?",
-                [(_row_checksum(row), row["probe"], row["task"]) for row in rows],
-            )
+            add_missing_checksums(self._db)
 
     # ------------------------------------------------------------------ helpers
     @contextmanager
@@ -268,7 +271,7 @@ class CampaignStore:
         """Translate sqlite errors into :class:`CampaignStoreError` naming the file."""
         try:
             yield
-        except sqlite3.Error as error:
+        except (sqlite3.Error, UnicodeDecodeError) as error:  # a damaged schema may not decode
             raise store_error(self.path, doing, error) from error
 
     @contextmanager
@@ -296,7 +299,10 @@ class CampaignStore:
                 )
                 return
         if row["value"] != digest:
-            stored = json.loads(self.meta("guard") or "{}")
+            try:
+                stored = json.loads(self.meta("guard") or "{}")
+            except ValueError:
+                stored = {}
             changed = sorted(k for k in set(stored) | set(guard) if stored.get(k) != guard.get(k))
             raise CampaignMismatchError(
                 f"{self.path}: this campaign store was made with a different configuration "
@@ -318,11 +324,15 @@ class CampaignStore:
     # ----------------------------------------------------------------- writing
     def register(self, plan: ProbePlan) -> None:
         """Add the plan's probes that are not yet recorded (as ``pending``)."""
-        rows = [tuple(getattr(probe, c) for c in _PROBE_COLUMNS) for probe in plan.probes()]
+        rows = []
+        for probe in plan.probes():
+            values = [getattr(probe, column) for column in PROBE_COLUMNS]
+            rows.append((*values, probe_checksum(values)))
+        columns = (*PROBE_COLUMNS, "checksum")
         with self._transaction("register the plan's probes"):
             self._db.executemany(
-                f"INSERT OR IGNORE INTO probes ({', '.join(_PROBE_COLUMNS)}) "
-                f"VALUES ({', '.join('?' * len(_PROBE_COLUMNS))})",
+                f"INSERT OR IGNORE INTO probes ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' * len(columns))})",
                 rows,
             )
             self._db.execute(
@@ -363,7 +373,7 @@ class CampaignStore:
         rows = []
         for task, e in evaluations.items():
             values = (e["score"], e["entropy"], e["score_stderr"], e["n_samples"])
-            rows.append((key, task, *values, _checksum(key, task, *values)))
+            rows.append((key, task, *values, evaluation_checksum(key, task, *values)))
         self._db.executemany(
             "INSERT OR REPLACE INTO evaluations "
             "(probe, task, score, entropy, score_stderr, n_samples, checksum) "
@@ -432,62 +442,50 @@ class CampaignStore:
                 out.setdefault(row["probe"], set()).add(row["task"])
         return out
 
+    def verify(self) -> None:
+        """Refuse a store whose records were changed or lost on disk.
+
+        Raises
+        ------
+        CampaignStoreError
+            Naming the first such record and the command that makes the next run
+            measure it again (see :mod:`taskorder.estimate.store_integrity`).
+        """
+        with self._errors("read the campaign store"):
+            check_records(self._db, self.path)
+
     def evaluations(self) -> dict[str, dict[str, dict[str, float]]]:
         """``{probe key: {task: {score, entropy, score_stderr, n_samples}}}`` of finished probes.
 
         Raises
         ------
         CampaignStoreError
-            A record was changed on disk after it was written (checksum mismatch).
+            A record was changed on disk after it was written (see :meth:`verify`).
         """
+        self.verify()
         out: dict[str, dict[str, dict[str, float]]] = {}
-        changed: list[tuple[str, str]] = []
         query = (
-            "SELECT e.* FROM evaluations e JOIN probes p ON p.key = e.probe WHERE p.status='done'"
+            "SELECT e.probe, e.task, e.score, e.entropy, e.score_stderr, e.n_samples "
+            "FROM evaluations e JOIN probes p ON p.key = e.probe WHERE p.status='done'"
         )
         with self._errors("read the campaign store"):
-            rows = self._db.execute(query).fetchall()
-        verify = bool(rows) and "checksum" in rows[0].keys()  # noqa: SIM118 (`in` on a Row tests values)
-        for row in rows:
-            if verify and row["checksum"] != _row_checksum(row):
-                changed.append((row["probe"], row["task"]))
-            out.setdefault(row["probe"], {})[row["task"]] = {
-                "score": row["score"],
-                "entropy": row["entropy"],
-                "score_stderr": row["score_stderr"],
-                "n_samples": row["n_samples"],
+            cursor = self._db.cursor()
+            cursor.row_factory = None  # plain tuples: several times faster than Row
+            rows = cursor.execute(query).fetchall()
+        for probe, task, score, entropy, stderr, n_samples in rows:
+            out.setdefault(probe, {})[task] = {
+                "score": score,
+                "entropy": entropy,
+                "score_stderr": stderr,
+                "n_samples": n_samples,
             }
-        if changed:
-            raise self._changed_error(changed)
         return out
-
-    def _changed_error(self, changed: list[tuple[str, str]]) -> CampaignStoreError:
-        probe, task = changed[0]
-        more = f" (and {len(changed) - 1} more record(s))" if len(changed) > 1 else ""
-        return CampaignStoreError(
-            f"{self.path}: the recorded evaluation of task {task!r} in probe {probe!r} was "
-            f"changed after it was recorded (checksum mismatch){more}, so the matrix cannot be "
-            "trusted. Restore the store from a backup; or, to measure that probe again, run "
-            f"sqlite3 {self.path} \"UPDATE probes SET status='pending' WHERE key='{probe}'\" "
-            "and rerun the campaign."
-        )
 
     def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _row_checksum(row: sqlite3.Row) -> str:
-    return _checksum(
-        row["probe"],
-        row["task"],
-        row["score"],
-        row["entropy"],
-        row["score_stderr"],
-        row["n_samples"],
-    )
 
 
 def probe_from_row(row: dict[str, Any]) -> Probe:

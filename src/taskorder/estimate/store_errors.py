@@ -57,7 +57,13 @@ def store_error(path: Path, doing: str, error: BaseException) -> CampaignStoreEr
             f"{path}: could not {doing}: the disk is full ({name}). Free space on it and rerun; "
             "the results recorded so far are kept."
         )
-    if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")) or "not a database" in text:
+    if (
+        name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT"))
+        or "not a database" in text
+        or "malformed" in text
+        or "Could not decode" in text
+        or isinstance(error, UnicodeDecodeError)
+    ):
         return damaged_store(path, f"{name}: {text}")
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
         return CampaignStoreError(
