@@ -151,7 +151,8 @@ class CampaignLock:
             holder = self._check(fd)
             me = {"pid": os.getpid(), "host": socket.gethostname(), "started_at": time.time()}
             os.ftruncate(fd, 0)
-            os.pwrite(fd, (json.dumps(me) + "\n").encode(), 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, (json.dumps(me) + "\n").encode())
             os.fsync(fd)
         except OSError as error:
             os.close(fd)
