@@ -130,28 +130,33 @@ def test_a_stale_lock_after_sigkill_is_taken_over_and_status_shows_no_running(tm
 
 
 @pytest.mark.parametrize(
-    "executor, workers, group",
-    [("inprocess", 1, True), pytest.param("process", 2, False, marks=pytest.mark.slow)],
+    "executor, workers, group, signum",
+    [
+        ("inprocess", 1, True, signal.SIGINT),
+        ("inprocess", 1, False, signal.SIGTERM),
+        pytest.param("process", 2, False, signal.SIGINT, marks=pytest.mark.slow),
+        pytest.param("process", 2, False, signal.SIGTERM, marks=pytest.mark.slow),
+    ],
 )
 def test_an_interrupt_leaves_nothing_running_and_says_rerun_resumes(
-    tmp_path, executor, workers, group
+    tmp_path, executor, workers, group, signum
 ):
-    """Ctrl-C (SIGINT to the process group), or SIGINT to the coordinator alone while
-    its workers are in the middle of long probes (they must not be waited for)."""
+    """Ctrl-C (SIGINT to the process group), or SIGINT / SIGTERM to the coordinator alone
+    while its workers are in the middle of long probes (they must not be waited for)."""
     delay = 0.1 if group else 600
     config = write_config(tmp_path, delay=delay, executor=executor, workers=workers)
     store = tmp_path / "out" / "campaign.sqlite"
     process = start(config)
     if group:
         wait_for_done(process, store, 3)
-        os.killpg(process.pid, signal.SIGINT)
+        os.killpg(process.pid, signum)
     else:
         deadline = time.monotonic() + 60
         while statuses(store).get("running", 0) < workers:
             assert time.monotonic() < deadline and process.poll() is None
             time.sleep(0.05)
         time.sleep(1.0)  # the workers are inside train()
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signum)
     _out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     assert "Traceback" not in err and "rerun" in err and "resume" in err and str(store) in err

@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -237,8 +239,32 @@ def _run_campaign_from_config(config: Any, executor: Any, quiet: bool) -> tuple[
             if progress.note:
                 bar.console.print(f"note: {progress.note}", markup=False, highlight=False)
 
-        result = run_campaign(runner, plan, config.output_path, executor=executor, progress=report)
+        with _sigterm_interrupts():
+            result = run_campaign(
+                runner, plan, config.output_path, executor=executor, progress=report
+            )
     return result, runner
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """Treat SIGTERM (``kill``, a batch scheduler's stop) like Ctrl-C while probing, so the
+    campaign sets its in-flight probes back to pending and releases its lock."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @probe_app.command("run")
