@@ -308,10 +308,11 @@ def _probe_active(config_path, kind, workers, address, budget, batch_size, as_js
     runner = build_runner(config)
     plan = build_plan(config, runner)
     try:
-        result = active_campaign(
-            runner, config.output_path, budget=budget, batch_size=batch_size, steps=plan.steps,
-            repeats=plan.repeats, seed=config.plan.seed, executor=executor,
-        )
+        with _sigterm_interrupts():
+            result = active_campaign(
+                runner, config.output_path, budget=budget, batch_size=batch_size, steps=plan.steps,
+                repeats=plan.repeats, seed=config.plan.seed, executor=executor,
+            )
     except KeyboardInterrupt:
         raise fail(_interrupted_message(config, config_path), 130) from None
     out = config.output_path
