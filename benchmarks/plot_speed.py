@@ -6,14 +6,15 @@ Run: python benchmarks/plot_speed.py [--before REV] [--heatmap 10 50 200] [--gra
 Each case draws the figure for a seeded random matrix (tasks named like real ones, up to 24
 characters) in the order given, and saves it as a PNG at the default 150 dpi, as
 ``taskorder plot`` does; the time covers drawing and saving (the median of ``--repeats``).
-With ``--before REV`` the same cases also run on ``src/taskorder/plot/figures.py`` as it was
-at git revision ``REV``, and the table gives the ratio.
+With ``--before REV`` the same cases also run, each in a fresh interpreter, on the package
+as it was at git revision ``REV`` (``git archive``), and the table gives the ratios.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import json
+import os
 import statistics
 import struct
 import subprocess
@@ -26,7 +27,6 @@ from pathlib import Path
 import numpy as np
 
 from taskorder import TransferMatrix
-from taskorder.plot import figures
 
 ROOT = Path(__file__).parents[1]
 NAMES = ["math", "code", "poetry", "creative_writing", "summarisation_news", "translation_de_en"]
@@ -43,32 +43,46 @@ def png_size(path: Path) -> tuple[int, int]:
     return width, height
 
 
-def old_figures(revision: str):
-    """``taskorder.plot.figures`` as it was at ``revision``, loaded as a separate module."""
-    source = subprocess.run(
-        ["git", "show", f"{revision}:src/taskorder/plot/figures.py"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+def source_tree(revision: str) -> Path:
+    """``src/`` of the repository at git ``revision``, extracted into a temporary folder."""
+    folder = Path(tempfile.mkdtemp())
+    archive = subprocess.run(
+        ["git", "archive", revision, "src"], cwd=ROOT, capture_output=True, check=True
     ).stdout
-    path = Path(tempfile.mkdtemp()) / "figures_before.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location("figures_before", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder / "src"
 
 
-def measure(module, kind: str, n_tasks: int, repeats: int, folder: Path) -> tuple[float, tuple[int, int]]:
+def measure(
+    kind: str, n_tasks: int, repeats: int, src: Path | None = None
+) -> tuple[float, tuple[int, int]]:
+    """Median seconds to draw and save, and the PNG's size; with ``src``, in a fresh
+    interpreter that imports taskorder from ``src`` (this tree's or an older revision's)."""
+    if src is not None:
+        out = subprocess.run(
+            [sys.executable, __file__, "--measure", kind, str(n_tasks), str(repeats)],
+            env={**os.environ, "PYTHONPATH": str(src)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        seconds, width, height = json.loads(out.splitlines()[-1])
+        return seconds, (width, height)
+    from taskorder import plot
+
     matrix = random_matrix(n_tasks)
     times = []
-    path = folder / f"{kind}-{n_tasks}.png"
-    for _ in range(repeats):
-        start = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            figure = getattr(module, kind)(matrix, order=list(matrix.tasks))
-            module.save(figure, path)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), png_size(path)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "figure.png"
+        plot.save(plot.heatmap(random_matrix(3)), path)  # warm-up: imports, font caches
+        for _ in range(repeats):
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                figure = getattr(plot, kind)(matrix, order=list(matrix.tasks))
+                plot.save(figure, path)
+            times.append(time.perf_counter() - start)
+        return statistics.median(times), png_size(path)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -78,29 +92,35 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--graph", type=int, nargs="*", default=[10, 30, 100])
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--out", type=Path, help="also write the table to this file")
+    parser.add_argument("--measure", nargs=3, help=argparse.SUPPRESS)  # KIND N REPEATS, one case
     args = parser.parse_args(argv)
+    if args.measure:
+        kind, n_tasks, repeats = args.measure
+        seconds, (width, height) = measure(kind, int(n_tasks), int(repeats))
+        print(json.dumps([seconds, width, height]))
+        return
 
-    modules = {"now": figures}
+    trees = {"now": ROOT / "src"}
     if args.before:
-        modules = {"before": old_figures(args.before), **modules}
-    header = "| figure | tasks | " + " | ".join(
-        f"{name} s | {name} px" for name in modules) + (" | time ratio | pixel ratio |" if args.before else " |")
+        trees = {"before": source_tree(args.before), **trees}
+    header = "| figure | tasks | " + " | ".join(f"{name} s | {name} px" for name in trees)
+    header += " | time ratio | pixel ratio |" if args.before else " |"
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
+    print("\n".join(lines), flush=True)
     cases = [("heatmap", n) for n in args.heatmap] + [("transfer_graph", n) for n in args.graph]
-    with tempfile.TemporaryDirectory() as folder:
-        for module in modules.values():  # warm-up: imports and font caches are not timed
-            measure(module, "heatmap", 3, 1, Path(folder))
-        for kind, n_tasks in cases:
-            row = {name: measure(module, kind, n_tasks, args.repeats, Path(folder)) for name, module in modules.items()}
-            cells = [f"{seconds:.2f} | {w}x{h}" for seconds, (w, h) in row.values()]
-            line = f"| {kind} | {n_tasks} | " + " | ".join(cells) + " |"
-            if args.before:
-                (old_s, (old_w, old_h)), (new_s, (new_w, new_h)) = row["before"], row["now"]
-                line += f" {old_s / new_s:.1f}x | {old_w * old_h / (new_w * new_h):.1f}x |"
-            lines.append(line)
-            print(line if len(lines) > 3 else "\n".join(lines), flush=True)
+    for kind, n_tasks in cases:
+        row = {name: measure(kind, n_tasks, args.repeats, src) for name, src in trees.items()}
+        cells = [f"{seconds:.2f} | {w}x{h}" for seconds, (w, h) in row.values()]
+        line = f"| {kind} | {n_tasks} | " + " | ".join(cells) + " |"
+        if args.before:
+            (old_s, (old_w, old_h)), (new_s, (new_w, new_h)) = row["before"], row["now"]
+            line += f" {old_s / new_s:.1f}x | {old_w * old_h / (new_w * new_h):.1f}x |"
+        lines.append(line)
+        print(line, flush=True)
     if args.out:
-        command = "python benchmarks/plot_speed.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        command = "python benchmarks/plot_speed.py " + " ".join(
+            argv if argv is not None else sys.argv[1:]
+        )
         args.out.write_text(f"{command}\n\n" + "\n".join(lines) + "\n")
 
 

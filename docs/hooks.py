@@ -94,7 +94,9 @@ def _section(path: list[str], command: Any, context: Any) -> str:
     lines += [html.escape(command.help or "", quote=False).replace("\b\n", ""), ""]
     visible = [p for p in command.params if not getattr(p, "hidden", False)]
     for kind, title in (("argument", "Arguments"), ("option", "Options")):
-        records = [p.get_help_record(context) for p in visible if getattr(p, "param_type_name", "") == kind]
+        records = [
+            p.get_help_record(context) for p in visible if getattr(p, "param_type_name", "") == kind
+        ]
         records = [record for record in records if record]
         if records:
             lines += [f"| {title.lower()[:-1]} | meaning |", "|---|---|"]
@@ -106,7 +108,9 @@ def _section(path: list[str], command: Any, context: Any) -> str:
             sub = command.get_command(context, name)
             if sub is not None and not getattr(sub, "hidden", False):
                 anchor = "-".join([*path, name]).lower()
-                lines.append(f"| [`{name}`](#{anchor}) | {_cell(sub.get_short_help_str(limit=90))} |")
+                lines.append(
+                    f"| [`{name}`](#{anchor}) | {_cell(sub.get_short_help_str(limit=90))} |"
+                )
         lines.append("")
     return "\n".join(lines)
 
@@ -140,7 +144,9 @@ def missing_from_reference(markdown: str, app: Any = None) -> list[str]:
             param = params.get(parameter)
             if param is None or getattr(param, "hidden", False):
                 continue
-            shown = param.opts[0] if getattr(param, "param_type_name", "") == "option" else param.name
+            shown = (
+                param.opts[0] if getattr(param, "param_type_name", "") == "option" else param.name
+            )
             if shown not in sections[path]:
                 missing.append(f"{path} {shown}")
     return missing

@@ -5,7 +5,7 @@ Every function takes data, draws on a new figure, and returns the
 Matplotlib is imported inside the functions, so ``import taskorder.plot`` costs nothing.
 
 Figures stay bounded with many tasks (at most 12 inches, 2400 pixels a side; see
-:mod:`taskorder.plot.figures`). Task names in any script are drawn with an installed font
+:mod:`taskorder.plot.figures` and :mod:`taskorder.plot.graph`). Task names in any script are drawn with an installed font
 that has their characters; when none has them, one :class:`MissingGlyphWarning` says so
 and which font to install.
 """
@@ -15,8 +15,15 @@ from taskorder.plot.figures import (
     heatmap,
     predicted_vs_observed,
     save,
-    transfer_graph,
 )
 from taskorder.plot.fonts import MissingGlyphWarning
+from taskorder.plot.graph import transfer_graph
 
-__all__ = ["heatmap", "transfer_graph", "predicted_vs_observed", "curves", "save", "MissingGlyphWarning"]
+__all__ = [
+    "heatmap",
+    "transfer_graph",
+    "predicted_vs_observed",
+    "curves",
+    "save",
+    "MissingGlyphWarning",
+]

@@ -2,15 +2,14 @@
 
 Figures stay readable and bounded as the number of tasks grows: no side is longer than
 ``MAX_INCHES`` (``MAX_PIXELS`` once saved), tick labels shrink and then thin out, per-cell
-values stop past ``ANNOTATE_MAX`` tasks, the transfer graph switches to a circular layout
-with the strongest pairs only past ``ARC_MAX`` tasks, and task names longer than
+values stop past ``ANNOTATE_MAX`` tasks, the transfer graph (:mod:`taskorder.plot.graph`)
+switches to a circular layout with the strongest pairs only, and task names longer than
 ``LABEL_CHARS`` are shortened with an ellipsis. Names in any script are drawn with a font
 that has their glyphs (:mod:`taskorder.plot.fonts`).
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import warnings
 from collections.abc import Mapping, Sequence
@@ -23,7 +22,7 @@ from taskorder.exceptions import InvalidParameterError, require
 from taskorder.matrix import TransferMatrix
 from taskorder.plot.fonts import quiet_glyph_warnings, text_fonts
 
-__all__ = ["heatmap", "transfer_graph", "predicted_vs_observed", "curves", "save"]
+__all__ = ["heatmap", "predicted_vs_observed", "curves", "save"]
 
 #: Longest side of a figure, in inches (1800 px at the default 150 dpi).
 MAX_INCHES = 12.0
@@ -31,8 +30,6 @@ MAX_INCHES = 12.0
 MAX_PIXELS = 2400
 #: Most tasks for which the heatmap writes each cell's value (unreadable and slow past it).
 ANNOTATE_MAX = 25
-#: Most tasks drawn as an arc diagram / with every pair; more use a circle and the strongest pairs.
-ARC_MAX = 10
 #: Task names longer than this are shortened on figures.
 LABEL_CHARS = 24
 #: Smallest tick-label font size (points); denser axes label every k-th task.
@@ -43,7 +40,12 @@ def _pyplot():
     require("matplotlib", "plot")
     import matplotlib
 
-    if matplotlib.get_backend().lower() not in ("agg", "svg", "pdf", "module://matplotlib_inline.backend_inline"):
+    if matplotlib.get_backend().lower() not in (
+        "agg",
+        "svg",
+        "pdf",
+        "module://matplotlib_inline.backend_inline",
+    ):
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -82,7 +84,9 @@ def _tick_labels(names: Sequence[str], length_pt: float) -> tuple[list[int], lis
     return positions, [_label(names[k]) for k in positions], size
 
 
-def heatmap(matrix: TransferMatrix, *, order: Sequence[str] | None = None, annotate: bool | None = None):
+def heatmap(
+    matrix: TransferMatrix, *, order: Sequence[str] | None = None, annotate: bool | None = None
+):
     """BWT heatmap: rows = task trained earlier, columns = task trained later.
 
     Diverging colours centred on 0 (red = forgetting, blue = positive transfer);
@@ -105,16 +109,24 @@ def heatmap(matrix: TransferMatrix, *, order: Sequence[str] | None = None, annot
     np.fill_diagonal(values, np.nan)
     n_tasks = len(tasks)
     if annotate and n_tasks > ANNOTATE_MAX:
-        warnings.warn(f"heatmap writes cell values for at most {ANNOTATE_MAX} tasks; "
-                      f"this matrix has {n_tasks}, so the values are left out.", stacklevel=2)
+        warnings.warn(
+            f"heatmap writes cell values for at most {ANNOTATE_MAX} tasks; "
+            f"this matrix has {n_tasks}, so the values are left out.",
+            stacklevel=2,
+        )
     annotate = (n_tasks <= 12 if annotate is None else annotate) and n_tasks <= ANNOTATE_MAX
     size = min(MAX_INCHES - 1.2, max(4.0, 0.55 * n_tasks + 2.5))
     with text_fonts(tasks):
         figure, ax = plt.subplots(figsize=(size + 1.2, size))
         limit = _draw_cells(figure, ax, values, plt)
         positions, labels, font = _tick_labels(tasks, 0.75 * size * 72)
-        ax.set_xticks(positions, labels, rotation=45 if font >= 7 else 90,
-                      ha="right" if font >= 7 else "center", fontsize=font)
+        ax.set_xticks(
+            positions,
+            labels,
+            rotation=45 if font >= 7 else 90,
+            ha="right" if font >= 7 else "center",
+            fontsize=font,
+        )
         ax.set_yticks(positions, labels, fontsize=font)
         if font < 7:
             ax.tick_params(length=2)
@@ -131,11 +143,14 @@ def _draw_cells(figure, ax, values: np.ndarray, plt) -> float:
     finite = values[np.isfinite(values)]
     limit = float(np.abs(finite).max()) if finite.size and np.abs(finite).max() > 0 else 1.0
     cmap = plt.get_cmap("RdBu").with_extremes(bad="#dddddd")
-    image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=-limit, vmax=limit,
-                      interpolation="nearest")
+    image = ax.imshow(
+        np.ma.masked_invalid(values), cmap=cmap, vmin=-limit, vmax=limit, interpolation="nearest"
+    )
     colorbar = figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
-    colorbar.set_label("change in row task's score when the column task is trained after it\n"
-                       "(negative = forgetting)")
+    colorbar.set_label(
+        "change in row task's score when the column task is trained after it\n"
+        "(negative = forgetting)"
+    )
     return limit
 
 
@@ -146,127 +161,15 @@ def _annotate_cells(ax, values: np.ndarray, imputed: np.ndarray, limit: float) -
             if i != j and np.isfinite(values[i, j]):
                 mark = "*" if imputed[i, j] else ""
                 colour = "white" if abs(values[i, j]) > 0.6 * limit else "black"
-                ax.text(j, i, f"{values[i, j]:.2g}{mark}", ha="center", va="center",
-                        fontsize=8 if n_tasks <= 12 else 6, color=colour)
-
-
-def transfer_graph(matrix: TransferMatrix, *, order: Sequence[str] | None = None, seed: int = 0,
-                   max_edges: int | None = None):
-    """The transfer graph: an arrow ``i -> j`` per pair, width = ``|W[i, j]|``, colour = sign.
-
-    Up to ``ARC_MAX`` tasks, with ``order``, the tasks are laid out left to right in
-    training order (an arc diagram) and the chosen order is drawn as a thick black path;
-    without it, on a circle. With more tasks the tasks go on a circle (clockwise from the
-    top, in training order when given) with their names outside it, and only the
-    ``max_edges`` strongest pairs are drawn (default ``3 * n_tasks``; the title says how
-    many of how many). The figure is at most ``MAX_INCHES`` on a side. ``seed`` is kept
-    for compatibility; the layouts are deterministic.
-    """
-    plt = _pyplot()
-    import networkx as nx
-
-    if order is not None:
-        matrix.order_indices(order)
-    tasks = list(order) if order is not None else list(matrix.tasks)
-    graph = matrix.to_networkx()
-    n_tasks = matrix.n_tasks
-    many = n_tasks > ARC_MAX
-    edges = _strongest_edges(graph, max_edges if max_edges is not None else (3 * n_tasks if many else None))
-    with text_fonts(tasks):
-        if many:
-            figure, ax = plt.subplots(figsize=(10.0, 10.0))
-            position, rad, node_size = _circle(tasks), 0.1, float(np.clip(6000 / n_tasks, 40, 500))
-        else:
-            figure, ax = plt.subplots(figsize=(min(MAX_INCHES, max(7.0, 1.6 * n_tasks)), 5.5))
-            position = ({task: (float(k), 0.0) for k, task in enumerate(order)} if order is not None
-                        else nx.circular_layout(graph))
-            # arc diagram: an arrow i -> j with i earlier bends above the line, against the order below
-            rad, node_size = (-0.45 if order is not None else 0.15), 500.0
-        _draw_edges(nx, graph, position, ax, edges, rad, node_size)
-        if order is not None and len(order) > 1:
-            nx.draw_networkx_edges(graph, position, ax=ax, edgelist=list(itertools.pairwise(order)),
-                                   width=2.5 if not many else 1.5, edge_color="black", style="dashed",
-                                   arrows=True, arrowsize=18 if not many else 10, node_size=node_size)
-        nx.draw_networkx_nodes(graph, position, ax=ax, node_color="#f2f2f2", edgecolors="black",
-                               node_size=node_size)
-        if many:
-            _circle_labels(ax, tasks, order is not None)
-        else:
-            for task in graph.nodes:
-                rank = order.index(task) if order is not None else 0
-                label = f"{rank + 1}. {_label(task)}" if order is not None else _label(task)
-                # in a row, every other name goes lower, so long names do not overlap
-                below = -22 - (14 if order is not None and n_tasks > 5 and rank % 2 else 0)
-                ax.annotate(label, position[task], xytext=(0, below), textcoords="offset points",
-                            ha="center", va="top", fontsize=9,
-                            bbox={"fc": "white", "ec": "none", "alpha": 0.8})
-            ax.margins(0.12, 0.25)
-        _graph_legend_and_title(ax, order, many, len(edges), graph.number_of_edges())
-        ax.axis("off")
-        figure.tight_layout()
-    return figure
-
-
-def _strongest_edges(graph, limit: int | None) -> list[tuple[str, str]]:
-    edges = [edge for edge in graph.edges if graph.edges[edge]["weight"] != 0 or limit is None]
-    if limit is not None and len(edges) > limit:
-        edges = sorted(edges, key=lambda edge: -abs(graph.edges[edge]["weight"]))[:limit]
-    return edges
-
-
-def _draw_edges(nx, graph, position, ax, edges, rad: float, node_size: float) -> None:
-    if not edges:
-        return
-    weights = np.array([graph.edges[edge]["weight"] for edge in edges])
-    largest = float(np.abs(weights).max()) or 1.0
-    nx.draw_networkx_edges(
-        graph, position, ax=ax, edgelist=edges,
-        width=[0.5 + 4.5 * abs(w) / largest for w in weights],
-        edge_color=["#2166ac" if w >= 0 else "#b2182b" for w in weights],
-        connectionstyle=f"arc3,rad={rad}", arrows=True, arrowsize=12 if node_size >= 200 else 8,
-        node_size=node_size, alpha=0.7,
-    )
-
-
-def _circle(tasks: Sequence[str]) -> dict[str, tuple[float, float]]:
-    """Tasks on the unit circle, clockwise from the top."""
-    angles = np.pi / 2 - 2 * np.pi * np.arange(len(tasks)) / len(tasks)
-    return {task: (float(np.cos(a)), float(np.sin(a))) for task, a in zip(tasks, angles)}
-
-
-def _circle_labels(ax, tasks: Sequence[str], numbered: bool) -> None:
-    """Names outside the circle, along the radius; every k-th one when they would overlap."""
-    names = [f"{k + 1}. {task}" if numbered else task for k, task in enumerate(tasks)]
-    positions, labels, font = _tick_labels(names, 2 * np.pi * 0.33 * 10.0 * 72)
-    places = list(_circle(tasks).values())
-    for k, label in zip(positions, labels):
-        x, y = places[k]
-        angle = math.degrees(math.atan2(y, x))
-        left = x < -1e-9
-        ax.text(1.06 * x, 1.06 * y, label, rotation=angle + 180 if left else angle, rotation_mode="anchor",
-                ha="right" if left else "left", va="center", fontsize=font)
-    ax.set_xlim(-1.7, 1.7)
-    ax.set_ylim(-1.7, 1.7)
-    ax.set_aspect("equal")
-
-
-def _graph_legend_and_title(ax, order, many: bool, shown: int, total: int) -> None:
-    from matplotlib.lines import Line2D
-
-    ax.legend(
-        handles=[
-            Line2D([], [], color="#2166ac", lw=3, label="i -> j helps (W[i, j] > 0)"),
-            Line2D([], [], color="#b2182b", lw=3, label="i -> j hurts (W[i, j] < 0)"),
-            *([Line2D([], [], color="black", lw=2.5, ls="--", label="chosen order")] if order else []),
-        ],
-        loc="lower center", bbox_to_anchor=(0.5, -0.15 if not many else -0.02), ncol=3, fontsize=8,
-        frameon=False,
-    )
-    if many:
-        subtitle = f"\nthe {shown} strongest of {total} pairs" + ("; numbers: training order" if order else "")
-    else:
-        subtitle = "\nabove the line: pairs in training order (collected); below: against it" if order else ""
-    ax.set_title("Transfer graph (arrow i -> j: i trained before j; width = |transfer|)" + subtitle)
+                ax.text(
+                    j,
+                    i,
+                    f"{values[i, j]:.2g}{mark}",
+                    ha="center",
+                    va="center",
+                    fontsize=8 if n_tasks <= 12 else 6,
+                    color=colour,
+                )
 
 
 def predicted_vs_observed(
@@ -291,7 +194,9 @@ def predicted_vs_observed(
     labels, x, y, err = _paired(predicted, observed, observed_err)
     with text_fonts([title, *(highlight or {}).values()]):
         figure, ax = plt.subplots(figsize=(5.5, 4.5))
-        ax.errorbar(x, y, yerr=err, fmt="o", color="#4d4d4d", alpha=0.6, ms=4, lw=0.8, label="orders")
+        ax.errorbar(
+            x, y, yerr=err, fmt="o", color="#4d4d4d", alpha=0.6, ms=4, lw=0.8, label="orders"
+        )
         for label, name in (highlight or {}).items():
             if label in labels:
                 k = labels.index(label)
@@ -301,8 +206,15 @@ def predicted_vs_observed(
         if both.size:
             low, high = float(both.min()), float(both.max())
             pad = 0.05 * (high - low) or 0.05
-            ax.plot([low - pad, high + pad], [low - pad, high + pad], ls="--", lw=1, color="#888888",
-                    zorder=0, label="y = x")
+            ax.plot(
+                [low - pad, high + pad],
+                [low - pad, high + pad],
+                ls="--",
+                lw=1,
+                color="#888888",
+                zorder=0,
+                label="y = x",
+            )
         rho = spearmanr(x, y).statistic if len(x) > 2 else float("nan")
         ax.set_xlabel("predicted")
         ax.set_ylabel("observed")
@@ -314,7 +226,9 @@ def predicted_vs_observed(
 
 def _paired(predicted, observed, observed_err):
     if isinstance(predicted, Mapping) != isinstance(observed, Mapping):
-        raise InvalidParameterError("'predicted' and 'observed' must both be mappings or both sequences.")
+        raise InvalidParameterError(
+            "'predicted' and 'observed' must both be mappings or both sequences."
+        )
     if isinstance(predicted, Mapping):
         labels = [label for label in predicted if label in observed]
         if len(labels) != len(predicted) or len(labels) != len(observed):
@@ -364,8 +278,12 @@ def _curves(plt, stages, scores, entropies):
                     f"Task {task!r} has {len(values)}."
                 )
             ax.plot(range(len(stages)), values, marker="o", label=_label(task))
-        ax.set_xticks(range(len(stages)), [f"after {_label(s)}" if k else _label(s) for k, s in enumerate(stages)],
-                      rotation=30, ha="right")
+        ax.set_xticks(
+            range(len(stages)),
+            [f"after {_label(s)}" if k else _label(s) for k, s in enumerate(stages)],
+            rotation=30,
+            ha="right",
+        )
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
     axes[0][0].set_title("Per-task score across stages")

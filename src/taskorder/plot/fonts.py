@@ -57,13 +57,18 @@ def font_families(texts: Iterable[str]) -> tuple[list[str], set[str]]:
     import matplotlib
     from matplotlib import font_manager
 
-    default = font_manager.findfont(font_manager.FontProperties(family=matplotlib.rcParams["font.family"]))
+    default = font_manager.findfont(
+        font_manager.FontProperties(family=matplotlib.rcParams["font.family"])
+    )
     families = [font_manager.get_font(default).family_name]
     needed = {ord(char) for text in texts for char in str(text) if not char.isspace()}
     missing = needed - _charmap(default)
     while missing:
-        coverage = [(len(missing & _charmap(path)), name, path) for name, path in _candidates()
-                    if name not in families]
+        coverage = [
+            (len(missing & _charmap(path)), name, path)
+            for name, path in _candidates()
+            if name not in families
+        ]
         best = max(coverage, default=(0, "", ""))
         if best[0] == 0:
             break
