@@ -75,3 +75,44 @@ def test_generation_failure_becomes_none(tiny_model, monkeypatch):
     judge = Judge(TransformersBackend(model, tokenizer, max_new_tokens=4))
     assert JudgeReward(judge)(prompts=["q"], completions=["a"], rubric=["r"]) == [None]
     assert judge.stats_["backend_errors"] == 1
+
+
+def counting_generate(model, monkeypatch):
+    """Count the model's real ``generate`` calls and the batch size of each."""
+    sizes, real = [], model.generate
+
+    def generate(**kwargs):
+        sizes.append(kwargs["input_ids"].shape[0])
+        return real(**kwargs)
+
+    monkeypatch.setattr(model, "generate", generate)
+    return sizes
+
+
+PROMPTS = ["Score:", "Grade the response on an integer scale", "Winner: A B tie Question",
+           "Response", "You are grading a response against a rubric. Score: 1 2 3"]
+
+
+def test_a_batch_gives_the_replies_one_at_a_time_would(tiny_model, monkeypatch):
+    model, tokenizer = tiny_model
+    backend = TransformersBackend(model, tokenizer, max_new_tokens=6, batch_size=4)
+    alone = [backend(prompt) for prompt in PROMPTS]
+    sizes = counting_generate(model, monkeypatch)
+    padding_side = tokenizer.padding_side
+    assert backend.batch(PROMPTS) == alone  # left padding changes nothing (greedy)
+    assert sizes == [4, 1] and tokenizer.padding_side == padding_side
+
+
+def test_judge_reward_generates_a_batch_together(tiny_model, monkeypatch):
+    model, tokenizer = tiny_model
+    judge = Judge(TransformersBackend(model, tokenizer, max_new_tokens=4, batch_size=8))
+    sizes = counting_generate(model, monkeypatch)
+    n = 12
+    out = JudgeReward(judge)(prompts=[f"Question {i}" for i in range(n)],
+                             completions=["Response"] * (n - 1) + ["  "], rubric=["Rubric"] * n)
+    assert sizes == [8, 3]  # 11 prompts in two generates; the blank one is not asked
+    assert out[-1] == 0.0
+    # a random model's reply is not a "Score: N" line: None, counted, never an exception
+    assert all(value is None or 0.0 <= value <= 1.0 for value in out[:-1])
+    assert judge.stats_["unparsable"] == sum(value is None for value in out)
+    assert judge.stats_["backend_errors"] == 0
