@@ -90,7 +90,7 @@ def main() -> None:
     for batch_size in (16, 64):
         backend = TransformersBackend(model, tokenizer, max_new_tokens=args.max_new_tokens,
                                       batch_size=batch_size)
-        seconds, replies = timed(lambda: backend.batch(prompts), args.repeats)
+        seconds, replies = timed(lambda backend=backend: backend.batch(prompts), args.repeats)
         rows.append((f"batch(prompts), batch_size={batch_size}", batch_size, seconds, replies == reference))
     out = Path(__file__).with_name("judge_batch.csv")
     with out.open("w", newline="") as handle:

@@ -355,8 +355,10 @@ def test_a_hard_link_to_an_outside_file_cannot_write_it(layer, victim):
     "template",
     [
         "import sqlite3\nsqlite3.connect({path!r}).execute('create table t (x)')",
-        "import sqlite3\nc = sqlite3.connect(':memory:')\nc.execute(\"attach {path!r} as e\")\n"
-        "c.execute('create table e.t (x)')",
+        (
+            "import sqlite3\nc = sqlite3.connect(':memory:')\nc.execute(\"attach {path!r} as e\")\n"
+            "c.execute('create table e.t (x)')"
+        ),
         "import readline\nreadline.write_history_file({path!r})",
     ],
     ids=["sqlite-connect", "sqlite-attach", "readline-history"],
