@@ -198,3 +198,28 @@ def test_a_lock_from_another_host_is_refused_with_the_way_out(tmp_path):
     }
     lock.unlink()
     assert run_campaign(runner, make_plan(runner.tasks, steps=2), tmp_path).ran == 10
+
+
+def test_without_flock_a_live_process_id_still_refuses(tmp_path, monkeypatch):
+    """A file system without locks (some NFS mounts): the recorded process is checked."""
+    import errno
+
+    import taskorder.estimate.lock as lock_module
+
+    def no_locks(fd, mode):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(lock_module.fcntl, "flock", no_locks)
+    runner = small_learner()
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        record = {"pid": other.pid, "host": socket.gethostname(), "started_at": 0}
+        (tmp_path / LOCK_NAME).write_text(json.dumps(record))
+        with pytest.raises(CampaignLockedError, match=f"process {other.pid} on host"):
+            run_campaign(runner, make_plan(runner.tasks, steps=2), tmp_path)
+        assert lock_holder(tmp_path)["pid"] == other.pid
+    finally:
+        other.kill()
+        other.wait()
+    result = run_campaign(runner, make_plan(runner.tasks, steps=2), tmp_path)
+    assert result.ran == 10 and f"left by process {other.pid}" in result.notes[0]

@@ -17,6 +17,7 @@ A clean exit empties the file.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import socket
@@ -81,24 +82,30 @@ def _describe(holder: dict[str, Any]) -> str:
     return f"process {holder.get('pid')} on host {holder.get('host')}{when}"
 
 
-def _try_flock(fd: int, mode: int) -> bool:
+def _try_flock(fd: int, mode: int) -> bool | None:
+    """``True`` if locked, ``False`` if someone else holds it, ``None`` if no ``flock`` here
+    (Windows, or a network file system without locks: the process-id check applies)."""
     if fcntl is None:
-        return True
+        return None
     try:
         fcntl.flock(fd, mode | fcntl.LOCK_NB)
     except BlockingIOError:
         return False
+    except OSError as error:
+        if error.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL):
+            return None
+        raise
     return True
 
 
-def _flock_retrying(fd: int, patience: float = 1.0) -> bool:
+def _flock_retrying(fd: int, patience: float = 1.0) -> bool | None:
     """Exclusive lock; retry briefly (``probe status`` holds a shared lock for microseconds)."""
     deadline = time.monotonic() + patience
-    while not _try_flock(fd, fcntl.LOCK_EX if fcntl else 0):
+    while (locked := _try_flock(fd, fcntl.LOCK_EX if fcntl else 0)) is False:
         if time.monotonic() > deadline:
             return False
         time.sleep(0.05)
-    return True
+    return locked
 
 
 class CampaignLock:
@@ -169,7 +176,8 @@ class CampaignLock:
 
     def _check(self, fd: int) -> dict[str, Any] | None:
         """Lock ``fd``; return the stale holder to take over, or raise."""
-        if not _flock_retrying(fd):
+        locked = _flock_retrying(fd)
+        if locked is False:
             holder = _read_holder(fd) or {"pid": "unknown", "host": "unknown"}
             raise CampaignLockedError(
                 f"{self.path}: this campaign is being run by {_describe(holder)}. Wait for "
@@ -186,7 +194,7 @@ class CampaignLock:
                 f"{self.path} and rerun."
             )
         pid = holder.get("pid")
-        if fcntl is None and isinstance(pid, int) and pid != os.getpid() and _pid_alive(pid):
+        if locked is None and isinstance(pid, int) and pid != os.getpid() and _pid_alive(pid):
             raise CampaignLockedError(
                 f"{self.path}: this campaign is being run by {_describe(holder)}."
             )
@@ -226,8 +234,9 @@ def lock_holder(directory: str | Path) -> dict[str, Any] | None:
         return None
     try:
         holder = _read_holder(fd)
-        held = not _try_flock(fd, fcntl.LOCK_SH if fcntl else 0)
-        if not held and fcntl is not None:
+        locked = _try_flock(fd, fcntl.LOCK_SH if fcntl else 0)
+        held = locked is False
+        if locked:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
@@ -238,6 +247,6 @@ def lock_holder(directory: str | Path) -> dict[str, Any] | None:
     if holder.get("host") != socket.gethostname():
         return {**holder, "verified": False}
     pid = holder.get("pid")
-    if fcntl is None and isinstance(pid, int) and _pid_alive(pid):
+    if locked is None and isinstance(pid, int) and _pid_alive(pid):
         return {**holder, "verified": True}
     return None
