@@ -226,3 +226,11 @@ def test_names_no_font_covers_warn_once_with_the_fix(tmp_path):
         assert len(ours) == 1 and "数" in ours[0] and "Noto Sans CJK" in ours[0]
     else:
         assert ours == [] and len(families) > 1
+
+
+def test_transfer_graph_max_edges():
+    full = M.replace(bwt=np.nan_to_num(M.bwt))
+    figure = plot.transfer_graph(full, order=["poetry", "math", "code"], max_edges=2)
+    assert "the 2 strongest of" in figure.axes[0].get_title()
+    with pytest.raises(InvalidParameterError, match="'max_edges'"):
+        plot.transfer_graph(full, max_edges=-1)

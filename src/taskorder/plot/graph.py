@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from taskorder.exceptions import InvalidParameterError
 from taskorder.matrix import TransferMatrix
 from taskorder.plot.figures import MAX_INCHES, _label, _pyplot, _tick_labels
 from taskorder.plot.fonts import text_fonts
@@ -35,6 +36,10 @@ def transfer_graph(
     many of how many). The figure is at most ``MAX_INCHES`` on a side. ``seed`` is kept
     for compatibility; the layouts are deterministic.
     """
+    if max_edges is not None and max_edges < 0:
+        raise InvalidParameterError(
+            f"The 'max_edges' parameter of transfer_graph must be >= 0. Got {max_edges!r}."
+        )
     plt = _pyplot()
     import networkx as nx
 
@@ -62,44 +67,54 @@ def transfer_graph(
             rad, node_size = (-0.45 if order is not None else 0.15), 500.0
         _draw_edges(nx, graph, position, ax, edges, rad, node_size)
         if order is not None and len(order) > 1:
-            nx.draw_networkx_edges(
-                graph,
-                position,
-                ax=ax,
-                edgelist=list(itertools.pairwise(order)),
-                width=2.5 if not many else 1.5,
-                edge_color="black",
-                style="dashed",
-                arrows=True,
-                arrowsize=18 if not many else 10,
-                node_size=node_size,
-            )
+            _draw_order(nx, graph, position, ax, order, many, node_size)
         nx.draw_networkx_nodes(
             graph, position, ax=ax, node_color="#f2f2f2", edgecolors="black", node_size=node_size
         )
         if many:
             _circle_labels(ax, tasks, order is not None)
         else:
-            for task in graph.nodes:
-                rank = order.index(task) if order is not None else 0
-                label = f"{rank + 1}. {_label(task)}" if order is not None else _label(task)
-                # in a row, every other name goes lower, so long names do not overlap
-                below = -22 - (14 if order is not None and n_tasks > 5 and rank % 2 else 0)
-                ax.annotate(
-                    label,
-                    position[task],
-                    xytext=(0, below),
-                    textcoords="offset points",
-                    ha="center",
-                    va="top",
-                    fontsize=9,
-                    bbox={"fc": "white", "ec": "none", "alpha": 0.8},
-                )
-            ax.margins(0.12, 0.25)
+            _row_labels(ax, graph, position, order)
         _graph_legend_and_title(ax, order, many, len(edges), graph.number_of_edges())
         ax.axis("off")
         figure.tight_layout()
     return figure
+
+
+def _draw_order(nx, graph, position, ax, order, many: bool, node_size: float) -> None:
+    """The chosen order as a dashed black path."""
+    nx.draw_networkx_edges(
+        graph,
+        position,
+        ax=ax,
+        edgelist=list(itertools.pairwise(order)),
+        width=2.5 if not many else 1.5,
+        edge_color="black",
+        style="dashed",
+        arrows=True,
+        arrowsize=18 if not many else 10,
+        node_size=node_size,
+    )
+
+
+def _row_labels(ax, graph, position, order) -> None:
+    """Names under the nodes (numbered in training order when given)."""
+    for task in graph.nodes:
+        rank = order.index(task) if order is not None else 0
+        label = f"{rank + 1}. {_label(task)}" if order is not None else _label(task)
+        # in a row, every other name goes lower, so long names do not overlap
+        below = -22 - (14 if order is not None and len(order) > 5 and rank % 2 else 0)
+        ax.annotate(
+            label,
+            position[task],
+            xytext=(0, below),
+            textcoords="offset points",
+            ha="center",
+            va="top",
+            fontsize=9,
+            bbox={"fc": "white", "ec": "none", "alpha": 0.8},
+        )
+    ax.margins(0.12, 0.25)
 
 
 def _strongest_edges(graph, limit: int | None) -> list[tuple[str, str]]:
@@ -178,14 +193,12 @@ def _graph_legend_and_title(ax, order, many: bool, shown: int, total: int) -> No
         fontsize=8,
         frameon=False,
     )
-    if many:
-        subtitle = f"\nthe {shown} strongest of {total} pairs" + (
-            "; numbers: training order" if order else ""
-        )
-    else:
-        subtitle = (
-            "\nabove the line: pairs in training order (collected); below: against it"
-            if order
-            else ""
-        )
+    parts = []
+    if not many and order:
+        parts.append("above the line: pairs in training order (collected); below: against it")
+    if shown < total:
+        parts.append(f"the {shown} strongest of {total} pairs")
+    if many and order:
+        parts.append("numbers: training order")
+    subtitle = "".join(f"\n{part}" if k == 0 else f"; {part}" for k, part in enumerate(parts))
     ax.set_title("Transfer graph (arrow i -> j: i trained before j; width = |transfer|)" + subtitle)
