@@ -112,7 +112,7 @@ def test_infinite_loop_is_killed_at_the_timeout(layer):
     assert_zero(result)
 
 
-@pytest.mark.parametrize("layer", layers(only=("all", "hook-only")))
+@pytest.mark.parametrize("layer", layers(only=EVERY_LEVEL))
 def test_sleeping_forever_is_killed_at_the_timeout(layer):
     result = run(layer, "import time\ntime.sleep(3600)")
     assert result.status == "timeout"
@@ -256,7 +256,7 @@ def test_flooding_the_result_pipe_is_cut_off(layer):
     assert_zero(result)
 
 
-@pytest.mark.parametrize("layer", layers(only=("all", "hook-only")))
+@pytest.mark.parametrize("layer", layers(only=EVERY_LEVEL))
 @pytest.mark.parametrize(
     "code",
     [
@@ -280,7 +280,7 @@ def test_forging_results_fails(layer, code):
     assert result.passed == (False,)
 
 
-@pytest.mark.parametrize("layer", layers("all", "hook-only", only=("all", "hook-only")))
+@pytest.mark.parametrize("layer", layers("all", "hook-only", only=EVERY_LEVEL))
 def test_patching_builtins_cannot_forge_a_pass(layer):
     code = (
         "import builtins, os, json\n"
@@ -313,7 +313,7 @@ def test_code_reward_gives_every_hostile_completion_zero(outside, listener):
     assert reward(completions=["def f():\n    return 1"], tests=[["assert f() == 1"]]) == [1.0]
 
 
-@pytest.mark.parametrize("layer", layers("all", "hook-only", only=("all", "hook-only")))
+@pytest.mark.parametrize("layer", layers("all", "hook-only", only=EVERY_LEVEL))
 def test_reading_the_tests_through_an_audit_hook_fails(layer):
     """A hook of the code's own would see each test's source at compile time."""
     code = (
