@@ -432,3 +432,38 @@ def test_auto_refuses_a_machine_without_a_safe_level():
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert completed.stdout.startswith("refused")
+
+
+def landlock_abi():
+    """The Landlock ABI the sandbox confines itself with here (0: none)."""
+    return run_python_tests("pass", [], limits=LIMITS, isolation="plain").landlock
+
+
+@pytest.mark.parametrize(
+    ("template", "abi"),
+    [
+        ("open({path!r}, 'w').write('pwned')", 1),
+        ("import os\nos.link({victim!r}, 'alias')\nopen('alias', 'a').write('pwned')", 1),
+        ("import sqlite3\nsqlite3.connect({path!r}).execute('create table t (x)')", 1),
+        ("import sqlite3\nc = sqlite3.connect(':memory:')\nc.execute(\"attach {path!r} as e\")", 1),
+        ("import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=1).send(b'x')", 4),
+        ("import os\nos.kill(os.getppid(), 0)", 6),  # signal 0: only asks whether it could
+    ],
+    ids=["write-tmp", "link-append", "sqlite-connect", "sqlite-attach", "tcp-connect", "signal"],
+)
+def test_landlock_alone_holds_at_plain(template, abi, outside, victim, listener):
+    """``plain`` with the audit hook off, run as root: only Landlock stands in the way."""
+    found = landlock_abi()
+    if found < abi:
+        pytest.skip(f"the kernel offers Landlock ABI {found}; this case needs {abi}")
+    port, accepted = listener
+    code = template.format(path=outside["tmp"], victim=victim, port=port)
+    result = run_python_tests(code + "\ndef f():\n    return 1", ["assert f() == 1"],
+                              limits=LIMITS, isolation="plain", audit_hook=False)
+    assert result.landlock == found
+    assert_zero(result)
+    assert not os.path.lexists(outside["tmp"])
+    with open(victim) as handle:
+        assert handle.read() == "keep me\n"
+    time.sleep(0.2)
+    assert accepted == []

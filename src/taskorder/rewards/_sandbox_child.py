@@ -9,6 +9,10 @@ sandbox's temporary directory. There it
    dumps and, when the sandbox runs under its own uid, the number of processes);
 3. keeps a private duplicate of stdout for results and points fds 0, 1 and 2 at
    ``/dev/null``;
+3b. where the kernel offers Landlock, restricts itself for good: files may be
+   written, created, removed or linked only inside the directory (and ``/dev/null``),
+   no TCP bind or connect (Landlock ABI 4+), no signals to processes and no abstract
+   unix sockets outside its own domain (ABI 6+); the ABI used is reported;
 4. installs an audit hook (PEP 578) that refuses process creation, sockets, ctypes,
    writes outside the directory, reads of ``/proc`` and ``/sys``, frame and
    garbage-collector introspection, signal handling and further audit hooks;
@@ -35,6 +39,8 @@ def main():
     nonce = payload.pop("nonce")
     _apply_limits(payload["limits"])
     out = _private_result_fd()
+    landlock = _restrict_with_landlock(os.getcwd()) if payload.get("landlock", True) else 0
+    _write(out, f"{nonce} landlock {landlock}\n".encode())
     setitimer = _install_alarm()
     if payload["audit_hook"]:
         sys.addaudithook(_make_hook(os.path.realpath(os.getcwd())))
@@ -81,6 +87,61 @@ def _apply_limits(limits):
     ):
         if value is not None:
             resource.setrlimit(getattr(resource, name), (value, value))
+
+
+def _restrict_with_landlock(home):
+    """Confine this process with Landlock where the kernel has it; return the ABI (0: none).
+
+    Handled (so denied unless a rule allows it): every way to write, create, remove,
+    link or truncate files (allowed beneath ``home`` only; ``/dev/null`` may be
+    written), TCP bind and connect (no rule: denied), signals and abstract unix
+    sockets towards processes outside this domain. Reading stays allowed.
+    """
+    import os
+
+    try:
+        import ctypes
+    except ImportError:
+        return 0
+    libc = ctypes.CDLL(None, use_errno=True)
+    create_ruleset, add_rule, restrict_self = 444, 445, 446  # same number on every arch
+    abi = libc.syscall(create_ruleset, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    if abi < 1:
+        return 0
+    write_file, truncate = 1 << 1, (1 << 14 if abi >= 3 else 0)
+    make_and_remove = sum(1 << bit for bit in (4, 5, 6, 7, 8, 9, 10, 11, 12))
+    handled_fs = write_file | make_and_remove | (1 << 13 if abi >= 2 else 0) | truncate
+    handled_net = 0b11 if abi >= 4 else 0  # bind and connect TCP
+    scoped = 0b11 if abi >= 6 else 0  # abstract unix sockets and signals
+
+    class RulesetAttr(ctypes.Structure):
+        _fields_ = [("fs", ctypes.c_uint64), ("net", ctypes.c_uint64), ("scoped", ctypes.c_uint64)]
+
+    class PathBeneath(ctypes.Structure):
+        _pack_ = 1
+        _fields_ = [("allowed", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+    attr = RulesetAttr(handled_fs, handled_net, scoped)
+    size = 24 if abi >= 6 else (16 if abi >= 4 else 8)
+    ruleset = libc.syscall(create_ruleset, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
+    if ruleset < 0:
+        return 0
+    try:
+        for path, allowed in ((home, handled_fs), (os.devnull, write_file | truncate)):
+            descriptor = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            try:
+                rule = PathBeneath(allowed, descriptor)
+                if libc.syscall(add_rule, ruleset, 1, ctypes.byref(rule), ctypes.c_uint32(0)) != 0:
+                    return 0
+            finally:
+                os.close(descriptor)
+        if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
+            return 0
+        if libc.syscall(restrict_self, ruleset, ctypes.c_uint32(0)) != 0:
+            return 0
+    finally:
+        os.close(ruleset)
+    return abi
 
 
 def _private_result_fd():

@@ -14,6 +14,11 @@ verified):
   one sandbox at a time (``setpriv``; no capabilities, ``no_new_privs``), which also
   makes ``RLIMIT_NPROC`` bite (it does not for root);
 - without root: the same namespaces in a user namespace when the kernel allows it;
+- where the kernel offers Landlock (any uid, no privileges needed): the child confines
+  itself so that files can be written, created, removed or linked only inside its
+  directory, TCP bind/connect fail, and signals and abstract unix sockets cannot
+  reach processes outside the sandbox (:attr:`SandboxResult.landlock` says which ABI
+  was enforced);
 - inside the process (:mod:`taskorder.rewards._sandbox_child`): resource limits
   (address space, CPU seconds, file size, open files, processes, no core dumps) and an
   audit hook refusing process creation, sockets, ctypes, writes outside the directory
@@ -164,6 +169,10 @@ class SandboxResult:
         Name of the isolation level used (see :class:`IsolationReport`).
     returncode : int or None
         Exit status of the child (negative: killed by that signal).
+    landlock : int
+        Landlock ABI version the child confined itself with (0: the kernel offers
+        none). 1-3 confine file writes, 4+ also TCP, 6+ also signals and abstract
+        unix sockets.
     """
 
     passed: tuple[bool, ...]
@@ -173,6 +182,7 @@ class SandboxResult:
     isolation: str
     returncode: int | None = None
     detail: str = field(default="", compare=False)
+    landlock: int = field(default=0, compare=False)
 
     @property
     def n_passed(self) -> int:
@@ -301,6 +311,7 @@ def _write_payload(workdir, uid, code, tests, nonce, limits, audit_hook, own_uid
         "tests": tests,
         "nonce": nonce,
         "audit_hook": bool(audit_hook),
+        "landlock": True,
         "per_test_timeout": limits.per_test_timeout,
         "limits": {
             "memory_bytes": int(limits.memory_bytes),
@@ -393,7 +404,7 @@ def _kill_group(process: subprocess.Popen) -> None:
 
 def _parse(outcome, nonce, n_tests, elapsed, isolation) -> SandboxResult:
     passed = [False] * n_tests
-    seen, loaded, done = set(), False, False
+    seen, loaded, done, landlock = set(), False, False, 0
     for line in outcome["data"].decode("utf-8", "replace").splitlines():
         parts = line.split(" ")
         if len(parts) != 3 or parts[0] != nonce:
@@ -401,6 +412,8 @@ def _parse(outcome, nonce, n_tests, elapsed, isolation) -> SandboxResult:
         key, value = parts[1], parts[2]
         if key == "loaded":
             loaded = value == "1"
+        elif key == "landlock" and value.isdigit():
+            landlock = int(value)
         elif key == "done":
             done = value == str(n_tests)
         elif key.isdigit() and int(key) < n_tests and key not in seen:
@@ -415,4 +428,5 @@ def _parse(outcome, nonce, n_tests, elapsed, isolation) -> SandboxResult:
         isolation=isolation,
         returncode=outcome["returncode"],
         detail=outcome["detail"],
+        landlock=landlock,
     )
