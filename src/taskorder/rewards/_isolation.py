@@ -13,8 +13,9 @@ network is unreachable; the uid is neither root nor ours and holds no capability
 ``root-uid``
     root without namespace rights (e.g. a container without ``CAP_SYS_ADMIN``): ``setpriv``.
 ``userns``
-    not root: ``unshare --user --map-root-user --net --mount`` + read-only world-writable
-    directories; files the calling user may write stay writable.
+    not root (also offered to root, after the root levels, so that a root machine can
+    run what a non-root one gets): ``unshare --user --map-root-user --net --mount`` +
+    read-only world-writable directories; files the calling user may write stay writable.
 ``plain``
     only the process boundary, rlimits and the audit hook.
 
