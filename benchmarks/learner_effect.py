@@ -145,6 +145,23 @@ def _spread(values: list[float], digits: int = 3) -> str:
     )
 
 
+def _table_row(mode: str, update: str, mix: str, worlds: list[list[dict]]) -> str:
+    stats = [world_summary(world_rows) for world_rows in worlds]
+
+    def col(key: str) -> list[float]:
+        return [s[key] for s in stats]
+
+    wins = sum(s["joint_minus_best"] > 0 for s in stats)
+    return (
+        f"| {mode} | {update} | {mix} | {len(stats)} | {_spread(col('order_std'))} "
+        f"| {_spread(col('seed_std'))} | {_spread(col('ratio'), 1)} "
+        f"| {_spread(col('order_range'))} | {_spread(col('joint_minus_best'))} "
+        f"| {_spread(col('joint_minus_median'))} "
+        f"| {statistics.median(col('joint_percentile')):.0f} "
+        f"| {wins}/{len(stats)} |"
+    )
+
+
 def summarize(paths: list[Path]) -> str:
     """The effect-size table (median [min, max] over worlds) from raw CSVs."""
     lines = [
@@ -161,24 +178,12 @@ def summarize(paths: list[Path]) -> str:
             rows = list(csv.DictReader(handle))
         groups: dict[tuple[str, str, str], dict[str, list[dict]]] = {}
         for row in rows:
-            groups.setdefault((row["mode"], row["update"], row["mix"]), {}).setdefault(
-                row["world"], []
-            ).append(row)
-        for (mode, update, mix), worlds in groups.items():
-            stats = [world_summary(world_rows) for world_rows in worlds.values()]
-
-            def col(key, stats=stats):
-                return [s[key] for s in stats]
-
-            wins = sum(s["joint_minus_best"] > 0 for s in stats)
-            lines.append(
-                f"| {mode} | {update} | {mix} | {len(stats)} | {_spread(col('order_std'))} "
-                f"| {_spread(col('seed_std'))} | {_spread(col('ratio'), 1)} "
-                f"| {_spread(col('order_range'))} | {_spread(col('joint_minus_best'))} "
-                f"| {_spread(col('joint_minus_median'))} "
-                f"| {statistics.median(col('joint_percentile')):.0f} "
-                f"| {wins}/{len(stats)} |"
-            )
+            for mix in (row["mix"], "all"):
+                groups.setdefault((row["mode"], row["update"], mix), {}).setdefault(
+                    row["world"], []
+                ).append(row)
+        for key in sorted(groups, key=lambda key: key[2] == "all"):
+            lines.append(_table_row(*key, list(groups[key].values())))
     return "\n".join(lines)
 
 
