@@ -58,7 +58,7 @@ def test_a_clear_matrix_gets_its_model_optimum(route):
 def test_noise_wider_than_the_gain_falls_back_to_the_rank_rule_with_advice():
     rec = recommend(chain(stderr=1.0), route="multiplicative")
     assert rec.separable is False and rec.route == "rank_rule" and rec.requested == "multiplicative"
-    assert "--replan" in rec.advice and "within" in rec.reason
+    assert "--replan" in rec.advice and "cannot separate" in rec.advice and "within" in rec.reason
 
 
 def test_without_standard_errors_separation_is_not_checked():
@@ -120,3 +120,8 @@ def test_verdict_without_a_ceiling_or_recommendation():
 def test_verdict_cautions_a_win_under_noise():
     lines = verdict(report(90.0, 80.0, 0.2))
     assert "beats a random order" in lines[1] and "not separable from seed noise" in lines[2]
+
+
+def test_every_recommendation_advises_replanning():
+    assert "--replan" in recommend(chain(0.001)).advice
+    assert "--replan" in recommend(chain()).advice
