@@ -176,3 +176,27 @@ def test_default_update_is_grpo_and_sgd_reproduces_learner_version_1():
 
 def test_update_rule_is_part_of_the_config_hash():
     assert make_learner().config_hash() != make_learner(update="sgd").config_hash()
+
+
+def test_exact_mixed_batch_gradient_is_the_mean_of_sampled_batch_gradients():
+    """Mixture batches by proportion: their expected gradient is what exact mode uses."""
+    from taskorder.learner import training
+
+    exact_runner = make_learner(1, 1, mode="exact", batch_size=8)
+    sampled_runner = make_learner(1, 1, mode="sampled", batch_size=8)
+    base = exact_runner.initial_state(0)
+    old = [base.weights, base.bias]
+    rng = np.random.default_rng(0)
+    moved = [base.weights + 0.05 * rng.normal(size=base.weights.shape), base.bias]
+    tasks, shares = list(exact_runner.world_.tasks), np.array([0.75, 0.25])
+
+    def gradient(runner, rng):
+        parts, _ = training._generation(runner.config, old, old, tasks, shares, rng)
+        return np.concatenate(
+            [g.ravel() for g in training._objective_gradient(runner.config, moved, parts)]
+        )
+
+    exact = gradient(exact_runner, rng)
+    draws = np.array([gradient(sampled_runner, rng) for _ in range(3000)])
+    stderr = draws.std(axis=0) / np.sqrt(len(draws))
+    assert np.all(np.abs(draws.mean(axis=0) - exact) < 5 * stderr + 1e-4)

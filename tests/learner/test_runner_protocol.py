@@ -9,7 +9,6 @@ import pytest
 from taskorder.estimate import Evaluation, Runner, check_runner
 from taskorder.exceptions import InvalidParameterError
 from taskorder.learner import make_learner
-
 from tests.estimate.helpers import WrappedRunner
 
 
