@@ -134,7 +134,7 @@ def test_unfinished_campaign_cannot_be_validated(tmp_path):
         ("[runner.learner]\nn_open = 99\n", "n_open"),
         ("[executor]\nkind = 'inprocess'\naddress = 'auto'\n", "address"),
         ("[plan]\ntasks = ['structured_0', 'nope']\n", "nope"),
-        ("this is not toml", "not a readable toml"),
+        ("this is not toml", "not valid TOML"),
     ],
 )
 def test_bad_configs_exit_1_with_one_line(tmp_path, text, message):

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from taskorder.cli import compare_cmd, plot_cmd, probe_cmd, solve_cmd, train_cmd
+from taskorder.cli import compare_cmd, model_cmd, plot_cmd, probe_cmd, solve_cmd, train_cmd
 
 __all__ = ["app", "main"]
 
@@ -56,6 +56,7 @@ probe_cmd.register(app)
 train_cmd.register(app)
 plot_cmd.register(app)
 compare_cmd.register(app)
+model_cmd.register(app)
 
 
 def main() -> None:

@@ -67,6 +67,7 @@ def _curricula(
     seed: int,
     stage_steps: int,
     probe_dir: str | Path | None,
+    matrix: Any = None,
 ) -> tuple[dict[str, tuple], dict[str, Any] | None]:
     out: dict[str, tuple] = {}
     probe = None
@@ -74,7 +75,11 @@ def _curricula(
         from taskorder.recommend import recommend
         from taskorder.solvers import solve
 
-        matrix, probe = _probe(runner, stage_steps, seed, probe_dir)
+        if matrix is None:
+            matrix, probe = _probe(runner, stage_steps, seed, probe_dir)
+        else:
+            probe = {"directory": None, "probes": 0, "training_steps": 0, "elapsed_s": 0.0,
+                     "bwt": matrix.bwt.tolist(), "given": True}
         recommendation = recommend(matrix, seed=seed)
         bwt_only = matrix.replace(forward=None, forward_stderr=None)
         orders = {
@@ -228,6 +233,7 @@ def compare(
     groups: Sequence[Sequence[str]] | None = None,
     probe_dir: str | Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    matrix: Any = None,
 ) -> CompareReport:
     """Compare training recipes at equal total steps (``n_tasks * stage_steps`` each).
 
@@ -266,6 +272,9 @@ def compare(
         Where the probe campaign is stored (default: a temporary folder); reused if present.
     progress : callable, optional
         Called with ``(seeds done, seeds)``.
+    matrix : TransferMatrix, optional
+        An already measured matrix (e.g. from ``taskorder probe``) that the solver's
+        and the rank rule's orders come from; no probe campaign runs then.
 
     Returns
     -------
@@ -297,7 +306,7 @@ def compare(
         stage_steps = int(getattr(getattr(runner, "config", None), "stage_steps", 40))
     _check_int("stage_steps", stage_steps, 1)
     tasks, notes = tuple(runner.tasks), []
-    plans, probe = _curricula(runner, methods, n_random, seed, stage_steps, probe_dir)
+    plans, probe = _curricula(runner, methods, n_random, seed, stage_steps, probe_dir, matrix)
     plans.update(_mixtures(tasks, methods, stage_steps, groups, notes))
     variants = _merge_variants(runner, methods, notes)
     names = [*plans, *variants]

@@ -45,6 +45,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from taskorder.config_file import describe_validation_error, read_mapping
 from taskorder.estimate.executors import Executor, make_executor
 from taskorder.estimate.plan import ProbePlan, make_plan
 from taskorder.exceptions import InvalidParameterError
@@ -69,7 +70,9 @@ class RunnerSection(BaseModel):
     """Which runner to probe."""
 
     model_config = _STRICT
-    kind: Literal["builtin", "python"] = Field("builtin", description="Runner kind.")
+    kind: Literal["builtin", "python", "trl"] = Field(
+        "builtin", description="Runner kind (trl: a real-model config, see taskorder.trl.config)."
+    )
     learner: dict[str, Any] = Field(
         default_factory=dict, description="LearnerConfig fields (builtin only)."
     )
@@ -105,7 +108,7 @@ class PlanSection(BaseModel):
         None, description="Ordered (earlier, later) pairs to measure (default all)."
     )
     repeats: int = Field(2, ge=1, le=1000, description="Independent repeats (>= 2 for stderr).")
-    steps: int | None = Field(None, ge=0, le=10_000_000, description="Steps per stage.")
+    steps: int | None = Field(None, ge=1, le=10_000_000, description="Steps per stage.")
     seed: int = Field(0, ge=0, description="Campaign seed.")
 
 
@@ -162,21 +165,14 @@ class ProbeConfig(BaseModel):
 
     # Folder the config file lives in (relative paths resolve against it).
     _base_dir: Path = PrivateAttr(default=Path("."))
+    # The real-model config behind a runner of kind "trl".
+    _real: Any = PrivateAttr(default=None)
 
     @property
     def output_path(self) -> Path:
         """``output_dir`` resolved against the config file's folder."""
         path = Path(os.path.expanduser(self.output_dir))
         return path if path.is_absolute() else self._base_dir / path
-
-
-def _describe(error: ValidationError) -> str:
-    parts = []
-    for item in error.errors():
-        where = ".".join(str(p) for p in item["loc"]).replace("validate_", "validate")
-        message = item["msg"].removeprefix("Value error, ")
-        parts.append(f"{where}: {message}" if where else message)
-    return "; ".join(parts)
 
 
 def load_config(source: str | Path | dict[str, Any]) -> ProbeConfig:
@@ -204,49 +200,47 @@ def load_config(source: str | Path | dict[str, Any]) -> ProbeConfig:
     else:
         path = Path(source)
         where, base = str(path), path.parent
-        data = _read(path)
+        data = read_mapping(path)
+        if "model" in data or "tasks" in data:
+            return _real_model_config(path)
     try:
         config = ProbeConfig.model_validate(data)
     except ValidationError as error:
         label = (
             "Invalid probe configuration" if where == "probe configuration" else f"{where}: invalid"
         )
-        raise InvalidParameterError(f"{label}: {_describe(error)}.") from None
+        raise InvalidParameterError(f"{label}: {describe_validation_error(error)}.") from None
+    if config.runner.kind == "trl":
+        raise InvalidParameterError(
+            f"{where}: runner kind 'trl' is set by a real-model config (top-level 'model' and "
+            "'tasks', the file taskorder train reads), not by a [runner] section."
+        )
     config._base_dir = base
     return config
 
 
-def _read(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise InvalidParameterError(f"{path}: no such configuration file.")
-    suffix = path.suffix.lower()
-    text = path.read_text(encoding="utf-8")
-    try:
-        if suffix == ".toml":
-            import tomllib
+def _real_model_config(path: Path) -> ProbeConfig:
+    """The probe view of a real-model config (model + tasks): runner kind ``trl``."""
+    from taskorder.trl.config import load_train_config
 
-            data = tomllib.loads(text)
-        elif suffix in (".yaml", ".yml"):
-            import yaml
-
-            data = yaml.safe_load(text)
-        elif suffix == ".json":
-            data = json.loads(text)
-        else:
-            raise InvalidParameterError(
-                f"{path}: expected a .toml, .yaml, .yml or .json configuration. Got {suffix!r}."
-            )
-    except InvalidParameterError:
-        raise
-    except Exception as error:  # noqa: BLE001 - any parser error becomes one clear message
+    real = load_train_config(path)
+    probe = real.probe
+    if probe.plan.steps is None:
         raise InvalidParameterError(
-            f"{path}: not a readable {suffix[1:]} file ({error})."
-        ) from None
-    if not isinstance(data, dict):
-        raise InvalidParameterError(
-            f"{path}: expected a table of settings. Got {type(data).__name__}."
+            f"{path}: invalid config: probe.plan.steps is required for a real model "
+            "(GRPO steps per probe stage)."
         )
-    return data
+    config = ProbeConfig(
+        output_dir=str(real.probe_dir),
+        impute=probe.impute,
+        runner=RunnerSection(kind="trl"),
+        plan=probe.plan,
+        executor=probe.executor,
+        validate=probe.validate_,
+    )
+    config._base_dir = Path(".")
+    config._real = real
+    return config
 
 
 def build_runner(config: ProbeConfig) -> Any:
@@ -255,6 +249,10 @@ def build_runner(config: ProbeConfig) -> Any:
         from taskorder.learner import BuiltinRunner, make_config
 
         return BuiltinRunner(make_config(**config.runner.learner))
+    if config.runner.kind == "trl":
+        from taskorder.trl.pipeline import build_probe_runner
+
+        return build_probe_runner(config._real, work_dir=config.output_path / "trl-states")
     module_name, _, attribute = config.runner.factory.partition(":")
     try:
         factory = getattr(importlib.import_module(module_name), attribute)
@@ -262,7 +260,24 @@ def build_runner(config: ProbeConfig) -> Any:
         raise InvalidParameterError(
             f"The runner factory {config.runner.factory!r} cannot be imported ({error})."
         ) from None
-    return factory(**config.runner.options)
+    try:
+        runner = factory(**config.runner.options)
+    except TypeError as error:
+        raise InvalidParameterError(
+            f"The runner factory {config.runner.factory!r} does not accept the options "
+            f"{sorted(config.runner.options)} ({error})."
+        ) from None
+    missing = [
+        name
+        for name in ("tasks", "initial_state", "train", "evaluate", "save", "load", "config_hash")
+        if not hasattr(runner, name)
+    ]
+    if missing:
+        raise InvalidParameterError(
+            f"The runner factory {config.runner.factory!r} must return a runner (see "
+            f"taskorder.estimate.runner); its {type(runner).__name__} has no {missing}."
+        )
+    return runner
 
 
 def build_plan(config: ProbeConfig, runner: Any) -> ProbePlan:

@@ -21,17 +21,21 @@ Unknown keys are refused everywhere; relative paths are relative to the file.
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from taskorder.config_file import describe_validation_error, read_mapping
+from taskorder.estimate.config import ExecutorSection, PlanSection, ValidateSection
 from taskorder.exceptions import InvalidParameterError
 from taskorder.schedule import Schedule, Stage
+from taskorder.trl.model_source import ModelSpec
 
 __all__ = [
     "EvaluationSpec",
+    "JudgeSpec",
+    "ProbeSpec",
     "ScheduleSpec",
     "StageSpec",
     "TaskFileSpec",
@@ -153,7 +157,7 @@ class EvaluationSpec(_Strict):
 
     n_samples: int = Field(default=4, ge=1, description="Completions per held-out prompt.")
     max_prompts: int | None = Field(default=64, ge=1, description="Held-out prompts per task.")
-    max_new_tokens: int = Field(default=64, ge=1, description="Completion length limit.")
+    max_new_tokens: int = Field(default=32, ge=1, description="Completion length limit.")
     temperature: float = Field(default=1.0, ge=0, description="Sampling temperature (0 = greedy).")
     top_p: float = Field(default=1.0, gt=0, le=1, description="Nucleus sampling mass.")
     batch_size: int = Field(default=16, ge=1, description="Prompts per generate call.")
@@ -162,15 +166,54 @@ class EvaluationSpec(_Strict):
     )
 
 
-class TrainConfig(_Strict):
-    """A ``taskorder train`` run."""
+class JudgeSpec(_Strict):
+    """The local LLM judge that the ``judge`` reward asks (see :mod:`taskorder.trl.local_judge`)."""
 
-    model: Path = Field(description="Local model directory (save_pretrained layout).")
+    model: ModelSpec | None = Field(
+        default=None, description="Judge model source; default: the config's model."
+    )
+    low: int = Field(default=1, ge=0, le=8, description="Lowest grade (one digit).")
+    high: int = Field(default=5, ge=1, le=9, description="Highest grade (one digit).")
+    scoring: Literal["expected", "greedy"] = Field(
+        default="expected", description="Grade read from the judge's next-token distribution."
+    )
+    batch_size: int = Field(default=16, ge=1, description="Completions per judge forward pass.")
+
+
+class ProbeSpec(_Strict):
+    """The probe campaign of a real-model config (``taskorder probe CONFIG``)."""
+
+    output_dir: Path | None = Field(
+        default=None, description="Campaign folder; default <output_dir>/probes."
+    )
+    impute: Literal["none", "row_col", "row_mean", "zero"] = "none"
+    plan: PlanSection = Field(default_factory=PlanSection)
+    executor: ExecutorSection = Field(default_factory=ExecutorSection)
+    validate_: ValidateSection = Field(default_factory=ValidateSection, alias="validate")
+
+
+class TrainConfig(_Strict):
+    """A real-model config: ``taskorder train``, and ``probe``/``validate``/``compare`` on it.
+
+    ``model``, ``tasks``, ``judge``, ``grpo``, ``evaluation``, ``dtype`` and ``seed``
+    describe the model and its tasks for every command; ``probe`` configures the
+    probe campaign and ``schedule`` the training (required by ``taskorder train``).
+    """
+
+    model: ModelSpec = Field(
+        description="Model source: a folder, a .gguf file, a demo name (smollm2) or {hub: id}."
+    )
     output_dir: Path = Field(description="Run directory: checkpoints, stages.json, run.json.")
     tasks: dict[str, TaskFileSpec] = Field(
         min_length=1, description="Task name to its data and reward."
     )
-    schedule: ScheduleSpec
+    schedule: ScheduleSpec | None = Field(
+        default=None, description="The training schedule (required by taskorder train)."
+    )
+    judge: JudgeSpec | None = Field(
+        default=None, description="Local LLM judge for tasks whose reward is 'judge'."
+    )
+    probe: ProbeSpec = Field(default_factory=ProbeSpec, description="Probe campaign settings.")
     grpo: dict[str, Any] = Field(default_factory=dict, description="Extra trl.GRPOConfig fields.")
     evaluation: EvaluationSpec = Field(default_factory=EvaluationSpec)
     seed: int = Field(default=0, ge=0, description="Seed of data order, sampling and training.")
@@ -180,7 +223,15 @@ class TrainConfig(_Strict):
 
     @model_validator(mode="after")
     def _known_tasks(self) -> TrainConfig:
+        judged = sorted(name for name, task in self.tasks.items() if task.reward == "judge")
+        if judged and self.judge is None:
+            raise ValueError(
+                f"tasks {judged} use the 'judge' reward; add a 'judge' section "
+                "(judge: {model: smollm2}) naming the local judge model"
+            )
         spec = self.schedule
+        if spec is None:
+            return self
         named: list[str] = list(spec.order or [])
         for stage in spec.stages or []:
             named += [stage.task] if stage.task else list(stage.mix or {})
@@ -202,9 +253,23 @@ class TrainConfig(_Strict):
 
         return check_grpo_settings(value)
 
+    def require_schedule(self) -> ScheduleSpec:
+        """The ``schedule`` section, or one clear error when the config has none."""
+        if self.schedule is None:
+            raise InvalidParameterError(
+                "This config has no 'schedule' section; taskorder train needs one "
+                "(schedule: {order: [...], steps_per_stage: N} or {bwt: probes/bwt.csv, ...})."
+            )
+        return self.schedule
+
+    @property
+    def probe_dir(self) -> Path:
+        """The probe campaign folder (``probe.output_dir``, default ``<output_dir>/probes``)."""
+        return self.probe.output_dir or self.output_dir / "probes"
+
     def explicit_schedule(self) -> Schedule | None:
         """The schedule when given by ``stages`` or ``order``; ``None`` when it must be solved."""
-        spec = self.schedule
+        spec = self.require_schedule()
         if spec.stages is not None:
             return Schedule(stage.to_stage() for stage in spec.stages)
         if spec.order is not None:
@@ -217,7 +282,7 @@ class TrainConfig(_Strict):
         """A stable hash of the settings that change results (resume refuses a different one)."""
         import hashlib
 
-        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        text = json.dumps(self.model_dump(mode="json", exclude={"probe"}), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -228,9 +293,16 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
         return value
 
     data = dict(data)
-    for key in ("model", "output_dir"):
-        if key in data:
-            data[key] = fix(data[key])
+    if "output_dir" in data:
+        data["output_dir"] = fix(data["output_dir"])
+    for section in (data, data.get("judge")):
+        if isinstance(section, dict) and "model" in section:
+            try:
+                section["model"] = ModelSpec.parse(section["model"]).with_base(base)
+            except (ValidationError, TypeError, ValueError):
+                pass  # reported by the schema with the key's name
+    if isinstance(data.get("probe"), dict) and "output_dir" in data["probe"]:
+        data["probe"] = {**data["probe"], "output_dir": fix(data["probe"]["output_dir"])}
     if isinstance(data.get("tasks"), dict):
         data["tasks"] = {
             name: (
@@ -240,47 +312,26 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
             )
             for name, spec in data["tasks"].items()
         }
+    if isinstance(data.get("judge"), dict):
+        data["judge"] = dict(data["judge"])
     if isinstance(data.get("schedule"), dict) and "bwt" in data["schedule"]:
         data["schedule"] = {**data["schedule"], "bwt": fix(data["schedule"]["bwt"])}
     return data
 
 
 def load_train_config(path: str | Path) -> TrainConfig:
-    """Read and validate a YAML (``.yaml``/``.yml``) or TOML (``.toml``) train config.
+    """Read and validate a real-model config (``.yaml``, ``.yml``, ``.toml`` or ``.json``).
 
     Raises
     ------
     InvalidParameterError
         If the file is missing, unreadable, or invalid; the message names the key.
     """
-    import yaml
-
     path = Path(path)
-    if not path.is_file():
-        raise InvalidParameterError(f"{path}: no such config file.")
-    text = path.read_text(encoding="utf-8")
-    try:
-        if path.suffix.lower() == ".toml":
-            data = tomllib.loads(text)
-        elif path.suffix.lower() in {".yaml", ".yml"}:
-            data = yaml.safe_load(text)
-        else:
-            raise InvalidParameterError(f"{path}: expected a .yaml, .yml or .toml config file.")
-    except (yaml.YAMLError, tomllib.TOMLDecodeError) as error:
-        raise InvalidParameterError(
-            f"{path}: not valid {path.suffix[1:].upper()} ({error})."
-        ) from None
-    if not isinstance(data, dict):
-        raise InvalidParameterError(f"{path}: expected a mapping of settings at the top level.")
+    data = read_mapping(path)
     try:
         return TrainConfig.model_validate(_resolve_paths(data, path.parent))
     except ValidationError as error:
-        problems = []
-        for item in error.errors()[:5]:
-            where = ".".join(str(part) for part in item["loc"]) or "(top level)"
-            message = item["msg"].removeprefix("Value error, ")
-            problems.append(f"{where}: {message}")
-        more = f" (and {error.error_count() - 5} more)" if error.error_count() > 5 else ""
         raise InvalidParameterError(
-            f"{path}: invalid config: " + "; ".join(problems) + more
+            f"{path}: invalid config: {describe_validation_error(error)}."
         ) from None

@@ -32,6 +32,7 @@ from taskorder.trl.results import StageRecord, StageResults
 
 __all__ = [
     "TrainResult",
+    "build_probe_runner",
     "build_schedule",
     "build_tasks",
     "replan_from_config",
@@ -82,10 +83,35 @@ class TrainResult:
         }
 
 
+def _judge_reward(config: TrainConfig) -> Any:
+    """The :class:`~taskorder.trl.local_judge.LocalJudgeReward` of the config's judge section."""
+    from taskorder.trl.local_judge import LocalJudgeReward
+    from taskorder.trl.model_source import resolve_model
+
+    judge = config.judge
+    folder = resolve_model(judge.model if judge.model is not None else config.model)
+    return LocalJudgeReward(
+        folder, low=judge.low, high=judge.high, scoring=judge.scoring, batch_size=judge.batch_size
+    )
+
+
 def build_tasks(config: TrainConfig) -> list[RLTask]:
-    """Load every task's rows (holding out ``eval_fraction`` where no eval file is given)."""
+    """Load every task's rows (holding out ``eval_fraction`` where no eval file is given).
+
+    A task whose reward is ``judge`` is scored by the config's local judge (one judge
+    object shared by all such tasks).
+    """
+    from taskorder.trl.reward_specs import resolve_reward
+
+    judge = None
     tasks = []
     for name, spec in config.tasks.items():
+        reward: Any = spec.reward
+        if reward == "judge":
+            judge = judge if judge is not None else _judge_reward(config)
+            reward = judge
+        else:
+            resolve_reward(reward)  # an unknown name fails here, before any model loads
         train = load_rows(spec.train)
         if spec.eval is not None:
             held_out = load_rows(spec.eval)
@@ -93,8 +119,34 @@ def build_tasks(config: TrainConfig) -> list[RLTask]:
             train, held_out = split_rows(train, spec.eval_fraction, seed=config.seed)
         if spec.max_train_rows is not None:
             train = train[: spec.max_train_rows]
-        tasks.append(RLTask(name, train, held_out, spec.reward))
+        tasks.append(RLTask(name, train, held_out, reward))
     return tasks
+
+
+def build_probe_runner(config: TrainConfig, *, work_dir: str | Path) -> Any:
+    """The :class:`~taskorder.trl.runner.TRLProbeRunner` of a real-model config.
+
+    Model (resolved to a local folder), tasks, judge, ``grpo``, evaluation and dtype
+    come from ``config``; trained states go under ``work_dir``.
+    """
+    from taskorder.trl.evaluation import EvalConfig
+    from taskorder.trl.model_source import resolve_model
+    from taskorder.trl.runner import TRLProbeRunner, TRLRunnerConfig
+
+    evaluation = config.evaluation.model_dump()
+    evaluation.pop("evaluate_at_start")
+    lora = config.model.lora
+    return TRLProbeRunner(
+        build_tasks(config),
+        TRLRunnerConfig(
+            model_path=str(resolve_model(config.model)),
+            work_dir=str(work_dir),
+            grpo=dict(config.grpo),
+            evaluation=EvalConfig(seed=config.seed, **evaluation),
+            dtype=config.dtype,
+            lora=None if lora is None else lora.model_dump(),
+        ),
+    )
 
 
 def build_schedule(config: TrainConfig) -> tuple[Schedule, dict[str, Any] | None]:
@@ -126,10 +178,16 @@ def _config_matrix(config: TrainConfig) -> Any:
     """``schedule.bwt`` read and checked to cover exactly the config's tasks."""
     from taskorder.io import read_matrix
 
-    matrix = read_matrix(config.schedule.bwt)
+    bwt = config.require_schedule().bwt
+    if not Path(bwt).is_file():
+        raise InvalidParameterError(
+            f"{bwt}: no such transfer matrix (schedule.bwt). Measure it first with "
+            "taskorder probe CONFIG, or give schedule.order."
+        )
+    matrix = read_matrix(bwt)
     if sorted(matrix.tasks) != sorted(config.tasks):
         raise InvalidParameterError(
-            f"The transfer matrix {config.schedule.bwt} has tasks {sorted(matrix.tasks)} but the "
+            f"The transfer matrix {bwt} has tasks {sorted(matrix.tasks)} but the "
             f"config defines {sorted(config.tasks)}; they must be the same."
         )
     return matrix
@@ -194,8 +252,10 @@ def run_training(
     schedule, solved = build_schedule(config)
     evaluation = config.evaluation.model_dump()
     evaluate_at_start = evaluation.pop("evaluate_at_start")
+    from taskorder.trl.model_source import resolve_model
+
     return train_schedule(
-        config.model,
+        resolve_model(config.model),
         tasks,
         schedule,
         config.output_dir,
@@ -355,7 +415,7 @@ def train_schedule(
 
 def _replan_inputs(config: TrainConfig) -> tuple[Any, int]:
     """The given matrix (or ``None``) and the stage length; refuses schedules it cannot re-plan."""
-    spec = config.schedule
+    spec = config.require_schedule()
     if spec.stages is not None or spec.steps_per_stage is None:
         raise InvalidParameterError(
             "--replan needs 'schedule.order' or 'schedule.bwt' with 'steps_per_stage' (one task "
@@ -421,8 +481,6 @@ def replan_from_config(
     """
     from taskorder.replan import replan_training
     from taskorder.replan.state import RUN_FILE
-    from taskorder.trl.evaluation import EvalConfig
-    from taskorder.trl.runner import TRLProbeRunner, TRLRunnerConfig
 
     matrix, steps = _replan_inputs(config)
     output_dir = Path(config.output_dir)
@@ -431,18 +489,7 @@ def replan_from_config(
             f"{output_dir / 'replan'} already holds a re-planning run; use another output_dir, "
             "delete it, or resume."
         )
-    evaluation = config.evaluation.model_dump()
-    evaluation.pop("evaluate_at_start")
-    runner = TRLProbeRunner(
-        build_tasks(config),
-        TRLRunnerConfig(
-            model_path=str(config.model),
-            work_dir=str(output_dir / "replan" / "work"),
-            grpo=dict(config.grpo),
-            evaluation=EvalConfig(seed=config.seed, **evaluation),
-            dtype=config.dtype,
-        ),
-    )
+    runner = build_probe_runner(config, work_dir=output_dir / "replan" / "work")
     return replan_training(
         runner,
         output_dir / "replan",

@@ -30,6 +30,9 @@ from taskorder.trl.evaluation import EvalConfig
 
 __all__ = ["TRLProbeRunner", "TRLRunnerConfig"]
 
+#: Marker file of a finished state folder.
+_DONE = ".taskorder-state-complete"
+
 
 @dataclass
 class TRLRunnerConfig:
@@ -48,6 +51,9 @@ class TRLRunnerConfig:
         Sampling of held-out prompts; its ``seed`` is replaced by ``evaluate``'s seed.
     dtype : str
         ``auto`` (bf16 on a capable GPU, else float32), ``float32`` or ``bfloat16``.
+    lora : dict, optional
+        :class:`~taskorder.trl.model_source.LoraSpec` fields: train a LoRA adapter
+        (PEFT) and save every state with the adapter merged in.
     """
 
     model_path: str = field(metadata={"help": "Pretrained model directory (the initial state)."})
@@ -59,8 +65,15 @@ class TRLRunnerConfig:
         default_factory=EvalConfig, metadata={"help": "Sampling and scoring of held-out prompts."}
     )
     dtype: str = field(default="auto", metadata={"help": "auto, float32 or bfloat16."})
+    lora: dict[str, Any] | None = field(
+        default=None, metadata={"help": "LoraSpec fields (r, alpha, dropout, target_modules)."}
+    )
 
     def __post_init__(self) -> None:
+        if self.lora is not None:
+            from taskorder.trl.model_source import LoraSpec
+
+            self.lora = LoraSpec.model_validate(self.lora).model_dump()
         if isinstance(self.evaluation, Mapping):
             self.evaluation = EvalConfig(**self.evaluation)
         if self.dtype not in {"auto", "float32", "bfloat16"}:
@@ -143,21 +156,35 @@ class TRLProbeRunner:
 
         stage = Stage(task if isinstance(task, str) else dict(task), steps=steps)
         names = self._check_tasks(stage.task_names)
+        out = self._new_state_dir(state, stage, seed)
+        if (out / _DONE).is_file():
+            return str(out)  # trained before with the same arguments: the same state
         model, tokenizer = load_policy(self._state_dir(state), dtype=self.config.dtype)
         scratch = Path(self.config.work_dir) / "_trainer"
+        peft_config = None
+        if self.config.lora is not None:
+            from taskorder.trl.model_source import LoraSpec
+
+            peft_config = LoraSpec(**self.config.lora).peft_config()
         trainer = GRPOTrainer(
             model=model,
             reward_funcs=[for_task(name, self._rewards[name]) for name in names],
             args=make_grpo_config(scratch, self.config.grpo, seed=seed),
             train_dataset=multitask_dataset([self._tasks[name] for name in names]),
             processing_class=tokenizer,
+            peft_config=peft_config,
         )
         _quiet(trainer)
         apply_schedule(trainer, Schedule([stage]))
         trainer.train()
-        out = self._new_state_dir(state, stage, seed)
-        trainer.model.save_pretrained(out)
+        trained = trainer.model
+        if peft_config is not None:
+            trained = trained.merge_and_unload()  # a plain model folder, as without LoRA
+        if out.exists():
+            shutil.rmtree(out)  # a half-written state of an interrupted call
+        trained.save_pretrained(out)
         tokenizer.save_pretrained(out)
+        (out / _DONE).write_text("complete\n", encoding="utf-8")
         shutil.rmtree(scratch, ignore_errors=True)
         return str(out)
 
@@ -211,15 +238,53 @@ class TRLProbeRunner:
         return path
 
     def _new_state_dir(self, state: str, stage: Any, seed: int) -> Path:
+        """The folder of the state that ``train(state, stage, seed)`` makes (one per arguments).
+
+        The same arguments give the same folder, so a repeated call (a shared curriculum
+        prefix, a resumed campaign) reuses the finished state instead of training again.
+        """
         work = Path(self.config.work_dir)
         work.mkdir(parents=True, exist_ok=True)
         key = hashlib.sha256(
-            json.dumps([str(state), stage.to_dict(), seed], sort_keys=True).encode()
-        ).hexdigest()[:8]
-        number = sum(1 for _ in work.glob("state-*"))
-        while (path := work / f"state-{number:04d}-{key}").exists():
-            number += 1
-        return path
+            json.dumps(
+                [str(Path(state).resolve()), stage.to_dict(), seed, self.config_hash()],
+                sort_keys=True,
+            ).encode()
+        ).hexdigest()[:16]
+        return work / f"state-{key}"
+
+    # ------------------------------------------------------- merging (compare)
+    def state_to_params(self, state: str) -> dict[str, Any]:
+        """The state's weights as named float32 numpy arrays (for model merging)."""
+        from safetensors.numpy import load_file
+
+        folder = self._state_dir(state)
+        params: dict[str, Any] = {}
+        for shard in sorted(folder.glob("*.safetensors")):
+            params.update(load_file(str(shard)))
+        if not params:
+            raise InvalidParameterError(f"{folder}: no .safetensors weights to merge.")
+        return params
+
+    def params_to_state(self, params: Mapping[str, Any], like: str) -> str:
+        """A new state folder with ``params`` as weights and ``like``'s config and tokenizer."""
+        import numpy as np
+        from safetensors.numpy import save_file
+
+        source = self._state_dir(like)
+        digest = hashlib.sha256()
+        for name in sorted(params):
+            digest.update(name.encode())
+            digest.update(np.ascontiguousarray(params[name]).tobytes())
+        out = Path(self.config.work_dir) / f"merged-{digest.hexdigest()[:16]}"
+        if out.exists():
+            shutil.rmtree(out)
+        shutil.copytree(source, out, ignore=shutil.ignore_patterns("*.safetensors*"))
+        arrays = {
+            name: np.ascontiguousarray(value, dtype=np.float32) for name, value in params.items()
+        }
+        save_file(arrays, str(out / "model.safetensors"), metadata={"format": "pt"})
+        return str(out)
 
     def _policy(self, state: str) -> tuple[Any, Any]:
         from taskorder.trl.grpo_args import load_policy
