@@ -230,6 +230,13 @@ def _real_model_config(path: Path) -> ProbeConfig:
             f"{path}: invalid config: probe.plan.steps is required for a real model "
             "(GRPO steps per probe stage)."
         )
+    named = [*(probe.plan.tasks or []), *(t for pair in probe.plan.pairs or [] for t in pair)]
+    unknown = sorted(set(named) - set(real.tasks))
+    if unknown:
+        raise InvalidParameterError(
+            f"{path}: invalid config: probe.plan names tasks {unknown} that are not under "
+            f"'tasks' ({sorted(real.tasks)})."
+        )
     config = ProbeConfig(
         output_dir=str(real.probe_dir),
         impute=probe.impute,

@@ -68,6 +68,19 @@ class TaskFileSpec(_Strict):
         default=None, ge=1, description="Use at most this many training rows."
     )
 
+    @field_validator("reward")
+    @classmethod
+    def _known_reward(cls, value: str) -> str:
+        """A reward name is checked here, before any model or data is loaded."""
+        from taskorder.trl.reward_specs import REWARD_NAMES
+
+        if value == "judge" or value in REWARD_NAMES or ":" in value:
+            return value
+        raise ValueError(
+            f"Unknown reward {value!r}. Use one of {', '.join(REWARD_NAMES)}, judge (the local "
+            "judge section), or 'package.module:attribute'"
+        )
+
 
 class StageSpec(_Strict):
     """One stage: ``task`` or ``mix``, and ``steps`` or ``passes``."""

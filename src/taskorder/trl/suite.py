@@ -44,12 +44,14 @@ SUITE_REWARDS = {"arithmetic": "math", "choice": "choice", "poem": "judge", "adv
 #: ``structured`` (verifiable reward) or ``open`` (judged) for each task.
 SUITE_KINDS = {"arithmetic": "structured", "choice": "structured", "poem": "open", "advice": "open"}
 
+# No word may belong to two categories, even by another meaning (no "orange" colour
+# beside the fruits, no "plane" vehicle beside the tools): one right option per row.
 _CATEGORIES = {
     "fruit": ["apple", "pear", "banana", "grape", "cherry", "lemon", "peach", "plum", "mango"],
     "animal": ["horse", "tiger", "rabbit", "sheep", "eagle", "whale", "mouse", "zebra", "goat"],
-    "colour": ["red", "blue", "green", "yellow", "purple", "orange", "pink", "brown", "white"],
+    "colour": ["red", "blue", "green", "yellow", "purple", "grey", "pink", "brown", "white"],
     "tool": ["hammer", "saw", "wrench", "drill", "shovel", "rake", "chisel", "pliers", "axe"],
-    "vehicle": ["car", "bus", "train", "bicycle", "truck", "boat", "plane", "tram", "scooter"],
+    "vehicle": ["car", "bus", "train", "bicycle", "truck", "boat", "taxi", "tram", "scooter"],
 }
 _POEM_SUBJECTS = [
     "the sea", "a cat", "rain", "the moon", "a forest", "winter", "a city at night",
