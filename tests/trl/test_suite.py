@@ -72,7 +72,10 @@ def test_gold_answers_score_one_and_wrong_answers_zero():
     columns = {"options": [r["options"] for r in rows], "answer": [r["answer"] for r in rows]}
     gold = [[{"role": "assistant", "content": row["answer"]}] for row in rows]
     assert choice_reward(completions=gold, **columns) == [1.0] * len(rows)
-    wrong = [[{"role": "assistant", "content": "ABCD"[("ABCD".index(r["answer"]) + 1) % 4]}] for r in rows]
+    wrong = [
+        [{"role": "assistant", "content": "ABCD"[("ABCD".index(r["answer"]) + 1) % 4]}]
+        for r in rows
+    ]
     assert choice_reward(completions=wrong, **columns) == [0.0] * len(rows)
 
 
@@ -102,8 +105,22 @@ def test_judged_rows_carry_a_rubric_and_unknown_names_are_refused():
 
 
 def test_suite_write_gives_a_config_that_every_command_reads(tmp_path):
-    result = cli.invoke(app, ["suite", "write", str(tmp_path / "s"), "--task", "arithmetic",
-                              "--task", "poem", "--model", "my-model", "--seed", "2"])
+    result = cli.invoke(
+        app,
+        [
+            "suite",
+            "write",
+            str(tmp_path / "s"),
+            "--task",
+            "arithmetic",
+            "--task",
+            "poem",
+            "--model",
+            "my-model",
+            "--seed",
+            "2",
+        ],
+    )
     assert result.exit_code == 0, result.output
     path = tmp_path / "s" / "real_lm.yaml"
     assert result.stdout.strip() == str(path)
