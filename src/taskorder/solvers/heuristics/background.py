@@ -16,10 +16,13 @@ from taskorder.solvers.heuristics.budget import Budget
 from taskorder.solvers.heuristics.local_search import DEFAULT_PATIENCE, cheap_upper_bound
 from taskorder.solvers.problem import Problem
 
-__all__ = ["HelperSearch", "HELPER_PATIENCE_FACTOR"]
+__all__ = ["HELPER_PATIENCE_FACTOR", "HelperSearch"]
 
-#: The helper stops after this many times the usual patience without improvement, even
-#: with a time limit, so that a stagnating search hands its core back to the exact solver.
+#: Without a time limit the helper stops after this many times the usual patience
+#: without improvement, so that a stagnating search hands its core back to the exact
+#: solver. With a time limit it searches until the limit (or until the exact solver
+#: finishes): on instances the MIP cannot prove in time (LOLIB RandB, n = 40-50) the
+#: helper's order is the answer, and stopping it early left it 0.04-0.34 % short.
 HELPER_PATIENCE_FACTOR = 3
 
 
@@ -30,9 +33,9 @@ class HelperSearch:
     ----------
     problem : Problem
     time_limit : float, optional
-        Seconds the background search may run at most. It also stops on its own after
-        ``HELPER_PATIENCE_FACTOR`` times the usual patience without improvement, or when
-        :meth:`stop` is called.
+        Seconds the background search may run at most (it stops earlier when
+        :meth:`stop` is called). Without it, the search also stops on its own after
+        ``HELPER_PATIENCE_FACTOR`` times the usual patience without improvement.
     seed : int
 
     Examples
@@ -56,7 +59,7 @@ class HelperSearch:
             patience=HELPER_PATIENCE_FACTOR * DEFAULT_PATIENCE[problem.objective],
             target=cheap_upper_bound(problem),
             stop_event=self._stop,
-            patience_with_time_limit=True,
+            patience_with_time_limit=time_limit is None,
         )
         self._result: list[int] | None = None
         self._thread = threading.Thread(target=self._run, args=(seed,), daemon=True)

@@ -4,9 +4,13 @@ A small population of local optima (insertion descent, :mod:`.insertion`) evolve
 order-based crossover: the child keeps a random half of one parent's positions and
 fills the rest in the other parent's relative order, then descends to a local optimum
 and replaces the worst member if it is better and new. Random insertions mutate
-children that come out as copies. When the population stops improving, every member
-but the best is replaced by a perturbed copy of the best (a restart that keeps the
-incumbent). Crossover children that break a precedence constraint are repaired by
+children that come out as copies. When the population stops improving (or collapses to
+fewer than two distinct members), every member but the best is replaced: by descents
+from random orders up to :data:`RANDOM_START_MAX_TASKS` tasks, else by perturbed
+copies of the best whose kick grows with each restart that finds nothing new. The
+search never stops on its own before its budget is spent (time limit, rounds, or
+patience without a time limit). Every descent checks the budget between sweeps, so a
+time limit is honoured at any size. Crossover children that break a precedence constraint are repaired by
 list scheduling on their positions, so every member honours the constraints.
 
 References
@@ -23,9 +27,10 @@ import numpy as np
 from taskorder.solvers.construct import priority_order
 from taskorder.solvers.heuristics.budget import Budget
 from taskorder.solvers.heuristics.insertion import InsertionTable
+from taskorder.solvers.heuristics.insertion_restarts import descend_within
 from taskorder.solvers.problem import Problem
 
-__all__ = ["memetic_linear_ordering", "POPULATION_SIZE"]
+__all__ = ["POPULATION_SIZE", "memetic_linear_ordering"]
 
 POPULATION_SIZE = 10
 #: Up to this size the population starts from random orders (diverse); above it, from
@@ -36,7 +41,7 @@ MUTATION_RATE = 0.1
 #: Share of the initial / restart population drawn as random orders (the rest are
 #: perturbed copies of the best).
 INIT_RANDOM_SHARE = 1.0
-RESTART_RANDOM_SHARE = 0.0
+RESTART_RANDOM_SHARE = 1.0
 #: Restart when this many population sizes of children in a row were rejected.
 STALL_FACTOR = 4
 
@@ -73,15 +78,20 @@ def _repair(child: np.ndarray, problem: Problem) -> np.ndarray:
 
 
 class _Population:
-    def __init__(self, table: InsertionTable) -> None:
+    def __init__(self, table: InsertionTable, budget: Budget) -> None:
         self.table = table
+        self.budget = budget
         self.orders: list[np.ndarray] = []
         self.values: list[float] = []
 
+    def descend(self) -> tuple[np.ndarray, float]:
+        """Descend the table (stopping early if the budget runs out); its order and value."""
+        descend_within(self.table, self.budget)
+        return self.table.order.copy(), self.table.value_from_prefix()
+
     def descend_from(self, order) -> tuple[np.ndarray, float]:
         self.table.reset(order)
-        self.table.descend()
-        return self.table.order.copy(), self.table.value_from_prefix()
+        return self.descend()
 
     def contains(self, order: np.ndarray, value: float) -> bool:
         return any(
@@ -110,16 +120,17 @@ class _Population:
 def _perturbed_copy(pop: _Population, order, rng, strength: int) -> tuple[np.ndarray, float]:
     pop.table.reset(order)
     _random_insertions(pop.table, rng, strength)
-    pop.table.descend()
-    return pop.table.order.copy(), pop.table.value_from_prefix()
+    return pop.descend()
 
 
-def _fill(pop, problem, rng, budget, size, random_share, *, count_rounds=False) -> None:
+def _fill(
+    pop, problem, rng, budget, size, random_share, *, count_rounds=False, strength=None
+) -> None:
     """Top the population up with random orders (a ``random_share`` of the slots, only
     up to :data:`RANDOM_START_MAX_TASKS` tasks) and perturbed copies of the best."""
     n_tasks = problem.n_tasks
     target = min(size, max(2, n_tasks // 2))
-    strength = max(2, n_tasks // 8)
+    strength = strength or max(2, n_tasks // 8)
     for attempt in range(3 * size):
         if len(pop.orders) >= target or budget.exhausted():
             break
@@ -160,13 +171,31 @@ def memetic_linear_ordering(
     """
     n_tasks = problem.n_tasks
     table = InsertionTable(problem.weights, starts[0], problem.constraints.edges())
-    pop = _Population(table)
+    pop = _Population(table, budget)
     for start in starts:
         pop.offer(*pop.descend_from(start), population_size)
-    budget.improved(pop.best()[1])
+        budget.improved(pop.best()[1])
     _fill(pop, problem, rng, budget, population_size, INIT_RANDOM_SHARE, count_rounds=True)
-    stall = 0
-    while not budget.exhausted() and len(pop.orders) >= 2:
+    stall, strength = 0, max(2, n_tasks // 8)
+    while not budget.exhausted():
+        if len(pop.orders) < 2 or stall >= STALL_FACTOR * population_size:
+            # converged or collapsed: restart around the best; kick harder each time a
+            # restart brings nothing new, so the search keeps moving until its budget ends
+            best_order, best_value = pop.best()
+            pop.orders, pop.values = [best_order], [best_value]
+            _fill(
+                pop,
+                problem,
+                rng,
+                budget,
+                population_size,
+                RESTART_RANDOM_SHARE,
+                count_rounds=True,
+                strength=strength,
+            )
+            stall = 0
+            strength = max(2, n_tasks // 8) if len(pop.orders) >= 2 else min(n_tasks, 2 * strength)
+            continue
         budget.next_round()
         first, second = rng.choice(len(pop.orders), size=2, replace=False)
         child = _repair(_crossover(pop.orders[first], pop.orders[second], rng), problem)
@@ -179,10 +208,5 @@ def memetic_linear_ordering(
             order, value = _perturbed_copy(pop, order, rng, max(2, n_tasks // 20))
         stall = 0 if pop.offer(order, value, population_size) else stall + 1
         budget.improved(pop.best()[1])
-        if stall >= STALL_FACTOR * population_size:  # converged: restart around the best
-            stall = 0
-            best_order, best_value = pop.best()
-            pop.orders, pop.values = [best_order], [best_value]
-            _fill(pop, problem, rng, budget, population_size, RESTART_RANDOM_SHARE)
     order, value = pop.best()
     return order.tolist(), value

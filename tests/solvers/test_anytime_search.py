@@ -1,0 +1,81 @@
+"""Anytime search keeps going until its budget ends; the iterated insertion baseline."""
+
+import numpy as np
+import pytest
+from solver_cases import constraints_for, honours, random_matrix
+
+from taskorder import TransferMatrix, solve
+from taskorder.solvers import make_problem
+from taskorder.solvers.heuristics.background import HelperSearch
+from taskorder.solvers.heuristics.budget import Budget
+from taskorder.solvers.heuristics.insertion_restarts import iterated_insertion
+from taskorder.solvers.heuristics.local_search import constructive_starts, solve_local
+from taskorder.solvers.problem import Constraints
+
+
+def problem_for(matrix, **constraints):
+    return make_problem(matrix, "all_pairs", Constraints.from_names(matrix, **constraints))
+
+
+def integer_matrix(n_tasks, seed):
+    """Uniform random integers: the cheap bound is never met, the landscape is flat."""
+    rng = np.random.default_rng(seed)
+    return TransferMatrix(
+        [f"t{i}" for i in range(n_tasks)], rng.integers(0, 100, (n_tasks, n_tasks))
+    )
+
+
+@pytest.mark.parametrize("n_tasks, seed", [(6, 0), (8, 1), (12, 2)])
+def test_memetic_search_runs_until_its_time_limit(n_tasks, seed):
+    # a population that collapses used to end the search early with "search space
+    # exhausted" (these three did); now it restarts and stops at the time limit
+    solution = solve_local(problem_for(integer_matrix(n_tasks, seed)), time_limit=0.3, seed=0)
+    assert solution.status == "heuristic"
+    assert solution.extras["stop_reason"] == "time_limit"
+
+
+def test_memetic_search_without_time_limit_stops_on_patience():
+    solution = solve_local(problem_for(random_matrix(8, 2)), seed=0)
+    assert solution.extras["stop_reason"].startswith("no improvement") or (
+        solution.status == "optimal"
+    )
+
+
+def test_helper_search_keeps_its_core_until_the_time_limit():
+    helper = HelperSearch(problem_for(random_matrix(30, 3)), time_limit=0.4, seed=0)
+    helper._thread.join()
+    assert helper.budget.stop_reason in ("time_limit", "reached the upper bound")
+    helper.stop()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_iterated_insertion_never_worse_than_its_start_and_seeded(seed):
+    problem = problem_for(random_matrix(30, seed, forward=True))
+    starts = constructive_starts(problem)
+    runs = [
+        iterated_insertion(
+            problem, starts, Budget(time_limit=None, max_rounds=30), np.random.default_rng(seed)
+        )
+        for _ in range(2)
+    ]
+    assert runs[0] == runs[1]
+    order, value = runs[0]
+    assert sorted(order) == list(range(30))
+    assert value == pytest.approx(problem.value(order))
+    assert value >= max(problem.value(s) for s in starts) - 1e-12
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_iterated_insertion_reaches_the_optimum_and_honours_constraints(seed):
+    m = random_matrix(9, seed)
+    kwargs = constraints_for(m, seed)
+    problem = problem_for(m, **kwargs)
+    order, value = iterated_insertion(
+        problem,
+        constructive_starts(problem),
+        Budget(time_limit=None, max_rounds=300),
+        np.random.default_rng(seed),
+    )
+    names = tuple(m.tasks[t] for t in order)
+    assert honours(names, **kwargs)
+    assert value == pytest.approx(solve(m, method="dp", **kwargs).objective, abs=1e-12)
