@@ -77,6 +77,11 @@ def _curricula(
 
         if matrix is None:
             matrix, probe = _probe(runner, stage_steps, seed, probe_dir)
+        elif sorted(matrix.tasks) != sorted(runner.tasks):
+            raise InvalidParameterError(
+                f"The 'matrix' parameter of compare must cover the runner's tasks "
+                f"{sorted(runner.tasks)}. Got a matrix of {sorted(matrix.tasks)}."
+            )
         else:
             probe = {"directory": None, "probes": 0, "training_steps": 0, "elapsed_s": 0.0,
                      "bwt": matrix.bwt.tolist(), "given": True}
