@@ -202,6 +202,7 @@ def solve(
     >>> round(result.objective, 2), round(result.baselines["random_mean"], 3)
     (0.07, -0.05)
     """
+    called = time.perf_counter()
     objective = _objective_name(objective)
     if method != "auto" and method not in SOLVERS:
         raise InvalidParameterError(
@@ -252,7 +253,8 @@ def solve(
     else:
         reason = "chosen by the caller"
     start = time.perf_counter()
-    solution = SOLVERS[method](problem, time_limit=time_limit, seed=int(seed))
+    solver_limit = _solver_time_limit(time_limit, start - called, matrix.n_tasks)
+    solution = SOLVERS[method](problem, time_limit=solver_limit, seed=int(seed))
     elapsed = time.perf_counter() - start
     if sorted(solution.order) != list(range(matrix.n_tasks)) or not constraints.satisfied_by(
         solution.order
@@ -287,6 +289,20 @@ def solve(
         anytime=list(extras.pop("anytime", [])),
         extras=extras,
     )
+
+
+#: Seconds per matrix cell that ``solve`` spends after the solver returns (checking the
+#: order, the prediction, the baselines): about 1 s at n = 2,000 on 2 shared cores.
+POST_SECONDS_PER_CELL = 2.5e-7
+
+
+def _solver_time_limit(time_limit: float | None, spent: float, n_tasks: int) -> float | None:
+    """The solver's share of ``time_limit``: minus what ``solve`` spent before it and
+    will spend after it, so that the whole call ends near the limit (never below half)."""
+    if time_limit is None:
+        return None
+    overhead = spent + POST_SECONDS_PER_CELL * n_tasks * n_tasks
+    return max(0.5 * time_limit, time_limit - overhead)
 
 
 def _with_entropy(problem, matrix, entropy, entropy_floor, entropy_weight, model) -> Problem:

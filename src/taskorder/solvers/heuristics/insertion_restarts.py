@@ -100,6 +100,7 @@ def iterated_insertion(
     restart_after = restart_after or max(50, 4 * n_tasks)
     start = max(starts, key=problem.value)
     table = InsertionTable(problem.weights, start, problem.constraints.edges())
+    budget.improved(table.value)  # a first answer before the first descent (large n)
     descend_within(table, budget)
     best_order, best_value = table.order.copy(), table.exact_value()
     current_order, current_value = best_order.copy(), best_value

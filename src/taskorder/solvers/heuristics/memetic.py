@@ -172,6 +172,7 @@ def memetic_linear_ordering(
     n_tasks = problem.n_tasks
     table = InsertionTable(problem.weights, starts[0], problem.constraints.edges())
     pop = _Population(table, budget)
+    budget.improved(table.value)  # a first answer before any descent (large n)
     for start in starts:
         pop.offer(*pop.descend_from(start), population_size)
         budget.improved(pop.best()[1])
