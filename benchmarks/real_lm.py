@@ -90,7 +90,7 @@ def write_json(path: Path, data) -> None:
     path.write_text(json.dumps(data, indent=2, default=float) + "\n", encoding="utf-8")
 
 
-def make_config(size: str, work: Path) -> Path:
+def make_config(size: str, work: Path, model: str = "smollm2") -> Path:
     """Write the suite and a sized real-model config into ``work/suite``."""
     import yaml
 
@@ -98,7 +98,7 @@ def make_config(size: str, work: Path) -> Path:
 
     p = SIZES[size]
     path = write_suite(work / "suite", tasks=TASKS, seed=0, n_train=p["n_train"],
-                       n_eval=p["n_eval"])
+                       n_eval=p["n_eval"], model=model)
     config = yaml.safe_load(path.read_text())
     config["grpo"].update(
         per_device_train_batch_size=p["batch"], num_generations=p["group"],
@@ -246,13 +246,16 @@ def main(argv=None) -> int:
     parser.add_argument("--work", type=Path, default=None, help="work folder (runs/...)")
     parser.add_argument("--results", type=Path, default=None, help="raw output folder")
     parser.add_argument("--phases", default="judge,probe,entropy,compare")
+    parser.add_argument("--model", default="smollm2",
+                        help="model source (default: the demo wheel's SmolLM2-135M-Instruct)")
     args = parser.parse_args(argv)
     work = args.work or HERE.parent / "runs" / f"real_lm_{args.size}"
     out = args.results or HERE / "results" / f"real_lm_{args.size}"
     out.mkdir(parents=True, exist_ok=True)
     phases = set(args.phases.split(","))
     started = time.perf_counter()
-    config_path = make_config(args.size, work)
+    model = args.model if args.model == "smollm2" else str(Path(args.model).resolve())
+    config_path = make_config(args.size, work, model)
     say(f"config {config_path}; results in {out}")
     timings = {}
     if "judge" in phases:

@@ -1,4 +1,11 @@
-"""``taskorder compare``: curriculum vs joint training vs merging on the built-in learner."""
+"""``taskorder compare [CONFIG]``: curriculum vs joint training vs merging at equal steps.
+
+Without CONFIG it runs on the built-in learner (``--n-structured``, ``--n-open``,
+``--mode``, ``--world-seed``). With CONFIG (any probe config: built-in, python factory,
+or a real-model config whose runner is TRL) it runs on that runner; the solver's and
+the rank rule's orders come from the config's probe campaign (measured first with
+``taskorder probe run CONFIG``, or probed here into the same folder, resumable).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +23,14 @@ __all__ = ["register"]
 
 
 def compare(
+    config: Annotated[
+        Path | None,
+        typer.Argument(help="Probe or real-model config; default: the built-in learner."),
+    ] = None,
+    methods: Annotated[
+        list[str] | None,
+        typer.Option("--method", help="A method to run (repeat); default: all of them."),
+    ] = None,
     n_structured: Annotated[int, typer.Option("--n-structured", min=1, max=4)] = 2,
     n_open: Annotated[int, typer.Option("--n-open", min=1, max=4)] = 2,
     mode: Annotated[str, typer.Option(help="Learner training mode: exact or sampled.")] = "exact",
@@ -38,6 +53,10 @@ def compare(
         raise typer.BadParameter(
             f"expected a .png, .svg or .pdf path; got {plot}", param_hint="'--plot'"
         )
+    if config is not None:
+        _compare_config(config, methods, seeds, n_random, seed, stage_steps, reference, plot,
+                        as_json)
+        return
     _compare(
         n_structured,
         n_open,
@@ -91,6 +110,51 @@ def _compare(
     _print(report, mode)
 
 
+@handle_errors
+def _compare_config(config_path, methods, seeds, n_random, seed, stage_steps, reference, plot,
+                    as_json) -> None:
+    from taskorder.compare import METHODS
+    from taskorder.compare import compare as run_compare
+    from taskorder.estimate import run_campaign
+    from taskorder.estimate.config import build_plan, build_runner, load_config
+    from taskorder.exceptions import InvalidParameterError
+
+    unknown = sorted(set(methods or []) - set(METHODS))
+    if unknown:
+        raise InvalidParameterError(
+            f"Unknown compare methods {unknown}. Known: {', '.join(METHODS)}."
+        )
+    config = load_config(config_path)
+    runner = build_runner(config)
+    plan = build_plan(config, runner)
+    chosen = list(methods or METHODS)
+    matrix = None
+    if {"solver", "rank_rule"} & set(chosen):
+        stderr.print(f"probe campaign in {config.output_path} (resumes; reused when complete)")
+        matrix = run_campaign(runner, plan, config.output_path).estimate.matrix
+    report = run_compare(
+        runner,
+        methods=chosen,
+        seeds=seeds,
+        n_random=n_random,
+        seed=seed,
+        stage_steps=stage_steps or plan.probes()[-1].steps,
+        reference=reference,
+        matrix=matrix,
+        progress=lambda done, total: stderr.print(f"compare: seed {done}/{total} done"),
+    )
+    if plot is not None:
+        from taskorder.compare.figure import compare_bars
+        from taskorder.plot.figures import save
+
+        save(compare_bars(report), plot)
+        stderr.print(f"wrote {plot}")
+    if as_json:
+        print_json({"config": str(config_path), **report.to_dict()})
+        return
+    _print(report, f"{config.runner.kind} runner from {config_path}")
+
+
 def _p(value: float) -> str:
     return "-" if math.isnan(value) else f"{value:.3f}"
 
@@ -98,7 +162,7 @@ def _p(value: float) -> str:
 def _print(report, mode: str) -> None:
     tasks = report.tasks
     stdout.print(
-        f"built-in learner ({mode}), tasks {', '.join(tasks)}; every method "
+        f"{mode if ' ' in mode else f'built-in learner ({mode})'}, tasks {', '.join(tasks)}; every method "
         f"{report.stage_steps * len(tasks)} steps, {report.seeds} seeds; "
         f"test: {report.test}, p < 0.05"
     )

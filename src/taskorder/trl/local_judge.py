@@ -1,9 +1,10 @@
 """An in-process LLM judge for open-ended tasks: a local model grades with a rubric.
 
 :class:`LocalJudgeReward` is a TRL reward function. For every completion it shows a
-local causal LM the question, the response and the row's ``rubric`` (the
-:data:`~taskorder.rewards.judge.core.POINTWISE_TEMPLATE` prompt), pre-fills the
-judge's reply with ``"Score:"`` and reads the grade from one batched forward pass:
+local causal LM a short grading prompt (:data:`TEMPLATE`: the request, the reply and
+the row's ``rubric``; short, because on a CPU the judge's forward pass over the
+prompt is most of a GRPO step's cost), pre-fills the judge's reply with ``"Score: "``
+and reads the grade from one batched forward pass:
 
 - ``scoring="expected"`` (default): the judge's probability-weighted grade over the
   digit tokens ``low..high``, renormalised over those tokens, mapped to [0, 1]. It
@@ -39,7 +40,13 @@ from typing import Any
 from taskorder.exceptions import InvalidParameterError, require
 from taskorder.rewards._common import RewardFunction
 
-__all__ = ["LocalJudgeReward"]
+__all__ = ["TEMPLATE", "LocalJudgeReward"]
+
+#: The grading prompt (a user message when the judge's tokenizer has a chat template).
+TEMPLATE = (
+    "Grade the reply to the request from {low} (bad) to {high} (excellent).\n"
+    "Request: {prompt}\nReply: {completion}\nWhat a good reply does: {rubric}"
+)
 
 
 class LocalJudgeReward(RewardFunction):
@@ -72,7 +79,7 @@ class LocalJudgeReward(RewardFunction):
         scoring: str = "expected",
         batch_size: int = 16,
         min_mass: float = 0.05,
-        max_prompt_tokens: int = 384,
+        max_prompt_tokens: int = 192,
     ) -> None:
         if not (0 <= low < high <= 9):
             raise InvalidParameterError(
@@ -118,6 +125,7 @@ class LocalJudgeReward(RewardFunction):
                 )
             tokenizer = AutoTokenizer.from_pretrained(self.model_path)
             tokenizer.padding_side = "left"
+            tokenizer.truncation_side = "left"  # keep the "Score: " the grade is read after
             if tokenizer.pad_token is None:
                 tokenizer.pad_token = tokenizer.eos_token
             model = AutoModelForCausalLM.from_pretrained(self.model_path, dtype=torch.float32)
@@ -135,9 +143,7 @@ class LocalJudgeReward(RewardFunction):
         return self._loaded
 
     def _judge_text(self, tokenizer: Any, prompt: str, completion: str, rubric: str) -> str:
-        from taskorder.rewards.judge.core import POINTWISE_TEMPLATE
-
-        question = POINTWISE_TEMPLATE.format(
+        question = TEMPLATE.format(
             prompt=prompt, completion=completion, rubric=rubric, low=self.low, high=self.high
         )
         if getattr(tokenizer, "chat_template", None):
