@@ -43,3 +43,13 @@ def test_compare_config_refuses_an_unknown_method_with_one_line(tmp_path):
     assert result.exit_code == 1
     assert "Unknown compare methods ['nope']" in result.output
     assert "Traceback" not in result.output
+
+
+def test_compare_reports_progress_per_seed_on_stderr():
+    result = CliRunner().invoke(
+        app, ["compare", "--n-structured", "1", "--n-open", "1", "--method", "joint",
+              "--seeds", "2", "--stage-steps", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "compare: seed 1/2 done" in result.stderr
+    assert "compare: seed 2/2 done" in result.stderr

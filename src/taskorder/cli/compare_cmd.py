@@ -69,6 +69,7 @@ def compare(
         reference,
         plot,
         as_json,
+        methods,
     )
 
 
@@ -85,6 +86,7 @@ def _compare(
     reference,
     plot,
     as_json,
+    methods=None,
 ) -> None:
     from taskorder.compare import compare as run_compare
     from taskorder.learner import make_learner
@@ -92,11 +94,13 @@ def _compare(
     runner = make_learner(n_structured, n_open, seed=world_seed, mode=mode)
     report = run_compare(
         runner,
+        methods=_methods(methods),
         seeds=seeds,
         n_random=n_random,
         seed=seed,
         stage_steps=stage_steps,
         reference=reference,
+        progress=None if as_json else _progress,
     )
     if plot is not None:
         from taskorder.compare.figure import compare_bars
@@ -110,13 +114,8 @@ def _compare(
     _print(report, mode)
 
 
-@handle_errors
-def _compare_config(config_path, methods, seeds, n_random, seed, stage_steps, reference, plot,
-                    as_json) -> None:
+def _methods(methods: list[str] | None) -> list[str]:
     from taskorder.compare import METHODS
-    from taskorder.compare import compare as run_compare
-    from taskorder.estimate import run_campaign
-    from taskorder.estimate.config import build_plan, build_runner, load_config
     from taskorder.exceptions import InvalidParameterError
 
     unknown = sorted(set(methods or []) - set(METHODS))
@@ -124,10 +123,24 @@ def _compare_config(config_path, methods, seeds, n_random, seed, stage_steps, re
         raise InvalidParameterError(
             f"Unknown compare methods {unknown}. Known: {', '.join(METHODS)}."
         )
+    return list(methods or METHODS)
+
+
+def _progress(done: int, total: int) -> None:
+    stderr.print(f"compare: seed {done}/{total} done")
+
+
+@handle_errors
+def _compare_config(config_path, methods, seeds, n_random, seed, stage_steps, reference, plot,
+                    as_json) -> None:
+    from taskorder.compare import compare as run_compare
+    from taskorder.estimate import run_campaign
+    from taskorder.estimate.config import build_plan, build_runner, load_config
+
+    chosen = _methods(methods)
     config = load_config(config_path)
     runner = build_runner(config)
     plan = build_plan(config, runner)
-    chosen = list(methods or METHODS)
     matrix = None
     if {"solver", "rank_rule"} & set(chosen):
         stderr.print(f"probe campaign in {config.output_path} (resumes; reused when complete)")
@@ -141,7 +154,7 @@ def _compare_config(config_path, methods, seeds, n_random, seed, stage_steps, re
         stage_steps=stage_steps or plan.probes()[-1].steps,
         reference=reference,
         matrix=matrix,
-        progress=lambda done, total: stderr.print(f"compare: seed {done}/{total} done"),
+        progress=None if as_json else _progress,
     )
     if plot is not None:
         from taskorder.compare.figure import compare_bars
