@@ -159,8 +159,22 @@ def _branch_and_cut(problem: Problem, progress: _Progress, backend: str) -> None
         progress.add_cuts(triples)
 
 
+def all_triangles(n_tasks: int) -> np.ndarray:
+    """Every triple ``i < j < k`` (the full 3-dicycle model), shape ``(C(n, 3), 3)``."""
+    from itertools import combinations
+
+    return np.fromiter(
+        (t for triple in combinations(range(n_tasks), 3) for t in triple), dtype=np.int64
+    ).reshape(-1, 3)
+
+
 def solve_ilp(
-    problem: Problem, *, time_limit: float | None = None, seed: int = 0, backend: str = "highs"
+    problem: Problem,
+    *,
+    time_limit: float | None = None,
+    seed: int = 0,
+    backend: str = "highs",
+    rows: str = "lazy",
 ) -> Solution:
     """Solve ``all_pairs`` or ``max_min`` exactly by MIP with lazy 3-dicycle rows.
 
@@ -175,6 +189,9 @@ def solve_ilp(
         Seed of the helper local search (the MIP itself is deterministic).
     backend : {"highs", "scip"}
         MIP solver used through OR-tools MathOpt.
+    rows : {"lazy", "full"}
+        ``"lazy"``: the two phases above. ``"full"``: every 3-dicycle row from the
+        start and one MIP solve (no LP phase).
 
     Returns
     -------
@@ -207,6 +224,10 @@ def solve_ilp(
             f"The 'backend' parameter of solve_ilp must be one of {', '.join(BACKENDS)}. "
             f"Got {backend!r}."
         )
+    if rows not in ("lazy", "full"):
+        raise InvalidParameterError(
+            f"The 'rows' parameter of solve_ilp must be 'lazy' or 'full'. Got {rows!r}."
+        )
     from taskorder.solvers.heuristics.background import HelperSearch
 
     start = time.perf_counter()
@@ -215,7 +236,10 @@ def solve_ilp(
     progress = _Progress(weights=weights, deadline=deadline)
     helper = HelperSearch(problem, time_limit=time_limit, seed=seed)
     try:
-        _cutting_plane_lp(problem, progress, backend)
+        if rows == "full":
+            progress.add_cuts(all_triangles(problem.n_tasks))
+        else:
+            _cutting_plane_lp(problem, progress, backend)
         if progress.proven_order is None and not progress.timed_out:
             if _incumbent_meets_bound(problem, progress, helper.first_order):
                 progress.proven_order = helper.first_order
@@ -281,6 +305,7 @@ def _finish(problem, progress, helper_order, start, backend) -> Solution:
         status="optimal" if proven else "feasible",
         extras={
             "backend": backend,
+            "rows": "full" if progress.lp_rounds == 0 and progress.cuts.shape[0] else "lazy",
             "scale": weights.scale,
             "rounding_error_bound": slack,
             "lp_rounds": progress.lp_rounds,

@@ -1,0 +1,218 @@
+"""`solve(method="auto")` against a restarted insertion local search, same run, same limit.
+
+Two baselines, each given the same time limit and seed as ``solve``, one after the
+other in the same process, so machine load hits all alike: compare the delta columns,
+not the seconds (the machine these numbers come from has 2 cores shared with other jobs).
+
+- ``afternoon``: written here, independent of the package (numpy only, ~40 lines): every
+  pass builds the row prefix sums of ``D = W - W.T`` in the current order (O(n^2),
+  vectorised), applies the best insertion, and repeats to a local optimum; then it
+  kicks the best order with five random insertions and descends again, until the limit.
+- ``ils``: the package's iterated insertion search
+  (``taskorder.solvers.heuristics.insertion_restarts``, run directly on the weights: no
+  ``solve`` overhead), which applies all non-overlapping improving insertions per sweep.
+
+Run from the repository root::
+
+    PYTHONPATH=src python benchmarks/portfolio.py --time-limits 5,10 \
+        > benchmarks/results/portfolio_after.txt
+
+``d_aft_%`` / ``d_ils_%`` are ``100 * (auto - baseline) / |baseline|`` (positive: auto is
+ahead);
+``gap_%`` is the distance to the LOLIB best-known (generated instances: none);
+``wall_s`` is the wall time of the whole ``solve`` call (reading excluded).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import lolib
+from solvers import generated_matrix, lolib_matrix
+
+from taskorder import solve
+
+LOLIB_CASES = ("p40-05", "p50-02", "p50-15", "t1d100.03", "t1d150.01", "r100b2")
+GENERATED_SIZES = (500, 1000)
+
+
+def baseline_search(weights: np.ndarray, time_limit: float, seed: int) -> float:
+    """Restarted insertion local search; returns the best value found in ``time_limit``."""
+    start, rng = time.perf_counter(), np.random.default_rng(seed)
+    n_tasks = weights.shape[0]
+    diff = weights - weights.T
+    rows = np.arange(n_tasks)
+
+    def left() -> bool:
+        return time.perf_counter() - start < time_limit
+
+    def value(order: np.ndarray) -> float:
+        return float(np.triu(weights[np.ix_(order, order)], 1).sum())
+
+    def descend(order: np.ndarray) -> np.ndarray:
+        while left():
+            prefix = np.zeros((n_tasks, n_tasks + 1))
+            np.cumsum(diff[np.ix_(order, order)], axis=1, out=prefix[:, 1:])
+            target = prefix.argmin(axis=1)
+            gain = prefix[rows, rows] - prefix[rows, target]
+            p = int(gain.argmax())
+            if gain[p] <= 1e-9:
+                break
+            q = int(target[p]) if target[p] <= p else int(target[p]) - 1
+            order = np.insert(np.delete(order, p), q, order[p])
+        return order
+
+    best = descend(np.argsort(-diff.sum(axis=1), kind="stable"))
+    best_value = value(best)
+    while left():
+        order = best.copy()
+        for _ in range(5):
+            order = _random_insertion(order, rng)
+        order = descend(order)
+        candidate = value(order)
+        if candidate >= best_value:
+            best, best_value = order, candidate
+    return best_value
+
+
+def ils_search(weights: np.ndarray, time_limit: float, seed: int) -> float:
+    """The package's iterated insertion search alone; best value found in ``time_limit``."""
+    from taskorder.solvers.heuristics.budget import Budget
+    from taskorder.solvers.heuristics.insertion_restarts import iterated_insertion
+    from taskorder.solvers.heuristics.local_search import constructive_starts
+    from taskorder.solvers.problem import Constraints, Problem
+
+    n_tasks = weights.shape[0]
+    problem = Problem(weights, "all_pairs", Constraints(n_tasks, predecessors=(0,) * n_tasks))
+    budget = Budget(time_limit=time_limit)
+    starts = constructive_starts(problem)
+    return iterated_insertion(problem, starts, budget, np.random.default_rng(seed))[1]
+
+
+def _random_insertion(order: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    p, q = rng.integers(order.size, size=2)
+    return np.insert(np.delete(order, p), q, order[p])
+
+
+def cases(names: list[str], sizes: list[int], seed: int):
+    known = lolib.best_known()
+    for name in names:
+        inst = known[name]
+        yield name, inst.family, lolib_matrix(inst.weights()), inst.best_known
+    for n_tasks in sizes:
+        yield f"generated{n_tasks}", "generated", generated_matrix(n_tasks, seed), None
+
+
+def run(args) -> list[dict]:
+    rows = []
+    names = [n for n in args.instances.split(",") if n]
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    plan = [(float(t), name) for t in args.time_limits.split(",") for name in names + sizes]
+    for item in (i for i in args.long.split(",") if i):
+        name, limit = item.split(":")
+        plan.append((float(limit), int(name) if name.isdigit() else name))
+    for time_limit, case in plan:
+        name, family, matrix, best = next(
+            cases(
+                [case] if isinstance(case, str) else [],
+                [case] if isinstance(case, int) else [],
+                args.seed,
+            )
+        )
+        weights = matrix.pair_weights()
+        started = time.perf_counter()
+        result = solve(matrix, time_limit=time_limit, seed=args.seed)
+        wall = time.perf_counter() - started
+        afternoon = baseline_search(weights, time_limit, args.seed)
+        ils = ils_search(weights, time_limit, args.seed)
+        ours = result.objective
+        row = {
+            "instance": name,
+            "family": family,
+            "n": matrix.n_tasks,
+            "limit_s": time_limit,
+            "method": result.method,
+            "status": result.status,
+            "wall_s": round(wall, 2),
+            "auto": ours,
+            "afternoon": afternoon,
+            "ils": ils,
+            "d_aft_%": 100 * (ours - afternoon) / abs(afternoon),
+            "d_ils_%": 100 * (ours - ils) / abs(ils),
+            "gap_%": 100 * (best - ours) / best if best else float("nan"),
+            "aft_gap_%": 100 * (best - afternoon) / best if best else float("nan"),
+            "ils_gap_%": 100 * (best - ils) / best if best else float("nan"),
+        }
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
+def first_answer(n_tasks: int, time_limit: float, seed: int) -> dict:
+    """Wall time of ``solve`` at ``n_tasks`` with a short limit (generated data)."""
+    matrix = generated_matrix(n_tasks, seed)
+    started = time.perf_counter()
+    result = solve(matrix, time_limit=time_limit, seed=seed)
+    wall = time.perf_counter() - started
+    first = result.anytime[0][0] if result.anytime else None
+    return {
+        "n": n_tasks,
+        "limit_s": time_limit,
+        "wall_s": round(wall, 2),
+        "first_point_s": first,
+        "method": result.method,
+        "status": result.status,
+    }
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--instances", default=",".join(LOLIB_CASES))
+    parser.add_argument("--sizes", default=",".join(map(str, GENERATED_SIZES)))
+    parser.add_argument("--time-limits", default="5,10")
+    parser.add_argument("--long", default="t1d100.03:30", help="extra name:limit runs")
+    parser.add_argument("--large", default="2000", help="sizes for the first-answer check")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    print(f"# {time.strftime('%Y-%m-%d %H:%M:%S %Z')}  argv: {' '.join(sys.argv[1:])}")
+    rows = run(args)
+    print("\n# auto vs baseline (same run, same limit, same seed)")
+    columns = [
+        "instance",
+        "n",
+        "limit_s",
+        "method",
+        "status",
+        "wall_s",
+        "d_aft_%",
+        "d_ils_%",
+        "gap_%",
+        "aft_gap_%",
+        "ils_gap_%",
+    ]
+    print("  ".join(columns))
+    for row in rows:
+        print("  ".join(_fmt(row[c]) for c in columns))
+    for column in ("d_aft_%", "d_ils_%"):
+        worse = [r["instance"] + "@" + _fmt(r["limit_s"]) for r in rows if r[column] < -1e-9]
+        print(f"# {column}: auto worse on {len(worse)} of {len(rows)} runs {worse}")
+    for n_tasks in (int(s) for s in args.large.split(",") if s):
+        print("# first answer:", json.dumps(first_answer(n_tasks, 2.0, args.seed)), flush=True)
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}" if abs(value) < 1e5 else f"{value:.0f}"
+    return str(value)
+
+
+if __name__ == "__main__":
+    main()
