@@ -79,3 +79,49 @@ def test_iterated_insertion_reaches_the_optimum_and_honours_constraints(seed):
     names = tuple(m.tasks[t] for t in order)
     assert honours(names, **kwargs)
     assert value == pytest.approx(solve(m, method="dp", **kwargs).objective, abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_full_three_cycle_model_agrees_with_the_dp(seed):
+    pytest.importorskip("ortools")
+    from taskorder.solvers.exact.ilp import solve_ilp
+
+    m = random_matrix(9, seed)
+    kwargs = constraints_for(m, seed)
+    solution = solve_ilp(problem_for(m, **kwargs), rows="full")
+    assert solution.status == "optimal"
+    assert solution.extras["rows"] == "full" and solution.extras["cuts"] == 84  # C(9, 3)
+    assert solution.value == pytest.approx(solve(m, method="dp", **kwargs).objective, abs=1e-9)
+
+
+def test_full_rows_parameter_is_checked():
+    from taskorder import InvalidParameterError
+    from taskorder.solvers.exact.ilp import solve_ilp
+
+    with pytest.raises(InvalidParameterError, match="'rows'.*'lazy' or 'full'.*'all'"):
+        solve_ilp(problem_for(random_matrix(5, 0)), rows="all")
+
+
+def test_solver_share_of_the_time_limit():
+    from taskorder.solvers import _solver_time_limit
+
+    assert _solver_time_limit(None, 1.0, 100) is None
+    assert _solver_time_limit(10.0, 0.5, 100) == pytest.approx(10.0 - 0.5 - 2.5e-7 * 100**2)
+    assert _solver_time_limit(2.0, 0.5, 2000) == pytest.approx(1.0)  # never below half
+
+
+@pytest.mark.parametrize("n_tasks", [700, 40])
+def test_local_search_picks_its_engine_by_size(n_tasks, monkeypatch):
+    from taskorder.solvers.heuristics import local_search
+
+    called = []
+    monkeypatch.setattr(
+        local_search, "iterated_insertion", lambda *a, **k: called.append("ils") or (a[1][0], 0)
+    )
+    monkeypatch.setattr(
+        local_search,
+        "memetic_linear_ordering",
+        lambda *a, **k: called.append("memetic") or (a[1][0], 0),
+    )
+    local_search.solve_local(problem_for(random_matrix(n_tasks, 0)), max_rounds=1)
+    assert called == (["ils"] if n_tasks >= local_search.ITERATED_MIN_TASKS else ["memetic"])
