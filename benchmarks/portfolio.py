@@ -16,6 +16,8 @@ Run from the repository root::
 
     PYTHONPATH=src python benchmarks/portfolio.py --time-limits 5,10 \
         > benchmarks/results/portfolio_after.txt
+    PYTHONPATH=src python benchmarks/portfolio.py --time-limits 30 \
+        --rows p40-05,t59b11xx,sgb75.01,r100a2 > benchmarks/results/portfolio_rows.txt
 
 ``d_aft_%`` / ``d_ils_%`` are ``100 * (auto - baseline) / |baseline|`` (positive: auto is
 ahead);
@@ -173,6 +175,35 @@ def first_answer(n_tasks: int, time_limit: float, seed: int) -> dict:
     }
 
 
+def rows_check(names: list[str], time_limit: float) -> None:
+    """The MIP with every 3-cycle row (``rows="full"``) against lazy rows, same limit."""
+    from taskorder.solvers.exact.ilp import solve_ilp
+    from taskorder.solvers.problem import Constraints, Problem
+
+    known = lolib.best_known()
+    for name in names:
+        inst = known[name]
+        weights = inst.weights()
+        n_tasks = weights.shape[0]
+        problem = Problem(weights, "all_pairs", Constraints(n_tasks, predecessors=(0,) * n_tasks))
+        for rows in ("full", "lazy"):
+            started = time.perf_counter()
+            solution = solve_ilp(problem, time_limit=time_limit, rows=rows)
+            extras = solution.extras
+            print(
+                name,
+                rows,
+                solution.status,
+                solution.value,
+                inst.best_known,
+                round(time.perf_counter() - started, 2),
+                extras["lp_rounds"],
+                extras["mip_rounds"],
+                extras["cuts"],
+                flush=True,
+            )
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instances", default=",".join(LOLIB_CASES))
@@ -181,8 +212,13 @@ def main(argv=None) -> None:
     parser.add_argument("--long", default="t1d100.03:30", help="extra name:limit runs")
     parser.add_argument("--large", default="2000", help="sizes for the first-answer check")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rows", default="", help="LOLIB names: full vs lazy MIP rows only")
     args = parser.parse_args(argv)
     print(f"# {time.strftime('%Y-%m-%d %H:%M:%S %Z')}  argv: {' '.join(sys.argv[1:])}")
+    if args.rows:
+        print("# instance rows status value best_known wall_s lp_rounds mip_rounds cuts")
+        rows_check(args.rows.split(","), float(args.time_limits.split(",")[0]))
+        return
     rows = run(args)
     print("\n# auto vs baseline (same run, same limit, same seed)")
     columns = [
