@@ -22,12 +22,15 @@ from taskorder.recommend import (
 def chain(stderr: float | None = None) -> TransferMatrix:
     """4 tasks where training a later task costs an earlier one a lot, one way round."""
     bwt = np.array(
-        [[0, -0.30, -0.30, -0.30], [-0.01, 0, -0.20, -0.20], [-0.01, -0.01, 0, -0.10],
-         [-0.01, -0.01, -0.01, 0]]
+        [
+            [0, -0.30, -0.30, -0.30],
+            [-0.01, 0, -0.20, -0.20],
+            [-0.01, -0.01, 0, -0.10],
+            [-0.01, -0.01, -0.01, 0],
+        ]
     )
     se = None if stderr is None else np.full((4, 4), stderr) * (1 - np.eye(4))
-    return TransferMatrix(["a", "b", "c", "d"], bwt, own_scores=[0.8, 0.7, 0.6, 0.5],
-                          bwt_stderr=se)
+    return TransferMatrix(["a", "b", "c", "d"], bwt, own_scores=[0.8, 0.7, 0.6, 0.5], bwt_stderr=se)
 
 
 def test_default_route_is_a_known_route():
@@ -87,8 +90,10 @@ def test_bad_parameters_are_named(kwargs):
 
 def report(mine, rank_rule, ceiling):
     return {
-        "realised": {"recommended": {"percentile": mine, "rank": 3},
-                     "rank_rule": {"percentile": rank_rule, "rank": 1}},
+        "realised": {
+            "recommended": {"percentile": mine, "rank": 3},
+            "rank_rule": {"percentile": rank_rule, "rank": 1},
+        },
         "noise_ceiling": {"ceiling": ceiling},
         "n_orders": 24,
     }

@@ -148,8 +148,9 @@ def _orders_for_mean(n_tasks: int, rng: np.random.Generator) -> np.ndarray:
     return np.array([rng.permutation(n_tasks) for _ in range(512)])
 
 
-def _gain(matrix: TransferMatrix, chosen: np.ndarray, orders: np.ndarray, model: str,
-          objective: str) -> float:
+def _gain(
+    matrix: TransferMatrix, chosen: np.ndarray, orders: np.ndarray, model: str, objective: str
+) -> float:
     weights = matrix.weights / matrix.weights.sum()
     values = predict_many(matrix, np.vstack([chosen, orders]), objective=objective, model=model)
     means = values @ weights
@@ -236,7 +237,12 @@ def recommend(
     if stderr is None or not np.isfinite(stderr[~np.eye(matrix.n_tasks, dtype=bool)]).all():
         note = "" if taken == requested else f" ({requested} needs positive own scores)"
         return Recommendation(
-            order, taken, requested, gain, math.nan, None,
+            order,
+            taken,
+            requested,
+            gain,
+            math.nan,
+            None,
             f"route {taken}{note}; no probe standard errors (repeats = 1), so whether the "
             "probes separate orders was not checked",
         )
@@ -247,17 +253,23 @@ def recommend(
     spread = float(np.std(gains, ddof=1))
     separable = bool(gain > z * spread)
     if separable:
-        reason = (f"route {taken}: predicted gain over a random order {gain:.4f} is "
-                  f"{gain / spread if spread > 0 else math.inf:.1f} sd of probe noise")
+        reason = (
+            f"route {taken}: predicted gain over a random order {gain:.4f} is "
+            f"{gain / spread if spread > 0 else math.inf:.1f} sd of probe noise"
+        )
         return Recommendation(order, taken, requested, gain, spread, True, reason)
-    advice = ("the probes cannot separate orders: re-plan during training, run a calibrated "
-              "search over a few curricula (taskorder.calibrate), or probe with more "
-              "repeats; " + REPLAN_ADVICE)
+    advice = (
+        "the probes cannot separate orders: re-plan during training, run a calibrated "
+        "search over a few curricula (taskorder.calibrate), or probe with more "
+        "repeats; " + REPLAN_ADVICE
+    )
     if taken != "rank_rule":
         order = _route_order(matrix, "rank_rule", objective, seed)
         taken = "rank_rule"
-    reason = (f"predicted gain over a random order {gain:.4f} is within {z:g} sd "
-              f"({spread:.4f}) of probe noise; showing the rank rule's order")
+    reason = (
+        f"predicted gain over a random order {gain:.4f} is within {z:g} sd "
+        f"({spread:.4f}) of probe noise; showing the rank rule's order"
+    )
     return Recommendation(order, taken, requested, gain, spread, False, reason, advice)
 
 
@@ -294,10 +306,11 @@ def verdict(report: dict[str, Any]) -> list[str]:
     if not mine:
         return ["no recommended order in this report"]
     pct = mine["percentile"]
-    lines = [
+    first = (
         f"recommended order: realised percentile {pct:.0f} (rank {mine['rank']} of "
         f"{report.get('n_orders', '?')}; a random order scores 50)"
-    ]
+    )
+    lines = [first]
     losses = []
     rank_rule = realised.get("rank_rule")
     if rank_rule and rank_rule["percentile"] > pct + 1e-9:
@@ -307,8 +320,9 @@ def verdict(report: dict[str, Any]) -> list[str]:
     ceiling = (report.get("noise_ceiling") or {}).get("ceiling")
     noisy = ceiling is not None and math.isfinite(ceiling) and ceiling < NOISE_CEILING_FLOOR
     if not losses:
-        lines.append("it beats a random order" + (" and matches or beats the rank rule"
-                                                    if rank_rule else ""))
+        lines.append(
+            "it beats a random order" + (" and matches or beats the rank rule" if rank_rule else "")
+        )
         if noisy:
             lines.append(
                 f"caution: the noise ceiling is {ceiling:.2f} (< {NOISE_CEILING_FLOOR:g}); "
