@@ -18,6 +18,8 @@ Run from the repository root::
         > benchmarks/results/portfolio_after.txt
     PYTHONPATH=src python benchmarks/portfolio.py --time-limits 30 \
         --rows p40-05,t59b11xx,sgb75.01,r100a2 > benchmarks/results/portfolio_rows.txt
+    PYTHONPATH=src python benchmarks/portfolio.py --time-limits 60 --proven IO \
+        > benchmarks/results/portfolio_io.txt
 
 ``d_aft_%`` / ``d_ils_%`` are ``100 * (auto - baseline) / |baseline|`` (positive: auto is
 ahead);
@@ -204,6 +206,30 @@ def rows_check(names: list[str], time_limit: float) -> None:
             )
 
 
+def proven_check(family: str, time_limit: float, seed: int) -> None:
+    """``solve`` (auto) on every instance of a LOLIB family: proven count and seconds."""
+    seconds, proven = [], 0
+    for inst in lolib.instances(family):
+        result = solve(lolib_matrix(inst.weights()), time_limit=time_limit, seed=seed)
+        at_best = inst.best_known is None or result.objective >= inst.best_known
+        proven += result.status == "optimal" and at_best
+        seconds.append(result.elapsed_s)
+        print(
+            inst.name,
+            inst.n_tasks,
+            result.method,
+            result.status,
+            result.objective,
+            inst.best_known,
+            round(result.elapsed_s, 2),
+            flush=True,
+        )
+    print(
+        f"# {family}: {proven} of {len(seconds)} proven optimal at the best-known value; "
+        f"median {np.median(seconds):.2f} s, total {sum(seconds):.1f} s"
+    )
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instances", default=",".join(LOLIB_CASES))
@@ -212,9 +238,13 @@ def main(argv=None) -> None:
     parser.add_argument("--long", default="t1d100.03:30", help="extra name:limit runs")
     parser.add_argument("--large", default="2000", help="sizes for the first-answer check")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--proven", default="", help="a LOLIB family: proven count only")
     parser.add_argument("--rows", default="", help="LOLIB names: full vs lazy MIP rows only")
     args = parser.parse_args(argv)
     print(f"# {time.strftime('%Y-%m-%d %H:%M:%S %Z')}  argv: {' '.join(sys.argv[1:])}")
+    if args.proven:
+        proven_check(args.proven, float(args.time_limits.split(",")[0]), args.seed)
+        return
     if args.rows:
         print("# instance rows status value best_known wall_s lp_rounds mip_rounds cuts")
         rows_check(args.rows.split(","), float(args.time_limits.split(",")[0]))
