@@ -86,7 +86,7 @@ from taskorder.replan import replan_training
 from taskorder.solvers import solve
 
 RESULTS = Path(__file__).parent / "results"
-SPLITS = {"dev": range(0, 50), "heldout": range(1000, 1008)}
+SPLITS = {"dev": range(50), "heldout": range(1000, 1008)}
 MIXES = [(1, 2), (2, 1), (2, 2), (1, 3), (3, 1), (2, 3), (3, 2), (1, 4), (4, 1)]
 MODELS = ("additive", "backward_only", "multiplicative")
 FIELDS = [
@@ -199,10 +199,11 @@ def run_world(
                              Path(folder) / "cheap").estimate.matrix
         prior = impute(cheap.replace(forward=None, bwt_stderr=None, forward_stderr=None))
 
-        def run_one(order, _count=[0]):
-            _count[0] += 1
+        calls = itertools.count(1)
+
+        def run_one(order):
             result = run_curricula(counting, [order], seeds=1, steps=steps,
-                                   seed=derive_seed(world, "evidence", "calibrated", _count[0]))
+                                   seed=derive_seed(world, "evidence", "calibrated", next(calls)))
             return float(np.mean(list(result[0].final.values()))), 0.0
 
         search = calibrated_search(prior, run_one, n_curricula=curricula, seed=world)
@@ -252,13 +253,19 @@ def summarise(rows: list[dict], title: str) -> list[str]:
     ratio = [float(first[w]["spread"]) / float(first[w]["seed_se"])
              if float(first[w]["seed_se"]) > 0 else math.inf for w in worlds]
     routes = sorted({r["route"] for r in rows if r["method"] == "recommended"})
-    lines = [
+    heading = (
         f"### {title}: {len(worlds)} worlds ({worlds[0]}-{worlds[-1]}), "
-        f"{first[worlds[0]]['seeds']} truth seeds, learner v{first[worlds[0]]['learner_version']}",
-        "",
+        f"{first[worlds[0]]['seeds']} truth seeds, learner v{first[worlds[0]]['learner_version']}"
+    )
+    noise = (
         f"noise ceiling min / median / max: {min(ceil):.2f} / {np.median(ceil):.2f} / "
         f"{max(ceil):.2f}; spread of order values / seed noise (median): "
-        f"{np.median(ratio):.1f}; recommended route(s) taken: {', '.join(routes)}",
+        f"{np.median(ratio):.1f}; recommended route(s) taken: {', '.join(routes)}"
+    )
+    lines = [
+        heading,
+        "",
+        noise,
         "",
         "| method | percentile min | median | max | beats mean random | stages (median) |",
         "|---|---|---|---|---|---|",
@@ -277,17 +284,17 @@ def summarise(rows: list[dict], title: str) -> list[str]:
     if joint_rows:
         margin = [float(r["value"]) - float(r["best_value"]) for r in joint_rows]
         wins = sum(m > 0 for m in margin)
-        lines += ["", f"joint training (compare's reference) beats every curriculum order in "
-                  f"{wins} of {len(joint_rows)} worlds; joint minus the best order's mean final "
-                  f"score min / median / max: {min(margin):+.4f} / {np.median(margin):+.4f} / "
-                  f"{max(margin):+.4f}"]
+        lines += ["", (f"joint training (compare's reference) beats every curriculum order in "
+                       f"{wins} of {len(joint_rows)} worlds; joint minus the best order's mean "
+                       f"final score min / median / max: {min(margin):+.4f} / "
+                       f"{np.median(margin):+.4f} / {max(margin):+.4f}")]
     rec = [r for r in rows if r["method"] == "recommended"]
     if rec:
         pct = [float(r["percentile"]) for r in rec]
         wins = sum(r["beats_random"] == "True" for r in rec)
-        lines += ["", f"recommended order: median percentile {np.median(pct):.1f} (min "
-                  f"{min(pct):.1f}, max {max(pct):.1f}); beats the mean random order in {wins} "
-                  f"of {len(rec)} worlds"]
+        lines += ["", (f"recommended order: median percentile {np.median(pct):.1f} (min "
+                       f"{min(pct):.1f}, max {max(pct):.1f}); beats the mean random order in "
+                       f"{wins} of {len(rec)} worlds")]
     return [*lines, ""]
 
 
@@ -418,7 +425,7 @@ def main() -> int:
         if world in done:
             continue
         if time.perf_counter() - start > args.time_budget:
-            print(f"time budget spent; resume to run the rest", file=sys.stderr)
+            print("time budget spent; resume to run the rest", file=sys.stderr)
             break
         t0 = time.perf_counter()
         rows, raw = run_world(world, args.mode, args.seeds, args.curricula, not args.no_replan)
