@@ -4,16 +4,37 @@ import numpy as np
 import pytest
 from solver_cases import random_matrix
 
-from taskorder import InvalidParameterError, solve
+from taskorder import InvalidParameterError, TransferMatrix, solve
 from taskorder.solvers import SOLVERS, choose_method, make_problem
 from taskorder.solvers.choose import AUTO_TIME_LIMIT, THRESHOLDS
 from taskorder.solvers.problem import Constraints
 
 
-def chosen(n_tasks, objective, time_limit=None):
-    m = random_matrix(n_tasks, 0)
+def structured_matrix(n_tasks, seed=0):
+    """Near-acyclic (input-output-like): a hidden order that a descent recovers."""
+    rng = np.random.default_rng(seed)
+    weights = rng.random((n_tasks, n_tasks)) * np.where(np.triu(np.ones((n_tasks, n_tasks))), 10, 1)
+    hidden = rng.permutation(n_tasks)
+    return TransferMatrix([f"t{i}" for i in range(n_tasks)], weights[np.ix_(hidden, hidden)])
+
+
+def chosen(n_tasks, objective, time_limit=None, matrix=None):
+    m = structured_matrix(n_tasks) if matrix is None else matrix
     problem = make_problem(m, objective, Constraints.from_names(m))
     return choose_method(problem, time_limit)
+
+
+def test_random_like_data_goes_to_local_search_by_its_slack_share():
+    from taskorder.solvers.choose import SLACK_LOCAL, SLACK_LOCAL_SHORT, slack_share
+
+    structured, random_like = structured_matrix(40), random_matrix(40, 0)
+    low = slack_share(make_problem(structured, "all_pairs", Constraints.from_names(structured)))
+    high = slack_share(make_problem(random_like, "all_pairs", Constraints.from_names(random_like)))
+    assert low < SLACK_LOCAL_SHORT <= high
+    assert chosen(40, "all_pairs", 5.0, matrix=random_like)[0] == "local"
+    assert chosen(40, "all_pairs", 5.0)[0] == "ilp"
+    method = chosen(40, "all_pairs", 60.0, matrix=random_like)[0]
+    assert method == ("local" if high >= SLACK_LOCAL else "ilp")
 
 
 @pytest.mark.parametrize(

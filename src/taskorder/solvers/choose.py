@@ -18,6 +18,16 @@ generated transfer-like matrices and LOLIB (2 shared cores):
     ``n <= 60``: ``cpsat`` (0.6 s at 30, 4.9 s at 60; no proof at 80 in 60 s). The MIP's
     LP relaxation is weak for max-min (no proof at n = 30 in 30 s). Larger: ``local``.
 
+Above the DP's range, ``all_pairs`` also looks at the **slack share** of the instance
+(:func:`slack_share`): how much of the room between a random order and the pairwise
+bound a quick insertion descent leaves open. Measured on LOLIB (n <= 100): input-output
+0.03-0.12, MB 0.27-0.29, SGB 0.54-0.56, RandB 0.45-0.61, RandA1 0.70-0.72. The MIP proves
+the low-slack instances in about a second, but at 5-10 s it proved no RandB instance and
+its answer was worse than local search's (benchmarks/results/portfolio_before.txt). So:
+slack share >= :data:`SLACK_LOCAL_SHORT` with a time limit under
+:data:`ILP_LARGE_MIN_SECONDS` goes to ``local``; slack share >= :data:`SLACK_LOCAL` goes
+to ``local`` at any limit (RandA1 t1d100.03 at 30 s: MIP route 0.19 % short, local 0 %).
+
 A time limit shorter than the DP needs at the largest sizes (:data:`DP_SECONDS`) moves
 the choice on to the next method. When ``solve`` is called without a time limit, the
 MIP, CP-SAT and local search get :data:`AUTO_TIME_LIMIT` seconds.
@@ -34,7 +44,36 @@ __all__ = [
     "DP_SECONDS",
     "ILP_SMALL_MAX_TASKS",
     "ILP_LARGE_MIN_SECONDS",
+    "SLACK_LOCAL_SHORT",
+    "SLACK_LOCAL",
+    "slack_share",
 ]
+
+#: Slack share from which a time limit under ILP_LARGE_MIN_SECONDS goes to local search.
+SLACK_LOCAL_SHORT = 0.3
+#: Slack share from which every time limit goes to local search (RandA1-like data).
+SLACK_LOCAL = 0.65
+
+
+def slack_share(problem: Problem) -> float:
+    """``(bound - descent) / (bound - random mean)``: the share of the room between a
+    random order and the pairwise bound that a quick insertion descent leaves open
+    (``all_pairs``; O(n^2) per sweep, milliseconds at n = 100)."""
+    from taskorder.solvers.heuristics.local_search import (
+        cheap_upper_bound,
+        constructive_starts,
+        quick_descent,
+    )
+
+    weights = problem.weights
+    bound = cheap_upper_bound(problem)
+    random_mean = 0.5 * float(weights.sum() - weights.trace())
+    room = bound - random_mean
+    if room <= 1e-12 * max(1.0, abs(bound)):
+        return 0.0
+    value = problem.value(quick_descent(problem, constructive_starts(problem)))
+    return float((bound - value) / room)
+
 
 #: Largest n for each (objective, method) that "auto" sends to that method.
 THRESHOLDS: dict[str, dict[str, int]] = {
@@ -77,6 +116,16 @@ def choose_method(problem: Problem, time_limit: float | None) -> tuple[str, str]
             return "dp", (
                 f"n = {n_tasks} <= {dp_max}: the subset DP proves the optimum in well under "
                 "a second"
+            )
+    if objective == "all_pairs" and n_tasks <= limits["ilp"]:
+        short = time_limit is not None and time_limit < ILP_LARGE_MIN_SECONDS
+        slack = slack_share(problem)
+        if slack >= SLACK_LOCAL or (short and slack >= SLACK_LOCAL_SHORT):
+            return "local", (
+                f"n = {n_tasks}, slack share {slack:.2f} (random-like data"
+                + (f", {time_limit:g} s limit" if short else "")
+                + "): the MIP would not prove it in time and local search finds better "
+                "orders (no proof; cheap bound reported)"
             )
     for method in ("ilp", "cpsat"):
         if method in limits and n_tasks <= limits[method]:
