@@ -59,25 +59,25 @@ __all__ = [
 #: Routes :func:`recommend` can take: an outcome model's optimum or the rank rule.
 ROUTES = (*MODELS, "rank_rule")
 
-#: The route with the best median realised percentile on the development worlds
-#: (worlds 0-17 of ``benchmarks/evidence.py``, both modes, 36 instances: multiplicative
-#: 85.0, backward_only 79.2, rank_rule 66.2, additive 58.3; docs/evidence.md).
+#: The route with the best median realised percentile on the development worlds of
+#: ``benchmarks/evidence.py`` (both modes). Chosen on worlds 0-17 (36 instances:
+#: multiplicative 85.0, backward_only 79.2, rank_rule 66.2, additive 58.3) before any
+#: held-out world was run; worlds 18-49 confirmed it (route table in docs/evidence.md).
 DEFAULT_ROUTE = "multiplicative"
 
 #: A model's predicted gain over random must exceed this many standard deviations of
 #: its redrawn spread, or the recommendation falls back to the rank rule. Chosen on the
-#: development worlds (3 to 5 give the same, best, result there: median 86.2 against
-#: 85.0 for 2 and 83.8 for 8); it changes the answer in only 2 of the 36 instances, so
-#: the evidence for the fallback is thin.
+#: same development worlds (3 had the highest median; 2, 4 and 8 were lower or tied);
+#: it changes the answer in only a few instances, so the evidence for it is thin.
 SEPARATION_Z = 3.0
 
 #: Below this noise ceiling (split-half reliability of the observed ranking, as
 #: ``validate`` measures it) orders are not separable from seed noise.
 NOISE_CEILING_FLOOR = 0.5
 
-#: The advice every recommendation carries (docs/evidence.md, development worlds 0-17:
-#: re-planning median percentile 93.3 exact / 90.6 sampled, above the mean random
-#: order in 36 of 36 instances; the best fixed-order route 91.2 / 79.6, 32 of 36).
+#: The advice every recommendation carries: on the development worlds re-planning
+#: (horizon 3) had the highest median percentile of every route, fixed or not, in both
+#: modes, at about the training cost of one probe campaign (docs/evidence.md).
 REPLAN_ADVICE = (
     "if you train with taskorder, prefer re-planning during training (taskorder train "
     "--replan): on the development worlds it beat every order fixed in advance, at about "
