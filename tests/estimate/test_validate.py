@@ -52,7 +52,10 @@ def test_when_the_additive_model_holds_validation_reports_perfect_fidelity(toy, 
     ] == pytest.approx(100 - 50 / 24)
     assert report.realised["best:additive"]["rank"] == 1
     assert report.n_orders == 24
-    assert report.gains["reference"] == "all orders" and report.gains["recommended_minus_reference"] > 0
+    assert (
+        report.gains["reference"] == "all orders"
+        and report.gains["recommended_minus_reference"] > 0
+    )
 
 
 def test_curricula_share_prefixes_without_changing_results():
@@ -131,3 +134,20 @@ def _tmp():
     import tempfile
 
     return tempfile.mkdtemp()
+
+
+def test_validate_presents_the_recommended_order_with_a_verdict(toy, tmp_path):
+    estimate = run_campaign(toy, make_plan(toy.tasks, steps=1, repeats=2), tmp_path).estimate
+    report = validate(toy, estimate.matrix, seeds=2, steps=1, all_orders=True)
+    data = report.to_dict()
+    recommended = next(row for row in data["orders"] if "recommended" in row["labels"])
+    assert recommended["order"] == data["recommendation"]["order"]
+    assert data["recommendation"]["route"] in (
+        "additive",
+        "backward_only",
+        "multiplicative",
+        "rank_rule",
+    )
+    assert data["verdict"][0].startswith("recommended order: realised percentile")
+    assert data["verdict"] == report.verdict
+    assert "recommended_minus_reference" in data["gains"]
