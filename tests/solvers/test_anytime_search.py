@@ -41,10 +41,15 @@ def test_memetic_search_without_time_limit_stops_on_patience():
     )
 
 
-def test_helper_search_keeps_its_core_until_the_time_limit():
-    helper = HelperSearch(problem_for(random_matrix(30, 3)), time_limit=0.4, seed=0)
+@pytest.mark.slow
+def test_helper_search_frees_its_core_after_its_patience():
+    from taskorder.solvers.heuristics.background import HELPER_PATIENCE_FACTOR
+    from taskorder.solvers.heuristics.local_search import DEFAULT_PATIENCE
+
+    helper = HelperSearch(problem_for(integer_matrix(12, 2)), time_limit=60.0, seed=0)
     helper._thread.join()
-    assert helper.budget.stop_reason in ("time_limit", "reached the upper bound")
+    patience = HELPER_PATIENCE_FACTOR * DEFAULT_PATIENCE["all_pairs"]
+    assert helper.budget.stop_reason == f"no improvement in {patience} rounds"
     helper.stop()
 
 
