@@ -1,8 +1,9 @@
 """Rewards that log, per rank, the task of every row each GRPO step scores (for launcher tests).
 
 A config names them as ``tests.trl.rank_log:math`` and so on. Each call appends one JSON
-line ``{"rank", "step", "tasks"}`` to ``$TASKORDER_TEST_RANK_LOG/rank-<RANK>.jsonl`` and
-returns the real reward of the same name. TRL computes rewards on the rank that generated
+line ``{"rank", "step", "tasks", "prompts"}`` to ``$TASKORDER_TEST_RANK_LOG/rank-<RANK>.jsonl`` and
+returns the real reward of the same name. Held-out evaluation (no ``trainer_state``) is not
+logged. TRL computes rewards on the rank that generated
 the completions, so the log shows what every rank was fed.
 """
 
@@ -22,9 +23,15 @@ class RankLoggedReward:
 
     def __call__(self, completions=None, task=None, trainer_state=None, **kwargs):
         folder = os.environ.get("TASKORDER_TEST_RANK_LOG")
-        if folder:
+        if folder and trainer_state is not None:  # held-out evaluation passes no state
             rank = int(os.environ.get("RANK", "0"))
-            record = {"rank": rank, "step": trainer_state.global_step, "tasks": list(task)}
+            prompts = [str(prompt) for prompt in kwargs.get("prompts") or []]
+            record = {
+                "rank": rank,
+                "step": trainer_state.global_step,
+                "tasks": list(task),
+                "prompts": prompts,
+            }
             with (Path(folder) / f"rank-{rank}.jsonl").open("a", encoding="utf-8") as handle:
                 handle.write(json.dumps(record) + "\n")
         real = resolve_reward(self.name)

@@ -25,12 +25,38 @@ from .conftest import TINY_EVAL, TINY_GRPO
 REPO = Path(__file__).parents[2]
 ACCELERATE = shutil.which("accelerate", path=str(Path(sys.executable).parent))
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(ACCELERATE is None, reason="needs the accelerate command"),
-]
+
+def test_vllm_settings_pass_through_to_grpo_config(tmp_path, toy_world, toy_files):
+    """``grpo: {use_vllm: true, vllm_mode: colocate}`` reaches trl.GRPOConfig unchanged."""
+    from taskorder.exceptions import InvalidParameterError
+    from taskorder.trl.config import load_train_config
+    from taskorder.trl.grpo_args import make_grpo_config
+
+    model_dir, _ = toy_world
+    vllm = {"use_vllm": True, "vllm_mode": "colocate", "vllm_gpu_memory_utilization": 0.25}
+    config = {
+        "model": str(model_dir),
+        "output_dir": "run",
+        "tasks": {"qa": toy_files["qa"], "arithmetic": toy_files["arithmetic"]},
+        "schedule": {"order": ["qa", "arithmetic"], "steps_per_stage": 2},
+        "grpo": {**TINY_GRPO, **vllm},
+    }
+    path = tmp_path / "run.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    loaded = load_train_config(path)
+    args = make_grpo_config(tmp_path / "out", loaded.grpo)
+    assert (args.use_vllm, args.vllm_mode, args.vllm_gpu_memory_utilization) == (
+        True,
+        "colocate",
+        0.25,
+    )
+    path.write_text(yaml.safe_dump({**config, "grpo": {"use_vlm": True}}), encoding="utf-8")
+    with pytest.raises(InvalidParameterError, match="use_vlm"):
+        load_train_config(path)
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(ACCELERATE is None, reason="needs the accelerate command")
 def test_two_ranks_are_each_fed_their_scheduled_stage(tmp_path, toy_world, toy_files):
     model_dir, _ = toy_world
     config = {
@@ -81,12 +107,19 @@ def test_two_ranks_are_each_fed_their_scheduled_stage(tmp_path, toy_world, toy_f
     )
     assert result.returncode == 0, result.stderr[-3000:]
     fed: dict[int, dict[int, set[str]]] = {}
+    prompts: dict[int, dict[int, list[str]]] = {}
     for rank in (0, 1):
         for line in (logs / f"rank-{rank}.jsonl").read_text(encoding="utf-8").splitlines():
             record = json.loads(line)
             assert record["rank"] == rank
             fed.setdefault(rank, {}).setdefault(record["step"], set()).update(record["tasks"])
+            prompts.setdefault(rank, {}).setdefault(record["step"], []).extend(record["prompts"])
     scheduled = {0: {"qa"}, 1: {"qa"}, 2: {"arithmetic"}, 3: {"arithmetic"}}
     assert fed == {0: scheduled, 1: scheduled}
+    # the ranks share each generation batch (4 prompts): 2 prompts x 4 completions each
+    for step in scheduled:
+        mine, theirs = prompts[0][step], prompts[1][step]
+        assert len(mine) == len(theirs) == 8
+        assert len(set(mine)) == len(set(theirs)) == 2 and not set(mine) & set(theirs)
     stages = json.loads((tmp_path / "run" / "stages.json").read_text(encoding="utf-8"))
     assert [(r["stage"], r["step"]) for r in stages["records"]] == [(-1, 0), (0, 2), (1, 4)]
