@@ -133,9 +133,9 @@ def summary(rows: list[dict]) -> str:
         return ""
     lines = [
         f"### {rows[0]['split']}: min / median / max over worlds", "",
-        "| setting | mode | worlds | probes used | probe share % | regret vs full-campaign "
-        "optimum % | = full optimum | regret vs realised best % | realised pctl | full "
-        "campaign's optimum: realised pctl |",
+        ("| setting | mode | worlds | probes used | probe share % | regret vs full-campaign "
+         "optimum % | = full optimum | regret vs realised best % | realised pctl | full "
+         "campaign's optimum: realised pctl |"),
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for setting in SETTINGS:
@@ -151,8 +151,8 @@ def summary(rows: list[dict]) -> str:
                 f"{stats(r['regret_real_pct'] for r in mine)} | {stats(r['pctl'] for r in mine)} | "
                 f"{stats(r['full_opt_pctl'] for r in mine)} |")
     lines += ["", "By task count (all modes):", "",
-              "| setting | n | instances | probes used (of n(n-1)) | regret vs full optimum % | "
-              "regret vs realised best % |", "|---|---|---|---|---|---|"]
+              ("| setting | n | instances | probes used (of n(n-1)) | regret vs full optimum % | "
+               "regret vs realised best % |"), "|---|---|---|---|---|---|"]
     for setting in SETTINGS:
         for n in sorted({int(r["n"]) for r in rows}):
             mine = [r for r in rows if r["setting"] == setting and int(r["n"]) == n]
