@@ -110,13 +110,14 @@ def render(folder: Path) -> str:
             for r in rows:
                 out.append(f"| {r['method']} | {' > '.join(r['order'])} | "
                            f"{r['predicted_mean']:.3f} | {r['observed_mean']:.3f} |")
-            if len(rows) >= 3:
+            distinct = {tuple(r["order"]): r for r in rows}.values()
+            if len(distinct) >= 3:
                 from scipy.stats import spearmanr
 
-                rho = spearmanr([r["predicted_mean"] for r in rows],
-                                [r["observed_mean"] for r in rows]).statistic
-                out.append(f"\nSpearman (predicted, observed) over the {len(rows)} trained "
-                           f"orders: {rho:+.2f}.")
+                rho = spearmanr([r["predicted_mean"] for r in distinct],
+                                [r["observed_mean"] for r in distinct]).statistic
+                out.append(f"\nSpearman (predicted, observed) over the {len(distinct)} distinct "
+                           f"trained orders: {rho:+.2f} (few orders: a weak check).")
         recommendation = (compare.get("probe") or {}).get("recommendation")
         if recommendation:
             out.append(f"\nRecommendation: {recommendation.get('route', '')} - "
