@@ -24,7 +24,7 @@ from typing import Any
 
 from taskorder.estimate.plan import Probe, ProbePlan
 from taskorder.estimate.store import CampaignStore, probe_from_row
-from taskorder.estimate.worker import state_path
+from taskorder.estimate.worker import evaluate_tasks, state_path
 from taskorder.exceptions import InvalidParameterError, TaskorderError
 
 __all__ = ["StateReader", "UnreadableStateError", "evaluate_more", "plan_repairs"]
@@ -102,15 +102,7 @@ def evaluate_more(
             f"The 'probe' parameter of evaluate_more must be a base or first-stage probe. "
             f"Got {probe.key!r}."
         )
-    evaluations = {}
-    for task in tasks:
-        result = runner.evaluate(state, task, seed=probe.eval_seed)
-        evaluations[task] = {
-            "score": float(result.score),
-            "entropy": float(result.entropy),
-            "score_stderr": float(result.score_stderr),
-            "n_samples": int(result.n_samples),
-        }
+    evaluations = evaluate_tasks(runner, state, tasks, probe.eval_seed)
     return {"key": probe.key, "evaluations": evaluations, "eval_s": time.perf_counter() - clock}
 
 

@@ -57,6 +57,22 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
+def evaluate_tasks(
+    runner: Any, state: Any, tasks: tuple[str, ...], seed: int
+) -> dict[str, dict[str, Any]]:
+    """``{task: {score, entropy, score_stderr, n_samples}}`` of ``state`` (JSON-ready)."""
+    evaluations = {}
+    for task in tasks:
+        result = runner.evaluate(state, task, seed=seed)
+        evaluations[task] = {
+            "score": float(result.score),
+            "entropy": float(result.entropy),
+            "score_stderr": float(result.score_stderr),
+            "n_samples": int(result.n_samples),
+        }
+    return evaluations
+
+
 def _base_state(runner: Any, init_seed: int) -> Any:
     cache_key = (runner.config_hash(), init_seed)
     if cache_key not in _BASE_CACHE:
@@ -106,15 +122,7 @@ def run_probe(
         parent = runner.load(state_path(state_dir, probe.depends_on))
         state = runner.train(parent, probe.later, steps=probe.steps, seed=probe.train_seed)
     trained = time.perf_counter()
-    evaluations = {}
-    for task in tasks:
-        result = runner.evaluate(state, task, seed=probe.eval_seed)
-        evaluations[task] = {
-            "score": float(result.score),
-            "entropy": float(result.entropy),
-            "score_stderr": float(result.score_stderr),
-            "n_samples": int(result.n_samples),
-        }
+    evaluations = evaluate_tasks(runner, state, tasks, probe.eval_seed)
     return {
         "key": probe.key,
         "evaluations": evaluations,

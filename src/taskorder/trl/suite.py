@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import random
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -121,37 +122,33 @@ def _choice(split: str, seed: int, n_rows: int) -> list[dict[str, Any]]:
     return rows
 
 
-def _poem(split: str, seed: int, n_rows: int) -> list[dict[str, Any]]:
-    subjects = _split(_POEM_SUBJECTS, split, seed)
-    rng = random.Random(f"poem-{split}-{seed}")
+def _judged(
+    task: str, items: list[str], prompt: str, rubric: str, split: str, seed: int, n_rows: int
+) -> list[dict[str, Any]]:
+    """Rows of an open-ended task: ``prompt`` and ``rubric`` filled with one item each."""
+    chosen = _split(items, split, seed)
+    rng = random.Random(f"{task}-{split}-{seed}")
     rows = []
     for _ in range(n_rows):
-        subject = rng.choice(subjects)
-        rows.append(
-            {
-                "prompt": _chat(f"Write a two-line poem about {subject}."),
-                "rubric": f"A two-line poem about {subject}: vivid images, some rhythm, "
-                "no explanation around it.",
-            }
-        )
+        item = rng.choice(chosen)
+        rows.append({"prompt": _chat(prompt.format(item)), "rubric": rubric.format(item)})
     return rows
 
 
-def _advice(split: str, seed: int, n_rows: int) -> list[dict[str, Any]]:
-    situations = _split(_ADVICE_SITUATIONS, split, seed)
-    rng = random.Random(f"advice-{split}-{seed}")
-    rows = []
-    for _ in range(n_rows):
-        situation = rng.choice(situations)
-        rows.append(
-            {
-                "prompt": _chat(f"Give one short piece of advice to someone who {situation}."),
-                "rubric": f"Practical, kind and specific advice for someone who {situation}, "
-                "in one or two sentences.",
-            }
-        )
-    return rows
-
+_poem = partial(
+    _judged,
+    "poem",
+    _POEM_SUBJECTS,
+    "Write a two-line poem about {}.",
+    "A two-line poem about {}: vivid images, some rhythm, no explanation around it.",
+)
+_advice = partial(
+    _judged,
+    "advice",
+    _ADVICE_SITUATIONS,
+    "Give one short piece of advice to someone who {}.",
+    "Practical, kind and specific advice for someone who {}, in one or two sentences.",
+)
 
 _BUILDERS = {"arithmetic": _arithmetic, "choice": _choice, "poem": _poem, "advice": _advice}
 
