@@ -4,6 +4,7 @@ Run (resumable: worlds already in the CSV are skipped; ``--fresh`` starts over):
 
     python benchmarks/evidence.py --split heldout --mode exact
     python benchmarks/evidence.py --split heldout --mode sampled
+    python benchmarks/evidence.py --split fresh --mode exact     # and --mode sampled
     python benchmarks/evidence.py --split dev --mode exact --worlds 12
     python benchmarks/evidence.py --summary     # tables from the committed CSVs only
     python benchmarks/evidence.py --rescore     # recommended rows again, no training
@@ -12,7 +13,11 @@ Worlds (one rule, written once in :func:`world_spec`)
 -----------------------------------------------------
 - **dev**: world seeds 0-49. Defaults (``taskorder.recommend.DEFAULT_ROUTE``) are
   chosen here only; ``--worlds K`` runs the first K.
-- **heldout**: world seeds 1000-1007, never used for a choice.
+- **heldout**: world seeds 1000-1007, never used for a choice (run in session 3).
+- **fresh**: world seeds 1100-1131, run once in session 4 after every default
+  (``DEFAULT_ROUTE``, ``SEPARATION_Z``, re-planning's horizon) was frozen on the
+  development worlds; nothing was looked at on them before. The held-out report pools
+  ``heldout`` and ``fresh`` (40 worlds per mode) and shows each split too.
 
 World ``w`` has ``MIXES[w % 9]`` = (structured, open) tasks, n = 3..5, so all ``n!``
 orders can be trained for the ground truth. Held-out seeds 1000-1007 give the mixes
@@ -86,7 +91,7 @@ from taskorder.replan import replan_training
 from taskorder.solvers import solve
 
 RESULTS = Path(__file__).parent / "results"
-SPLITS = {"dev": range(50), "heldout": range(1000, 1008)}
+SPLITS = {"dev": range(50), "heldout": range(1000, 1008), "fresh": range(1100, 1132)}
 MIXES = [(1, 2), (2, 1), (2, 2), (1, 3), (3, 1), (2, 3), (3, 2), (1, 4), (4, 1)]
 MODELS = ("additive", "backward_only", "multiplicative")
 FIELDS = [
