@@ -11,7 +11,15 @@ from typing import Annotated
 
 import typer
 
-from taskorder.cli import compare_cmd, model_cmd, plot_cmd, probe_cmd, solve_cmd, train_cmd
+from taskorder.cli import (
+    compare_cmd,
+    model_cmd,
+    plot_cmd,
+    probe_cmd,
+    replan_cmd,
+    solve_cmd,
+    train_cmd,
+)
 
 __all__ = ["app", "main"]
 
@@ -52,6 +60,7 @@ def _root(
 
 
 solve_cmd.register(app)
+replan_cmd.register_probe(probe_cmd.probe_app)
 probe_cmd.register(app)
 train_cmd.register(app)
 plot_cmd.register(app)

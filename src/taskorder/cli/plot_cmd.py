@@ -8,12 +8,12 @@ from typing import Annotated
 import typer
 
 from taskorder.cli.common import handle_errors, stderr
+from taskorder.cli.options import MatrixArg
 
 __all__ = ["register"]
 
 plot_app = typer.Typer(help="Draw figures (PNG or SVG; needs the 'plot' extra).", no_args_is_help=True)
 
-FileArg = Annotated[Path, typer.Argument(help="Transfer matrix: square CSV, long CSV or JSON.")]
 OutOpt = Annotated[Path, typer.Option("--output", "-o", help="Image file to write (.png or .svg).")]
 OrderOpt = Annotated[
     str | None,
@@ -33,13 +33,13 @@ def _order(matrix, order: str | None):
 
 
 @plot_app.command()
-def heatmap(file: FileArg, output: OutOpt, order: OrderOpt = None) -> None:
+def heatmap(file: MatrixArg, output: OutOpt, order: OrderOpt = None) -> None:
     """BWT heatmap with task names and the sign convention in the legend."""
     _draw("heatmap", file, output, order)
 
 
 @plot_app.command()
-def graph(file: FileArg, output: OutOpt, order: OrderOpt = "best") -> None:
+def graph(file: MatrixArg, output: OutOpt, order: OrderOpt = "best") -> None:
     """Transfer graph (edge width = |transfer|, colour = sign) with the order drawn."""
     _draw("transfer_graph", file, output, order)
 

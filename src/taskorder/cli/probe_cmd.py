@@ -17,6 +17,14 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from taskorder.cli.common import fail, handle_errors, print_json, stderr, stdout
+from taskorder.cli.options import (
+    AddressOpt,
+    ConfigArg,
+    ExecutorOpt,
+    JsonOpt,
+    WorkersOpt,
+    executor_kind,
+)
 
 __all__ = ["register"]
 
@@ -38,29 +46,6 @@ probe_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-
-ConfigArg = Annotated[Path, typer.Argument(help="Campaign configuration (.toml, .yaml or .json).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
-WorkersOpt = Annotated[
-    int | None, typer.Option("--workers", min=1, help="Worker processes (or Ray CPUs).")
-]
-ExecutorOpt = Annotated[
-    str | None, typer.Option("--executor", help="inprocess, process or ray (overrides the config).")
-]
-AddressOpt = Annotated[str | None, typer.Option("--address", help="Ray cluster address.")]
-
-
-def _executor_kind(executor: str | None, workers: int | None) -> str | None:
-    from taskorder.estimate.executors import EXECUTORS
-
-    if executor is not None and executor not in EXECUTORS:
-        raise typer.BadParameter(
-            f"expected one of {', '.join(EXECUTORS)}; got {executor!r}", param_hint="'--executor'"
-        )
-    if executor is None and workers is not None and workers > 1:
-        return "process"
-    return executor
-
 
 # --------------------------------------------------------------------------- tables
 def _fmt(value: float, digits: str = "+.3f") -> str:
@@ -288,7 +273,7 @@ def probe_run(
     as_json: JsonOpt = False,
 ) -> None:
     """Run or resume the probe campaign of CONFIG; write bwt.csv, matrix.json, ... to its output_dir."""
-    kind = _executor_kind(executor, workers)
+    kind = executor_kind(executor, workers)
     if budget is not None:
         _probe_active(config, kind, workers, address, budget, batch_size, as_json)
         return
@@ -460,7 +445,7 @@ def validate(
     as_json: JsonOpt = False,
 ) -> None:
     """Train complete curricula and compare predicted with observed outcomes (needs a finished probe)."""
-    kind = _executor_kind(executor, workers)
+    kind = executor_kind(executor, workers)
     overrides = {"seeds": seeds, "n_random": n_random, "all_orders": all_orders}
     _validate(config, overrides, matrix_file, kind, workers, address, as_json)
 
@@ -592,9 +577,6 @@ def _demo(n_open, mode, seeds, out, workers, as_json) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add ``probe`` (with ``status``), ``validate`` and ``demo`` to ``app``."""
-    from taskorder.cli.replan_cmd import register_probe
-
-    register_probe(probe_app)
     app.add_typer(probe_app, name="probe")
     app.command()(validate)
     app.command()(demo)

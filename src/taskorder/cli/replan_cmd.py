@@ -16,42 +16,22 @@ import typer
 from rich.table import Table
 
 from taskorder.cli.common import handle_errors, parse_floors, print_json, stdout
-from taskorder.cli.probe_cmd import ConfigArg, ExecutorOpt, JsonOpt, WorkersOpt, _executor_kind
+from taskorder.cli.options import (
+    ConfigArg,
+    DesignOpt,
+    ExecutorOpt,
+    FloorOpt,
+    HorizonOpt,
+    JsonOpt,
+    WorkersOpt,
+    executor_kind,
+)
 
 __all__ = [
-    "DesignOpt",
-    "FloorOpt",
-    "HorizonOpt",
     "print_replan",
     "register_probe",
     "say_decision",
 ]
-
-HorizonOpt = Annotated[
-    int,
-    typer.Option(
-        "--horizon", min=1, max=5,
-        help="Enumerate every remaining order once this many tasks are left (1: never).",
-    ),
-]
-DesignOpt = Annotated[
-    str,
-    typer.Option(
-        "--design",
-        help="Second-stage probes of each re-measurement: 'full' (all pairs) or 'cheap' "
-        "(2 per task, rest imputed).",
-    ),
-]
-
-FloorOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--entropy-floor",
-        help="TASK=VALUE: the task's final entropy (nats) must not end below VALUE; repeatable. "
-        "Enforced on measured entropies for the enumerated last stages.",
-    ),
-]
-
 
 def say_decision(decision: Any) -> None:
     """One stderr line per decision (progress while training runs)."""
@@ -124,7 +104,7 @@ def _probe_replan(config_path, horizon, design, floors, out, executor, workers, 
     from taskorder.replan import replan_training
 
     config = load_config(config_path)
-    chosen = build_executor(config, kind=_executor_kind(executor, workers), workers=workers)
+    chosen = build_executor(config, kind=executor_kind(executor, workers), workers=workers)
     runner = build_runner(config)
     plan = build_plan(config, runner)
     result = replan_training(

@@ -10,7 +10,8 @@ import typer
 from rich.table import Table
 
 from taskorder.cli.common import handle_errors, parse_floors, print_json, stdout
-from taskorder.cli.replan_cmd import DesignOpt, FloorOpt, HorizonOpt, print_replan, say_decision
+from taskorder.cli.options import DesignOpt, FloorOpt, HorizonOpt
+from taskorder.cli.replan_cmd import print_replan, say_decision
 from taskorder.exceptions import InvalidParameterError
 
 __all__ = ["register"]
