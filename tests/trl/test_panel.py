@@ -1,0 +1,105 @@
+"""The per-task panel: per-task GRPO metrics at every logging step, checked against TRL's own."""
+
+import math
+
+import pytest
+
+from taskorder.exceptions import InvalidParameterError
+from taskorder.schedule import Schedule, Stage
+from taskorder.trl.apply import apply_schedule
+from taskorder.trl.panel import TaskPanel, generation_task_stats, gradient_parameters
+
+from .conftest import make_trainer
+
+# One task alone first (its panel must equal TRL's global metrics), then a mixture.
+SCHEDULE = Schedule(
+    [Stage("arithmetic", steps=2), Stage({"arithmetic": 0.5, "qa": 0.5}, steps=2)]
+)
+
+
+def test_generation_stats_by_hand():
+    # groups of 2: a:(1,1) zero-std, b:(0,1), a:(0,1), c:(nan,nan) unscorable
+    tasks = ["a", "a", "b", "b", "a", "a", "c", "c"]
+    rewards = [1, 1, 0, 1, 0, 1, math.nan, math.nan]
+    advantages = [0, 0, -0.7, 0.7, -0.7, 0.7, 0, 0]
+    stats = generation_task_stats(tasks, rewards, advantages, 2)
+    assert list(stats) == ["a", "b", "c"]
+    assert stats["a"].reward == pytest.approx(0.75)
+    assert stats["a"].mean_abs_advantage == pytest.approx(0.35)
+    assert stats["a"].zero_advantage_rate == 0.5 and stats["a"].groups == 2
+    assert stats["b"].zero_advantage_rate == 0.0 and stats["b"].reward == 0.5
+    assert math.isnan(stats["c"].reward) and stats["c"].zero_advantage_rate == 1.0
+
+
+def test_generation_stats_refuse_mixed_groups_and_bad_lengths():
+    with pytest.raises(InvalidParameterError, match="mixes tasks"):
+        generation_task_stats(["a", "b"], [0, 1], [0, 0], 2)
+    with pytest.raises(InvalidParameterError, match="whole number of groups"):
+        generation_task_stats(["a", "a", "a"], [0, 1, 1], [0, 0, 0], 2)
+
+
+@pytest.fixture(scope="module")
+def panel_run(toy_world, toy_tasks, tmp_path_factory):
+    model_dir, _ = toy_world
+    tasks = [t for t in toy_tasks if t.name in ("arithmetic", "qa")]
+    trainer = make_trainer(model_dir, tasks, tmp_path_factory.mktemp("panel"), beta=0.1)
+    apply_schedule(trainer, SCHEDULE)
+    panel = TaskPanel(trainer).install()
+    trainer.train()
+    steps = [e for e in trainer.state.log_history if "loss" in e]
+    return trainer, panel, steps
+
+
+def test_single_task_panel_equals_trl_global_metrics(panel_run):
+    _, _, steps = panel_run
+    for entry in steps[:2]:  # stage 0 trains arithmetic alone
+        assert entry["panel/arithmetic/entropy"] == pytest.approx(entry["entropy"], rel=1e-5)
+        assert entry["panel/arithmetic/kl"] == pytest.approx(entry["kl"], rel=1e-4, abs=1e-7)
+        assert entry["panel/arithmetic/reward"] == pytest.approx(entry["reward"], abs=1e-6)
+        assert entry["panel/arithmetic/zero_advantage_rate"] == pytest.approx(
+            entry["frac_reward_zero_std"]
+        )
+        assert not any(key.startswith("panel/qa/") for key in entry)
+
+
+def test_mixed_stage_panel_per_task_and_consistent(panel_run):
+    _, _, steps = panel_run
+    for entry in steps[2:]:
+        present = [t for t in ("arithmetic", "qa") if f"panel/{t}/reward" in entry]
+        assert present, entry
+        total_groups = sum(entry[f"panel/{t}/groups"] for t in present)
+        for task in present:
+            # the routed reward of a task scores only its rows: TRL's mean is the task's mean
+            assert entry[f"panel/{task}/reward"] == pytest.approx(
+                entry[f"rewards/{task}/mean"], abs=1e-6
+            )
+            for metric in ("entropy", "kl", "abs_advantage", "zero_advantage_rate"):
+                assert math.isfinite(entry[f"panel/{task}/{metric}"])
+            assert entry[f"panel/{task}/entropy"] > 0
+        zero = sum(
+            entry[f"panel/{t}/zero_advantage_rate"] * entry[f"panel/{t}/groups"] for t in present
+        )
+        assert zero / total_groups == pytest.approx(entry["frac_reward_zero_std"])
+
+
+def test_no_kl_without_a_reference(toy_world, toy_tasks, tmp_path):
+    model_dir, _ = toy_world
+    trainer = make_trainer(model_dir, toy_tasks[:1], tmp_path)
+    apply_schedule(trainer, Schedule([Stage(toy_tasks[0].name, steps=1)]))
+    TaskPanel(trainer).install()
+    trainer.train()
+    entry = next(e for e in trainer.state.log_history if "loss" in e)
+    assert f"panel/{toy_tasks[0].name}/entropy" in entry
+    assert not any(key.endswith("/kl") for key in entry)
+
+
+def test_bad_inputs_are_refused(toy_world, toy_tasks, tmp_path):
+    model_dir, _ = toy_world
+    trainer = make_trainer(model_dir, toy_tasks[:1], tmp_path)
+    with pytest.raises(InvalidParameterError, match="'nope' column"):
+        TaskPanel(trainer, task_column="nope")
+    with pytest.raises(InvalidParameterError, match="'gradient_subset'.*Got 'bias'"):
+        gradient_parameters(trainer.model, "bias")
+    assert [p.numel() for p in gradient_parameters(trainer.model)] == [
+        trainer.model.config.hidden_size
+    ]
