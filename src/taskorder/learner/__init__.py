@@ -43,6 +43,14 @@ Two modes
   expected reward. Deterministic and noise-free, so model adequacy can be told
   apart from sampling noise: exact mode follows the mean gradient of sampled mode.
 
+Online stages
+-------------
+:func:`~taskorder.learner.online.train_online` trains one stage whose mixture an online
+policy (:mod:`taskorder.online`: ``sec``, ``tac``, ``worst_task``) chooses before every
+generation batch from the learner's own per-task signals (``|advantage|``, reward, and
+per-task gradients for ``tac``); decisions are logged and a stage stopped mid-way
+resumes exactly (:func:`~taskorder.learner.online.resume_online`).
+
 What it is not
 --------------
 Not a language model: answers are single tokens, prompts are feature vectors and
@@ -62,6 +70,7 @@ True
 """
 
 from taskorder.learner.config import LEARNER_VERSION, LearnerConfig, make_config
+from taskorder.learner.online import OnlineCheckpoint, OnlineStage, resume_online, train_online
 from taskorder.learner.runner import BuiltinRunner, LearnerState, make_learner
 
 __all__ = [
@@ -69,6 +78,10 @@ __all__ = [
     "BuiltinRunner",
     "LearnerConfig",
     "LearnerState",
+    "OnlineCheckpoint",
+    "OnlineStage",
     "make_config",
     "make_learner",
+    "resume_online",
+    "train_online",
 ]

@@ -82,6 +82,8 @@ class _Part:
     negative: np.ndarray | None = None
     answers: np.ndarray | None = None  # sampled mode: the group and its advantages
     advantages: np.ndarray | None = None
+    rewards: np.ndarray | None = None  # sampled mode: the group's rewards
+    index: int = 0  # the task's position in the stage's task list
 
 
 def _probs(weights: np.ndarray, bias: np.ndarray, features: np.ndarray) -> np.ndarray:
@@ -108,28 +110,41 @@ def _generation(
     scale = config.resolved_scale_advantage
     parts = []
     if config.mode == "exact":
-        for task, share in zip(tasks, proportions):
+        for index, (task, share) in enumerate(zip(tasks, proportions)):
             features = task.train_features
             old = _probs(*params, features)
             positive, negative = grpo.expected_advantage_parts(
                 old, task.train_accept, task.kind, config.group_size, scale=scale
             )
             ref = _probs(*reference, features)
-            parts.append(_Part(features, share / len(features), old, ref, positive, negative))
+            weight = share / len(features)
+            parts.append(_Part(features, weight, old, ref, positive, negative, index=index))
         return parts, proportions * config.batch_size
     counts = _draw_counts(config, proportions, rng)
-    for task, count in zip(tasks, counts):
+    for index, (task, count) in enumerate(zip(tasks, counts)):
         if count == 0:
             continue
         rows = rng.integers(0, len(task.train_features), size=count)
         features = task.train_features[rows]
         old = _probs(*params, features)
-        answers, advantages = grpo.sample_group_advantages(
-            old, task.train_accept[rows], task.kind, config.group_size, rng, scale=scale
-        )
+        # grpo.sample_group_advantages, keeping the rewards for the online signals
+        answers = policy.sample_answers(old, config.group_size, rng)
+        rewards = policy.group_rewards(answers, task.train_accept[rows], task.kind)
+        advantages = grpo.group_advantages(rewards, scale=scale)
         ref = _probs(*reference, features)
         weight = 1.0 / config.batch_size
-        parts.append(_Part(features, weight, old, ref, answers=answers, advantages=advantages))
+        parts.append(
+            _Part(
+                features,
+                weight,
+                old,
+                ref,
+                answers=answers,
+                advantages=advantages,
+                rewards=rewards,
+                index=index,
+            )
+        )
     return parts, counts
 
 
@@ -167,9 +182,22 @@ def _grpo_stage(
     for _ in range(steps):
         parts, drawn = _generation(config, params, reference, tasks, proportions, rng)
         seen += drawn
-        for _ in range(config.inner_steps):
-            adam.step(_objective_gradient(config, params, parts))
+        _inner_updates(config, params, adam, parts)
     return seen
+
+
+def _inner_updates(
+    config: LearnerConfig,
+    params: list[np.ndarray],
+    adam: Adam,
+    parts: list[_Part],
+    first: list[np.ndarray] | None = None,
+) -> None:
+    """The ``inner_steps`` Adam updates of one batch (``first``: its first gradient, if known)."""
+    for k in range(config.inner_steps):
+        adam.step(
+            first if k == 0 and first is not None else _objective_gradient(config, params, parts)
+        )
 
 
 def _sgd_gradient(

@@ -111,6 +111,10 @@ class Decision:
         The policy's mixture for that batch.
     counts : dict of str to float
         Groups drawn per task (expected counts where the batch is its expectation).
+    signals : dict of str to dict
+        What the batch then told the policy, per task: ``mean_abs_advantage``,
+        ``mean_reward``, ``groups`` (gradients are not logged). Feeding these back
+        through :meth:`as_signals` replays a policy that reads no gradient.
 
     Examples
     --------
@@ -122,15 +126,45 @@ class Decision:
     batch: int
     weights: dict[str, float]
     counts: dict[str, float] = field(default_factory=dict)
+    signals: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @staticmethod
+    def log_signals(signals: Mapping[str, TaskSignal]) -> dict[str, dict[str, float]]:
+        """The loggable part of ``signals`` (everything but the gradients)."""
+        return {
+            task: {
+                "mean_abs_advantage": float(s.mean_abs_advantage),
+                "mean_reward": float(s.mean_reward),
+                "groups": int(s.groups),
+            }
+            for task, s in signals.items()
+        }
+
+    def as_signals(self) -> dict[str, TaskSignal]:
+        """The logged signals as :class:`TaskSignal` objects (without gradients)."""
+        return {
+            task: TaskSignal(task, v["mean_abs_advantage"], v["mean_reward"], int(v["groups"]))
+            for task, v in self.signals.items()
+        }
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"batch": self.batch, "weights": dict(self.weights), "counts": dict(self.counts)}
+        return {
+            "batch": self.batch,
+            "weights": dict(self.weights),
+            "counts": dict(self.counts),
+            "signals": {task: dict(v) for task, v in self.signals.items()},
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Decision:
         """Inverse of :meth:`to_dict`."""
-        return cls(int(data["batch"]), dict(data["weights"]), dict(data.get("counts", {})))
+        return cls(
+            int(data["batch"]),
+            dict(data["weights"]),
+            dict(data.get("counts", {})),
+            {task: dict(v) for task, v in data.get("signals", {}).items()},
+        )
 
 
 @runtime_checkable
