@@ -23,6 +23,7 @@ chosen from the measured BWT under a step budget) and :mod:`~taskorder.online.hy
 current and earlier tasks). Numpy only: nothing here imports torch.
 """
 
+from taskorder.online.hybrid import AnchoredPolicy, HybridPlan, HybridRun, plan_hybrid, run_hybrid
 from taskorder.online.policies import (
     POLICIES,
     Decision,
@@ -33,14 +34,23 @@ from taskorder.online.policies import (
     WorstTaskPolicy,
     make_policy,
 )
+from taskorder.online.refresh import RefreshPlan, plan_refresh, with_refresh
 
 __all__ = [
     "POLICIES",
+    "AnchoredPolicy",
     "Decision",
+    "HybridPlan",
+    "HybridRun",
     "OnlinePolicy",
+    "RefreshPlan",
     "SECPolicy",
     "TACPolicy",
     "TaskSignal",
     "WorstTaskPolicy",
     "make_policy",
+    "plan_hybrid",
+    "plan_refresh",
+    "run_hybrid",
+    "with_refresh",
 ]
