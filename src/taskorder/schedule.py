@@ -20,6 +20,9 @@ Examples
 (0, 1)
 >>> Schedule.from_dict(mixed.to_dict()) == mixed
 True
+>>> online = Schedule([Stage("math", steps=4), Stage(["math", "qa"], steps=8, online="sec")])
+>>> online.is_online, online.to_dict()["stages"][1]
+(True, {'online': 'sec', 'tasks': ['math', 'qa'], 'steps': 8})
 """
 
 from __future__ import annotations
@@ -59,13 +62,20 @@ class Stage:
         Length in passes over the stage's training rows (for a mixture: passes over
         the union of its tasks' rows). Turned into steps by :meth:`Schedule.resolve`.
     name : str, optional
-        A label for logs; defaults to the task name or ``"mix(a+b)"``.
+        A label for logs; defaults to the task name, ``"mix(a+b)"`` or ``"sec(a+b)"``.
+    online : str, optional
+        An *online* stage: the name of a policy of :mod:`taskorder.online` (``sec``,
+        ``tac``, ``worst_task``) that chooses the mixture of every generation batch
+        from training signals. ``tasks`` is then the task set (a list of names, or a
+        mapping whose proportions are ignored: the stored mixture is uniform, used
+        only to resolve passes).
 
     Raises
     ------
     InvalidParameterError
-        If a name is empty, a proportion is not positive or they do not sum to 1, or
-        the length is missing, doubled or not positive.
+        If a name is empty, a proportion is not positive or they do not sum to 1, the
+        length is missing, doubled or not positive, or ``online`` is not a known policy
+        or has fewer than two tasks.
 
     Examples
     --------
@@ -73,16 +83,19 @@ class Stage:
     {'math': 1.0}
     >>> Stage({"a": 0.5, "b": 0.5}, passes=1.0).label
     'mix(a+b)'
+    >>> Stage(["a", "b"], steps=4, online="sec").label
+    'sec(a+b)'
     """
 
-    tasks: str | Mapping[str, float] = field(compare=False)
+    tasks: str | Mapping[str, float] | Sequence[str] = field(compare=False)
     steps: int | None = None
     passes: float | None = None
     name: str | None = None
+    online: str | None = None
     _mixture: tuple[tuple[str, float], ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        raw = {self.tasks: 1.0} if isinstance(self.tasks, str) else dict(self.tasks)
+        raw = self._raw_mixture()
         if not raw:
             raise InvalidParameterError(
                 "The 'tasks' parameter of Stage must name at least one task."
@@ -125,6 +138,32 @@ class Stage:
                 f"The 'passes' parameter of Stage must be a positive number. Got {self.passes!r}."
             )
 
+    def _raw_mixture(self) -> dict[Any, Any]:
+        """``{task: proportion}`` as given; an online stage's task set becomes uniform."""
+        if isinstance(self.tasks, str):
+            return {self.tasks: 1.0}
+        if self.online is None:
+            if not isinstance(self.tasks, Mapping):
+                raise InvalidParameterError(
+                    "The 'tasks' parameter of Stage must be a task name or {task: proportion}; "
+                    f"a list of tasks needs online='sec', 'tac' or 'worst_task'. Got {self.tasks!r}."
+                )
+            return dict(self.tasks)
+        from taskorder.online.policies import POLICIES
+
+        if self.online not in POLICIES:
+            raise InvalidParameterError(
+                f"Unknown online policy {self.online!r} for a Stage; use one of "
+                f"{', '.join(POLICIES)}."
+            )
+        names = list(self.tasks)
+        if len(names) < 2 or len(set(names)) != len(names):
+            raise InvalidParameterError(
+                f"An online Stage ({self.online}) chooses between tasks: give at least two "
+                f"distinct task names. Got {names!r}."
+            )
+        return dict.fromkeys(names, 1.0 / len(names))
+
     @property
     def mixture(self) -> dict[str, float]:
         """``{task: proportion}``; ``{task: 1.0}`` for a single-task stage."""
@@ -145,13 +184,19 @@ class Stage:
         """``name`` if set, else the task name or ``mix(a+b)``."""
         if self.name:
             return self.name
+        if self.online is not None:
+            return f"{self.online}({'+'.join(self.task_names)})"
         return self.task_names[0] if not self.is_mixed else f"mix({'+'.join(self.task_names)})"
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict; single-task stages use ``{"task": name}``, mixtures ``{"mix": {...}}``."""
-        data: dict[str, Any] = (
-            {"mix": dict(self.mixture)} if self.is_mixed else {"task": self.task_names[0]}
-        )
+        """A JSON-ready dict: ``{"task": name}``, ``{"mix": {...}}`` or ``{"online": p, "tasks": [...]}``."""
+        data: dict[str, Any]
+        if self.online is not None:
+            data = {"online": self.online, "tasks": list(self.task_names)}
+        elif self.is_mixed:
+            data = {"mix": dict(self.mixture)}
+        else:
+            data = {"task": self.task_names[0]}
         data["steps" if self.steps is not None else "passes"] = (
             self.steps if self.steps is not None else self.passes
         )
@@ -162,21 +207,33 @@ class Stage:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Stage:
         """Inverse of :meth:`to_dict`; unknown keys are refused."""
-        unknown = sorted(set(data) - {"task", "mix", "steps", "passes", "name"})
+        keys = {"task", "mix", "tasks", "online", "steps", "passes", "name"}
+        unknown = sorted(set(data) - keys)
         if unknown:
             raise InvalidParameterError(
-                f"A stage accepts the keys task or mix, steps or passes, and name. Got {unknown}."
+                "A stage accepts the keys task or mix (or online with tasks), steps or passes, "
+                f"and name. Got {unknown}."
             )
-        if ("task" in data) == ("mix" in data):
+        if "online" in data:
+            if "tasks" not in data or "task" in data or "mix" in data:
+                raise InvalidParameterError(
+                    f"An online stage needs 'tasks' (a list of names) and neither 'task' nor "
+                    f"'mix'. Got {dict(data)!r}."
+                )
+            tasks = data["tasks"]
+        elif "tasks" in data or ("task" in data) == ("mix" in data):
             raise InvalidParameterError(
-                f"A stage needs exactly one of 'task' (one name) or 'mix' ({{task: proportion}}). "
-                f"Got {dict(data)!r}."
+                f"A stage needs exactly one of 'task' (one name) or 'mix' ({{task: proportion}}); "
+                f"'tasks' goes with 'online'. Got {dict(data)!r}."
             )
+        else:
+            tasks = data["task"] if "task" in data else data["mix"]
         return cls(
-            data["task"] if "task" in data else data["mix"],
+            tasks,
             steps=data.get("steps"),
             passes=data.get("passes"),
             name=data.get("name"),
+            online=data.get("online"),
         )
 
 
@@ -270,6 +327,11 @@ class Schedule:
             for task in stage.task_names:
                 seen.setdefault(task)
         return tuple(seen)
+
+    @property
+    def is_online(self) -> bool:
+        """True when some stage's mixture is chosen online by a policy."""
+        return any(stage.online is not None for stage in self.stages)
 
     @property
     def is_resolved(self) -> bool:
@@ -389,5 +451,6 @@ class Schedule:
             rows = sum(int(task_sizes[task]) for task in stage.task_names)
             steps = max(1, math.ceil(stage.passes * rows / prompts_per_step - _TOLERANCE))
             steps = step_multiple * math.ceil(steps / step_multiple)
-            stages.append(Stage(dict(stage.mixture), steps=steps, name=stage.name))
+            tasks = list(stage.task_names) if stage.online else dict(stage.mixture)
+            stages.append(Stage(tasks, steps=steps, name=stage.name, online=stage.online))
         return Schedule(stages)

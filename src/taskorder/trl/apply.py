@@ -13,6 +13,8 @@ not checkpoint), is kept across resumes by
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from taskorder.exceptions import InvalidParameterError, require
@@ -67,6 +69,9 @@ def apply_schedule(
     *,
     task_column: str = "task",
     seed: int | None = None,
+    policy_options: Mapping[str, Mapping[str, Any]] | None = None,
+    decision_log: str | Path | None = None,
+    replay: Any = None,
 ) -> Any:
     """Make ``trainer`` train its dataset stage by stage, as ``schedule`` says.
 
@@ -84,6 +89,13 @@ def apply_schedule(
         Column holding each row's task name.
     seed : int, optional
         Seed of the row order within tasks; defaults to ``trainer.args.seed``.
+    policy_options : mapping, optional
+        Options of the online policies by name (``{"tac": {"transfer": 2.0}}``).
+    decision_log : str or Path, optional
+        JSONL log of the online decisions; default
+        ``<output_dir>/online_decisions.jsonl`` when the schedule has online stages.
+    replay : decision log path or records, optional
+        Follow logged online decisions instead of asking the policies.
 
     Returns
     -------
@@ -110,6 +122,12 @@ def apply_schedule(
     checkpoint, so a run resumed in the middle of a generation keeps every later stage
     on its scheduled steps. Inside :func:`~taskorder.trl.progress.report_steps` a
     :class:`~taskorder.trl.progress.StepProgress` is attached too (one line per step).
+
+    With online stages (``Stage([...], online="sec")``), a
+    :class:`~taskorder.trl.panel.TaskPanel` measures the per-task signals and hands
+    them to the sampler's policies, and an
+    :class:`~taskorder.trl.online_mixer.OnlineStateCallback` writes the decisions and
+    policy states into every checkpoint.
     """
     require("trl", "trl")
     from taskorder.trl.sampler import BatchGeometry, ScheduleSampler
@@ -160,12 +178,47 @@ def apply_schedule(
         geometry,
         seed=args.seed if seed is None else seed,
         shuffle=bool(getattr(trainer, "shuffle_dataset", True)),
+        policy_options=policy_options,
+        decision_log=(
+            Path(args.output_dir) / "online_decisions.jsonl"
+            if decision_log is None and resolved.is_online and args.process_index == 0
+            else decision_log
+        ),
+        replay=replay,
     )
     # The one touch of a private TRL hook (see the module docstring and trl issue #2801).
     trainer._get_train_sampler = _ScheduledSamplerHook(sampler, len(dataset), resolved.total_steps)
     _install_generation_state(trainer)
     _install_step_progress(trainer, resolved)
+    _install_online(trainer, sampler, task_column)
     return sampler
+
+
+def _install_online(trainer: Any, sampler: Any, task_column: str) -> None:
+    """Connect the panel's signals to the sampler's policies; checkpoint the decisions."""
+    from taskorder.trl.online_mixer import OnlineStateCallback
+
+    handler = getattr(trainer, "callback_handler", None)
+    if handler is not None:  # a previous apply_schedule's online state is stale
+        handler.callbacks = [c for c in handler.callbacks if not isinstance(c, OnlineStateCallback)]
+    previous = getattr(trainer, "_taskorder_panel", None)
+    if previous is not None:
+        previous.listeners = [
+            f for f in previous.listeners if not getattr(f, "_from_apply_schedule", False)
+        ]
+    if sampler.online is None:
+        return
+    from taskorder.trl.panel import TaskPanel
+
+    panel = TaskPanel.of(trainer, task_column=task_column, gradients=sampler.online.needs_gradients)
+
+    def listener(generation: int, signals: Any) -> None:
+        sampler.receive(generation, signals)
+
+    listener._from_apply_schedule = True  # type: ignore[attr-defined]
+    panel.listeners.append(listener)
+    if handler is not None:
+        trainer.add_callback(OnlineStateCallback(sampler.online, panel))
 
 
 def _install_step_progress(trainer: Any, resolved: Schedule) -> None:

@@ -31,7 +31,7 @@ model); the panel then logs no ``kl``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -212,6 +212,21 @@ class TaskPanel:
     generation's micro-steps and divided by the task's completion count.
     """
 
+    @classmethod
+    def of(cls, trainer: Any, *, task_column: str = "task", gradients: bool = False) -> TaskPanel:
+        """The panel installed on ``trainer``, installing one if there is none.
+
+        Asking for ``gradients`` switches them on in an existing panel.
+        """
+        panel = getattr(trainer, "_taskorder_panel", None)
+        if panel is None:
+            panel = cls(trainer, task_column=task_column, gradients=gradients).install()
+            trainer._taskorder_panel = panel
+        elif gradients and not panel.gradients:
+            panel._params = gradient_parameters(trainer.model, panel.gradient_subset)
+            panel.gradients = True
+        return panel
+
     def __init__(
         self,
         trainer: Any,
@@ -291,6 +306,31 @@ class TaskPanel:
         trainer._compute_loss = compute_loss
         self._installed = True
         return self
+
+    # ---------------------------------------------------------------- state
+    def state_dict(self) -> dict[str, Any]:
+        """The unfinished generations' accumulators, JSON-serialisable (for checkpoints)."""
+        return {
+            str(generation): {
+                "stats": {t: asdict(v) for t, v in pending["stats"].items()},
+                "gradient": {t: np.asarray(g).tolist() for t, g in pending["gradient"].items()},
+                "count": dict(pending["count"]),
+            }
+            for generation, pending in self._pending.items()
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore :meth:`state_dict` (a run resumed in the middle of a generation)."""
+        self._pending = {
+            int(generation): {
+                "stats": {t: GenerationTaskStats(**v) for t, v in pending["stats"].items()},
+                "gradient": {
+                    t: np.asarray(g, dtype=float) for t, g in pending["gradient"].items()
+                },
+                "count": {t: float(c) for t, c in pending["count"].items()},
+            }
+            for generation, pending in state.items()
+        }
 
     # ------------------------------------------------------------ internals
     def _generation(self) -> int:

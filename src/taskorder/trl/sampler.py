@@ -25,20 +25,30 @@ when exhausted; a task seen again in a later stage continues its stream. A mixed
 stage splits its ``S * G / E * B`` prompt slots between tasks by largest remainder,
 and spreads them over the stage's chunks by deficit round-robin, so every chunk
 prefix stays within one prompt of the stated proportions.
+
+An *online* stage (``Stage([...], online="sec")``) has no fixed mixture: every
+generation chunk's prompt slots are drawn from the weights its policy gives at that
+moment (see :mod:`taskorder.trl.online_mixer` for when that is, what the policy may
+have read by then, and how decisions are logged, checkpointed and replayed). Chunks
+are therefore produced lazily, in order; the task streams are shared with the fixed
+stages, so a fixed stage after an online one continues each task's stream where the
+online stage left it.
 """
 
 from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from torch.utils.data import Sampler
 
 from taskorder.exceptions import InvalidParameterError
-from taskorder.schedule import Schedule
+from taskorder.schedule import Schedule, Stage  # noqa: F401  (Stage: doctest)
 
 __all__ = ["BatchGeometry", "ScheduleSampler", "split_counts"]
 
@@ -195,12 +205,40 @@ class ScheduleSampler(Sampler[int]):
         Seeds the order of rows within each task; the same on every rank.
     shuffle : bool, default True
         Draw each task's rows in a seeded random order; ``False`` keeps dataset order.
+    policy_options : mapping of str to mapping, optional
+        Options of the online policies, by policy name (``{"tac": {"transfer": 2.0}}``).
+    decision_log : str or Path, optional
+        JSONL file every online decision and signal is appended to.
+    replay : sequence of dict, str or Path, optional
+        Online decisions to follow (a decision log, or its records) instead of asking
+        the policies.
+    signal_delay : int, optional
+        Decide online batch ``c`` from the signals of batches ``<= c - 1 - signal_delay``;
+        default ``ceil(gradient_accumulation_steps / micro_steps_per_generation)``,
+        what ``Trainer``'s read-ahead requires.
+
+    Attributes
+    ----------
+    online : OnlineMixer or None
+        The online stages' policies and decisions (``None`` without online stages);
+        :meth:`receive` hands it the training signals.
 
     Raises
     ------
     InvalidParameterError
         If the schedule is not resolved, a stage is not a whole number of generations,
-        or a scheduled task has no row.
+        a scheduled task has no row, or an online policy or option is unknown.
+
+    Examples
+    --------
+    >>> geometry = BatchGeometry(2, 2, 1, 1)
+    >>> schedule = Schedule([Stage("a", steps=1), Stage(["a", "b"], steps=2, online="sec")])
+    >>> sampler = ScheduleSampler(["a", "b", "a", "b"], schedule, geometry, seed=0)
+    >>> stream = list(sampler)
+    >>> len(stream), stream[:4]  # each prompt fills one group of num_generations=2
+    (12, [0, 0, 2, 2])
+    >>> [d["counts"] for d in sampler.online.decisions.values()]  # before any signal: uniform
+    [{'a': 0, 'b': 2}, {'a': 2, 'b': 0}]
     """
 
     def __init__(
@@ -211,6 +249,10 @@ class ScheduleSampler(Sampler[int]):
         *,
         seed: int = 0,
         shuffle: bool = True,
+        policy_options: Mapping[str, Mapping[str, Any]] | None = None,
+        decision_log: str | Path | None = None,
+        replay: Sequence[Mapping[str, Any]] | str | Path | None = None,
+        signal_delay: int | None = None,
     ) -> None:
         self.schedule = schedule
         self.geometry = geometry
@@ -230,6 +272,25 @@ class ScheduleSampler(Sampler[int]):
         self.generations_per_stage = tuple(geometry.generations_for(s) for s in schedule.steps)
         self._plan: list[list[int]] | None = None
         self._plan_epoch: int | None = None
+        self.online = None
+        if schedule.is_online:
+            from taskorder.trl.online_mixer import OnlineMixer
+            from taskorder.trl.online_mixer import signal_delay as default_delay
+
+            self.online = OnlineMixer(
+                schedule,
+                self.generations_per_stage,
+                geometry.prompts_per_generation,
+                delay=default_delay(
+                    geometry.gradient_accumulation_steps, geometry.micro_steps_per_generation
+                )
+                if signal_delay is None
+                else signal_delay,
+                seed=self.seed,
+                policy_options=policy_options,
+                log_path=decision_log,
+                replay=replay,
+            )
 
     # --------------------------------------------------------------- planning
     def _rng(self, task: str) -> np.random.Generator | None:
@@ -239,22 +300,59 @@ class ScheduleSampler(Sampler[int]):
         return np.random.default_rng(np.random.SeedSequence([self.seed, self.epoch, key]))
 
     def plan(self) -> list[list[int]]:
-        """The unique prompt indices of every generation chunk, in training order."""
+        """The unique prompt indices of every generation chunk, in training order.
+
+        Raises
+        ------
+        InvalidParameterError
+            For an online schedule, whose chunks depend on training signals: iterate
+            the sampler instead (or give it a ``replay`` log).
+        """
+        if self.online is not None:
+            raise InvalidParameterError(
+                "An online schedule has no plan before training: its chunks depend on the "
+                "training signals. Iterate the sampler, or build it with replay=<decision log>."
+            )
         if self._plan is not None and self._plan_epoch == self.epoch:
             return self._plan
+        self._plan, self._plan_epoch = list(self._chunks()), self.epoch
+        return self._plan
+
+    def _chunks(self) -> Iterator[list[int]]:
+        """Every generation chunk's prompt indices, produced in order (lazily)."""
         streams = {
             task: _TaskStream(rows, self._rng(task)) for task, rows in self.task_rows.items()
         }
         per_chunk = self.geometry.prompts_per_generation
-        chunks: list[list[int]] = []
+        generation = 0
         for stage, n_chunks in zip(self.schedule.stages, self.generations_per_stage):
-            counts = split_counts(n_chunks * per_chunk, stage.mixture)
-            labels = _interleave(counts)
-            drawn = {task: iter(streams[task].take(count)) for task, count in counts.items()}
-            rows = [next(drawn[label]) for label in labels]
-            chunks.extend(rows[k : k + per_chunk] for k in range(0, len(rows), per_chunk))
-        self._plan, self._plan_epoch = chunks, self.epoch
-        return chunks
+            if stage.online is not None:
+                for _ in range(n_chunks):
+                    yield self._online_chunk(generation, streams)
+                    generation += 1
+                continue
+            labels = _interleave(split_counts(n_chunks * per_chunk, stage.mixture))
+            for k in range(0, len(labels), per_chunk):
+                yield [streams[label].take(1)[0] for label in labels[k : k + per_chunk]]
+                generation += 1
+
+    def _online_chunk(self, generation: int, streams: dict[str, _TaskStream]) -> list[int]:
+        tasks, record = self.online.decide(generation)
+        rows = [streams[task].take(1)[0] for task in tasks]
+        if record is not None:
+            self.online.commit(record, rows)
+        elif rows != list(self.online.decisions[generation]["rows"]):
+            raise InvalidParameterError(
+                f"Replaying online batch {generation} drew rows {rows}, but the recorded "
+                f"decision has {self.online.decisions[generation]['rows']}: the dataset or "
+                "seed differs from the run that recorded it."
+            )
+        return rows
+
+    def receive(self, generation: int, signals: Mapping[str, Any]) -> None:
+        """Hand the per-task signals of a finished generation to the online policies."""
+        if self.online is not None:
+            self.online.receive(generation, signals)
 
     def stage_of_chunk(self, chunk: int) -> int:
         """The stage index that generation chunk ``chunk`` belongs to."""
@@ -269,7 +367,8 @@ class ScheduleSampler(Sampler[int]):
     def __iter__(self) -> Iterator[int]:
         repeats = self.geometry.micro_steps_per_generation
         group = self.geometry.num_generations
-        for chunk in self.plan():
+        chunks = self._chunks() if self.online is not None else self.plan()
+        for chunk in chunks:
             for _ in range(repeats):
                 for index in chunk:
                     for _ in range(group):
@@ -287,3 +386,5 @@ class ScheduleSampler(Sampler[int]):
     def set_epoch(self, epoch: int) -> None:
         """Reseed the row order for ``epoch`` (called by ``Trainer`` before each epoch)."""
         self.epoch = int(epoch)
+        if self.online is not None:
+            self.online.epoch = self.epoch
