@@ -34,14 +34,14 @@ def test_floor_dp_equals_brute_and_is_respected(seed):
     m = random_matrix(7, seed)
     e = entropy_matrix(m, seed)
     free = solve(m, method="dp", entropy=e)
-    task = min(free.extras["predicted_entropy"], key=free.extras["predicted_entropy"].get)
+    task = min(free.entropy.predicted, key=free.entropy.predicted.get)
     floors = entropy_floors(e, {task: -100})
     best = floors[0].best_possible()
-    floor = (free.extras["predicted_entropy"][task] + best) / 2  # binds: the free optimum breaks it
+    floor = (free.entropy.predicted[task] + best) / 2  # binds: the free optimum breaks it
     dp = solve(m, method="dp", entropy=e, entropy_floor={task: floor})
     brute = solve(m, method="brute", entropy=e, entropy_floor={task: floor})
     assert dp.objective == pytest.approx(brute.objective)
-    assert dp.extras["predicted_entropy"][task] >= floor - 1e-9
+    assert dp.entropy.predicted[task] >= floor - 1e-9
     assert dp.objective <= free.objective + 1e-9
 
 
@@ -71,11 +71,11 @@ def test_entropy_weight_trades_score_for_entropy():
     e = entropy_matrix(m, 3)
     plain = solve(m, entropy=e)
     heavy = solve(m, entropy=e, entropy_weight={"t2": 1000.0})
-    assert heavy.extras["predicted_entropy"]["t2"] >= plain.extras["predicted_entropy"]["t2"] - 1e-9
-    assert heavy.extras["predicted_entropy"]["t2"] == pytest.approx(
+    assert heavy.entropy.predicted["t2"] >= plain.entropy.predicted["t2"] - 1e-9
+    assert heavy.entropy.predicted["t2"] == pytest.approx(
         entropy_floors(e, {"t2": -100})[0].best_possible()
     )
-    assert heavy.extras["score_objective"] + heavy.extras["entropy_objective"] == pytest.approx(heavy.objective)
+    assert heavy.entropy.score_objective + heavy.entropy.entropy_objective == pytest.approx(heavy.objective)
 
 
 def test_bad_combinations():
@@ -110,7 +110,7 @@ def test_multiplicative_floor_is_exact_and_respected(seed):
     own = rng.uniform(0.3, 1.2, 6)
     e = TransferMatrix(m.tasks, rng.uniform(-0.25, 0.25, (6, 6)) * own[:, None], own_scores=own)
     free = solve(m, method="dp", entropy=e, entropy_model="multiplicative")
-    predicted = free.extras["predicted_entropy"]
+    predicted = free.entropy.predicted
     task = min(predicted, key=predicted.get)
     floor = predicted[task] * 1.1
     try:
@@ -121,7 +121,7 @@ def test_multiplicative_floor_is_exact_and_respected(seed):
     brute = solve(m, method="brute", entropy=e, entropy_floor={task: floor},
                   entropy_model="multiplicative")
     assert dp.objective == pytest.approx(brute.objective)
-    assert dp.extras["predicted_entropy"][task] >= floor - 1e-9
+    assert dp.entropy.predicted[task] >= floor - 1e-9
     assert dp.order == tuple(dp.order) and dp.objective <= free.objective + 1e-9
 
 
@@ -130,7 +130,7 @@ def test_multiplicative_model_errors():
     e = entropy_matrix(m, 0).replace(bwt=np.zeros((4, 4)))
     with pytest.raises(ConstraintError, match=r"multiplicative model.*most any order reaches"):
         solve(m, entropy=e, entropy_floor={"t0": 50.0}, entropy_model="multiplicative")
-    with pytest.raises(InvalidParameterError, match="additive model only"):
+    with pytest.raises(InvalidParameterError, match="entropy_model='additive' only"):
         solve(m, entropy=e, entropy_weight=1.0, entropy_model="multiplicative")
     with pytest.raises(InvalidParameterError, match="'entropy_model'"):
         solve(m, entropy=e, entropy_model="log")

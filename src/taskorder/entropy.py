@@ -9,13 +9,19 @@ open-ended tasks (creative writing, dialogue) need it. A probe campaign measures
 ``own_scores[i]`` = ``i``'s entropy right after its own stage.
 
 The same additive model (:func:`taskorder.predict`) then predicts every task's final
-entropy. Two ways to use it in :func:`taskorder.solve`:
+entropy. Two ways to use it, as fields of :class:`~taskorder.solvers.problem.ProblemSpec`
+(``objective="all_pairs"``, any outcome model) passed to :func:`taskorder.solve`:
 
 - ``entropy_floor={"creative_writing": 0.8}``: only orders whose predicted final
   entropy for that task is at least 0.8 are allowed (exact with ``method="dp"`` /
   ``"brute"``; a clear :class:`~taskorder.ConstraintError` when no order can do it);
 - ``entropy_weight={"creative_writing": 0.5}`` (or one number for every task): adds
-  ``weight * predicted final entropy`` to the objective, trading score for entropy.
+  ``weight * (predicted final entropy - own-stage entropy)`` to the objective, trading
+  score for entropy (the own-stage entropy is a constant, so this is the same as adding
+  ``weight * predicted final entropy``).
+
+:func:`entropy_terms` turns those fields into solver terms (floors and pair weights);
+the result's :class:`~taskorder.result.EntropyOutcome` carries the predictions.
 
 For task ``t`` with ``S`` = the set trained before it, the predicted final entropy is
 ``own_t + sum_{j not in S} bwt[t, j] + sum_{j in S} forward[j, t]``
@@ -46,19 +52,17 @@ import numpy as np
 
 from taskorder.exceptions import ConstraintError, InvalidMatrixError, InvalidParameterError
 from taskorder.matrix import TransferMatrix
-from taskorder.solvers.problem import Floor
+from taskorder.solvers.problem import ENTROPY_MODELS, Floor
 
 __all__ = [
     "ENTROPY_MODELS",
     "check_entropy_matrix",
     "entropy_floors",
+    "entropy_terms",
     "entropy_weights",
     "log_entropy_matrix",
     "predict_entropy",
 ]
-
-#: Entropy models (see the module docstring).
-ENTROPY_MODELS = ("additive", "multiplicative")
 
 _TINY = 1e-6
 
@@ -197,3 +201,52 @@ def entropy_weights(entropy: TransferMatrix, weight: float | Mapping[str, float]
     else:
         vector = [float(weight)] * entropy.n_tasks
     return entropy.replace(weights=vector).pair_weights()
+
+
+def entropy_terms(
+    matrix: TransferMatrix,
+    entropy: TransferMatrix,
+    floor: Mapping[str, float] | None,
+    weight: float | Mapping[str, float] | None,
+    model: str = "additive",
+) -> tuple[tuple[Floor, ...], np.ndarray | None]:
+    """The solver terms of a spec's entropy fields: ``(floors, bonus pair weights)``.
+
+    Parameters
+    ----------
+    matrix : TransferMatrix
+        The score matrix (the entropy matrix must list the same tasks).
+    entropy : TransferMatrix
+        Entropy transfer matrix with own-stage entropies.
+    floor : mapping of str to float, optional
+        Minimum predicted final entropy per task (nats).
+    weight : float or mapping, optional
+        Objective weight per nat of predicted entropy (additive ``model`` only).
+    model : {"additive", "multiplicative"}
+
+    Returns
+    -------
+    tuple
+        The :class:`Floor` constraints (empty without ``floor``) and the pair weights to
+        add to the objective (``None`` without ``weight``).
+
+    Raises
+    ------
+    InvalidMatrixError
+        If the entropy matrix lists other tasks or has gaps.
+    ConstraintError
+        Unknown task names, or a floor no order can reach.
+
+    Examples
+    --------
+    >>> m = TransferMatrix(["math", "poetry"], [[0, -0.1], [-0.2, 0]])
+    >>> e = TransferMatrix(["math", "poetry"], [[0, 0.3], [-0.4, 0]], own_scores=[0.2, 1.0])
+    >>> floors, bonus = entropy_terms(m, e, {"poetry": 0.7}, 1.0)
+    >>> floors[0].label, bonus.tolist()
+    ('poetry entropy', [[0.0, 0.3], [-0.4, 0.0]])
+    """
+    check_entropy_matrix(matrix, entropy)
+    model = _check_model(model)
+    floors = entropy_floors(entropy, floor, model=model) if floor else ()
+    bonus = entropy_weights(entropy, weight) if weight else None
+    return floors, bonus

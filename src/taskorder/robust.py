@@ -18,6 +18,13 @@ The risk-averse choice is made among those candidate orders, not over all ``n!``
 orders (a chance-constrained ordering problem is much harder); with a few hundred
 draws the candidates cover every order that has a real chance of being optimal.
 Draws are Gaussian and independent per entry with the given standard errors.
+
+It is one part of the problem specification: ``ProblemSpec(risk=..., quantile=...,
+n_samples=..., samples=...)`` passed to :func:`taskorder.solve`, which calls
+:func:`solve_under_noise`; every objective, outcome model and entropy term combines
+with it (each plausible matrix is solved under the same specification, and every
+candidate is scored by the same objective on every draw). The result's
+:class:`~taskorder.result.Robustness` holds the table.
 """
 
 from __future__ import annotations
@@ -26,18 +33,19 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from taskorder.exceptions import InvalidParameterError
 from taskorder.matrix import TransferMatrix
-from taskorder.objectives import normalize_objective, order_value
-from taskorder.result import SolveResult
+from taskorder.result import RobustCandidate, Robustness, SolveResult
+from taskorder.solvers.problem import RISKS
 
-__all__ = ["sample_matrices", "solve_robust", "RISKS"]
+if TYPE_CHECKING:
+    from taskorder.solvers.problem import ProblemSpec
 
-RISKS = ("mean", "quantile", "probability")
+__all__ = ["RISKS", "sample_matrices", "solve_robust", "solve_under_noise"]
 
 
 def sample_matrices(matrix: TransferMatrix, n_samples: int, *, seed: int = 0) -> list[TransferMatrix]:
@@ -78,6 +86,138 @@ def sample_matrices(matrix: TransferMatrix, n_samples: int, *, seed: int = 0) ->
     return draws
 
 
+def _plausible(matrix: TransferMatrix, spec: ProblemSpec, seed: int) -> tuple[list, bool]:
+    """The plausible matrices of ``spec`` (given samples or Gaussian draws) and whether drawn."""
+    if spec.samples is None:
+        if matrix.bwt_stderr is None and matrix.forward_stderr is None:
+            raise InvalidParameterError(
+                f"ProblemSpec(risk={spec.risk!r}) solves under noise and needs the matrix's "
+                "standard errors (bwt_stderr or forward_stderr) or 'samples'. Got a matrix "
+                "without standard errors and no samples."
+            )
+        return sample_matrices(matrix, spec.n_samples, seed=seed), True
+    samples = list(spec.samples)
+    if len(samples) < 2:
+        raise InvalidParameterError(
+            f"The 'samples' field of ProblemSpec must hold at least 2 matrices. Got {len(samples)}."
+        )
+    for k, sample in enumerate(samples):
+        if not isinstance(sample, TransferMatrix) or sample.tasks != matrix.tasks:
+            got = list(sample.tasks) if isinstance(sample, TransferMatrix) else type(sample).__name__
+            raise InvalidParameterError(
+                f"Sample {k} of 'samples' must be a TransferMatrix with the tasks "
+                f"{list(matrix.tasks)} in that order. Got {got}."
+            )
+    return samples, False
+
+
+def solve_under_noise(
+    matrix: TransferMatrix,
+    spec: ProblemSpec,
+    *,
+    method: str = "auto",
+    time_limit: float | None = None,
+    seed: int = 0,
+) -> SolveResult:
+    """Solve ``spec`` under noise (``spec.risk`` set) and report how sure the answer is.
+
+    The point estimate and every plausible matrix are solved under ``spec`` without its
+    noise fields (each solve gets ``time_limit``); each candidate order is scored by the
+    spec's objective on every plausible matrix.
+
+    Parameters
+    ----------
+    matrix : TransferMatrix
+        The point estimate, with standard errors unless ``spec.samples`` is given.
+    spec : ProblemSpec
+        With ``risk`` set.
+    method, time_limit, seed
+        As in :func:`taskorder.solve`; ``seed`` also seeds the draws.
+
+    Returns
+    -------
+    SolveResult
+        For the chosen order, valued on the point estimate, with ``robustness`` set.
+        Its status is the point solve's when the chosen order is the point optimum, else
+        ``"heuristic"`` (best for the risk criterion among the candidates only).
+
+    Raises
+    ------
+    InvalidParameterError
+        No standard errors and no samples, or samples with other tasks.
+
+    Examples
+    --------
+    >>> from taskorder.solvers.problem import ProblemSpec
+    >>> m = TransferMatrix(["a", "b", "c"], [[0, -1, 0.2], [0.5, 0, 0.1], [0.3, -0.2, 0]],
+    ...                    bwt_stderr=np.full((3, 3), 0.05))
+    >>> r = solve_under_noise(m, ProblemSpec(objective="max_min", risk="quantile",
+    ...                                      n_samples=30), seed=1)
+    >>> r.order, r.objective_name, r.robustness.n_samples
+    (('b', 'c', 'a'), 'max_min', 30)
+    """
+    from taskorder.model import predict
+    from taskorder.solvers import prepare, solve
+
+    start = time.perf_counter()
+    plain = spec.replace(risk=None, samples=None)
+    point = solve(matrix, plain, method=method, time_limit=time_limit, seed=seed)
+    samples, gaussian = _plausible(matrix, spec, seed)
+    sample_orders = [
+        solve(sample, plain, method=method, time_limit=time_limit, seed=seed).order
+        for sample in samples
+    ]
+    candidates = list(dict.fromkeys([point.order, *sample_orders]))
+    index = {task: k for k, task in enumerate(matrix.tasks)}
+    problems = [prepare(sample, plain).value for sample in samples]
+    values = np.array(
+        [[p.value([index[t] for t in order]) for p in problems] for order in candidates]
+    )
+    best = np.array([p.value([index[t] for t in o]) for p, o in zip(problems, sample_orders)])
+    p_optimal = (values >= best[None, :] - 1e-9 * (1 + np.abs(best))).mean(axis=1)
+    point_problem = prepare(matrix, plain).value
+    counts = Counter(sample_orders)
+    table = [
+        RobustCandidate(
+            order=order,
+            p_optimal=float(p_optimal[c]),
+            optimal_in_draws=counts.get(order, 0),
+            mean=float(values[c].mean()),
+            quantile_value=float(np.quantile(values[c], spec.quantile)),
+            point_value=point_problem.value([index[t] for t in order]),
+        )
+        for c, order in enumerate(candidates)
+    ]
+    # The linear objectives are linear in the matrix, so under zero-mean Gaussian draws an
+    # order's expected objective is exactly its value on the point estimate; use it rather
+    # than a noisy sample mean. Otherwise (max_min, multiplicative, given samples) the
+    # sample mean is the expectation.
+    linear = spec.objective != "max_min" and spec.model != "multiplicative"
+    mean_key = "point_value" if gaussian and linear else "mean"
+    key = {"mean": mean_key, "quantile": "quantile_value", "probability": "p_optimal"}[spec.risk]
+    table.sort(key=lambda row: (-getattr(row, key), -row.point_value))
+    chosen = table[0]
+    result = point
+    if chosen.order != point.order:
+        objective = "all_pairs" if spec.objective == "max_min" else spec.objective
+        prediction = predict(matrix, chosen.order, objective=objective, model=spec.model)
+        result = replace(point, order=chosen.order, objective=chosen.point_value,
+                         status="heuristic", predicted=prediction.scores,
+                         predicted_mean=prediction.mean)
+        if point.entropy is not None:
+            from taskorder.solvers import entropy_outcome
+
+            result = replace(result, entropy=entropy_outcome(matrix, plain, chosen.order))
+    robustness = Robustness(risk=spec.risk, quantile=spec.quantile, n_samples=len(samples),
+                            p_optimal=chosen.p_optimal, candidates=tuple(table[:20]),
+                            gaussian=gaussian)
+    what = "expected objective" if spec.risk == "mean" else key
+    reason = (f"{point.method_reason}; chosen among {len(candidates)} candidate orders by "
+              f"{what} over {len(samples)} plausible matrices")
+    return replace(result, method=f"robust[{point.method}]", method_reason=reason,
+                   elapsed_s=time.perf_counter() - start, robustness=robustness)
+
+
 def solve_robust(
     matrix: TransferMatrix,
     *,
@@ -88,128 +228,45 @@ def solve_robust(
     seed: int = 0,
     **solve_kwargs: Any,
 ) -> SolveResult:
-    """Solve under uncertainty and report how confident the answer is.
+    """Solve under noise: a thin wrapper over :func:`taskorder.solve`.
+
+    Kept for ``benchmarks/noise_entropy.py`` and older callers; it is exactly
+    ``solve(matrix, risk=risk, quantile=quantile, n_samples=n_samples, samples=samples,
+    seed=seed, **solve_kwargs)``. New code should pass a
+    :class:`~taskorder.solvers.problem.ProblemSpec` with ``risk`` to
+    :func:`taskorder.solve`.
 
     Parameters
     ----------
     matrix : TransferMatrix
         The point estimate, with ``bwt_stderr`` unless ``samples`` are given.
     samples : sequence of TransferMatrix, optional
-        Plausible matrices (e.g. bootstrap or per-repeat estimates) to use instead of
-        Gaussian draws; same tasks in the same order.
+        Plausible matrices to use instead of Gaussian draws.
     n_samples : int
         Number of Gaussian draws when ``samples`` is not given.
     risk : {"mean", "quantile", "probability"}
-        Pick the candidate with the best expected objective, the best ``quantile``
-        of the objective, or the highest probability of being optimal.
     quantile : float
-        The lower quantile used by ``risk="quantile"`` (e.g. 0.1).
+        The lower quantile used by ``risk="quantile"``.
     seed : int
         Seed of the draws and of the solvers.
     **solve_kwargs
-        Passed to :func:`taskorder.solve` (``method``, ``objective``, ``first``,
-        ``last``, ``before``, ``time_limit``).
+        ``method``, ``time_limit`` and any :class:`~taskorder.solvers.problem.ProblemSpec`
+        field, as for :func:`taskorder.solve`.
 
     Returns
     -------
     SolveResult
-        For the chosen order, evaluated on the point estimate. ``extras`` holds
-        ``p_optimal`` (of the chosen order), ``risk``, ``quantile``, ``n_samples`` and
-        ``candidates`` (each order with ``p_optimal``, ``mean``, ``quantile_value``,
-        ``point_value``), best first.
+        With ``robustness`` set.
 
     Examples
     --------
     >>> m = TransferMatrix(["a", "b", "c"], [[0, -1, 0.2], [0.5, 0, 0.1], [0.3, -0.2, 0]],
     ...                    bwt_stderr=np.full((3, 3), 0.05))
     >>> r = solve_robust(m, n_samples=50, seed=1)
-    >>> r.order, r.extras["p_optimal"]
+    >>> r.order, r.robustness.p_optimal
     (('b', 'c', 'a'), 0.94)
     """
     from taskorder.solvers import solve
 
-    if risk not in RISKS:
-        raise InvalidParameterError(
-            f"The 'risk' parameter of solve_robust must be one of {', '.join(RISKS)}. Got {risk!r}."
-        )
-    if not 0.0 < quantile < 1.0:
-        raise InvalidParameterError(
-            f"The 'quantile' parameter of solve_robust must be strictly between 0 and 1. Got {quantile!r}."
-        )
-    objective = normalize_objective(solve_kwargs.get("objective", "all_pairs"))
-    start = time.perf_counter()
-    point = solve(matrix, seed=seed, **solve_kwargs)
-    gaussian = samples is None
-    if gaussian:
-        samples = sample_matrices(matrix, n_samples, seed=seed)
-    for k, sample in enumerate(samples):
-        if sample.tasks != matrix.tasks:
-            raise InvalidParameterError(
-                f"Sample {k} of 'samples' must have the tasks {list(matrix.tasks)} in that order. "
-                f"Got {list(sample.tasks)}."
-            )
-    sample_orders = [solve(sample, seed=seed, **solve_kwargs).order for sample in samples]
-    counts = Counter(sample_orders)
-    candidates = list(dict.fromkeys([point.order, *sample_orders]))
-    weights = [sample.pair_weights() for sample in samples]
-    index = {task: k for k, task in enumerate(matrix.tasks)}
-    values = np.array(
-        [[order_value(w, [index[t] for t in order], objective) for w in weights] for order in candidates]
-    )
-    best_per_sample = np.array(
-        [order_value(w, [index[t] for t in order], objective) for w, order in zip(weights, sample_orders)]
-    )
-    p_optimal = (values >= best_per_sample[None, :] - 1e-9 * (1 + np.abs(best_per_sample))).mean(axis=1)
-    point_weights = matrix.pair_weights()
-    table = [
-        {
-            "order": list(order),
-            "p_optimal": float(p_optimal[c]),
-            "optimal_in_draws": counts.get(order, 0),
-            "mean": float(values[c].mean()),
-            "quantile_value": float(np.quantile(values[c], quantile)),
-            "point_value": order_value(point_weights, [index[t] for t in order], objective),
-        }
-        for c, order in enumerate(candidates)
-    ]
-    # Under zero-mean Gaussian draws the expected objective of an order is exactly its value on
-    # the point estimate (the objectives are linear in the matrix); use it rather than a noisy
-    # sample mean. With given samples (e.g. bootstrap), the sample mean is the expectation.
-    mean_key = "point_value" if gaussian else "mean"
-    key = {"mean": mean_key, "quantile": "quantile_value", "probability": "p_optimal"}[risk]
-    table.sort(key=lambda row: (-row[key], -row["point_value"]))
-    chosen = table[0]
-    order = tuple(chosen["order"])
-    result = point
-    if order != point.order:
-        from taskorder.model import predict
-
-        prediction = predict(matrix, order, objective=objective)
-        # optimal for the risk criterion among the candidates, not for the point objective
-        result = replace(
-            point,
-            order=order,
-            objective=chosen["point_value"],
-            status="heuristic",
-            predicted=prediction.scores,
-            predicted_mean=prediction.mean,
-        )
-    extras = {
-        **result.extras,
-        "risk": risk,
-        "quantile": quantile,
-        "n_samples": len(samples),
-        "p_optimal": chosen["p_optimal"],
-        "candidates": table[:20],
-    }
-    reason = (
-        f"{point.method_reason}; chosen among {len(candidates)} candidate orders by "
-        f"{'expected objective' if risk == 'mean' else key} over {len(samples)} plausible matrices"
-    )
-    return replace(
-        result,
-        method=f"robust[{point.method}]",
-        method_reason=reason,
-        elapsed_s=time.perf_counter() - start,
-        extras=extras,
-    )
+    return solve(matrix, risk=risk, quantile=quantile, n_samples=n_samples, samples=samples,
+                 seed=seed, **solve_kwargs)

@@ -25,9 +25,22 @@ Which method when
     The published baseline rule (least to most forgettable). Instant, no guarantee.
 
 Objectives: ``"all_pairs"`` and ``"adjacent"`` (see :mod:`taskorder.objectives`), and
-``"max_min"``: maximise the lowest predicted final score (the additive model of
-:mod:`taskorder.model`, unweighted), supported by ``ilp``, ``cpsat``, ``local`` and
-``rank``.
+``"max_min"``: maximise the lowest predicted final score (unweighted), supported by
+``ilp``, ``cpsat``, ``local`` and ``rank``.
+
+One front door
+--------------
+What to optimise is one :class:`~taskorder.solvers.problem.ProblemSpec` (objective,
+constraints, outcome model, entropy terms, noise / risk), passed to :func:`solve` with
+the solver settings (``method``, ``time_limit``, ``seed``); ``solve(matrix,
+objective="adjacent")`` builds the spec from keywords. :func:`prepare` turns the spec
+into the :class:`~taskorder.solvers.problem.Problem` a solver sees: the
+``backward_only`` model drops forward transfer, the ``multiplicative`` model becomes a
+linear adjacent problem, a max-min problem in logarithms, or (``all_pairs``) a problem
+for the methods of :mod:`taskorder.models_extra`; entropy floors become constraints and
+entropy weights pair weights (:mod:`taskorder.entropy`); noise solves every plausible
+matrix under the same spec (:mod:`taskorder.robust`). docs/problem.md lists every
+combination and the error for those that do not work.
 
 Every solver has the signature ``solver(problem, *, time_limit=None, seed=0)`` and
 returns a :class:`~taskorder.solvers.problem.Solution`; :func:`solve` wraps it into a
@@ -37,24 +50,31 @@ returns a :class:`~taskorder.solvers.problem.Solution`; :func:`solve` wraps it i
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
 from taskorder.exceptions import ConstraintError, InvalidParameterError, SolverError
 from taskorder.matrix import TransferMatrix
 from taskorder.model import predict
-from taskorder.objectives import expected_random_value, normalize_objective
-from taskorder.result import SolveResult
-from taskorder.solvers.choose import AUTO_TIME_LIMIT, choose_method
+from taskorder.objectives import expected_random_value
+from taskorder.result import EntropyOutcome, SolveResult
+from taskorder.solvers.choose import AUTO_TIME_LIMIT, THRESHOLDS, choose_method
 from taskorder.solvers.exact.brute_force import solve_brute_force
 from taskorder.solvers.exact.cpsat import solve_cpsat
 from taskorder.solvers.exact.dp import MAX_TASKS_ALL_PAIRS, solve_dp
 from taskorder.solvers.exact.ilp import solve_ilp
 from taskorder.solvers.heuristics.local_search import solve_local
 from taskorder.solvers.heuristics.rank import solve_rank
-from taskorder.solvers.problem import SOLVER_OBJECTIVES, Constraints, Problem, Solution
+from taskorder.solvers.problem import (
+    SOLVER_OBJECTIVES,
+    Constraints,
+    Problem,
+    ProblemSpec,
+    Solution,
+)
 
 __all__ = [
     "solve",
@@ -63,7 +83,10 @@ __all__ = [
     "register_solver",
     "choose_method",
     "make_problem",
+    "prepare",
+    "Prepared",
     "Problem",
+    "ProblemSpec",
     "Constraints",
     "Solution",
 ]
@@ -90,28 +113,18 @@ SUPPORTED_OBJECTIVES: dict[str, tuple[str, ...]] = {
     "rank": SOLVER_OBJECTIVES,
 }
 
+#: Methods for the multiplicative model with ``all_pairs`` (not a linear ordering problem).
+MULTIPLICATIVE_METHODS = ("dp", "local", "rank")
+
 
 def register_solver(name: str, solver: Solver) -> None:
     """Make ``solver`` available as ``solve(..., method=name)``."""
     SOLVERS[name] = solver
 
 
-def _objective_name(objective: str) -> str:
-    name = str(objective).strip().lower().replace("-", "_")
-    if name == "max_min":
-        return name
-    try:
-        return normalize_objective(objective)
-    except InvalidParameterError:
-        raise InvalidParameterError(
-            f"The 'objective' parameter of solve must be one of {', '.join(SOLVER_OBJECTIVES)}. "
-            f"Got {objective!r}."
-        ) from None
-
-
 def make_problem(matrix: TransferMatrix, objective: str, constraints: Constraints) -> Problem:
-    """The :class:`Problem` a solver sees for ``matrix`` (pair weights and, for
-    ``max_min``, the per-task arrays: ``bwt``, ``forward`` or zeros, own scores or zeros)."""
+    """The linear :class:`Problem` for ``matrix`` (pair weights and, for ``max_min``, the
+    per-task arrays: ``bwt``, ``forward`` or zeros, own scores or zeros)."""
     extra = {}
     if objective == "max_min":
         n_tasks = matrix.n_tasks
@@ -130,67 +143,165 @@ def make_problem(matrix: TransferMatrix, objective: str, constraints: Constraint
     )
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A :class:`ProblemSpec` on a matrix, ready for a solver (built by :func:`prepare`).
+
+    Attributes
+    ----------
+    problem : Problem
+        What the solver optimises.
+    value : Problem
+        Gives the reported objective of an order; the same object as ``problem`` except
+        for the multiplicative ``max_min`` problem (solved in logarithms).
+    nonlinear : bool
+        True for the multiplicative ``all_pairs`` problem: only
+        :data:`MULTIPLICATIVE_METHODS` solve it.
+    bonus : ndarray or None
+        The entropy pair weights added to the objective (``entropy_weight``).
+    note : str
+        How the spec became this problem (empty for the plain additive model).
+    """
+
+    problem: Problem
+    value: Problem
+    nonlinear: bool = False
+    bonus: np.ndarray | None = None
+    note: str = ""
+
+
+def prepare(matrix: TransferMatrix, spec: ProblemSpec) -> Prepared:
+    """Turn ``spec`` on ``matrix`` into the problem a solver sees (noise fields ignored).
+
+    Raises
+    ------
+    ConstraintError
+        Constraints or entropy floors that name unknown tasks, contradict each other or
+        cannot be met.
+    InvalidMatrixError
+        The multiplicative model without positive own scores; an entropy matrix with
+        other tasks.
+
+    Examples
+    --------
+    >>> m = TransferMatrix(["a", "b"], [[0, -0.2], [0.1, 0]], forward=[[0, 0.5], [0, 0]])
+    >>> prepare(m, ProblemSpec()).problem.weights.tolist()
+    [[0.0, 0.3], [0.1, 0.0]]
+    >>> prepare(m, ProblemSpec(model="backward_only")).problem.weights.tolist()
+    [[0.0, -0.2], [0.1, 0.0]]
+    """
+    constraints = Constraints.from_names(matrix, first=spec.first, last=spec.last, before=spec.before)
+    floors, bonus = (), None
+    if spec.entropy is not None:
+        from taskorder.entropy import entropy_terms
+
+        floors, bonus = entropy_terms(matrix, spec.entropy, spec.entropy_floor,
+                                      spec.entropy_weight, spec.entropy_model)
+    if floors:
+        constraints = replace(constraints, floors=floors)
+    if spec.model == "multiplicative":
+        from taskorder.models_extra import multiplicative_problem
+
+        problem, value, note = multiplicative_problem(matrix, spec.objective, constraints, bonus)
+        nonlinear = problem.multiplicative and spec.objective == "all_pairs"
+        return Prepared(problem, value, nonlinear, bonus, note)
+    if spec.model == "backward_only":
+        matrix = matrix.replace(forward=None, forward_stderr=None)
+    problem = make_problem(matrix, spec.objective, constraints)
+    if bonus is not None:
+        problem = replace(problem, weights=problem.weights + bonus)
+    note = "backward_only model (forward transfer ignored)" if spec.model == "backward_only" else ""
+    return Prepared(problem, problem, False, bonus, note)
+
+
+def _spec(spec: ProblemSpec | None, fields: dict[str, Any]) -> ProblemSpec:
+    if spec is None:
+        spec = ProblemSpec()
+    elif not isinstance(spec, ProblemSpec):
+        raise InvalidParameterError(
+            f"The 'spec' parameter of solve must be a ProblemSpec. Got {type(spec).__name__}."
+        )
+    if not fields:
+        return spec
+    fields = {k: v for k, v in fields.items() if not (k == "before" and v is None)}
+    try:
+        return spec.replace(**fields)
+    except InvalidParameterError as error:
+        if "has no field" not in str(error):
+            raise
+        raise InvalidParameterError(
+            f"{error} solve takes these as keywords, plus method, time_limit and seed."
+        ) from None
+
+
+def _check_settings(method: str, time_limit: float | None, seed: int) -> None:
+    if method != "auto" and method not in SOLVERS:
+        raise InvalidParameterError(
+            f"The 'method' parameter of solve must be 'auto' or one of {', '.join(SOLVERS)}. "
+            f"Got {method!r}."
+        )
+    if time_limit is not None and not (
+        isinstance(time_limit, (int, float)) and not isinstance(time_limit, bool) and time_limit > 0
+    ):
+        raise InvalidParameterError(
+            "The 'time_limit' parameter of solve must be a positive number of seconds. "
+            f"Got {time_limit!r} instead."
+        )
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise InvalidParameterError(f"The 'seed' parameter of solve must be an integer. Got {seed!r}.")
+
+
 def solve(
     matrix: TransferMatrix,
+    spec: ProblemSpec | None = None,
     *,
     method: str = "auto",
-    objective: str = "all_pairs",
-    first: str | None = None,
-    last: str | None = None,
-    before: Sequence[tuple[str, str]] = (),
     time_limit: float | None = None,
     seed: int = 0,
-    entropy: TransferMatrix | None = None,
-    entropy_floor: Mapping[str, float] | None = None,
-    entropy_weight: float | Mapping[str, float] | None = None,
-    entropy_model: str = "additive",
+    **fields: Any,
 ) -> SolveResult:
-    """Find the training order that maximises the objective under ``matrix``.
+    """Find the training order that maximises ``spec``'s objective under ``matrix``.
 
     Parameters
     ----------
     matrix : TransferMatrix
         Complete (no missing entries); see :data:`taskorder.SIGN_CONVENTION`.
+    spec : ProblemSpec, optional
+        What to optimise: objective, constraints, outcome model, entropy terms, noise /
+        risk (see :class:`~taskorder.solvers.problem.ProblemSpec` and docs/problem.md).
+        Default: ``ProblemSpec()``, the plain linear ordering problem.
     method : str
         ``"auto"`` or a name in :data:`SOLVERS` (see the module docstring).
-    objective : {"all_pairs", "adjacent", "max_min"}
-        See :mod:`taskorder.objectives`; ``"max_min"`` maximises the lowest predicted
-        final score (see the module docstring).
-    first, last : str, optional
-        Task that must be trained first / last.
-    before : sequence of (str, str)
-        Pairs ``(a, b)``: ``a`` must be trained before ``b``.
     time_limit : float, optional
-        Seconds the solver may spend. With ``method="auto"`` and no limit, the chosen
-        anytime or MIP method gets :data:`AUTO_TIME_LIMIT` seconds (said in
-        ``method_reason``).
+        Seconds the solver may spend (under noise: each of the solves). With
+        ``method="auto"`` and no limit, the chosen anytime or MIP method gets
+        :data:`AUTO_TIME_LIMIT` seconds (said in ``method_reason``).
     seed : int
-        Seed for randomised solvers and the random-order baseline.
-    entropy : TransferMatrix, optional
-        Entropy transfer matrix (same tasks); see :mod:`taskorder.entropy`. With it the
-        result's ``extras["predicted_entropy"]`` holds each task's predicted final entropy.
-    entropy_floor : mapping of str to float, optional
-        Minimum predicted final entropy per task (needs ``entropy``; ``all_pairs``).
-    entropy_weight : float or mapping, optional
-        Adds ``weight * predicted final entropy`` per task to the objective; then
-        ``objective`` is the combined value and ``extras`` splits it into
-        ``score_objective`` and ``entropy_objective``.
-    entropy_model : {"additive", "multiplicative"}
-        How final entropies are predicted (:mod:`taskorder.entropy`): the multiplicative
-        model never predicts a negative entropy; floors only (no ``entropy_weight``).
+        Seed for randomised solvers, the random-order baseline and noise draws.
+    **fields
+        :class:`ProblemSpec` fields as keywords (``objective="adjacent"``,
+        ``first="math"``, ``entropy=...``, ``risk="quantile"``, ...); they override
+        the fields of ``spec``.
 
     Returns
     -------
     SolveResult
+        ``objective_name`` says exactly what ``objective`` is
+        (:data:`taskorder.result.OBJECTIVE_NAMES`); ``robustness`` and ``entropy`` are
+        set when the spec asks for noise or entropy.
 
     Raises
     ------
     InvalidParameterError
-        Unknown method or objective, a bad time limit, or a problem too large for the method.
+        Unknown method, field or value; a method that does not handle the problem;
+        fields that do not combine; noise without standard errors or samples.
     ConstraintError
-        Constraints that name unknown tasks or contradict each other.
+        Constraints or floors that name unknown tasks, contradict each other or cannot
+        be met.
     MissingEntriesError
         The matrix has missing entries.
+    InvalidMatrixError
+        The multiplicative model without positive own scores.
 
     Examples
     --------
@@ -201,93 +312,151 @@ def solve(
     (('poetry', 'math', 'code'), 'optimal')
     >>> round(result.objective, 2), round(result.baselines["random_mean"], 3)
     (0.07, -0.05)
+    >>> spec = ProblemSpec(objective="max_min", last="code")
+    >>> solve(m, spec).order, solve(m, objective="max_min", last="code").objective_name
+    (('poetry', 'math', 'code'), 'max_min')
     """
-    called = time.perf_counter()
-    objective = _objective_name(objective)
-    if method != "auto" and method not in SOLVERS:
-        raise InvalidParameterError(
-            f"The 'method' parameter of solve must be 'auto' or one of {', '.join(SOLVERS)}. "
-            f"Got {method!r}."
+    spec = _spec(spec, fields)
+    _check_settings(method, time_limit, seed)
+    if spec.noisy:
+        from taskorder.robust import solve_under_noise
+
+        return solve_under_noise(matrix, spec, method=method, time_limit=time_limit, seed=int(seed))
+    return _solve_point(matrix, spec, method, time_limit, int(seed))
+
+
+def _route(prepared: Prepared, method: str, time_limit: float | None) -> tuple[Solver, str, str, float | None]:
+    """``(solver, method name, reason, time limit)`` for ``prepared``."""
+    problem = prepared.problem
+    n_tasks, objective = problem.n_tasks, problem.objective
+    floors = bool(problem.constraints.floors)
+    if prepared.nonlinear:
+        from taskorder.models_extra import (
+            MAX_TASKS_DP,
+            solve_multiplicative_dp,
+            solve_multiplicative_search,
         )
-    if time_limit is not None and not (isinstance(time_limit, (int, float)) and time_limit > 0):
-        raise InvalidParameterError(
-            "The 'time_limit' parameter of solve must be a positive number of seconds. "
-            f"Got {time_limit!r} instead."
-        )
-    if not isinstance(seed, (int, np.integer)):
-        raise InvalidParameterError(f"The 'seed' parameter of solve must be an integer. Got {seed!r}.")
-    if objective not in SUPPORTED_OBJECTIVES.get(method, SOLVER_OBJECTIVES):
+
+        methods = {"dp": solve_multiplicative_dp, "local": solve_multiplicative_search,
+                   "rank": solve_rank}
+        if method != "auto" and method not in methods:
+            raise InvalidParameterError(
+                "With model='multiplicative' and objective='all_pairs' the 'method' parameter of "
+                f"solve must be 'auto' or one of {', '.join(MULTIPLICATIVE_METHODS)} (the value "
+                f"is not a linear ordering objective). Got {method!r}."
+            )
+        if floors and method not in ("auto", "dp") or floors and n_tasks > MAX_TASKS_DP:
+            raise ConstraintError(
+                "Entropy floors with the multiplicative model are exact constraints of its "
+                f"subset DP only (n <= {MAX_TASKS_DP}). Got method {method!r} with n = {n_tasks}."
+            )
+        if method != "auto":
+            return methods[method], method, "chosen by the caller", time_limit
+        dp_max = THRESHOLDS["all_pairs"]["dp"]
+        if n_tasks <= dp_max or floors:
+            return solve_multiplicative_dp, "dp", (
+                f"n = {n_tasks} <= {max(dp_max, n_tasks) if floors else dp_max}: the subset DP over "
+                "retention products proves the optimum"
+            ), time_limit
+        limit = AUTO_TIME_LIMIT["local"] if time_limit is None else time_limit
+        return solve_multiplicative_search, "local", (
+            f"n = {n_tasks} > {dp_max}: iterated linearisation with local search (no proof)"
+            + ("" if time_limit is not None else f"; no time limit given, so it gets {limit:g} s")
+        ), limit
+    if method != "auto" and objective not in SUPPORTED_OBJECTIVES.get(method, SOLVER_OBJECTIVES):
         raise InvalidParameterError(
             f"The {method!r} method does not handle objective={objective!r}; methods that do: "
             f"{', '.join(m for m, objs in SUPPORTED_OBJECTIVES.items() if objective in objs)}."
         )
-    matrix.check_complete()
-    constraints = Constraints.from_names(matrix, first=first, last=last, before=before)
-    problem = make_problem(matrix, objective, constraints)
-    from taskorder.entropy import ENTROPY_MODELS
-
-    if entropy_model not in ENTROPY_MODELS:
-        raise InvalidParameterError(
-            "The 'entropy_model' parameter of solve must be "
-            f"{' or '.join(map(repr, ENTROPY_MODELS))}. Got {entropy_model!r}."
-        )
-    if entropy_floor or entropy_weight:
-        problem = _with_entropy(
-            problem, matrix, entropy, entropy_floor, entropy_weight, entropy_model
-        )
-    floors_reason = ""
-    if problem.constraints.floors and method not in ("dp", "brute"):
-        if method != "auto" or matrix.n_tasks > MAX_TASKS_ALL_PAIRS:
+    if floors and method not in ("dp", "brute"):
+        if method != "auto" or n_tasks > MAX_TASKS_ALL_PAIRS:
             raise ConstraintError(
                 "Entropy floors are exact constraints of the subset DP and brute force only "
-                f"(n <= {MAX_TASKS_ALL_PAIRS}). Got method {method!r} with n = {matrix.n_tasks}."
+                f"(n <= {MAX_TASKS_ALL_PAIRS}). Got method {method!r} with n = {n_tasks}."
             )
-        method, floors_reason = "dp", "entropy floors are checked exactly by the subset DP"
-    if floors_reason:
-        reason = floors_reason
-    elif method == "auto":
-        method, reason = choose_method(problem, time_limit)
-        if time_limit is None and method in AUTO_TIME_LIMIT:
-            time_limit = AUTO_TIME_LIMIT[method]
-            reason += f"; no time limit given, so it gets {time_limit:g} s"
-    else:
-        reason = "chosen by the caller"
+        return solve_dp, "dp", "entropy floors are checked exactly by the subset DP", time_limit
+    if method != "auto":
+        return SOLVERS[method], method, "chosen by the caller", time_limit
+    method, reason = choose_method(problem, time_limit)
+    if time_limit is None and method in AUTO_TIME_LIMIT:
+        time_limit = AUTO_TIME_LIMIT[method]
+        reason += f"; no time limit given, so it gets {time_limit:g} s"
+    return SOLVERS[method], method, reason, time_limit
+
+
+def _solve_point(
+    matrix: TransferMatrix, spec: ProblemSpec, method: str, time_limit: float | None, seed: int
+) -> SolveResult:
+    called = time.perf_counter()
+    matrix.check_complete()
+    prepared = prepare(matrix, spec)
+    solver, method, reason, time_limit = _route(prepared, method, time_limit)
+    if prepared.note:
+        reason = f"{prepared.note}; {reason}"
     start = time.perf_counter()
     solver_limit = _solver_time_limit(time_limit, start - called, matrix.n_tasks)
-    solution = SOLVERS[method](problem, time_limit=solver_limit, seed=int(seed))
+    solution = solver(prepared.problem, time_limit=solver_limit, seed=seed)
     elapsed = time.perf_counter() - start
-    if sorted(solution.order) != list(range(matrix.n_tasks)) or not constraints.satisfied_by(
+    value_problem = prepared.value
+    if sorted(solution.order) != list(range(matrix.n_tasks)) or not value_problem.constraints.satisfied_by(
         solution.order
     ):
         raise SolverError(f"Solver {method!r} returned an invalid order {solution.order}.")
     order = tuple(matrix.tasks[t] for t in solution.order)
-    # max_min ranks orders by the all-pairs additive model's final scores
-    prediction = predict(matrix, order, objective="all_pairs" if objective == "max_min" else objective)
-    extras = solution.extras
-    if entropy is not None:
-        from taskorder.entropy import check_entropy_matrix, predict_entropy
-        from taskorder.objectives import order_value
-
-        check_entropy_matrix(matrix, entropy)
-        extras["predicted_entropy"] = predict_entropy(entropy, order, model=entropy_model)
-        if entropy_weight:
-            score_value = order_value(matrix.pair_weights(), solution.order, objective)
-            extras["score_objective"] = score_value
-            extras["entropy_objective"] = problem.value(solution.order) - score_value
+    value = value_problem.value(solution.order)
+    bound = solution.bound
+    extras = dict(solution.extras)
+    anytime = list(extras.pop("anytime", []))
+    if value_problem is not prepared.problem:  # solved in logarithms: report exact values
+        bound = value if solution.status == "optimal" else (
+            None if bound is None else float(np.exp(bound)))
+        anytime = [(t, float(np.exp(v))) for t, v in anytime]
+    prediction = predict(matrix, order, model=spec.model,
+                         objective="all_pairs" if spec.objective == "max_min" else spec.objective)
+    entropy = None if spec.entropy is None else entropy_outcome(matrix, spec, order, prepared, value)
     return SolveResult(
         order=order,
-        objective=problem.value(solution.order),
-        objective_name=objective,
-        bound=solution.bound,
+        objective=value,
+        objective_name="all_pairs+entropy" if prepared.bonus is not None else spec.objective,
+        bound=bound,
         status=solution.status,
         method=method,
         method_reason=reason,
         elapsed_s=elapsed,
         predicted=prediction.scores,
         predicted_mean=prediction.mean,
-        baselines=_baselines(problem, seed=int(seed)),
-        anytime=list(extras.pop("anytime", [])),
+        baselines=_baselines(value_problem, seed=seed),
+        anytime=anytime,
         extras=extras,
+        model=spec.model,
+        entropy=entropy,
+    )
+
+
+def entropy_outcome(
+    matrix: TransferMatrix,
+    spec: ProblemSpec,
+    order: tuple[str, ...],
+    prepared: Prepared | None = None,
+    value: float | None = None,
+) -> EntropyOutcome:
+    """The :class:`~taskorder.result.EntropyOutcome` of ``order`` under ``spec``."""
+    from taskorder.entropy import predict_entropy
+    from taskorder.objectives import order_value
+
+    prepared = prepare(matrix, spec) if prepared is None else prepared
+    index = matrix.order_indices(order)
+    value = prepared.value.value(index) if value is None else value
+    score = bonus = None
+    if prepared.bonus is not None:
+        bonus = order_value(prepared.bonus, index, "all_pairs")
+        score = value - bonus
+    return EntropyOutcome(
+        model=spec.entropy_model,
+        predicted=predict_entropy(spec.entropy, order, model=spec.entropy_model),
+        floors=dict(spec.entropy_floor or {}),
+        score_objective=score,
+        entropy_objective=bonus,
     )
 
 
@@ -305,40 +474,13 @@ def _solver_time_limit(time_limit: float | None, spent: float, n_tasks: int) -> 
     return max(0.5 * time_limit, time_limit - overhead)
 
 
-def _with_entropy(problem, matrix, entropy, entropy_floor, entropy_weight, model) -> Problem:
-    """``problem`` with entropy floors added to its constraints and entropy weight to its pairs."""
-    from taskorder.entropy import check_entropy_matrix, entropy_floors, entropy_weights
-
-    if entropy is None:
-        raise InvalidParameterError(
-            "The 'entropy_floor' and 'entropy_weight' parameters of solve need the entropy "
-            "transfer matrix ('entropy'). Got none."
-        )
-    check_entropy_matrix(matrix, entropy)
-    if problem.objective != "all_pairs":
-        raise InvalidParameterError(
-            "Entropy floors and weights use the all_pairs (additive) model. "
-            f"Got objective {problem.objective!r}."
-        )
-    if entropy_weight and model != "additive":
-        raise InvalidParameterError(
-            "The 'entropy_weight' parameter of solve adds predicted entropy to the objective "
-            f"with the additive model only. Got entropy_model={model!r}."
-        )
-    if entropy_floor:
-        floors = entropy_floors(entropy, entropy_floor, model=model)
-        problem = replace(problem, constraints=replace(problem.constraints, floors=floors))
-    if entropy_weight:
-        problem = replace(problem, weights=problem.weights + entropy_weights(entropy, entropy_weight))
-    return problem
-
-
 def _baselines(problem: Problem, *, seed: int, n_samples: int = 200) -> dict[str, float]:
     """Objective of the rank rule and the mean objective of random (feasible) orders."""
     # baselines ignore floors on predicted values: the rank rule does not know them
     problem = replace(problem, constraints=replace(problem.constraints, floors=()))
     rank_value = solve_rank(problem).value
-    if problem.constraints.empty and problem.objective != "max_min":
+    linear = problem.objective != "max_min" and not problem.multiplicative
+    if problem.constraints.empty and linear:
         random_mean = expected_random_value(problem.weights, problem.objective)
     else:
         rng = np.random.default_rng(seed)
