@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from taskorder.estimate.plan import ProbePlan
+from taskorder.estimate.plan import ProbePlan, probe_key
 from taskorder.matrix import TransferMatrix
 
 __all__ = ["ProbeEstimate", "estimate_from_evaluations"]
@@ -125,20 +125,20 @@ def _quantity(plan: ProbePlan, evaluations: Evaluations, name: str) -> dict[str,
     base: list[list[float]] = [[] for _ in tasks]
     for r in range(plan.repeats):
         for i, task in enumerate(tasks):
-            at_base = _lookup(evaluations, f"base/r{r}", task, name)
-            at_own = _lookup(evaluations, f"first/{task}/r{r}", task, name)
+            at_base = _lookup(evaluations, probe_key("base", repeat=r), task, name)
+            at_own = _lookup(evaluations, probe_key("first", task, repeat=r), task, name)
             if at_base:
                 base[i].append(at_base[0])
             if at_own:
                 own[i].append(at_own[0])
             for j, other in enumerate(tasks):
-                after = _lookup(evaluations, f"first/{task}/r{r}", other, name)
-                before = _lookup(evaluations, f"base/r{r}", other, name)
+                after = _lookup(evaluations, probe_key("first", task, repeat=r), other, name)
+                before = _lookup(evaluations, probe_key("base", repeat=r), other, name)
                 if i != j and after and before:
                     forward[i][j].append((*after, *before))
         for earlier, later in plan.pairs:
-            after = _lookup(evaluations, f"second/{earlier}/{later}/r{r}", earlier, name)
-            before = _lookup(evaluations, f"first/{earlier}/r{r}", earlier, name)
+            after = _lookup(evaluations, probe_key("second", earlier, later, repeat=r), earlier, name)
+            before = _lookup(evaluations, probe_key("first", earlier, repeat=r), earlier, name)
             if after and before:
                 bwt[index[earlier]][index[later]].append((*after, *before))
     out: dict[str, np.ndarray] = {}

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 from taskorder.exceptions import InvalidParameterError
 
-__all__ = ["KINDS", "Probe", "ProbePlan", "derive_seed", "make_plan"]
+__all__ = ["KINDS", "Probe", "ProbePlan", "derive_seed", "make_plan", "probe_key"]
 
 #: Probe kinds, in the order a campaign schedules them.
 KINDS = ("base", "first", "second")
@@ -140,7 +140,7 @@ class ProbePlan:
     def _probe(
         self, kind: str, task: str | None, later: str | None, r: int, depends: str | None = None
     ) -> Probe:
-        key = "/".join([kind, *(t for t in (task, later) if t is not None), f"r{r}"])
+        key = probe_key(kind, task, later, repeat=r)
         return Probe(
             key,
             kind,
@@ -175,6 +175,18 @@ class ProbePlan:
             "steps": self.steps,
             "seed": self.seed,
         }
+
+
+def probe_key(kind: str, task: str | None = None, later: str | None = None, *,
+              repeat: int = 0) -> str:
+    """The key of a probe (see the module docstring): the one place the format is written.
+
+    Examples
+    --------
+    >>> probe_key("base"), probe_key("first", "a"), probe_key("second", "a", "b", repeat=1)
+    ('base/r0', 'first/a/r0', 'second/a/b/r1')
+    """
+    return "/".join([kind, *(t for t in (task, later) if t is not None), f"r{repeat}"])
 
 
 def make_plan(

@@ -29,8 +29,17 @@ Measured on the built-in learner (5 tasks, 6 worlds, ``benchmarks/replan.py``): 
 docs/replanning.md.
 """
 
-from taskorder.replan.core import DESIGNS, replan_cost, replan_training
+from taskorder.replan.core import replan_cost, replan_training
 from taskorder.replan.result import Decision, ReplanResult
+from taskorder.replan.settings import DESIGNS, ReplanSettings
 from taskorder.replan.state import StateRunner
 
-__all__ = ["DESIGNS", "Decision", "ReplanResult", "StateRunner", "replan_cost", "replan_training"]
+__all__ = [
+    "DESIGNS",
+    "Decision",
+    "ReplanResult",
+    "ReplanSettings",
+    "StateRunner",
+    "replan_cost",
+    "replan_training",
+]

@@ -13,20 +13,12 @@ import numpy as np
 
 from taskorder.exceptions import InvalidParameterError
 from taskorder.matrix import TransferMatrix
-from taskorder.replan.decide import (
-    check_floors,
-    enumerate_remaining,
-    probe_remaining,
-    solve_remaining,
-)
+from taskorder.replan.decide import Branches, enumerate_remaining, probe_remaining, solve_remaining
 from taskorder.replan.result import Decision, ReplanResult
+from taskorder.replan.settings import DESIGNS, ReplanSettings
 from taskorder.replan.state import claim_directory, train_once
 
-__all__ = ["DESIGNS", "replan_cost", "replan_training"]
-
-#: Second-stage designs of a re-probe: every ordered pair, or the 2m-pair cyclic design
-#: (every row and column measured twice, the rest imputed by row and column effects).
-DESIGNS = ("full", "cheap")
+__all__ = ["replan_cost", "replan_training"]
 
 DECISIONS_FILE = "decisions.json"
 #: Where the trained model is saved (``runner.save``: a file, or a model folder for TRL).
@@ -75,38 +67,6 @@ def replan_cost(
 
 def _arrow(order: Sequence[str]) -> str:
     return " -> ".join(order)
-
-
-def _check(runner: Any, tasks: Sequence[str] | None, steps: Any, horizon: Any, design: str,
-           repeats: Any, matrix: TransferMatrix | None) -> tuple[str, ...]:
-    known = tuple(runner.tasks)
-    chosen = known if tasks is None else tuple(tasks)
-    unknown = [t for t in chosen if t not in known]
-    if unknown or len(set(chosen)) != len(chosen) or len(chosen) < 2:
-        raise InvalidParameterError(
-            "The 'tasks' parameter of replan_training must name at least 2 distinct tasks of "
-            f"the runner {list(known)}. Got {list(chosen)}."
-        )
-    for name, value, low in (("steps", steps, 1), ("horizon", horizon, 1), ("repeats", repeats, 1)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise InvalidParameterError(
-                f"The '{name}' parameter of replan_training must be an int >= {low}. Got {value!r}."
-            )
-    if horizon > 5:
-        raise InvalidParameterError(
-            "The 'horizon' parameter of replan_training enumerates horizon! orders; it must be "
-            f"at most 5. Got {horizon}."
-        )
-    if design not in DESIGNS:
-        raise InvalidParameterError(
-            f"The 'design' parameter of replan_training must be one of {list(DESIGNS)}. Got {design!r}."
-        )
-    if matrix is not None and sorted(matrix.tasks) != sorted(chosen):
-        raise InvalidParameterError(
-            "The 'matrix' parameter of replan_training must cover exactly the trained tasks "
-            f"{sorted(chosen)}. Got {sorted(matrix.tasks)}."
-        )
-    return chosen
 
 
 def replan_training(
@@ -203,24 +163,15 @@ def replan_training(
     from taskorder.estimate.worker import write_state_atomically
 
     started = time.perf_counter()
-    tasks = _check(runner, tasks, steps, horizon, design, repeats, matrix)
-    floors = check_floors(entropy_floor, tasks)
-    from taskorder.entropy import ENTROPY_MODELS
-
-    if entropy_model not in ENTROPY_MODELS:
-        raise InvalidParameterError(
-            "The 'entropy_model' parameter of replan_training must be "
-            f"{' or '.join(map(repr, ENTROPY_MODELS))}. Got {entropy_model!r}."
-        )
+    settings = ReplanSettings.check(
+        runner, tasks=tasks, entropy_floor=entropy_floor, steps=steps, horizon=horizon,
+        design=design, repeats=repeats, matrix=matrix, entropy_model=entropy_model,
+        objective=objective, method=method, seed=seed,
+    )
+    tasks = settings.tasks
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    settings = {
-        "tasks": tasks, "steps": steps, "horizon": horizon, "design": design,
-        "repeats": repeats, "matrix": None if matrix is None else matrix.to_dict(),
-        "floors": floors, "entropy_model": entropy_model, "objective": objective,
-        "method": method, "seed": seed,
-    }
-    claim_directory(directory, runner, settings)
+    claim_directory(directory, runner, settings.fingerprint_fields())
     run = _Run(runner, tasks, directory, derive_seed(seed, "replan", "eval"), on_decision,
                on_stage_end)
     run.start(runner.initial_state(derive_seed(seed, "replan", "init")))
@@ -234,20 +185,19 @@ def replan_training(
             run.finish_stage(train_once(runner, directory / "states" / f"stage-{k}.state",
                                         run.state, remaining[0], steps, train_seed), remaining[0])
         elif len(remaining) <= horizon:
-            branch = enumerate_remaining(runner, run.state, remaining, tasks, steps, seed, k,
-                                         run.eval_seed, floors, directory / f"stage-{k}-branches")
+            branch = enumerate_remaining(runner, run.state, remaining, k, settings, run.eval_seed,
+                                         directory / f"stage-{k}-branches")
             _enumerated(run, k, remaining, branch)
         else:
             if k == 0 and matrix is not None:
                 sub, entropy, state_of, cost, how = matrix, None, None, 0, "given"
             else:
-                sub, entropy, state_of, cost = probe_remaining(
-                    runner, run.state, remaining, directory, k, steps, design, repeats, seed,
-                    executor, workers,
-                )
+                probed = probe_remaining(runner, run.state, remaining, k, settings, directory,
+                                         executor=executor, workers=workers)
+                sub, entropy, state_of, cost = (probed.matrix, probed.entropy, probed.state_of,
+                                                probed.stages)
                 how = "probe_matrix"
-            solved, floor_note = solve_remaining(sub, entropy, floors, remaining, method,
-                                                 objective, seed, entropy_model)
+            solved, floor_note = solve_remaining(sub, entropy, remaining, settings)
             plan = _matrix_decision(run, k, how, remaining, sub, solved, objective, cost, design,
                                     floor_note)
             if state_of is None:
@@ -320,24 +270,24 @@ class _Run:
             self.on_stage_end(len(self.trained) - 1, task, dict(zip(self.tasks, scores)))
 
 
-def _enumerated(run: _Run, k: int, remaining: tuple[str, ...], branch: dict[str, Any]) -> None:
+def _enumerated(run: _Run, k: int, remaining: tuple[str, ...], branch: Branches) -> None:
     """Record an ``enumerate`` decision and train the winning branch (its saved states)."""
     previous = run.previous(remaining)
-    value_of, plan = branch["values"], branch["best"]
+    value_of, plan = branch.values, branch.best
     old_value = None if previous is None else value_of[previous]
     reason = (
         f"ran all {len(value_of)} orders of the last {len(remaining)} tasks from the current "
-        f"state ({branch['stages']} stages); best mean final score {value_of[plan]:.4f} for "
+        f"state ({branch.stages} stages); best mean final score {value_of[plan]:.4f} for "
         f"{_arrow(plan)}"
-        + branch["floor_note"]
+        + branch.floor_note
         + ("" if previous is None
            else f", the previous plan {_arrow(previous)} measured {old_value:.4f}")
         + "."
     )
     run.record(Decision(k, "enumerate", remaining, previous, plan,
                         previous is not None and plan != previous, value_of[plan], old_value,
-                        branch["stages"], reason))
-    for offset, (task, state) in enumerate(zip(plan, branch["states"])):
+                        branch.stages, reason))
+    for offset, (task, state) in enumerate(zip(plan, branch.states)):
         if offset:
             rest = plan[offset:]
             run.record(Decision(k + offset, "enumerate", rest, rest, rest, False, value_of[plan],

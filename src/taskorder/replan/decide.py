@@ -2,24 +2,48 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from taskorder.exceptions import InvalidParameterError
+from taskorder.matrix import TransferMatrix
+from taskorder.replan.settings import ReplanSettings
 from taskorder.replan.state import StateRunner, train_once
 
-__all__ = ["check_floors", "enumerate_remaining", "probe_remaining", "solve_remaining"]
+__all__ = ["Branches", "Probed", "enumerate_remaining", "probe_remaining", "solve_remaining"]
 
 
-def probe_remaining(runner, state, remaining, directory, k, steps, design, repeats, seed, executor,
-           workers):
-    """Probe campaign over ``remaining`` from ``state``; (matrix, state loader, stages run)."""
+@dataclass(frozen=True)
+class Probed:
+    """A re-measurement: the remaining tasks' matrices and the first-stage states."""
+
+    matrix: TransferMatrix
+    entropy: TransferMatrix
+    state_of: Callable[[str], Any]
+    stages: int
+
+
+@dataclass(frozen=True)
+class Branches:
+    """Every order of the remaining tasks, run: measured values and the best branch."""
+
+    values: dict[tuple[str, ...], float]
+    best: tuple[str, ...]
+    states: list[Any]
+    stages: int
+    floor_note: str
+
+
+def probe_remaining(runner: Any, state: Any, remaining: tuple[str, ...], k: int,
+                    settings: ReplanSettings, directory: Path, *, executor: Any,
+                    workers: int | None) -> Probed:
+    """Probe campaign over ``remaining`` from ``state`` (decision ``k``)."""
     from taskorder.estimate.campaign import STATE_DIR, run_campaign
     from taskorder.estimate.impute import impute
-    from taskorder.estimate.plan import derive_seed, make_plan
+    from taskorder.estimate.plan import derive_seed, make_plan, probe_key
     from taskorder.estimate.worker import state_path, write_state_atomically
 
     stage_dir = directory / f"stage-{k}"
@@ -28,12 +52,12 @@ def probe_remaining(runner, state, remaining, directory, k, steps, design, repea
         write_state_atomically(runner, state, start)
     wrapped = StateRunner(runner, str(start), tag=f"replan/{k}/{','.join(remaining)}")
     pairs = None
-    if design == "cheap" and len(remaining) > 2:
+    if settings.design == "cheap" and len(remaining) > 2:
         from taskorder.active import initial_pairs
 
         pairs = [(remaining[i], remaining[j]) for i, j in initial_pairs(len(remaining))]
-    plan = make_plan(runner.tasks, tasks=remaining, pairs=pairs, repeats=repeats, steps=steps,
-                     seed=derive_seed(seed, "replan", "probe", k))
+    plan = make_plan(runner.tasks, tasks=remaining, pairs=pairs, repeats=settings.repeats,
+                     steps=settings.steps, seed=derive_seed(settings.seed, "replan", "probe", k))
     result = run_campaign(wrapped, plan, stage_dir, executor=executor, workers=workers)
     sub = result.estimate.matrix.replace(forward=None, forward_stderr=None)
     entropy = result.estimate.entropy
@@ -41,41 +65,21 @@ def probe_remaining(runner, state, remaining, directory, k, steps, design, repea
         sub = impute(sub)
     if entropy.missing():
         entropy = impute(entropy)
-    stages = repeats * (len(remaining) + len(plan.pairs))
 
     def state_of(task: str) -> Any:
-        return runner.load(state_path(stage_dir / STATE_DIR, f"first/{task}/r0"))
+        return runner.load(state_path(stage_dir / STATE_DIR, probe_key("first", task)))
 
-    return sub, entropy, state_of, stages
-
-
-def check_floors(entropy_floor: Mapping[str, float] | None, tasks: tuple[str, ...]) -> dict[str, float]:
-    if entropy_floor is None:
-        return {}
-    if not isinstance(entropy_floor, Mapping):
-        raise InvalidParameterError(
-            "The 'entropy_floor' parameter of replan_training must be a mapping {task: nats}. "
-            f"Got {type(entropy_floor).__name__}."
-        )
-    floors = {}
-    for task, value in entropy_floor.items():
-        if task not in tasks:
-            raise InvalidParameterError(
-                f"The 'entropy_floor' parameter of replan_training names unknown task {task!r}. "
-                f"Known tasks: {list(tasks)}."
-            )
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
-            raise InvalidParameterError(
-                f"The 'entropy_floor' of {task!r} must be a finite number of nats. Got {value!r}."
-            )
-        floors[task] = float(value)
-    return floors
+    return Probed(sub, entropy, state_of, settings.repeats * (len(remaining) + len(plan.pairs)))
 
 
-def solve_remaining(sub, entropy, floors, remaining, method, objective, seed, model):
+def solve_remaining(sub: TransferMatrix, entropy: TransferMatrix | None,
+                    remaining: tuple[str, ...], settings: ReplanSettings) -> tuple[Any, str]:
     """Solve ``sub`` with the floors of the remaining tasks; drop a floor no order can reach."""
     from taskorder.exceptions import ConstraintError
     from taskorder.solvers import solve
+
+    floors, model, seed = settings.floors, settings.entropy_model, settings.seed
+    method, objective = settings.method, settings.objective
 
     active = {t: v for t, v in floors.items() if t in remaining}
     if not active:
@@ -109,13 +113,15 @@ def solve_remaining(sub, entropy, floors, remaining, method, objective, seed, mo
     return solved, note
 
 
-def enumerate_remaining(runner, state, remaining, tasks, steps, seed, k, eval_seed, floors,
-               folder: Path) -> dict[str, Any]:
+def enumerate_remaining(runner: Any, state: Any, remaining: tuple[str, ...], k: int,
+                        settings: ReplanSettings, eval_seed: int, folder: Path) -> Branches:
     """Run every order of ``remaining`` from ``state``; keep the best branch's states.
 
     Every branch state is saved in ``folder``, so a rerun after a crash trains none again.
     """
     from taskorder.estimate.plan import derive_seed
+
+    tasks, floors, seed = settings.tasks, settings.floors, settings.seed
 
     values: dict[tuple[str, ...], float] = {}
     slack: dict[tuple[str, ...], float] = {}
@@ -136,8 +142,9 @@ def enumerate_remaining(runner, state, remaining, tasks, steps, seed, k, eval_se
                 continue
             branch = (*prefix, task)
             stages += 1
-            new = train_once(runner, folder / ("__".join(branch) + ".state"), current, task, steps,
-                           derive_seed(seed, "replan", "branch", k, "/".join(branch)))
+            new = train_once(runner, folder / ("__".join(branch) + ".state"), current, task,
+                             settings.steps,
+                             derive_seed(seed, "replan", "branch", k, "/".join(branch)))
             paths[branch] = new
             visit(branch, new)
 
@@ -157,10 +164,5 @@ def enumerate_remaining(runner, state, remaining, tasks, steps, seed, k, eval_se
             f"; no order meets the entropy floors {floors}: kept the closest (short by "
             f"{-slack[best]:.4f} nats)"
         )
-    return {
-        "values": values,
-        "best": best,
-        "states": [paths[best[: i + 1]] for i in range(len(best))],
-        "stages": stages,
-        "floor_note": floor_note,
-    }
+    return Branches(values, best, [paths[best[: i + 1]] for i in range(len(best))], stages,
+                    floor_note)

@@ -1,0 +1,131 @@
+"""The settings of one re-planned run, checked once and passed to every decision."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from taskorder.exceptions import InvalidParameterError
+from taskorder.matrix import TransferMatrix
+
+__all__ = ["DESIGNS", "ReplanSettings"]
+
+#: Second-stage designs of a re-probe: every ordered pair, or the 2m-pair cyclic design
+#: (every row and column measured twice, the rest imputed by row and column effects).
+DESIGNS = ("full", "cheap")
+
+
+@dataclass(frozen=True)
+class ReplanSettings:
+    """What :func:`taskorder.replan.replan_training` was asked to do, validated.
+
+    Built by :meth:`check` (one error per bad argument, naming it); the fields mean what
+    the parameters of :func:`~taskorder.replan.replan_training` mean, with ``floors`` the
+    checked ``entropy_floor`` (``{}`` when none).
+
+    Examples
+    --------
+    >>> from taskorder.learner import make_learner
+    >>> settings = ReplanSettings.check(make_learner(1, 1), steps=5)
+    >>> settings.tasks, settings.horizon, settings.floors
+    (('structured_0', 'open_0'), 3, {})
+    """
+
+    tasks: tuple[str, ...]
+    steps: int = 40
+    horizon: int = 3
+    design: str = "full"
+    repeats: int = 1
+    matrix: TransferMatrix | None = None
+    floors: dict[str, float] = field(default_factory=dict)
+    entropy_model: str = "multiplicative"
+    objective: str = "all_pairs"
+    method: str = "auto"
+    seed: int = 0
+
+    @classmethod
+    def check(
+        cls,
+        runner: Any,
+        *,
+        tasks: Sequence[str] | None = None,
+        entropy_floor: Mapping[str, float] | None = None,
+        **values: Any,
+    ) -> ReplanSettings:
+        """Validate ``replan_training``'s arguments against ``runner``; raise on the first bad one."""
+        known = tuple(runner.tasks)
+        chosen = known if tasks is None else tuple(tasks)
+        unknown = [t for t in chosen if t not in known]
+        if unknown or len(set(chosen)) != len(chosen) or len(chosen) < 2:
+            raise InvalidParameterError(
+                "The 'tasks' parameter of replan_training must name at least 2 distinct tasks "
+                f"of the runner {list(known)}. Got {list(chosen)}."
+            )
+        settings = cls(tasks=chosen, floors=_floors(entropy_floor, chosen), **values)
+        for name in ("steps", "horizon", "repeats"):
+            value = getattr(settings, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InvalidParameterError(
+                    f"The '{name}' parameter of replan_training must be an int >= 1. "
+                    f"Got {value!r}."
+                )
+        if settings.horizon > 5:
+            raise InvalidParameterError(
+                "The 'horizon' parameter of replan_training enumerates horizon! orders; it "
+                f"must be at most 5. Got {settings.horizon}."
+            )
+        if settings.design not in DESIGNS:
+            raise InvalidParameterError(
+                "The 'design' parameter of replan_training must be one of "
+                f"{list(DESIGNS)}. Got {settings.design!r}."
+            )
+        matrix = settings.matrix
+        if matrix is not None and sorted(matrix.tasks) != sorted(chosen):
+            raise InvalidParameterError(
+                "The 'matrix' parameter of replan_training must cover exactly the trained "
+                f"tasks {sorted(chosen)}. Got {sorted(matrix.tasks)}."
+            )
+        from taskorder.entropy import ENTROPY_MODELS
+
+        if settings.entropy_model not in ENTROPY_MODELS:
+            raise InvalidParameterError(
+                "The 'entropy_model' parameter of replan_training must be "
+                f"{' or '.join(map(repr, ENTROPY_MODELS))}. Got {settings.entropy_model!r}."
+            )
+        return settings
+
+    def fingerprint_fields(self) -> dict[str, Any]:
+        """What identifies the run in its directory (``claim_directory``)."""
+        return {
+            "tasks": self.tasks, "steps": self.steps, "horizon": self.horizon,
+            "design": self.design, "repeats": self.repeats,
+            "matrix": None if self.matrix is None else self.matrix.to_dict(),
+            "floors": self.floors, "entropy_model": self.entropy_model,
+            "objective": self.objective, "method": self.method, "seed": self.seed,
+        }
+
+
+def _floors(entropy_floor: Mapping[str, float] | None, tasks: tuple[str, ...]) -> dict[str, float]:
+    if entropy_floor is None:
+        return {}
+    if not isinstance(entropy_floor, Mapping):
+        raise InvalidParameterError(
+            "The 'entropy_floor' parameter of replan_training must be a mapping {task: nats}. "
+            f"Got {type(entropy_floor).__name__}."
+        )
+    floors = {}
+    for task, value in entropy_floor.items():
+        if task not in tasks:
+            raise InvalidParameterError(
+                f"The 'entropy_floor' parameter of replan_training names unknown task {task!r}. "
+                f"Known tasks: {list(tasks)}."
+            )
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+            raise InvalidParameterError(
+                f"The 'entropy_floor' of {task!r} must be a finite number of nats. Got {value!r}."
+            )
+        floors[task] = float(value)
+    return floors
