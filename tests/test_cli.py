@@ -128,7 +128,7 @@ def test_solve_with_standard_errors_reports_confidence(tmp_path):
     result = run("solve", EXAMPLE, "--stderr", errors, "--risk", "quantile", "--samples", "50", "--json")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert 0 < data["extras"]["p_optimal"] <= 1
+    assert 0 < data["robustness"]["p_optimal"] <= 1
     assert data["method"] == "robust[dp]"
     human = run("solve", EXAMPLE, "--stderr", errors, "--samples", "50")
     assert "P(this order is optimal)" in human.stdout
@@ -142,7 +142,7 @@ def test_solve_with_entropy_floor():
     result = run("solve", scores, "--entropy", entropy, "--entropy-floor", "creative_writing=0.8", "--json")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["extras"]["predicted_entropy"]["creative_writing"] >= 0.8
+    assert data["entropy"]["predicted"]["creative_writing"] >= 0.8
     impossible = run("solve", scores, "--entropy", entropy, "--entropy-floor", "creative_writing=3")
     assert impossible.exit_code == 1 and "most any order reaches" in impossible.stderr
     usage = run("solve", scores, "--entropy-floor", "creative_writing=0.8")
@@ -183,7 +183,7 @@ def test_large_matrix_with_errors_skips_confidence_unless_asked(tmp_path):
     path = write_matrix(big, tmp_path / "big.json")
     result = run("solve", path, "--json", "--time-limit", "2")
     assert result.exit_code == 0, result.stderr
-    assert "skipped" in result.stderr and "p_optimal" not in json.loads(result.stdout)["extras"]
+    assert "skipped" in result.stderr and json.loads(result.stdout)["robustness"] is None
 
 
 def test_solve_entropy_model_option():
@@ -192,7 +192,7 @@ def test_solve_entropy_model_option():
     result = run("solve", scores, "--entropy", entropy, "--entropy-floor", "creative_writing=0.5",
                  "--entropy-model", "multiplicative", "--json")
     assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout)["extras"]["predicted_entropy"]["creative_writing"] >= 0.5
+    assert json.loads(result.stdout)["entropy"]["predicted"]["creative_writing"] >= 0.5
     usage = run("solve", scores, "--entropy", entropy, "--entropy-model", "log")
     assert usage.exit_code == 2 and "--entropy-model" in usage.stderr
 

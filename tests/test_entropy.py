@@ -5,7 +5,6 @@ import pytest
 
 from taskorder import ConstraintError, InvalidParameterError, TransferMatrix, solve
 from taskorder.entropy import entropy_floors, predict_entropy
-
 from tests.instances import random_matrix
 
 

@@ -6,7 +6,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["EntropyOutcome", "Robustness", "RobustCandidate", "SolveResult", "OBJECTIVE_NAMES"]
+__all__ = ["OBJECTIVE_NAMES", "EntropyOutcome", "RobustCandidate", "Robustness", "SolveResult"]
 
 #: What :attr:`SolveResult.objective` is, by :attr:`SolveResult.objective_name`
 #: (``w_i`` are the matrix's task weights, ``final_i`` the predicted final scores under

@@ -10,8 +10,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from taskorder.cli.common import handle_errors, parse_floors, print_json, stderr, stdout
-from taskorder.cli.solve_extras import all_orders_tie, print_result, progress, write_schedule
+from taskorder.cli.common import fail, handle_errors, parse_floors, print_json, stderr, stdout
+from taskorder.cli.solve_extras import (
+    all_orders_tie,
+    print_recommendation,
+    print_result,
+    progress,
+    write_schedule,
+)
 
 __all__ = ["register"]
 
@@ -74,7 +80,7 @@ class SolveOptions:
     time_limit: float | None
     seed: int
     as_json: bool
-    model: str = "additive"
+    model: str | None = None
     impute: str = "none"
     stderr_file: Path | None = None
     risk: str | None = None
@@ -93,7 +99,8 @@ class SolveOptions:
 def solve(
     file: FileArg,
     objective: ObjectiveOpt = "all-pairs",
-    method: Annotated[str, typer.Option(help="auto, dp, brute, rank, or another registered solver.")] = "auto",
+    method: Annotated[str, typer.Option(help="auto, dp, ilp, cpsat, local, brute, rank, or another registered "
+                                   "solver (multiplicative all-pairs: auto, dp, local, rank).")] = "auto",
     first: Annotated[
         list[str] | None, typer.Option(metavar="TASK", help="Task that must be trained first (give once).")
     ] = None,
@@ -150,8 +157,11 @@ def solve(
         ),
     ] = None,
     model: Annotated[
-        str, typer.Option(help="Outcome model: additive, backward_only (published) or multiplicative.")
-    ] = "additive",
+        str | None,
+        typer.Option(help="Outcome model: additive (default), backward_only (published) or "
+                     "multiplicative. Given explicitly, the recommended order for that model "
+                     "is shown first."),
+    ] = None,
     schedule_out: Annotated[
         Path | None,
         typer.Option(
@@ -176,9 +186,13 @@ def solve(
 ) -> None:
     """Find the best training order for a transfer matrix.
 
-    When the matrix carries standard errors (or --stderr is given), the answer comes with
-    its confidence: the probability that the order is optimal over plausible matrices.
-    A solve that runs longer than a second shows that it is working on stderr.
+    The options build one problem specification (taskorder.solvers.ProblemSpec:
+    objective, constraints, outcome model, entropy terms, noise) solved by one call to
+    taskorder.solve. With --risk or --samples the answer comes with its confidence: the
+    probability that the order is optimal over plausible matrices drawn from the standard
+    errors (in FILE or --stderr). For a probed matrix (one with own-stage scores) or an
+    explicit --model, the recommended order (taskorder.recommend) is shown first, with
+    its reason. A solve that runs longer than a second shows that it is working on stderr.
     """
     options = SolveOptions(
         objective=_objective(objective), method=_method(method),
@@ -205,10 +219,9 @@ def _method(method: str) -> str:
 
 def _check_usage(options: SolveOptions) -> None:
     """Refuse option values and combinations that would be ignored or are unknown."""
-    from taskorder.entropy import ENTROPY_MODELS
     from taskorder.estimate.impute import IMPUTATION_METHODS
     from taskorder.model import MODELS
-    from taskorder.robust import RISKS
+    from taskorder.solvers.problem import ENTROPY_MODELS, RISKS
 
     def refuse(message: str, option: str) -> None:
         raise typer.BadParameter(message, param_hint=f"'{option}'")
@@ -227,11 +240,8 @@ def _check_usage(options: SolveOptions) -> None:
     if options.entropy_model is not None and options.entropy_model not in ENTROPY_MODELS:
         refuse(f"expected one of {', '.join(ENTROPY_MODELS)}; got {options.entropy_model!r}",
                "--entropy-model")
-    if options.model not in MODELS:
+    if options.model is not None and options.model not in MODELS:
         refuse(f"expected one of {', '.join(MODELS)}; got {options.model!r}", "--model")
-    uncertain = options.stderr_file or options.risk or options.samples
-    if options.model != "additive" and (options.entropy_floor or options.entropy_weight or uncertain):
-        refuse("combine --model only with the default additive model's options", "--model")
     if options.schedule_out is None:
         for value, option in ((options.steps_per_stage, "--steps-per-stage"),
                               (options.passes_per_stage, "--passes-per-stage"),
@@ -251,23 +261,19 @@ def _check_usage(options: SolveOptions) -> None:
 @handle_errors
 def _solve(file: Path, options: SolveOptions) -> None:
     from taskorder.io import read_matrix
+    from taskorder.solvers import solve as run_solve
 
     matrix = _read_input(file, options)
     entropy = None
     if options.entropy_file is not None:
         entropy = _imputed(read_matrix(options.entropy_file), options.entropy_file, options.impute)
-    has_errors = matrix.bwt_stderr is not None or matrix.forward_stderr is not None
-    if (options.risk or options.samples) and not has_errors:
-        option = "--risk" if options.risk else "--samples"
-        raise typer.BadParameter(
-            f"needs standard errors, and {file} has none (no bwt_stderr or forward_stderr); "
-            "pass --stderr FILE or use a matrix file with standard errors",
-            param_hint=f"'{option}'",
-        )
+    spec = _spec(file, matrix, entropy, options)
+    recommendation = _recommendation(matrix, spec, options)
     with progress(f"solving the order of {matrix.n_tasks} tasks"
                   + ("" if options.time_limit is None else f" (time limit {options.time_limit:g} s)"),
                   enabled=not options.as_json):
-        result = _run_solver(matrix, entropy, options, has_errors)
+        result = run_solve(matrix, spec, method=options.method, time_limit=options.time_limit,
+                           seed=options.seed)
     ties = all_orders_tie(matrix, entropy)
     if options.schedule_out is not None:
         written = write_schedule(
@@ -281,9 +287,69 @@ def _solve(file: Path, options: SolveOptions) -> None:
         data = result.to_dict()
         if ties:
             data["all_orders_tie"] = True
+        if recommendation is not None:
+            data["recommendation"] = recommendation.to_dict()
         print_json(data)
         return
-    print_result(file, matrix, result, options.objective, ties=ties)
+    if recommendation is not None:
+        print_recommendation(recommendation)
+    print_result(file, matrix, result, spec.objective, ties=ties,
+                 after_recommendation=recommendation is not None)
+
+
+def _spec(file: Path, matrix, entropy, options: SolveOptions):
+    """The one problem specification the options ask for (usage errors exit 2)."""
+    from taskorder.exceptions import InvalidParameterError
+    from taskorder.solvers import ProblemSpec
+
+    has_errors = matrix.bwt_stderr is not None or matrix.forward_stderr is not None
+    noisy = options.risk is not None or options.samples is not None
+    if noisy and not has_errors:
+        option = "--risk" if options.risk else "--samples"
+        raise typer.BadParameter(
+            f"needs standard errors, and {file} has none (no bwt_stderr or forward_stderr); "
+            "pass --stderr FILE or use a matrix file with standard errors",
+            param_hint=f"'{option}'",
+        )
+    if has_errors and not noisy:
+        stderr.print(
+            f"note: {file.name} carries standard errors; the confidence over plausible matrices "
+            "is skipped unless asked: pass --risk mean (or --samples N) to compute it"
+        )
+    try:
+        return ProblemSpec(
+            objective=options.objective, first=options.first, last=options.last,
+            before=options.before, model=options.model or "additive", entropy=entropy,
+            entropy_floor=options.entropy_floor or None, entropy_weight=options.entropy_weight,
+            entropy_model=options.entropy_model or "additive",
+            risk=options.risk or ("mean" if noisy else None),
+            quantile=0.1 if options.quantile is None else options.quantile,
+            n_samples=options.samples or 200,
+        )
+    except InvalidParameterError as error:
+        raise fail(f"these options do not combine: {error}", 2) from None
+
+
+def _recommendation(matrix, spec, options: SolveOptions):
+    """The recommended order (issue 13) for a probed matrix or an explicit --model, or None.
+
+    A plain matrix without own-stage scores (e.g. a LOLIB instance) and no --model gets
+    the optimum of the requested problem only. The recommendation covers unconstrained
+    all-pairs / adjacent orders without entropy terms; other problems get a note.
+    """
+    probed = matrix.own_scores is not None or options.model is not None
+    if not probed:
+        return None
+    if spec.objective == "max_min" or spec.constrained or spec.entropy is not None:
+        stderr.print(
+            "note: no recommended order is shown: the recommendation covers unconstrained "
+            "all-pairs or adjacent orders without entropy terms; the order below is the "
+            "optimum of the problem you asked for"
+        )
+        return None
+    from taskorder.recommend import recommend
+
+    return recommend(matrix, route=options.model, objective=spec.objective, seed=options.seed)
 
 
 def _read_input(file: Path, options: SolveOptions):
@@ -308,42 +374,6 @@ def _imputed(matrix, file: Path, method: str):
         "measured entries are unchanged"
     )
     return filled
-
-
-def _run_solver(matrix, entropy, options: SolveOptions, has_errors: bool):
-    from taskorder.solvers import solve as run_solve
-
-    kwargs = {
-        "method": options.method, "objective": options.objective, "first": options.first,
-        "last": options.last, "before": options.before, "time_limit": options.time_limit,
-        "seed": options.seed,
-    }
-    if entropy is not None:
-        kwargs.update(
-            entropy=entropy,
-            entropy_floor=options.entropy_floor or None,
-            entropy_weight=options.entropy_weight,
-            entropy_model=options.entropy_model or "additive",
-        )
-    asked = options.risk is not None or options.samples is not None
-    if options.model != "additive":
-        from taskorder.models_extra import best_order
-
-        return best_order(matrix, model=options.model, **kwargs)
-    if has_errors and (matrix.n_tasks <= 20 or asked):
-        from taskorder.robust import solve_robust
-
-        return solve_robust(
-            matrix, risk=options.risk or "mean",
-            quantile=0.1 if options.quantile is None else options.quantile,
-            n_samples=options.samples or 200, **kwargs,
-        )
-    if has_errors:
-        stderr.print(
-            f"note: {matrix.n_tasks} tasks: the confidence over plausible matrices (one exact solve "
-            "per draw) is skipped; pass --samples N or --risk to compute it"
-        )
-    return run_solve(matrix, **kwargs)
 
 
 def _with_stderr(matrix, path: Path):

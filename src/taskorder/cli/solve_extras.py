@@ -17,6 +17,7 @@ from taskorder.matrix import TransferMatrix
 __all__ = [
     "PROGRESS_DELAY_S",
     "all_orders_tie",
+    "print_recommendation",
     "print_result",
     "progress",
     "schedule_document",
@@ -91,17 +92,41 @@ def all_orders_tie(matrix: TransferMatrix, entropy: TransferMatrix | None = None
 
 
 def print_result(
-    file: Path, matrix: TransferMatrix, result: Any, objective: str, *, ties: bool
+    file: Path,
+    matrix: TransferMatrix,
+    result: Any,
+    objective: str,
+    *,
+    ties: bool,
+    after_recommendation: bool = False,
 ) -> None:
-    """Print ``result`` for people: the order table and a summary (stdout)."""
+    """Print ``result`` for people: the order table and a summary (stdout).
+
+    Parameters
+    ----------
+    file : Path
+        The matrix file (named in the title).
+    matrix : TransferMatrix
+    result : SolveResult
+    objective : str
+        The objective asked for (``result.objective_name`` says what the value is).
+    ties : bool
+        Every order has the same value (see :func:`all_orders_tie`).
+    after_recommendation : bool
+        A recommended order was printed above; the title then says that this table is
+        the optimum of the requested problem.
+    """
     from rich.table import Table
 
     relative = matrix.own_scores is None
-    table = Table(title=f"Training order for {file.name}")
+    title = f"Training order for {file.name}"
+    if after_recommendation:
+        title = f"Optimum of the requested problem ({objective}, {result.model} model) for {file.name}"
+    table = Table(title=title)
     table.add_column("#", justify="right")
     table.add_column("task")
     table.add_column("predicted change" if relative else "predicted final score", justify="right")
-    entropies = result.extras.get("predicted_entropy")
+    entropies = None if result.entropy is None else result.entropy.predicted
     if entropies:
         table.add_column("predicted entropy (nats)", justify="right")
     for position, task in enumerate(result.order, start=1):
@@ -117,25 +142,46 @@ def print_result(
     else:
         gap = "" if result.gap in (None, 0.0) else f", gap {100 * result.gap:.3g} %"
         bound = "none" if result.bound is None else f"{result.bound:.6g}"
+        model = "" if result.model == "additive" else f", {result.model} model"
         stdout.print(
-            f"objective ({objective}): {result.objective:.6g}   status: {result.status}   "
-            f"bound: {bound}{gap}"
+            f"objective ({result.objective_name}{model}): {result.objective:.6g}   "
+            f"status: {result.status}   bound: {bound}{gap}"
         )
+        if result.entropy is not None and result.entropy.entropy_objective is not None:
+            stdout.print(
+                f"  = score {result.entropy.score_objective:.6g} + entropy term "
+                f"{result.entropy.entropy_objective:.6g}"
+            )
     label = "predicted mean change" if relative else "predicted mean final score"
     stdout.print(f"{label}: {result.predicted_mean:.4g}")
     stdout.print(f"method: {result.method} ({result.method_reason}), {result.elapsed_s:.3g} s")
-    if "p_optimal" in result.extras and not ties:
-        extras = result.extras
+    if result.robustness is not None and not ties:
+        robust = result.robustness
         stdout.print(
-            f"confidence: P(this order is optimal) = {extras['p_optimal']:.2f} over "
-            f"{extras['n_samples']} plausible matrices (risk: {extras['risk']}); "
-            f"{len(extras['candidates'])} candidate orders"
+            f"confidence: P(this order is optimal) = {robust.p_optimal:.2f} over "
+            f"{robust.n_samples} plausible matrices (risk: {robust.risk}); "
+            f"{len(robust.candidates)} candidate orders"
         )
     for name, label in (("rank_rule", "the rank rule"), ("random_mean", "a random order (mean)")):
         stdout.print(
             f"gain over {label}: {result.gain_over(name):+.6g} "
             f"(its objective {result.baselines[name]:.6g})"
         )
+
+
+def print_recommendation(recommendation: Any) -> None:
+    """Print the recommended order (:func:`taskorder.recommend.recommend`) first (stdout).
+
+    Parameters
+    ----------
+    recommendation : Recommendation
+        Its order, route, reason and advice are printed.
+    """
+    stdout.print(f"Recommended order (route {recommendation.route}): "
+                 + " -> ".join(recommendation.order))
+    stdout.print(f"  why: {recommendation.reason}")
+    stdout.print(f"  advice: {recommendation.advice}")
+    stdout.print("")
 
 
 def schedule_document(

@@ -77,18 +77,18 @@ from taskorder.solvers.problem import (
 )
 
 __all__ = [
-    "solve",
     "SOLVERS",
     "SUPPORTED_OBJECTIVES",
-    "register_solver",
-    "choose_method",
-    "make_problem",
-    "prepare",
+    "Constraints",
     "Prepared",
     "Problem",
     "ProblemSpec",
-    "Constraints",
     "Solution",
+    "choose_method",
+    "make_problem",
+    "prepare",
+    "register_solver",
+    "solve",
 ]
 
 Solver = Callable[..., Solution]

@@ -28,15 +28,15 @@ from taskorder.model import MODELS
 from taskorder.objectives import order_value
 
 __all__ = [
-    "Constraints",
     "ENTROPY_MODELS",
+    "RISKS",
+    "SOLVER_OBJECTIVES",
+    "STATUSES",
+    "Constraints",
     "Floor",
     "Problem",
     "ProblemSpec",
-    "RISKS",
     "Solution",
-    "STATUSES",
-    "SOLVER_OBJECTIVES",
 ]
 
 #: ``optimal``: proven optimal. ``feasible``: an exact method stopped at its time limit
