@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from taskorder.exceptions import InvalidParameterError
+from taskorder.checks import check_choice
 from taskorder.matrix import TransferMatrix
 from taskorder.replan.decide import Branches, enumerate_remaining, probe_remaining, solve_remaining
 from taskorder.replan.result import Decision, ReplanResult
@@ -48,10 +48,7 @@ def replan_cost(
     >>> replan_cost(5, design="cheap"), replan_cost(5, given_matrix=True), replan_cost(5, horizon=1)
     (42, 32, 55)
     """
-    if design not in DESIGNS:
-        raise InvalidParameterError(
-            f"The 'design' parameter of replan_cost must be one of {list(DESIGNS)}. Got {design!r}."
-        )
+    check_choice(design, DESIGNS, "design", "replan_cost")
     total = 0
     for m in range(n_tasks, 1, -1):
         if m <= horizon:

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from taskorder.checks import check_choice, check_int
 from taskorder.exceptions import InvalidParameterError
 from taskorder.matrix import TransferMatrix
 
@@ -66,22 +67,13 @@ class ReplanSettings:
             )
         settings = cls(tasks=chosen, floors=_floors(entropy_floor, chosen), **values)
         for name in ("steps", "horizon", "repeats"):
-            value = getattr(settings, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise InvalidParameterError(
-                    f"The '{name}' parameter of replan_training must be an int >= 1. "
-                    f"Got {value!r}."
-                )
+            check_int(getattr(settings, name), name, "replan_training")
         if settings.horizon > 5:
             raise InvalidParameterError(
                 "The 'horizon' parameter of replan_training enumerates horizon! orders; it "
                 f"must be at most 5. Got {settings.horizon}."
             )
-        if settings.design not in DESIGNS:
-            raise InvalidParameterError(
-                "The 'design' parameter of replan_training must be one of "
-                f"{list(DESIGNS)}. Got {settings.design!r}."
-            )
+        check_choice(settings.design, DESIGNS, "design", "replan_training")
         matrix = settings.matrix
         if matrix is not None and sorted(matrix.tasks) != sorted(chosen):
             raise InvalidParameterError(
@@ -90,11 +82,7 @@ class ReplanSettings:
             )
         from taskorder.entropy import ENTROPY_MODELS
 
-        if settings.entropy_model not in ENTROPY_MODELS:
-            raise InvalidParameterError(
-                "The 'entropy_model' parameter of replan_training must be "
-                f"{' or '.join(map(repr, ENTROPY_MODELS))}. Got {settings.entropy_model!r}."
-            )
+        check_choice(settings.entropy_model, ENTROPY_MODELS, "entropy_model", "replan_training")
         return settings
 
     def fingerprint_fields(self) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from taskorder.checks import check_int
 from taskorder.exceptions import InvalidParameterError
 
 __all__ = [
@@ -143,24 +144,7 @@ def extract_boxed(text: str) -> str | None:
     return None  # unbalanced: no answer
 
 
-def check_count(value: Any, parameter: str, owner: str, minimum: int = 1) -> int:
-    """Return ``value`` if it is an integer ``>= minimum``, else raise naming the parameter.
-
-    Examples
-    --------
-    >>> check_count(2, "max_workers", "CodeReward")
-    2
-    >>> check_count(0, "max_workers", "CodeReward")
-    Traceback (most recent call last):
-    ...
-    taskorder.exceptions.InvalidParameterError: The 'max_workers' parameter of CodeReward must be an integer >= 1. Got 0 instead.
-    """
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InvalidParameterError(
-            f"The {parameter!r} parameter of {owner} must be an integer >= {minimum}. "
-            f"Got {value!r} instead."
-        )
-    return value
+check_count = check_int  # the package-wide check (taskorder.checks)
 
 
 def batch_size(completions: Any, function: str) -> int:

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import re
 
+from taskorder.checks import check_int
 from taskorder.exceptions import InvalidParameterError
-from taskorder.rewards._common import RewardFunction, check_count, logger
+from taskorder.rewards._common import RewardFunction, logger
 from taskorder.rewards.sandbox import SandboxLimits, require_safe_isolation, run_python_tests
 
 __all__ = ["CodeReward", "code_reward", "extract_code"]
@@ -103,7 +104,7 @@ class CodeReward(RewardFunction):
             )
         self.limits = limits
         self.all_or_nothing = bool(all_or_nothing)
-        self.max_workers = check_count(max_workers, "max_workers", "CodeReward")
+        self.max_workers = check_int(max_workers, "max_workers", "CodeReward")
         self.isolation = isolation
         self.python = python
         self.__name__ = name

@@ -26,8 +26,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from taskorder.checks import check_int
 from taskorder.exceptions import InvalidParameterError, TaskorderError
-from taskorder.rewards._common import check_count
 
 __all__ = ["CallableBackend", "JudgeBackendError", "OpenAIBackend", "TransformersBackend"]
 
@@ -141,12 +141,12 @@ class OpenAIBackend:
         self.model = model
         self.api_key = api_key
         self.timeout = float(timeout)
-        self.max_retries = check_count(max_retries, "max_retries", "OpenAIBackend", minimum=0)
+        self.max_retries = check_int(max_retries, "max_retries", "OpenAIBackend", minimum=0)
         self.backoff = float(backoff)
         self.max_tokens = int(max_tokens)
         self.temperature = float(temperature)
         self.seed = seed
-        self.concurrency = check_count(concurrency, "concurrency", "OpenAIBackend")
+        self.concurrency = check_int(concurrency, "concurrency", "OpenAIBackend")
 
     @property
     def backend_id(self) -> str:
@@ -260,9 +260,9 @@ class TransformersBackend:
             )
         self.model = model
         self.tokenizer = tokenizer
-        self.max_new_tokens = check_count(max_new_tokens, "max_new_tokens", "TransformersBackend")
+        self.max_new_tokens = check_int(max_new_tokens, "max_new_tokens", "TransformersBackend")
         self.use_chat_template = use_chat_template
-        self.batch_size = check_count(batch_size, "batch_size", "TransformersBackend")
+        self.batch_size = check_int(batch_size, "batch_size", "TransformersBackend")
         self._lock = threading.Lock()
 
     @property

@@ -31,8 +31,9 @@ import threading
 import time
 from collections import Counter
 
+from taskorder.checks import check_int
 from taskorder.exceptions import InvalidParameterError
-from taskorder.rewards._common import RewardFunction, check_count, logger
+from taskorder.rewards._common import RewardFunction, logger
 from taskorder.rewards.judge.backends import CallableBackend
 from taskorder.rewards.judge.cache import JudgementCache
 
@@ -410,7 +411,7 @@ class JudgeReward(RewardFunction):
             )
         self.judge = judge
         self.mode = mode
-        self.max_workers = None if max_workers is None else check_count(
+        self.max_workers = None if max_workers is None else check_int(
             max_workers, "max_workers", "JudgeReward"
         )
         self.columns = (mode,)
