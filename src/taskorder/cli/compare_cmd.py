@@ -46,7 +46,11 @@ def compare(
     plot: Annotated[Path | None, typer.Option(help="Write a bar chart (.png/.svg/.pdf).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Train curricula, joint/interleaved/block mixtures and merges at equal steps; compare."""
+    """Train curricula, mixtures, merges and online schedules at equal steps; compare.
+
+    Online methods (sec, tac, worst_task, hybrid) run on the built-in learner; with a
+    CONFIG whose runner has no online stages they are skipped with a note.
+    """
     if mode not in ("exact", "sampled"):
         raise typer.BadParameter(f"expected exact or sampled; got {mode!r}", param_hint="'--mode'")
     if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
@@ -54,8 +58,9 @@ def compare(
             f"expected a .png, .svg or .pdf path; got {plot}", param_hint="'--plot'"
         )
     if config is not None:
-        _compare_config(config, methods, seeds, n_random, seed, stage_steps, reference, plot,
-                        as_json)
+        _compare_config(
+            config, methods, seeds, n_random, seed, stage_steps, reference, plot, as_json
+        )
         return
     _compare(
         n_structured,
@@ -131,8 +136,9 @@ def _progress(done: int, total: int) -> None:
 
 
 @handle_errors
-def _compare_config(config_path, methods, seeds, n_random, seed, stage_steps, reference, plot,
-                    as_json) -> None:
+def _compare_config(
+    config_path, methods, seeds, n_random, seed, stage_steps, reference, plot, as_json
+) -> None:
     from taskorder.compare import compare as run_compare
     from taskorder.estimate import run_campaign
     from taskorder.estimate.config import build_plan, build_runner, load_config
@@ -141,10 +147,11 @@ def _compare_config(config_path, methods, seeds, n_random, seed, stage_steps, re
     config = load_config(config_path)
     runner = build_runner(config)
     plan = build_plan(config, runner)
-    matrix = None
-    if {"solver", "rank_rule"} & set(chosen):
+    matrix, probe_steps = None, None
+    if {"solver", "rank_rule", "refresh", "hybrid"} & set(chosen):
         stderr.print(f"probe campaign in {config.output_path} (resumes; reused when complete)")
         matrix = run_campaign(runner, plan, config.output_path).estimate.matrix
+        probe_steps = sum(p.steps for p in plan.probes() if p.kind != "base")
     report = run_compare(
         runner,
         methods=chosen,
@@ -154,6 +161,7 @@ def _compare_config(config_path, methods, seeds, n_random, seed, stage_steps, re
         stage_steps=stage_steps or plan.probes()[-1].steps,
         reference=reference,
         matrix=matrix,
+        probe_steps=probe_steps,
         progress=None if as_json else _progress,
     )
     if plot is not None:
@@ -166,6 +174,17 @@ def _compare_config(config_path, methods, seeds, n_random, seed, stage_steps, re
         print_json({"config": str(config_path), **report.to_dict()})
         return
     _print(report, f"{config.runner.kind} runner from {config_path}")
+
+
+def _cost(result) -> str:
+    if not result.cost_steps:
+        return "0"
+    parts = []
+    if result.probe_steps:
+        parts.append(f"{result.probe_steps} probe")
+    if result.overhead_steps:
+        parts.append(f"{result.overhead_steps:.2f} online")
+    return " + ".join(parts)
 
 
 def _p(value: float) -> str:
@@ -185,7 +204,8 @@ def _print(report, mode: str) -> None:
         title=f"mean final score over tasks and seeds (std over seeds); gain % vs {report.reference}; "
         "rel/spec: score / specialist score, averaged over tasks",
     )
-    for column in ("method", "mean", "std", "rel/spec", "gain %", "p", "sig"):
+    columns = ("method", "mean", "std", "rel/spec", "gain %", "p", "sig", "cost (steps)")
+    for column in columns:
         left = column == "method"
         table.add_column(column, justify="left" if left else "right", no_wrap=True)
     for name, result in report.methods.items():
@@ -196,9 +216,18 @@ def _print(report, mode: str) -> None:
             else (f"{item.gain_pct:+.1f}", _p(item.p_value), "*" if item.significant else "")
         )
         table.add_row(
-            name, f"{result.mean:.4f}", f"{result.std:.4f}", f"{result.relative.mean():.3f}", *gain
+            name,
+            f"{result.mean:.4f}",
+            f"{result.std:.4f}",
+            f"{result.relative.mean():.3f}",
+            *gain,
+            _cost(result),
         )
     stdout.print(table)
+    stdout.print(
+        "cost: training beyond the equal budget: probe campaign steps (methods planned from "
+        "the matrix) + online overhead in step equivalents (policy work / time per step)"
+    )
     table = Table(
         box=box.SIMPLE_HEAD, pad_edge=False, title="final score per task (mean over seeds)"
     )
@@ -214,7 +243,9 @@ def _print(report, mode: str) -> None:
     ]
     if solver_rows:
         table = Table(
-            box=box.SIMPLE_HEAD, pad_edge=False, title="recommended order (solver) vs each other method"
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+            title="recommended order (solver) vs each other method",
         )
         for column in ("other method", "gain %", "p", "sig."):
             table.add_column(column, justify="right")
@@ -232,6 +263,26 @@ def _print(report, mode: str) -> None:
             f"[{probe.get('recommendation', {}).get('reason', '')}]; "
             f"rank rule {' > '.join(probe['orders']['rank_rule'])}"
         )
+    if report.planning:
+        table = Table(
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+            title="is offline planning worth its probes? (vs the best online method, "
+            "equal training steps)",
+        )
+        for column in ("method", "best online", "gain %", "p", "probes (runs)", "worth it"):
+            table.add_column(column, justify="left" if column == "method" else "right")
+        for item in report.planning:
+            p = math.nan if item["p_value"] is None else item["p_value"]
+            table.add_row(
+                item["method"],
+                item["best_online"],
+                f"{item['gain_pct']:+.1f}",
+                _p(p),
+                f"{item['probe_cost_runs']:.1f}",
+                "yes" if item["worth_probes"] else "no",
+            )
+        stdout.print(table)
     for note in report.notes:
         stdout.print(f"note: {note}")
     stdout.print(f"elapsed {report.elapsed_s:.1f} s")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from taskorder.compare import merging, schedules
+from taskorder.compare import merging, online_methods, schedules
 from taskorder.compare.report import ALPHA, CompareReport, Comparison, MethodResult
 from taskorder.compare.stats import paired_p_value, relative_gain, relative_performance
 from taskorder.estimate.plan import derive_seed
@@ -22,10 +22,15 @@ __all__ = ["METHODS", "CompareReport", "Comparison", "MethodResult", "compare"]
 METHODS = (
     "solver",
     "rank_rule",
+    "refresh",
+    "hybrid",
     "random",
     "joint",
     "interleaved",
     "blocks",
+    "sec",
+    "tac",
+    "worst_task",
     "merge_average",
     "merge_task_arithmetic",
     "merge_ties",
@@ -60,6 +65,10 @@ def _probe(
     return matrix, info
 
 
+#: Methods whose plan comes from the probed matrix.
+PROBED = ("solver", "rank_rule", "refresh", "hybrid")
+
+
 def _curricula(
     runner: Any,
     methods: Sequence[str],
@@ -68,10 +77,18 @@ def _curricula(
     stage_steps: int,
     probe_dir: str | Path | None,
     matrix: Any = None,
+    *,
+    notes: list[str] | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    probe_steps: int | None = None,
 ) -> tuple[dict[str, tuple], dict[str, Any] | None]:
     out: dict[str, tuple] = {}
     probe = None
-    if "solver" in methods or "rank_rule" in methods:
+    notes = [] if notes is None else notes
+    if "hybrid" in methods and not online_methods.supports_online(runner):
+        notes.append(_NO_ONLINE.format(name="hybrid", runner=type(runner).__name__))
+        methods = [m for m in methods if m != "hybrid"]
+    if set(methods) & set(PROBED):
         from taskorder.recommend import recommend
         from taskorder.solvers import solve
 
@@ -83,8 +100,19 @@ def _curricula(
                 f"{sorted(runner.tasks)}. Got a matrix of {sorted(matrix.tasks)}."
             )
         else:
-            probe = {"directory": None, "probes": 0, "training_steps": 0, "elapsed_s": 0.0,
-                     "bwt": matrix.bwt.tolist(), "given": True}
+            probe = {
+                "directory": None,
+                "probes": 0,
+                "training_steps": probe_steps or 0,
+                "elapsed_s": 0.0,
+                "bwt": matrix.bwt.tolist(),
+                "given": True,
+            }
+            if probe_steps is None:
+                notes.append(
+                    "matrix given without its probe cost: probe_steps counted as 0 "
+                    "(pass probe_steps to count it)."
+                )
         recommendation = recommend(matrix, seed=seed)
         bwt_only = matrix.replace(forward=None, forward_stderr=None)
         orders = {
@@ -100,6 +128,18 @@ def _curricula(
                     schedules.sequential(orders[name], stage_steps),
                 )
         probe["orders"] = {k: list(v) for k, v in orders.items()}
+        if "refresh" in methods:
+            kind, text, schedule, info = online_methods.refresh_schedule(
+                matrix, orders["solver"], stage_steps
+            )
+            out["refresh"] = (kind, text, schedule)
+            probe["refresh"] = info
+        if "hybrid" in methods:
+            kind, text, recipe, info = online_methods.hybrid_recipe(
+                matrix, orders["solver"], stage_steps, (options or {}).get("hybrid", {})
+            )
+            out["hybrid"] = (kind, text, recipe)
+            probe["hybrid"] = info
     if "random" in methods:
         rng = np.random.default_rng(derive_seed(seed, "compare", "orders"))
         tasks = runner.tasks
@@ -146,6 +186,32 @@ def _mixtures(
     return out
 
 
+_NO_ONLINE = (
+    "{name} skipped: {runner} has no online stages (the built-in learner with update='grpo' "
+    "has; the TRL path has its own online sampler)."
+)
+
+
+def _online(
+    runner: Any,
+    methods: Sequence[str],
+    stage_steps: int,
+    options: Mapping[str, Mapping[str, Any]] | None,
+    notes: list[str],
+) -> dict[str, tuple]:
+    out: dict[str, tuple] = {}
+    for name in online_methods.ONLINE_METHODS:
+        if name not in methods:
+            continue
+        if not online_methods.supports_online(runner):
+            notes.append(_NO_ONLINE.format(name=name, runner=type(runner).__name__))
+            continue
+        out[name] = online_methods.online_recipe(
+            name, tuple(runner.tasks), stage_steps, (options or {}).get(name, {})
+        )
+    return out
+
+
 def _merge_variants(runner: Any, methods: Sequence[str], notes: list[str]) -> list[str]:
     from importlib.util import find_spec
 
@@ -169,8 +235,9 @@ def _run_seed(
     stage_steps: int,
     seed: int,
     s: int,
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Every method's final scores for seed index ``s``, and the specialists' scores."""
+) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, tuple[float, float]]]:
+    """Every method's final scores for seed index ``s``, the specialists' scores, and the
+    online methods' ``(overhead_s, elapsed_s)``."""
     tasks = runner.tasks
     base = runner.initial_state(derive_seed(seed, "compare", "init", s))
     eval_seed = derive_seed(seed, "compare", "eval", s)
@@ -191,7 +258,15 @@ def _run_seed(
         [runner.evaluate(st, t, seed=eval_seed).score for st, t in zip(specialists, tasks)]
     )
     out: dict[str, np.ndarray] = {}
+    timing: dict[str, tuple[float, float]] = {}
     for name, (_, _, schedule) in plans.items():
+        if isinstance(schedule, online_methods.OnlineRecipe):
+            state, overhead_s, elapsed_s = schedule.run(
+                runner, base, derive_seed(seed, "compare", "train", s, name)
+            )
+            out[name] = measure(state)
+            timing[name] = (overhead_s, elapsed_s)
+            continue
         # A stage's seed depends on the schedule so far: equal prefixes give equal states.
         prefix = [
             (st.tasks if isinstance(st.tasks, str) else sorted(st.mixture.items()), st.steps)
@@ -211,7 +286,7 @@ def _run_seed(
             seed=derive_seed(seed, "compare", "merge", s),
         )
         out[variant] = measure(merged)
-    return out, own
+    return out, own, timing
 
 
 def _comparisons(results: dict[str, MethodResult], reference: str) -> list[Comparison]:
@@ -223,6 +298,34 @@ def _comparisons(results: dict[str, MethodResult], reference: str) -> list[Compa
         a, b = results[method].seed_means, results[ref].seed_means
         p = paired_p_value(a, b)
         out.append(Comparison(method, ref, relative_gain(a, b), p, bool(p < ALPHA)))
+    return out
+
+
+def _planning(results: dict[str, MethodResult]) -> list[dict[str, Any]]:
+    """Is each probed method worth its probes against the best online method?"""
+    online = [m for m in online_methods.ONLINE_METHODS if m in results]
+    if not online:
+        return []
+    best = max(online, key=lambda m: results[m].mean)
+    out = []
+    for name in PROBED:
+        if name not in results:
+            continue
+        result = results[name]
+        a, b = result.seed_means, results[best].seed_means
+        p = paired_p_value(a, b)
+        gain = relative_gain(a, b)
+        out.append(
+            {
+                "method": name,
+                "best_online": best,
+                "gain_pct": gain,
+                "p_value": None if np.isnan(p) else p,
+                "probe_steps": result.probe_steps,
+                "probe_cost_runs": result.probe_steps / result.total_steps,
+                "worth_probes": bool(gain > 0 and p < ALPHA),
+            }
+        )
     return out
 
 
@@ -239,6 +342,8 @@ def compare(
     probe_dir: str | Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     matrix: Any = None,
+    probe_steps: int | None = None,
+    policy_options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> CompareReport:
     """Compare training recipes at equal total steps (``n_tasks * stage_steps`` each).
 
@@ -248,15 +353,21 @@ def compare(
     recommended order, :func:`taskorder.recommend.recommend` on the probed matrix, its
     route and reason in ``report.probe["recommendation"]``; the rank rule's order;
     ``n_random`` random orders), the
-    mixtures of :mod:`taskorder.compare.schedules` (joint, interleaved, blocks) and the
-    merges of :mod:`taskorder.compare.merging` (one specialist per task, merged).
+    mixtures of :mod:`taskorder.compare.schedules` (joint, interleaved, blocks), the
+    merges of :mod:`taskorder.compare.merging` (one specialist per task, merged), and
+    the online methods of :mod:`taskorder.compare.online_methods` (``sec``, ``tac``,
+    ``worst_task``: a policy picks each batch's mixture; ``refresh`` and ``hybrid``:
+    the recommended order with refresh stages, or with a bandit within each stage).
 
     Gains and tests are defined in :mod:`taskorder.compare.stats`:
     ``gain(A over B) = (mean_score(A) - mean_score(B)) / mean_score(B) * 100`` on the
     mean final score over tasks and seeds; relative performance is the mean over tasks
     of ``score_t / specialist_t``; significance is a paired t-test over seeds, p < 0.05.
-    The probe campaign (for the recommendation and the rank rule) is overhead: its training
-    steps are reported in ``report.probe`` and not counted in the comparison.
+    The probe campaign (for the recommendation, the rank rule, ``refresh`` and
+    ``hybrid``) is not part of the equal training budget; it is their cost:
+    ``MethodResult.probe_steps`` (``n + n(n-1)`` probe stages times the repeats, in
+    steps), beside the online methods' measured overhead. ``report.planning`` says,
+    per probed method, whether it beats the best online method significantly.
 
     Parameters
     ----------
@@ -280,6 +391,11 @@ def compare(
     matrix : TransferMatrix, optional
         An already measured matrix (e.g. from ``taskorder probe``) that the solver's
         and the rank rule's orders come from; no probe campaign runs then.
+    probe_steps : int, optional
+        With ``matrix``: the training steps its probe campaign cost (the cost column).
+    policy_options : mapping, optional
+        Options per online method, e.g. ``{"sec": {"tau": 0.1}, "hybrid": {"anchor":
+        0.6}}`` (:func:`taskorder.online.make_policy`, :func:`taskorder.online.plan_hybrid`).
 
     Returns
     -------
@@ -311,8 +427,20 @@ def compare(
         stage_steps = int(getattr(getattr(runner, "config", None), "stage_steps", 40))
     _check_int("stage_steps", stage_steps, 1)
     tasks, notes = tuple(runner.tasks), []
-    plans, probe = _curricula(runner, methods, n_random, seed, stage_steps, probe_dir, matrix)
+    plans, probe = _curricula(
+        runner,
+        methods,
+        n_random,
+        seed,
+        stage_steps,
+        probe_dir,
+        matrix,
+        notes=notes,
+        options=policy_options,
+        probe_steps=probe_steps,
+    )
     plans.update(_mixtures(tasks, methods, stage_steps, groups, notes))
+    plans.update(_online(runner, methods, stage_steps, policy_options, notes))
     variants = _merge_variants(runner, methods, notes)
     names = [*plans, *variants]
     if reference not in names:
@@ -320,11 +448,12 @@ def compare(
             f"The 'reference' parameter of compare must be one of the methods run {names}. "
             f"Got {reference!r}."
         )
-    runs, own = [], []
+    runs, own, timings = [], [], []
     for s in range(seeds):
-        scores, specialist = _run_seed(runner, plans, variants, stage_steps, seed, s)
+        scores, specialist, timing = _run_seed(runner, plans, variants, stage_steps, seed, s)
         runs.append(scores)
         own.append(specialist)
+        timings.append(timing)
         if progress:
             progress(s + 1, seeds)
     specialist = np.array(own)
@@ -337,8 +466,17 @@ def compare(
             text = f"{len(tasks)} specialists x {stage_steps} steps, merged ({method})"
             kind, steps = "merge", len(tasks) * stage_steps
         scores = np.array([run[name] for run in runs])
+        timing = np.array([t.get(name, (0.0, 0.0)) for t in timings]).mean(axis=0)
         results[name] = MethodResult(
-            name, kind, text, steps, scores, relative_performance(scores, specialist)
+            name,
+            kind,
+            text,
+            steps,
+            scores,
+            relative_performance(scores, specialist),
+            probe_steps=int(probe["training_steps"]) if name in PROBED and probe else 0,
+            overhead_s=float(timing[0]),
+            elapsed_s=float(timing[1]),
         )
     if seeds < 2:
         notes.append("one seed: no significance test (p is null).")
@@ -354,4 +492,5 @@ def compare(
         "paired t-test over seeds (two-sided)",
         notes,
         time.perf_counter() - start,
+        _planning(results),
     )

@@ -10,12 +10,19 @@ from taskorder.compare.core import CompareReport
 
 __all__ = ["compare_bars"]
 
-_COLOURS = {"curriculum": "#4C72B0", "mixture": "#DD8452", "merge": "#55A868"}
+_COLOURS = {
+    "curriculum": "#4C72B0",
+    "planned": "#8172B3",
+    "mixture": "#DD8452",
+    "online": "#C44E52",
+    "merge": "#55A868",
+}
 
 
 def compare_bars(report: CompareReport) -> Any:
     """Bars: mean final score (over tasks and seeds) per method; error bars: std over
-    seeds; dots: the per-seed means. Colour by kind (curriculum, mixture, merge).
+    seeds; dots: the per-seed means. Colour by kind (curriculum, planned, mixture, online,
+    merge).
 
     Examples
     --------
@@ -52,7 +59,8 @@ def compare_bars(report: CompareReport) -> Any:
         f"{len(report.tasks)} tasks; every method {report.stage_steps * len(report.tasks)} training steps; "
         f"{report.seeds} seeds"
     )
-    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in _COLOURS.values()]
-    axis.legend(handles, list(_COLOURS), fontsize=8, frameon=False)
+    kinds = [kind for kind in _COLOURS if any(r.kind == kind for r in results)]
+    handles = [plt.Rectangle((0, 0), 1, 1, color=_COLOURS[kind]) for kind in kinds]
+    axis.legend(handles, kinds, fontsize=8, frameon=False)
     figure.tight_layout()
     return figure

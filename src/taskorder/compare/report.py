@@ -31,6 +31,14 @@ class MethodResult:
         Final score of every task, per seed.
     relative : ndarray, shape (seeds,)
         Mean over tasks of ``score / specialist score`` per seed.
+    probe_steps : int
+        Training steps of the probe campaign the method needs (``solver``,
+        ``rank_rule``, ``refresh``, ``hybrid``: ``n + n(n-1)`` probe stages times the
+        repeats); 0 for the others.
+    overhead_s, elapsed_s : float
+        Mean per seed: seconds of the online policy's own work (its updates, plus
+        TAC's per-task gradients and cosines) and seconds of the online stages it is
+        part of; 0 for methods without online stages.
     """
 
     name: str
@@ -39,6 +47,20 @@ class MethodResult:
     total_steps: int
     scores: np.ndarray
     relative: np.ndarray
+    probe_steps: int = 0
+    overhead_s: float = 0.0
+    elapsed_s: float = 0.0
+
+    @property
+    def overhead_steps(self) -> float:
+        """The online overhead in training-step equivalents (seconds over seconds per step)."""
+        work = self.elapsed_s - self.overhead_s
+        return self.overhead_s / work * self.total_steps if work > 0 else 0.0
+
+    @property
+    def cost_steps(self) -> float:
+        """What the method costs beyond its ``total_steps``: probes plus online overhead."""
+        return self.probe_steps + self.overhead_steps
 
     @property
     def seed_means(self) -> np.ndarray:
@@ -74,6 +96,14 @@ class MethodResult:
                     ).tolist(),
                 )
             ),
+            "cost": {
+                "probe_steps": self.probe_steps,
+                "overhead_s": self.overhead_s,
+                "online_elapsed_s": self.elapsed_s,
+                "overhead_steps": self.overhead_steps,
+                "cost_steps": self.cost_steps,
+                "cost_ratio": (self.total_steps + self.cost_steps) / self.total_steps,
+            },
             "relative_to_specialists": float(self.relative.mean()),
             "relative_to_specialists_std": float(self.relative.std(ddof=1))
             if len(self.relative) > 1
@@ -98,7 +128,13 @@ class Comparison:
 
 @dataclass(frozen=True)
 class CompareReport:
-    """Everything :func:`compare` measured; see :func:`compare` for the definitions."""
+    """Everything :func:`compare` measured; see :func:`compare` for the definitions.
+
+    ``planning`` has one entry per method that needs probes, when online methods ran
+    too: its gain over the best online method, the paired test, the probe cost as a
+    multiple of one training run, and ``worth_probes`` (it beats the best online
+    method significantly at equal training steps).
+    """
 
     tasks: tuple[str, ...]
     stage_steps: int
@@ -111,6 +147,7 @@ class CompareReport:
     test: str
     notes: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
+    planning: list[dict[str, Any]] = field(default_factory=list)
 
     def comparison(self, method: str, reference: str) -> Comparison | None:
         """The comparison of ``method`` against ``reference``, if it was made."""
@@ -134,4 +171,5 @@ class CompareReport:
             "probe": self.probe,
             "notes": list(self.notes),
             "elapsed_s": self.elapsed_s,
+            "planning": [dict(item) for item in self.planning],
         }

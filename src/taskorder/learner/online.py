@@ -145,9 +145,11 @@ class OnlineStage:
     elapsed_s : float
         Wall-clock seconds of this call.
     alignment_s : float
-        Seconds of this call spent on what only gradient-reading policies need: keeping
-        the per-task gradients apart and the policy's update (TAC's cosines). With a
-        policy that reads no gradient it is the policy's update alone.
+        Seconds of this call spent on the policy's own work: ``weights()``,
+        ``update()`` (TAC's cosines included) and, for a gradient-reading policy, the
+        bookkeeping of the per-task gradients (flattening, attaching). The per-task
+        gradients themselves are not counted: they are the terms of the batch's
+        gradient, computed either way.
     """
 
     state: LearnerState
@@ -176,18 +178,25 @@ def _signals(config, tasks, parts, drawn) -> dict[str, TaskSignal]:
     return out
 
 
-def _first_gradient(config, params, parts, signals, tasks):
-    """The batch's first gradient, summed from per-task parts; attach each part to its signal."""
+def _first_gradient(config, params, parts, signals, tasks) -> tuple[list[np.ndarray], float]:
+    """The batch's first gradient, summed from per-task parts; attach each part to its signal.
+
+    Returns the gradient and the seconds spent on the bookkeeping only (the parts
+    themselves are the gradient's own terms).
+    """
     total = [np.zeros_like(params[0]), np.zeros_like(params[1])]
+    spent = 0.0
     for part in parts:
         grad_w, grad_b = _objective_gradient(config, params, [part])
         total[0] += grad_w
         total[1] += grad_b
+        tick = time.perf_counter()
         name = tasks[part.index].name
         old = signals[name]
         flat = np.concatenate([grad_w.ravel(), grad_b.ravel()])
         signals[name] = TaskSignal(name, old.mean_abs_advantage, old.mean_reward, old.groups, flat)
-    return total
+        spent += time.perf_counter() - tick
+    return total, spent
 
 
 def _check_policy(runner: BuiltinRunner, policy: Any, where: str):
@@ -236,16 +245,17 @@ def _run(runner, checkpoint: OnlineCheckpoint, policy, stop_after) -> OnlineStag
     end = checkpoint.steps if stop_after is None else min(checkpoint.steps, stop_after)
     alignment_s = 0.0
     for batch in range(checkpoint.batch, end):
+        tick = time.perf_counter()
         weights = policy.weights()
+        alignment_s += time.perf_counter() - tick
         proportions = np.array([weights[t.name] for t in tasks])
         parts, drawn = _generation(config, params, reference, tasks, proportions, rng)
         seen[index] += drawn
         signals = _signals(config, tasks, parts, drawn)
         first = None
         if wants_gradients:
-            tick = time.perf_counter()
-            first = _first_gradient(config, params, parts, signals, tasks)
-            alignment_s += time.perf_counter() - tick
+            first, spent = _first_gradient(config, params, parts, signals, tasks)
+            alignment_s += spent
         _inner_updates(config, params, adam, parts, first)
         tick = time.perf_counter()
         policy.update(signals)

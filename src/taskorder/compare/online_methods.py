@@ -1,0 +1,114 @@
+"""The online and planned-online methods of :func:`taskorder.compare.compare`.
+
+Each spends ``n_tasks * stage_steps`` training steps, as every other method:
+
+``sec``, ``tac``, ``worst_task``
+    One online stage over every task (:func:`taskorder.learner.online.train_online`):
+    the policy of that name picks each generation batch's mixture. No probes; their
+    cost is their own overhead, measured (``overhead_s``: the policy's updates plus,
+    for ``tac``, keeping per-task gradients apart and their cosines).
+``refresh``
+    The recommended order (``solver``) with short refresh stages at the end, chosen by
+    :func:`taskorder.online.refresh.with_refresh` from the probed BWT (the main stages
+    give up ``refresh_share`` of their steps to the refresh budget). Pays the probes.
+``hybrid``
+    :func:`taskorder.online.hybrid.plan_hybrid` on the probed matrix and the solver's
+    order: stage ``k`` mixes the current task with the earlier ones by an anchored
+    ``sec`` bandit, then the refresh stages. Pays the probes and the bandit's overhead.
+
+Online methods need a runner with online stages: the built-in learner (``update="grpo"``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from taskorder.schedule import Schedule, Stage
+
+__all__ = ["ONLINE_METHODS", "PLANNED_METHODS", "OnlineRecipe", "supports_online"]
+
+#: Methods that decide during training and pay no probes.
+ONLINE_METHODS = ("sec", "tac", "worst_task")
+#: Methods that use the probed matrix and an online element (refresh stages, a bandit).
+PLANNED_METHODS = ("refresh", "hybrid")
+
+#: Share of each main stage given to refresh stages by ``refresh`` and ``hybrid``.
+REFRESH_SHARE = 0.1
+
+
+def supports_online(runner: Any) -> bool:
+    """True for a runner that can train online stages (the built-in GRPO learner)."""
+    from taskorder.learner import BuiltinRunner
+
+    return isinstance(runner, BuiltinRunner) and runner.config.update == "grpo"
+
+
+@dataclass(frozen=True)
+class OnlineRecipe:
+    """A method that is not a plain :class:`~taskorder.schedule.Schedule`.
+
+    ``run(runner, base, seed)`` returns ``(state, overhead_s, elapsed_s)``.
+    """
+
+    total_steps: int
+    run: Callable[[Any, Any, int], tuple[Any, float, float]] = field(repr=False)
+
+
+def online_recipe(
+    name: str, tasks: Sequence[str], stage_steps: int, options: Mapping[str, Any]
+) -> tuple[str, str, OnlineRecipe]:
+    """``(kind, description, recipe)`` of ``sec`` / ``tac`` / ``worst_task``."""
+    from taskorder.learner.online import train_online
+    from taskorder.online import make_policy
+
+    steps = len(tasks) * stage_steps
+    make_policy(name, tasks, **options)  # refuse bad options before any training
+
+    def run(runner: Any, base: Any, seed: int) -> tuple[Any, float, float]:
+        policy = make_policy(name, tasks, seed=seed, **options)
+        stage = train_online(runner, base, policy, steps=steps, seed=seed)
+        return stage.state, stage.alignment_s, stage.elapsed_s
+
+    shown = ", ".join(f"{k}={v}" for k, v in options.items())
+    text = (
+        f"one online stage, {name}{f' ({shown})' if shown else ''} picks each batch, {steps} steps"
+    )
+    return "online", text, OnlineRecipe(steps, run)
+
+
+def refresh_schedule(
+    matrix: Any, order: Sequence[str], stage_steps: int
+) -> tuple[str, str, Schedule, dict[str, Any]]:
+    """``(kind, description, schedule, refresh plan as a dict)`` of ``refresh``."""
+    from taskorder.online.refresh import with_refresh
+
+    main, plan = with_refresh(matrix, order, stage_steps=stage_steps, refresh_share=REFRESH_SHARE)
+    stages = [Stage(t, steps=s) for t, s in main] + [Stage(t, steps=s) for t, s in plan.stages]
+    refreshed = ", ".join(f"{t}:{s}" for t, s in plan.stages) or "none (budget back to stages)"
+    text = f"{' > '.join(order)}, then refresh {refreshed}"
+    return "planned", text, Schedule(stages), plan.to_dict()
+
+
+def hybrid_recipe(
+    matrix: Any, order: Sequence[str], stage_steps: int, options: Mapping[str, Any]
+) -> tuple[str, str, OnlineRecipe, dict[str, Any]]:
+    """``(kind, description, recipe, plan as a dict)`` of ``hybrid``."""
+    from taskorder.online.hybrid import plan_hybrid, run_hybrid
+
+    plan = plan_hybrid(
+        matrix,
+        stage_steps=stage_steps,
+        order=order,
+        refresh_share=REFRESH_SHARE,
+        **dict(options),
+    )
+
+    def run(runner: Any, base: Any, seed: int) -> tuple[Any, float, float]:
+        result = run_hybrid(runner, base, plan, seed=seed)
+        return result.state, result.alignment_s, result.elapsed_s
+
+    info = {"order": list(plan.order), "stages": [[list(t), s] for t, s in plan.stages],
+            "refresh": plan.refresh.to_dict(), "policy": plan.policy, "anchor": plan.anchor}  # fmt: skip
+    return "planned", plan.describe(), OnlineRecipe(plan.total_steps, run), info
