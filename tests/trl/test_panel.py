@@ -103,3 +103,42 @@ def test_bad_inputs_are_refused(toy_world, toy_tasks, tmp_path):
     assert [p.numel() for p in gradient_parameters(trainer.model)] == [
         trainer.model.config.hidden_size
     ]
+
+
+def test_stage_end_panel_in_a_real_sequential_run(toy_world, toy_tasks, tmp_path):
+    import numpy as np
+
+    from taskorder.metrics import forgetting, gem_metrics, intransigence
+    from taskorder.trl.callback import StageCallback, StageCallbackConfig
+    from taskorder.trl.evaluation import EvalConfig
+
+    from .conftest import TINY_EVAL
+
+    model_dir, _ = toy_world
+    order = ["arithmetic", "qa", "describe"]
+    trainer = make_trainer(model_dir, toy_tasks, tmp_path)
+    resolved = apply_schedule(trainer, Schedule.from_order(order, steps=1)).schedule
+    reference = {"arithmetic": 0.9, "qa": 0.8, "describe": 0.7}
+    callback = StageCallback(
+        resolved,
+        {t.name: (t.eval_rows, t.reward_function()) for t in toy_tasks},
+        StageCallbackConfig(evaluation=EvalConfig(**TINY_EVAL), reference_scores=reference),
+    ).attach(trainer)
+    trainer.train()
+    R = callback.results.accuracy_matrix()
+    baseline = [callback.results.baseline.scores[t] for t in order]
+    last = {e["stage"]: e for e in trainer.state.log_history if "stage" in e}[2.0]
+    gem = gem_metrics(R, baseline)
+    assert last["stage/acc"] == pytest.approx(gem.acc)
+    assert last["stage/bwt"] == pytest.approx(gem.bwt)
+    assert last["stage/fwt"] == pytest.approx(gem.fwt)
+    assert last["stage/forgetting"] == pytest.approx(forgetting(R).mean())
+    assert last["stage/intransigence"] == pytest.approx(
+        intransigence(R, [reference[t] for t in order]).mean()
+    )
+    assert last["stage/worst_task_score"] == pytest.approx(R[-1].min())
+    assert callback.stage_metrics[2] == {k: v for k, v in last.items() if "/" in k and (
+        k.startswith("stage/") or k.endswith(("forgetting", "intransigence")))}
+    # the per-step panel came with the callback
+    assert any("panel/qa/entropy" in e for e in trainer.state.log_history)
+    assert np.isfinite(R).all()

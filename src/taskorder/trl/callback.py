@@ -46,6 +46,12 @@ class StageCallbackConfig:
         Ask the trainer to save a checkpoint at every stage boundary.
     results_path : str or None
         Where to write the stage results JSON after every stage (main process only).
+    panel : bool
+        Install the per-task panel (:class:`~taskorder.trl.panel.TaskPanel`): reward,
+        entropy, zero-advantage rate and KL per task at every logging step.
+    reference_scores : dict of str to float or None
+        Each task's score under a reference model (``a*`` of Chaudhry et al.: trained
+        on that task alone, e.g. the single-task probes); enables intransigence.
     """
 
     evaluation: EvalConfig = field(
@@ -61,6 +67,14 @@ class StageCallbackConfig:
     results_path: str | None = field(
         default=None,
         metadata={"help": "JSON file the stage results are written to after each stage."},
+    )
+
+    panel: bool = field(
+        default=True, metadata={"help": "Log reward/entropy/zero-advantage/KL per task."}
+    )
+    reference_scores: dict[str, float] | None = field(
+        default=None,
+        metadata={"help": "Reference score per task (a*), for intransigence."},
     )
 
     def __post_init__(self) -> None:
@@ -95,6 +109,9 @@ class StageCallback(TrainerCallback):
     ----------
     results : StageResults
         The records so far.
+    stage_metrics : dict of int to dict
+        After each stage, what :func:`~taskorder.trl.stage_panel.stage_panel` logged (GEM
+        ACC/BWT/FWT, forgetting, intransigence, worst-task score).
 
     Notes
     -----
@@ -131,11 +148,16 @@ class StageCallback(TrainerCallback):
         self.on_stage_end = on_stage_end
         self._trainer: Any = None
         self._stage_of_step = {end: index for index, end in enumerate(schedule.boundaries)}
+        self.stage_metrics: dict[int, dict[str, float]] = {}
 
     def attach(self, trainer: Any) -> StageCallback:
-        """Register with ``trainer`` (needed for logging) and return ``self``."""
+        """Register with ``trainer`` (needed for logging), install the panel, return ``self``."""
         self._trainer = trainer
         trainer.add_callback(self)
+        if self.config.panel and hasattr(trainer, "_compute_loss"):
+            from taskorder.trl.panel import TaskPanel
+
+            TaskPanel.of(trainer)
         return self
 
     # ------------------------------------------------------------- evaluation
@@ -169,6 +191,12 @@ class StageCallback(TrainerCallback):
         for task in record.scores:
             logs[f"task/{task}/score"] = record.scores[task]
             logs[f"task/{task}/entropy"] = record.entropies[task]
+        if record.stage >= 0:
+            from taskorder.trl.stage_panel import stage_panel
+
+            metrics = stage_panel(self.results, record.stage, self.config.reference_scores)
+            self.stage_metrics[record.stage] = metrics
+            logs.update(metrics)
         if self._trainer is not None:
             # CallbackHandler.on_log clears control.should_log; keep the trainer's own
             # decision to log this step's GRPO metrics.
