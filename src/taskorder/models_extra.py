@@ -169,7 +169,7 @@ def solve_multiplicative_dp(
     >>> problem = multiplicative_problem(m, "all_pairs", Constraints.from_names(m))[0]
     >>> solution = solve_multiplicative_dp(problem)
     >>> solution.order, round(solution.value, 4), solution.status
-    ([1, 2, 0], -0.065, 'optimal')
+    ([1, 2, 0], -0.1, 'optimal')
     """
     _check_multiplicative(problem, "subset-DP")
     n_tasks = problem.n_tasks
