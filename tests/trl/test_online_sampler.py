@@ -230,3 +230,33 @@ def test_resume_without_the_online_state_is_refused(toy_world, toy_tasks, tmp_pa
     (checkpoint / ONLINE_STATE_FILE).unlink()
     with pytest.raises(InvalidParameterError, match=ONLINE_STATE_FILE):
         online_run(toy_world, toy_tasks, tmp_path / "b", resume=str(checkpoint))
+
+
+def test_train_config_with_an_online_stage(tmp_path, toy_world, toy_files):
+    import yaml
+
+    from taskorder.trl.config import load_train_config
+    from taskorder.trl.pipeline import run_training
+
+    from .conftest import TINY_EVAL, TINY_GRPO
+
+    model_dir, _ = toy_world
+    stages = [{"task": "qa", "steps": 1},
+              {"online": "worst_task", "tasks": ["qa", "arithmetic"], "steps": 3}]
+    config = {
+        "model": str(model_dir), "output_dir": "out", "tasks": toy_files,
+        "schedule": {"stages": stages, "policy_options": {"worst_task": {"eta": 2.0}}},
+        "grpo": dict(TINY_GRPO), "evaluation": {**TINY_EVAL, "evaluate_at_start": False},
+    }
+    path = tmp_path / "run.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    result = run_training(load_train_config(path))
+    assert result.schedule[1].label == "worst_task(qa+arithmetic)"
+    decisions = read_decision_log(tmp_path / "out" / "online_decisions.jsonl")
+    assert [d["policy"] for d in decisions] == ["worst_task"] * 3
+    assert json.loads((tmp_path / "out" / "stages.json").read_text())["records"][-1]["stage"] == 1
+
+    stages[1]["online"] = "ucb"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    with pytest.raises(InvalidParameterError, match="unknown online policy 'ucb'"):
+        load_train_config(path)

@@ -14,6 +14,8 @@ Unknown keys are refused everywhere; relative paths are relative to the file.
       bwt: probes/bwt.csv                     # solve the order from a transfer matrix
       steps_per_stage: 50                     # or passes_per_stage
       solver: {method: auto, objective: all_pairs}
+    # or explicit stages, an online one among them:
+    #   stages: [{task: math, steps: 40}, {online: sec, tasks: [math, quiz], steps: 80}]
     grpo: {num_generations: 8, learning_rate: 1.0e-6, max_completion_length: 256}
     evaluation: {n_samples: 4, max_prompts: 64, max_new_tokens: 256}
 """
@@ -83,11 +85,18 @@ class TaskFileSpec(_Strict):
 
 
 class StageSpec(_Strict):
-    """One stage: ``task`` or ``mix``, and ``steps`` or ``passes``."""
+    """One stage: ``task``, ``mix`` or ``online`` with ``tasks``; and ``steps`` or ``passes``."""
 
     task: str | None = Field(default=None, description="The stage's one task.")
     mix: dict[str, float] | None = Field(
         default=None, description="{task: proportion}, summing to 1."
+    )
+    online: str | None = Field(
+        default=None,
+        description="Online policy (sec, tac, worst_task) choosing each batch's mixture.",
+    )
+    tasks: list[str] | None = Field(
+        default=None, min_length=2, description="The task set of an online stage."
     )
     steps: int | None = Field(default=None, ge=1, description="Length in optimizer steps.")
     passes: float | None = Field(
@@ -97,18 +106,28 @@ class StageSpec(_Strict):
 
     @model_validator(mode="after")
     def _one_of_each(self) -> StageSpec:
-        if (self.task is None) == (self.mix is None):
+        if self.online is not None or self.tasks is not None:
+            if self.online is None or self.tasks is None or self.task or self.mix:
+                raise ValueError(
+                    "an online stage gives 'online' (sec, tac or worst_task) and 'tasks' "
+                    "(a list), and neither 'task' nor 'mix'"
+                )
+            from taskorder.online.policies import POLICIES
+
+            if self.online not in POLICIES:
+                raise ValueError(
+                    f"unknown online policy {self.online!r}; use one of {', '.join(POLICIES)}"
+                )
+        elif (self.task is None) == (self.mix is None):
             raise ValueError("give exactly one of 'task' (one name) or 'mix' ({task: proportion})")
         if (self.steps is None) == (self.passes is None):
             raise ValueError("give exactly one of 'steps' or 'passes'")
         return self
 
     def to_stage(self) -> Stage:
+        tasks: Any = self.tasks if self.online else self.task or dict(self.mix or {})
         return Stage(
-            self.task if self.task is not None else dict(self.mix or {}),
-            steps=self.steps,
-            passes=self.passes,
-            name=self.name,
+            tasks, steps=self.steps, passes=self.passes, name=self.name, online=self.online
         )
 
 
@@ -142,6 +161,10 @@ class ScheduleSpec(_Strict):
     )
     solver: SolverSpec = Field(
         default_factory=SolverSpec, description="Solver settings (with bwt)."
+    )
+    policy_options: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Options of the online policies by name, e.g. {tac: {transfer: 2.0}}.",
     )
 
     @model_validator(mode="after")
@@ -247,7 +270,7 @@ class TrainConfig(_Strict):
             return self
         named: list[str] = list(spec.order or [])
         for stage in spec.stages or []:
-            named += [stage.task] if stage.task else list(stage.mix or {})
+            named += [stage.task] if stage.task else list(stage.mix or stage.tasks or {})
         unknown = sorted(set(named) - set(self.tasks))
         if unknown:
             raise ValueError(

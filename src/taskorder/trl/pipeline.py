@@ -10,8 +10,10 @@ restores weights, optimizer, scheduler and random state, and the sampler (a pure
 function of the seed) skips exactly the batches already consumed.
 
 Files in ``output_dir``: ``run.json`` (config fingerprint and resolved schedule),
-``stages.json`` (the per-stage records, accuracy matrix and GEM metrics) and
-``checkpoint-<step>/`` (one per finished stage; a loadable model directory).
+``stages.json`` (the per-stage records, accuracy matrix and GEM metrics),
+``checkpoint-<step>/`` (one per finished stage; a loadable model directory) and, with
+online stages, ``online_decisions.jsonl`` (every decision and signal; see
+:mod:`taskorder.trl.online_mixer`).
 """
 
 from __future__ import annotations
@@ -260,6 +262,7 @@ def run_training(
         schedule,
         config.output_dir,
         grpo=config.grpo,
+        policy_options=config.require_schedule().policy_options,
         evaluation=EvalConfig(seed=config.seed, **evaluation),
         evaluate_at_start=evaluate_at_start,
         seed=config.seed,
@@ -279,6 +282,7 @@ def train_schedule(
     output_dir: str | Path,
     *,
     grpo: Mapping[str, Any] | None = None,
+    policy_options: Mapping[str, Mapping[str, Any]] | None = None,
     evaluation: Any = None,
     evaluate_at_start: bool = True,
     seed: int = 0,
@@ -307,6 +311,8 @@ def train_schedule(
         Run directory (see the module docstring).
     grpo : mapping, optional
         Extra ``GRPOConfig`` fields.
+    policy_options : mapping, optional
+        Options of the online stages' policies, by policy name.
     evaluation : EvalConfig, optional
         Held-out evaluation settings.
     evaluate_at_start : bool
@@ -348,6 +354,7 @@ def train_schedule(
             str(model_path),
             schedule.to_dict(),
             dict(grpo or {}),
+            {k: dict(v) for k, v in (policy_options or {}).items()},
             asdict(evaluation),
             seed,
             dtype,
@@ -366,7 +373,7 @@ def train_schedule(
         processing_class=tokenizer,
     )
     quiet_trainer(trainer)
-    resolved = apply_schedule(trainer, schedule).schedule
+    resolved = apply_schedule(trainer, schedule, policy_options=policy_options).schedule
     output_dir.mkdir(parents=True, exist_ok=True)
     run_info = {"fingerprint": fingerprint, "schedule": resolved.to_dict(), "solved": solved}
     (output_dir / RUN_FILE).write_text(json.dumps(run_info, indent=2) + "\n", encoding="utf-8")
