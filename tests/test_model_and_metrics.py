@@ -3,7 +3,6 @@ import pytest
 
 from taskorder import TransferMatrix, evaluate, gem_metrics, predict
 from taskorder.exceptions import InvalidParameterError
-
 from tests.instances import random_matrix
 
 

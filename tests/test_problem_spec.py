@@ -302,3 +302,14 @@ def test_multiplicative_search_is_valid_seeded_and_no_worse_than_its_starts(seed
     assert a.order == b.order and a.status == "heuristic"
     assert rank.objective - 1e-12 <= a.objective <= exact.objective + 1e-12
     assert a.objective == pytest.approx(reference_value(m, a.order, "all_pairs", "multiplicative", None))
+
+
+def test_the_python_examples_of_docs_problem_md_run(monkeypatch):
+    import re
+
+    text = (ROOT / "docs" / "problem.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
+    assert len(blocks) >= 2
+    monkeypatch.chdir(ROOT)
+    for block in blocks:
+        exec(compile(block, "docs/problem.md", "exec"), {})  # noqa: S102 - the doc page's own examples

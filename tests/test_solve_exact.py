@@ -8,7 +8,6 @@ import pytest
 from taskorder import ConstraintError, InvalidParameterError, MissingEntriesError, evaluate, solve
 from taskorder.io import read_lolib
 from taskorder.solvers import SOLVERS
-
 from tests.instances import THREE, THREE_BEST_ADJACENT, THREE_BEST_ALL_PAIRS, random_matrix
 
 LOLIB = Path(__file__).parent / "data" / "lolib"

@@ -11,6 +11,11 @@ Both objectives use the pair weights ``W = matrix.pair_weights()``, where ``W[i,
 ``"adjacent"``
     Only the next stage matters: ``value(p) = sum_k W[p_k, p_{k+1}]``. Maximising it
     is a longest Hamiltonian path (an open asymmetric TSP).
+
+Under the additive model both equal ``sum_i w_i * (final_i - own_i)``, the weighted
+predicted change of each task's score; :func:`taskorder.solve` reports that same
+quantity under the other outcome models too (and ``"max_min"``, the lowest final
+score), as :data:`taskorder.result.OBJECTIVE_NAMES` lists.
 """
 
 from __future__ import annotations
@@ -24,10 +29,10 @@ from taskorder.matrix import TransferMatrix
 
 __all__ = [
     "OBJECTIVES",
-    "normalize_objective",
-    "order_value",
     "evaluate",
     "expected_random_value",
+    "normalize_objective",
+    "order_value",
     "simple_upper_bound",
 ]
 

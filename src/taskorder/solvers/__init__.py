@@ -267,8 +267,9 @@ def solve(
     matrix : TransferMatrix
         Complete (no missing entries); see :data:`taskorder.SIGN_CONVENTION`.
     spec : ProblemSpec, optional
-        What to optimise: objective, constraints, outcome model, entropy terms, noise /
-        risk (see :class:`~taskorder.solvers.problem.ProblemSpec` and docs/problem.md).
+        What to optimise: objective (see :mod:`taskorder.objectives`), constraints,
+        outcome model, entropy terms, noise / risk (see
+        :class:`~taskorder.solvers.problem.ProblemSpec` and docs/problem.md).
         Default: ``ProblemSpec()``, the plain linear ordering problem.
     method : str
         ``"auto"`` or a name in :data:`SOLVERS` (see the module docstring).
