@@ -47,6 +47,7 @@ Two entropy models (``model=``):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -54,10 +55,16 @@ from taskorder.exceptions import ConstraintError, InvalidMatrixError, InvalidPar
 from taskorder.matrix import TransferMatrix
 from taskorder.solvers.problem import ENTROPY_MODELS, Floor
 
+if TYPE_CHECKING:
+    from taskorder.result import EntropyOutcome
+    from taskorder.solvers import Prepared
+    from taskorder.solvers.problem import ProblemSpec
+
 __all__ = [
     "ENTROPY_MODELS",
     "check_entropy_matrix",
     "entropy_floors",
+    "entropy_outcome",
     "entropy_terms",
     "entropy_weights",
     "log_entropy_matrix",
@@ -250,3 +257,48 @@ def entropy_terms(
     floors = entropy_floors(entropy, floor, model=model) if floor else ()
     bonus = entropy_weights(entropy, weight) if weight else None
     return floors, bonus
+
+
+def entropy_outcome(
+    matrix: TransferMatrix,
+    spec: ProblemSpec,
+    order: tuple[str, ...],
+    prepared: Prepared | None = None,
+    value: float | None = None,
+) -> EntropyOutcome:
+    """The :class:`~taskorder.result.EntropyOutcome` of ``order`` under ``spec``.
+
+    Parameters
+    ----------
+    matrix : TransferMatrix
+        The score matrix.
+    spec : ProblemSpec
+        With ``entropy`` set.
+    order : tuple of str
+    prepared : Prepared, optional
+        ``prepare(matrix, spec)``, when already built.
+    value : float, optional
+        The order's objective, when already known.
+
+    Returns
+    -------
+    EntropyOutcome
+    """
+    from taskorder.objectives import order_value
+    from taskorder.result import EntropyOutcome
+    from taskorder.solvers import prepare
+
+    prepared = prepare(matrix, spec) if prepared is None else prepared
+    index = matrix.order_indices(order)
+    value = prepared.value.value(index) if value is None else value
+    score = bonus = None
+    if prepared.bonus is not None:
+        bonus = order_value(prepared.bonus, index, "all_pairs")
+        score = value - bonus
+    return EntropyOutcome(
+        model=spec.entropy_model,
+        predicted=predict_entropy(spec.entropy, order, model=spec.entropy_model),
+        floors=dict(spec.entropy_floor or {}),
+        score_objective=score,
+        entropy_objective=bonus,
+    )

@@ -45,8 +45,10 @@ from taskorder.solvers.problem import Constraints, Problem, Solution
 
 __all__ = [
     "MAX_TASKS_DP",
+    "MULTIPLICATIVE_METHODS",
     "best_order",
     "multiplicative_problem",
+    "route_multiplicative",
     "solve_multiplicative_dp",
     "solve_multiplicative_search",
 ]
@@ -312,6 +314,57 @@ def solve_multiplicative_search(
     return Solution(order=list(order), value=value, bound=None, status="heuristic",
                     extras={"linearisations": rounds, "seconds": time.perf_counter() - start})
 
+
+#: Methods for the multiplicative model with ``all_pairs`` (not a linear ordering problem).
+MULTIPLICATIVE_METHODS = ("dp", "local", "rank")
+
+
+def route_multiplicative(
+    problem: Problem, method: str, time_limit: float | None
+) -> tuple[object, str, str, float | None]:
+    """``(solver, method name, reason, time limit)`` for a multiplicative ``all_pairs`` problem.
+
+    ``"auto"`` takes the subset DP up to the linear DP's threshold (or with floors) and
+    the linearised search beyond, with the local search's default time limit.
+
+    Raises
+    ------
+    InvalidParameterError
+        A method other than ``"auto"`` or :data:`MULTIPLICATIVE_METHODS`.
+    ConstraintError
+        Floors with a method other than the DP, or more than :data:`MAX_TASKS_DP` tasks.
+    """
+    from taskorder.solvers.choose import AUTO_TIME_LIMIT, THRESHOLDS
+    from taskorder.solvers.heuristics.rank import solve_rank
+
+    n_tasks = problem.n_tasks
+    floors = bool(problem.constraints.floors)
+    methods = {"dp": solve_multiplicative_dp, "local": solve_multiplicative_search,
+               "rank": solve_rank}
+    if method != "auto" and method not in methods:
+        raise InvalidParameterError(
+            "With model='multiplicative' and objective='all_pairs' the 'method' parameter of "
+            f"solve must be 'auto' or one of {', '.join(MULTIPLICATIVE_METHODS)} (the value "
+            f"is not a linear ordering objective). Got {method!r}."
+        )
+    if floors and (method not in ("auto", "dp") or n_tasks > MAX_TASKS_DP):
+        raise ConstraintError(
+            "Entropy floors with the multiplicative model are exact constraints of its "
+            f"subset DP only (n <= {MAX_TASKS_DP}). Got method {method!r} with n = {n_tasks}."
+        )
+    if method != "auto":
+        return methods[method], method, "chosen by the caller", time_limit
+    dp_max = THRESHOLDS["all_pairs"]["dp"]
+    if n_tasks <= dp_max or floors:
+        bound = f"<= {dp_max}" if n_tasks <= dp_max else f"<= {MAX_TASKS_DP} with entropy floors"
+        return solve_multiplicative_dp, "dp", (
+            f"n = {n_tasks} {bound}: the subset DP over retention products proves the optimum"
+        ), time_limit
+    limit = AUTO_TIME_LIMIT["local"] if time_limit is None else time_limit
+    return solve_multiplicative_search, "local", (
+        f"n = {n_tasks} > {dp_max}: iterated linearisation with local search (no proof)"
+        + ("" if time_limit is not None else f"; no time limit given, so it gets {limit:g} s")
+    ), limit
 
 def best_order(
     matrix: TransferMatrix,

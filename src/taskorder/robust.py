@@ -205,7 +205,7 @@ def solve_under_noise(
                          status="heuristic", predicted=prediction.scores,
                          predicted_mean=prediction.mean)
         if point.entropy is not None:
-            from taskorder.solvers import entropy_outcome
+            from taskorder.entropy import entropy_outcome
 
             result = replace(result, entropy=entropy_outcome(matrix, plain, chosen.order))
     robustness = Robustness(risk=spec.risk, quantile=spec.quantile, n_samples=len(samples),

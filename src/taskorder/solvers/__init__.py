@@ -60,8 +60,8 @@ from taskorder.exceptions import ConstraintError, InvalidParameterError, SolverE
 from taskorder.matrix import TransferMatrix
 from taskorder.model import predict
 from taskorder.objectives import expected_random_value
-from taskorder.result import EntropyOutcome, SolveResult
-from taskorder.solvers.choose import AUTO_TIME_LIMIT, THRESHOLDS, choose_method
+from taskorder.result import SolveResult
+from taskorder.solvers.choose import AUTO_TIME_LIMIT, choose_method
 from taskorder.solvers.exact.brute_force import solve_brute_force
 from taskorder.solvers.exact.cpsat import solve_cpsat
 from taskorder.solvers.exact.dp import MAX_TASKS_ALL_PAIRS, solve_dp
@@ -113,10 +113,6 @@ SUPPORTED_OBJECTIVES: dict[str, tuple[str, ...]] = {
     "rank": SOLVER_OBJECTIVES,
 }
 
-#: Methods for the multiplicative model with ``all_pairs`` (not a linear ordering problem).
-MULTIPLICATIVE_METHODS = ("dp", "local", "rank")
-
-
 def register_solver(name: str, solver: Solver) -> None:
     """Make ``solver`` available as ``solve(..., method=name)``."""
     SOLVERS[name] = solver
@@ -156,7 +152,7 @@ class Prepared:
         for the multiplicative ``max_min`` problem (solved in logarithms).
     nonlinear : bool
         True for the multiplicative ``all_pairs`` problem: only
-        :data:`MULTIPLICATIVE_METHODS` solve it.
+        :data:`~taskorder.models_extra.MULTIPLICATIVE_METHODS` solve it.
     bonus : ndarray or None
         The entropy pair weights added to the objective (``entropy_weight``).
     note : str
@@ -332,38 +328,9 @@ def _route(prepared: Prepared, method: str, time_limit: float | None) -> tuple[S
     n_tasks, objective = problem.n_tasks, problem.objective
     floors = bool(problem.constraints.floors)
     if prepared.nonlinear:
-        from taskorder.models_extra import (
-            MAX_TASKS_DP,
-            solve_multiplicative_dp,
-            solve_multiplicative_search,
-        )
+        from taskorder.models_extra import route_multiplicative
 
-        methods = {"dp": solve_multiplicative_dp, "local": solve_multiplicative_search,
-                   "rank": solve_rank}
-        if method != "auto" and method not in methods:
-            raise InvalidParameterError(
-                "With model='multiplicative' and objective='all_pairs' the 'method' parameter of "
-                f"solve must be 'auto' or one of {', '.join(MULTIPLICATIVE_METHODS)} (the value "
-                f"is not a linear ordering objective). Got {method!r}."
-            )
-        if floors and method not in ("auto", "dp") or floors and n_tasks > MAX_TASKS_DP:
-            raise ConstraintError(
-                "Entropy floors with the multiplicative model are exact constraints of its "
-                f"subset DP only (n <= {MAX_TASKS_DP}). Got method {method!r} with n = {n_tasks}."
-            )
-        if method != "auto":
-            return methods[method], method, "chosen by the caller", time_limit
-        dp_max = THRESHOLDS["all_pairs"]["dp"]
-        if n_tasks <= dp_max or floors:
-            return solve_multiplicative_dp, "dp", (
-                f"n = {n_tasks} <= {max(dp_max, n_tasks) if floors else dp_max}: the subset DP over "
-                "retention products proves the optimum"
-            ), time_limit
-        limit = AUTO_TIME_LIMIT["local"] if time_limit is None else time_limit
-        return solve_multiplicative_search, "local", (
-            f"n = {n_tasks} > {dp_max}: iterated linearisation with local search (no proof)"
-            + ("" if time_limit is not None else f"; no time limit given, so it gets {limit:g} s")
-        ), limit
+        return route_multiplicative(problem, method, time_limit)
     if method != "auto" and objective not in SUPPORTED_OBJECTIVES.get(method, SOLVER_OBJECTIVES):
         raise InvalidParameterError(
             f"The {method!r} method does not handle objective={objective!r}; methods that do: "
@@ -414,7 +381,11 @@ def _solve_point(
         anytime = [(t, float(np.exp(v))) for t, v in anytime]
     prediction = predict(matrix, order, model=spec.model,
                          objective="all_pairs" if spec.objective == "max_min" else spec.objective)
-    entropy = None if spec.entropy is None else entropy_outcome(matrix, spec, order, prepared, value)
+    entropy = None
+    if spec.entropy is not None:
+        from taskorder.entropy import entropy_outcome
+
+        entropy = entropy_outcome(matrix, spec, order, prepared, value)
     return SolveResult(
         order=order,
         objective=value,
@@ -431,33 +402,6 @@ def _solve_point(
         extras=extras,
         model=spec.model,
         entropy=entropy,
-    )
-
-
-def entropy_outcome(
-    matrix: TransferMatrix,
-    spec: ProblemSpec,
-    order: tuple[str, ...],
-    prepared: Prepared | None = None,
-    value: float | None = None,
-) -> EntropyOutcome:
-    """The :class:`~taskorder.result.EntropyOutcome` of ``order`` under ``spec``."""
-    from taskorder.entropy import predict_entropy
-    from taskorder.objectives import order_value
-
-    prepared = prepare(matrix, spec) if prepared is None else prepared
-    index = matrix.order_indices(order)
-    value = prepared.value.value(index) if value is None else value
-    score = bonus = None
-    if prepared.bonus is not None:
-        bonus = order_value(prepared.bonus, index, "all_pairs")
-        score = value - bonus
-    return EntropyOutcome(
-        model=spec.entropy_model,
-        predicted=predict_entropy(spec.entropy, order, model=spec.entropy_model),
-        floors=dict(spec.entropy_floor or {}),
-        score_objective=score,
-        entropy_objective=bonus,
     )
 
 
