@@ -148,3 +148,38 @@ def test_same_seed_same_answer():
     a = solve(m, first="t1", seed=3)
     b = solve(m, first="t1", seed=3)
     assert a.order == b.order and a.baselines == b.baselines
+
+
+def probed(n_tasks, seed):
+    rng = np.random.default_rng(seed)
+    return random_matrix(n_tasks, seed, forward=True).replace(
+        bwt=rng.normal(-0.1, 0.2, (n_tasks, n_tasks)), own_scores=rng.uniform(0.3, 0.9, n_tasks)
+    )
+
+
+@pytest.mark.parametrize("objective", ["adjacent", "max_min"])
+@pytest.mark.parametrize("seed", range(4))
+def test_multiplicative_transformations_are_exact(objective, seed):
+    """The multiplicative model as a linear adjacent problem / a max-min problem in logs."""
+    import itertools
+
+    from taskorder import predict
+
+    m = probed(6, seed)
+    kwargs = constraints_for(m, seed)
+
+    def value(order):
+        if objective == "max_min":
+            return min(predict(m, order, model="multiplicative").scores.values())
+        scores = predict(m, order, objective="adjacent", model="multiplicative").scores
+        return sum(w * (scores[t] - s) for t, w, s in zip(m.tasks, m.weights, m.own_scores))
+
+    def ok(order):
+        return (order[0] == kwargs["first"] and order[-1] == kwargs["last"]
+                and all(order.index(a) < order.index(b) for a, b in kwargs["before"]))
+
+    best = max(value(o) for o in itertools.permutations(m.tasks) if ok(o))
+    result = solve(m, model="multiplicative", objective=objective, **kwargs)
+    assert result.status == "optimal" and ok(result.order)
+    assert result.objective == pytest.approx(best, abs=1e-9)
+    assert result.objective == pytest.approx(value(result.order), abs=1e-12)

@@ -146,3 +146,37 @@ def test_integer_weights_error_bound_holds_for_random_orders():
             assert (
                 abs(problem.value(order) - scaled.value(order)) <= iw.rounding_error_bound + 1e-12
             )
+
+
+def test_a_registered_solver_sees_the_prepared_problem_of_the_spec():
+    from taskorder.solvers import SOLVERS, ProblemSpec, register_solver
+    from taskorder.solvers.exact.dp import solve_dp
+
+    seen = []
+
+    def spy(problem, *, time_limit=None, seed=0):
+        seen.append(problem)
+        return solve_dp(problem, time_limit=time_limit, seed=seed)
+
+    register_solver("spy", spy)
+    try:
+        m = random_matrix(5, 2, forward=True, own=True)
+        result = solve(m, ProblemSpec(model="backward_only", last="t1"), method="spy")
+    finally:
+        del SOLVERS["spy"]
+    assert result.method == "spy" and result.order[-1] == "t1"
+    assert np.allclose(seen[0].weights, m.replace(forward=None).pair_weights())
+    assert result.method_reason.startswith("backward_only model")
+
+
+@pytest.mark.parametrize(("n_tasks", "method"), [(8, "dp"), (17, "local")])
+def test_auto_for_the_multiplicative_all_pairs_problem(n_tasks, method):
+    from taskorder.models_extra import MULTIPLICATIVE_METHODS
+
+    m = random_matrix(n_tasks, 1, forward=True, own=True)
+    result = solve(m, model="multiplicative", time_limit=5 if method == "local" else None)
+    assert result.method == method and method in MULTIPLICATIVE_METHODS
+    assert result.status == ("optimal" if method == "dp" else "heuristic")
+    assert "multiplicative model" in result.method_reason
+    with pytest.raises(InvalidParameterError, match="dp, local, rank"):
+        solve(m, model="multiplicative", method="cpsat")
