@@ -92,6 +92,8 @@ from taskorder.solvers import solve
 
 RESULTS = Path(__file__).parent / "results"
 SPLITS = {"dev": range(50), "heldout": range(1000, 1008), "fresh": range(1100, 1132)}
+#: Splits reported as held out (never used for a choice), pooled in the summary.
+HELDOUT = ("heldout", "fresh")
 MIXES = [(1, 2), (2, 1), (2, 2), (1, 3), (3, 1), (2, 3), (3, 2), (1, 4), (4, 1)]
 MODELS = ("additive", "backward_only", "multiplicative")
 FIELDS = [
@@ -248,6 +250,16 @@ def append_rows(path: Path, rows: list[dict]) -> None:
             writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
 
 
+def spans(worlds: list[int]) -> str:
+    """``[0, 1, 2, 7]`` -> ``"0-2, 7"``."""
+    parts, start = [], worlds[0]
+    for prev, cur in zip(worlds, [*worlds[1:], None]):
+        if cur is None or cur != prev + 1:
+            parts.append(f"{start}-{prev}" if prev > start else f"{start}")
+            start = cur
+    return ", ".join(parts)
+
+
 def summarise(rows: list[dict], title: str) -> list[str]:
     """Markdown: min / median / max percentile per method, and 'beats random' counts."""
     worlds = sorted({int(r["world"]) for r in rows})
@@ -259,7 +271,7 @@ def summarise(rows: list[dict], title: str) -> list[str]:
              if float(first[w]["seed_se"]) > 0 else math.inf for w in worlds]
     routes = sorted({r["route"] for r in rows if r["method"] == "recommended"})
     heading = (
-        f"### {title}: {len(worlds)} worlds ({worlds[0]}-{worlds[-1]}), "
+        f"### {title}: {len(worlds)} worlds ({spans(worlds)}), "
         f"{first[worlds[0]]['seeds']} truth seeds, learner v{first[worlds[0]]['learner_version']}"
     )
     noise = (
@@ -300,6 +312,14 @@ def summarise(rows: list[dict], title: str) -> list[str]:
         lines += ["", (f"recommended order: median percentile {np.median(pct):.1f} (min "
                        f"{min(pct):.1f}, max {max(pct):.1f}); beats the mean random order in "
                        f"{wins} of {len(rec)} worlds")]
+        for flag, words in (("True", "separable"), ("False", "not separable")):
+            mine = [r for r in rec if r["separable"] == flag]
+            if mine:
+                pct = [float(r["percentile"]) for r in mine]
+                wins = sum(r["beats_random"] == "True" for r in mine)
+                lines.append(f"- when the tool says the probes are {words} ({len(mine)} worlds): "
+                             f"median percentile {np.median(pct):.1f} (min {min(pct):.1f}), "
+                             f"beats the mean random order in {wins}")
     return [*lines, ""]
 
 
@@ -393,6 +413,9 @@ def write_summary() -> str:
     for split in SPLITS:
         for mode in ("exact", "sampled"):
             text += summarise(read_rows(csv_path(split, mode)), f"{split}, {mode}")
+    for mode in ("exact", "sampled"):
+        pooled = [row for split in HELDOUT for row in read_rows(csv_path(split, mode))]
+        text += summarise(pooled, f"all held-out worlds ({' + '.join(HELDOUT)}), {mode}")
     out = "\n".join(text)
     (RESULTS / "evidence_summary.md").write_text(out + "\n", encoding="utf-8")
     return out
