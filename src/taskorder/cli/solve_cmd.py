@@ -268,10 +268,10 @@ def _solve(file: Path, options: SolveOptions) -> None:
     if options.entropy_file is not None:
         entropy = _imputed(read_matrix(options.entropy_file), options.entropy_file, options.impute)
     spec = _spec(file, matrix, entropy, options)
-    recommendation = _recommendation(matrix, spec, options)
     with progress(f"solving the order of {matrix.n_tasks} tasks"
                   + ("" if options.time_limit is None else f" (time limit {options.time_limit:g} s)"),
                   enabled=not options.as_json):
+        recommendation = _recommendation(matrix, spec, options)
         result = run_solve(matrix, spec, method=options.method, time_limit=options.time_limit,
                            seed=options.seed)
     ties = all_orders_tie(matrix, entropy)
