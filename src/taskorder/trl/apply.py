@@ -217,6 +217,8 @@ def _install_online(trainer: Any, sampler: Any, task_column: str) -> None:
 
     listener._from_apply_schedule = True  # type: ignore[attr-defined]
     panel.listeners.append(listener)
+    mixer = sampler.online
+    panel.gradient_generations = lambda generation: mixer.needs_gradients_at(generation)
     if handler is not None:
         trainer.add_callback(OnlineStateCallback(sampler.online, panel))
 

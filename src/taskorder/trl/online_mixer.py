@@ -141,7 +141,15 @@ class OnlineMixer:
         self.seed = int(seed)
         self.epoch = 0
         self.log_path = None if log_path is None else Path(log_path)
+        from taskorder.online.policies import POLICIES
+
         options = dict(policy_options or {})
+        unknown = sorted(set(options) - set(POLICIES))
+        if unknown:
+            raise InvalidParameterError(
+                f"The 'policy_options' parameter names unknown policies {unknown}; its keys "
+                f"must be among {', '.join(POLICIES)}."
+            )
         self.starts: dict[int, tuple[int, int]] = {}  # stage -> (first, end) generation
         self.policies: dict[int, Any] = {}
         first = 0
@@ -168,6 +176,11 @@ class OnlineMixer:
     def needs_gradients(self) -> bool:
         """True when a policy reads per-task gradients (``tac``)."""
         return any(getattr(p, "needs_gradients", False) for p in self.policies.values())
+
+    def needs_gradients_at(self, generation: int) -> bool:
+        """True when batch ``generation`` is in a stage whose policy reads gradients."""
+        stage = self.stage_of(generation)
+        return stage is not None and getattr(self.policies[stage], "needs_gradients", False)
 
     def stage_of(self, generation: int) -> int | None:
         """The online stage that generation batch ``generation`` belongs to, or ``None``."""

@@ -203,6 +203,9 @@ class TaskPanel:
         micro-step, with ``signals`` a dict task -> ``TaskSignal``.
     gradient_seconds : float
         Time spent on per-task gradients (overhead measurement).
+    gradient_generations : callable or None
+        ``f(generation) -> bool``: take gradients only for these generation batches
+        (``None``: all); the online sampler limits them to its gradient-reading stages.
 
     Notes
     -----
@@ -249,6 +252,7 @@ class TaskPanel:
         self.gradient_subset = gradient_subset
         self._params = gradient_parameters(trainer.model, gradient_subset) if gradients else []
         self.listeners: list[Callable[[int, dict[str, Any]], None]] = []
+        self.gradient_generations: Callable[[int], bool] | None = None
         self.gradient_seconds = 0.0
         self._rewards: Any = None
         self._captured: Any = None
@@ -354,6 +358,11 @@ class TaskPanel:
             )
         self._rewards = None
         output = original(inputs)
+        if self._rewards is None:
+            raise InvalidParameterError(
+                "TaskPanel did not see GRPO's rewards (_calculate_rewards was not called); this "
+                "TRL version scores completions differently. Remove the panel or pin trl 1.16."
+            )
         all_tasks = [str(t) for t in gather_object(local_tasks)]
         per_func = self._rewards.detach().float().cpu()
         weights = trainer.reward_weights.detach().float().cpu()
@@ -413,7 +422,8 @@ class TaskPanel:
                     self._log(task, "kl", float(totals[2, position]) / count)
         generation = self._generation()
         pending = self._pending.get(generation)
-        if pending is not None and self.gradients:
+        wanted = self.gradient_generations is None or self.gradient_generations(generation)
+        if pending is not None and self.gradients and wanted:
             self._task_gradients(pending, logps, inputs["advantages"], mask, one_hot)
         per_generation = int(trainer.args.steps_per_generation) * int(trainer.num_iterations)
         if pending is not None and int(trainer._step) % per_generation == per_generation - 1:

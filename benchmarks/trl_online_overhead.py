@@ -1,0 +1,139 @@
+"""Overhead of ``tac``'s per-task gradients, as a ratio to the rest of the same GRPO step.
+
+One real run: SmolLM2-135M-Instruct (``taskorder model prepare smollm2``), the
+suite's ``arithmetic`` and ``choice`` tasks, an online ``tac`` stage, CPU. The
+:class:`~taskorder.trl.panel.TaskPanel` times the per-task gradients it takes at every
+micro-step (``gradient_seconds``); a callback times every optimizer step end to end.
+For each step the overhead ratio is ``gradient time / (step time - gradient time)``:
+what the gradient signal adds to a step that otherwise ran unchanged (same generation,
+same loss, same backward). Both gradient subsets are measured, in alternating runs:
+``final_norm`` (the last norm before the head, ``hidden_size`` numbers per task, the
+default) and ``lm_head`` (the output embedding matrix: SmolLM2 ties it to the input
+embeddings, 28 M numbers per task). The first step of every run is dropped (warm-up).
+Reported: median and quartiles of the per-step ratio over all kept steps.
+
+Usage::
+
+    PYTHONPATH=src python benchmarks/trl_online_overhead.py [--steps 4] [--repeats 1] [--threads 1]
+
+Output: ``benchmarks/results/trl_online_overhead.txt`` (raw per-step rows, then the summary).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / "results" / "trl_online_overhead.txt"
+
+
+def run_once(model_dir: Path, tasks, folder: Path, steps: int, subset: str, seed: int):
+    from transformers import TrainerCallback
+    from trl import GRPOTrainer
+
+    from taskorder.schedule import Schedule, Stage
+    from taskorder.trl.apply import apply_schedule
+    from taskorder.trl.data import multitask_dataset
+    from taskorder.trl.grpo_args import load_policy, make_grpo_config, quiet_trainer
+    from taskorder.trl.panel import TaskPanel
+    from taskorder.trl.reward_specs import for_task
+
+    model, tokenizer = load_policy(model_dir)
+    settings = {
+        "num_generations": 4,
+        "per_device_train_batch_size": 8,
+        "max_completion_length": 16,
+        "learning_rate": 1e-6,
+        "temperature": 1.0,
+    }
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=[for_task(t.name, t.reward_function()) for t in tasks],
+        args=make_grpo_config(folder, settings, seed=seed),
+        train_dataset=multitask_dataset(tasks),
+        processing_class=tokenizer,
+    )
+    quiet_trainer(trainer)
+    panel = TaskPanel(trainer, gradients=True, gradient_subset=subset).install()
+    trainer._taskorder_panel = panel
+    names = [t.name for t in tasks]
+    apply_schedule(trainer, Schedule([Stage(names, steps=steps, online="tac")]))
+    rows = []
+
+    class Timer(TrainerCallback):
+        def on_step_begin(self, args, state, control, **kwargs):
+            self.start, self.grad = time.perf_counter(), panel.gradient_seconds
+
+        def on_step_end(self, args, state, control, **kwargs):
+            step_s = time.perf_counter() - self.start
+            grad_s = panel.gradient_seconds - self.grad
+            rows.append((state.global_step, step_s, grad_s))
+
+    trainer.add_callback(Timer())
+    trainer.train()
+    n_params = sum(p.numel() for p in panel._params)
+    return rows, n_params
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--steps", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from taskorder.trl.config import load_train_config
+    from taskorder.trl.model_source import resolve_model
+    from taskorder.trl.pipeline import build_tasks
+    from taskorder.trl.suite import write_suite
+
+    lines = [
+        "# trl_online_overhead: SmolLM2-135M-Instruct, CPU, tac online stage, arithmetic+choice",
+        (
+            f"# steps={args.steps} repeats={args.repeats} threads={args.threads} "
+            "num_generations=4 batch=8 max_completion_length=16"
+        ),
+        "# subset repeat step step_s grad_s ratio",
+    ]
+    ratios: dict[str, list[float]] = {"final_norm": [], "lm_head": []}
+    sizes: dict[str, int] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        config = load_train_config(
+            write_suite(Path(tmp) / "suite", tasks=["arithmetic", "choice"], n_train=32, n_eval=4)
+        )
+        model_dir = resolve_model(config.model)
+        tasks = build_tasks(config)
+        for repeat in range(args.repeats):
+            for subset, kept in ratios.items():  # alternate the two subsets
+                folder = Path(tmp) / f"{subset}-{repeat}"
+                rows, sizes[subset] = run_once(
+                    model_dir, tasks, folder, args.steps, subset, seed=repeat
+                )
+                for step, step_s, grad_s in rows[1:]:
+                    ratio = grad_s / (step_s - grad_s)
+                    kept.append(ratio)
+                    lines.append(
+                        f"{subset} {repeat} {step} {step_s:.3f} {grad_s:.4f} {ratio:.5f}"
+                    )
+                print(lines[-1], flush=True)
+    lines.append("# summary: per-step overhead ratio grad_s / (step_s - grad_s)")
+    for subset, values in ratios.items():
+        q1, median, q3 = statistics.quantiles(values, n=4)
+        lines.append(
+            f"{subset}: {sizes[subset]} params per task, n={len(values)} steps, "
+            f"median {100 * median:.2f} % (quartiles {100 * q1:.2f}-{100 * q3:.2f} %)"
+        )
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines[-3:]))
+
+
+if __name__ == "__main__":
+    main()
