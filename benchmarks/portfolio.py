@@ -177,28 +177,46 @@ def first_answer(n_tasks: int, time_limit: float, seed: int) -> dict:
     }
 
 
-def rows_check(names: list[str], time_limit: float) -> None:
-    """The MIP with every 3-cycle row (``rows="full"``) against lazy rows, same limit."""
+#: Exact routes ``--rows`` can compare: name -> solve_ilp keyword arguments.
+ROUTES = {
+    "full": {"rows": "full"},
+    "lazy-rebuild": {"rows": "lazy", "lp": "rebuild"},
+    "lazy-incremental": {"rows": "lazy", "lp": "incremental"},
+}
+
+
+def rows_check(names: list[str], time_limit: float, routes: list[str]) -> None:
+    """``solve_ilp`` by each route in ``routes``, same instance, same limit, one after
+    the other; ``ratio`` is wall time over the first route's (same instance, same run)."""
     from taskorder.solvers.exact.ilp import solve_ilp
     from taskorder.solvers.problem import Constraints, Problem
 
     known = lolib.best_known()
-    for name in names:
+    for item in names:
+        name, _, size = item.partition(":")  # "r100a2:60": its leading 60 x 60 block
         inst = known[name]
         weights = inst.weights()
+        if size:
+            weights = weights[: int(size), : int(size)]
         n_tasks = weights.shape[0]
+        best_known = inst.best_known if n_tasks == inst.n_tasks else None
         problem = Problem(weights, "all_pairs", Constraints(n_tasks, predecessors=(0,) * n_tasks))
-        for rows in ("full", "lazy"):
+        first = None
+        for route in routes:
             started = time.perf_counter()
-            solution = solve_ilp(problem, time_limit=time_limit, rows=rows)
+            solution = solve_ilp(problem, time_limit=time_limit, **ROUTES[route])
+            wall = time.perf_counter() - started
+            first = first or wall
             extras = solution.extras
             print(
-                name,
-                rows,
+                item,
+                n_tasks,
+                route,
                 solution.status,
                 solution.value,
-                inst.best_known,
-                round(time.perf_counter() - started, 2),
+                best_known,
+                round(wall, 2),
+                round(wall / first, 3),
                 extras["lp_rounds"],
                 extras["mip_rounds"],
                 extras["cuts"],
@@ -239,15 +257,17 @@ def main(argv=None) -> None:
     parser.add_argument("--large", default="2000", help="sizes for the first-answer check")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--proven", default="", help="a LOLIB family: proven count only")
-    parser.add_argument("--rows", default="", help="LOLIB names: full vs lazy MIP rows only")
+    parser.add_argument("--rows", default="", help="LOLIB names: exact routes compared only")
+    parser.add_argument("--routes", default=",".join(ROUTES), help=f"of {', '.join(ROUTES)}")
     args = parser.parse_args(argv)
     print(f"# {time.strftime('%Y-%m-%d %H:%M:%S %Z')}  argv: {' '.join(sys.argv[1:])}")
     if args.proven:
         proven_check(args.proven, float(args.time_limits.split(",")[0]), args.seed)
         return
     if args.rows:
-        print("# instance rows status value best_known wall_s lp_rounds mip_rounds cuts")
-        rows_check(args.rows.split(","), float(args.time_limits.split(",")[0]))
+        print("# instance n route status value best_known wall_s ratio lp_rounds mip_rounds cuts")
+        routes = args.routes.split(",")
+        rows_check(args.rows.split(","), float(args.time_limits.split(",")[0]), routes)
         return
     rows = run(args)
     print("\n# auto vs baseline (same run, same limit, same seed)")

@@ -7,7 +7,6 @@ import pytest
 
 from taskorder import InvalidMatrixError, TransferMatrix, read_matrix, write_matrix
 from taskorder import io as taskorder_io
-
 from tests.instances import random_matrix
 
 SQUARE = "task,math,code,poetry\nmath,,0.1,-0.2\ncode,0.05,,-0.3\npoetry,0.0,0.02,\n"
@@ -248,3 +247,48 @@ def test_lolib_reader_refuses_with_taskorder_errors(tmp_path, text, match):
     """Issue 15 (same holes in the LOLIB reader): huge n raised ValueError, nan was missing."""
     with pytest.raises(InvalidMatrixError, match=match):
         taskorder_io.read_lolib(write(tmp_path, text, name="inst"))
+
+
+_TRICKY_CELLS = ["", " ", "1", "-0.5", "+.5", "1.", "1e5", "1E-3", "1e400", "1e", "--1", "1.2.3",
+                 "1 2", " 3 ", "nan", "inf", "1_0", "e", ".", "+", "0x1", "2,5"]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_numpy_fast_path_agrees_with_the_general_parser(tmp_path, seed, monkeypatch):
+    """The plain square-CSV fast path gives the general parser's values, or leaves the
+    file to it (same message); cells are drawn from numbers and near-misses."""
+    rng = np.random.default_rng(seed)
+    n_tasks = int(rng.integers(2, 6))
+    names = [f"t{i}" for i in range(n_tasks)]
+    lines = ["task," + ",".join(names)]
+    for i, name in enumerate(names):
+        cells = ["" if i == j else f"{rng.normal():.3g}" for j in range(n_tasks)]
+        for _ in range(int(rng.integers(0, 3))):
+            cells[int(rng.integers(n_tasks))] = str(rng.choice(_TRICKY_CELLS))
+        lines.append(name + "," + ",".join(cells))
+    path = write(tmp_path, "\n".join(lines) + "\n" * int(rng.integers(0, 2)))
+    try:
+        fast = ("matrix", read_matrix(path).bwt)
+    except InvalidMatrixError as error:
+        fast = ("error", str(error))
+    monkeypatch.setattr(taskorder_io, "_parse_square_fast", lambda path, text: None)
+    try:
+        general = ("matrix", read_matrix(path).bwt)
+    except InvalidMatrixError as error:
+        general = ("error", str(error))
+    assert fast[0] == general[0]
+    if fast[0] == "matrix":
+        np.testing.assert_array_equal(fast[1], general[1])
+    else:
+        assert fast[1] == general[1]
+
+
+def test_numpy_fast_path_reads_a_plain_file(tmp_path):
+    m = random_matrix(30, 0)
+    path = tmp_path / "bwt.csv"
+    write_matrix(m, path)
+    text = path.read_text()
+    fast = taskorder_io._parse_square_fast(path, text)
+    assert fast is not None and fast.tasks == m.tasks
+    np.testing.assert_array_equal(fast.bwt, read_matrix(path).bwt)
+    np.testing.assert_allclose(np.nan_to_num(fast.bwt), np.nan_to_num(m.bwt))

@@ -4,6 +4,9 @@ import pytest
 from solver_cases import lolib_matrix
 
 from taskorder import solve
+from taskorder.solvers import make_problem
+from taskorder.solvers.heuristics.local_search import solve_local
+from taskorder.solvers.problem import Constraints
 
 pytest.importorskip("ortools")
 
@@ -34,8 +37,15 @@ def test_auto_picks_the_mip_for_the_io_instance():
     assert result.status == "optimal" and result.objective == 209320
 
 
-def test_local_search_gets_close_on_the_io_instance():
-    result = solve(lolib_matrix("t59b11xx"), method="local", time_limit=1.0)
-    assert result.status == "heuristic"
-    assert result.objective >= 0.999 * 209320
-    assert result.bound >= 209320
+@pytest.mark.parametrize("seed", range(3))
+def test_local_search_gets_close_on_the_io_instance(seed):
+    """A budget in rounds, not seconds: the search stops after 300 rounds without
+    improvement, so the answer depends on the seed only, never on the machine's load
+    (about 0.3 s on a quiet core; it reaches the optimum for seeds 0-4)."""
+    matrix = lolib_matrix("t59b11xx")
+    problem = make_problem(matrix, "all_pairs", Constraints.from_names(matrix))
+    solution = solve_local(problem, seed=seed, patience=300)
+    assert solution.status == "heuristic"
+    assert solution.extras["stop_reason"] == "no improvement in 300 rounds"
+    assert solution.value >= 0.9995 * 209320
+    assert solution.bound >= 209320

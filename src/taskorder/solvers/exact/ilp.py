@@ -48,11 +48,16 @@ from taskorder.solvers.exact.triangles import (
 from taskorder.solvers.integer_weights import IntegerWeights, integer_weights
 from taskorder.solvers.problem import Problem, Solution
 
-__all__ = ["solve_ilp", "BACKENDS", "MAX_CUTS_PER_ROUND"]
+__all__ = ["BACKENDS", "LP_MODES", "MAX_CUTS_PER_ROUND", "solve_ilp"]
 
 BACKENDS = ("highs", "scip")
-#: Most violated 3-dicycle rows added per LP round (all of them below this).
+#: How the LP rounds are solved: one HiGHS model updated in place, or rebuilt each round.
+LP_MODES = ("incremental", "rebuild")
+#: Most violated 3-dicycle rows added per LP round (all of them below this). A cap of
+#: 5,000 made the incremental rounds slower, not faster (docs/solvers.md).
 MAX_CUTS_PER_ROUND = 20_000
+#: Incremental rounds delete the slack 3-dicycle rows once they are this share of them.
+SLACK_ROW_SHARE = 0.5
 #: Switch the LP rounds from dual simplex to the barrier method once the rows exceed
 #: this many times the columns, or once a simplex round took this many seconds.
 BARRIER_ROW_RATIO = 6.0
@@ -72,6 +77,7 @@ class _Progress:
     proven_order: list[int] | None = None
     candidate_orders: list[list[int]] = field(default_factory=list)
     timed_out: bool = False
+    lp_mode: str = "incremental"
 
     def time_left(self) -> float | None:
         if self.deadline is None:
@@ -79,7 +85,8 @@ class _Progress:
         return self.deadline - time.perf_counter()
 
     def add_cuts(self, triples: np.ndarray) -> None:
-        self.cuts = np.concatenate([self.cuts, triples])
+        """Add rows not already known (incremental LP rounds may re-add dropped rows)."""
+        self.cuts = np.unique(np.concatenate([self.cuts, triples]), axis=0)
 
 
 def _out_of_time(progress: _Progress) -> bool:
@@ -90,8 +97,50 @@ def _out_of_time(progress: _Progress) -> bool:
     return False
 
 
-def _cutting_plane_lp(problem: Problem, progress: _Progress, backend: str) -> None:
+def _cutting_plane_lp(problem: Problem, progress: _Progress, backend: str, lp: str) -> None:
     """Phase 1: LP + violated 3-dicycle rows until none is violated (or time runs out)."""
+    if lp == "incremental":
+        _incremental_lp_rounds(problem, progress)
+    else:
+        _rebuilt_lp_rounds(problem, progress, backend)
+
+
+def _lp_round_done(problem: Problem, progress: _Progress, outcome, cap: int) -> np.ndarray | None:
+    """Record one LP round; the rows to add next, or None when the phase is over."""
+    n_tasks = problem.n_tasks
+    progress.lp_rounds += 1
+    if outcome.values is None or not outcome.proven:
+        progress.timed_out = outcome.hit_limit or progress.timed_out
+        return None
+    progress.bound = min(progress.bound, outcome.dual_bound)
+    precedence = precedence_matrix(outcome.values[: n_tasks * (n_tasks - 1) // 2], n_tasks)
+    if _round_lp_solution(problem, progress, precedence):
+        return None
+    triples = violated_triangles(precedence, limit=cap)
+    if triples.size == 0:
+        return None
+    progress.add_cuts(triples)
+    return triples
+
+
+def _incremental_lp_rounds(problem: Problem, progress: _Progress) -> None:
+    """One HiGHS model for all rounds: add at most MAX_CUTS_PER_ROUND rows, drop the
+    slack ones, re-solve warm by dual simplex (:mod:`.highs_lp`)."""
+    from taskorder.solvers.exact.highs_lp import IncrementalLP
+
+    model = IncrementalLP(problem, progress.weights)
+    while not _out_of_time(progress):
+        outcome = model.solve(progress.time_left())
+        triples = _lp_round_done(problem, progress, outcome, MAX_CUTS_PER_ROUND)
+        if triples is None:
+            return
+        model.drop_slack_rows(SLACK_ROW_SHARE)
+        model.add_triangles(triples)
+
+
+def _rebuilt_lp_rounds(problem: Problem, progress: _Progress, backend: str) -> None:
+    """The model rebuilt through MathOpt each round (before issue 17; also SCIP's way):
+    dual simplex, barrier once rows pile up, every row kept."""
     n_tasks = problem.n_tasks
     barrier = False
     while not _out_of_time(progress):
@@ -102,18 +151,8 @@ def _cutting_plane_lp(problem: Problem, progress: _Progress, backend: str) -> No
         started = time.perf_counter()
         outcome = solve_model(model, backend, progress.time_left(), integer=False, barrier=barrier)
         barrier = barrier or time.perf_counter() - started > BARRIER_AFTER_SECONDS
-        progress.lp_rounds += 1
-        if outcome.values is None or not outcome.proven:
-            progress.timed_out = outcome.hit_limit or progress.timed_out
+        if _lp_round_done(problem, progress, outcome, MAX_CUTS_PER_ROUND) is None:
             return
-        progress.bound = min(progress.bound, outcome.dual_bound)
-        precedence = precedence_matrix(outcome.values[: n_tasks * (n_tasks - 1) // 2], n_tasks)
-        if _round_lp_solution(problem, progress, precedence):
-            return
-        triples = violated_triangles(precedence, limit=MAX_CUTS_PER_ROUND)
-        if triples.size == 0:
-            return
-        progress.add_cuts(triples)
 
 
 def _round_lp_solution(problem: Problem, progress: _Progress, precedence: np.ndarray) -> bool:
@@ -175,6 +214,7 @@ def solve_ilp(
     seed: int = 0,
     backend: str = "highs",
     rows: str = "lazy",
+    lp: str | None = None,
 ) -> Solution:
     """Solve ``all_pairs`` or ``max_min`` exactly by MIP with lazy 3-dicycle rows.
 
@@ -192,6 +232,10 @@ def solve_ilp(
     rows : {"lazy", "full"}
         ``"lazy"``: the two phases above. ``"full"``: every 3-dicycle row from the
         start and one MIP solve (no LP phase).
+    lp : {"incremental", "rebuild"}, optional
+        How the LP rounds run: one HiGHS model updated in place and re-solved warm
+        (default with ``backend="highs"`` when SciPy's HiGHS is importable), or the
+        model rebuilt and solved from scratch each round (SCIP's only way).
 
     Returns
     -------
@@ -224,6 +268,7 @@ def solve_ilp(
             f"The 'backend' parameter of solve_ilp must be one of {', '.join(BACKENDS)}. "
             f"Got {backend!r}."
         )
+    lp = _lp_mode(lp, backend)
     if rows not in ("lazy", "full"):
         raise InvalidParameterError(
             f"The 'rows' parameter of solve_ilp must be 'lazy' or 'full'. Got {rows!r}."
@@ -233,13 +278,13 @@ def solve_ilp(
     start = time.perf_counter()
     deadline = None if time_limit is None else start + time_limit
     weights = integer_weights(problem)
-    progress = _Progress(weights=weights, deadline=deadline)
+    progress = _Progress(weights=weights, deadline=deadline, lp_mode=lp)
     helper = HelperSearch(problem, time_limit=time_limit, seed=seed)
     try:
         if rows == "full":
             progress.add_cuts(all_triangles(problem.n_tasks))
         else:
-            _cutting_plane_lp(problem, progress, backend)
+            _cutting_plane_lp(problem, progress, backend, lp)
         if progress.proven_order is None and not progress.timed_out:
             if _incumbent_meets_bound(problem, progress, helper.first_order):
                 progress.proven_order = helper.first_order
@@ -250,6 +295,25 @@ def solve_ilp(
     solution = _finish(problem, progress, helper_order, start, backend)
     solution.extras["anytime"] = helper.curve
     return solution
+
+
+def _lp_mode(lp: str | None, backend: str) -> str:
+    """The LP mode to use: the caller's, else incremental where HiGHS allows it."""
+    from taskorder.solvers.exact.highs_lp import incremental_lp_available
+
+    if lp is None:
+        return "incremental" if backend == "highs" and incremental_lp_available() else "rebuild"
+    if lp not in LP_MODES:
+        raise InvalidParameterError(
+            f"The 'lp' parameter of solve_ilp must be one of {', '.join(LP_MODES)}. Got {lp!r}."
+        )
+    if lp == "incremental" and (backend != "highs" or not incremental_lp_available()):
+        raise InvalidParameterError(
+            "The 'lp' parameter of solve_ilp can be 'incremental' only with backend='highs' "
+            "and SciPy >= 1.15 (its bundled HiGHS). Got lp='incremental' with "
+            f"backend={backend!r}; use lp='rebuild'."
+        )
+    return lp
 
 
 def _integer_value(problem: Problem, weights: IntegerWeights, order: list[int]) -> float:
@@ -308,6 +372,7 @@ def _finish(problem, progress, helper_order, start, backend) -> Solution:
             "rows": "full" if progress.lp_rounds == 0 and progress.cuts.shape[0] else "lazy",
             "scale": weights.scale,
             "rounding_error_bound": slack,
+            "lp": progress.lp_mode,
             "lp_rounds": progress.lp_rounds,
             "mip_rounds": progress.mip_rounds,
             "cuts": int(progress.cuts.shape[0]),
