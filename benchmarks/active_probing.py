@@ -9,7 +9,7 @@ Run::
 Worlds and ground truth (no pair model anywhere in the truth)
 -------------------------------------------------------------
 The worlds are those of ``benchmarks/evidence.py`` (one rule, ``world_spec``): the
-built-in GRPO-like learner, development seeds 0-49, held-out seeds 1000-1007, n = 3-5,
+built-in GRPO-like learner, development seeds 0-49, held-out splits (``SPLITS``), n = 3-5,
 both modes. For every world that script stored, in
 ``benchmarks/results/evidence_<split>_<mode>.jsonl``:
 
@@ -52,7 +52,9 @@ from taskorder import TransferMatrix, evaluate, solve
 from taskorder.active import active_probe, initial_pairs
 from taskorder.percentile import order_percentile
 
-RESULTS = Path(__file__).parent / "results"
+sys.path.insert(0, str(Path(__file__).parent))
+from evidence import RESULTS, SPLITS
+
 #: Candidate settings (start design per row, confidence, tolerance), tried on dev only.
 SETTINGS = {
     "default": {"per_row": 2, "confidence": 0.9, "tolerance": 0.01},
@@ -176,12 +178,12 @@ def choose(rows: list[dict]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--split", choices=["dev", "heldout"], default="heldout")
+    parser.add_argument("--split", choices=list(SPLITS), default="heldout")
     parser.add_argument("--modes", nargs="+", default=["exact", "sampled"])
     parser.add_argument("--summary", action="store_true", help="tables from the CSVs only")
     args = parser.parse_args()
     if args.summary:
-        for split in ("dev", "heldout"):
+        for split in SPLITS:
             rows = read(RESULTS / f"active_probing_{split}.csv")
             print(summary(rows))
             if split == "dev" and rows:

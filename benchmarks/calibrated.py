@@ -15,6 +15,11 @@ n + n(n-1) = n^2 stages; a curriculum run costs n stages.
 
 Ground truth: every order's mean final score, averaged over 3 seeds (all n! orders run).
 "Percentile": :func:`taskorder.percentile.order_percentile` (strictly worse + half ties).
+
+A development tool (default worlds 0-2, the development split of ``benchmarks/evidence.py``):
+no page quotes it. The held-out numbers for calibrated search come from
+``benchmarks/evidence.py`` (its ``calibrated`` rows), rendered by ``benchmarks/report.py``.
+Its old output files (``results_calibrated_*.txt``, old SGD learner) were removed.
 """
 
 from __future__ import annotations

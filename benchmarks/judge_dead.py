@@ -1,6 +1,7 @@
 """A dead judge: how long one JudgeReward batch takes against a refused or a hung endpoint.
 
 Run: python benchmarks/judge_dead.py [--completions 64] [--kind refuse|hang] [--timeout 1]
+     [--out benchmarks/results/judge_dead.json]   (adds this run under its kind)
 
 ``refuse``: a local port where nothing listens (connection refused at once). ``hang``: a
 local socket that listens (the kernel completes the connection) and never answers, with
@@ -11,6 +12,8 @@ Prints the seconds the batch took and the judge's counters.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import socket
 import time
 
@@ -22,6 +25,7 @@ def main() -> None:
     parser.add_argument("--completions", type=int, default=64)
     parser.add_argument("--kind", choices=["refuse", "hang"], default="refuse")
     parser.add_argument("--timeout", type=float, default=1.0)
+    parser.add_argument("--out", default=None, help="JSON file to add this run to")
     args = parser.parse_args()
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -40,6 +44,14 @@ def main() -> None:
     print(f"{args.kind}: {n} completions in {elapsed:.2f} s, {rewards.count(None)} None, "
           f"{dict(reward.judge.stats_)}")
     listener.close()
+    if args.out:
+        path = args.out
+        runs = json.loads(open(path).read()) if os.path.exists(path) else {}
+        runs[args.kind] = {"completions": n, "timeout": args.timeout, "seconds": elapsed,
+                           "none": rewards.count(None), "stats": dict(reward.judge.stats_),
+                           "cpus": os.cpu_count(), "load_avg": os.getloadavg()[0]}
+        with open(path, "w") as handle:
+            handle.write(json.dumps(runs, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,76 +1,96 @@
-"""Noise-aware and entropy-aware orders, checked in reality on the built-in learner.
+"""Noise-aware ordering checked in reality on the built-in learner.
 
-Run: python benchmarks/noise_entropy.py [--mode sampled] [--worlds 0 1 2] [--seeds 6]
+Run::
 
-Per learner world (2 structured + 3 open-ended tasks): a probe campaign with 3 repeats gives
-the score matrix with standard errors and the entropy matrix. Then
-1. noise: the point-estimate optimum vs the risk-averse choice (``risk="quantile"``, 10 %),
-   both trained with ``--seeds`` seeds: realised mean final score and worst seed;
-2. entropy: a floor on the open task whose predicted final entropy is lowest under the
-   unconstrained optimum, set halfway to the best reachable value; the floored order is
-   trained and its measured final entropy compared with the floor.
+    python benchmarks/noise_entropy.py --split heldout --mode exact
+    python benchmarks/noise_entropy.py --split heldout --mode sampled
+
+Worlds: the rule of ``benchmarks/evidence.py`` (``SPLITS``, ``world_spec``; the built-in
+GRPO-like learner with its default configuration). Per world a probe campaign with 3
+repeats gives the backward-transfer matrix with standard errors (from the repeats). Then
+the point-estimate optimum (``solve``) and the risk-averse choice (``solve_robust``,
+``risk="quantile"``, 10 % quantile, 200 draws) are compared: the probability that the
+point order is optimal under the draws, whether the two orders differ, and both orders
+trained with ``--seeds`` seeds: realised mean final score and worst seed.
+
+Raw output, one row per world: ``benchmarks/results/noise_entropy_<split>_<mode>.csv``;
+``benchmarks/report.py`` renders the summary. (Entropy floors are measured by
+``benchmarks/replan.py --floors``, with floors set independently of every method.)
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import sys
 import tempfile
+from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).parent))
+from evidence import RESULTS, SPLITS, world_spec
+
 from taskorder import solve
-from taskorder.entropy import entropy_floors
 from taskorder.estimate import make_plan, run_campaign
 from taskorder.estimate.curricula import run_curricula
-from taskorder.learner import make_learner
+from taskorder.learner import LEARNER_VERSION, make_learner
 from taskorder.robust import solve_robust
 
+FIELDS = ["split", "mode", "world", "n_structured", "n_open", "seeds", "p_optimal_point",
+          "same_order", "point_order", "point_mean", "point_worst", "quantile_order",
+          "quantile_mean", "quantile_worst", "learner_version"]
 
-def realised(runner, order, seeds, steps):
+
+def realised(runner, order, seeds: int, steps: int) -> np.ndarray:
     runs = run_curricula(runner, [order], seeds=seeds, steps=steps, seed=4242)
-    means = np.array([np.mean(list(run.final.values())) for run in runs])
-    entropy = {task: float(np.mean([run.entropy[-1][run.tasks.index(task)] for run in runs]))
-               for task in runner.tasks}
-    return means, entropy
+    return np.array([np.mean(list(run.final.values())) for run in runs])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--mode", default="sampled")
-    parser.add_argument("--worlds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--seeds", type=int, default=6)
+def run_world(world: int, mode: str, seeds: int) -> dict:
+    n_s, n_o = world_spec(world)
+    runner = make_learner(n_s, n_o, seed=world, mode=mode)
+    steps = runner.config.stage_steps
+    with tempfile.TemporaryDirectory() as folder:
+        plan = make_plan(runner.tasks, repeats=3, steps=steps, seed=world)
+        estimate = run_campaign(runner, plan, folder).estimate
+    scores = estimate.matrix.replace(forward=None, forward_stderr=None)
+    point = solve(scores)
+    careful = solve_robust(scores, risk="quantile", quantile=0.1, n_samples=200, seed=world)
+    p_point = next((c["p_optimal"] for c in careful.extras["candidates"]
+                    if tuple(c["order"]) == tuple(point.order)), 0.0)
+    point_means = realised(runner, point.order, seeds, steps)
+    careful_means = (point_means if careful.order == point.order
+                     else realised(runner, careful.order, seeds, steps))
+    return {
+        "world": world, "n_structured": n_s, "n_open": n_o, "seeds": seeds,
+        "p_optimal_point": float(p_point), "same_order": careful.order == point.order,
+        "point_order": " > ".join(point.order), "point_mean": float(point_means.mean()),
+        "point_worst": float(point_means.min()), "quantile_order": " > ".join(careful.order),
+        "quantile_mean": float(careful_means.mean()),
+        "quantile_worst": float(careful_means.min()), "learner_version": LEARNER_VERSION,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--split", default="heldout", choices=list(SPLITS))
+    parser.add_argument("--mode", default="exact", choices=["exact", "sampled"])
+    parser.add_argument("--seeds", type=int, default=4)
     args = parser.parse_args()
-    print(f"mode={args.mode}, seeds={args.seeds}")
-    for world in args.worlds:
-        runner = make_learner(2, 3, seed=world, mode=args.mode)
-        steps = runner.config.stage_steps
-        with tempfile.TemporaryDirectory() as folder:
-            estimate = run_campaign(runner, make_plan(runner.tasks, repeats=3, steps=steps, seed=world), folder).estimate
-        scores = estimate.matrix.replace(forward=None, forward_stderr=None)
-        point = solve(scores)
-        careful = solve_robust(scores, risk="quantile", quantile=0.1, n_samples=200, seed=world)
-        p_mean, _ = realised(runner, point.order, args.seeds, steps)
-        r_mean, _ = realised(runner, careful.order, args.seeds, steps)
-        print(f"world {world}: P(point order optimal) = {careful.extras['candidates'][0]['p_optimal'] if careful.order == point.order else next(c['p_optimal'] for c in careful.extras['candidates'] if tuple(c['order']) == point.order):.2f}")
-        print(f"  point  {' > '.join(point.order)}: realised mean {p_mean.mean():.4f}, worst seed {p_mean.min():.4f}")
-        print(f"  q10    {' > '.join(careful.order)}: realised mean {r_mean.mean():.4f}, worst seed {r_mean.min():.4f}"
-              f"{'  (same order)' if careful.order == point.order else ''}")
-        entropy = estimate.entropy
-        free = solve(scores, entropy=entropy)
-        predicted = free.extras["predicted_entropy"]
-        open_tasks = [t for t in runner.tasks if t.startswith("open")]
-        task = min(open_tasks, key=predicted.get)
-        best = entropy_floors(entropy, {task: -1e9})[0].best_possible()
-        floor = (predicted[task] + best) / 2
-        floored = solve(scores, entropy=entropy, entropy_floor={task: floor})
-        _, measured_free = realised(runner, free.order, args.seeds, steps)
-        f_mean, measured = realised(runner, floored.order, args.seeds, steps)
-        print(f"  entropy floor {task} >= {floor:.3f}: free order predicted {predicted[task]:.3f}, "
-              f"measured {measured_free[task]:.3f}; floored order {' > '.join(floored.order)} predicted "
-              f"{floored.extras['predicted_entropy'][task]:.3f}, measured {measured[task]:.3f} "
-              f"({'respected' if measured[task] >= floor else 'NOT respected'}); score cost "
-              f"{p_mean.mean() - f_mean.mean():+.4f}")
+    out = RESULTS / f"noise_entropy_{args.split}_{args.mode}.csv"
+    with out.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=FIELDS)
+        writer.writeheader()
+        for world in SPLITS[args.split]:
+            row = {"split": args.split, "mode": args.mode, **run_world(world, args.mode, args.seeds)}
+            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+            handle.flush()
+            print(f"world {world}: P(point optimal) {row['p_optimal_point']:.2f}, same order "
+                  f"{row['same_order']}", flush=True)
+    print(f"wrote {out}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

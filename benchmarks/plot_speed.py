@@ -1,7 +1,7 @@
 """Time and pixel size of the heatmap and the transfer graph as the number of tasks grows.
 
 Run: python benchmarks/plot_speed.py [--before REV] [--heatmap 10 50 200] [--graph 10 30 100]
-     [--repeats 1] [--out benchmarks/results_plot_speed.txt]
+     [--repeats 1] [--out benchmarks/results/plot_speed.md]
 
 Each case draws the figure for a seeded random matrix (tasks named like real ones, up to 24
 characters) in the order given, and saves it as a PNG at the default 150 dpi, as

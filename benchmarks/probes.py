@@ -1,12 +1,10 @@
 """Probe-campaign wall time vs number of tasks and workers, on the built-in learner.
 
-Run: ``PYTHONPATH=src python benchmarks/probes.py [--n 4 6 8] [--workers 1 2]
-[--steps 40] [--mode exact] [--ray]``. Not a test (speed belongs in benchmarks); it
-prints the table quoted in ``docs/estimator.md``.
-
-``--fidelity`` instead runs probe -> validate over several learner worlds and both
-training modes and prints one row of fidelity numbers per instance (also quoted in
-``docs/estimator.md``).
+Run: ``python benchmarks/probes.py [--n 4 6 8] [--workers 1 2] [--steps 40]
+[--mode exact] [--ray] [--out benchmarks/results/probes_walltime.csv]``. Not a test
+(speed belongs in benchmarks); the raw output (one row per campaign, with the load
+average at the start) is what ``benchmarks/report.py`` renders in ``docs/estimator.md``.
+How well probes predict orders is measured by ``benchmarks/evidence.py``.
 
 Every row is a complete campaign into a fresh folder (n first-stage and n(n-1)
 second-stage probes, every task evaluated after each, ``repeats`` times, one SQLite
@@ -19,13 +17,17 @@ matrix equals the in-process one bit for bit.
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import tempfile
 import time
 
 from taskorder.estimate import make_plan, run_campaign
 from taskorder.estimate.executors import make_executor
-from taskorder.learner import make_learner
+from taskorder.learner import LEARNER_VERSION, make_learner
+
+FIELDS = ["mode", "steps", "repeats", "cpus", "load_avg", "learner_version", "n", "probes",
+          "executor", "workers", "wall_s", "same_matrix"]
 
 
 def bare_loop(runner, plan) -> float:
@@ -44,52 +46,6 @@ def bare_loop(runner, plan) -> float:
     return time.perf_counter() - start
 
 
-def fidelity(args) -> None:
-    """probe -> validate on several worlds; one row per (mode, n, world seed)."""
-    from taskorder.estimate import validate
-
-    models = ("backward_only", "additive", "multiplicative")
-    print(
-        f"repeats={args.repeats} steps={args.steps} validation seeds={args.seeds} "
-        f"orders={'all' if args.all_orders else f'{args.n_random} random + specials'}"
-    )
-    head = (
-        f"{'mode':>7} {'n':>2} {'world':>5} "
-        + " ".join(f"{m[:13]:>13}" for m in models)
-        + f" {'ceiling':>7} {'solver%':>7} {'rank%':>6} {'bwo%':>6} {'mult%':>6} {'rand%':>6} {'gain':>16}"
-    )
-    print(head)
-    for mode in args.modes:
-        for n in args.n:
-            for world in args.world_seeds:
-                runner = make_learner(n_structured=2, n_open=n - 2, mode=mode, seed=world)
-                plan = make_plan(runner.tasks, repeats=args.repeats, steps=args.steps)
-                with tempfile.TemporaryDirectory() as folder:
-                    estimate = run_campaign(runner, plan, folder).estimate
-                report = validate(
-                    runner,
-                    estimate.matrix,
-                    seeds=args.seeds,
-                    steps=args.steps,
-                    all_orders=args.all_orders and n <= 6,
-                    n_random=args.n_random,
-                    executor="process" if args.workers[-1] > 1 else "inprocess",
-                    workers=args.workers[-1],
-                )
-                real, gain = report.realised, report.gains
-                print(
-                    f"{mode:>7} {n:>2} {world:>5} "
-                    + " ".join(f"{report.models[m]['spearman']:>+13.2f}" for m in models)
-                    + f" {report.noise_ceiling['ceiling']:>7.2f} {real['solver']['percentile']:>7.0f}"
-                    f" {real['rank_rule']['percentile']:>6.0f}"
-                    f" {real['best:backward_only']['percentile']:>6.0f}"
-                    f" {real['best:multiplicative']['percentile']:>6.0f}"
-                    f" {real.get('random_mean', {}).get('percentile', float('nan')):>6.0f}"
-                    f" {gain['recommended_minus_reference']:>+8.4f}±{gain['se']:.4f}",
-                    flush=True,
-                )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[4, 6, 8], help="task counts")
@@ -98,16 +54,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--mode", default="exact", choices=["exact", "sampled"])
     parser.add_argument("--ray", action="store_true", help="also time a local Ray instance")
-    parser.add_argument("--fidelity", action="store_true", help="probe -> validate sweep instead")
-    parser.add_argument("--modes", nargs="+", default=["exact", "sampled"])
-    parser.add_argument("--world-seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--seeds", type=int, default=6, help="validation seeds per order")
-    parser.add_argument("--all-orders", action="store_true", help="validate all n! orders (n <= 6)")
-    parser.add_argument("--n-random", type=int, default=20)
+    parser.add_argument("--out", type=str, default=None, help="also write the rows to this CSV")
     args = parser.parse_args()
-    if args.fidelity:
-        fidelity(args)
-        return
+    rows = []
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
@@ -125,6 +74,11 @@ def main() -> None:
         print(
             f"{n:>3} {n_probes:>6} {'bare loop':>10} {1:>7} {bare:>8.2f} {n_probes / bare:>9.1f} {'':>9}"
         )
+        common = {"mode": args.mode, "steps": args.steps, "repeats": args.repeats,
+                  "cpus": os.cpu_count(), "load_avg": f"{load:.1f}",
+                  "learner_version": LEARNER_VERSION, "n": n, "probes": n_probes}
+        rows.append({**common, "executor": "bare loop", "workers": 1, "wall_s": f"{bare:.3f}",
+                     "same_matrix": ""})
         settings = [("inprocess", 1)] + [("process", w) for w in args.workers]
         if args.ray:
             settings += [("ray", max(args.workers))]
@@ -144,6 +98,13 @@ def main() -> None:
             print(
                 f"{n:>3} {n_probes:>6} {kind:>10} {workers:>7} {wall:>8.2f} {n_probes / wall:>9.1f} {ratio:>9} {same}"
             )
+            rows.append({**common, "executor": kind, "workers": workers, "wall_s": f"{wall:.3f}",
+                         "same_matrix": same})
+    if args.out:
+        with open(args.out, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=FIELDS)
+            writer.writeheader()
+            writer.writerows(rows)
 
 
 if __name__ == "__main__":
