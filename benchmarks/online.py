@@ -198,7 +198,9 @@ def overhead_world(world: int, mode: str) -> dict:
     times = {"sec": [], "tac": []}
     alignment = []
     for _ in range(OVERHEAD_REPEATS):
-        for name, options in (("sec", {}), ("tac", {"transfer": 0.0})):
+        sec = make_policy("sec", runner.tasks)  # tac below makes the same decisions
+        same = {"alpha": sec.alpha, "tau": sec.tau, "transfer": 0.0}
+        for name, options in (("sec", {}), ("tac", same)):
             policy = make_policy(name, runner.tasks, seed=0, **options)
             tick = time.perf_counter()
             stage = train_online(runner, base, policy, steps=steps, seed=world)

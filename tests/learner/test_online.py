@@ -75,7 +75,7 @@ def test_tac_gradients_leave_the_update_unchanged():
     """TAC reads per-task gradient parts; their sum is the gradient SEC's stage takes."""
     runner = make_learner(1, 2, mode="exact")
     state = runner.initial_state(seed=0)
-    tac = make_policy("tac", runner.tasks, transfer=0.0)  # same decisions as SEC
+    tac = make_policy("tac", runner.tasks, alpha=0.5, tau=1.0, transfer=0.0)  # SEC's decisions
     sec = make_policy("sec", runner.tasks)
     a = train_online(runner, state, tac, steps=4, seed=0)
     b = train_online(runner, state, sec, steps=4, seed=0)
@@ -110,7 +110,7 @@ def test_bad_input_is_refused(tmp_path):
     with pytest.raises(InvalidParameterError, match="'policy'"):
         resume_online(runner, part.checkpoint, make_policy("sec", ["structured_0"]))
     with pytest.raises(InvalidParameterError, match="'state'"):
-        resume_online(runner, part.checkpoint, make_policy("sec", runner.tasks, tau=1.0))
+        resume_online(runner, part.checkpoint, make_policy("sec", runner.tasks, tau=0.5))
     part.checkpoint.save(runner, tmp_path / "c.npz")
     with pytest.raises(InvalidParameterError, match="config hash"):
         OnlineCheckpoint.load(make_learner(1, 1, seed=5), tmp_path / "c.npz")

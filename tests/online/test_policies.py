@@ -79,14 +79,14 @@ def test_state_dict_round_trip_gives_identical_future_decisions(name):
 
 def test_sec_prefers_the_task_with_signal_and_tac_with_sec_when_no_transfer():
     sec = make_policy("sec", TASKS)
-    tac = make_policy("tac", TASKS, transfer=0.0)
+    tac = make_policy("tac", TASKS, alpha=0.5, tau=1.0, transfer=0.0)
     rng = np.random.default_rng(0)
     for _ in range(20):
         signals = random_signals(rng)
         sec.update(signals)
         tac.update(signals)
     assert sec.weights() == tac.weights()
-    flat = make_policy("sec", ["flat", "live"])
+    flat = make_policy("sec", ["flat", "live"], tau=0.2)
     for _ in range(5):
         flat.update(
             {"flat": TaskSignal("flat", 0.0, 1.0, 4), "live": TaskSignal("live", 0.7, 0.5, 4)}
@@ -182,6 +182,6 @@ def test_bad_signals_and_states_are_refused():
     with pytest.raises(InvalidParameterError, match="'state'"):
         make_policy("sec", TASKS).load_state_dict(policy.state_dict())
     with pytest.raises(InvalidParameterError, match="'state'"):
-        make_policy("tac", TASKS, tau=1.0).load_state_dict(policy.state_dict())
+        make_policy("tac", TASKS, tau=0.5).load_state_dict(policy.state_dict())
     with pytest.raises(InvalidParameterError, match="'n_groups'"):
         policy.draw(-1)

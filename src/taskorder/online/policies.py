@@ -373,14 +373,16 @@ class SECPolicy(_Policy):
         Seed of :meth:`draw`'s stream.
     alpha : float, default 0.5
         TD(0) step size in (0, 1].
-    tau : float, default 0.2
-        Boltzmann temperature (> 0); lower is greedier.
+    tau : float, default 1.0
+        Boltzmann temperature (> 0); lower is greedier. Both defaults were chosen on the
+        built-in learner's development worlds (``benchmarks/online.py``): lower
+        temperatures lost mean score there.
     floor : float, optional
         Least weight of every task, in [0, 1/n_tasks]; default ``0.2 / n_tasks``.
 
     Examples
     --------
-    >>> policy = SECPolicy(["easy", "hard"])
+    >>> policy = SECPolicy(["easy", "hard"], tau=0.2)
     >>> policy.weights()
     {'easy': 0.5, 'hard': 0.5}
     >>> policy.update({"easy": TaskSignal("easy", 0.0, 1.0, 4),
@@ -392,7 +394,7 @@ class SECPolicy(_Policy):
     name = "sec"
     _arrays = ("values_",)
 
-    def __init__(self, tasks, *, seed=0, alpha=0.5, tau=0.2, floor=None):
+    def __init__(self, tasks, *, seed=0, alpha=0.5, tau=1.0, floor=None):
         super().__init__(tasks, seed=seed, floor=floor)
         self.alpha = _check_real(type(self).__name__, "alpha", alpha, 0.0, 1.0, open_low=True)
         self.tau = _check_real(type(self).__name__, "tau", tau, 0.0, 1e6, open_low=True)
@@ -426,10 +428,13 @@ class TACPolicy(SECPolicy):
 
     Parameters
     ----------
-    tasks, seed, alpha, tau, floor
+    tasks, seed, floor
         As :class:`SECPolicy`.
-    transfer : float, default 1.0
+    alpha, tau : float, default 1.0, 1.0
+        As :class:`SECPolicy` (TD(0) step of both the values and the alignments).
+    transfer : float, default 2.0
         Weight of the alignment term (``alpha`` in the paper's score), >= 0; 0 is SEC.
+        The three defaults were chosen on the development worlds (``benchmarks/online.py``).
     projection_dim : int, optional
         Sketch gradients longer than this to this many coordinates (a seeded
         count sketch, which keeps inner products in expectation) before the cosines;
@@ -437,7 +442,7 @@ class TACPolicy(SECPolicy):
 
     Examples
     --------
-    >>> policy = TACPolicy(["a", "b", "c"], transfer=1.0)
+    >>> policy = TACPolicy(["a", "b", "c"], alpha=0.5, tau=0.2, transfer=1.0)
     >>> g = {"a": [1.0, 0.0], "b": [1.0, 0.1], "c": [-1.0, 0.0]}
     >>> policy.update({t: TaskSignal(t, 0.5, 0.5, 2, np.array(v)) for t, v in g.items()})
     >>> policy.alignment_.round(3).tolist()
@@ -452,7 +457,7 @@ class TACPolicy(SECPolicy):
     _arrays = ("values_", "alignment_")
 
     def __init__(
-        self, tasks, *, seed=0, alpha=0.5, tau=0.2, transfer=1.0, projection_dim=None, floor=None
+        self, tasks, *, seed=0, alpha=1.0, tau=1.0, transfer=2.0, projection_dim=None, floor=None
     ):
         super().__init__(tasks, seed=seed, alpha=alpha, tau=tau, floor=floor)
         self.transfer = _check_real("TACPolicy", "transfer", transfer, 0.0, 1e6, open_low=False)
@@ -534,10 +539,11 @@ class WorstTaskPolicy(_Policy):
     tasks, seed, floor
         As :class:`SECPolicy`; ``floor`` is also the fixed share mixed back after every
         step, so a task that caught up regains weight within a few batches.
-    eta : float, default 1.0
-        Step size of the exponentiated-gradient update (> 0).
+    eta : float, default 2.0
+        Step size of the exponentiated-gradient update (> 0); chosen on the development
+        worlds for the worst task's score (``benchmarks/online.py``).
     alpha : float, default 0.3
-        Rate of the running reward of a drawn task, in (0, 1].
+        Rate of the running reward of a drawn task, in (0, 1] (not tuned).
 
     Examples
     --------
@@ -552,7 +558,7 @@ class WorstTaskPolicy(_Policy):
     name = "worst_task"
     _arrays = ("mixture_", "reward_", "seen_")
 
-    def __init__(self, tasks, *, seed=0, eta=1.0, alpha=0.3, floor=None):
+    def __init__(self, tasks, *, seed=0, eta=2.0, alpha=0.3, floor=None):
         super().__init__(tasks, seed=seed, floor=floor)
         self.eta = _check_real("WorstTaskPolicy", "eta", eta, 0.0, 1e6, open_low=True)
         self.alpha = _check_real("WorstTaskPolicy", "alpha", alpha, 0.0, 1.0, open_low=True)
@@ -585,7 +591,7 @@ class WorstTaskPolicy(_Policy):
 _CLASSES = {"sec": SECPolicy, "tac": TACPolicy, "worst_task": WorstTaskPolicy}
 
 
-def make_policy(name: str, tasks: Sequence[str], *, seed: int = 0, **options: Any) -> _Policy:
+def make_policy(name: str, tasks: Sequence[str], *, seed: int = 0, **options: Any) -> OnlinePolicy:
     """Build the online policy ``name`` over ``tasks``.
 
     Parameters
