@@ -1,16 +1,21 @@
 """Overhead of ``tac``'s per-task gradients, as a ratio to the rest of the same GRPO step.
 
-One real run: SmolLM2-135M-Instruct (``taskorder model prepare smollm2``), the
-suite's ``arithmetic`` and ``choice`` tasks, an online ``tac`` stage, CPU. The
-:class:`~taskorder.trl.panel.TaskPanel` times the per-task gradients it takes at every
-micro-step (``gradient_seconds``); a callback times every optimizer step end to end.
-For each step the overhead ratio is ``gradient time / (step time - gradient time)``:
-what the gradient signal adds to a step that otherwise ran unchanged (same generation,
-same loss, same backward). Both gradient subsets are measured, in alternating runs:
-``final_norm`` (the last norm before the head, ``hidden_size`` numbers per task, the
-default) and ``lm_head`` (the output embedding matrix: SmolLM2 ties it to the input
-embeddings, 28 M numbers per task). The first step of every run is dropped (warm-up).
-Reported: median and quartiles of the per-step ratio over all kept steps.
+One real run per method: SmolLM2-135M-Instruct (``taskorder model prepare smollm2``),
+the suite's ``arithmetic`` and ``choice`` tasks, one online ``tac`` stage, CPU. The
+panel's :class:`~taskorder.trl.task_gradients.TaskGradients` times the work it does
+for the per-task gradients (``seconds``); a callback times every optimizer step end
+to end. For each step the overhead ratio is ``gradient time / (step time - gradient
+time)``: what the gradient signal adds to a step that otherwise ran unchanged (same
+generation, same loss, same backward). Both methods are measured, in alternating runs:
+
+- ``backward`` (the default): reads the final norm's output gradient in GRPO's own
+  backward, so the cost is a hook and one elementwise product per micro-step;
+- ``autograd``: one extra ``torch.autograd.grad`` per task on the loss's graph (each
+  recomputes TRL's fused LM head over the batch).
+
+The first step of every run is dropped (warm-up). Reported: median and quartiles of
+the per-step ratio over all kept steps. Runs on a shared machine: the ratio is within
+one step, so load slows numerator and denominator alike, but the spread is wide.
 
 Usage::
 
@@ -31,7 +36,7 @@ from pathlib import Path
 RESULTS = Path(__file__).parent / "results" / "trl_online_overhead.txt"
 
 
-def run_once(model_dir: Path, tasks, folder: Path, steps: int, subset: str, seed: int):
+def run_once(model_dir: Path, tasks, folder: Path, steps: int, method: str, seed: int):
     from transformers import TrainerCallback
     from trl import GRPOTrainer
 
@@ -58,7 +63,7 @@ def run_once(model_dir: Path, tasks, folder: Path, steps: int, subset: str, seed
         processing_class=tokenizer,
     )
     quiet_trainer(trainer)
-    panel = TaskPanel(trainer, gradients=True, gradient_subset=subset).install()
+    panel = TaskPanel(trainer, gradients=True, gradient_method=method).install()
     trainer._taskorder_panel = panel
     names = [t.name for t in tasks]
     apply_schedule(trainer, Schedule([Stage(names, steps=steps, online="tac")]))
@@ -66,17 +71,16 @@ def run_once(model_dir: Path, tasks, folder: Path, steps: int, subset: str, seed
 
     class Timer(TrainerCallback):
         def on_step_begin(self, args, state, control, **kwargs):
-            self.start, self.grad = time.perf_counter(), panel.gradient_seconds
+            self.start, self.grad = time.perf_counter(), panel.task_gradients.seconds
 
         def on_step_end(self, args, state, control, **kwargs):
             step_s = time.perf_counter() - self.start
-            grad_s = panel.gradient_seconds - self.grad
+            grad_s = panel.task_gradients.seconds - self.grad
             rows.append((state.global_step, step_s, grad_s))
 
     trainer.add_callback(Timer())
     trainer.train()
-    n_params = sum(p.numel() for p in panel._params)
-    return rows, n_params
+    return rows, panel.task_gradients.size
 
 
 def main() -> None:
@@ -100,9 +104,9 @@ def main() -> None:
             f"# steps={args.steps} repeats={args.repeats} threads={args.threads} "
             "num_generations=4 batch=8 max_completion_length=16"
         ),
-        "# subset repeat step step_s grad_s ratio",
+        "# method repeat step step_s grad_s ratio",
     ]
-    ratios: dict[str, list[float]] = {"final_norm": [], "lm_head": []}
+    ratios: dict[str, list[float]] = {"backward": [], "autograd": []}
     sizes: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as tmp:
         config = load_train_config(
@@ -111,23 +115,23 @@ def main() -> None:
         model_dir = resolve_model(config.model)
         tasks = build_tasks(config)
         for repeat in range(args.repeats):
-            for subset, kept in ratios.items():  # alternate the two subsets
-                folder = Path(tmp) / f"{subset}-{repeat}"
-                rows, sizes[subset] = run_once(
-                    model_dir, tasks, folder, args.steps, subset, seed=repeat
+            for method, kept in ratios.items():  # alternate the two methods
+                folder = Path(tmp) / f"{method}-{repeat}"
+                rows, sizes[method] = run_once(
+                    model_dir, tasks, folder, args.steps, method, seed=repeat
                 )
                 for step, step_s, grad_s in rows[1:]:
                     ratio = grad_s / (step_s - grad_s)
                     kept.append(ratio)
                     lines.append(
-                        f"{subset} {repeat} {step} {step_s:.3f} {grad_s:.4f} {ratio:.5f}"
+                        f"{method} {repeat} {step} {step_s:.3f} {grad_s:.4f} {ratio:.5f}"
                     )
                 print(lines[-1], flush=True)
     lines.append("# summary: per-step overhead ratio grad_s / (step_s - grad_s)")
-    for subset, values in ratios.items():
+    for method, values in ratios.items():
         q1, median, q3 = statistics.quantiles(values, n=4)
         lines.append(
-            f"{subset}: {sizes[subset]} params per task, n={len(values)} steps, "
+            f"{method}: {sizes[method]} numbers per task, n={len(values)} steps, "
             f"median {100 * median:.2f} % (quartiles {100 * q1:.2f}-{100 * q3:.2f} %)"
         )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -192,7 +192,7 @@ def test_training_feeds_the_decided_tasks_in_whole_groups(toy_world, toy_tasks, 
         assert batch == [t for t in decision["tasks"] for _ in range(groups)]
     # tac read per-task gradients: the panel took them (and timed them), only in its stage
     panel = trainer._taskorder_panel
-    assert panel.gradient_seconds > 0
+    assert panel.task_gradients.seconds > 0
     assert not panel.gradient_generations(0) and panel.gradient_generations(1)
     assert sampler.online.policies[1].updates_ >= 3
 

@@ -2,12 +2,15 @@
 
 import math
 
+import numpy as np
 import pytest
+from transformers import TrainerCallback
 
 from taskorder.exceptions import InvalidParameterError
 from taskorder.schedule import Schedule, Stage
 from taskorder.trl.apply import apply_schedule
-from taskorder.trl.panel import TaskPanel, generation_task_stats, gradient_parameters
+from taskorder.trl.panel import TaskPanel, generation_task_stats
+from taskorder.trl.task_gradients import TaskGradients, final_norm_module
 
 from .conftest import make_trainer
 
@@ -98,11 +101,53 @@ def test_bad_inputs_are_refused(toy_world, toy_tasks, tmp_path):
     trainer = make_trainer(model_dir, toy_tasks[:1], tmp_path)
     with pytest.raises(InvalidParameterError, match="'nope' column"):
         TaskPanel(trainer, task_column="nope")
-    with pytest.raises(InvalidParameterError, match="'gradient_subset'.*Got 'bias'"):
-        gradient_parameters(trainer.model, "bias")
-    assert [p.numel() for p in gradient_parameters(trainer.model)] == [
-        trainer.model.config.hidden_size
-    ]
+    with pytest.raises(InvalidParameterError, match="'method'.*Got 'forward'"):
+        TaskGradients(trainer.model, 2, "forward")
+    assert final_norm_module(trainer.model) is trainer.model.model.norm
+    for name, parameter in trainer.model.named_parameters():
+        parameter.requires_grad_("norm" not in name)
+    with pytest.raises(InvalidParameterError, match="no module named '...norm'"):
+        final_norm_module(trainer.model)
+
+
+class NormGradient(TrainerCallback):
+    """The final norm's gradient right before each optimizer step (no clipping)."""
+
+    def __init__(self, module):
+        self.module, self.grads = module, []
+
+    def on_pre_optimizer_step(self, args, state, control, **kwargs):
+        self.grads.append(self.module.weight.grad.detach().double().clone())
+        return control
+
+
+@pytest.mark.parametrize("method", ["backward", "autograd"])
+def test_task_gradients_are_the_parts_of_grpo_gradient(toy_world, toy_tasks, tmp_path, method):
+    model_dir, _ = toy_world
+    tasks = [t for t in toy_tasks if t.name in ("arithmetic", "qa")]
+    trainer = make_trainer(model_dir, tasks, tmp_path, extra_rewards=[brevity], max_grad_norm=0.0)
+    apply_schedule(trainer, Schedule([Stage({"arithmetic": 0.5, "qa": 0.5}, steps=2)]))
+    panel = TaskPanel(trainer, gradients=True, gradient_method=method).install()
+    delivered = []
+    panel.listeners.append(lambda generation, signals: delivered.append(signals))
+    recorder = NormGradient(final_norm_module(trainer.model))
+    trainer.add_callback(recorder)
+    trainer.train()
+    assert len(delivered) == 2 and panel.task_gradients.seconds > 0
+    for signals, grad in zip(delivered, recorder.grads):
+        parts = {t: s.gradient * s.groups * trainer.num_generations for t, s in signals.items()}
+        assert all(v.shape == (trainer.model.config.hidden_size,) for v in parts.values())
+        total = sum(parts.values())
+        if method == "backward":  # exactly GRPO's gradient, split by task
+            np.testing.assert_allclose(total, grad.numpy(), rtol=1e-4, atol=1e-9)
+        else:  # the on-policy surrogate points the same way (scaled by batch and accumulation)
+            cosine = total @ grad.numpy() / np.linalg.norm(total) / np.linalg.norm(grad.numpy())
+            assert cosine == pytest.approx(1.0, abs=1e-4)
+
+
+def brevity(completions=None, **kwargs):
+    """A shared reward that varies within every group, so every task has a gradient."""
+    return [-len(str(completion)) / 10 for completion in completions]
 
 
 def test_stage_end_panel_in_a_real_sequential_run(toy_world, toy_tasks, tmp_path):

@@ -15,8 +15,10 @@ of one trainer *instance* (as :mod:`taskorder.trl.apply` wraps the sampler hook)
 - ``_get_per_token_logps_and_entropies``: keeps the log-probabilities and entropies
   that ``_compute_loss`` computes for the loss (no extra forward pass);
 - ``_compute_loss``: after GRPO's loss, averages entropy and KL to the reference
-  per task over completion tokens and, when asked, takes each task's policy-gradient
-  w.r.t. a small parameter subset (for gradient-alignment policies).
+  per task over completion tokens and, when asked, collects each task's part of the
+  gradient (:mod:`taskorder.trl.task_gradients`, for gradient-alignment policies);
+- ``training_step``: after a generation's last micro-step (its backward included),
+  hands the generation's per-task signals to the listeners.
 
 Per-task values go into GRPO's metric buffer under ``panel/<task>/<metric>``, so they
 are averaged and written at every logging step with TRL's own ``reward`` and
@@ -31,6 +33,7 @@ model); the panel then logs no ``kl``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -38,12 +41,10 @@ import numpy as np
 
 from taskorder.exceptions import InvalidParameterError
 
-__all__ = ["GenerationTaskStats", "TaskPanel", "generation_task_stats", "gradient_parameters"]
+__all__ = ["GenerationTaskStats", "TaskPanel", "generation_task_stats"]
 
 #: Key of the per-completion task index that the panel adds to GRPO's batches.
 TASK_KEY = "taskorder_task"
-#: Parameter subsets :func:`gradient_parameters` knows.
-GRADIENT_SUBSETS = ("final_norm", "lm_head")
 
 
 @dataclass(frozen=True)
@@ -145,40 +146,6 @@ def generation_task_stats(
     return stats
 
 
-def gradient_parameters(model: Any, subset: str = "final_norm") -> list[Any]:
-    """The trainable parameters per-task gradients are taken with respect to.
-
-    ``final_norm``: the last parameter whose name contains ``norm`` (the norm before
-    the LM head in Llama/Qwen-style models); ``lm_head``: the output embedding matrix.
-    Gradients w.r.t. these only back-propagate through the head, so they cost a
-    fraction of a step.
-
-    Raises
-    ------
-    InvalidParameterError
-        If ``subset`` is unknown or the model has no such trainable parameter.
-    """
-    if subset == "lm_head":
-        head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
-        params = [] if head is None else [p for p in head.parameters() if p.requires_grad]
-    elif subset == "final_norm":
-        norms = [
-            p for name, p in model.named_parameters() if "norm" in name.lower() and p.requires_grad
-        ]
-        params = norms[-1:]
-    else:
-        raise InvalidParameterError(
-            f"The 'gradient_subset' parameter must be one of {', '.join(GRADIENT_SUBSETS)}. "
-            f"Got {subset!r}."
-        )
-    if not params:
-        raise InvalidParameterError(
-            f"The model {type(model).__name__} has no trainable {subset!r} parameter to take "
-            f"per-task gradients from; use another of {', '.join(GRADIENT_SUBSETS)}."
-        )
-    return params
-
-
 class TaskPanel:
     """Per-task GRPO metrics at every logging step, and per-task signals per generation.
 
@@ -189,10 +156,11 @@ class TaskPanel:
     task_column : str, default "task"
         Column naming each row's task.
     gradients : bool, default False
-        Also take each task's policy gradient w.r.t. ``gradient_subset`` at every
-        micro-step (the gradient-alignment signal of ``tac``).
-    gradient_subset : str, default "final_norm"
-        See :func:`gradient_parameters`.
+        Also collect each task's gradient w.r.t. the final norm (the
+        gradient-alignment signal of ``tac``).
+    gradient_method : {"backward", "autograd"}
+        How (:class:`~taskorder.trl.task_gradients.TaskGradients`); ``backward`` reads
+        GRPO's own backward pass and costs no extra pass.
 
     Attributes
     ----------
@@ -201,18 +169,15 @@ class TaskPanel:
     listeners : list of callable
         Called as ``listener(generation, signals)`` after a generation's last
         micro-step, with ``signals`` a dict task -> ``TaskSignal``.
-    gradient_seconds : float
-        Time spent on per-task gradients (overhead measurement).
+    task_gradients : TaskGradients or None
+        The gradient collector (``seconds``: time spent, for overhead measurement).
     gradient_generations : callable or None
         ``f(generation) -> bool``: take gradients only for these generation batches
         (``None``: all); the online sampler limits them to its gradient-reading stages.
 
     Notes
     -----
-    Call :meth:`install` once. The per-task gradient is the gradient of GRPO's on-policy
-    surrogate ``-mean_i(A_i * mean_t log p_it)`` over the task's completions (the
-    clipped ratio equals 1 on-policy; the KL term is left out), summed over the
-    generation's micro-steps and divided by the task's completion count.
+    Call :meth:`install` once (or use :meth:`of`, which installs one panel per trainer).
     """
 
     @classmethod
@@ -225,9 +190,10 @@ class TaskPanel:
         if panel is None:
             panel = cls(trainer, task_column=task_column, gradients=gradients).install()
             trainer._taskorder_panel = panel
-        elif gradients and not panel.gradients:
-            panel._params = gradient_parameters(trainer.model, panel.gradient_subset)
-            panel.gradients = True
+        elif gradients and panel.task_gradients is None:
+            from taskorder.trl.task_gradients import TaskGradients
+
+            panel.task_gradients = TaskGradients(trainer.model, len(panel.tasks))
         return panel
 
     def __init__(
@@ -236,7 +202,7 @@ class TaskPanel:
         *,
         task_column: str = "task",
         gradients: bool = False,
-        gradient_subset: str = "final_norm",
+        gradient_method: str = "backward",
     ) -> None:
         dataset = getattr(trainer, "train_dataset", None)
         names = list(getattr(dataset, "column_names", None) or [])
@@ -248,12 +214,13 @@ class TaskPanel:
         self.trainer = trainer
         self.task_column = task_column
         self.tasks = tuple(dict.fromkeys(str(t) for t in dataset[task_column]))
-        self.gradients = bool(gradients)
-        self.gradient_subset = gradient_subset
-        self._params = gradient_parameters(trainer.model, gradient_subset) if gradients else []
+        self.task_gradients = None
+        if gradients:
+            from taskorder.trl.task_gradients import TaskGradients
+
+            self.task_gradients = TaskGradients(trainer.model, len(self.tasks), gradient_method)
         self.listeners: list[Callable[[int, dict[str, Any]], None]] = []
         self.gradient_generations: Callable[[int], bool] | None = None
-        self.gradient_seconds = 0.0
         self._rewards: Any = None
         self._captured: Any = None
         self._capturing = False
@@ -273,6 +240,7 @@ class TaskPanel:
                 "_generate_and_score_completions",
                 "_get_per_token_logps_and_entropies",
                 "_compute_loss",
+                "training_step",
             )
         }
         self._originals = originals
@@ -296,45 +264,51 @@ class TaskPanel:
         def compute_loss(model, inputs):
             if not trainer.model.training or TASK_KEY not in inputs:
                 return originals["_compute_loss"](model, inputs)
+            import torch
+
+            generation = self._generation()
+            one_hot = torch.nn.functional.one_hot(inputs[TASK_KEY].long(), len(self.tasks))
+            gradients = self._gradients_for(generation)
             self._capturing, self._captured = True, None
             try:
-                loss = originals["_compute_loss"](model, inputs)
+                with gradients.watch(generation, one_hot) if gradients else nullcontext():
+                    loss = originals["_compute_loss"](model, inputs)
             finally:
                 self._capturing = False
-            self._on_loss(inputs)
+            self._on_loss(inputs, one_hot.float(), generation, gradients)
             return loss
+
+        def training_step(*args, **kwargs):
+            output = originals["training_step"](*args, **kwargs)
+            self._on_step_done()
+            return output
 
         trainer._calculate_rewards = calculate_rewards
         trainer._generate_and_score_completions = generate_and_score
         trainer._get_per_token_logps_and_entropies = logps_and_entropies
         trainer._compute_loss = compute_loss
+        trainer.training_step = training_step
         self._installed = True
         return self
 
     # ---------------------------------------------------------------- state
     def state_dict(self) -> dict[str, Any]:
-        """The unfinished generations' accumulators, JSON-serialisable (for checkpoints)."""
+        """Unfinished generations (stats, gradient sums), JSON-serialisable (for checkpoints)."""
         return {
-            str(generation): {
-                "stats": {t: asdict(v) for t, v in pending["stats"].items()},
-                "gradient": {t: np.asarray(g).tolist() for t, g in pending["gradient"].items()},
-                "count": dict(pending["count"]),
-            }
-            for generation, pending in self._pending.items()
+            "stats": {
+                str(g): {t: asdict(v) for t, v in stats.items()} for g, stats in self._pending.items()
+            },
+            "gradients": None if self.task_gradients is None else self.task_gradients.state_dict(),
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore :meth:`state_dict` (a run resumed in the middle of a generation)."""
         self._pending = {
-            int(generation): {
-                "stats": {t: GenerationTaskStats(**v) for t, v in pending["stats"].items()},
-                "gradient": {
-                    t: np.asarray(g, dtype=float) for t, g in pending["gradient"].items()
-                },
-                "count": {t: float(c) for t, c in pending["count"].items()},
-            }
-            for generation, pending in state.items()
+            int(g): {t: GenerationTaskStats(**v) for t, v in stats.items()}
+            for g, stats in state["stats"].items()
         }
+        if self.task_gradients is not None and state.get("gradients") is not None:
+            self.task_gradients.load_state_dict(state["gradients"])
 
     # ------------------------------------------------------------ internals
     def _generation(self) -> int:
@@ -377,18 +351,18 @@ class TaskPanel:
             self._log(task, "abs_advantage", values.mean_abs_advantage)
             self._log(task, "zero_advantage_rate", values.zero_advantage_rate)
             self._log(task, "groups", values.groups)
-        self._pending[self._generation()] = {
-            "stats": stats,
-            "gradient": {},
-            "count": {},
-        }
+        self._pending[self._generation()] = stats
         index = {task: position for position, task in enumerate(self.tasks)}
         output[TASK_KEY] = torch.tensor(
             [index[t] for t in local_tasks], device=output["advantages"].device
         )
         return output
 
-    def _on_loss(self, inputs: Mapping[str, Any]) -> None:
+    def _gradients_for(self, generation: int) -> Any:
+        wanted = self.gradient_generations is None or self.gradient_generations(generation)
+        return self.task_gradients if wanted else None
+
+    def _on_loss(self, inputs: Mapping[str, Any], one_hot: Any, generation: int, gradients: Any):
         import torch
 
         trainer = self.trainer
@@ -399,13 +373,10 @@ class TaskPanel:
             )
         logps, entropies, _ = self._captured
         self._captured = None
-        task_ids = inputs[TASK_KEY]
         mask = inputs["completion_mask"]
         if "tool_mask" in inputs:
             mask = mask * inputs["tool_mask"]
         mask = mask.float()
-        n_tasks = len(self.tasks)
-        one_hot = torch.nn.functional.one_hot(task_ids.long(), n_tasks).float()  # (B, n)
         tokens = one_hot.T @ mask.sum(-1)
         rows = [(one_hot.T @ (entropies.detach() * mask).sum(-1))]
         has_kl = "ref_per_token_logps" in inputs and trainer.beta != 0.0
@@ -420,69 +391,38 @@ class TaskPanel:
                 self._log(task, "entropy", float(totals[1, position]) / count)
                 if has_kl:
                     self._log(task, "kl", float(totals[2, position]) / count)
-        generation = self._generation()
-        pending = self._pending.get(generation)
-        wanted = self.gradient_generations is None or self.gradient_generations(generation)
-        if pending is not None and self.gradients and wanted:
-            self._task_gradients(pending, logps, inputs["advantages"], mask, one_hot)
+        if gradients is not None:
+            gradients.autograd(
+                generation, one_hot, logps, inputs["advantages"], mask,
+                sequence_mean=getattr(trainer, "loss_type", "") in ("grpo", "sapo"),
+            )
+
+    def _on_step_done(self) -> None:
+        """After a micro-step's backward: hand over the generation it finished, if any."""
+        trainer = self.trainer
         per_generation = int(trainer.args.steps_per_generation) * int(trainer.num_iterations)
-        if pending is not None and int(trainer._step) % per_generation == per_generation - 1:
-            finished = self._pending.pop(generation)
-            if self.listeners:
-                self._deliver(generation, finished)
+        done = int(trainer._step) - 1  # GRPOTrainer.training_step has counted it
+        if done % per_generation != per_generation - 1:
+            return
+        generation = done // per_generation
+        stats = self._pending.pop(generation, None)
+        gradients = self._gradients_for(generation)
+        vectors = gradients.take(generation, trainer.accelerator) if gradients else {}
+        if stats is not None and self.listeners:
+            self._deliver(generation, stats, vectors)
 
-    def _task_gradients(self, pending, logps, advantages, mask, one_hot) -> None:
-        import time
-
-        import torch
-
-        started = time.perf_counter()
-        advantages = advantages.detach().float()
-        if advantages.dim() > 1:
-            advantages = advantages.mean(-1)
-        per_sequence = (logps * mask).sum(-1) / mask.sum(-1).clamp(min=1.0)
-        counts = one_hot.sum(0)
-        grads = []
-        for position in range(len(self.tasks)):
-            if counts[position] == 0:
-                grads.append(torch.zeros(sum(p.numel() for p in self._params)))
-                continue
-            surrogate = -(one_hot[:, position] * advantages * per_sequence).sum()
-            parts = torch.autograd.grad(
-                surrogate, self._params, retain_graph=True, allow_unused=True
-            )
-            grads.append(
-                torch.cat(
-                    [
-                        (torch.zeros_like(p) if g is None else g).detach().float().reshape(-1)
-                        for g, p in zip(parts, self._params)
-                    ]
-                ).cpu()
-            )
-        table = torch.cat([counts.float().reshape(-1, 1).cpu(), torch.stack(grads)], dim=1)
-        reduced = self.trainer.accelerator.reduce(table.to(counts.device), reduction="sum").cpu()
-        for position, task in enumerate(self.tasks):
-            count = float(reduced[position, 0])
-            if count > 0:
-                vector = reduced[position, 1:].numpy().astype(float)
-                pending["gradient"][task] = pending["gradient"].get(task, 0.0) + vector
-                pending["count"][task] = pending["count"].get(task, 0.0) + count
-        self.gradient_seconds += time.perf_counter() - started
-
-    def _deliver(self, generation: int, pending: dict[str, Any]) -> None:
+    def _deliver(self, generation: int, stats: dict[str, Any], vectors: dict[int, Any]) -> None:
         from taskorder.online.policies import TaskSignal
 
-        signals = {}
-        for task, stats in pending["stats"].items():
-            gradient = None
-            if task in pending["gradient"]:
-                gradient = pending["gradient"][task] / pending["count"][task]
-            signals[task] = TaskSignal(
+        signals = {
+            task: TaskSignal(
                 task=task,
-                mean_abs_advantage=stats.mean_abs_advantage,
-                mean_reward=stats.reward,
-                groups=stats.groups,
-                gradient=gradient,
+                mean_abs_advantage=values.mean_abs_advantage,
+                mean_reward=values.reward,
+                groups=values.groups,
+                gradient=vectors.get(self.tasks.index(task)),
             )
+            for task, values in stats.items()
+        }
         for listener in self.listeners:
             listener(generation, signals)
