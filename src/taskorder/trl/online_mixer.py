@@ -107,7 +107,8 @@ class OnlineMixer:
     policy_options : mapping of str to mapping, optional
         Options per policy name, passed to :func:`~taskorder.online.policies.make_policy`.
     log_path : str or Path, optional
-        JSONL file decisions and signals are appended to (``None``: no file).
+        JSONL file decisions and signals are appended to (``None``: no file); emptied
+        when the mixer is built.
     replay : sequence of dict or str or Path, optional
         Decision records (or a JSONL log) to follow instead of asking the policies.
 
@@ -170,6 +171,7 @@ class OnlineMixer:
         if isinstance(replay, (str, Path)):
             replay = read_decision_log(replay)
         self.replay = {int(r["generation"]): dict(r) for r in (replay or [])}
+        self.rewrite_log()  # a new run starts an empty log (a resumed one rewrites it again)
 
     # ------------------------------------------------------------- queries
     @property
