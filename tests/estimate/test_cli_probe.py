@@ -201,8 +201,13 @@ def test_demo_runs_end_to_end(tmp_path):
     result = run("demo", "--n-open", "1", "--seeds", "2", "--out", tmp_path, "--json")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"probe", "recommendation", "validate", "directory"}
+    assert set(data) == {"probe", "recommendation", "validate", "replan", "directory"}
     assert data["validate"]["n_orders"] == 6
+    replan = data["replan"]
+    observed = {tuple(r["order"]): r["observed_mean"] for r in data["validate"]["orders"]}
+    assert replan["observed_mean"] == observed[tuple(replan["order"])]
+    assert 1 <= replan["rank"] <= 6 and 0 < replan["percentile"] < 100
+    assert 0 < replan["stages"] < replan["fixed_stages"] == 21
     assert data["recommendation"]["order"] == data["validate"]["recommendation"]["order"]
     assert data["validate"]["verdict"][0].startswith("recommended order: realised percentile")
 
@@ -210,6 +215,8 @@ def test_demo_runs_end_to_end(tmp_path):
 def test_demo_shows_the_recommended_order_first(tmp_path):
     result = run("demo", "--n-open", "1", "--seeds", "2", "--out", tmp_path)
     assert result.exit_code == 0, result.stderr
+    assert result.stdout.index("re-planned training") < result.stdout.index("recommended order:")
+    assert "BWT: bwt[i, j]" in result.stdout  # titles are plain text, not escaped markup
     shown = result.stdout[result.stdout.index("recommended order:") :]
     assert shown.index("recommended order:") < shown.index("BWT") < shown.index("Fidelity")
     assert "realised percentile" in shown

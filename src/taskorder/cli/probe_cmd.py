@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
 
@@ -57,7 +56,7 @@ def _fmt(value: float, digits: str = "+.3f") -> str:
 
 
 def _matrix_table(matrix: Any, title: str) -> Table:
-    table = Table(title=escape(title))
+    table = Table(title=title)
     table.add_column("earlier \\ later")
     for task in matrix.tasks:
         table.add_column(task, justify="right")
@@ -558,21 +557,69 @@ def _demo(n_open, mode, seeds, out, workers, as_json) -> None:
     import json
 
     (Path(folder) / "validate.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+    replanned = _demo_replan(runner, report, Path(folder) / "replan")
     if as_json:
         print_json(
             {
                 "probe": result.estimate.to_dict(),
                 "recommendation": recommendation.to_dict(),
                 "validate": report.to_dict(),
+                "replan": replanned,
                 "directory": str(folder),
             }
         )
         return
     stdout.print(f"built-in learner, mode {mode}: {runner.tasks}; outputs in {folder}")
+    stdout.print(
+        f"re-planned training (the recommended route for training): "
+        f"{' > '.join(replanned['order'])}, realised percentile {replanned['percentile']:.0f} "
+        f"(rank {replanned['rank']} of {report.n_orders}; a random order scores 50), "
+        f"{replanned['stages']} training stages against {replanned['fixed_stages']} for "
+        "probing and then training the fixed order"
+    )
     _print_verdict(report.to_dict())
     _print_estimate(result.estimate, matrix)
     _print_validation(report, verdict=False)
     stdout.print(f"probe {result.elapsed_s:.1f} s, validation {report.elapsed_s:.1f} s")
+
+
+def _demo_replan(runner: Any, report: Any, folder: Path) -> dict[str, Any]:
+    """Re-plan on the demo's learner; rank the order it trained among the validated ones.
+
+    The trained order is scored by the validation's own runs of that order (same seeds
+    as every other order), as ``benchmarks/evidence.py`` scores it.
+    """
+    from taskorder.percentile import order_percentile, rank_of
+    from taskorder.replan import replan_training
+
+    stages = 0
+
+    class Counting:
+        tasks = runner.tasks
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(runner, name)
+
+        def train(self, state: Any, task: Any, *, steps: int, seed: int) -> Any:
+            nonlocal stages
+            stages += 1
+            return runner.train(state, task, steps=steps, seed=seed)
+
+    result = replan_training(Counting(), folder, steps=runner.config.stage_steps, seed=0)
+    data = report.to_dict()
+    observed = {tuple(row["order"]): row["observed_mean"] for row in data["orders"]}
+    values = list(observed.values())
+    mine = observed[tuple(result.order)]
+    n = len(runner.tasks)
+    return {
+        "order": list(result.order),
+        "observed_mean": mine,
+        "rank": rank_of(values, mine),
+        "percentile": order_percentile(values, mine),
+        "stages": stages,
+        "fixed_stages": 2 * n * n + n,  # probes (2 repeats of n + n(n-1)) + the n trained
+        "directory": str(folder),
+    }
 
 
 def register(app: typer.Typer) -> None:
