@@ -46,7 +46,10 @@ def main() -> None:
     listener.close()
     if args.out:
         path = args.out
-        runs = json.loads(open(path).read()) if os.path.exists(path) else {}
+        runs = {}
+        if os.path.exists(path):
+            with open(path) as handle:
+                runs = json.load(handle)
         runs[args.kind] = {"completions": n, "timeout": args.timeout, "seconds": elapsed,
                            "none": rewards.count(None), "stats": dict(reward.judge.stats_),
                            "cpus": os.cpu_count(), "load_avg": os.getloadavg()[0]}

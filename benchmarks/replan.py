@@ -1,6 +1,7 @@
 """Re-planning during training vs a plan made once (built-in learner, all orders as truth).
 
 Run: python benchmarks/replan.py [--mode exact|sampled] [--split heldout|dev] [--worlds W ...]
+     (horizons; raw output ``benchmarks/results/replan_horizons_<split>_<mode>.csv``, resumable)
      python benchmarks/replan.py --floors [--mode ...] [--split ...]   (entropy floors, below)
      python benchmarks/replan.py --summary [--mode ...] [--split ...]  (floors table, no training)
 
@@ -142,6 +143,9 @@ def main() -> None:
     print(f"{'world':>5} {'method':>26} {'stages':>6} {'pctl':>6} {'regret':>7} "
           f"{'model pctl':>10}  order")
     summary: dict[str, list[tuple[float, float, int, float]]] = {}
+    out = horizons_path(args.split, args.mode)
+    done = {int(r["world"]) for r in read_csv(out)}
+    rows: list[dict] = []
 
     def report(world, name, stages, order, real, delivered):
         pct = percentile(real, order)
@@ -149,10 +153,18 @@ def main() -> None:
         regret = (best - real[tuple(order)]) / (best - worst)
         model_pct = order_percentile(list(real.values()), delivered)
         summary.setdefault(name, []).append((pct, regret, stages, model_pct))
+        rows.append({"split": args.split, "mode": args.mode, "world": world,
+                     "n_structured": world_spec(world)[0], "n_open": world_spec(world)[1],
+                     "method": name, "stages": stages, "order": " > ".join(order),
+                     "pctl": pct, "regret": regret, "model_pctl": model_pct})
         print(f"{world:>5} {name:>26} {stages:>6} {pct:>6.1f} {regret:>7.3f} {model_pct:>10.1f}  "
               f"{' '.join(order)}", flush=True)
 
     for world in args.worlds:
+        if world in done:
+            print(f"world {world}: done, skipped", flush=True)
+            continue
+        rows.clear()
         n_s, n_o = world_spec(world)
         base = FixedStart(make_learner(n_s, n_o, seed=world, mode=args.mode))
         judge = make_learner(n_s, n_o, seed=world, mode=args.mode, eval_groups=0)
@@ -191,6 +203,7 @@ def main() -> None:
                     for f in finals]  # what a user sees: the runner's own (noisy) evaluation
         best = int(np.argmax(measured))
         report(world, f"best of {k} random", k * n, picks[best], real, exact_mean(finals[best]))
+        append_csv(out, HORIZON_FIELDS, rows)
     print("\nsummary over worlds (percentile: median / mean / worst; regret = share of the "
           "best-worst range lost, mean / worst; stages: mean; model pctl: median / mean / worst)")
     for name, rows in summary.items():
@@ -201,6 +214,15 @@ def main() -> None:
         print(f"  {name:>26}: pctl {np.median(pct):5.1f} / {pct.mean():5.1f} / {pct.min():5.1f}"
               f"   regret {reg.mean():.3f} / {reg.max():.3f}   stages {stages:5.1f}"
               f"   model pctl {np.median(model):5.1f} / {model.mean():5.1f} / {model.min():5.1f}")
+
+
+HORIZON_FIELDS = ["split", "mode", "world", "n_structured", "n_open", "method", "stages", "order",
+                  "pctl", "regret", "model_pctl"]
+
+
+def horizons_path(split: str, mode: str) -> Path:
+    """Raw output of the horizon comparison (one row per world and method, appended per world)."""
+    return RESULTS / f"replan_horizons_{split}_{mode}.csv"
 
 
 FLOOR_FIELDS = [

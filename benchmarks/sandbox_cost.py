@@ -18,6 +18,7 @@ import os
 import statistics
 from pathlib import Path
 
+from taskorder.exceptions import TaskorderError
 from taskorder.rewards.sandbox import run_python_tests
 
 CODE = "def double(x):\n    return 2 * x"
@@ -29,7 +30,7 @@ def time_level(level: str, runs: int, code: str = CODE) -> list[float] | None:
     for _ in range(runs):
         try:
             result = run_python_tests(code, TESTS, isolation=level)
-        except Exception as error:  # a level that does not work on this machine
+        except TaskorderError as error:  # a level that does not work on this machine
             print(f"{level}: {error}")
             return None
         if result.passed != (True,):

@@ -49,5 +49,25 @@ def test_check_reports_a_drifted_page(report, tmp_path, capsys):
 
 
 def test_spread_is_min_median_max(report):
-    assert report.spread([3, 1, 2]) == "1.0 / 2.0 / 3.0"
-    assert report.world_list([1000, 1001, 1002, 1005]) == "1000-1002, 1005"
+    from report_common import spread, world_list
+
+    assert spread([3, 1, 2]) == "1.0 / 2.0 / 3.0"
+    assert spread([-1, 2, 0.5], digits=2, sign=True) == "-1.00 / +0.50 / +2.00"
+    assert world_list([1000, 1001, 1002, 1005]) == "1000-1002, 1005"
+
+
+def test_recommend_advice_quotes_the_current_held_out_medians(report):
+    """taskorder.recommend.REPLAN_ADVICE prints held-out medians at run time: they must be
+    the ones the evidence CSVs give (pooled held-out worlds, per mode)."""
+    import numpy as np
+    from report_common import MODES, heldout_rows
+
+    from taskorder.recommend import REPLAN_ADVICE
+
+    for mode in MODES:
+        rows = heldout_rows(mode)
+        worlds = len({r["world"] for r in rows})
+        for method in ("replan", "recommended"):
+            median = np.median([float(r["percentile"]) for r in rows if r["method"] == method])
+            assert f"{median:.1f}" in REPLAN_ADVICE, (mode, method, median)
+        assert f"{worlds} held-out worlds" in REPLAN_ADVICE
