@@ -44,6 +44,7 @@ from taskorder.exceptions import ConstraintError, InvalidParameterError
 from taskorder.matrix import TransferMatrix
 from taskorder.model import _retention
 from taskorder.result import SolveResult
+from taskorder.solvers.construct import priority_order
 from taskorder.solvers.problem import Constraints, Problem, Solution
 
 __all__ = [
@@ -283,23 +284,11 @@ def _kick(order: list[int], problem: Problem, rng: np.random.Generator, moves: i
     for _ in range(moves):
         task = order.pop(int(rng.integers(len(order))))
         order.insert(int(rng.integers(len(order) + 1)), task)
-        if not problem.constraints.satisfied_by(order):
-            order.remove(task)
-            order.insert(0, task)
-            order = _repair(order, problem)
+        if not problem.constraints.satisfied_by(order):  # nearest order by position that fits
+            position = np.empty(len(order))
+            position[order] = np.arange(len(order))
+            order = priority_order(-position, problem.constraints.predecessors)
     return order
-
-
-def _repair(order: list[int], problem: Problem) -> list[int]:
-    """The constraint-respecting order closest to ``order`` (list scheduling by position)."""
-    predecessors = problem.constraints.predecessors or (0,) * problem.n_tasks
-    placed, result, waiting = 0, [], list(order)
-    while waiting:
-        task = next(t for t in waiting if predecessors[t] & placed == predecessors[t])
-        waiting.remove(task)
-        result.append(task)
-        placed |= 1 << task
-    return result
 
 
 def solve_multiplicative_search(
