@@ -365,6 +365,18 @@ def _heldout_section(mode: str) -> list[str]:
             and float(r["gain_vs_best_online_pct"]) < 0 for r in mine
         )  # fmt: skip
         lines.append(f"| {method} | {_spread(gains, 1)} | {worth} of {len(mine)} | {worse} |")
+    by_world = {(r["world"], r["method"]): float(r["score"]) for r in rows}
+    planned = [
+        w for w in {r["world"] for r in rows}
+        if by_world.get((w, "refresh")) != by_world.get((w, "solver"))
+    ]  # fmt: skip
+    lines += [
+        "",
+        (
+            f"`refresh` planned refresh stages in {len(planned)} of {len(worlds)} worlds (in the "
+            "others the plan was empty and `refresh` trained the `solver` schedule)."
+        ),
+    ]
     best = {}
     for r in rows:
         w = int(r["world"])
@@ -389,8 +401,9 @@ def _overhead_section() -> list[str]:
             f"The same online stage (n x 40 steps) timed {OVERHEAD_REPEATS} times with "
             "`tac(transfer=0)` (same decisions as `sec`, plus per-task gradients and their "
             "cosines) and with `sec`, interleaved; ratio of the median wall times. The "
-            "learner's step is tiny (8 x 8 parameters), so this is an upper bound on the "
-            "relative cost for a model whose step dominates."
+            "learner's step is tiny (8 x 8 + 8 parameters), so fixed per-batch bookkeeping "
+            "weighs more here than where the model's step dominates; timings share the "
+            "machine with other jobs (ratios below 1 are that noise)."
         ),
         "",
         "| mode | worlds | tac / sec wall time: median [min, max] | alignment share of the tac stage: median |",
