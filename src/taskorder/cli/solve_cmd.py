@@ -313,8 +313,9 @@ def _spec(file: Path, matrix, entropy, options: SolveOptions):
         )
     if has_errors and not noisy:
         stderr.print(
-            f"note: {file.name} carries standard errors; the confidence over plausible matrices "
-            "is skipped unless asked: pass --risk mean (or --samples N) to compute it"
+            f"note: the matrix has standard errors ({'--stderr' if options.stderr_file else file.name}); "
+            "the confidence over plausible matrices is skipped unless asked: pass --risk mean "
+            "(or --samples N) to compute it"
         )
     try:
         return ProblemSpec(
