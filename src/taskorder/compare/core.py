@@ -86,7 +86,7 @@ def _curricula(
     probe = None
     notes = [] if notes is None else notes
     if "hybrid" in methods and not online_methods.supports_online(runner):
-        notes.append(_NO_ONLINE.format(name="hybrid", runner=type(runner).__name__))
+        notes.append(online_methods.skip_note("hybrid", runner))
         methods = [m for m in methods if m != "hybrid"]
     if set(methods) & set(PROBED):
         from taskorder.recommend import recommend
@@ -186,32 +186,6 @@ def _mixtures(
     return out
 
 
-_NO_ONLINE = (
-    "{name} skipped: {runner} has no online stages (the built-in learner with update='grpo' "
-    "has; the TRL path has its own online sampler)."
-)
-
-
-def _online(
-    runner: Any,
-    methods: Sequence[str],
-    stage_steps: int,
-    options: Mapping[str, Mapping[str, Any]] | None,
-    notes: list[str],
-) -> dict[str, tuple]:
-    out: dict[str, tuple] = {}
-    for name in online_methods.ONLINE_METHODS:
-        if name not in methods:
-            continue
-        if not online_methods.supports_online(runner):
-            notes.append(_NO_ONLINE.format(name=name, runner=type(runner).__name__))
-            continue
-        out[name] = online_methods.online_recipe(
-            name, tuple(runner.tasks), stage_steps, (options or {}).get(name, {})
-        )
-    return out
-
-
 def _merge_variants(runner: Any, methods: Sequence[str], notes: list[str]) -> list[str]:
     from importlib.util import find_spec
 
@@ -298,34 +272,6 @@ def _comparisons(results: dict[str, MethodResult], reference: str) -> list[Compa
         a, b = results[method].seed_means, results[ref].seed_means
         p = paired_p_value(a, b)
         out.append(Comparison(method, ref, relative_gain(a, b), p, bool(p < ALPHA)))
-    return out
-
-
-def _planning(results: dict[str, MethodResult]) -> list[dict[str, Any]]:
-    """Is each probed method worth its probes against the best online method?"""
-    online = [m for m in online_methods.ONLINE_METHODS if m in results]
-    if not online:
-        return []
-    best = max(online, key=lambda m: results[m].mean)
-    out = []
-    for name in PROBED:
-        if name not in results:
-            continue
-        result = results[name]
-        a, b = result.seed_means, results[best].seed_means
-        p = paired_p_value(a, b)
-        gain = relative_gain(a, b)
-        out.append(
-            {
-                "method": name,
-                "best_online": best,
-                "gain_pct": gain,
-                "p_value": None if np.isnan(p) else p,
-                "probe_steps": result.probe_steps,
-                "probe_cost_runs": result.probe_steps / result.total_steps,
-                "worth_probes": bool(gain > 0 and p < ALPHA),
-            }
-        )
     return out
 
 
@@ -440,7 +386,7 @@ def compare(
         probe_steps=probe_steps,
     )
     plans.update(_mixtures(tasks, methods, stage_steps, groups, notes))
-    plans.update(_online(runner, methods, stage_steps, policy_options, notes))
+    plans.update(online_methods.online_plans(runner, methods, stage_steps, policy_options, notes))
     variants = _merge_variants(runner, methods, notes)
     names = [*plans, *variants]
     if reference not in names:
@@ -492,5 +438,5 @@ def compare(
         "paired t-test over seeds (two-sided)",
         notes,
         time.perf_counter() - start,
-        _planning(results),
+        online_methods.planning(results, PROBED),
     )

@@ -25,9 +25,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from taskorder.schedule import Schedule, Stage
 
-__all__ = ["ONLINE_METHODS", "PLANNED_METHODS", "OnlineRecipe", "supports_online"]
+__all__ = [
+    "ONLINE_METHODS",
+    "PLANNED_METHODS",
+    "OnlineRecipe",
+    "online_plans",
+    "planning",
+    "skip_note",
+    "supports_online",
+]
 
 #: Methods that decide during training and pay no probes.
 ONLINE_METHODS = ("sec", "tac", "worst_task")
@@ -112,3 +122,70 @@ def hybrid_recipe(
     info = {"order": list(plan.order), "stages": [[list(t), s] for t, s in plan.stages],
             "refresh": plan.refresh.to_dict(), "policy": plan.policy, "anchor": plan.anchor}  # fmt: skip
     return "planned", plan.describe(), OnlineRecipe(plan.total_steps, run), info
+
+
+_NO_ONLINE = (
+    "{name} skipped: {runner} has no online stages (the built-in learner with update='grpo' "
+    "has; the TRL path has its own online sampler)."
+)
+
+
+def online_plans(
+    runner: Any,
+    methods: Sequence[str],
+    stage_steps: int,
+    options: Mapping[str, Mapping[str, Any]] | None,
+    notes: list[str],
+) -> dict[str, tuple]:
+    """``{name: (kind, description, recipe)}`` of the online methods in ``methods``."""
+    out: dict[str, tuple] = {}
+    for name in ONLINE_METHODS:
+        if name not in methods:
+            continue
+        if not supports_online(runner):
+            notes.append(skip_note(name, runner))
+            continue
+        out[name] = online_recipe(
+            name, tuple(runner.tasks), stage_steps, (options or {}).get(name, {})
+        )
+    return out
+
+
+def skip_note(name: str, runner: Any) -> str:
+    """The note ``compare`` adds when ``runner`` cannot run the online method ``name``."""
+    return _NO_ONLINE.format(name=name, runner=type(runner).__name__)
+
+
+def planning(results: Mapping[str, Any], probed: Sequence[str]) -> list[dict[str, Any]]:
+    """Is each method of ``probed`` that ran worth its probes against the best online method?
+
+    ``worth_probes``: it beats the online method with the highest mean score, at equal
+    training steps, by a paired t-test over seeds with p < ``ALPHA``.
+    """
+    from taskorder.compare.report import ALPHA
+    from taskorder.compare.stats import paired_p_value, relative_gain
+
+    online = [m for m in ONLINE_METHODS if m in results]
+    if not online:
+        return []
+    best = max(online, key=lambda m: results[m].mean)
+    out = []
+    for name in probed:
+        if name not in results:
+            continue
+        result = results[name]
+        a, b = result.seed_means, results[best].seed_means
+        p = paired_p_value(a, b)
+        gain = relative_gain(a, b)
+        out.append(
+            {
+                "method": name,
+                "best_online": best,
+                "gain_pct": gain,
+                "p_value": None if np.isnan(p) else p,
+                "probe_steps": result.probe_steps,
+                "probe_cost_runs": result.probe_steps / result.total_steps,
+                "worth_probes": bool(gain > 0 and p < ALPHA),
+            }
+        )
+    return out
