@@ -37,7 +37,7 @@ def test_table_output():
     result = runner.invoke(app, ["compare", *FAST, "--reference", "solver"])
     assert result.exit_code == 0, result.stderr
     assert "gain % vs solver" in result.stdout and "specialists" in result.stdout
-    assert "probe overhead" in result.stdout
+    assert "probe campaign" in result.stdout
 
 
 def test_usage_errors_exit_2():

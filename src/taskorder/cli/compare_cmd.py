@@ -177,14 +177,10 @@ def _compare_config(
 
 
 def _cost(result) -> str:
+    """Probe steps plus online overhead in step equivalents, compactly."""
     if not result.cost_steps:
         return "0"
-    parts = []
-    if result.probe_steps:
-        parts.append(f"{result.probe_steps} probe")
-    if result.overhead_steps:
-        parts.append(f"{result.overhead_steps:.2f} online")
-    return " + ".join(parts)
+    return f"{result.cost_steps:.0f}" if not result.overhead_steps else f"{result.cost_steps:.1f}"
 
 
 def _p(value: float) -> str:
@@ -204,7 +200,7 @@ def _print(report, mode: str) -> None:
         title=f"mean final score over tasks and seeds (std over seeds); gain % vs {report.reference}; "
         "rel/spec: score / specialist score, averaged over tasks",
     )
-    columns = ("method", "mean", "std", "rel/spec", "gain %", "p", "sig", "cost (steps)")
+    columns = ("method", "mean", "std", "rel/spec", "gain %", "p", "sig", "cost")
     for column in columns:
         left = column == "method"
         table.add_column(column, justify="left" if left else "right", no_wrap=True)
@@ -225,8 +221,9 @@ def _print(report, mode: str) -> None:
         )
     stdout.print(table)
     stdout.print(
-        "cost: training beyond the equal budget: probe campaign steps (methods planned from "
-        "the matrix) + online overhead in step equivalents (policy work / time per step)"
+        "cost: training steps beyond the equal budget: the probe campaign's for methods "
+        "planned from the matrix, plus online overhead in step equivalents (policy work / "
+        "time per step)"
     )
     table = Table(
         box=box.SIMPLE_HEAD, pad_edge=False, title="final score per task (mean over seeds)"
@@ -257,7 +254,7 @@ def _print(report, mode: str) -> None:
     if report.probe:
         probe = report.probe
         stdout.print(
-            f"probe overhead (not counted above): {probe['probes']} probes, "
+            f"probe campaign (the planned methods' cost): {probe['probes']} probes, "
             f"{probe['training_steps']} training steps, {probe['elapsed_s']:.1f} s; "
             f"recommended order (solver) {' > '.join(probe['orders']['solver'])} "
             f"[{probe.get('recommendation', {}).get('reason', '')}]; "
