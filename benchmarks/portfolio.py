@@ -20,6 +20,20 @@ Run from the repository root::
         --rows p40-05,t59b11xx,sgb75.01,r100a2 > benchmarks/results/portfolio_rows.txt
     PYTHONPATH=src python benchmarks/portfolio.py --time-limits 60 --proven IO \
         > benchmarks/results/portfolio_io.txt
+    PYTHONPATH=src python benchmarks/portfolio.py --time-limits 60 --routes \
+        lazy-rebuild,lazy-incremental,full --rows r100a2:50,r100a2:70,r100b2:70,r100b2:85,\
+    r100c2:70,r100d2:70,r100e2:70,r100c2:85 > benchmarks/results/portfolio_mb_routes.txt
+    PYTHONPATH=src python benchmarks/portfolio.py --time-limits 60 --routes \
+        lazy-rebuild,lazy-incremental --rows t59b11xx,be75np,stabu70,usa79,sgb75.01 \
+        > benchmarks/results/portfolio_lp_io.txt
+    PYTHONPATH=src python benchmarks/portfolio.py --large-only \
+        --large 500:5,1000:30,2000:5,2000:10 > benchmarks/results/portfolio_large.txt
+    PYTHONPATH=src python benchmarks/portfolio.py --read 1000,2000 \
+        > benchmarks/results/portfolio_read.txt
+
+``--rows NAME:k`` runs the leading ``k x k`` block of a LOLIB matrix (MB n = 100
+instances take over a minute per route on the shared machine; their blocks are proved
+in seconds). ``ratio`` there is wall time over the first route's, same instance, same run.
 
 ``d_aft_%`` / ``d_ils_%`` are ``100 * (auto - baseline) / |baseline|`` (positive: auto is
 ahead);
@@ -160,21 +174,96 @@ def run(args) -> list[dict]:
     return rows
 
 
+def rounded(matrix, decimals: int = 6):
+    """``matrix`` with its values rounded (full float precision would make a 2,000-task
+    CSV larger than taskorder.io.MAX_FILE_BYTES)."""
+    from taskorder import TransferMatrix
+
+    return TransferMatrix(matrix.tasks, np.round(matrix.bwt, decimals))
+
+
 def first_answer(n_tasks: int, time_limit: float, seed: int) -> dict:
-    """Wall time of ``solve`` at ``n_tasks`` with a short limit (generated data)."""
-    matrix = generated_matrix(n_tasks, seed)
-    started = time.perf_counter()
-    result = solve(matrix, time_limit=time_limit, seed=seed)
-    wall = time.perf_counter() - started
+    """Read a square CSV of generated data and ``solve`` it with ``time_limit``: the
+    wall time of both (the target: within 5 % + 0.5 s of the limit) and the first
+    anytime point (seconds after ``solve`` was called)."""
+    import tempfile
+
+    from taskorder import read_matrix, write_matrix
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"generated{n_tasks}.csv"
+        write_matrix(rounded(generated_matrix(n_tasks, seed)), path)
+        started = time.perf_counter()
+        matrix = read_matrix(path)
+        read_s = time.perf_counter() - started
+        result = solve(matrix, time_limit=max(0.01, time_limit - read_s), seed=seed)
+        wall = time.perf_counter() - started
     first = result.anytime[0][0] if result.anytime else None
     return {
         "n": n_tasks,
         "limit_s": time_limit,
+        "read_s": round(read_s, 2),
         "wall_s": round(wall, 2),
+        "over_limit_s": round(wall - time_limit, 2),
+        "within_target": wall <= 1.05 * time_limit + 0.5,
         "first_point_s": first,
         "method": result.method,
         "status": result.status,
+        "objective": result.objective,
     }
+
+
+_READ_CHILD = """
+import json, re, time
+from taskorder import io
+if {general}:
+    io._parse_square_fast = lambda path, text: None
+def memory_kb(field):
+    return int(re.search(field + r":\\s+(\\d+)", open("/proc/self/status").read()).group(1))
+with open("/proc/self/clear_refs", "w") as handle:  # reset the peak to the current RSS
+    handle.write("5")
+before = memory_kb("VmRSS")
+started = time.perf_counter()
+io.read_matrix({path!r})
+print(json.dumps({{"seconds": time.perf_counter() - started,
+    "peak_mb": (memory_kb("VmHWM") - before) / 1024}}))
+"""
+
+
+def read_check(sizes: list[int], repeats: int, seed: int) -> None:
+    """``read_matrix`` on a square CSV of generated data (6 decimals, as a measured matrix
+    would be written): the numpy fast path against the general parser, each read in a
+    fresh process (peak RSS during the read above the RSS before it, Linux), the two
+    alternating; ``ratio`` is fast over general, same size, same repeat."""
+    import subprocess
+    import tempfile
+
+    from taskorder import write_matrix
+
+    print("# n repeat parser seconds peak_mb ratio_seconds ratio_peak")
+    for n_tasks in sizes:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "bwt.csv"
+            write_matrix(rounded(generated_matrix(n_tasks, seed)), path)
+            for repeat in range(repeats):
+                runs = {}
+                for parser in ("general", "fast"):
+                    code = _READ_CHILD.format(general=parser == "general", path=str(path))
+                    out = subprocess.run(
+                        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+                    )
+                    runs[parser] = json.loads(out.stdout.strip().splitlines()[-1])
+                for parser, run_ in runs.items():
+                    print(
+                        n_tasks,
+                        repeat,
+                        parser,
+                        round(run_["seconds"], 3),
+                        round(run_["peak_mb"], 1),
+                        round(run_["seconds"] / runs["general"]["seconds"], 3),
+                        round(run_["peak_mb"] / max(runs["general"]["peak_mb"], 1e-9), 3),
+                        flush=True,
+                    )
 
 
 #: Exact routes ``--rows`` can compare: name -> solve_ilp keyword arguments.
@@ -182,13 +271,40 @@ ROUTES = {
     "full": {"rows": "full"},
     "lazy-rebuild": {"rows": "lazy", "lp": "rebuild"},
     "lazy-incremental": {"rows": "lazy", "lp": "incremental"},
+    # issue 17's cut cap (measured there on the rebuilt LP), on the incremental LP
+    "lazy-incremental-cap2000": {"rows": "lazy", "lp": "incremental", "cap": 2000},
+    "lazy-rebuild-cap2000": {"rows": "lazy", "lp": "rebuild", "cap": 2000},
 }
+
+
+def summarise_rows(path: str) -> None:
+    """Per route, from a ``--rows`` output: proven count and min / median / max of the
+    wall-time ratio to the first route (over the instances both proved)."""
+    path, _, only = path.partition("@")  # "file@name,name": those instances only
+    lines = [line.split() for line in Path(path).read_text().splitlines()]
+    rows = [line for line in lines if line and not line[0].startswith("#")]
+    if only:
+        rows = [r for r in rows if r[0] in only.split(",")]
+    proven = {(r[0], r[2]) for r in rows if r[3] == "optimal"}
+    routes = list(dict.fromkeys(r[2] for r in rows))
+    print("# route proven_of ratio_min ratio_median ratio_max (instances both proved)")
+    for route in routes:
+        mine = [r for r in rows if r[2] == route]
+        ratios = [
+            float(r[7]) for r in mine if (r[0], route) in proven and (r[0], routes[0]) in proven
+        ]
+        stats = (
+            " ".join(f"{q:.3f}" for q in np.quantile(ratios, [0, 0.5, 1])) if ratios else "- - -"
+        )
+        print(
+            route, f"{sum((r[0], route) in proven for r in mine)}/{len(mine)}", stats, len(ratios)
+        )
 
 
 def rows_check(names: list[str], time_limit: float, routes: list[str]) -> None:
     """``solve_ilp`` by each route in ``routes``, same instance, same limit, one after
     the other; ``ratio`` is wall time over the first route's (same instance, same run)."""
-    from taskorder.solvers.exact.ilp import solve_ilp
+    from taskorder.solvers.exact import ilp
     from taskorder.solvers.problem import Constraints, Problem
 
     known = lolib.best_known()
@@ -203,8 +319,14 @@ def rows_check(names: list[str], time_limit: float, routes: list[str]) -> None:
         problem = Problem(weights, "all_pairs", Constraints(n_tasks, predecessors=(0,) * n_tasks))
         first = None
         for route in routes:
+            options = dict(ROUTES[route])
+            saved_cap = ilp.MAX_CUTS_PER_ROUND
+            ilp.MAX_CUTS_PER_ROUND = options.pop("cap", saved_cap)
             started = time.perf_counter()
-            solution = solve_ilp(problem, time_limit=time_limit, **ROUTES[route])
+            try:
+                solution = ilp.solve_ilp(problem, time_limit=time_limit, **options)
+            finally:
+                ilp.MAX_CUTS_PER_ROUND = saved_cap
             wall = time.perf_counter() - started
             first = first or wall
             extras = solution.extras
@@ -254,11 +376,18 @@ def main(argv=None) -> None:
     parser.add_argument("--sizes", default=",".join(map(str, GENERATED_SIZES)))
     parser.add_argument("--time-limits", default="5,10")
     parser.add_argument("--long", default="t1d100.03:30", help="extra name:limit runs")
-    parser.add_argument("--large", default="2000", help="sizes for the first-answer check")
+    parser.add_argument(
+        "--large", default="2000:2", help="n:limit items for the read + solve wall-time check"
+    )
+    parser.add_argument("--large-only", action="store_true", help="only the --large check")
+    parser.add_argument("--summarise", default="", help="a --rows output file: ratio summary")
+    parser.add_argument("--read", default="", help="sizes: numpy vs general CSV reading only")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--proven", default="", help="a LOLIB family: proven count only")
     parser.add_argument("--rows", default="", help="LOLIB names: exact routes compared only")
-    parser.add_argument("--routes", default=",".join(ROUTES), help=f"of {', '.join(ROUTES)}")
+    parser.add_argument(
+        "--routes", default="lazy-rebuild,lazy-incremental,full", help=f"of {', '.join(ROUTES)}"
+    )
     args = parser.parse_args(argv)
     print(f"# {time.strftime('%Y-%m-%d %H:%M:%S %Z')}  argv: {' '.join(sys.argv[1:])}")
     if args.proven:
@@ -268,6 +397,15 @@ def main(argv=None) -> None:
         print("# instance n route status value best_known wall_s ratio lp_rounds mip_rounds cuts")
         routes = args.routes.split(",")
         rows_check(args.rows.split(","), float(args.time_limits.split(",")[0]), routes)
+        return
+    if args.summarise:
+        summarise_rows(args.summarise)
+        return
+    if args.read:
+        read_check([int(n) for n in args.read.split(",")], 3, args.seed)
+        return
+    if args.large_only:
+        large_check(args.large, args.seed)
         return
     rows = run(args)
     print("\n# auto vs baseline (same run, same limit, same seed)")
@@ -290,8 +428,15 @@ def main(argv=None) -> None:
     for column in ("d_aft_%", "d_ils_%"):
         worse = [r["instance"] + "@" + _fmt(r["limit_s"]) for r in rows if r[column] < -1e-9]
         print(f"# {column}: auto worse on {len(worse)} of {len(rows)} runs {worse}")
-    for n_tasks in (int(s) for s in args.large.split(",") if s):
-        print("# first answer:", json.dumps(first_answer(n_tasks, 2.0, args.seed)), flush=True)
+    large_check(args.large, args.seed)
+
+
+def large_check(plan: str, seed: int) -> None:
+    """``n:limit`` items: read + solve wall time against the limit (see first_answer)."""
+    for item in (i for i in plan.split(",") if i):
+        n_tasks, _, limit = item.partition(":")
+        row = first_answer(int(n_tasks), float(limit or 2.0), seed)
+        print("# first answer:", json.dumps(row), flush=True)
 
 
 def _fmt(value) -> str:

@@ -287,7 +287,7 @@ def _parse_square_fast(path: Path, text: str) -> TransferMatrix | None:
     ``None`` sends the file to the general parser, which raises the located errors, so
     both paths accept the same files and refuse them with the same messages. At
     n = 1,000 this path takes a fraction of the general parser's time and memory
-    (``benchmarks/solvers.py read``).
+    (``benchmarks/portfolio.py --read``).
     """
     if '"' in text or "\r" in text.rstrip("\r\n").replace("\r\n", "\n"):
         return None

@@ -28,6 +28,12 @@ slack share >= :data:`SLACK_LOCAL_SHORT` with a time limit under
 :data:`ILP_LARGE_MIN_SECONDS` goes to ``local``; slack share >= :data:`SLACK_LOCAL` goes
 to ``local`` at any limit (RandA1 t1d100.03 at 30 s: MIP route 0.19 % short, local 0 %).
 
+The MIP always uses lazy 3-cycle rows: the full 3-cycle model (``solve_ilp(...,
+rows="full")``) was slower on every MB-like matrix measured (leading 50-85 task blocks
+of LOLIB MB r100a2-e2, 60 s limit: 1.2-6.0 times the lazy route's time where it proved
+the block at all, 6 of 8 proved against 8 of 8; benchmarks/results/portfolio_mb_routes.txt),
+so no instance is routed to it.
+
 A time limit shorter than the DP needs at the largest sizes (:data:`DP_SECONDS`) moves
 the choice on to the next method. When ``solve`` is called without a time limit, the
 MIP, CP-SAT and local search get :data:`AUTO_TIME_LIMIT` seconds.
@@ -38,14 +44,14 @@ from __future__ import annotations
 from taskorder.solvers.problem import Problem
 
 __all__ = [
-    "choose_method",
     "AUTO_TIME_LIMIT",
-    "THRESHOLDS",
     "DP_SECONDS",
-    "ILP_SMALL_MAX_TASKS",
     "ILP_LARGE_MIN_SECONDS",
-    "SLACK_LOCAL_SHORT",
+    "ILP_SMALL_MAX_TASKS",
     "SLACK_LOCAL",
+    "SLACK_LOCAL_SHORT",
+    "THRESHOLDS",
+    "choose_method",
     "slack_share",
 ]
 
@@ -111,12 +117,12 @@ def choose_method(problem: Problem, time_limit: float | None) -> tuple[str, str]
     n_tasks, objective = problem.n_tasks, problem.objective
     limits = THRESHOLDS[objective]
     dp_max = limits.get("dp")
-    if dp_max is not None and n_tasks <= dp_max:
-        if time_limit is None or time_limit >= DP_SECONDS[objective] or n_tasks <= dp_max - 4:
-            return "dp", (
-                f"n = {n_tasks} <= {dp_max}: the subset DP proves the optimum in well under "
-                "a second"
-            )
+    dp_in_time = time_limit is None or time_limit >= DP_SECONDS.get(objective, 0.0)
+    if dp_max is not None and n_tasks <= dp_max and (dp_in_time or n_tasks <= dp_max - 4):
+        return "dp", (
+            f"n = {n_tasks} <= {dp_max}: the subset DP proves the optimum in well under "
+            "a second"
+        )
     if objective == "all_pairs" and n_tasks <= limits["ilp"]:
         short = time_limit is not None and time_limit < ILP_LARGE_MIN_SECONDS
         slack = slack_share(problem)

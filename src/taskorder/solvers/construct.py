@@ -15,7 +15,7 @@ import numpy as np
 
 from taskorder.solvers.problem import Problem
 
-__all__ = ["priority_order", "net_gain_order", "predecessor_matrix"]
+__all__ = ["net_gain_order", "predecessor_matrix", "priority_order"]
 
 
 def predecessor_matrix(problem: Problem) -> np.ndarray:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["IntegerWeights", "integer_weights", "DEFAULT_MAX_ABS"]
+__all__ = ["DEFAULT_MAX_ABS", "IntegerWeights", "integer_weights"]
 
 #: Default largest integer magnitude after scaling. LOLIB's input-output matrices reach
 #: about 1e7 and HiGHS proves them exactly; rounding then loses at most 5e-8 of the
@@ -65,7 +65,7 @@ def _choose_scale(arrays: list[np.ndarray], max_abs: float) -> float:
     largest = max(float(np.abs(a).max()) if a.size else 0.0 for a in arrays)
     if largest == 0.0:
         return 1.0
-    for power in range(0, 10):
+    for power in range(10):
         scale = 10.0**power
         if largest * scale > max(max_abs, _LARGEST_EXACT if power == 0 else max_abs):
             break

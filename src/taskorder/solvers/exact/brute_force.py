@@ -7,10 +7,10 @@ import time
 
 import numpy as np
 
-from taskorder.exceptions import ConstraintError, InvalidParameterError, SolverError
+from taskorder.exceptions import ConstraintError, InvalidParameterError
 from taskorder.solvers.problem import Problem, Solution
 
-__all__ = ["solve_brute_force", "MAX_TASKS"]
+__all__ = ["MAX_TASKS", "solve_brute_force"]
 
 MAX_TASKS = 10
 

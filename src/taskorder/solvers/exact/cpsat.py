@@ -25,7 +25,7 @@ from taskorder.exceptions import SolverError
 from taskorder.solvers.integer_weights import IntegerWeights, integer_weights
 from taskorder.solvers.problem import Problem, Solution
 
-__all__ = ["solve_cpsat", "build_path_model", "build_precedence_model", "CPSAT_MAX_ABS"]
+__all__ = ["CPSAT_MAX_ABS", "build_path_model", "build_precedence_model", "solve_cpsat"]
 
 #: Integer magnitude target for CP-SAT (exact integer arithmetic; larger than the MIP's).
 CPSAT_MAX_ABS = 100_000_000
@@ -59,7 +59,7 @@ def build_path_model(model, problem: Problem, weights: IntegerWeights, hint=None
     model.Maximize(sum(terms))
     if hint is not None:
         path = [dummy, *hint, dummy]
-        used = set(zip(path[:-1], path[1:]))
+        used = set(itertools.pairwise(path))
         for key, literal in arcs.items():
             model.AddHint(literal, key in used)
     return arcs

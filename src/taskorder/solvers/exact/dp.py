@@ -26,7 +26,7 @@ import numpy as np
 from taskorder.exceptions import ConstraintError, InvalidParameterError, SolverError
 from taskorder.solvers.problem import Problem, Solution
 
-__all__ = ["solve_dp", "MAX_TASKS_ALL_PAIRS", "MAX_TASKS_ADJACENT"]
+__all__ = ["MAX_TASKS_ADJACENT", "MAX_TASKS_ALL_PAIRS", "solve_dp"]
 
 MAX_TASKS_ALL_PAIRS = 24
 MAX_TASKS_ADJACENT = 20

@@ -14,11 +14,18 @@ added only when violated, in two phases (:func:`solve_ilp`):
 2. **Branch and bound with lazy rows.** Solve the MIP with the rows found so far; if
    the integer solution still has a 3-cycle, add its violated rows and solve again.
 
-Both phases use HiGHS through OR-tools MathOpt (``backend="scip"`` uses SCIP). A local
+Phase 1 keeps one HiGHS model alive across rounds (:mod:`.highs_lp`, SciPy's bundled
+HiGHS): new rows are added in place, dual simplex restarts from the last basis, and
+slack rows are dropped once they are half of the rows (``lp="incremental"``, the
+default). ``lp="rebuild"`` rebuilds the model through OR-tools MathOpt each round, as
+before issue 17 (and always with ``backend="scip"``). Phase 2 uses MathOpt. A local
 search runs beside them on the second core (the solver releases the GIL) and keeps
 the best order, so a run cut short by ``time_limit`` still returns a good order, with
-status ``feasible`` and the MIP's best bound. An integer solution with cycles is
-repaired by sorting tasks by pairwise wins and descending with insertion moves.
+status ``feasible`` and the MIP's best bound; ``extras["found_by"]`` says which part
+found the returned order (``"mip"``, ``"lp rounding"`` or ``"local search"``). The
+MIP solve runs in a thread that is not waited for past the deadline (HiGHS overruns
+the limit it is given). An integer solution with cycles is repaired by sorting tasks
+by pairwise wins and descending with insertion moves.
 
 Measured on LOLIB (2 cores, docs/solvers.md): all 50 IO instances (n = 44-79) proved
 optimal; random instances (RandA1) of n >= 100 are out of reach, use ``"local"``.
@@ -38,6 +45,7 @@ import numpy as np
 from taskorder.exceptions import InvalidParameterError, SolverError
 from taskorder.solvers.exact.ilp_model import (
     build_ordering_model,
+    solve_mip_before,
     solve_model,
 )
 from taskorder.solvers.exact.triangles import (
@@ -75,7 +83,10 @@ class _Progress:
     lp_rounds: int = 0
     mip_rounds: int = 0
     proven_order: list[int] | None = None
-    candidate_orders: list[list[int]] = field(default_factory=list)
+    #: Which part found the proven order (a FOUND_BY value).
+    proven_by: str = ""
+    #: Orders found on the way, each with the part that found it.
+    candidate_orders: list[tuple[list[int], str]] = field(default_factory=list)
     timed_out: bool = False
     lp_mode: str = "incremental"
 
@@ -166,9 +177,9 @@ def _round_lp_solution(problem: Problem, progress: _Progress, precedence: np.nda
         table.descend()
         order = table.order.tolist()
     if _incumbent_meets_bound(problem, progress, order):
-        progress.proven_order = order
+        progress.proven_order, progress.proven_by = order, "lp rounding"
         return True
-    progress.candidate_orders.append(order)
+    progress.candidate_orders.append((order, "lp rounding"))
     return False
 
 
@@ -178,7 +189,7 @@ def _branch_and_cut(problem: Problem, progress: _Progress, backend: str) -> None
     n_pairs = n_tasks * (n_tasks - 1) // 2
     while progress.proven_order is None and not _out_of_time(progress):
         model = build_ordering_model(problem, progress.weights, progress.cuts, integer=True)
-        outcome = solve_model(model, backend, progress.time_left(), integer=True)
+        outcome = solve_mip_before(model, backend, progress.deadline)
         progress.mip_rounds += 1
         if outcome.dual_bound is not None:
             progress.bound = min(progress.bound, outcome.dual_bound)
@@ -189,9 +200,9 @@ def _branch_and_cut(problem: Problem, progress: _Progress, backend: str) -> None
         triples = violated_triangles(precedence)
         order = order_from_precedence(precedence, problem.constraints.predecessors)
         if triples.size == 0 and outcome.proven:
-            progress.proven_order = order
+            progress.proven_order, progress.proven_by = order, "mip"
             return
-        progress.candidate_orders.append(order)
+        progress.candidate_orders.append((order, "mip"))
         if outcome.hit_limit:
             progress.timed_out = True
             return
@@ -287,7 +298,7 @@ def solve_ilp(
             _cutting_plane_lp(problem, progress, backend, lp)
         if progress.proven_order is None and not progress.timed_out:
             if _incumbent_meets_bound(problem, progress, helper.first_order):
-                progress.proven_order = helper.first_order
+                progress.proven_order, progress.proven_by = helper.first_order, "local search"
             else:
                 _branch_and_cut(problem, progress, backend)
     finally:
@@ -344,11 +355,14 @@ def _finish(problem, progress, helper_order, start, backend) -> Solution:
     """
     weights = progress.weights
     slack = weights.rounding_error_bound
-    candidates = [o for o in [progress.proven_order, helper_order, *progress.candidate_orders] if o]
-    if not candidates:
+    found = [(progress.proven_order, progress.proven_by), (helper_order, "local search")]
+    found = [(o, by) for o, by in [*found, *progress.candidate_orders] if o]
+    if not found:
         raise SolverError("The MIP found no order before its time limit; raise the time limit.")
+    candidates = [o for o, _ in found]
     integer_best = max(_integer_value(problem, weights, o) for o in candidates)
-    order = max(candidates, key=problem.value)  # first best: the proven order on ties
+    # first best: the proven order on ties
+    order, found_by = max(found, key=lambda item: problem.value(item[0]))
     value = problem.value(order)
     bound_int = np.floor(progress.bound + 1e-6) if np.isfinite(progress.bound) else np.inf
     proven = progress.proven_order is not None or integer_best >= bound_int
@@ -369,6 +383,7 @@ def _finish(problem, progress, helper_order, start, backend) -> Solution:
         status="optimal" if proven else "feasible",
         extras={
             "backend": backend,
+            "found_by": found_by,
             "rows": "full" if progress.lp_rounds == 0 and progress.cuts.shape[0] else "lazy",
             "scale": weights.scale,
             "rounding_error_bound": slack,

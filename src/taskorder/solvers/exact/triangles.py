@@ -21,7 +21,7 @@ import numpy as np
 
 from taskorder.solvers.construct import priority_order
 
-__all__ = ["pair_index", "precedence_matrix", "violated_triangles", "order_from_precedence"]
+__all__ = ["order_from_precedence", "pair_index", "precedence_matrix", "violated_triangles"]
 
 
 def pair_index(n_tasks: int) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:

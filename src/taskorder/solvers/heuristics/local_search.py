@@ -36,13 +36,13 @@ from taskorder.solvers.heuristics.rank import solve_rank
 from taskorder.solvers.problem import Problem, Solution
 
 __all__ = [
-    "solve_local",
-    "search",
-    "quick_descent",
-    "constructive_starts",
-    "cheap_upper_bound",
     "DEFAULT_PATIENCE",
     "ITERATED_MIN_TASKS",
+    "cheap_upper_bound",
+    "constructive_starts",
+    "quick_descent",
+    "search",
+    "solve_local",
 ]
 
 #: From this many tasks on, ``all_pairs`` uses the iterated insertion search instead of
@@ -183,5 +183,6 @@ def solve_local(
             "rounds": budget.rounds,
             "stop_reason": budget.stop_reason or "search space exhausted",
             "bound_kind": "cheap upper bound (pairwise best case)",
+            "found_by": "local search",
         },
     )

@@ -18,7 +18,7 @@ import numpy as np
 from taskorder.solvers.heuristics.budget import Budget
 from taskorder.solvers.problem import Problem
 
-__all__ = ["search_max_min", "MaxMinState"]
+__all__ = ["MaxMinState", "search_max_min"]
 
 
 class MaxMinState:

@@ -22,7 +22,7 @@ import numpy as np
 from taskorder.solvers.heuristics.budget import Budget
 from taskorder.solvers.problem import Problem
 
-__all__ = ["search_path", "PathState"]
+__all__ = ["PathState", "search_path"]
 
 _SEGMENT_LENGTHS = (1, 2, 3)
 
