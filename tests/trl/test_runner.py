@@ -107,3 +107,15 @@ def test_probe_first_stage_equals_the_runs_first_stage(runner, toy_world, toy_ta
     trainer.train()
     expected = probe_model.state_dict()
     assert all(torch.equal(snapshot.weights[k], expected[k]) for k in expected)
+
+
+def test_train_online_runs_an_online_stage_and_reuses_its_state(runner):
+    base = runner.initial_state(0)
+    online = runner.train_online(base, ["qa", "describe"], "sec", steps=2, seed=0)
+    mixed = runner.train(base, {"qa": 0.5, "describe": 0.5}, steps=2, seed=0)
+    assert online != base and online != mixed and runner.load(online) == online
+    again = runner.train_online(base, ["qa", "describe"], "sec", steps=2, seed=0)
+    assert again == online  # same arguments: the finished state, not a second training
+    assert runner.train_online(base, ["qa", "describe"], "tac", steps=2, seed=0) != online
+    with pytest.raises(ValueError, match="online policy"):
+        runner.train_online(base, ["qa", "describe"], "bandit", steps=2, seed=0)

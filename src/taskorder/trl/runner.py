@@ -145,16 +145,54 @@ class TRLProbeRunner:
 
     def train(self, state: str, task: str | Mapping[str, float], *, steps: int, seed: int) -> str:
         """Run ``steps`` GRPO steps on ``task`` from ``state``; return the new state's path."""
+        from taskorder.schedule import Stage
+
+        return self._train_stage(
+            state, Stage(task if isinstance(task, str) else dict(task), steps=steps), seed
+        )
+
+    def train_online(
+        self, state: str, tasks: Sequence[str], policy: str, *, steps: int, seed: int
+    ) -> str:
+        """One online stage: ``policy`` picks each generation batch's mixture of ``tasks``.
+
+        The stage is ``Stage(list(tasks), steps=steps, online=policy)`` trained through
+        the same sampler as ``taskorder train`` (:mod:`taskorder.trl.apply`), so the
+        policy reads the GRPO step's own per-task signals; its decisions are logged in
+        the trainer's scratch folder. Same arguments, same state (as :meth:`train`).
+
+        Parameters
+        ----------
+        state : str
+            The state to start from.
+        tasks : sequence of str
+            At least two of the runner's tasks.
+        policy : str
+            A policy of :mod:`taskorder.online` (``sec``, ``tac`` or ``worst_task``).
+        steps : int
+            GRPO steps of the stage.
+        seed : int
+            Training seed (the policy's draws derive from it).
+
+        Returns
+        -------
+        str
+            The new state's path.
+        """
+        from taskorder.schedule import Stage
+
+        return self._train_stage(state, Stage(list(tasks), steps=steps, online=policy), seed)
+
+    def _train_stage(self, state: str, stage: Any, seed: int) -> str:
         from trl import GRPOTrainer
 
-        from taskorder.schedule import Schedule, Stage
+        from taskorder.schedule import Schedule
         from taskorder.trl.apply import apply_schedule
         from taskorder.trl.data import multitask_dataset
         from taskorder.trl.grpo_args import load_policy, make_grpo_config
         from taskorder.trl.grpo_args import quiet_trainer as _quiet
         from taskorder.trl.reward_specs import for_task
 
-        stage = Stage(task if isinstance(task, str) else dict(task), steps=steps)
         names = self._check_tasks(stage.task_names)
         out = self._new_state_dir(state, stage, seed)
         if (out / _DONE).is_file():
@@ -169,7 +207,7 @@ class TRLProbeRunner:
         trainer = GRPOTrainer(
             model=model,
             reward_funcs=[for_task(name, self._rewards[name]) for name in names],
-            args=make_grpo_config(scratch, self.config.grpo, seed=seed),
+            args=make_grpo_config(scratch, self.config.grpo, seed=int(seed)),
             train_dataset=multitask_dataset([self._tasks[name] for name in names]),
             processing_class=tokenizer,
             peft_config=peft_config,
