@@ -30,7 +30,29 @@ __all__ = ["check_choice", "check_int"]
 
 
 def check_int(value: Any, parameter: str, owner: str, *, minimum: int = 1) -> int:
-    """``value`` if it is an integer ``>= minimum`` (not a bool), else raise naming ``parameter``."""
+    """``value`` if it is an integer ``>= minimum`` (not a bool), else raise naming ``parameter``.
+
+    Parameters
+    ----------
+    value : Any
+        The argument to check.
+    parameter : str
+        Its parameter name, quoted in the error message.
+    owner : str
+        The function or command that received it, named in the error message.
+    minimum : int, default 1
+        Smallest accepted value.
+
+    Returns
+    -------
+    int
+        ``value`` as a plain ``int``.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``value`` is a bool, not an integer, or below ``minimum``.
+    """
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise InvalidParameterError(
             f"The {parameter!r} parameter of {owner} must be an integer >= {minimum}. "
@@ -40,7 +62,29 @@ def check_int(value: Any, parameter: str, owner: str, *, minimum: int = 1) -> in
 
 
 def check_choice(value: Any, choices: Iterable[str], parameter: str, owner: str) -> str:
-    """``value`` if it is one of ``choices``, else raise listing them."""
+    """``value`` if it is one of ``choices``, else raise listing them.
+
+    Parameters
+    ----------
+    value : Any
+        The argument to check.
+    choices : iterable of str
+        The accepted values, listed in the error message in this order.
+    parameter : str
+        Its parameter name, quoted in the error message.
+    owner : str
+        The function or command that received it, named in the error message.
+
+    Returns
+    -------
+    str
+        ``value`` unchanged.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``value`` is not a string among ``choices``.
+    """
     choices = tuple(choices)
     if not isinstance(value, str) or value not in choices:
         raise InvalidParameterError(

@@ -23,7 +23,24 @@ __all__ = ["check_diagonal", "matrix_from_dict", "parse_json"]
 
 
 def check_diagonal(prefix: str, tasks: Sequence[str], values: np.ndarray, name: str) -> None:
-    """Refuse a diagonal that holds anything but 0 or a missing entry, naming the cells."""
+    """Refuse a diagonal that holds anything but 0 or a missing entry, naming the cells.
+
+    Parameters
+    ----------
+    prefix : str
+        Put before the message, e.g. ``"path: "`` to say which file the matrix came from.
+    tasks : sequence of str
+        Task names, in row order, used to name the offending cells.
+    values : numpy.ndarray
+        Square matrix whose diagonal is checked (NaN marks a missing entry).
+    name : str
+        Name of the matrix in the file (``"bwt"``, ``"forward"``, ...), used in the message.
+
+    Raises
+    ------
+    InvalidMatrixError
+        If a diagonal entry is neither 0 nor missing; the first five are named.
+    """
     diagonal = np.diagonal(values)
     bad = [k for k, v in enumerate(diagonal) if not (math.isnan(v) or v == 0.0)]
     if bad:

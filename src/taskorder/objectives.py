@@ -50,7 +50,23 @@ def normalize_objective(objective: str) -> str:
 
 
 def order_value(weights: np.ndarray, order: Sequence[int], objective: str) -> float:
-    """Objective value of an order given as indices into ``weights`` (no checks)."""
+    """Objective value of an order given as indices into ``weights`` (no checks).
+
+    Parameters
+    ----------
+    weights : numpy.ndarray
+        Square pair weights ``W`` (``W[i, j]``: ``i`` trained before ``j``), as
+        :meth:`TransferMatrix.pair_weights` returns them; no missing entries.
+    order : sequence of int
+        Every row index of ``weights`` once, first trained first.
+    objective : {"all_pairs", "adjacent"}
+        Already normalised; anything but ``"all_pairs"`` is scored as ``"adjacent"``.
+
+    Returns
+    -------
+    float
+        The objective value (higher is better).
+    """
     idx = np.asarray(order, dtype=np.intp)
     permuted = weights[np.ix_(idx, idx)]
     if objective == "all_pairs":
