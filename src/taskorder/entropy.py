@@ -123,6 +123,28 @@ def predict_entropy(
 ) -> dict[str, float]:
     """Predicted final entropy of every task under ``model`` (``all_pairs``).
 
+    Parameters
+    ----------
+    entropy : TransferMatrix
+        Entropy transfer matrix (values in nats; see the module docstring), with
+        ``own_scores`` = each task's entropy right after its own stage.
+    order : sequence of str
+        Every task once, first trained first.
+    model : {"additive", "multiplicative"}
+        Entropy model (see the module docstring).
+
+    Returns
+    -------
+    dict of str to float
+        Predicted final entropy (nats) per task, in ``order``.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``model`` is unknown.
+    InvalidOrderError
+        If ``order`` is not a permutation of the tasks.
+
     Examples
     --------
     >>> e = TransferMatrix(["math", "poetry"], [[0, 0.3], [-0.4, 0]], own_scores=[0.2, 1.0])
@@ -150,8 +172,24 @@ def entropy_floors(
     With ``model="multiplicative"`` the floors act on ``log`` entropy (a floor at or
     below 0 nats always holds and is left out).
 
+    Parameters
+    ----------
+    entropy : TransferMatrix
+        Entropy transfer matrix (values in nats), with own-stage entropies in ``own_scores``.
+    floors : mapping of str to float
+        Minimum predicted final entropy (nats) per task name.
+    model : {"additive", "multiplicative"}
+        Entropy model (see the module docstring).
+
+    Returns
+    -------
+    tuple of Floor
+        One constraint per kept floor, on the entropy matrix's task indices.
+
     Raises
     ------
+    InvalidParameterError
+        If ``model`` is unknown.
     ConstraintError
         If a task is unknown, the entropy matrix has no own-stage entropies, or no order
         can reach a floor (the message gives the best reachable value, in nats).

@@ -196,6 +196,32 @@ def predict_many(
     order ``orders[k]``; it equals ``predict(matrix, order).scores`` (vectorised, for
     searches and validation over many orders).
 
+    Parameters
+    ----------
+    matrix : TransferMatrix
+        Complete matrix (no missing entries).
+    orders : sequence of sequences of int, or numpy.ndarray
+        ``K`` orders as task indices, each a permutation of ``range(n)`` (not checked);
+        a flat array is read as rows of ``n``.
+    objective : {"all_pairs", "adjacent"}
+        Which stages act on a task, as in :func:`predict`.
+    model : {"additive", "backward_only", "multiplicative"}
+        Outcome model, as in :func:`predict`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(K, n)``: predicted final score of each task (matrix task order) per order.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``objective`` or ``model`` is unknown.
+    MissingEntriesError
+        If the matrix has missing entries.
+    InvalidMatrixError
+        ``model="multiplicative"`` without positive ``own_scores``.
+
     Examples
     --------
     >>> m = TransferMatrix(["a", "b"], [[0, -0.2], [0.05, 0]], own_scores=[0.7, 0.5])
