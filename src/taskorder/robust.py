@@ -51,6 +51,22 @@ __all__ = ["RISKS", "sample_matrices", "solve_robust", "solve_under_noise"]
 def sample_matrices(matrix: TransferMatrix, n_samples: int, *, seed: int = 0) -> list[TransferMatrix]:
     """Draw ``n_samples`` matrices ``bwt + stderr * N(0, 1)`` (and the same for forward).
 
+    Parameters
+    ----------
+    matrix : TransferMatrix
+        The point estimate, with ``bwt_stderr`` and/or ``forward_stderr`` (missing
+        standard errors count as 0).
+    n_samples : int
+        Number of matrices to draw, at least 2.
+    seed : int
+        Seed of the Gaussian draws.
+
+    Returns
+    -------
+    list of TransferMatrix
+        ``n_samples`` copies of ``matrix`` with perturbed ``bwt`` (and ``forward`` when it
+        has standard errors).
+
     Raises
     ------
     InvalidParameterError
@@ -156,8 +172,7 @@ def solve_under_noise(
     >>> r.order, r.objective_name, r.robustness.n_samples
     (('b', 'c', 'a'), 'max_min', 30)
     """
-    from taskorder.model import predict
-    from taskorder.solvers import prepare, solve
+    from taskorder.solvers import solve
 
     start = time.perf_counter()
     plain = spec.replace(risk=None, samples=None)
@@ -168,6 +183,40 @@ def solve_under_noise(
         for sample in samples
     ]
     candidates = list(dict.fromkeys([point.order, *sample_orders]))
+    table = _score_candidates(matrix, spec, samples, sample_orders, candidates)
+    # The linear objectives are linear in the matrix, so under zero-mean Gaussian draws an
+    # order's expected objective is exactly its value on the point estimate; use it rather
+    # than a noisy sample mean. Otherwise (max_min, multiplicative, given samples) the
+    # sample mean is the expectation.
+    linear = spec.objective != "max_min" and spec.model != "multiplicative"
+    mean_key = "point_value" if gaussian and linear else "mean"
+    key = {"mean": mean_key, "quantile": "quantile_value", "probability": "p_optimal"}[spec.risk]
+    table.sort(key=lambda row: (-getattr(row, key), -row.point_value))
+    chosen = table[0]
+    result = point
+    if chosen.order != point.order:
+        result = _with_order(point, matrix, spec, chosen)
+    robustness = Robustness(risk=spec.risk, quantile=spec.quantile, n_samples=len(samples),
+                            p_optimal=chosen.p_optimal, candidates=tuple(table[:20]),
+                            gaussian=gaussian)
+    what = "expected objective" if spec.risk == "mean" else key
+    reason = (f"{point.method_reason}; chosen among {len(candidates)} candidate orders by "
+              f"{what} over {len(samples)} plausible matrices")
+    return replace(result, method=f"robust[{point.method}]", method_reason=reason,
+                   elapsed_s=time.perf_counter() - start, robustness=robustness)
+
+
+def _score_candidates(
+    matrix: TransferMatrix,
+    spec: ProblemSpec,
+    samples: list[TransferMatrix],
+    sample_orders: list[tuple[str, ...]],
+    candidates: list[tuple[str, ...]],
+) -> list[RobustCandidate]:
+    """Score every candidate order on every plausible matrix (in ``candidates`` order)."""
+    from taskorder.solvers import prepare
+
+    plain = spec.replace(risk=None, samples=None)
     index = {task: k for k, task in enumerate(matrix.tasks)}
     problems = [prepare(sample, plain).value for sample in samples]
     values = np.array(
@@ -188,34 +237,26 @@ def solve_under_noise(
         )
         for c, order in enumerate(candidates)
     ]
-    # The linear objectives are linear in the matrix, so under zero-mean Gaussian draws an
-    # order's expected objective is exactly its value on the point estimate; use it rather
-    # than a noisy sample mean. Otherwise (max_min, multiplicative, given samples) the
-    # sample mean is the expectation.
-    linear = spec.objective != "max_min" and spec.model != "multiplicative"
-    mean_key = "point_value" if gaussian and linear else "mean"
-    key = {"mean": mean_key, "quantile": "quantile_value", "probability": "p_optimal"}[spec.risk]
-    table.sort(key=lambda row: (-getattr(row, key), -row.point_value))
-    chosen = table[0]
-    result = point
-    if chosen.order != point.order:
-        objective = "all_pairs" if spec.objective == "max_min" else spec.objective
-        prediction = predict(matrix, chosen.order, objective=objective, model=spec.model)
-        result = replace(point, order=chosen.order, objective=chosen.point_value,
-                         status="heuristic", predicted=prediction.scores,
-                         predicted_mean=prediction.mean)
-        if point.entropy is not None:
-            from taskorder.entropy import entropy_outcome
+    return table
 
-            result = replace(result, entropy=entropy_outcome(matrix, plain, chosen.order))
-    robustness = Robustness(risk=spec.risk, quantile=spec.quantile, n_samples=len(samples),
-                            p_optimal=chosen.p_optimal, candidates=tuple(table[:20]),
-                            gaussian=gaussian)
-    what = "expected objective" if spec.risk == "mean" else key
-    reason = (f"{point.method_reason}; chosen among {len(candidates)} candidate orders by "
-              f"{what} over {len(samples)} plausible matrices")
-    return replace(result, method=f"robust[{point.method}]", method_reason=reason,
-                   elapsed_s=time.perf_counter() - start, robustness=robustness)
+
+def _with_order(
+    point: SolveResult, matrix: TransferMatrix, spec: ProblemSpec, chosen: RobustCandidate
+) -> SolveResult:
+    """``point`` re-stated for the chosen order (valued on the point estimate, heuristic)."""
+    from taskorder.model import predict
+
+    objective = "all_pairs" if spec.objective == "max_min" else spec.objective
+    prediction = predict(matrix, chosen.order, objective=objective, model=spec.model)
+    result = replace(point, order=chosen.order, objective=chosen.point_value,
+                     status="heuristic", predicted=prediction.scores,
+                     predicted_mean=prediction.mean)
+    if point.entropy is not None:
+        from taskorder.entropy import entropy_outcome
+
+        plain = spec.replace(risk=None, samples=None)
+        result = replace(result, entropy=entropy_outcome(matrix, plain, chosen.order))
+    return result
 
 
 def solve_robust(
