@@ -39,7 +39,7 @@ import numpy as np
 from taskorder.exceptions import InvalidParameterError
 from taskorder.matrix import TransferMatrix
 
-__all__ = ["PairModel", "ActiveResult", "active_probe", "active_campaign", "initial_pairs"]
+__all__ = ["ActiveResult", "PairModel", "active_campaign", "active_probe", "initial_pairs"]
 
 Pair = tuple[int, int]
 #: ``measure(pairs) -> {pair: (value, stderr)}`` for pairs of task indices ``(i, j)``.
@@ -248,9 +248,6 @@ def active_probe(
         order, its probability of being optimal, the measured pairs and a per-round
         history.
     """
-    from taskorder.objectives import evaluate
-    from taskorder.solvers import solve
-
     n = len(tasks)
     all_pairs = [(i, j) for i in range(n) for j in range(n) if i != j]
     budget = len(all_pairs) if budget is None else int(budget)
@@ -278,14 +275,7 @@ def active_probe(
         model = PairModel(n).fit(observed)
         mean, sd = model.posterior()
         draws = model.sample(n_samples, rng)
-        best = solve(build(mean), seed=seed, **solve_kwargs)
-        solved = [solve(build(d), seed=seed, **solve_kwargs) for d in draws]
-        orders = [result.order for result in solved]
-        p_optimal = float(np.mean([o == best.order for o in orders]))
-        best_values = np.array([evaluate(build(d), best.order) for d in draws])
-        optimum = np.array([result.objective for result in solved])
-        random_mean = np.array([result.baselines["random_mean"] for result in solved])
-        regret = float(np.mean(optimum - best_values) / max(np.mean(optimum - random_mean), 1e-12))
+        best, orders, p_optimal, regret = _settle(mean, draws, build, seed, solve_kwargs)
         history.append({"probes": len(observed), "p_optimal": p_optimal, "expected_regret": regret,
                         "order": list(best.order), "tau": model.tau_})
         if p_optimal >= confidence:
@@ -296,33 +286,77 @@ def active_probe(
             break
         if len(observed) >= budget:
             break
-        position = np.empty((len(orders), n))
-        for s, order in enumerate(orders):
-            position[s, [tasks.index(t) for t in order]] = np.arange(n)
-        before = (position[:, :, None] < position[:, None, :]).mean(axis=0)
-        spread = np.sqrt(sd**2 + sd.T**2)
-        value = before * (1 - before) * spread
-        candidates = sorted(
-            (p for p in all_pairs if p not in observed), key=lambda p: (-value[p], p)
-        )
+        unmeasured = [p for p in all_pairs if p not in observed]
+        candidates = _rank_by_decision_value(tasks, orders, sd, unmeasured)
         if not candidates:
             stopped = "every pair measured"
             break
         queue = candidates[:batch_size]
-    measured_mask = np.zeros((n, n), bool)
-    for i, j in observed:
-        measured_mask[i, j] = True
-    matrix = build(mean).replace(
-        bwt_stderr=np.where(np.eye(n, dtype=bool), 0.0, sd),
-        imputed=~measured_mask & ~np.eye(n, dtype=bool),
-    )
     return ActiveResult(
-        matrix=matrix,
+        matrix=_posterior_matrix(build(mean), sd, observed),
         order=best.order,
         p_optimal=p_optimal,
         measured=list(observed),
         history=history,
         stopped_because=stopped,
+    )
+
+
+def _settle(
+    mean: np.ndarray,
+    draws: np.ndarray,
+    build: Callable[[np.ndarray], TransferMatrix],
+    seed: int,
+    solve_kwargs: dict[str, Any],
+) -> tuple[Any, list[tuple[str, ...]], float, float]:
+    """Solve the posterior mean and every draw.
+
+    Returns the mean's :class:`~taskorder.SolveResult`, the optimal order of every draw,
+    the share of draws whose optimum is the mean's order, and its expected regret as a
+    fraction of the expected random-to-optimal gap.
+    """
+    from taskorder.objectives import evaluate
+    from taskorder.solvers import solve
+
+    best = solve(build(mean), seed=seed, **solve_kwargs)
+    solved = [solve(build(d), seed=seed, **solve_kwargs) for d in draws]
+    orders = [result.order for result in solved]
+    p_optimal = float(np.mean([o == best.order for o in orders]))
+    best_values = np.array([evaluate(build(d), best.order) for d in draws])
+    optimum = np.array([result.objective for result in solved])
+    random_mean = np.array([result.baselines["random_mean"] for result in solved])
+    regret = float(np.mean(optimum - best_values) / max(np.mean(optimum - random_mean), 1e-12))
+    return best, orders, p_optimal, regret
+
+
+def _rank_by_decision_value(
+    tasks: Sequence[str],
+    orders: list[tuple[str, ...]],
+    sd: np.ndarray,
+    unmeasured: list[Pair],
+) -> list[Pair]:
+    """``unmeasured`` by decision value ``p_ij (1 - p_ij) * sd(W_ij - W_ji)``, highest first."""
+    n = len(tasks)
+    position = np.empty((len(orders), n))
+    for s, order in enumerate(orders):
+        position[s, [tasks.index(t) for t in order]] = np.arange(n)
+    before = (position[:, :, None] < position[:, None, :]).mean(axis=0)
+    spread = np.sqrt(sd**2 + sd.T**2)
+    value = before * (1 - before) * spread
+    return sorted(unmeasured, key=lambda p: (-value[p], p))
+
+
+def _posterior_matrix(
+    mean_matrix: TransferMatrix, sd: np.ndarray, observed: dict[Pair, tuple[float, float]]
+) -> TransferMatrix:
+    """The posterior-mean matrix with its standard deviations, unmeasured entries imputed."""
+    n = mean_matrix.n_tasks
+    measured_mask = np.zeros((n, n), bool)
+    for i, j in observed:
+        measured_mask[i, j] = True
+    return mean_matrix.replace(
+        bwt_stderr=np.where(np.eye(n, dtype=bool), 0.0, sd),
+        imputed=~measured_mask & ~np.eye(n, dtype=bool),
     )
 
 
@@ -348,6 +382,33 @@ def active_campaign(
     stopped, and a batch runs in parallel on the executor. The first-stage runs of every
     task are part of the first round. ``min_stderr`` floors the standard error of a
     measurement (exact-mode learners report 0).
+
+    Parameters
+    ----------
+    runner : Runner
+        The learner the campaign trains and evaluates (see :mod:`taskorder.estimate.runner`);
+        its ``tasks`` are the tasks to order.
+    directory : str or path
+        Campaign directory (SQLite store); reused across rounds and on resume.
+    budget : int
+        Most second-stage probes in total, as in :func:`active_probe`.
+    batch_size : int, optional
+        Probes per round, as in :func:`active_probe`.
+    steps : int, default 40
+        Training steps of every stage, as in :func:`taskorder.estimate.make_plan`.
+    repeats : int, default 1
+        Independent repeats of every probe, as in :func:`taskorder.estimate.make_plan`.
+    seed : int, default 0
+        Campaign seed; also seeds the posterior draws and the solves.
+    executor : Executor or {"inprocess", "process", "ray"}
+        Where probes run, as in :func:`taskorder.estimate.run_campaign`.
+    workers : int, optional
+        Workers for an executor given by name.
+    min_stderr : float, default 1e-3
+        Floor on the standard error of every measurement.
+    **active_kwargs
+        Further keyword arguments of :func:`active_probe` (``confidence``, ``tolerance``,
+        ``n_samples``, ``start``, ``template``, ``solve_kwargs``).
 
     Returns
     -------
