@@ -1,7 +1,8 @@
 """GPU demo: the offline pipeline on a real local model (e.g. a 0.5B instruct model).
 
-Same steps as ``examples/trl_offline.py`` (pairwise GRPO probe of BWT, solve the
-order, scheduled GRPO run with per-stage evaluation), shared through
+Same steps as ``examples/trl_offline.py`` (pairwise GRPO probe campaign of BWT on the
+campaign path of ``taskorder probe CONFIG``, resumable in ``WORK_DIR/probe``; solve the
+order; scheduled GRPO run with per-stage evaluation), shared through
 ``taskorder.trl.workflow.probe_solve_train``; only the model and the sizes differ.
 The three synthetic tasks are sent as chat messages when the tokenizer has a chat
 template. The weights stay in float32 (the optimizer's master copy) and the forward
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--probe-steps", type=int, default=20)
     parser.add_argument("--stage-steps", type=int, default=40)
+    parser.add_argument("--repeats", type=int, default=1, help="probe repeats (2+: stderr)")
     parser.add_argument("--n-train", type=int, default=256)
     parser.add_argument("--n-eval", type=int, default=64)
     parser.add_argument("--num-generations", type=int, default=8)
@@ -132,6 +134,7 @@ def main() -> None:
             seed=args.seed,
         ),
         seed=args.seed,
+        repeats=args.repeats,
         on_event=lambda message: print(f"  {message}", file=sys.stderr, flush=True),
     )
     print(report.summary())

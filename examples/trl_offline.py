@@ -4,8 +4,10 @@ Everything is local and seeded: a tokenizer trained in-process, a random small Q
 a short supervised warm-up (so rewards start above zero), and three synthetic tasks
 (arithmetic, distractor QA, an open-ended task scored by a rule-based judge
 stand-in). Then ``taskorder.trl.workflow.probe_solve_train`` runs the same pipeline
-as ``examples/trl_gpu.py``: a pairwise GRPO probe of BWT, ``taskorder.solve``, and a
-scheduled GRPO run with a per-stage evaluation of every task.
+as ``examples/trl_gpu.py``: a pairwise GRPO probe campaign of BWT (the campaign path of
+``taskorder probe CONFIG``: the same plan, seeds, resumable store and estimator, in
+``WORK_DIR/probe``), ``taskorder.solve``, and a scheduled GRPO run with a per-stage
+evaluation of every task. Rerunning with the same ``--work-dir`` reuses the probes.
 
 Run (a few minutes on 2 CPU cores)::
 
@@ -31,6 +33,9 @@ def main() -> None:
     parser.add_argument("--warmup-steps", type=int, default=300, help="supervised warm-up steps")
     parser.add_argument("--probe-steps", type=int, default=32, help="GRPO steps per probe stage")
     parser.add_argument("--stage-steps", type=int, default=32, help="GRPO steps per training stage")
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="probe repeats (2+: stderr over repeats)"
+    )
     parser.add_argument("--learning-rate", type=float, default=5e-4)
     parser.add_argument(
         "--threads", type=int, default=1, help="torch threads (a tiny model needs one)"
@@ -81,6 +86,7 @@ def main() -> None:
         },
         evaluation=EvalConfig(n_samples=8, max_prompts=32, max_new_tokens=12, seed=args.seed),
         seed=args.seed,
+        repeats=args.repeats,
         on_event=lambda message: print(f"  {message}", file=sys.stderr, flush=True),
     )
     report.timings = {"build+warm-up": built, **report.timings}

@@ -1,160 +1,143 @@
 """The whole loop on one machine: probe transfer with GRPO, solve the order, train it.
 
-:func:`probe_bwt` is the smallest complete probe: for every task ``i`` it trains
-``i`` from the base model, and for every other task ``j`` it trains ``j`` after
-``i``; each state is evaluated on every task. It is serial, single-seed and keeps
-no store; for repeated seeds, parallel executors and resumable campaigns use
-``taskorder probe`` (:mod:`taskorder.estimate`), which drives the same
-:class:`~taskorder.trl.runner.TRLProbeRunner`.
+:func:`probe_bwt` is a thin call into the probe-campaign path of
+:mod:`taskorder.estimate` (:func:`~taskorder.estimate.make_plan` +
+:func:`~taskorder.estimate.run_campaign`, which ends in
+:func:`~taskorder.estimate.estimate_from_evaluations`): the same probes, seeds, store
+and estimator as ``taskorder probe CONFIG``, so its matrices and standard errors are
+exactly the campaign's, and rerunning it on the same folder resumes.
 
-:func:`probe_solve_train` chains probe → :func:`taskorder.solve` →
+:func:`probe_solve_train` chains :func:`probe_bwt` → :func:`taskorder.solve` →
 :func:`~taskorder.trl.pipeline.train_schedule` and is what both examples
 (``examples/trl_offline.py``, ``examples/trl_gpu.py``) run.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from taskorder.matrix import TransferMatrix
 from taskorder.schedule import Schedule
 
-__all__ = ["ProbeReport", "WorkflowReport", "probe_bwt", "probe_solve_train"]
-
-
-@dataclass
-class ProbeReport:
-    """A probed transfer matrix with the raw evaluations behind it.
-
-    Attributes
-    ----------
-    matrix : TransferMatrix
-        ``bwt``, ``forward``, their standard errors and ``own_scores``.
-    base : dict
-        Per task, the base model's evaluation score.
-    after : dict
-        ``after[(i, j)][t]``: score of task ``t`` after training ``i`` then ``j``
-        (``j`` is ``None`` for the first stage alone).
-    elapsed_s : float
-        Wall-clock seconds.
-    """
-
-    matrix: TransferMatrix
-    base: dict[str, float]
-    after: dict[tuple[str, str | None], dict[str, float]] = field(repr=False)
-    elapsed_s: float = 0.0
+__all__ = ["WorkflowReport", "probe_bwt", "probe_solve_train"]
 
 
 def probe_bwt(
     runner: Any,
+    directory: str | Path,
     *,
     steps: int,
     seed: int = 0,
     tasks: Sequence[str] | None = None,
+    repeats: int = 1,
+    executor: Any = "inprocess",
     on_probe: Callable[[str], None] | None = None,
-) -> ProbeReport:
+) -> Any:
     """Measure backward (and forward) transfer between every ordered pair of tasks.
 
-    With ``s(t | path)`` the score of task ``t`` after training the stages in
-    ``path`` from the runner's initial state (``steps`` steps each):
+    A thin call into the campaign path: ``make_plan(runner.tasks, tasks=tasks,
+    repeats=repeats, steps=steps, seed=seed)`` run by
+    :func:`~taskorder.estimate.run_campaign` into ``directory``. With ``s(t | path)``
+    the score of task ``t`` after training the stages in ``path`` (``steps`` steps
+    each) from the starting state:
 
     - ``bwt[i, j] = s(i | i, j) - s(i | i)``: what training ``j`` after ``i`` does to ``i``;
     - ``forward[i, j] = s(j | i) - s(j | base)``: what training ``i`` first does to ``j``;
     - ``own_scores[i] = s(i | i)``.
 
-    See :data:`taskorder.SIGN_CONVENTION`. Every evaluation uses the same seed, so the
-    differences compare the states on identical samples (common random numbers).
+    See :data:`taskorder.SIGN_CONVENTION` and :mod:`taskorder.estimate.estimates` for
+    the standard errors (over repeats with ``repeats >= 2``; from the evaluations'
+    own errors with one repeat, which understates the noise).
 
     Parameters
     ----------
     runner : Runner
-        Any runner protocol implementation (:class:`~taskorder.trl.runner.TRLProbeRunner`).
+        Any runner protocol implementation (:class:`~taskorder.trl.runner.TRLProbeRunner`,
+        :class:`~taskorder.learner.BuiltinRunner`, ...).
+    directory : str or Path
+        The campaign folder (store and first-stage states); rerunning resumes.
     steps : int
         Training steps per probe stage.
     seed : int
-        Seed of training and evaluation.
+        Campaign seed; every probe seed is derived from it
+        (:mod:`taskorder.estimate.plan`).
     tasks : sequence of str, optional
         The tasks to probe (default: all of ``runner.tasks``).
+    repeats : int
+        Independent repeats (2 or more for standard errors that include training noise).
+    executor : Executor or {"inprocess", "process", "ray"}
+        Where probes run (:mod:`taskorder.estimate.executors`).
     on_probe : callable, optional
-        Called with a one-line message after every trained state.
+        Called with a one-line message after every recorded probe.
 
     Returns
     -------
-    ProbeReport
+    CampaignResult
+        ``result.estimate.matrix`` is the transfer matrix with standard errors and
+        ``own_scores``; ``result.estimate`` also holds base scores and entropy transfer.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from taskorder.learner import make_learner
+    >>> runner = make_learner(n_structured=1, n_open=1)
+    >>> result = probe_bwt(runner, tempfile.mkdtemp(), steps=10)
+    >>> result.ran, result.estimate.matrix.tasks == runner.tasks
+    (5, True)
     """
-    started = time.perf_counter()
-    names = list(tasks or runner.tasks)
-    say = on_probe or (lambda message: None)
-    base_state = runner.initial_state(seed)
+    from taskorder.estimate import make_plan, run_campaign
 
-    def evaluate_all(state: Any) -> dict[str, Any]:
-        return {t: runner.evaluate(state, t, seed=seed) for t in names}
+    plan = make_plan(runner.tasks, tasks=tasks, repeats=repeats, steps=steps, seed=seed)
 
-    base = evaluate_all(base_state)
-    after: dict[tuple[str, str | None], dict[str, Any]] = {}
-    n = len(names)
-    bwt, forward = np.zeros((n, n)), np.zeros((n, n))
-    bwt_err, forward_err = np.zeros((n, n)), np.zeros((n, n))
-    for a, first in enumerate(names):
-        first_state = runner.train(base_state, first, steps=steps, seed=seed)
-        after[(first, None)] = evaluate_all(first_state)
-        say(f"probe {first}: {after[(first, None)][first].score:.3f}")
-        for b, second in enumerate(names):
-            if a == b:
-                continue
-            state = runner.train(first_state, second, steps=steps, seed=seed)
-            after[(first, second)] = evaluate_all(state)
-            own, later = after[(first, None)][first], after[(first, second)][first]
-            bwt[a, b] = later.score - own.score
-            bwt_err[a, b] = math.hypot(later.score_stderr, own.score_stderr)
-            fwd, ref = after[(first, None)][second], base[second]
-            forward[a, b] = fwd.score - ref.score
-            forward_err[a, b] = math.hypot(fwd.score_stderr, ref.score_stderr)
-            say(f"probe {first} -> {second}: bwt {bwt[a, b]:+.3f}")
-    matrix = TransferMatrix(
-        names,
-        bwt,
-        forward=forward,
-        bwt_stderr=bwt_err,
-        forward_stderr=forward_err,
-        own_scores={t: after[(t, None)][t].score for t in names},
-    )
-    return ProbeReport(
-        matrix=matrix,
-        base={t: e.score for t, e in base.items()},
-        after={key: {t: e.score for t, e in value.items()} for key, value in after.items()},
-        elapsed_s=time.perf_counter() - started,
-    )
+    def progress(update: Any) -> None:
+        if on_probe is not None and (update.key or update.note):
+            where = f"probe {update.done}/{update.total}"
+            on_probe(f"{where}: {update.key}" if update.key else f"{where}: {update.note}")
+
+    return run_campaign(runner, plan, directory, executor=executor, progress=progress)
 
 
 @dataclass
 class WorkflowReport:
-    """Probe, solve and train results of :func:`probe_solve_train`."""
+    """Probe, solve and train results of :func:`probe_solve_train`.
 
-    probe: ProbeReport
+    Attributes
+    ----------
+    probe : CampaignResult
+        The probe campaign (its ``estimate.matrix`` is what was solved).
+    solved : SolveResult
+        The solver's order and objective.
+    train : TrainResult
+        The scheduled GRPO run.
+    timings : dict
+        Seconds per phase.
+    """
+
+    probe: Any
     solved: Any
     train: Any
     timings: dict[str, float]
 
     def summary(self) -> str:
         """A plain-text report: matrix, order, per-stage table, GEM metrics, timings."""
-        m = self.probe.matrix
-        width = max(12, *(len(t) + 2 for t in m.tasks))
-        lines = ["measured bwt[i, j] (row i trained first, then column j):"]
+        m = self.probe.estimate.matrix
+        width = max(16, *(len(t) + 2 for t in m.tasks))
+        lines = ["measured bwt[i, j] ± stderr (row i trained first, then column j):"]
         lines.append(" " * width + "".join(f"{t:>{width}}" for t in m.tasks))
         for i, task in enumerate(m.tasks):
             cells = "".join(
-                f"{'':>{width}}" if i == j else f"{m.bwt[i, j]:>+{width}.3f}"
+                f"{'':>{width}}" if i == j else f"{_cell(m, i, j):>{width}}"
                 for j in range(m.n_tasks)
             )
             lines.append(f"{task:<{width}}{cells}")
+        lines.append(
+            f"standard errors from: {self.probe.estimate.stderr_source} "
+            f"({self.probe.estimate.n_repeats} repeat(s)); probes run {self.probe.ran}, "
+            f"reused {self.probe.reused}"
+        )
         solved = self.solved
         lines.append(
             f"solved order: {' -> '.join(solved.order)} ({solved.status}, {solved.method}); "
@@ -176,6 +159,17 @@ class WorkflowReport:
         return "\n".join(lines)
 
 
+def _cell(matrix: Any, i: int, j: int) -> str:
+    """``bwt[i, j]`` with its standard error when there is one."""
+    import math
+
+    value = float(matrix.bwt[i, j])
+    if math.isnan(value):
+        return "missing"
+    se = None if matrix.bwt_stderr is None else float(matrix.bwt_stderr[i, j])
+    return f"{value:+.3f}" if se is None or math.isnan(se) else f"{value:+.3f}±{se:.3f}"
+
+
 def probe_solve_train(
     model_path: str | Path,
     tasks: Sequence[Any],
@@ -186,6 +180,7 @@ def probe_solve_train(
     grpo: Mapping[str, Any] | None = None,
     evaluation: Any = None,
     seed: int = 0,
+    repeats: int = 1,
     dtype: str = "auto",
     objective: str = "all_pairs",
     on_event: Callable[[str], None] | None = None,
@@ -199,7 +194,8 @@ def probe_solve_train(
     tasks : sequence of RLTask
         The tasks (training rows, held-out rows, reward).
     work_dir : str or Path
-        ``probe/`` (probe states) and ``train/`` (the run) are created inside.
+        ``probe/`` (the probe campaign: store, states; rerunning resumes it) and
+        ``train/`` (the run) are created inside.
     probe_steps, stage_steps : int
         GRPO steps per probe stage and per training stage.
     grpo : mapping, optional
@@ -207,7 +203,9 @@ def probe_solve_train(
     evaluation : EvalConfig, optional
         Held-out evaluation settings.
     seed : int
-        Seed of everything.
+        Seed of everything (the probe campaign's seed, the solver's and the run's).
+    repeats : int
+        Probe repeats (2 or more for standard errors that include training noise).
     dtype : str
         ``auto``, ``float32`` or ``bfloat16``.
     objective : str
@@ -233,16 +231,18 @@ def probe_solve_train(
         list(tasks),
         TRLRunnerConfig(
             model_path=str(model_path),
-            work_dir=str(work_dir / "probe"),
+            work_dir=str(work_dir / "probe" / "trl-states"),
             grpo=dict(grpo or {}),
             evaluation=evaluation,
             dtype=dtype,
         ),
     )
-    probe = probe_bwt(runner, steps=probe_steps, seed=seed, on_probe=say)
+    probe = probe_bwt(
+        runner, work_dir / "probe", steps=probe_steps, seed=seed, repeats=repeats, on_probe=say
+    )
     timings["probe"] = time.perf_counter() - start
     start = time.perf_counter()
-    solved = solve(probe.matrix, objective=objective, seed=seed)
+    solved = solve(probe.estimate.matrix, objective=objective, seed=seed)
     timings["solve"] = time.perf_counter() - start
     say(f"order: {' -> '.join(solved.order)} ({solved.status})")
     start = time.perf_counter()
