@@ -252,17 +252,12 @@ def active_probe(
     all_pairs = [(i, j) for i in range(n) for j in range(n) if i != j]
     budget = len(all_pairs) if budget is None else int(budget)
     batch_size = batch_size or max(2, n // 2)
-    if budget < 2 or batch_size < 1 or not 0 < confidence <= 1 or n_samples < 2 or tolerance < 0:
-        raise InvalidParameterError(
-            "active_probe needs budget >= 2, batch_size >= 1, 0 < confidence <= 1 and "
-            f"n_samples >= 2. Got {budget}, {batch_size}, {confidence}, {n_samples}."
-        )
+    _check_loop_arguments(budget, batch_size, confidence, n_samples, tolerance)
     solve_kwargs = dict(solve_kwargs or {})
     rng = np.random.default_rng(seed)
     observed: dict[Pair, tuple[float, float]] = {}
     queue = list(start) if start is not None else initial_pairs(n)
     history: list[dict[str, Any]] = []
-    stopped = "budget spent"
 
     def build(values: np.ndarray) -> TransferMatrix:
         base = template if template is not None else TransferMatrix(tasks, np.zeros((n, n)))
@@ -278,13 +273,9 @@ def active_probe(
         best, orders, p_optimal, regret = _settle(mean, draws, build, seed, solve_kwargs)
         history.append({"probes": len(observed), "p_optimal": p_optimal, "expected_regret": regret,
                         "order": list(best.order), "tau": model.tau_})
-        if p_optimal >= confidence:
-            stopped = f"best order optimal in {p_optimal:.0%} of posterior draws"
-            break
-        if regret <= tolerance:
-            stopped = f"expected regret {regret:.2%} of the random-to-optimal gap <= {tolerance:.2%}"
-            break
-        if len(observed) >= budget:
+        settled = _settled_because(p_optimal, regret, confidence, tolerance)
+        if settled or len(observed) >= budget:
+            stopped = settled or "budget spent"
             break
         unmeasured = [p for p in all_pairs if p not in observed]
         candidates = _rank_by_decision_value(tasks, orders, sd, unmeasured)
@@ -300,6 +291,25 @@ def active_probe(
         history=history,
         stopped_because=stopped,
     )
+
+
+def _check_loop_arguments(
+    budget: int, batch_size: int, confidence: float, n_samples: int, tolerance: float
+) -> None:
+    if budget < 2 or batch_size < 1 or not 0 < confidence <= 1 or n_samples < 2 or tolerance < 0:
+        raise InvalidParameterError(
+            "active_probe needs budget >= 2, batch_size >= 1, 0 < confidence <= 1 and "
+            f"n_samples >= 2. Got {budget}, {batch_size}, {confidence}, {n_samples}."
+        )
+
+
+def _settled_because(p_optimal: float, regret: float, confidence: float, tolerance: float) -> str:
+    """Why the best order is settled (the stopping rules of the loop), or ``""``."""
+    if p_optimal >= confidence:
+        return f"best order optimal in {p_optimal:.0%} of posterior draws"
+    if regret <= tolerance:
+        return f"expected regret {regret:.2%} of the random-to-optimal gap <= {tolerance:.2%}"
+    return ""
 
 
 def _settle(
