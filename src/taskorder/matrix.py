@@ -30,7 +30,7 @@ import numpy as np
 
 from taskorder.exceptions import InvalidMatrixError, InvalidOrderError, MissingEntriesError
 
-__all__ = ["TransferMatrix", "SIGN_CONVENTION", "MAX_ABS_VALUE"]
+__all__ = ["MAX_ABS_VALUE", "SIGN_CONVENTION", "TransferMatrix"]
 
 #: Largest magnitude accepted for any number of a matrix (see the module docstring).
 MAX_ABS_VALUE = 1e100
@@ -130,6 +130,46 @@ def first_repeat(names: Sequence[str]) -> tuple[int, int] | None:
     return None
 
 
+def _task_names(tasks: Sequence[str]) -> tuple[str, ...]:
+    """``tasks`` as a tuple; raise unless they are at least 2 unique non-empty strings."""
+    tasks = tuple(tasks)
+    for position, task in enumerate(tasks):
+        if not isinstance(task, str) or not task.strip():
+            raise InvalidMatrixError(
+                f"Task names must be non-empty strings. Got {task!r} at position {position}."
+            )
+    repeat = first_repeat(tasks)
+    if repeat is not None:
+        first, second = repeat
+        raise InvalidMatrixError(
+            f"Task names must be unique. Got {tasks[first]!r} at positions {first} and {second}."
+        )
+    if len(tasks) < 2:
+        raise InvalidMatrixError(
+            f"A transfer matrix needs at least 2 tasks to order. Got {len(tasks)}."
+        )
+    return tasks
+
+
+def _imputed_mask(imputed: Any, n_tasks: int) -> np.ndarray:
+    """The ``imputed`` argument as an ``(n_tasks, n_tasks)`` bool array (all False if None)."""
+    if imputed is None:
+        return np.zeros((n_tasks, n_tasks), dtype=bool)
+    try:
+        mask = np.array(imputed, dtype=bool)
+    except (TypeError, ValueError):
+        lengths = [len(row) if hasattr(row, "__len__") else None for row in imputed]
+        raise InvalidMatrixError(
+            f"The 'imputed' mask must be {n_tasks} rows of {n_tasks} booleans. "
+            f"Got rows of lengths {lengths}."
+        ) from None
+    if mask.shape != (n_tasks, n_tasks):
+        raise InvalidMatrixError(
+            f"The 'imputed' mask must have shape ({n_tasks}, {n_tasks}). Got {mask.shape}."
+        )
+    return mask
+
+
 class TransferMatrix:
     """Pairwise transfer between tasks, with task names and optional extras.
 
@@ -180,22 +220,7 @@ class TransferMatrix:
         own_scores: Any = None,
         imputed: Any = None,
     ) -> None:
-        tasks = tuple(tasks)
-        for position, task in enumerate(tasks):
-            if not isinstance(task, str) or not task.strip():
-                raise InvalidMatrixError(
-                    f"Task names must be non-empty strings. Got {task!r} at position {position}."
-                )
-        repeat = first_repeat(tasks)
-        if repeat is not None:
-            first, second = repeat
-            raise InvalidMatrixError(
-                f"Task names must be unique. Got {tasks[first]!r} at positions {first} and {second}."
-            )
-        if len(tasks) < 2:
-            raise InvalidMatrixError(
-                f"A transfer matrix needs at least 2 tasks to order. Got {len(tasks)}."
-            )
+        tasks = _task_names(tasks)
         n_tasks = len(tasks)
         self.tasks: tuple[str, ...] = tasks
         self._index = {task: position for position, task in enumerate(tasks)}
@@ -219,22 +244,7 @@ class TransferMatrix:
         self.own_scores = (
             None if own_scores is None else _vector("own_scores", own_scores, tasks, positive=False)
         )
-        if imputed is None:
-            self.imputed = np.zeros((n_tasks, n_tasks), dtype=bool)
-        else:
-            try:
-                self.imputed = np.array(imputed, dtype=bool)
-            except (TypeError, ValueError):
-                lengths = [len(row) if hasattr(row, "__len__") else None for row in imputed]
-                raise InvalidMatrixError(
-                    f"The 'imputed' mask must be {n_tasks} rows of {n_tasks} booleans. "
-                    f"Got rows of lengths {lengths}."
-                ) from None
-            if self.imputed.shape != (n_tasks, n_tasks):
-                raise InvalidMatrixError(
-                    f"The 'imputed' mask must have shape ({n_tasks}, {n_tasks}). "
-                    f"Got {self.imputed.shape}."
-                )
+        self.imputed = _imputed_mask(imputed, n_tasks)
         self.imputed.setflags(write=False)
 
     # ------------------------------------------------------------------ basics
