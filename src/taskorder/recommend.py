@@ -216,17 +216,7 @@ def recommend(
     ('rank_rule', False)
     """
     requested = DEFAULT_ROUTE if route is None else route
-    if requested not in ROUTES:
-        raise InvalidParameterError(
-            f"The 'route' parameter of recommend must be one of {', '.join(ROUTES)}. "
-            f"Got {requested!r}."
-        )
-    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 2:
-        raise InvalidParameterError(
-            f"The 'samples' parameter of recommend must be an integer >= 2. Got {samples!r}."
-        )
-    if not z >= 0:
-        raise InvalidParameterError(f"The 'z' parameter of recommend must be >= 0. Got {z!r}.")
+    _check_recommend_arguments(requested, z, samples)
     matrix.check_complete()
     model = _usable_model(matrix, requested)
     taken = requested if requested == "rank_rule" else model
@@ -254,6 +244,39 @@ def recommend(
         redrawn = matrix.bwt + np.nan_to_num(stderr) * rng.standard_normal(matrix.bwt.shape)
         gains.append(_gain(matrix.replace(bwt=redrawn), chosen, orders, model, objective))
     spread = float(np.std(gains, ddof=1))
+    return _separation_verdict(matrix, order, taken, requested, objective, z, seed, gain, spread)
+
+
+def _check_recommend_arguments(requested: str, z: float, samples: int) -> None:
+    if requested not in ROUTES:
+        raise InvalidParameterError(
+            f"The 'route' parameter of recommend must be one of {', '.join(ROUTES)}. "
+            f"Got {requested!r}."
+        )
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 2:
+        raise InvalidParameterError(
+            f"The 'samples' parameter of recommend must be an integer >= 2. Got {samples!r}."
+        )
+    if not z >= 0:
+        raise InvalidParameterError(f"The 'z' parameter of recommend must be >= 0. Got {z!r}.")
+
+
+def _separation_verdict(
+    matrix: TransferMatrix,
+    order: tuple[str, ...],
+    taken: str,
+    requested: str,
+    objective: str,
+    z: float,
+    seed: int,
+    gain: float,
+    spread: float,
+) -> Recommendation:
+    """The recommendation once the gain and its spread under probe noise are known.
+
+    Keeps ``order`` when the gain clears ``z`` spreads; otherwise falls back to the rank
+    rule's order, with advice on what to do instead.
+    """
     separable = bool(gain > z * spread)
     if separable:
         reason = (
