@@ -62,7 +62,7 @@ OVERHEAD_REPEATS = 5
 #: Dev grid: (policy, options) pairs; the first entry of each policy is the paper's form.
 GRID = [
     *(("sec", {"alpha": a, "tau": t}) for a in (0.5, 1.0) for t in (0.05, 0.1, 0.2, 0.5, 1.0)),
-    *(("tac", {"transfer": x}) for x in (0.5, 1.0, 2.0)),
+    *(("tac", {"alpha": 0.5, "tau": 0.2, "transfer": x}) for x in (0.5, 1.0, 2.0)),
     *(("worst_task", {"eta": e}) for e in (0.5, 1.0, 2.0, 4.0)),
     # added after the first 14 exact worlds showed SEC best at its most uniform setting:
     # TAC at that setting (TAC is SEC plus the transfer term), and worst_task's slower rates
