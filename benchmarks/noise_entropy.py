@@ -57,8 +57,8 @@ def run_world(world: int, mode: str, seeds: int) -> dict:
     scores = estimate.matrix.replace(forward=None, forward_stderr=None)
     point = solve(scores)
     careful = solve_robust(scores, risk="quantile", quantile=0.1, n_samples=200, seed=world)
-    p_point = next((c["p_optimal"] for c in careful.extras["candidates"]
-                    if tuple(c["order"]) == tuple(point.order)), 0.0)
+    p_point = next((c.p_optimal for c in careful.robustness.candidates
+                    if tuple(c.order) == tuple(point.order)), 0.0)
     point_means = realised(runner, point.order, seeds, steps)
     careful_means = (point_means if careful.order == point.order
                      else realised(runner, careful.order, seeds, steps))

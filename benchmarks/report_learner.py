@@ -6,13 +6,11 @@ fewer worlds than the evidence split says so in the block.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 from report_common import (
     MODES,
     RESULTS,
-    evidence_rows,
+    heldout_rows,
     read_csv,
     registry,
     reported_splits,
@@ -23,8 +21,21 @@ from report_common import (
 BLOCKS, block = registry()
 
 
-def _floor_rows(split: str, mode: str) -> list[dict]:
-    return read_csv(RESULTS / f"replan_floors_{split}_{mode}.csv")
+def _floor_rows(mode: str) -> list[dict]:
+    """Every held-out split's floor rows of one mode, pooled (as the evidence tables are)."""
+    return [r for split in reported_splits()
+            for r in read_csv(RESULTS / f"replan_floors_{split}_{mode}.csv")]
+
+
+def _coverage(rows: list[dict], mode: str, script: str) -> str:
+    """A visible note when a result file covers fewer held-out worlds than the evidence CSVs."""
+    want = {int(r["world"]) for r in heldout_rows(mode)}
+    have = {int(r["world"]) for r in rows}
+    missing = sorted(want - have)
+    if not missing:
+        return ""
+    return (f"(Covers {len(have & want)} of the {len(want)} held-out worlds in {mode} mode; "
+            f"missing {world_list(missing)}: `{script}` resumes it.)")
 
 
 def _floor_counts(rows: list[dict], method: str) -> tuple[int, int, int, list[float]]:
@@ -35,81 +46,55 @@ def _floor_counts(rows: list[dict], method: str) -> tuple[int, int, int, list[fl
     return met, len(mine), refused, pct
 
 
-def _stale(worlds: Iterable, split: str, mode: str, script: str) -> str:
-    """A visible note when a result file covers other worlds than the evidence split."""
-    want = {int(r["world"]) for r in evidence_rows(split, mode)}
-    have = {int(w) for w in worlds}
-    missing = sorted(want - have)
-    if not missing:
-        return ""
-    return (f"\n\n(This run covers {len(have & want)} of the {len(want)} {split} worlds; "
-            f"missing {world_list(missing)}: `{script}` resumes it.)")
-
-
 @block("replan-floors")
 def replan_floors() -> str:
     from replan import floors_summary
 
     out = []
-    for split in reported_splits():
-        for mode in MODES:
-            rows = _floor_rows(split, mode)
-            if not rows:
-                out.append(f"**{split}, {mode}**: not run (`python benchmarks/replan.py --floors "
-                           f"--split {split} --mode {mode}`).")
-                continue
-            text = floors_summary(rows).strip()
-            head, rest = text.split("\n", 1)
-            out.append(f"**{head}**\n{rest}" + _stale(
-                (r["world"] for r in rows), split, mode,
-                f"python benchmarks/replan.py --floors --split {split} --mode {mode}"))
+    for mode in MODES:
+        rows = _floor_rows(mode)
+        if not rows:
+            out.append(f"**{mode}**: not run (`python benchmarks/replan.py --floors --split "
+                       f"heldout --mode {mode}`).")
+            continue
+        worlds = {int(r["world"]) for r in rows}
+        floors = {(r["world"], r["task"]) for r in rows}
+        rest = floors_summary(rows).strip().split("\n", 1)[1]
+        note = _coverage(rows, mode, f"python benchmarks/replan.py --floors --split SPLIT "
+                                     f"--mode {mode}")
+        out.append(f"**held-out worlds, {mode}: {len(floors)} floors in {len(worlds)} worlds "
+                   f"({world_list(worlds)}); rule: median over all orders of the task's final "
+                   f"entropy**\n{rest}" + (f"\n\n{note}" if note else ""))
     return "\n\n".join(out)
+
+
+def _floor_sentence(mode: str) -> str | None:
+    rows = _floor_rows(mode)
+    if not rows:
+        return None
+    c = {m: _floor_counts(rows, m) for m in (
+        "static unconstrained", "static additive", "static multiplicative",
+        "replan unconstrained", "replan floored")}
+    worlds = len({r["world"] for r in rows})
+    return (f"**{mode}** ({c['replan floored'][1]} floors in {worlds} worlds): without a floor the "
+            f"plan made once met {c['static unconstrained'][0]} of {c['static unconstrained'][1]} "
+            f"and re-planning {c['replan unconstrained'][0]}; re-planning with the floor met "
+            f"{c['replan floored'][0]} of {c['replan floored'][1]} (score percentile "
+            f"{spread(c['replan floored'][3])}), the static plan under the multiplicative "
+            f"entropy model {c['static multiplicative'][0]} "
+            f"({spread(c['static multiplicative'][3])}), under the additive one "
+            f"{c['static additive'][0]} ({c['static additive'][2]} refused)")
 
 
 @block("replan-floors-findings")
 def replan_floors_findings() -> str:
-    lines = []
-    for split in reported_splits():
-        for mode in MODES:
-            rows = _floor_rows(split, mode)
-            if not rows:
-                continue
-            c = {m: _floor_counts(rows, m) for m in (
-                "static unconstrained", "static additive", "static multiplicative",
-                "replan unconstrained", "replan floored")}
-            worlds = len({r["world"] for r in rows})
-            lines.append(
-                f"- **{split}, {mode}** ({c['replan floored'][1]} floors in {worlds} worlds): "
-                f"without a floor the plan made once met {c['static unconstrained'][0]} of "
-                f"{c['static unconstrained'][1]} and re-planning {c['replan unconstrained'][0]}; "
-                f"re-planning with the floor met {c['replan floored'][0]} of "
-                f"{c['replan floored'][1]} (score percentile {spread(c['replan floored'][3])}), "
-                f"the static plan under the multiplicative entropy model "
-                f"{c['static multiplicative'][0]} ({spread(c['static multiplicative'][3])}), "
-                f"under the additive one {c['static additive'][0]} "
-                f"({c['static additive'][2]} refused).")
+    lines = [f"- {text}." for mode in MODES if (text := _floor_sentence(mode))]
     return "\n".join(lines) or "(not run)"
 
 
 @block("readme-floors")
 def readme_floors() -> str:
-    parts = []
-    for split in reported_splits():
-        for mode in MODES:
-            rows = _floor_rows(split, mode)
-            if not rows:
-                continue
-            c = {m: _floor_counts(rows, m) for m in
-                 ("replan floored", "static multiplicative", "static additive")}
-            worlds = len({r["world"] for r in rows})
-            n = c["replan floored"][1]
-            parts.append(
-                f"{mode} mode ({worlds} worlds, {n} floors): re-planning with the floor met "
-                f"{c['replan floored'][0]} of {n} (score percentile median "
-                f"{np.median(c['replan floored'][3]):.1f}), the static plan under the "
-                f"multiplicative entropy model {c['static multiplicative'][0]} (median "
-                f"{np.median(c['static multiplicative'][3]):.1f}), under the additive model "
-                f"{c['static additive'][0]}")
+    parts = [text for mode in MODES if (text := _floor_sentence(mode))]
     return ("- **Entropy floors** ([re-planning](docs/replanning.md)): with floors fixed in "
             "advance (each open task's median final entropy over all orders, so a random "
             "order meets it half the time), on held-out worlds: " + "; ".join(parts) + ".")
@@ -118,77 +103,73 @@ def readme_floors() -> str:
 # ------------------------------------------------------------ active probing blocks
 
 
-def _active_rows(split: str) -> list[dict]:
-    return [r for r in read_csv(RESULTS / f"active_probing_{split}.csv")
-            if r["setting"] == "default"]
+def _active_rows(mode: str) -> list[dict]:
+    """The shipped-default setting's rows of every held-out split, one mode, pooled."""
+    return [r for split in reported_splits()
+            for r in read_csv(RESULTS / f"active_probing_{split}.csv")
+            if r["setting"] == "default" and r["mode"] == mode]
 
 
 @block("active-probing")
 def active_probing() -> str:
-    lines = ["Min / median / max over worlds:", "",
-             ("| split | mode | worlds | probes used (of n(n-1)) | share of the full design | "
-             "stopped before the full design | regret vs full-campaign optimum | = full-campaign "
-             "optimum | regret vs realised best | realised percentile | full campaign's "
-             "optimum: realised percentile |"), "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["Min / median / max over held-out worlds:", "",
+             ("| mode | worlds | probes used (of n(n-1)) | share of the full design | "
+              "stopped before the full design | regret vs full-campaign optimum | = full-campaign "
+              "optimum | regret vs realised best | realised percentile | full campaign's "
+              "optimum: realised percentile |"), "|---|---|---|---|---|---|---|---|---|---|"]
     notes = []
-    for split in reported_splits():
-        rows = _active_rows(split)
-        for mode in MODES:
-            mine = [r for r in rows if r["mode"] == mode]
-            if not mine:
-                lines.append(f"| {split} | {mode} | not run | | | | | | | | |")
-                continue
-            early = sum(int(r["probes"]) < int(r["full"]) for r in mine)
-            same = sum(r["exact_full_optimum"] == "True" for r in mine)
-            lines.append(
-                f"| {split} | {mode} | {world_list(r['world'] for r in mine)} | "
-                f"{spread((r['probes'] for r in mine), 0)} | "
-                f"{spread((100 * float(r['probe_share']) for r in mine), 0, ' %')} | "
-                f"{early} of {len(mine)} | {spread((r['regret_full_pct'] for r in mine), 1, ' %')}"
-                f" | {same} of {len(mine)} | {spread((r['regret_real_pct'] for r in mine), 1, ' %')}"
-                f" | {spread(r['pctl'] for r in mine)} | {spread(r['full_opt_pctl'] for r in mine)} |")
-            notes.append(_stale((r["world"] for r in mine), split, mode,
-                                f"python benchmarks/active_probing.py --split {split}").strip())
-    return "\n".join(lines) + ("\n\n" + "\n".join(n for n in notes if n) if any(notes) else "")
+    for mode in MODES:
+        mine = _active_rows(mode)
+        if not mine:
+            lines.append(f"| {mode} | not run | | | | | | | | |")
+            continue
+        early = sum(int(r["probes"]) < int(r["full"]) for r in mine)
+        same = sum(r["exact_full_optimum"] == "True" for r in mine)
+        lines.append(
+            f"| {mode} | {world_list(r['world'] for r in mine)} | "
+            f"{spread((r['probes'] for r in mine), 0)} | "
+            f"{spread((100 * float(r['probe_share']) for r in mine), 0, ' %')} | "
+            f"{early} of {len(mine)} | {spread((r['regret_full_pct'] for r in mine), 1, ' %')}"
+            f" | {same} of {len(mine)} | {spread((r['regret_real_pct'] for r in mine), 1, ' %')}"
+            f" | {spread(r['pctl'] for r in mine)} | {spread(r['full_opt_pctl'] for r in mine)} |")
+        notes.append(_coverage(mine, mode, "python benchmarks/active_probing.py --split SPLIT"))
+    notes = [n for n in notes if n]
+    return "\n".join(lines) + ("\n\n" + "\n".join(notes) if notes else "")
 
 
 @block("active-probing-findings")
 def active_probing_findings() -> str:
     lines = []
-    for split in reported_splits():
-        rows = _active_rows(split)
-        for mode in MODES:
-            mine = [r for r in rows if r["mode"] == mode]
-            if not mine:
-                continue
-            early = [r for r in mine if int(r["probes"]) < int(r["full"])]
-            same = sum(r["exact_full_optimum"] == "True" for r in mine)
-            saved = ", ".join(str(int(r["full"]) - int(r["probes"])) for r in early)
-            lines.append(
-                f"- {split}, {mode}: stopped before the full design in {len(early)} of "
-                f"{len(mine)} worlds" + (f" (saving {saved} probes)" if early else "")
-                + f"; returned the full campaign's optimum in {same} of {len(mine)}; realised "
-                f"percentile {spread(r['pctl'] for r in mine)} against "
-                f"{spread(r['full_opt_pctl'] for r in mine)} for the full campaign's optimum.")
+    for mode in MODES:
+        mine = _active_rows(mode)
+        if not mine:
+            continue
+        early = [r for r in mine if int(r["probes"]) < int(r["full"])]
+        same = sum(r["exact_full_optimum"] == "True" for r in mine)
+        saved = spread((int(r["full"]) - int(r["probes"]) for r in early), 0)
+        lines.append(
+            f"- {mode}: stopped before the full design in {len(early)} of {len(mine)} worlds"
+            + (f" (probes saved there, min / median / max: {saved})" if early else "")
+            + f"; returned the full campaign's optimum in {same} of {len(mine)}; realised "
+            f"percentile {spread(r['pctl'] for r in mine)} against "
+            f"{spread(r['full_opt_pctl'] for r in mine)} for the full campaign's optimum.")
     return "\n".join(lines) or "(not run)"
 
 
 @block("readme-active")
 def readme_active() -> str:
     parts = []
-    for split in reported_splits():
-        rows = _active_rows(split)
-        for mode in MODES:
-            mine = [r for r in rows if r["mode"] == mode]
-            if mine:
-                share = np.median([100 * float(r["probe_share"]) for r in mine])
-                same = sum(r["exact_full_optimum"] == "True" for r in mine)
-                parts.append(f"{mode}: median {share:.0f} % of the n(n-1) pairs measured, the "
-                             f"full campaign's optimum found in {same} of {len(mine)} worlds")
+    for mode in MODES:
+        mine = _active_rows(mode)
+        if mine:
+            share = np.median([100 * float(r["probe_share"]) for r in mine])
+            same = sum(r["exact_full_optimum"] == "True" for r in mine)
+            parts.append(f"{mode}: median {share:.0f} % of the n(n-1) pairs measured, the "
+                         f"full campaign's optimum found in {same} of {len(mine)} worlds")
     return ("- **Fewer probes** ([active probing](docs/active-probing.md)): on the learner's "
             "own probe campaigns of the held-out worlds (n = 3-5): " + "; ".join(parts)
-            + ". At this size active probing saves little; larger n is not measured on "
-            "campaigns yet.")
+            + ". Larger n, where the full design is expensive, is not measured on campaigns "
+            "yet.")
 
 
 # --------------------------------------------------------------- entropy / noise blocks
