@@ -10,7 +10,11 @@ scores over seeds, relative gains and which differences exceed seed noise:
 - mixtures (:mod:`~taskorder.compare.schedules`, as :class:`taskorder.schedule.Schedule`): joint multi-task training,
   interleaved round-robin stages, blocks (structured, then open-ended);
 - merging (:mod:`~taskorder.compare.merging`): one specialist per task, merged by
-  uniform averaging, task arithmetic or TIES (TIES needs torch and peft).
+  uniform averaging, task arithmetic or TIES (TIES needs torch and peft);
+- online schedules (:mod:`~taskorder.compare.online_methods`): ``sec``, ``tac``,
+  ``worst_task`` (a policy picks every batch's mixture) and the planned ``refresh`` and
+  ``hybrid``; the cost column counts the probe campaign of planned methods and the
+  online overhead, and ``report.planning`` says whether planning was worth its probes.
 
 Definitions of gains and the test: :mod:`~taskorder.compare.stats`. Figure:
 :func:`~taskorder.compare.figure.compare_bars`.
