@@ -90,6 +90,22 @@ def multiplicative_problem(
     linear pair weights (entropy terms, ``all_pairs`` only). ``note`` says how the model
     was turned into a problem.
 
+    Parameters
+    ----------
+    matrix : TransferMatrix
+        Complete matrix with ``own_scores`` (used as the scores the retention ratios act on).
+    objective : {"all_pairs", "adjacent", "max_min"}
+        Already normalised objective.
+    constraints : Constraints
+        Order constraints (and floors) on the matrix's task indices.
+    bonus : numpy.ndarray, optional
+        Extra linear pair weights added to the ``all_pairs`` value (ignored otherwise).
+
+    Returns
+    -------
+    tuple of (Problem, Problem, str)
+        The problem to optimise, the problem whose value is reported, and a note.
+
     Raises
     ------
     InvalidMatrixError
@@ -394,6 +410,21 @@ def route_multiplicative(
     ``"auto"`` takes the subset DP up to the linear DP's threshold (or with floors) and
     :func:`solve_multiplicative_search` beyond (without a time limit it stops after
     :data:`_KICKS` kicks without improvement).
+
+    Parameters
+    ----------
+    problem : Problem
+        A multiplicative ``all_pairs`` problem (with retention ratios), possibly with floors.
+    method : str
+        ``"auto"`` or one of :data:`MULTIPLICATIVE_METHODS`.
+    time_limit : float or None
+        Seconds the caller allows; passed through unchanged.
+
+    Returns
+    -------
+    tuple
+        The solver function, the method name, the reason it was chosen, and the time limit
+        to pass to the solver.
 
     Raises
     ------
