@@ -109,6 +109,20 @@ class Constraints:
     ) -> Constraints:
         """Validate named constraints against ``matrix`` and fold them into masks.
 
+        Parameters
+        ----------
+        matrix : TransferMatrix
+            Supplies the task names and their indices.
+        first, last : str, optional
+            Task that must be trained first / last.
+        before : sequence of (str, str)
+            Pairs ``(a, b)``: ``a`` must be trained before ``b``.
+
+        Returns
+        -------
+        Constraints
+            On the matrix's task indices, with ``predecessors`` masks (no floors).
+
         Raises
         ------
         ConstraintError
