@@ -22,7 +22,7 @@ from taskorder.exceptions import InvalidParameterError, require
 from taskorder.matrix import TransferMatrix
 from taskorder.plot.fonts import quiet_glyph_warnings, text_fonts
 
-__all__ = ["heatmap", "predicted_vs_observed", "curves", "save"]
+__all__ = ["curves", "heatmap", "predicted_vs_observed", "save"]
 
 #: Longest side of a figure, in inches (1800 px at the default 150 dpi).
 MAX_INCHES = 12.0
@@ -56,6 +56,25 @@ def save(figure: Any, path: str | Path, *, dpi: int = 150) -> Path:
     """Write ``figure`` to ``path`` (``.png``, ``.svg`` or ``.pdf``) and close it.
 
     The dpi is lowered when needed so that no side of the image exceeds ``MAX_PIXELS``.
+
+    Parameters
+    ----------
+    figure : matplotlib.figure.Figure
+        The figure to write; it is closed afterwards.
+    path : str or Path
+        Output file; its suffix picks the format. Missing parent folders are created.
+    dpi : int, default 150
+        Resolution, lowered to keep the longest side under ``MAX_PIXELS``.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    InvalidParameterError
+        If the suffix is not ``.png``, ``.svg`` or ``.pdf``.
     """
     path = Path(path)
     if path.suffix.lower() not in (".png", ".svg", ".pdf"):
@@ -94,6 +113,24 @@ def heatmap(
     columns follow the training order. ``annotate`` writes each value in its cell (default:
     up to 12 tasks; never past ``ANNOTATE_MAX``). The figure is at most ``MAX_INCHES`` on a
     side; past about 40 tasks only every k-th task is named on the axes.
+
+    Parameters
+    ----------
+    matrix : TransferMatrix
+    order : sequence of str, optional
+        Every task once, first trained first; default the matrix's task order.
+    annotate : bool, optional
+        Write each value in its cell (default: when there are at most 12 tasks). Past
+        ``ANNOTATE_MAX`` tasks values are never written (``True`` then warns).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    InvalidOrderError
+        If ``order`` is not a permutation of the tasks.
 
     Examples
     --------
@@ -187,6 +224,29 @@ def predicted_vs_observed(
     ``highlight`` maps a label to a legend name (e.g. ``{"a>b>c": "solver"}``). The title
     shows Spearman's rho; a dashed ``y = x`` line marks perfect calibration (both axes are
     the same score).
+
+    Parameters
+    ----------
+    predicted : mapping of str to float, or sequence of float
+        Predicted outcome per label (or per position).
+    observed : mapping of str to float, or sequence of float
+        Observed outcome, same labels (or same length) as ``predicted``.
+    observed_err : mapping or sequence of float, optional
+        Error bar half-widths of ``observed``, indexed like it.
+    highlight : mapping of str to str, optional
+        Label -> legend name of points to draw large and name in the legend.
+    title : str
+        First line of the title (the second gives Spearman's rho and ``n``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    InvalidParameterError
+        If one of ``predicted`` / ``observed`` is a mapping and the other not, or their
+        labels or lengths differ.
     """
     plt = _pyplot()
     from scipy.stats import spearmanr
@@ -260,6 +320,24 @@ def curves(
     ``stages`` labels the x axis (e.g. ``["base", "math", "poetry"]``); ``scores[task]`` and
     ``entropies[task]`` hold one value per stage. Entropy goes on a second panel, so the
     structured-lowers / open-ended-raises pattern is visible.
+
+    Parameters
+    ----------
+    stages : sequence of str
+        One label per training stage, in order.
+    scores : mapping of str to sequence of float
+        Per task, its score after each stage (``len(stages)`` values).
+    entropies : mapping of str to sequence of float, optional
+        Per task, its entropy after each stage; drawn on a second panel.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    InvalidParameterError
+        If a task's series does not have one value per stage.
     """
     plt = _pyplot()
     with text_fonts([*stages, *scores]):

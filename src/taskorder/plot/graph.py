@@ -35,6 +35,30 @@ def transfer_graph(
     ``max_edges`` strongest pairs are drawn (default ``3 * n_tasks``; the title says how
     many of how many). The figure is at most ``MAX_INCHES`` on a side. ``seed`` is kept
     for compatibility; the layouts are deterministic.
+
+    Parameters
+    ----------
+    matrix : TransferMatrix
+        Edge weights are its pair weights ``W`` (see :meth:`TransferMatrix.to_networkx`).
+    order : sequence of str, optional
+        Every task once, first trained first: sets the layout and, up to ``ARC_MAX``
+        tasks, is drawn as a path.
+    seed : int
+        Unused (kept for compatibility).
+    max_edges : int, optional
+        Most pairs drawn, strongest first (default: all up to ``ARC_MAX`` tasks,
+        ``3 * n_tasks`` beyond).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``max_edges`` is negative.
+    InvalidOrderError
+        If ``order`` is not a permutation of the tasks.
     """
     if max_edges is not None and max_edges < 0:
         raise InvalidParameterError(
