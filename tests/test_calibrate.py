@@ -1,6 +1,7 @@
 """Calibrated outcome model: exact posterior, and a search that overcomes a wrong prior."""
 
 import itertools
+import json
 
 import numpy as np
 import pytest
@@ -60,9 +61,103 @@ def test_search_overcomes_a_wrong_prior(seed):
 
 
 def test_search_is_deterministic_and_validates():
-    tasks, outcome, prior = linear_world(4, 3)
+    _tasks, outcome, prior = linear_world(4, 3)
     a = calibrated_search(prior, lambda o: (outcome(o), 0.0), n_curricula=3, seed=1)
     b = calibrated_search(prior, lambda o: (outcome(o), 0.0), n_curricula=3, seed=1)
     assert a.order == b.order and a.observed == b.observed
     with pytest.raises(InvalidParameterError):
         calibrated_search(prior, lambda o: (0.0, 0.0), n_curricula=0)
+
+
+# --------------------------------------------------------------------------- on a runner
+class CountingRunner:
+    """Delegates to a runner and counts training stages."""
+
+    def __init__(self, runner):
+        self.runner, self.stages = runner, 0
+
+    def __getattr__(self, name):
+        return getattr(self.runner, name)
+
+    @property
+    def tasks(self):
+        return self.runner.tasks
+
+    def train(self, state, task, *, steps, seed):
+        self.stages += 1
+        return self.runner.train(state, task, steps=steps, seed=seed)
+
+
+def _learner():
+    from taskorder.learner import make_learner
+
+    return make_learner(n_structured=2, n_open=2, mode="sampled", seed=5)
+
+
+def test_run_calibrated_is_the_campaign_path_then_the_search(tmp_path):
+    """Same prior as cheap probes through run_campaign + impute, same search as by hand."""
+    from taskorder.active import initial_pairs
+    from taskorder.calibrate import run_calibrated
+    from taskorder.estimate import derive_seed, impute, make_plan, run_campaign, run_curricula
+
+    runner = CountingRunner(_learner())
+    result = run_calibrated(runner, tmp_path / "a", n_curricula=3, steps=5, seed=2)
+    n = len(runner.tasks)
+    assert result.stages == {"probes": 3 * n, "curricula": 3 * n} and runner.stages == 6 * n
+
+    names = runner.tasks
+    pairs = [(names[i], names[j]) for i, j in initial_pairs(n)]
+    plan = make_plan(names, pairs=pairs, steps=5, seed=2)
+    cheap = run_campaign(runner.runner, plan, tmp_path / "b").estimate.matrix
+    assert np.array_equal(result.campaign.estimate.matrix.bwt, cheap.bwt, equal_nan=True)
+    prior = impute(cheap.replace(forward=None, bwt_stderr=None, forward_stderr=None))
+    assert np.array_equal(result.prior.bwt, prior.bwt) and result.prior.imputed.sum() == n * (n - 3)
+    steps = iter(range(3))
+
+    def run(order):
+        seed = derive_seed(2, "calibrated", next(steps))
+        (done,) = run_curricula(runner.runner, [order], seeds=1, steps=5, seed=seed)
+        return float(np.mean(list(done.final.values()))), 0.0
+
+    by_hand = calibrated_search(prior, run, n_curricula=3, seed=2)
+    assert result.search.order == by_hand.order and result.search.observed == by_hand.observed
+    assert result.search.predicted == pytest.approx(by_hand.predicted)
+    saved = json.loads((tmp_path / "a" / "calibrated.json").read_text())
+    assert saved["order"] == list(by_hand.order) and len(saved["curricula"]) == 3
+    assert saved["stages"] == {"probes": 12, "curricula": 12}
+
+
+def test_run_calibrated_resumes_probes_and_curricula(tmp_path):
+    from taskorder.calibrate import run_calibrated
+
+    first = run_calibrated(CountingRunner(_learner()), tmp_path, n_curricula=2, steps=5)
+    again_runner = CountingRunner(_learner())
+    again = run_calibrated(again_runner, tmp_path, n_curricula=3, steps=5)
+    assert again.campaign.ran == 0 and again.campaign.reused == first.campaign.ran
+    assert [row["reused"] for row in again.curricula] == [True, True, False]
+    assert again.search.observed[:2] == first.search.observed
+    assert again_runner.stages == len(again_runner.tasks)  # only the third curriculum trained
+    log = (tmp_path / "calibrated_curricula.jsonl").read_text().splitlines()
+    assert len(log) == 3
+    # other steps, another runner configuration: nothing is replayed
+    other = run_calibrated(CountingRunner(_learner()), tmp_path / "x", n_curricula=1, steps=6)
+    assert [row["reused"] for row in other.curricula] == [False]
+
+
+def test_run_calibrated_seeds_per_curriculum_and_parameter_errors(tmp_path):
+    from taskorder.calibrate import run_calibrated
+
+    runner = _learner()
+    result = run_calibrated(runner, tmp_path / "s", n_curricula=1, steps=5, curriculum_seeds=3)
+    (row,) = result.curricula
+    assert len(row["per_seed"]) == 3 and row["stderr"] > 0
+    assert row["outcome"] == pytest.approx(np.mean(row["per_seed"]))
+    for changes, message in (
+        ({"n_curricula": 0}, "'n_curricula' parameter of run_calibrated must be an integer >= 1"),
+        ({"curriculum_seeds": 0}, "'curriculum_seeds'"),
+        ({"impute_method": "mean"}, "'impute_method' parameter of run_calibrated must be one of"),
+    ):
+        kwargs = {"n_curricula": 1, "steps": 5, **changes}
+        with pytest.raises(InvalidParameterError, match=message):
+            run_calibrated(runner, tmp_path / "bad", **kwargs)
+    assert not (tmp_path / "bad").exists()  # refused before anything ran

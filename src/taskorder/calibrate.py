@@ -25,6 +25,17 @@ Order search
 ``beta``, solves each exactly (the acquisition's candidates), picks the candidate with
 the highest expected improvement over the best outcome seen, runs it, updates the
 posterior, and finally recommends the order that maximises the posterior mean.
+
+On a runner
+-----------
+:func:`run_calibrated` does the whole job on any runner (built-in learner, TRL, a
+python factory): the cheap probe design (every task's first stage and ``2 n`` second
+stages, :func:`taskorder.active.initial_pairs`) through the campaign path
+(:func:`taskorder.estimate.run_campaign`, resumable, sharing its store with
+``taskorder probe CONFIG``), the unmeasured pairs imputed into the prior, then
+``n_curricula`` complete curricula (:func:`taskorder.estimate.run_curricula`, recorded
+so a rerun replays them) chosen by :func:`calibrated_search`. From the command line:
+``taskorder probe calibrated CONFIG --curricula K``.
 """
 
 from __future__ import annotations
@@ -38,7 +49,17 @@ import numpy as np
 from taskorder.exceptions import InvalidParameterError
 from taskorder.matrix import TransferMatrix
 
-__all__ = ["PrecedenceModel", "CalibratedSearch", "calibrated_search", "precedence_features"]
+__all__ = [
+    "CalibratedRun",
+    "CalibratedSearch",
+    "PrecedenceModel",
+    "calibrated_search",
+    "precedence_features",
+    "run_calibrated",
+]
+
+#: Files :func:`run_calibrated` writes into the campaign folder.
+RESULT_NAME, CURRICULA_LOG = "calibrated.json", "calibrated_curricula.jsonl"
 
 
 def precedence_features(order: Sequence[int], n_tasks: int) -> np.ndarray:
@@ -91,9 +112,23 @@ class PrecedenceModel:
         i, j = np.triu_indices(n, k=1)
         return (weights[i, j] - weights[j, i]) / (2.0 * n)
 
-    def fit(self, orders: Sequence[Sequence[int]], outcomes: Sequence[float],
-            outcome_sd: Sequence[float] | None = None) -> PrecedenceModel:
-        """Posterior given observed ``outcomes`` of ``orders`` (task indices); returns self."""
+    def fit(
+        self,
+        orders: Sequence[Sequence[int]],
+        outcomes: Sequence[float],
+        outcome_sd: Sequence[float] | None = None,
+    ) -> PrecedenceModel:
+        """Posterior given observed ``outcomes`` of ``orders`` (task indices); returns self.
+
+        Parameters
+        ----------
+        orders : sequence of sequences of int
+            Each observed curriculum as task indices.
+        outcomes : sequence of float
+            Its measured mean final score.
+        outcome_sd : sequence of float, optional
+            Standard error of each outcome (default: ``noise_sd`` for all).
+        """
         n = self.prior.n_tasks
         b = self._probe_beta()
         n_pairs = b.size
@@ -105,8 +140,10 @@ class PrecedenceModel:
         pair_sd = self.prior_pair_sd or max(float(np.std(b)), float(np.abs(b).max()) / 2, 1e-9)
         # parameters: [c, a, delta_1..delta_P]; prior means [mean(y) or 0, 1, 0...]
         prior_mean = np.concatenate([[float(y.mean()) if y.size else 0.0, 1.0], np.zeros(n_pairs)])
-        prior_var = np.concatenate([[max(float(np.var(y)) * 10, 1.0) if y.size else 1.0,
-                                     self.prior_scale_sd**2], np.full(n_pairs, pair_sd**2)])
+        intercept_var = max(float(np.var(y)) * 10, 1.0) if y.size else 1.0
+        prior_var = np.concatenate(
+            [[intercept_var, self.prior_scale_sd**2], np.full(n_pairs, pair_sd**2)]
+        )
         if outcome_sd is not None:
             noise_var = np.maximum(np.asarray(outcome_sd, float) ** 2, 1e-12)
         else:
@@ -193,6 +230,8 @@ def calibrated_search(
     n_candidates : int
         Thompson samples per step; each is solved exactly and scored by expected
         improvement.
+    seed : int
+        Seed of the Thompson samples and of the solver.
     start : sequence of orders
         Curricula to run first (default: the prior's best order).
     solve_kwargs : dict, optional
@@ -210,7 +249,10 @@ def calibrated_search(
     from taskorder.solvers import solve
 
     if n_curricula < 1:
-        raise InvalidParameterError(f"The 'n_curricula' parameter must be at least 1. Got {n_curricula}.")
+        raise InvalidParameterError(
+            f"The 'n_curricula' parameter of calibrated_search must be at least 1. "
+            f"Got {n_curricula}."
+        )
     solve_kwargs = dict(solve_kwargs or {})
     rng = np.random.default_rng(seed)
     tasks = prior.tasks
@@ -235,7 +277,10 @@ def calibrated_search(
             for candidate in sorted(candidates):
                 mu, sd = model.predict([index[t] for t in candidate])
                 gap = mu - best_seen
-                ei = gap * norm.cdf(gap / sd) + sd * norm.pdf(gap / sd) if sd > 0 else max(gap, 0.0)
+                if sd > 0:
+                    ei = gap * norm.cdf(gap / sd) + sd * norm.pdf(gap / sd)
+                else:
+                    ei = max(gap, 0.0)
                 scored.append((ei, candidate))
             order = max(scored)[1]
         value, stderr = run(order)
@@ -246,11 +291,264 @@ def calibrated_search(
             orders, outcomes, outcome_sd=[max(e, 1e-6) for e in errors] if any(errors) else None
         )
         recommended = solve(model.as_matrix(), seed=seed, **solve_kwargs).order
-        best_observed = observed[int(np.argmax(outcomes[:-1]))]["order"] if observed and max(outcomes[:-1]) >= value else list(order)
-        observed.append({
-            "step": step, "order": list(order), "outcome": float(value), "stderr": float(stderr),
-            "recommended": list(recommended), "best_observed": list(best_observed),
-        })
+        if observed and max(outcomes[:-1]) >= value:
+            best_observed = observed[int(np.argmax(outcomes[:-1]))]["order"]
+        else:
+            best_observed = list(order)
+        observed.append(
+            {
+                "step": step,
+                "order": list(order),
+                "outcome": float(value),
+                "stderr": float(stderr),
+                "recommended": list(recommended),
+                "best_observed": list(best_observed),
+            }
+        )
     best = solve(model.as_matrix(), seed=seed, **solve_kwargs).order
     mu, sd = model.predict([index[t] for t in best])
-    return CalibratedSearch(order=best, predicted=mu, predicted_sd=sd, observed=observed, model=model)
+    return CalibratedSearch(
+        order=best, predicted=mu, predicted_sd=sd, observed=observed, model=model
+    )
+
+
+@dataclass
+class CalibratedRun:
+    """What :func:`run_calibrated` did and recommends.
+
+    Attributes
+    ----------
+    search : CalibratedSearch
+        The recommendation (``order``, ``predicted`` ± ``predicted_sd``: the posterior
+        mean final score over tasks) and every curriculum observed.
+    prior : TransferMatrix
+        The cheap design's measured ``bwt`` with the other pairs imputed (flagged).
+    campaign : CampaignResult
+        The cheap probe campaign (``ran`` now, ``reused`` from the store).
+    curricula : list of dict
+        Per curriculum: ``order``, ``seed``, ``per_seed`` mean final scores,
+        ``outcome``, ``stderr`` and ``reused`` (replayed from the log, not trained).
+    path : Path
+        The JSON result (``calibrated.json`` in the campaign folder).
+    """
+
+    search: CalibratedSearch
+    prior: TransferMatrix
+    campaign: Any
+    curricula: list[dict[str, Any]]
+    path: Any
+
+    @property
+    def stages(self) -> dict[str, int]:
+        """Training stages the method needs: probes (first + second) and curricula."""
+        plan = self.campaign.estimate
+        n_tasks = self.prior.n_tasks
+        n_pairs = n_tasks * (n_tasks - 1) - len(plan.missing)
+        per_seed = sum(len(row["per_seed"]) for row in self.curricula)
+        return {"probes": plan.n_repeats * (n_tasks + n_pairs), "curricula": per_seed * n_tasks}
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary (what ``calibrated.json`` holds)."""
+        return {
+            "order": list(self.search.order),
+            "predicted": self.search.predicted,
+            "predicted_sd": self.search.predicted_sd,
+            "best_observed": list(self.search.best_observed),
+            "curricula": self.curricula,
+            "search": self.search.observed,
+            "stages": self.stages,
+            "probes": {"ran": self.campaign.ran, "reused": self.campaign.reused},
+            "measured_pairs": [list(p) for p in _measured(self.prior)],
+            "prior": self.prior.to_dict(),
+        }
+
+
+def _measured(matrix: TransferMatrix) -> list[tuple[str, str]]:
+    off = ~np.eye(matrix.n_tasks, dtype=bool) & ~np.asarray(matrix.imputed)
+    return [(matrix.tasks[i], matrix.tasks[j]) for i, j in np.argwhere(off)]
+
+
+def run_calibrated(
+    runner: Any,
+    directory: Any,
+    *,
+    n_curricula: int,
+    steps: int,
+    tasks: Sequence[str] | None = None,
+    repeats: int = 1,
+    seed: int = 0,
+    curriculum_seeds: int = 1,
+    impute_method: str = "row_col",
+    n_candidates: int = 16,
+    executor: Any = "inprocess",
+    on_event: Callable[[str], None] | None = None,
+) -> CalibratedRun:
+    """Cheap probes, an imputed prior, then ``n_curricula`` curricula chosen by calibrated search.
+
+    Parameters
+    ----------
+    runner : Runner
+        Any runner protocol implementation (:mod:`taskorder.estimate.runner`).
+    directory : str or Path
+        The campaign folder: the cheap probes go into its store (a plan over the same
+        folder, steps and seed as ``taskorder probe``, so either reuses the other's
+        probes); ``calibrated_curricula.jsonl`` (every trained curriculum, replayed by
+        a rerun) and ``calibrated.json`` are written there.
+    n_curricula : int
+        Complete curricula to train (the budget beyond the probes), at least 1.
+    steps : int
+        Training steps of every stage (probes and curricula).
+    tasks : sequence of str, optional
+        The tasks to order (default: all of ``runner.tasks``).
+    repeats : int
+        Probe repeats.
+    seed : int
+        Root seed: the probe campaign's, the search's and (derived) each curriculum's.
+    curriculum_seeds : int
+        Seeds per curriculum; its outcome is their mean (with a standard error from 2).
+    impute_method : {"row_col", "row_mean", "zero"}
+        How the pairs the cheap design leaves out are filled (:func:`taskorder.estimate.impute`).
+    n_candidates : int
+        Thompson samples per step of the search.
+    executor : Executor or {"inprocess", "process", "ray"}
+        Where probes and curriculum seeds run.
+    on_event : callable, optional
+        Called with a one-line message after every probe and every curriculum.
+
+    Returns
+    -------
+    CalibratedRun
+
+    Raises
+    ------
+    InvalidParameterError
+        Out-of-range numbers or an unknown imputation method (checked before training).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from taskorder.learner import make_learner
+    >>> runner = make_learner(n_structured=1, n_open=2)
+    >>> run = run_calibrated(runner, tempfile.mkdtemp(), n_curricula=2, steps=5)
+    >>> sorted(run.search.order) == sorted(runner.tasks), len(run.curricula)
+    (True, 2)
+    >>> run.stages
+    {'probes': 9, 'curricula': 6}
+    """
+    import itertools
+    import json
+    from pathlib import Path
+
+    from taskorder.active import initial_pairs
+    from taskorder.estimate import impute, make_plan, run_campaign
+    from taskorder.estimate.impute import IMPUTATION_METHODS
+    from taskorder.estimate.plan import derive_seed
+
+    for name, value in (("n_curricula", n_curricula), ("curriculum_seeds", curriculum_seeds)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InvalidParameterError(
+                f"The {name!r} parameter of run_calibrated must be an integer >= 1. Got {value!r}."
+            )
+    if impute_method not in IMPUTATION_METHODS:
+        raise InvalidParameterError(
+            f"The 'impute_method' parameter of run_calibrated must be one of "
+            f"{', '.join(IMPUTATION_METHODS)}. Got {impute_method!r}."
+        )
+    say = on_event or (lambda message: None)
+    directory = Path(directory)
+    names = tuple(runner.tasks if tasks is None else tasks)
+    pairs = [(names[i], names[j]) for i, j in initial_pairs(len(names))]
+    plan = make_plan(
+        runner.tasks, tasks=names, pairs=pairs, repeats=repeats, steps=steps, seed=seed
+    )
+
+    def progress(update: Any) -> None:
+        if update.key or update.note:
+            say(f"probe {update.done}/{update.total}: {update.key or update.note}")
+
+    campaign = run_campaign(runner, plan, directory, executor=executor, progress=progress)
+    cheap = campaign.estimate.matrix
+    prior = impute(cheap.replace(forward=None, bwt_stderr=None, forward_stderr=None), impute_method)
+    log = _CurriculumLog(directory / CURRICULA_LOG, runner.config_hash(), steps)
+    calls = itertools.count()
+    curricula: list[dict[str, Any]] = []
+
+    def run(order: tuple[str, ...]) -> tuple[float, float]:
+        step = next(calls)
+        row = log.find(order, derive_seed(seed, "calibrated", step), curriculum_seeds)
+        if row is None:
+            row = log.train(
+                runner, order, derive_seed(seed, "calibrated", step), curriculum_seeds, executor
+            )
+        curricula.append(row)
+        say(
+            f"curriculum {step + 1}/{n_curricula}: {' > '.join(order)}: mean final score "
+            f"{row['outcome']:.4f}" + (" (recorded)" if row["reused"] else "")
+        )
+        return row["outcome"], row["stderr"]
+
+    search = calibrated_search(
+        prior, run, n_curricula=n_curricula, n_candidates=n_candidates, seed=seed
+    )
+    result = CalibratedRun(search, prior, campaign, curricula, directory / RESULT_NAME)
+    text = json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n"
+    result.path.write_text(text, encoding="utf-8")
+    return result
+
+
+class _CurriculumLog:
+    """Trained curricula, one JSON line each, keyed by runner config, steps, order and seed."""
+
+    def __init__(self, path: Any, config_hash: str, steps: int) -> None:
+        import json
+
+        self.path, self.key = path, {"config_hash": config_hash, "steps": steps}
+        self.rows = []
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    row = json.loads(line)
+                except ValueError:
+                    continue  # a line cut by a kill: that curriculum runs again
+                if isinstance(row, dict) and all(row.get(k) == v for k, v in self.key.items()):
+                    self.rows.append(row)
+
+    def find(self, order: tuple[str, ...], seed: int, seeds: int) -> dict[str, Any] | None:
+        for row in self.rows:
+            if row.get("order") == list(order) and (row.get("seed"), row.get("seeds")) == (
+                seed,
+                seeds,
+            ):
+                return {**_public(row), "reused": True}
+        return None
+
+    def train(
+        self, runner: Any, order: tuple[str, ...], seed: int, seeds: int, executor: Any
+    ) -> dict[str, Any]:
+        import json
+
+        from taskorder.estimate import run_curricula
+
+        runs = run_curricula(
+            runner, [order], seeds=seeds, steps=self.key["steps"], seed=seed, executor=executor
+        )
+        per_seed = [float(np.mean(list(r.final.values()))) for r in runs]
+        stderr = float(np.std(per_seed, ddof=1) / np.sqrt(seeds)) if seeds >= 2 else 0.0
+        row = {
+            **self.key,
+            "order": list(order),
+            "seed": seed,
+            "seeds": seeds,
+            "per_seed": per_seed,
+            "outcome": float(np.mean(per_seed)),
+            "stderr": stderr,
+        }
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(row) + "\n")
+        self.rows.append(row)
+        return {**_public(row), "reused": False}
+
+
+def _public(row: dict[str, Any]) -> dict[str, Any]:
+    keys = ("order", "seed", "per_seed", "outcome", "stderr")
+    return {k: row[k] for k in keys}

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from taskorder.cli import (
+    calibrate_cmd,
     compare_cmd,
     model_cmd,
     plot_cmd,
@@ -61,6 +62,7 @@ def _root(
 
 solve_cmd.register(app)
 replan_cmd.register_probe(probe_cmd.probe_app)
+calibrate_cmd.register_probe(probe_cmd.probe_app)
 probe_cmd.register(app)
 train_cmd.register(app)
 plot_cmd.register(app)
