@@ -109,3 +109,19 @@ def test_bad_policy_options_are_refused_before_training():
         )  # fmt: skip
     with pytest.raises(InvalidParameterError, match="'methods'"):
         compare(runner, methods=["ucb"], seeds=1, stage_steps=2)
+
+
+def test_run_schedule_trains_online_stages_with_their_policy():
+    from taskorder.compare import run_schedule
+    from taskorder.learner.online import train_online
+    from taskorder.online import make_policy
+    from taskorder.schedule import Schedule, Stage
+
+    runner = make_learner(1, 2, mode="sampled")
+    base = runner.initial_state(0)
+    schedule = Schedule([Stage(list(runner.tasks), steps=4, online="tac")])
+    state = run_schedule(runner, base, schedule, seed_of=lambda k: 7)
+    policy = make_policy("tac", runner.tasks, seed=7)
+    assert state == train_online(runner, base, policy, steps=4, seed=7).state
+    with pytest.raises(InvalidParameterError, match="online stage"):
+        run_schedule(WrappedRunner(runner), base, schedule, seed_of=lambda k: 7)

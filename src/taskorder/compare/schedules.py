@@ -14,6 +14,9 @@ and gives every task ``stage_steps`` steps' worth of prompts:
 ``blocks(groups)``
     One mixed stage per group of tasks (e.g. structured, then open-ended), each of
     ``len(group) * stage_steps`` steps with equal proportions.
+
+:func:`run_schedule` trains any of them through the runner protocol, and trains an online
+stage (``Stage(tasks, steps=..., online="sec")``) with its policy on the built-in learner.
 """
 
 from __future__ import annotations
@@ -150,7 +153,22 @@ def run_schedule(
 ) -> Any:
     """Train ``state`` through ``schedule``; stage ``k`` uses seed ``seed_of(k)``.
 
-    ``on_stage(k, state)`` is called after each stage (e.g. to record evaluations).
+    An online stage (``Stage(..., online="sec")``) runs as
+    :func:`taskorder.learner.online.train_online` with that policy (default options,
+    seeded with ``seed_of(k)``); only the built-in learner with ``update="grpo"`` has
+    online stages, other runners are refused (the TRL path trains them through
+    ``taskorder.trl``). ``on_stage(k, state)`` is called after each stage (e.g. to
+    record evaluations).
+
+    Examples
+    --------
+    >>> from taskorder.learner import make_learner
+    >>> from taskorder.schedule import Schedule, Stage
+    >>> runner = make_learner(n_structured=1, n_open=1)
+    >>> schedule = Schedule([Stage("open_0", steps=2), Stage(list(runner.tasks), steps=3,
+    ...                                                       online="sec")])
+    >>> run_schedule(runner, runner.initial_state(0), schedule, seed_of=lambda k: k).steps
+    5
     """
     for k, stage in enumerate(schedule):
         if stage.steps is None:
@@ -158,8 +176,26 @@ def run_schedule(
                 f"The 'schedule' parameter of run_schedule must give every stage in steps; "
                 f"stage {k} ({stage.label}) is given in passes. Resolve it first."
             )
-        task = stage.tasks if isinstance(stage.tasks, str) else stage.mixture
-        state = runner.train(state, task, steps=stage.steps, seed=seed_of(k))
+        if getattr(stage, "online", None) is not None:
+            state = _online_stage(runner, state, stage, k, seed_of(k))
+        else:
+            task = stage.tasks if isinstance(stage.tasks, str) else stage.mixture
+            state = runner.train(state, task, steps=stage.steps, seed=seed_of(k))
         if on_stage:
             on_stage(k, state)
     return state
+
+
+def _online_stage(runner: Any, state: Any, stage: Any, k: int, seed: int) -> Any:
+    from taskorder.compare.online_methods import supports_online
+    from taskorder.learner.online import train_online
+    from taskorder.online import make_policy
+
+    if not supports_online(runner):
+        raise InvalidParameterError(
+            f"Stage {k} ({stage.label}) of the 'schedule' parameter of run_schedule is an online "
+            f"stage, which needs the built-in learner with update='grpo'. Got "
+            f"{type(runner).__name__}; train online stages on TRL with taskorder.trl."
+        )
+    policy = make_policy(stage.online, stage.task_names, seed=seed)
+    return train_online(runner, state, policy, steps=stage.steps, seed=seed).state
