@@ -125,3 +125,35 @@ def test_run_schedule_trains_online_stages_with_their_policy():
     assert state == train_online(runner, base, policy, steps=4, seed=7).state
     with pytest.raises(InvalidParameterError, match="online stage"):
         run_schedule(WrappedRunner(runner), base, schedule, seed_of=lambda k: 7)
+
+
+class _OwnOnlineStages(WrappedRunner):
+    """A runner with its own ``train_online`` (as the TRL runner), on the real learner."""
+
+    def train_online(self, state, tasks, policy, *, steps, seed):
+        from taskorder.learner.online import train_online
+        from taskorder.online import make_policy
+
+        chosen = make_policy(policy, tasks, seed=seed)
+        return train_online(self.inner, state, chosen, steps=steps, seed=seed).state
+
+
+def test_runners_with_their_own_online_stages_run_the_online_methods():
+    inner = make_learner(1, 2, mode="sampled")
+    args = {"methods": ["sec", "hybrid", "joint"], "seeds": 2, "stage_steps": 3, "n_random": 0}
+    matrix = TransferMatrix(inner.tasks, -0.05 * (1 - np.eye(3)))
+    own = compare(_OwnOnlineStages(inner), matrix=matrix, probe_steps=27, **args)
+    builtin = compare(inner, matrix=matrix, probe_steps=27, **args)
+    assert np.array_equal(own.methods["sec"].scores, builtin.methods["sec"].scores)
+    assert own.methods["sec"].overhead_s == 0 and builtin.methods["sec"].overhead_s > 0
+    assert "hybrid" not in own.methods and any("hybrid skipped" in n for n in own.notes)
+    with pytest.raises(InvalidParameterError, match="'policy_options'"):
+        compare(_OwnOnlineStages(inner), policy_options={"sec": {"tau": 0.5}}, **args)
+    from taskorder.compare import run_schedule
+    from taskorder.schedule import Schedule, Stage
+
+    schedule = Schedule([Stage(list(inner.tasks), steps=3, online="worst_task")])
+    base = inner.initial_state(0)
+    assert run_schedule(_OwnOnlineStages(inner), base, schedule, seed_of=lambda k: 1) == (
+        run_schedule(inner, base, schedule, seed_of=lambda k: 1)
+    )

@@ -85,7 +85,7 @@ def _curricula(
     out: dict[str, tuple] = {}
     probe = None
     notes = [] if notes is None else notes
-    if "hybrid" in methods and not online_methods.supports_online(runner):
+    if "hybrid" in methods and online_methods.online_kind(runner) != "builtin":
         notes.append(online_methods.skip_note("hybrid", runner))
         methods = [m for m in methods if m != "hybrid"]
     if set(methods) & set(PROBED):

@@ -16,23 +16,29 @@ Each spends ``n_tasks * stage_steps`` training steps, as every other method:
     order: stage ``k`` mixes the current task with the earlier ones by an anchored
     ``sec`` bandit, then the refresh stages. Pays the probes and the bandit's overhead.
 
-Online methods need a runner with online stages: the built-in learner (``update="grpo"``).
+Online methods need a runner with online stages: the built-in learner (``update="grpo"``),
+whose overhead is measured, or any runner with a method ``train_online(state, tasks,
+policy, *, steps, seed)`` taking the policy's name (the TRL runner has one); such a runner
+applies its own policy defaults, reports no overhead, and cannot run ``hybrid``.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from taskorder.exceptions import InvalidParameterError
 from taskorder.schedule import Schedule, Stage
 
 __all__ = [
     "ONLINE_METHODS",
     "PLANNED_METHODS",
     "OnlineRecipe",
+    "online_kind",
     "online_plans",
     "planning",
     "skip_note",
@@ -48,11 +54,19 @@ PLANNED_METHODS = ("refresh", "hybrid")
 REFRESH_SHARE = 0.1
 
 
-def supports_online(runner: Any) -> bool:
-    """True for a runner that can train online stages (the built-in GRPO learner)."""
+def online_kind(runner: Any) -> str | None:
+    """``"builtin"`` (the built-in GRPO learner), ``"runner"`` (a runner with its own
+    ``train_online``) or ``None`` (no online stages)."""
     from taskorder.learner import BuiltinRunner
 
-    return isinstance(runner, BuiltinRunner) and runner.config.update == "grpo"
+    if isinstance(runner, BuiltinRunner):
+        return "builtin" if runner.config.update == "grpo" else None
+    return "runner" if callable(getattr(runner, "train_online", None)) else None
+
+
+def supports_online(runner: Any) -> bool:
+    """True for a runner that can train online stages (see :func:`online_kind`)."""
+    return online_kind(runner) is not None
 
 
 @dataclass(frozen=True)
@@ -77,6 +91,10 @@ def online_recipe(
     make_policy(name, tasks, **options)  # refuse bad options before any training
 
     def run(runner: Any, base: Any, seed: int) -> tuple[Any, float, float]:
+        if online_kind(runner) == "runner":  # its own online stage; overhead not reported
+            tick = time.perf_counter()
+            state = runner.train_online(base, list(tasks), name, steps=steps, seed=seed)
+            return state, 0.0, time.perf_counter() - tick
         policy = make_policy(name, tasks, seed=seed, **options)
         stage = train_online(runner, base, policy, steps=steps, seed=seed)
         return stage.state, stage.alignment_s, stage.elapsed_s
@@ -142,9 +160,16 @@ def online_plans(
     for name in ONLINE_METHODS:
         if name not in methods:
             continue
-        if not supports_online(runner):
+        kind = online_kind(runner)
+        if kind is None:
             notes.append(skip_note(name, runner))
             continue
+        if kind == "runner" and (options or {}).get(name):
+            raise InvalidParameterError(
+                f"The 'policy_options' parameter of compare sets options of {name!r}, which "
+                f"{type(runner).__name__}.train_online does not take (it gets the policy's "
+                "name only). Drop them or use the built-in learner."
+            )
         out[name] = online_recipe(
             name, tuple(runner.tasks), stage_steps, (options or {}).get(name, {})
         )

@@ -155,10 +155,10 @@ def run_schedule(
 
     An online stage (``Stage(..., online="sec")``) runs as
     :func:`taskorder.learner.online.train_online` with that policy (default options,
-    seeded with ``seed_of(k)``); only the built-in learner with ``update="grpo"`` has
-    online stages, other runners are refused (the TRL path trains them through
-    ``taskorder.trl``). ``on_stage(k, state)`` is called after each stage (e.g. to
-    record evaluations).
+    seeded with ``seed_of(k)``) on the built-in learner (``update="grpo"``), or through
+    the runner's own ``train_online(state, tasks, policy, *, steps, seed)`` (the TRL
+    runner has one); other runners are refused. ``on_stage(k, state)`` is called after
+    each stage (e.g. to record evaluations).
 
     Examples
     --------
@@ -187,15 +187,20 @@ def run_schedule(
 
 
 def _online_stage(runner: Any, state: Any, stage: Any, k: int, seed: int) -> Any:
-    from taskorder.compare.online_methods import supports_online
+    from taskorder.compare.online_methods import online_kind
     from taskorder.learner.online import train_online
     from taskorder.online import make_policy
 
-    if not supports_online(runner):
+    kind = online_kind(runner)
+    if kind is None:
         raise InvalidParameterError(
             f"Stage {k} ({stage.label}) of the 'schedule' parameter of run_schedule is an online "
-            f"stage, which needs the built-in learner with update='grpo'. Got "
-            f"{type(runner).__name__}; train online stages on TRL with taskorder.trl."
+            "stage, which needs the built-in learner with update='grpo' or a runner with "
+            f"train_online(state, tasks, policy, *, steps, seed). Got {type(runner).__name__}."
+        )
+    if kind == "runner":
+        return runner.train_online(
+            state, list(stage.task_names), stage.online, steps=stage.steps, seed=seed
         )
     policy = make_policy(stage.online, stage.task_names, seed=seed)
     return train_online(runner, state, policy, steps=stage.steps, seed=seed).state
