@@ -180,6 +180,8 @@ def _install_alarm():
     return arm
 
 
+# long: one closure on purpose: the hook and its helpers must only reach names bound
+# locally here, so the untrusted code cannot patch a module-level helper to steer it.
 def _make_hook(home):
     """Build the audit hook; ``home`` (a resolved path) is the only writable directory.
 

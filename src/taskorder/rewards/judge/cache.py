@@ -81,7 +81,17 @@ class JudgementCache:
             return None if row is None else row[0]
 
     def put(self, backend_id: str, prompt: str, reply: str) -> None:
-        """Store a reply."""
+        """Store a reply.
+
+        Parameters
+        ----------
+        backend_id : str
+            Identifies the judge backend (model and settings); part of the key.
+        prompt : str
+            The judge prompt; part of the key.
+        reply : str
+            The backend's reply, kept in memory and, with a path, in SQLite.
+        """
         key = cache_key(backend_id, prompt)
         with self._lock:
             self._memory[key] = reply

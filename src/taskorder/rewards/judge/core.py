@@ -75,6 +75,19 @@ _VERDICT = re.compile(r"^[ \t*]*winner[ \t*]*:[ \t*]*(a|b|tie)[ \t*.]*$", re.IGN
 def parse_score(reply: str, low: int, high: int) -> int | None:
     """Return N from the one ``Score: N`` line of ``reply`` when in range, else ``None``.
 
+    Parameters
+    ----------
+    reply : str
+        The judge's reply.
+    low, high : int
+        The score scale, both ends included.
+
+    Returns
+    -------
+    int or None
+        The score, or ``None`` when there is no such line, more than one, or N is out of
+        range.
+
     Examples
     --------
     >>> parse_score("Good work.\\nScore: 8", 1, 10)
@@ -303,13 +316,44 @@ class Judge:
         return is_open
 
     def pointwise_prompt(self, prompt: str, completion: str, rubric: str) -> str:
-        """The judge prompt that asks for a rubric score of ``completion``."""
+        """The judge prompt that asks for a rubric score of ``completion``.
+
+        Parameters
+        ----------
+        prompt : str
+            The question the completion answers.
+        completion : str
+            The response to score.
+        rubric : str
+            What a good response does, shown to the judge.
+
+        Returns
+        -------
+        str
+            :attr:`pointwise_template` filled in, with the score scale.
+        """
         return self.pointwise_template.format(
             prompt=prompt, completion=completion, rubric=rubric, low=self.low, high=self.high
         )
 
     def pairwise_prompt(self, prompt: str, completion: str, reference: str) -> tuple[str, bool]:
-        """The judge prompt comparing ``completion`` with ``reference``, and whether it is shown first."""
+        """The judge prompt comparing ``completion`` with ``reference``, and whether it is shown first.
+
+        Parameters
+        ----------
+        prompt : str
+            The question both responses answer.
+        completion : str
+            The response being judged.
+        reference : str
+            The response it is compared with.
+
+        Returns
+        -------
+        tuple of (str, bool)
+            :attr:`pairwise_template` filled in, and True when ``completion`` is shown as
+            response A (the side is a hash of ``seed``, ``prompt`` and ``completion``).
+        """
         digest = hashlib.sha256(f"{self.seed}\0{prompt}\0{completion}".encode()).digest()
         completion_first = digest[0] % 2 == 0
         first, second = (completion, reference) if completion_first else (reference, completion)
@@ -344,6 +388,21 @@ class Judge:
         """Rubric score of ``completion`` normalised to [0, 1], or ``None``.
 
         A blank completion scores 0.0 (the scale's minimum) without a request.
+
+        Parameters
+        ----------
+        prompt : str
+            The question the completion answers.
+        completion : str
+            The response to score.
+        rubric : str
+            What a good response does, shown to the judge.
+
+        Returns
+        -------
+        float or None
+            ``(score - low) / (high - low)``; ``None`` when the backend failed or the reply
+            had no readable score.
         """
         if not completion.strip():
             self._count("empty")
@@ -354,6 +413,21 @@ class Judge:
         """1.0 if ``completion`` beats ``reference``, 0.5 for a tie, 0.0 if it loses, or ``None``.
 
         A blank completion loses (0.0) without a request.
+
+        Parameters
+        ----------
+        prompt : str
+            The question both responses answer.
+        completion : str
+            The response being judged.
+        reference : str
+            The response it is compared with.
+
+        Returns
+        -------
+        float or None
+            The verdict for ``completion``; ``None`` when the backend failed or the reply
+            had no readable verdict.
         """
         if not completion.strip():
             self._count("empty")
