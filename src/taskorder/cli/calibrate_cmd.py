@@ -76,14 +76,18 @@ def probe_calibrated(
     curricula: Annotated[
         int,
         typer.Option(
-            "--curricula", min=1, max=1000,
+            "--curricula",
+            min=1,
+            max=1000,
             help="Complete curricula to train after the cheap probes (the search's budget).",
         ),
     ],
     seeds: Annotated[
         int,
         typer.Option(
-            "--seeds", min=1, max=1000,
+            "--seeds",
+            min=1,
+            max=1000,
             help="Seeds per curriculum (its outcome is their mean; 2+ give a standard error).",
         ),
     ] = 1,
