@@ -41,6 +41,25 @@ def replan_cost(
     a branch (after a given matrix, or the last task when ``horizon`` is 1) costs one.
     Multiply by the cost of one stage to budget a TRL run.
 
+    Parameters
+    ----------
+    n_tasks : int
+        Tasks the run trains.
+    horizon, design, repeats
+        As in :func:`replan_training`.
+    given_matrix : bool, default False
+        Whether the first decision solves a given matrix instead of probing.
+
+    Returns
+    -------
+    int
+        Training stages: probe stages, enumerated branches and trained stages.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``design`` is not one of :data:`~taskorder.replan.settings.DESIGNS`.
+
     Examples
     --------
     >>> replan_cost(5)  # 25 + 16 probe stages, then 15 branches for the last 3 tasks
@@ -175,34 +194,16 @@ def replan_training(
     while len(run.trained) < len(tasks):
         k = len(run.trained)
         remaining = tuple(t for t in tasks if t not in run.trained)
-        train_seed = derive_seed(seed, "replan", "train", k)
         if len(remaining) == 1:
             run.record(Decision(k, "last", remaining, run.previous(remaining), remaining, False,
                                 None, None, 0, f"{remaining[0]} is the only task left."))
-            run.finish_stage(train_once(runner, directory / "states" / f"stage-{k}.state",
-                                        run.state, remaining[0], steps, train_seed), remaining[0])
+            run.finish_stage(_train_stage(run, settings, k, remaining[0]), remaining[0])
         elif len(remaining) <= horizon:
             branch = enumerate_remaining(runner, run.state, remaining, k, settings, run.eval_seed,
                                          directory / f"stage-{k}-branches")
             _enumerated(run, k, remaining, branch)
         else:
-            if k == 0 and matrix is not None:
-                sub, entropy, state_of, cost, how = matrix, None, None, 0, "given"
-            else:
-                probed = probe_remaining(runner, run.state, remaining, k, settings, directory,
-                                         executor=executor, workers=workers)
-                sub, entropy, state_of, cost = (probed.matrix, probed.entropy, probed.state_of,
-                                                probed.stages)
-                how = "probe_matrix"
-            solved, floor_note = solve_remaining(sub, entropy, remaining, settings)
-            plan = _matrix_decision(run, k, how, remaining, sub, solved, objective, cost, design,
-                                    floor_note)
-            if state_of is None:
-                state = train_once(runner, directory / "states" / f"stage-{k}.state", run.state,
-                                   plan[0], steps, train_seed)
-            else:
-                state = state_of(plan[0])
-            run.finish_stage(state, plan[0])
+            _matrix_stage(run, settings, k, remaining, executor=executor, workers=workers)
     final_path = directory / FINAL_STATE
     write_state_atomically(runner, run.state, final_path)
     return ReplanResult(
@@ -265,6 +266,40 @@ class _Run:
         scores = self._measure()
         if self.on_stage_end:
             self.on_stage_end(len(self.trained) - 1, task, dict(zip(self.tasks, scores)))
+
+
+def _train_stage(run: _Run, settings: ReplanSettings, k: int, task: str) -> Any:
+    """Train ``task`` as stage ``k`` from the current state (saved; reloaded on a rerun)."""
+    from taskorder.estimate.plan import derive_seed
+
+    path = run.directory / "states" / f"stage-{k}.state"
+    train_seed = derive_seed(settings.seed, "replan", "train", k)
+    return train_once(run.runner, path, run.state, task, settings.steps, train_seed)
+
+
+def _matrix_stage(run: _Run, settings: ReplanSettings, k: int, remaining: tuple[str, ...], *,
+                  executor: Any, workers: int | None) -> None:
+    """Decide stage ``k`` on a matrix and train the plan's first task.
+
+    The matrix is the given one at the first decision, else a probe campaign from the
+    current state (whose first-stage states then become the trained stage).
+    """
+    if k == 0 and settings.matrix is not None:
+        sub, entropy, state_of, cost, how = settings.matrix, None, None, 0, "given"
+    else:
+        probed = probe_remaining(run.runner, run.state, remaining, k, settings, run.directory,
+                                 executor=executor, workers=workers)
+        sub, entropy, state_of, cost = (probed.matrix, probed.entropy, probed.state_of,
+                                        probed.stages)
+        how = "probe_matrix"
+    solved, floor_note = solve_remaining(sub, entropy, remaining, settings)
+    plan = _matrix_decision(run, k, how, remaining, sub, solved, settings.objective, cost,
+                            settings.design, floor_note)
+    if state_of is None:
+        state = _train_stage(run, settings, k, plan[0])
+    else:
+        state = state_of(plan[0])
+    run.finish_stage(state, plan[0])
 
 
 def _enumerated(run: _Run, k: int, remaining: tuple[str, ...], branch: Branches) -> None:

@@ -40,7 +40,33 @@ class Branches:
 def probe_remaining(runner: Any, state: Any, remaining: tuple[str, ...], k: int,
                     settings: ReplanSettings, directory: Path, *, executor: Any,
                     workers: int | None) -> Probed:
-    """Probe campaign over ``remaining`` from ``state`` (decision ``k``)."""
+    """Probe campaign over ``remaining`` from ``state`` (decision ``k``).
+
+    Parameters
+    ----------
+    runner : Runner
+        The run's runner; the campaign wraps it in a :class:`StateRunner` started at ``state``.
+    state : Any
+        The current training state (saved as ``states/start-<k>.state`` if not yet there).
+    remaining : tuple of str
+        Tasks still to train: the campaign's tasks.
+    k : int
+        Index of the decision (the number of stages trained); names folders and seeds.
+    settings : ReplanSettings
+        ``design``, ``repeats``, ``steps`` and ``seed`` of the campaign.
+    directory : Path
+        The run's directory; the campaign goes in ``stage-<k>/``.
+    executor : Executor or str
+        Where probes run (:mod:`taskorder.estimate.executors`).
+    workers : int or None
+        Workers for an executor given by name.
+
+    Returns
+    -------
+    Probed
+        Backward-transfer matrix (no forward transfer) and entropy matrix of ``remaining``,
+        missing entries imputed; the loader of each task's first-stage state; probe stages.
+    """
     from taskorder.estimate.campaign import STATE_DIR, run_campaign
     from taskorder.estimate.impute import impute
     from taskorder.estimate.plan import derive_seed, make_plan, probe_key
@@ -74,7 +100,25 @@ def probe_remaining(runner: Any, state: Any, remaining: tuple[str, ...], k: int,
 
 def solve_remaining(sub: TransferMatrix, entropy: TransferMatrix | None,
                     remaining: tuple[str, ...], settings: ReplanSettings) -> tuple[Any, str]:
-    """Solve ``sub`` with the floors of the remaining tasks; drop a floor no order can reach."""
+    """Solve ``sub`` with the floors of the remaining tasks; drop a floor no order can reach.
+
+    Parameters
+    ----------
+    sub : TransferMatrix
+        Matrix of the remaining tasks.
+    entropy : TransferMatrix or None
+        Entropy matrix of the same tasks; without it the floors are not applied.
+    remaining : tuple of str
+        Tasks still to train; only their floors apply.
+    settings : ReplanSettings
+        ``floors``, ``entropy_model``, ``method``, ``objective`` and ``seed`` of the solve.
+
+    Returns
+    -------
+    tuple of (SolveResult, str)
+        The solve, and a note for the decision's reason (floors kept, dropped or not
+        applied; ``""`` without floors).
+    """
     from taskorder.exceptions import ConstraintError
     from taskorder.solvers import solve
 
@@ -118,6 +162,30 @@ def enumerate_remaining(runner: Any, state: Any, remaining: tuple[str, ...], k: 
     """Run every order of ``remaining`` from ``state``; keep the best branch's states.
 
     Every branch state is saved in ``folder``, so a rerun after a crash trains none again.
+
+    Parameters
+    ----------
+    runner : Runner
+        The run's runner.
+    state : Any
+        The current training state, root of every branch.
+    remaining : tuple of str
+        Tasks still to train; every order of them is run.
+    k : int
+        Index of the decision; part of every branch's training seed.
+    settings : ReplanSettings
+        ``tasks`` (all evaluated at the end of a branch), ``floors``, ``steps`` and ``seed``.
+    eval_seed : int
+        Seed of the evaluations that score each finished branch.
+    folder : Path
+        Where the branch states are saved.
+
+    Returns
+    -------
+    Branches
+        Mean final score of every order, the best order (among those whose measured
+        entropies meet the floors, when any do), its states stage by stage, the number of
+        stages trained and a note on the floors.
     """
     from taskorder.estimate.plan import derive_seed
 

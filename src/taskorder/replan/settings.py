@@ -56,7 +56,29 @@ class ReplanSettings:
         entropy_floor: Mapping[str, float] | None = None,
         **values: Any,
     ) -> ReplanSettings:
-        """Validate ``replan_training``'s arguments against ``runner``; raise on the first bad one."""
+        """Validate ``replan_training``'s arguments against ``runner``; raise on the first bad one.
+
+        Parameters
+        ----------
+        runner : Runner
+            Supplies the known task names.
+        tasks : sequence of str, optional
+            Tasks to train (default: all of the runner's).
+        entropy_floor : mapping of str to float, optional
+            ``{task: minimum final entropy}`` (nats); becomes ``floors``.
+        **values
+            The other fields (``steps``, ``horizon``, ``design``, ``repeats``, ``matrix``,
+            ``entropy_model``, ``objective``, ``method``, ``seed``).
+
+        Returns
+        -------
+        ReplanSettings
+
+        Raises
+        ------
+        InvalidParameterError
+            For the first bad argument, naming it.
+        """
         known = tuple(runner.tasks)
         chosen = known if tasks is None else tuple(tasks)
         unknown = [t for t in chosen if t not in known]

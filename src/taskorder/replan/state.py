@@ -49,9 +49,33 @@ class StateRunner:
         return self.runner.load(self.path)
 
     def train(self, state: Any, task: Any, *, steps: int, seed: int) -> Any:
+        """The wrapped runner's ``train``.
+
+        Parameters
+        ----------
+        state : Any
+            State to train from (left as is).
+        task : str or mapping of str to float
+            Task name, or ``{name: proportion}`` for a mixed stage.
+        steps : int
+            Training steps.
+        seed : int
+            Training seed.
+        """
         return self.runner.train(state, task, steps=steps, seed=seed)
 
     def evaluate(self, state: Any, task: str, *, seed: int) -> Any:
+        """The wrapped runner's ``evaluate``.
+
+        Parameters
+        ----------
+        state : Any
+            State to evaluate.
+        task : str
+            Task whose held-out prompts are used.
+        seed : int
+            Evaluation seed.
+        """
         return self.runner.evaluate(state, task, seed=seed)
 
     def save(self, state: Any, path: str | Path) -> None:
@@ -66,7 +90,28 @@ class StateRunner:
 
 
 def train_once(runner: Any, path: Path, state: Any, task: str, steps: int, seed: int) -> Any:
-    """``runner.train`` once: the result is saved at ``path`` and loaded on a rerun."""
+    """``runner.train`` once: the result is saved at ``path`` and loaded on a rerun.
+
+    Parameters
+    ----------
+    runner : Runner
+        Trains, saves and loads states.
+    path : Path
+        Where the new state is saved; if it exists, it is loaded instead of training.
+    state : Any
+        State to train from.
+    task : str
+        Task to train.
+    steps : int
+        Training steps.
+    seed : int
+        Training seed.
+
+    Returns
+    -------
+    Any
+        The trained (or reloaded) state.
+    """
     from taskorder.estimate.worker import write_state_atomically
 
     if path.exists():
@@ -82,7 +127,22 @@ def _fingerprint(runner: Any, settings: dict[str, Any]) -> str:
 
 
 def claim_directory(directory: Path, runner: Any, settings: dict[str, Any]) -> None:
-    """Refuse a directory that holds a re-planning run with other settings; else claim it."""
+    """Refuse a directory that holds a re-planning run with other settings; else claim it.
+
+    Parameters
+    ----------
+    directory : Path
+        The run's directory (it must exist); ``run.json`` in it records the fingerprint.
+    runner : Runner
+        Its ``config_hash()`` is part of the fingerprint.
+    settings : dict
+        The rest of the fingerprint (:meth:`ReplanSettings.fingerprint_fields`).
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``run.json`` holds another fingerprint (or cannot be read).
+    """
     fingerprint = _fingerprint(runner, settings)
     run_file = directory / RUN_FILE
     if run_file.exists():
