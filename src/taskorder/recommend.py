@@ -279,10 +279,12 @@ def _separation_verdict(
     """
     separable = bool(gain > z * spread)
     if separable:
-        reason = (
-            f"route {taken}: predicted gain over a random order {gain:.4f} is "
-            f"{gain / spread if spread > 0 else math.inf:.1f} sd of probe noise"
+        noise = (
+            f"{gain / spread:.1f} sd of probe noise"
+            if spread > 0
+            else "above zero, and the probes show no noise (standard errors 0)"
         )
+        reason = f"route {taken}: predicted gain over a random order {gain:.4f} is {noise}"
         return Recommendation(order, taken, requested, gain, spread, True, reason)
     advice = (
         "the probes cannot separate orders: re-plan during training, run a calibrated "
