@@ -244,8 +244,6 @@ def calibrated_search(
         observed curriculum with the recommendation after it (``recommended``) and the
         best curriculum measured so far (``best_observed``).
     """
-    from scipy.stats import norm
-
     from taskorder.solvers import solve
 
     if n_curricula < 1:
@@ -267,22 +265,12 @@ def calibrated_search(
         if queue:
             order = tuple(queue.pop(0))
         else:
-            best_seen = max(outcomes)
-            candidates = {
-                solve(model.as_matrix(model.sample_params(rng)), seed=seed, **solve_kwargs).order
-                for _ in range(n_candidates)
-            }
-            candidates.add(solve(model.as_matrix(), seed=seed, **solve_kwargs).order)
-            scored = []
-            for candidate in sorted(candidates):
-                mu, sd = model.predict([index[t] for t in candidate])
-                gap = mu - best_seen
-                if sd > 0:
-                    ei = gap * norm.cdf(gap / sd) + sd * norm.pdf(gap / sd)
-                else:
-                    ei = max(gap, 0.0)
-                scored.append((ei, candidate))
-            order = max(scored)[1]
+            order = _most_promising(
+                model,
+                max(outcomes),
+                [model.sample_params(rng) for _ in range(n_candidates)],
+                lambda matrix: solve(matrix, seed=seed, **solve_kwargs).order,
+            )
         value, stderr = run(order)
         orders.append([index[t] for t in order])
         outcomes.append(float(value))
@@ -310,6 +298,28 @@ def calibrated_search(
     return CalibratedSearch(
         order=best, predicted=mu, predicted_sd=sd, observed=observed, model=model
     )
+
+
+def _most_promising(
+    model: PrecedenceModel,
+    best_seen: float,
+    draws: list[np.ndarray],
+    solve_order: Callable[[TransferMatrix], tuple[str, ...]],
+) -> tuple[str, ...]:
+    """The candidate order (each draw's optimum and the posterior mean's) of highest
+    expected improvement over ``best_seen``."""
+    from scipy.stats import norm
+
+    index = {t: k for k, t in enumerate(model.prior.tasks)}
+    candidates = {solve_order(model.as_matrix(params)) for params in draws}
+    candidates.add(solve_order(model.as_matrix()))
+    scored = []
+    for candidate in sorted(candidates):
+        mu, sd = model.predict([index[t] for t in candidate])
+        gap = mu - best_seen
+        ei = gap * norm.cdf(gap / sd) + sd * norm.pdf(gap / sd) if sd > 0 else max(gap, 0.0)
+        scored.append((ei, candidate))
+    return max(scored)[1]
 
 
 @dataclass
