@@ -309,7 +309,23 @@ def build_executor(
     workers: int | None = None,
     address: str | None = None,
 ) -> Executor:
-    """The executor of ``config``, with command-line overrides."""
+    """The executor of ``config``, with command-line overrides.
+
+    Parameters
+    ----------
+    config : ProbeConfig
+        Its ``executor`` section gives the defaults.
+    kind : {"inprocess", "process", "ray"}, optional
+        Overrides ``executor.kind``.
+    workers : int, optional
+        Overrides ``executor.workers``.
+    address : str, optional
+        Ray cluster address; overrides ``executor.address`` (used only for ``"ray"``).
+
+    Returns
+    -------
+    Executor
+    """
     section = config.executor
     kind = kind or section.kind
     return make_executor(
