@@ -181,6 +181,22 @@ def probe_key(kind: str, task: str | None = None, later: str | None = None, *,
               repeat: int = 0) -> str:
     """The key of a probe (see the module docstring): the one place the format is written.
 
+    Parameters
+    ----------
+    kind : {"base", "first", "second"}
+        Kind of probe.
+    task : str, optional
+        The task trained first (``first`` and ``second`` probes).
+    later : str, optional
+        The task trained second (``second`` probes).
+    repeat : int, default 0
+        Index of the repeat.
+
+    Returns
+    -------
+    str
+        ``kind[/task][/later]/r{repeat}``.
+
     Examples
     --------
     >>> probe_key("base"), probe_key("first", "a"), probe_key("second", "a", "b", repeat=1)
