@@ -116,6 +116,15 @@ def plan_repairs(
     tasks. Other base and first-stage probes that lack some of the plan's tasks are
     returned for :func:`evaluate_more`.
 
+    Parameters
+    ----------
+    store : CampaignStore
+        The campaign's store; first stages that must run again are reopened in it.
+    plan : ProbePlan
+        The plan being run (its tasks may be more than the finished probes evaluated).
+    state_dir : str or Path
+        Folder of the saved first-stage states.
+
     Returns
     -------
     top_ups : list of (Probe, tuple of str)
