@@ -87,11 +87,37 @@ class Runner(Protocol):
         ...
 
     def train(self, state: Any, task: TaskSpec, *, steps: int, seed: int) -> Any:
-        """Return a new state after ``steps`` steps on ``task``; ``state`` is left as is."""
+        """Return a new state after ``steps`` steps on ``task``; ``state`` is left as is.
+
+        Parameters
+        ----------
+        state : Any
+            State to train from.
+        task : str or mapping of str to float
+            Task name, or ``{name: proportion}`` for a mixed stage.
+        steps : int
+            Training steps.
+        seed : int
+            Training seed; the same arguments and seed give the same state.
+        """
         ...
 
     def evaluate(self, state: Any, task: str, *, seed: int) -> Evaluation:
-        """Evaluate ``state`` on ``task``'s held-out prompts."""
+        """Evaluate ``state`` on ``task``'s held-out prompts.
+
+        Parameters
+        ----------
+        state : Any
+            State to evaluate.
+        task : str
+            Task name.
+        seed : int
+            Evaluation seed (sampling).
+
+        Returns
+        -------
+        Evaluation
+        """
         ...
 
     def save(self, state: Any, path: str | Path) -> None:
