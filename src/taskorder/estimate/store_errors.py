@@ -42,7 +42,23 @@ def damaged_store(path: Path, detail: str) -> CampaignStoreError:
 
 
 def store_error(path: Path, doing: str, error: BaseException) -> CampaignStoreError:
-    """One clear message, naming the file and the fix, for an sqlite or file-system error."""
+    """One clear message, naming the file and the fix, for an sqlite or file-system error.
+
+    Parameters
+    ----------
+    path : Path
+        The store file.
+    doing : str
+        What failed, completing "could not ...", e.g. ``"open the campaign store"``.
+    error : BaseException
+        The ``sqlite3`` or ``OSError`` raised (a ``UnicodeDecodeError`` means a damaged file).
+
+    Returns
+    -------
+    CampaignStoreError
+        To raise (the caller chains it to ``error``): disk full, damaged file, locked store,
+        folder or store not writable, or else the error's own text.
+    """
     name = getattr(error, "sqlite_errorname", None) or type(error).__name__
     text = getattr(error, "strerror", None) or str(error)
     errno_ = getattr(error, "errno", None)
