@@ -56,6 +56,22 @@ def evaluation_checksum(
 ) -> str:
     """Checksum of one evaluation record.
 
+    Parameters
+    ----------
+    probe : str
+        Key of the probe.
+    task : str
+        Evaluated task.
+    score, entropy, stderr : float
+        The evaluation's score, mean token entropy and score standard error.
+    n_samples : int
+        Sampled answers behind the score.
+
+    Returns
+    -------
+    str
+        16 hexadecimal digits (BLAKE2b).
+
     Examples
     --------
     >>> evaluation_checksum("base/r0", "a", 0.5, 1.0, 0.0, 0)
