@@ -34,6 +34,15 @@ def write_state_atomically(runner: Any, state: Any, path: Path) -> None:
     """``runner.save`` to a temporary name in the same folder, then rename into place.
 
     Works for runners that save one file and for runners that save a folder.
+
+    Parameters
+    ----------
+    runner : Runner
+        Its ``save`` writes the state.
+    state : Any
+        State to save.
+    path : Path
+        Final location (file or folder); missing parent folders are created.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -60,7 +69,19 @@ def _remove(path: Path) -> None:
 def evaluate_tasks(
     runner: Any, state: Any, tasks: tuple[str, ...], seed: int
 ) -> dict[str, dict[str, Any]]:
-    """``{task: {score, entropy, score_stderr, n_samples}}`` of ``state`` (JSON-ready)."""
+    """``{task: {score, entropy, score_stderr, n_samples}}`` of ``state`` (JSON-ready).
+
+    Parameters
+    ----------
+    runner : Runner
+        Evaluates the state.
+    state : Any
+        State to evaluate.
+    tasks : tuple of str
+        Tasks to evaluate, in this order.
+    seed : int
+        Evaluation seed, the same for every task.
+    """
     evaluations = {}
     for task in tasks:
         result = runner.evaluate(state, task, seed=seed)
