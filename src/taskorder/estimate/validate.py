@@ -484,6 +484,37 @@ def _assumptions(
     }
 
 
+def _order_row(
+    tasks: Sequence[str],
+    order: tuple[str, ...],
+    labels: list[str],
+    runs: list[CurriculumRun],
+    observed_mean: float,
+    observed_se: float,
+    observed_final: np.ndarray,
+    predicted: dict[str, np.ndarray],
+    weights: np.ndarray,
+) -> dict[str, Any]:
+    """The report entry of one order: observed and predicted outcomes, GEM metrics."""
+    gem = [run.gem() for run in runs]
+    return {
+        "order": list(order),
+        "labels": labels,
+        "observed_mean": observed_mean,
+        "observed_se": observed_se,
+        "observed_final": dict(zip(tasks, observed_final.tolist())),
+        "predicted": {
+            m: {"mean": float(scores @ weights), "scores": dict(zip(tasks, scores.tolist()))}
+            for m, scores in predicted.items()
+        },
+        "gem": {
+            "acc": float(np.mean([g.acc for g in gem])),
+            "bwt": float(np.mean([g.bwt for g in gem])),
+            "fwt": float(np.mean([g.fwt for g in gem])),
+        },
+    }
+
+
 def _analyse(
     matrix: TransferMatrix,
     labelled: dict[tuple[str, ...], list[str]],
@@ -518,27 +549,13 @@ def _analyse(
         if seeds > 1
         else np.full(len(orders), np.nan)
     )
-    order_rows = []
-    for k, order in enumerate(orders):
-        gem = [run.gem() for run in by_order[order]]
-        order_rows.append(
-            {
-                "order": list(order),
-                "labels": labelled[order],
-                "observed_mean": float(observed[k]),
-                "observed_se": float(spread[k]),
-                "observed_final": dict(zip(tasks, observed_final[k].tolist())),
-                "predicted": {
-                    m: {"mean": float(p[k] @ weights), "scores": dict(zip(tasks, p[k].tolist()))}
-                    for m, p in predictions.items()
-                },
-                "gem": {
-                    "acc": float(np.mean([g.acc for g in gem])),
-                    "bwt": float(np.mean([g.bwt for g in gem])),
-                    "fwt": float(np.mean([g.fwt for g in gem])),
-                },
-            }
+    order_rows = [
+        _order_row(
+            tasks, order, labelled[order], by_order[order], float(observed[k]), float(spread[k]),
+            observed_final[k], {m: p[k] for m, p in predictions.items()}, weights,
         )
+        for k, order in enumerate(orders)
+    ]
     return {
         "tasks": tasks,
         "orders": order_rows,
