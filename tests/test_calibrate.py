@@ -164,3 +164,17 @@ def test_run_calibrated_seeds_per_curriculum_and_parameter_errors(tmp_path):
         with pytest.raises(InvalidParameterError, match=message):
             run_calibrated(runner, tmp_path / "bad", **kwargs)
     assert not (tmp_path / "bad").exists()  # refused before anything ran
+
+
+def test_a_curriculum_line_cut_by_a_kill_runs_again_and_the_log_stays_readable(tmp_path):
+    from taskorder.calibrate import CURRICULA_LOG, run_calibrated
+
+    run_calibrated(_learner(), tmp_path, n_curricula=2, steps=5)
+    log = tmp_path / CURRICULA_LOG
+    lines = log.read_text().splitlines()
+    log.write_text(lines[0] + "\n" + lines[1][: len(lines[1]) // 2])  # killed mid-write
+    again = run_calibrated(_learner(), tmp_path, n_curricula=2, steps=5)
+    assert [row["reused"] for row in again.curricula] == [True, False]
+    third = run_calibrated(_learner(), tmp_path, n_curricula=2, steps=5)
+    assert [row["reused"] for row in third.curricula] == [True, True]
+    assert third.search.observed == again.search.observed

@@ -117,3 +117,26 @@ def test_another_runner_configuration_in_the_same_folder_is_refused(config):
     result = run("probe", "calibrated", config, "--curricula", 1, "--quiet")
     assert result.exit_code == 1 and result.stderr.startswith("taskorder: error: ")
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_a_process_pool_gives_the_same_answer(config, tmp_path):
+    serial = run("probe", "calibrated", config, "--curricula", 2, "--seeds", 2, "--json")
+    assert serial.exit_code == 0, serial.stderr
+    pooled_config = tmp_path / "pooled.toml"
+    pooled_config.write_text(CONFIG.replace('"out"', '"pooled"'), encoding="utf-8")
+    pooled = run(
+        "probe",
+        "calibrated",
+        pooled_config,
+        "--curricula",
+        2,
+        "--seeds",
+        2,
+        "--workers",
+        2,
+        "--json",
+    )
+    assert pooled.exit_code == 0, pooled.stderr
+    a, b = json.loads(serial.stdout), json.loads(pooled.stdout)
+    assert a["order"] == b["order"] and a["curricula"] == b["curricula"]
+    assert a["prior"] == b["prior"]

@@ -525,10 +525,8 @@ class _CurriculumLog:
 
     def find(self, order: tuple[str, ...], seed: int, seeds: int) -> dict[str, Any] | None:
         for row in self.rows:
-            if row.get("order") == list(order) and (row.get("seed"), row.get("seeds")) == (
-                seed,
-                seeds,
-            ):
+            same = row.get("order") == list(order) and row.get("seed") == seed
+            if same and row.get("seeds") == seeds:
                 return {**_public(row), "reused": True}
         return None
 
@@ -553,8 +551,12 @@ class _CurriculumLog:
             "outcome": float(np.mean(per_seed)),
             "stderr": stderr,
         }
-        with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(row) + "\n")
+        with self.path.open("a+b") as handle:
+            if handle.seek(0, 2) > 0:
+                handle.seek(-1, 2)
+                if handle.read(1) != b"\n":
+                    handle.write(b"\n")  # end a line cut by a kill: this record stays readable
+            handle.write(json.dumps(row).encode("utf-8") + b"\n")
         self.rows.append(row)
         return {**_public(row), "reused": False}
 
