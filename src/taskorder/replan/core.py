@@ -206,19 +206,7 @@ def replan_training(
             _matrix_stage(run, settings, k, remaining, executor=executor, workers=workers)
     final_path = directory / FINAL_STATE
     write_state_atomically(runner, run.state, final_path)
-    return ReplanResult(
-        tasks=tasks,
-        order=tuple(run.trained),
-        initial_plan=run.initial_plan,
-        decisions=run.decisions,
-        scores=np.array(run.score_rows),
-        entropy=np.array(run.entropy_rows),
-        probe_stages=sum(d.probe_stages for d in run.decisions),
-        directory=str(directory),
-        final_path=str(final_path),
-        final_state=run.state,
-        elapsed_s=time.perf_counter() - started,
-    )
+    return _replan_result(run, final_path, started)
 
 
 class _Run:
@@ -266,6 +254,23 @@ class _Run:
         scores = self._measure()
         if self.on_stage_end:
             self.on_stage_end(len(self.trained) - 1, task, dict(zip(self.tasks, scores)))
+
+
+def _replan_result(run: _Run, final_path: Path, started: float) -> ReplanResult:
+    """The finished run as a :class:`ReplanResult` (``started``: its ``perf_counter``)."""
+    return ReplanResult(
+        tasks=run.tasks,
+        order=tuple(run.trained),
+        initial_plan=run.initial_plan,
+        decisions=run.decisions,
+        scores=np.array(run.score_rows),
+        entropy=np.array(run.entropy_rows),
+        probe_stages=sum(d.probe_stages for d in run.decisions),
+        directory=str(run.directory),
+        final_path=str(final_path),
+        final_state=run.state,
+        elapsed_s=time.perf_counter() - started,
+    )
 
 
 def _train_stage(run: _Run, settings: ReplanSettings, k: int, task: str) -> Any:
