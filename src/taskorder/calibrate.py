@@ -279,25 +279,14 @@ def calibrated_search(
             orders, outcomes, outcome_sd=[max(e, 1e-6) for e in errors] if any(errors) else None
         )
         recommended = solve(model.as_matrix(), seed=seed, **solve_kwargs).order
-        if observed and max(outcomes[:-1]) >= value:
-            best_observed = observed[int(np.argmax(outcomes[:-1]))]["order"]
-        else:
-            best_observed = list(order)
+        # the first curriculum with the highest outcome so far (an earlier one wins ties)
+        best_observed = [tasks[k] for k in orders[int(np.argmax(outcomes))]]
         observed.append(
-            {
-                "step": step,
-                "order": list(order),
-                "outcome": float(value),
-                "stderr": float(stderr),
-                "recommended": list(recommended),
-                "best_observed": list(best_observed),
-            }
+            {"step": step, "order": list(order), "outcome": float(value), "stderr": float(stderr)}
+            | {"recommended": list(recommended), "best_observed": best_observed}
         )
     best = solve(model.as_matrix(), seed=seed, **solve_kwargs).order
-    mu, sd = model.predict([index[t] for t in best])
-    return CalibratedSearch(
-        order=best, predicted=mu, predicted_sd=sd, observed=observed, model=model
-    )
+    return CalibratedSearch(best, *model.predict([index[t] for t in best]), observed, model)
 
 
 def _most_promising(
@@ -449,47 +438,33 @@ def run_calibrated(
     import json
     from pathlib import Path
 
-    from taskorder.active import initial_pairs
-    from taskorder.estimate import impute, make_plan, run_campaign
-    from taskorder.estimate.impute import IMPUTATION_METHODS
+    from taskorder.estimate import make_plan
     from taskorder.estimate.plan import derive_seed
 
-    for name, value in (("n_curricula", n_curricula), ("curriculum_seeds", curriculum_seeds)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InvalidParameterError(
-                f"The {name!r} parameter of run_calibrated must be an integer >= 1. Got {value!r}."
-            )
-    if impute_method not in IMPUTATION_METHODS:
-        raise InvalidParameterError(
-            f"The 'impute_method' parameter of run_calibrated must be one of "
-            f"{', '.join(IMPUTATION_METHODS)}. Got {impute_method!r}."
-        )
+    _check_run_arguments(n_curricula, curriculum_seeds, impute_method)
     say = on_event or (lambda message: None)
     directory = Path(directory)
-    names = tuple(runner.tasks if tasks is None else tasks)
-    pairs = [(names[i], names[j]) for i, j in initial_pairs(len(names))]
+    # the full plan checks the task list (with make_plan's messages); the cheap one is run
+    plan = make_plan(runner.tasks, tasks=tasks, repeats=repeats, steps=steps, seed=seed)
     plan = make_plan(
-        runner.tasks, tasks=names, pairs=pairs, repeats=repeats, steps=steps, seed=seed
+        runner.tasks,
+        tasks=plan.tasks,
+        pairs=_cheap_pairs(plan.tasks),
+        repeats=repeats,
+        steps=steps,
+        seed=seed,
     )
-
-    def progress(update: Any) -> None:
-        if update.key or update.note:
-            say(f"probe {update.done}/{update.total}: {update.key or update.note}")
-
-    campaign = run_campaign(runner, plan, directory, executor=executor, progress=progress)
-    cheap = campaign.estimate.matrix
-    prior = impute(cheap.replace(forward=None, bwt_stderr=None, forward_stderr=None), impute_method)
+    campaign, prior = _cheap_prior(runner, plan, directory, impute_method, executor, say)
     log = _CurriculumLog(directory / CURRICULA_LOG, runner.config_hash(), steps)
     calls = itertools.count()
     curricula: list[dict[str, Any]] = []
 
     def run(order: tuple[str, ...]) -> tuple[float, float]:
         step = next(calls)
-        row = log.find(order, derive_seed(seed, "calibrated", step), curriculum_seeds)
-        if row is None:
-            row = log.train(
-                runner, order, derive_seed(seed, "calibrated", step), curriculum_seeds, executor
-            )
+        seed_k = derive_seed(seed, "calibrated", step)
+        row = log.find(order, seed_k, curriculum_seeds) or log.train(
+            runner, order, seed_k, curriculum_seeds, executor
+        )
         curricula.append(row)
         say(
             f"curriculum {step + 1}/{n_curricula}: {' > '.join(order)}: mean final score "
@@ -504,6 +479,49 @@ def run_calibrated(
     text = json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n"
     result.path.write_text(text, encoding="utf-8")
     return result
+
+
+def _check_run_arguments(n_curricula: int, curriculum_seeds: int, impute_method: str) -> None:
+    """Refuse bad arguments of :func:`run_calibrated` before anything is trained."""
+    from taskorder.estimate.impute import IMPUTATION_METHODS
+
+    for name, value in (("n_curricula", n_curricula), ("curriculum_seeds", curriculum_seeds)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InvalidParameterError(
+                f"The {name!r} parameter of run_calibrated must be an integer >= 1. Got {value!r}."
+            )
+    if impute_method not in IMPUTATION_METHODS:
+        raise InvalidParameterError(
+            f"The 'impute_method' parameter of run_calibrated must be one of "
+            f"{', '.join(IMPUTATION_METHODS)}. Got {impute_method!r}."
+        )
+
+
+def _cheap_pairs(tasks: Sequence[str]) -> list[tuple[str, str]]:
+    """The cheap design's ordered pairs: every row and column twice (cyclic shifts)."""
+    from taskorder.active import initial_pairs
+
+    return [(tasks[i], tasks[j]) for i, j in initial_pairs(len(tasks))]
+
+
+def _cheap_prior(
+    runner: Any,
+    plan: Any,
+    directory: Any,
+    impute_method: str,
+    executor: Any,
+    say: Callable[[str], None],
+) -> tuple[Any, TransferMatrix]:
+    """Run (or resume) the cheap campaign; its ``bwt`` with the other pairs imputed."""
+    from taskorder.estimate import impute, run_campaign
+
+    def progress(update: Any) -> None:
+        if update.key or update.note:
+            say(f"probe {update.done}/{update.total}: {update.key or update.note}")
+
+    campaign = run_campaign(runner, plan, directory, executor=executor, progress=progress)
+    cheap = campaign.estimate.matrix.replace(forward=None, bwt_stderr=None, forward_stderr=None)
+    return campaign, impute(cheap, impute_method)
 
 
 class _CurriculumLog:

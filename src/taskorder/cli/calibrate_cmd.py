@@ -70,35 +70,40 @@ def print_calibrated(result: Any) -> None:
     stdout.print(f"wrote {result.path}")
 
 
+CurriculaOpt = Annotated[
+    int,
+    typer.Option(
+        "--curricula",
+        min=1,
+        max=1000,
+        help="Complete curricula to train after the cheap probes (the search's budget).",
+    ),
+]
+SeedsOpt = Annotated[
+    int,
+    typer.Option(
+        "--seeds",
+        min=1,
+        max=1000,
+        help="Seeds per curriculum (its outcome is their mean; 2+ give a standard error).",
+    ),
+]
+CandidatesOpt = Annotated[
+    int, typer.Option("--candidates", min=1, max=10_000, help="Thompson samples per search step.")
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress lines on stderr.")]
+
+
 @handle_errors
 def probe_calibrated(
     config: ConfigArg,
-    curricula: Annotated[
-        int,
-        typer.Option(
-            "--curricula",
-            min=1,
-            max=1000,
-            help="Complete curricula to train after the cheap probes (the search's budget).",
-        ),
-    ],
-    seeds: Annotated[
-        int,
-        typer.Option(
-            "--seeds",
-            min=1,
-            max=1000,
-            help="Seeds per curriculum (its outcome is their mean; 2+ give a standard error).",
-        ),
-    ] = 1,
-    candidates: Annotated[
-        int,
-        typer.Option("--candidates", min=1, max=10_000, help="Thompson samples per search step."),
-    ] = 16,
+    curricula: CurriculaOpt,
+    seeds: SeedsOpt = 1,
+    candidates: CandidatesOpt = 16,
     workers: WorkersOpt = None,
     executor: ExecutorOpt = None,
     address: AddressOpt = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress lines on stderr.")] = False,
+    quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Cheap probes (3n stages) + K curricula chosen by calibrated search; recommend an order.
@@ -107,45 +112,67 @@ def probe_calibrated(
     design in place of plan.pairs; pairs it leaves out are imputed by the config's
     impute method (row_col when it is 'none'). Writes calibrated.json and
     calibrated_curricula.jsonl to OUTPUT_DIR; rerunning resumes. See docs/calibrated.md.
+
+    \f
+
+    Parameters
+    ----------
+    config : Path
+        Campaign configuration (.toml, .yaml or .json): built-in, python or real-model.
+    curricula : int
+        Complete curricula to train after the cheap probes.
+    seeds : int
+        Seeds per curriculum.
+    candidates : int
+        Thompson samples per search step.
+    workers : int, optional
+        Worker processes (or Ray CPUs).
+    executor : str, optional
+        inprocess, process or ray (overrides the config).
+    address : str, optional
+        Ray cluster address.
+    quiet : bool
+        No progress lines on stderr.
+    as_json : bool
+        Print one JSON object instead of tables.
     """
     from taskorder.calibrate import run_calibrated
     from taskorder.estimate.config import build_executor, build_plan, build_runner, load_config
 
     kind = executor_kind(executor, workers)
-    config_path = config
-    config = load_config(config_path)
-    chosen = build_executor(config, kind=kind, workers=workers, address=address)
-    runner = build_runner(config)
-    plan = build_plan(config, runner)
-
-    def say(message: str) -> None:
-        print(f"taskorder: {message}", file=sys.stderr, flush=True)
-
+    loaded = load_config(config)
+    chosen = build_executor(loaded, kind=kind, workers=workers, address=address)
+    runner = build_runner(loaded)
+    plan = build_plan(loaded, runner)
     try:
         result = run_calibrated(
             runner,
-            config.output_path,
+            loaded.output_path,
             n_curricula=curricula,
             steps=plan.steps,
             tasks=plan.tasks,
             repeats=plan.repeats,
-            seed=config.plan.seed,
+            seed=loaded.plan.seed,
             curriculum_seeds=seeds,
-            impute_method="row_col" if config.impute == "none" else config.impute,
+            impute_method="row_col" if loaded.impute == "none" else loaded.impute,
             n_candidates=candidates,
             executor=chosen,
-            on_event=None if quiet or as_json else say,
+            on_event=None if quiet or as_json else _say,
         )
     except KeyboardInterrupt:
         raise fail(
-            f"interrupted. Finished probes and curricula are recorded in {config.output_path}; "
-            f"rerun 'taskorder probe calibrated {config_path}' to resume.",
+            f"interrupted. Finished probes and curricula are recorded in {loaded.output_path}; "
+            f"rerun 'taskorder probe calibrated {config}' to resume.",
             130,
         ) from None
     if as_json:
         print_json({**result.to_dict(), "file": str(result.path)})
         return
     print_calibrated(result)
+
+
+def _say(message: str) -> None:
+    print(f"taskorder: {message}", file=sys.stderr, flush=True)
 
 
 def register_probe(probe_app: typer.Typer) -> None:

@@ -257,10 +257,13 @@ def probe_solve_train(
         dtype=dtype,
         solved=solved.to_dict(),
         on_event=say,
-        on_stage_end=lambda record: say(
-            f"{'start' if record.stage < 0 else f'stage {record.stage} ({record.label})'}: "
-            + ", ".join(f"{t} {s:.3f}" for t, s in record.scores.items())
-        ),
+        on_stage_end=lambda record: say(_stage_line(record)),
     )
     timings["train"] = time.perf_counter() - start
     return WorkflowReport(probe=probe, solved=solved, train=result, timings=timings)
+
+
+def _stage_line(record: Any) -> str:
+    """``stage 1 (qa): qa 0.500, ...``: one progress line per evaluated stage."""
+    where = "start" if record.stage < 0 else f"stage {record.stage} ({record.label})"
+    return f"{where}: " + ", ".join(f"{t} {s:.3f}" for t, s in record.scores.items())
