@@ -19,7 +19,7 @@ one step, so load slows numerator and denominator alike, but the spread is wide.
 
 Usage::
 
-    PYTHONPATH=src python benchmarks/trl_online_overhead.py [--steps 4] [--repeats 1] [--threads 1]
+    PYTHONPATH=src python benchmarks/trl_online_overhead.py [--steps 6] [--repeats 2] [--threads 1]
 
 Output: ``benchmarks/results/trl_online_overhead.txt`` (raw per-step rows, then the summary).
 """
@@ -85,8 +85,8 @@ def run_once(model_dir: Path, tasks, folder: Path, steps: int, method: str, seed
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--steps", type=int, default=4)
-    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--steps", type=int, default=6)
+    parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
@@ -132,7 +132,7 @@ def main() -> None:
         q1, median, q3 = statistics.quantiles(values, n=4)
         lines.append(
             f"{method}: {sizes[method]} numbers per task, n={len(values)} steps, "
-            f"median {100 * median:.2f} % (quartiles {100 * q1:.2f}-{100 * q3:.2f} %)"
+            f"median {100 * median:.3f} % (quartiles {100 * q1:.3f}-{100 * q3:.3f} %)"
         )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
