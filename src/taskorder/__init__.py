@@ -26,7 +26,8 @@ Every capability and the one way to call it (library; CLI in brackets):
 - **Train** a real model with TRL GRPO stage by stage: :mod:`taskorder.trl`
   (``taskorder train CONFIG``; ``taskorder model prepare``, ``taskorder suite write``).
 - **Cheaper probing**: :mod:`taskorder.active` (active probing) and
-  :mod:`taskorder.calibrate` (calibrated search over a few curricula).
+  :func:`taskorder.calibrate.run_calibrated` (cheap probes plus a few curricula;
+  ``taskorder probe calibrated CONFIG``).
 - **The built-in learner** (a small GRPO-like learner for fast experiments):
   :func:`taskorder.learner.make_learner`.
 - **Forgetting metrics**: :func:`gem_metrics`.
