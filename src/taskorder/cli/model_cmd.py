@@ -28,8 +28,25 @@ def prepare(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Make a local fp32 model folder and print its path (dequantised once, then cached)."""
-    from taskorder.trl.model_source import ModelSpec, dequantise_gguf, prepare_demo_model, resolve_model
+    """Make a local fp32 model folder and print its path (dequantised once, then cached).
+
+    \f
+
+    Parameters
+    ----------
+    source : str
+        A demo name (smollm2), a .gguf file, or a model folder to check.
+    out : Path, optional
+        Folder to write; default the cache ($TASKORDER_CACHE).
+    as_json : bool
+        Print one JSON object.
+    """
+    from taskorder.trl.model_source import (
+        ModelSpec,
+        dequantise_gguf,
+        prepare_demo_model,
+        resolve_model,
+    )
 
     spec = ModelSpec.parse(source)
     if spec.kind == "demo":
@@ -55,9 +72,23 @@ def write(
     model: Annotated[str, typer.Option("--model", help="Model source for the config.")] = "smollm2",
     seed: Annotated[int, typer.Option("--seed", help="Seed of the rows.")] = 0,
 ) -> None:
-    """Write the offline suite (arithmetic, choice, poem, advice) and a config for it."""
-    from taskorder.trl.suite import SUITE_REWARDS, write_suite
+    """Write the offline suite (arithmetic, choice, poem, advice) and a config for it.
+
+    \f
+
+    Parameters
+    ----------
+    out : Path
+        Folder for the JSONL files and real_lm.yaml.
+    tasks : list of str, optional
+        A suite task to include (repeat); default all four.
+    model : str
+        Model source for the config.
+    seed : int
+        Seed of the rows.
+    """
     from taskorder.exceptions import InvalidParameterError
+    from taskorder.trl.suite import SUITE_REWARDS, write_suite
 
     unknown = sorted(set(tasks or []) - set(SUITE_REWARDS))
     if unknown:
