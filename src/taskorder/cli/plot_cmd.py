@@ -34,13 +34,37 @@ def _order(matrix, order: str | None):
 
 @plot_app.command()
 def heatmap(file: MatrixArg, output: OutOpt, order: OrderOpt = None) -> None:
-    """BWT heatmap with task names and the sign convention in the legend."""
+    """BWT heatmap with task names and the sign convention in the legend.
+
+    \f
+
+    Parameters
+    ----------
+    file : Path
+        Transfer matrix: square CSV, long CSV or JSON.
+    output : Path
+        Image file to write (.png or .svg).
+    order : str, optional
+        Comma-separated training order to draw; 'best' solves for it.
+    """
     _draw("heatmap", file, output, order)
 
 
 @plot_app.command()
 def graph(file: MatrixArg, output: OutOpt, order: OrderOpt = "best") -> None:
-    """Transfer graph (edge width = |transfer|, colour = sign) with the order drawn."""
+    """Transfer graph (edge width = |transfer|, colour = sign) with the order drawn.
+
+    \f
+
+    Parameters
+    ----------
+    file : Path
+        Transfer matrix: square CSV, long CSV or JSON.
+    output : Path
+        Image file to write (.png or .svg).
+    order : str, optional
+        Comma-separated training order to draw; 'best' solves for it.
+    """
     _draw("transfer_graph", file, output, order)
 
 
@@ -64,7 +88,19 @@ def validation(
     output: OutOpt,
     model: Annotated[str, typer.Option(help="Outcome model whose predictions go on the x axis.")] = "backward_only",
 ) -> None:
-    """Predicted vs observed mean final score over orders, from validate.json."""
+    """Predicted vs observed mean final score over orders, from validate.json.
+
+    \f
+
+    Parameters
+    ----------
+    file : Path
+        JSON written by taskorder (see the command's help).
+    output : Path
+        Image file to write (.png or .svg).
+    model : str
+        Outcome model whose predictions go on the x axis.
+    """
     _validation(file, output, model)
 
 
