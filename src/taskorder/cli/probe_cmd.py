@@ -125,42 +125,8 @@ def _print_validation(report: Any, *, verdict: bool = True) -> None:
     data = report.to_dict()
     if verdict:
         _print_verdict(data)
-    ceiling = data["noise_ceiling"]
-    table = Table(title=f"Fidelity over {report.n_orders} orders x {report.seeds} seeds")
-    for name in ("model", "Spearman", "Kendall", "MAE per task"):
-        table.add_column(name, justify="left" if name == "model" else "right")
-    for model, stats in data["models"].items():
-        if "skipped" in stats:
-            table.add_row(model, "skipped", "", "")
-            continue
-        table.add_row(
-            model, _fmt(stats["spearman"]), _fmt(stats["kendall"]), _fmt(stats["mae"], ".4f")
-        )
-    table.add_row("noise ceiling", _fmt(ceiling["ceiling"]), "", "")
-    stdout.print(table)
-    stdout.print(
-        f"noise ceiling: split-half Spearman {_fmt(ceiling['r_half'])}, Spearman-Brown "
-        f"reliability {_fmt(ceiling['reliability'])}, ceiling sqrt(rel) = {_fmt(ceiling['ceiling'])}"
-    )
-    ranks = Table(
-        title="Realised rank among the evaluated orders (percentile: strictly worse + half ties; "
-        "random = 50)"
-    )
-    for name in ("order of", "order", "observed mean final score", "rank", "percentile"):
-        ranks.add_column(name, justify="left" if name.startswith("order") else "right")
-    rows = {label: row for row in data["orders"] for label in row["labels"]}
-    labels = ("recommended", "solver", "rank_rule", *(f"best:{m}" for m in data["models"]))
-    for label in (*labels, "random_0"):
-        if label in rows and label in data["realised"]:
-            real = data["realised"][label]
-            ranks.add_row(
-                label,
-                " > ".join(rows[label]["order"]),
-                _fmt(real["observed_mean"], ".4f"),
-                f"{real['rank']}/{report.n_orders}",
-                _fmt(real["percentile"], ".0f"),
-            )
-    stdout.print(ranks)
+    _print_fidelity(report, data)
+    _print_realised_ranks(report, data)
     if "random_mean" in data["realised"]:
         stdout.print(
             f"random orders' mean percentile: {_fmt(data['realised']['random_mean']['percentile'], '.0f')}"
@@ -182,6 +148,50 @@ def _print_validation(report: Any, *, verdict: bool = True) -> None:
         stdout.print(f"change after the own stage, mean absolute prediction error: {losses}")
     for note in data["notes"]:
         stderr.print(f"note: {note}")
+
+
+def _print_fidelity(report: Any, data: dict[str, Any]) -> None:
+    """Table: how well each outcome model ranks the orders, against the noise ceiling."""
+    ceiling = data["noise_ceiling"]
+    table = Table(title=f"Fidelity over {report.n_orders} orders x {report.seeds} seeds")
+    for name in ("model", "Spearman", "Kendall", "MAE per task"):
+        table.add_column(name, justify="left" if name == "model" else "right")
+    for model, stats in data["models"].items():
+        if "skipped" in stats:
+            table.add_row(model, "skipped", "", "")
+            continue
+        table.add_row(
+            model, _fmt(stats["spearman"]), _fmt(stats["kendall"]), _fmt(stats["mae"], ".4f")
+        )
+    table.add_row("noise ceiling", _fmt(ceiling["ceiling"]), "", "")
+    stdout.print(table)
+    stdout.print(
+        f"noise ceiling: split-half Spearman {_fmt(ceiling['r_half'])}, Spearman-Brown "
+        f"reliability {_fmt(ceiling['reliability'])}, ceiling sqrt(rel) = {_fmt(ceiling['ceiling'])}"
+    )
+
+
+def _print_realised_ranks(report: Any, data: dict[str, Any]) -> None:
+    """Table: where the recommended, solver, rank-rule and best-per-model orders landed."""
+    ranks = Table(
+        title="Realised rank among the evaluated orders (percentile: strictly worse + half ties; "
+        "random = 50)"
+    )
+    for name in ("order of", "order", "observed mean final score", "rank", "percentile"):
+        ranks.add_column(name, justify="left" if name.startswith("order") else "right")
+    rows = {label: row for row in data["orders"] for label in row["labels"]}
+    labels = ("recommended", "solver", "rank_rule", *(f"best:{m}" for m in data["models"]))
+    for label in (*labels, "random_0"):
+        if label in rows and label in data["realised"]:
+            real = data["realised"][label]
+            ranks.add_row(
+                label,
+                " > ".join(rows[label]["order"]),
+                _fmt(real["observed_mean"], ".4f"),
+                f"{real['rank']}/{report.n_orders}",
+                _fmt(real["percentile"], ".0f"),
+            )
+    stdout.print(ranks)
 
 
 # --------------------------------------------------------------------------- probe run
@@ -271,7 +281,30 @@ def probe_run(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run or resume the probe campaign of CONFIG; write bwt.csv, matrix.json, ... to its output_dir."""
+    """Run or resume the probe campaign of CONFIG; write bwt.csv, matrix.json, ... to its output_dir.
+
+    \f
+
+    Parameters
+    ----------
+    config : Path
+        Campaign configuration (.toml, .yaml or .json).
+    workers : int, optional
+        Worker processes (or Ray CPUs).
+    executor : str, optional
+        inprocess, process or ray (overrides the config).
+    address : str, optional
+        Ray cluster address.
+    quiet : bool
+        No progress bar.
+    budget : int, optional
+        Active probing: at most this many second-stage probes, chosen by their value to the decision
+        (see docs/active-probing.md).
+    batch_size : int, optional
+        Probes per active round.
+    as_json : bool
+        Print one JSON object instead of tables.
+    """
     kind = executor_kind(executor, workers)
     if budget is not None:
         _probe_active(config, kind, workers, address, budget, batch_size, as_json)
@@ -443,7 +476,31 @@ def validate(
     address: AddressOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Train complete curricula and compare predicted with observed outcomes (needs a finished probe)."""
+    """Train complete curricula and compare predicted with observed outcomes (needs a finished probe).
+
+    \f
+
+    Parameters
+    ----------
+    config : Path
+        Campaign configuration (.toml, .yaml or .json).
+    seeds : int, optional
+        Seeds per order.
+    n_random : int, optional
+        Random orders.
+    all_orders : bool, optional
+        Run all n! orders (n <= 6).
+    matrix_file : Path, optional
+        Matrix to validate (default: the campaign's).
+    workers : int, optional
+        Worker processes (or Ray CPUs).
+    executor : str, optional
+        inprocess, process or ray (overrides the config).
+    address : str, optional
+        Ray cluster address.
+    as_json : bool
+        Print one JSON object instead of tables.
+    """
     kind = executor_kind(executor, workers)
     overrides = {"seeds": seeds, "n_random": n_random, "all_orders": all_orders}
     _validate(config, overrides, matrix_file, kind, workers, address, as_json)
@@ -514,7 +571,25 @@ def demo(
     workers: WorkersOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Probe -> solve -> validate on the built-in learner, end to end, and print the tables."""
+    """Probe -> solve -> validate on the built-in learner, end to end, and print the tables.
+
+    \f
+
+    Parameters
+    ----------
+    n_open : int
+        Open-ended tasks (plus 2 structured).
+    mode : str
+        Learner training mode: exact or sampled.
+    seeds : int
+        Validation seeds per order.
+    out : Path, optional
+        Output folder (default: a temporary one).
+    workers : int, optional
+        Worker processes (or Ray CPUs).
+    as_json : bool
+        Print one JSON object instead of tables.
+    """
     if mode not in ("exact", "sampled"):
         raise typer.BadParameter(f"expected exact or sampled; got {mode!r}", param_hint="'--mode'")
     _demo(n_open, mode, seeds, out, workers, as_json)
