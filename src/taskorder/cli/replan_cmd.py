@@ -93,6 +93,29 @@ def probe_replan(
     Everything goes to the run directory (default OUTPUT_DIR/replan): probe campaigns
     (stage-<k>/, resumable), decisions.json, replan.json and the trained model
     (final.state). Rerunning the same command resumes. See docs/replanning.md.
+
+    \f
+
+    Parameters
+    ----------
+    config : Path
+        Campaign configuration (.toml, .yaml or .json).
+    horizon : int
+        Enumerate every remaining order once this many tasks are left (1: never).
+    design : str
+        Second-stage probes of each re-measurement: 'full' (all pairs) or 'cheap' (2 per task, rest
+        imputed).
+    entropy_floor : list of str, optional
+        TASK=VALUE: the task's final entropy (nats) must not end below VALUE; repeatable. Enforced
+        on measured entropies for the enumerated last stages.
+    out : Path, optional
+        Run directory (default: OUTPUT_DIR/replan of the config).
+    executor : str, optional
+        inprocess, process or ray (overrides the config).
+    workers : int, optional
+        Worker processes (or Ray CPUs).
+    as_json : bool
+        Print one JSON object instead of tables.
     """
     floors = parse_floors(entropy_floor)
     _probe_replan(config, horizon, design, floors, out, executor, workers, as_json)
