@@ -96,6 +96,7 @@ class SolveOptions:
     train_config: Path | None = None
 
 
+# long: the signature declares the command's 23 typer options; the body is a dozen lines
 def solve(
     file: FileArg,
     objective: ObjectiveOpt = "all-pairs",
@@ -193,6 +194,64 @@ def solve(
     errors (in FILE or --stderr). For a probed matrix (one with own-stage scores) or an
     explicit --model, the recommended order (taskorder.recommend) is shown first, with
     its reason. A solve that runs longer than a second shows that it is working on stderr.
+
+    \f
+
+    Parameters
+    ----------
+    file : Path
+        Transfer matrix: square CSV, long CSV or JSON.
+    objective : str
+        all-pairs (every later stage acts), adjacent (only the next one), or max-min (maximise the
+        worst task's predicted final score).
+    method : str
+        auto, dp, ilp, cpsat, local, brute, rank, or another registered solver (multiplicative
+        all-pairs: auto, dp, local, rank).
+    first : list of str, optional
+        Task that must be trained first (give once).
+    last : list of str, optional
+        Task that must be trained last (give once).
+    before : list of str, optional
+        EARLIER:LATER precedence; repeat as needed.
+    time_limit : float, optional
+        Seconds the solver may use.
+    seed : int
+        Seed for randomised solvers and baselines.
+    impute : str
+        Fill missing entries of FILE (and --entropy FILE) before solving: none (refuse them,
+        default), row_col (row + column effects), row_mean, or zero. See taskorder.estimate.impute.
+    stderr_file : Path, optional
+        Square CSV of standard errors of bwt (if FILE has none).
+    risk : str, optional
+        With standard errors: mean (default), quantile (risk-averse) or probability.
+    quantile : float, optional
+        Quantile for --risk quantile (default 0.1).
+    samples : int, optional
+        Plausible matrices drawn from the errors (default 200; for more than 20 tasks the confidence
+        is computed only when this or --risk is given).
+    entropy_file : Path, optional
+        Entropy transfer matrix (JSON with own_scores).
+    entropy_floor : list of str, optional
+        TASK=VALUE: minimum predicted final entropy; repeatable.
+    entropy_weight : float, optional
+        Objective bonus per nat of entropy.
+    entropy_model : str, optional
+        With --entropy: how final entropies are predicted: additive (default), or multiplicative
+        (never negative; floors only).
+    model : str, optional
+        Outcome model: additive (default), backward_only (published) or multiplicative. Given
+        explicitly, the recommended order for that model is shown first.
+    schedule_out : Path, optional
+        Also write the order as a YAML `schedule:` section for `taskorder train` (with
+        --train-config: that whole config with this schedule).
+    steps_per_stage : int, optional
+        GRPO steps per stage in --schedule-out.
+    passes_per_stage : float, optional
+        Passes over each task's data per stage in --schedule-out (> 0).
+    train_config : Path, optional
+        A train config (YAML/TOML) to copy into --schedule-out.
+    as_json : bool
+        Print one JSON object instead of tables.
     """
     options = SolveOptions(
         objective=_objective(objective), method=_method(method),
@@ -396,7 +455,22 @@ def predict(
     objective: ObjectiveOpt = "all-pairs",
     as_json: JsonOpt = False,
 ) -> None:
-    """Predict every task's final score for a given order."""
+    """Predict every task's final score for a given order.
+
+    \f
+
+    Parameters
+    ----------
+    file : Path
+        Transfer matrix: square CSV, long CSV or JSON.
+    order : str
+        Comma-separated task names, first trained first.
+    objective : str
+        all-pairs (every later stage acts), adjacent (only the next one), or max-min (maximise the
+        worst task's predicted final score).
+    as_json : bool
+        Print one JSON object instead of tables.
+    """
     objective_name = _objective(objective)
     names = [name.strip() for name in order.split(",")]
     _predict(file, names, objective_name, as_json)
