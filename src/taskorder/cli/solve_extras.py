@@ -189,6 +189,21 @@ def schedule_document(
 ) -> dict[str, Any]:
     """The ``schedule:`` section of a ``taskorder train`` config for ``order``.
 
+    Parameters
+    ----------
+    order : sequence of str
+        The training order, first trained first.
+    steps_per_stage : int or None
+        GRPO steps per stage.
+    passes_per_stage : float or None
+        Passes over each task's data per stage (give this or ``steps_per_stage``).
+
+    Returns
+    -------
+    dict
+        ``{"order": [...], "steps_per_stage" or "passes_per_stage": ...}``, checked by
+        :class:`taskorder.trl.config.ScheduleSpec`.
+
     Raises
     ------
     InvalidParameterError
@@ -229,6 +244,26 @@ def write_schedule(
     stage length kept unless one is given), so ``taskorder train PATH`` runs it as is;
     it must then sit in the same folder, where the config's relative paths still hold.
     Without it the file holds the ``schedule:`` section alone, to paste into a config.
+
+    Parameters
+    ----------
+    path : Path
+        Output file (``.yaml`` or ``.yml``); missing parent folders are created.
+    order : sequence of str
+        The training order, first trained first.
+    steps_per_stage : int or None
+        GRPO steps per stage.
+    passes_per_stage : float or None
+        Passes over each task's data per stage.
+    source : str
+        Where the order came from (the matrix file), named in the file's header comment.
+    train_config : Path, optional
+        A train config (YAML or TOML) to copy with this schedule.
+
+    Returns
+    -------
+    Path
+        ``path``.
 
     Raises
     ------
