@@ -49,7 +49,29 @@ def train(
     design: DesignOpt = "full",
     entropy_floor: FloorOpt = None,
 ) -> None:
-    """Train a model with TRL GRPO, stage by stage, in the configured or solved order."""
+    """Train a model with TRL GRPO, stage by stage, in the configured or solved order.
+
+    \f
+
+    Parameters
+    ----------
+    config : Path
+        Run config (``.yaml``, ``.yml`` or ``.toml``).
+    resume : bool
+        Continue from the last finished stage in ``output_dir``; False refuses an existing run.
+    dry_run : bool
+        Validate the config, load data and print the schedule without training.
+    as_json : bool
+        Print one JSON object instead of tables.
+    replan : bool
+        Re-measure and re-solve the remaining order before every stage.
+    horizon : int
+        With ``replan``: enumerate every remaining order once this many tasks are left.
+    design : {"full", "cheap"}
+        With ``replan``: second-stage probe design.
+    entropy_floor : list of str, optional
+        ``TASK=NATS`` entropy floors (``--replan`` only).
+    """
     floors = parse_floors(entropy_floor)
     if replan:
         _replan(config, horizon, design, floors, resume, dry_run, as_json)
@@ -157,6 +179,20 @@ def check_run(config, tasks, schedule):
     :func:`check_settings`, then every task's reward and that every stage is a whole
     number of generations. Returns the schedule resolved against the batch geometry.
 
+    Parameters
+    ----------
+    config : TrainConfig
+        The loaded run config.
+    tasks : list of RLTask
+        The config's tasks with their rows (:func:`taskorder.trl.pipeline.build_tasks`).
+    schedule : Schedule
+        The unresolved schedule (:func:`taskorder.trl.pipeline.build_schedule`).
+
+    Returns
+    -------
+    Schedule
+        ``schedule`` resolved to optimizer steps per stage.
+
     Raises
     ------
     InvalidParameterError
@@ -178,32 +214,10 @@ def check_run(config, tasks, schedule):
 @handle_errors
 def _train(config_path: Path, resume: bool, dry_run: bool, as_json: bool) -> None:
     from taskorder.trl.config import load_train_config
-    from taskorder.trl.pipeline import build_schedule, build_tasks
 
     config = load_train_config(config_path)
     if dry_run:
-        tasks = build_tasks(config)
-        schedule, solved = build_schedule(config)
-        resolved = check_run(config, tasks, schedule)
-        plan = {
-            "output_dir": str(config.output_dir),
-            "tasks": {
-                t.name: {"train_rows": len(t.train_rows), "eval_rows": len(t.eval_rows)}
-                for t in tasks
-            },
-            "schedule": schedule.to_dict(),
-            "steps": list(resolved.steps),
-            "solved": solved,
-        }
-        if as_json:
-            print_json(plan)
-        else:
-            stdout.print(f"schedule: {schedule!r}")
-            stdout.print(f"optimizer steps per stage: {list(resolved.steps)}")
-            for task in tasks:
-                stdout.print(
-                    f"{task.name}: {len(task.train_rows)} train rows, {len(task.eval_rows)} held out"
-                )
+        _print_dry_run(config, as_json)
         return
 
     from taskorder.trl.pipeline import run_training
@@ -216,6 +230,39 @@ def _train(config_path: Path, resume: bool, dry_run: bool, as_json: bool) -> Non
     if as_json:
         print_json(result.to_dict())
         return
+    _print_training(result)
+
+
+def _print_dry_run(config, as_json: bool) -> None:
+    """Load the data, resolve the schedule and print the plan; nothing is trained."""
+    from taskorder.trl.pipeline import build_schedule, build_tasks
+
+    tasks = build_tasks(config)
+    schedule, solved = build_schedule(config)
+    resolved = check_run(config, tasks, schedule)
+    plan = {
+        "output_dir": str(config.output_dir),
+        "tasks": {
+            t.name: {"train_rows": len(t.train_rows), "eval_rows": len(t.eval_rows)}
+            for t in tasks
+        },
+        "schedule": schedule.to_dict(),
+        "steps": list(resolved.steps),
+        "solved": solved,
+    }
+    if as_json:
+        print_json(plan)
+        return
+    stdout.print(f"schedule: {schedule!r}")
+    stdout.print(f"optimizer steps per stage: {list(resolved.steps)}")
+    for task in tasks:
+        stdout.print(
+            f"{task.name}: {len(task.train_rows)} train rows, {len(task.eval_rows)} held out"
+        )
+
+
+def _print_training(result) -> None:
+    """The per-stage score / entropy table, GEM metrics and checkpoints of a finished run."""
     results = result.results
     table = Table(title=f"Per-stage score / entropy ({result.output_dir})")
     table.add_column("stage")
