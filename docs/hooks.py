@@ -91,7 +91,10 @@ def _usage(path: list[str], command: Any) -> str:
 
 def _section(path: list[str], command: Any, context: Any) -> str:
     lines = [f"## `{' '.join(path)}`", "", "```text", _usage(path, command), "```", ""]
-    lines += [html.escape(command.help or "", quote=False).replace("\b\n", ""), ""]
+    # Like click's --help: the text after a form feed (\f) is for the code's readers only.
+    text, cut, _ = (command.help or "").partition("\f")
+    text = text.rstrip() if cut else text
+    lines += [html.escape(text, quote=False).replace("\b\n", ""), ""]
     visible = [p for p in command.params if not getattr(p, "hidden", False)]
     for kind, title in (("argument", "Arguments"), ("option", "Options")):
         records = [
