@@ -129,7 +129,7 @@ def test_suite_write_gives_a_config_that_every_command_reads(tmp_path):
     assert config.model.kind == "path" and config.model.path == tmp_path / "s" / "my-model"
     assert config.tasks["poem"].reward == "judge" and config.judge is not None
     assert config.tasks["arithmetic"].train == tmp_path / "s" / "arithmetic.train.jsonl"
-    assert config.schedule.bwt == tmp_path / "s" / "out" / "probes" / "bwt.csv"
+    assert config.schedule.bwt == tmp_path / "s" / "out" / "probes" / "matrix.json"
     written = [yaml.safe_load(line) for line in config.tasks["poem"].eval.read_text().splitlines()]
     assert written == suite_rows("poem", "eval", seed=2)
     probe = load_config(path)

@@ -82,7 +82,9 @@ def test_toml_config_relative_paths_and_dry_run(tmp_path, toy_world, toy_files):
     assert result.exit_code == 0, result.stderr
     plan = json.loads(result.stdout)
     order = [stage["task"] for stage in plan["schedule"]["stages"]]
-    assert order == plan["solved"]["order"] and order[0] != "qa"  # qa is the most forgettable
+    recommendation = plan["solved"]["recommendation"]  # what solve and demo present too
+    assert order == recommendation["order"] and order[0] != "qa"  # qa is the most forgettable
+    assert recommendation["route"] == "backward_only"  # a plain CSV has no own scores
     assert plan["tasks"]["qa"] == {"train_rows": 24, "eval_rows": 6}
 
 

@@ -11,7 +11,7 @@ Unknown keys are refused everywhere; relative paths are relative to the file.
       math:   {train: data/math.jsonl, eval: data/math_eval.jsonl, reward: math}
       quiz:   {train: data/quiz.csv, eval_fraction: 0.1, reward: choice}
     schedule:                                 # exactly one of stages / order / bwt
-      bwt: probes/bwt.csv                     # solve the order from a transfer matrix
+      bwt: probes/matrix.json                 # the recommended order of a probed matrix
       steps_per_stage: 50                     # or passes_per_stage
       solver: {method: auto, objective: all_pairs}
     # or explicit stages, an online one among them:
@@ -294,7 +294,7 @@ class TrainConfig(_Strict):
         if self.schedule is None:
             raise InvalidParameterError(
                 "This config has no 'schedule' section; taskorder train needs one "
-                "(schedule: {order: [...], steps_per_stage: N} or {bwt: probes/bwt.csv, ...})."
+                "(schedule: {order: [...], steps_per_stage: N} or {bwt: probes/matrix.json, ...})."
             )
         return self.schedule
 

@@ -152,28 +152,40 @@ def build_probe_runner(config: TrainConfig, *, work_dir: str | Path) -> Any:
 
 
 def build_schedule(config: TrainConfig) -> tuple[Schedule, dict[str, Any] | None]:
-    """The config's schedule, solving the order from ``schedule.bwt`` when given.
+    """The config's schedule; from ``schedule.bwt``, the recommended order.
 
-    Returns the (unresolved) schedule and the solver's result as a dict, or ``None``.
+    With ``schedule.bwt`` and ``solver.method: auto`` (the default) the order is
+    :func:`taskorder.recommend.recommend`'s, the one taskorder presents everywhere (the
+    route that won on held-out worlds, checked against probe noise; give the probe
+    campaign's ``matrix.json`` so it has own scores and standard errors). Any other
+    ``solver.method`` solves the linear ordering problem of the matrix with that method.
+
+    Returns the (unresolved) schedule and, from a matrix, the recommendation or the
+    solver's result as a dict (else ``None``).
     """
     schedule = config.explicit_schedule()
     if schedule is not None:
         return schedule, None
-    from taskorder.solvers import solve
-
     spec = config.schedule
     matrix = _config_matrix(config)
-    solved = solve(
-        matrix,
-        method=spec.solver.method,
-        objective=spec.solver.objective,
-        time_limit=spec.solver.time_limit,
-        seed=config.seed,
-    )
-    order = Schedule.from_order(
-        solved.order, steps=spec.steps_per_stage, passes=spec.passes_per_stage
-    )
-    return order, solved.to_dict()
+    if spec.solver.method == "auto":
+        from taskorder.recommend import recommend
+
+        chosen = recommend(matrix, objective=spec.solver.objective, seed=config.seed)
+        order, info = chosen.order, {"recommendation": chosen.to_dict()}
+    else:
+        from taskorder.solvers import solve
+
+        solved = solve(
+            matrix,
+            method=spec.solver.method,
+            objective=spec.solver.objective,
+            time_limit=spec.solver.time_limit,
+            seed=config.seed,
+        )
+        order, info = solved.order, solved.to_dict()
+    schedule = Schedule.from_order(order, steps=spec.steps_per_stage, passes=spec.passes_per_stage)
+    return schedule, info
 
 
 def _config_matrix(config: TrainConfig) -> Any:

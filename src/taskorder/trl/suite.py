@@ -191,7 +191,8 @@ def suite_config(
 
     Probe, train and compare all read it: ``model``, ``tasks``, ``judge``, ``grpo``
     and ``evaluation`` describe the model and tasks; ``probe`` the campaign;
-    ``schedule`` the training (solved from the probe campaign's ``bwt.csv``).
+    ``schedule`` the training (the recommended order of the probe campaign's
+    ``matrix.json``).
     """
     return {
         "model": model,
@@ -222,7 +223,7 @@ def suite_config(
             "temperature": 1.0,
         },
         "probe": {"plan": {"steps": 6, "repeats": 2, "seed": 0}},
-        "schedule": {"bwt": f"{output_dir}/probes/bwt.csv", "steps_per_stage": 6},
+        "schedule": {"bwt": f"{output_dir}/probes/matrix.json", "steps_per_stage": 6},
     }
 
 
