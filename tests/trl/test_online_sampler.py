@@ -190,6 +190,15 @@ def test_training_feeds_the_decided_tasks_in_whole_groups(toy_world, toy_tasks, 
     assert all(set(b) == {"arithmetic"} for b in batches[:1])
     for decision, batch in zip(decisions, batches[1:]):
         assert batch == [t for t in decision["tasks"] for _ in range(groups)]
+    # the logged decisions alone replay the stream the trainer consumed
+    replayed = ScheduleSampler(
+        trainer.train_dataset["task"], sampler.schedule, sampler.geometry,
+        seed=sampler.seed, replay=tmp_path / "online_decisions.jsonl",
+    )
+    stream = list(replayed)
+    assert stream == list(sampler)
+    rows_fed = [trainer.train_dataset[i]["task"] for i in stream[:: groups]]
+    assert rows_fed == [t for _, tasks in fed for t in tasks[::groups]]
     # tac read per-task gradients: the panel took them (and timed them), only in its stage
     panel = trainer._taskorder_panel
     assert panel.task_gradients.seconds > 0

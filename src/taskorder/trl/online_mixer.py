@@ -231,8 +231,12 @@ class OnlineMixer:
         return np.random.default_rng(np.random.SeedSequence([self.seed, self.epoch, 7919, generation]))
 
     def draw(self, weights: Mapping[str, float], generation: int) -> list[str]:
-        """The task of each prompt slot of batch ``generation``, drawn from ``weights``."""
-        tasks = list(weights)
+        """The task of each prompt slot of batch ``generation``, drawn from ``weights``.
+
+        Tasks are taken in sorted order, so the draw does not depend on the mapping's
+        order (the JSONL log stores it sorted).
+        """
+        tasks = sorted(weights)
         p = np.asarray([weights[t] for t in tasks], dtype=float)
         picks = self._rng(generation).choice(len(tasks), size=self.prompts_per_generation, p=p / p.sum())
         return [tasks[int(i)] for i in picks]
