@@ -233,16 +233,21 @@ class TaskPanel:
         if self._installed:
             return self
         trainer = self.trainer
-        originals = {
-            name: getattr(trainer, name)
-            for name in (
-                "_calculate_rewards",
-                "_generate_and_score_completions",
-                "_get_per_token_logps_and_entropies",
-                "_compute_loss",
-                "training_step",
+        names = (
+            "_calculate_rewards",
+            "_generate_and_score_completions",
+            "_get_per_token_logps_and_entropies",
+            "_compute_loss",
+            "training_step",
+        )
+        missing = [name for name in names if not hasattr(trainer, name)]
+        if missing:
+            raise InvalidParameterError(
+                f"TaskPanel wraps GRPOTrainer methods {list(names)} (trl 1.16); "
+                f"{type(trainer).__name__} has no {missing}. Remove the panel "
+                "(StageCallbackConfig(panel=False)) or pin trl 1.16."
             )
-        }
+        originals = {name: getattr(trainer, name) for name in names}
         self._originals = originals
 
         def calculate_rewards(*args, **kwargs):
