@@ -272,7 +272,13 @@ class Schedule:
     ) -> Schedule:
         """One single-task stage per name in ``order``, all of the same length.
 
-        ``order`` may be a :class:`taskorder.SolveResult` (its ``order`` is used).
+        Parameters
+        ----------
+        order : sequence of str
+            Task names, first trained first; a :class:`taskorder.SolveResult` (its
+            ``order`` is used) works too.
+        steps, passes : optional
+            Every stage's length (exactly one of them).
         """
         order = getattr(order, "order", order)
         if isinstance(order, str):

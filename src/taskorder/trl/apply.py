@@ -63,6 +63,28 @@ def _task_column(dataset: Any, task_column: str) -> list[str]:
     return [str(task) for task in dataset[task_column]]
 
 
+def _check_inputs(trainer: Any, schedule: Any) -> Any:
+    """The trainer's map-style train dataset, after checking the trainer and the schedule."""
+    for name in ("num_generations", "num_iterations", "train_dataset", "args"):
+        if not hasattr(trainer, name):
+            raise InvalidParameterError(
+                f"The 'trainer' parameter of apply_schedule must be a GRPOTrainer (or have its "
+                f"batching fields); it has no {name!r}. Got {type(trainer).__name__}."
+            )
+    dataset = trainer.train_dataset
+    if dataset is None or not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+        raise InvalidParameterError(
+            "apply_schedule needs a map-style train dataset (datasets.Dataset); an "
+            f"IterableDataset cannot be reordered by a sampler. Got {type(dataset).__name__}."
+        )
+    if not isinstance(schedule, Schedule):
+        raise InvalidParameterError(
+            f"The 'schedule' parameter of apply_schedule must be a Schedule. Got "
+            f"{type(schedule).__name__}."
+        )
+    return dataset
+
+
 def apply_schedule(
     trainer: Any,
     schedule: Schedule,
@@ -132,23 +154,7 @@ def apply_schedule(
     require("trl", "trl")
     from taskorder.trl.sampler import BatchGeometry, ScheduleSampler
 
-    for name in ("num_generations", "num_iterations", "train_dataset", "args"):
-        if not hasattr(trainer, name):
-            raise InvalidParameterError(
-                f"The 'trainer' parameter of apply_schedule must be a GRPOTrainer (or have its "
-                f"batching fields); it has no {name!r}. Got {type(trainer).__name__}."
-            )
-    dataset = trainer.train_dataset
-    if dataset is None or not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
-        raise InvalidParameterError(
-            "apply_schedule needs a map-style train dataset (datasets.Dataset); an "
-            f"IterableDataset cannot be reordered by a sampler. Got {type(dataset).__name__}."
-        )
-    if not isinstance(schedule, Schedule):
-        raise InvalidParameterError(
-            f"The 'schedule' parameter of apply_schedule must be a Schedule. Got "
-            f"{type(schedule).__name__}."
-        )
+    dataset = _check_inputs(trainer, schedule)
     rows = _task_column(dataset, task_column)
     sizes = _count(rows)
     geometry = BatchGeometry.from_trainer(trainer)

@@ -162,7 +162,17 @@ class StageCallback(TrainerCallback):
 
     # ------------------------------------------------------------- evaluation
     def evaluate(self, model: Any, tokenizer: Any, *, stage: int, step: int) -> StageRecord:
-        """Evaluate every task now and return (not store) the record."""
+        """Evaluate every task now and return (not store) the record.
+
+        Parameters
+        ----------
+        model, tokenizer
+            The policy and its tokenizer.
+        stage : int
+            Stage index (-1: the starting model).
+        step : int
+            Global optimizer step.
+        """
         start = time.perf_counter()
         scores, entropies, stderrs, counts = {}, {}, {}, {}
         for task, (rows, reward) in self.eval_tasks.items():
@@ -211,6 +221,13 @@ class StageCallback(TrainerCallback):
 
     # ---------------------------------------------------------------- hooks
     def on_train_begin(self, args, state, control, model=None, processing_class=None, **kwargs):
+        """Drop records after the resumed checkpoint; evaluate the starting model.
+
+        Parameters
+        ----------
+        args, state, control, model, processing_class
+            As ``transformers.TrainerCallback`` passes them.
+        """
         # Resuming: keep the records of the stages the checkpoint contains, drop later ones.
         finished = [
             index for index, end in enumerate(self.schedule.boundaries) if end <= state.global_step
@@ -222,6 +239,13 @@ class StageCallback(TrainerCallback):
         return control
 
     def on_step_end(self, args, state, control, model=None, processing_class=None, **kwargs):
+        """At a stage boundary: evaluate, log, record, and ask for a checkpoint.
+
+        Parameters
+        ----------
+        args, state, control, model, processing_class
+            As ``transformers.TrainerCallback`` passes them.
+        """
         stage = self._stage_of_step.get(state.global_step)
         if stage is None:
             return control

@@ -365,6 +365,13 @@ class OnlineStateCallback(TrainerCallback):
         self.panel = panel
 
     def on_save(self, args, state, control, **kwargs):
+        """Write the mixer and panel state into ``checkpoint-<global_step>`` (main process).
+
+        Parameters
+        ----------
+        args, state, control
+            As ``transformers.TrainerCallback`` passes them.
+        """
         folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
         folder.mkdir(parents=True, exist_ok=True)
         payload = {
@@ -377,6 +384,18 @@ class OnlineStateCallback(TrainerCallback):
         return control
 
     def on_train_begin(self, args, state, control, **kwargs):
+        """Resuming: restore the state saved with the checkpoint, and rewrite the log.
+
+        Parameters
+        ----------
+        args, state, control
+            As ``transformers.TrainerCallback`` passes them.
+
+        Raises
+        ------
+        InvalidParameterError
+            If the checkpoint has no online state, or one from another step.
+        """
         if state.global_step == 0:
             return control
         folders = [Path(args.output_dir) / f"checkpoint-{state.global_step}"]

@@ -184,7 +184,14 @@ class TaskPanel:
     def of(cls, trainer: Any, *, task_column: str = "task", gradients: bool = False) -> TaskPanel:
         """The panel installed on ``trainer``, installing one if there is none.
 
-        Asking for ``gradients`` switches them on in an existing panel.
+        Parameters
+        ----------
+        trainer : trl.GRPOTrainer
+            The trainer.
+        task_column : str
+            Column naming each row's task (for a new panel).
+        gradients : bool
+            Collect per-task gradients; switches them on in an existing panel too.
         """
         panel = getattr(trainer, "_taskorder_panel", None)
         if panel is None:

@@ -154,9 +154,22 @@ class TaskGradients:
     ) -> None:
         """``method="autograd"``: one ``autograd.grad`` per task on the loss's graph.
 
-        ``sequence_mean``: average each completion's tokens first (``loss_type`` grpo or
-        sapo); otherwise tokens are summed (dapo, bnpo, dr_grpo, ... normalise by a
-        constant, which does not change the direction).
+        Parameters
+        ----------
+        generation : int
+            The generation batch the micro-batch belongs to.
+        one_hot : Tensor, shape (B, n_tasks)
+            Each completion's task.
+        logps : Tensor, shape (B, T)
+            Per-token log-probabilities of the loss's forward (with their graph).
+        advantages : Tensor, shape (B,)
+            GRPO's advantages.
+        mask : Tensor, shape (B, T)
+            Completion-token mask.
+        sequence_mean : bool
+            Average each completion's tokens first (``loss_type`` grpo or sapo);
+            otherwise tokens are summed (dapo, bnpo, dr_grpo, ... normalise by a
+            constant, which does not change the direction).
         """
         import torch
 
