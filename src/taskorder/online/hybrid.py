@@ -225,6 +225,23 @@ def run_hybrid(runner: Any, state: Any, plan: HybridPlan, *, seed: int) -> Hybri
     :class:`AnchoredPolicy` (a single-task stage is plain ``runner.train``); refresh
     stages are plain ``runner.train`` stages. Seeds derive from ``seed`` and the stage.
 
+    Parameters
+    ----------
+    runner : BuiltinRunner
+        The built-in learner (:func:`taskorder.learner.make_learner`); online stages need it.
+    state : LearnerState
+        The learner state to start from.
+    plan : HybridPlan
+        The stages and refresh stages to run (:func:`plan_hybrid`).
+    seed : int
+        Root seed; stage ``k`` trains with :func:`stage_seed` ``(seed, k)``.
+
+    Returns
+    -------
+    HybridRun
+        The final state, each stage's decisions (empty for single-task stages), and the
+        online stages' summed alignment and elapsed seconds.
+
     Examples
     --------
     >>> from taskorder.learner import make_learner

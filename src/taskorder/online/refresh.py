@@ -158,6 +158,18 @@ def plan_refresh(
     bwt = np.asarray(matrix.bwt, float)
     se = None if matrix.bwt_stderr is None else np.asarray(matrix.bwt_stderr, float)
     idx = [tasks.index(t) for t in order]
+    predicted, candidates = _predict(tasks, idx, bwt, se, z)
+    _grant(predicted, candidates, budget, stage_steps, min_steps)
+    stages = tuple((t, int(predicted[t]["steps"])) for t in order if predicted[t]["steps"])
+    return RefreshPlan(stages, budget, predicted, _reason(stages, budget, min_steps, z))
+
+
+def _predict(
+    tasks: list[str], idx: list[int], bwt: np.ndarray, se: np.ndarray | None, z: float
+) -> tuple[dict[str, dict[str, float]], list[tuple[float, int, str]]]:
+    """Per task of the order (``idx``: matrix indices in training order): the model's
+    forgetting, collateral and net for one full stage (nothing granted yet), and the
+    candidates ``(net, position, task)`` worth refreshing."""
     predicted: dict[str, dict[str, float]] = {}
     candidates = []
     for position, i in enumerate(idx):
@@ -176,6 +188,18 @@ def plan_refresh(
         }
         if later and forgetting > z * noise and forgetting > 0 and net > 0:
             candidates.append((net, position, tasks[i]))
+    return predicted, candidates
+
+
+def _grant(
+    predicted: dict[str, dict[str, float]],
+    candidates: list[tuple[float, int, str]],
+    budget: int,
+    stage_steps: int,
+    min_steps: int,
+) -> None:
+    """Give the budget to the candidates, largest net first (earlier first on ties), at most
+    one stage each, none shorter than ``min_steps``; write ``steps`` and ``gain`` in place."""
     left = budget
     for net, _, task in sorted(candidates, key=lambda c: (-c[0], c[1])):
         steps = min(stage_steps, left)
@@ -184,17 +208,17 @@ def plan_refresh(
         predicted[task]["steps"] = steps
         predicted[task]["gain"] = steps / stage_steps * net
         left -= steps
-    stages = tuple((t, int(predicted[t]["steps"])) for t in order if predicted[t]["steps"])
+
+
+def _reason(stages: tuple[tuple[str, int], ...], budget: int, min_steps: int, z: float) -> str:
     if stages:
-        reason = (
+        return (
             f"refresh {', '.join(t for t, _ in stages)}: predicted forgetting exceeds "
             f"{z:g} standard error(s) and the harm of one more stage to the others"
         )
-    elif budget < min_steps:
-        reason = f"budget {budget} below min_steps {min_steps}"
-    else:
-        reason = "no task is predicted to lose more than refreshing it would cost the others"
-    return RefreshPlan(stages, budget, predicted, reason)
+    if budget < min_steps:
+        return f"budget {budget} below min_steps {min_steps}"
+    return "no task is predicted to lose more than refreshing it would cost the others"
 
 
 def _spread(total: int, parts: int) -> list[int]:
@@ -217,6 +241,21 @@ def with_refresh(
     Every main stage gives up ``round(refresh_share * stage_steps)`` steps to the refresh
     budget; :func:`plan_refresh` spends what it can of it and the rest goes back to the
     main stages (earliest first), so the total never changes.
+
+    Parameters
+    ----------
+    matrix : TransferMatrix
+        Measured transfer, as for :func:`plan_refresh`.
+    order : sequence of str
+        The planned order of the main stages (a permutation of ``matrix.tasks``).
+    stage_steps : int
+        Steps of one main stage before the refresh budget is cut from it (>= 1).
+    refresh_share : float, default 0.1
+        Share of every main stage given to the refresh budget, in ``[0, 1)``.
+    min_steps : int, default 1
+        Shortest refresh stage worth running (:func:`plan_refresh`).
+    z : float, default 1.0
+        Standard errors the predicted forgetting must clear (:func:`plan_refresh`).
 
     Returns
     -------
