@@ -85,6 +85,26 @@ def sample_group_advantages(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sample ``group_size`` answers per prompt from ``probs``; return ``(answers, advantages)``.
 
+    Parameters
+    ----------
+    probs : ndarray, shape (n_prompts, n_answers)
+        The sampling policy's answer probabilities per prompt.
+    accept : ndarray of bool, shape (n_prompts, n_answers)
+        Which answers each prompt accepts.
+    kind : {"structured", "open"}
+        Reward kind (:func:`taskorder.learner.policy.group_rewards`).
+    group_size : int
+        Answers sampled per prompt (``G``).
+    rng : numpy.random.Generator
+        Source of the samples.
+    scale : bool
+        Divide by the group's reward std (:func:`group_advantages`).
+
+    Returns
+    -------
+    answers, advantages : ndarray, shape (n_prompts, group_size)
+        The sampled answer indices and their group-normalised advantages.
+
     Examples
     --------
     >>> rng = np.random.default_rng(0)
@@ -185,6 +205,20 @@ def expected_gradient(
     ``old_probs``. Then ``E[(1/G) sum_g c(a_g, A_g) g(a_g)] = sum_a pi_old(a) E[c(a, A_1) | a_1 = a]
     g(a)``, and ``c`` is linear in ``max(A, 0)`` and ``max(-A, 0)`` for a fixed answer.
 
+    Parameters
+    ----------
+    probs, old_probs, ref_probs : ndarray, shape (n_prompts, n_answers)
+        Current policy, the policy the groups are drawn from, the stage-start reference.
+    positive, negative : ndarray, shape (n_prompts, n_answers)
+        ``E[max(A_1, 0) | a_1 = a]`` and ``E[max(-A_1, 0) | a_1 = a]`` for ``old_probs``.
+    clip_epsilon, kl_beta : float
+        Clip range and KL coefficient.
+
+    Returns
+    -------
+    ndarray, shape (n_prompts, n_answers)
+        Expected ascent direction per prompt, in logit space.
+
     Examples
     --------
     >>> probs = np.array([[0.5, 0.5]])
@@ -253,6 +287,19 @@ def expected_advantage_parts(
     """``E[max(A_1, 0) | a_1 = a]`` and ``E[max(-A_1, 0) | a_1 = a]`` for every answer ``a``.
 
     Exact, for groups of ``group_size`` answers drawn from ``probs``.
+
+    Parameters
+    ----------
+    probs : ndarray, shape (n_prompts, n_answers)
+        The policy the groups are drawn from.
+    accept : ndarray of bool, shape (n_prompts, n_answers)
+        Which answers each prompt accepts; prompts may accept different numbers of answers.
+    kind : {"structured", "open"}
+        Reward kind (:func:`taskorder.learner.policy.group_rewards`).
+    group_size : int
+        Answers per group (``G``).
+    scale : bool
+        Whether advantages are divided by the group's reward std (:func:`group_advantages`).
 
     Returns
     -------

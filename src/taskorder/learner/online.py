@@ -367,6 +367,21 @@ def resume_online(
     The policy's state is replaced by the checkpoint's, so the continued stage takes
     exactly the decisions and reaches exactly the state of the uninterrupted one.
     ``stop_after`` counts batches from the start of the stage.
+
+    Parameters
+    ----------
+    runner : BuiltinRunner
+        A runner of the configuration the checkpoint was taken with.
+    checkpoint : OnlineCheckpoint
+        Where the stage stopped (:attr:`OnlineStage.checkpoint`, or :meth:`OnlineCheckpoint.load`).
+    policy : OnlinePolicy
+        Built with the same arguments as the interrupted stage's policy; its state is replaced.
+    stop_after : int, optional
+        Stop again after this many batches of the stage (at least ``checkpoint.batch``).
+
+    Returns
+    -------
+    OnlineStage
     """
     if not isinstance(checkpoint, OnlineCheckpoint):
         raise InvalidParameterError(

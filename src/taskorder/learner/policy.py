@@ -72,6 +72,15 @@ def entropy(probs: np.ndarray) -> np.ndarray:
 def sample_answers(probs: np.ndarray, group_size: int, rng: np.random.Generator) -> np.ndarray:
     """Draw ``group_size`` answers per prompt (inverse CDF); shape ``(n_prompts, group_size)``.
 
+    Parameters
+    ----------
+    probs : ndarray, shape (n_prompts, n_answers)
+        Answer probabilities per prompt (rows sum to 1).
+    group_size : int
+        Answers to draw per prompt.
+    rng : numpy.random.Generator
+        Source of the uniforms (one per answer drawn).
+
     Examples
     --------
     >>> rng = np.random.default_rng(0)
@@ -86,6 +95,16 @@ def sample_answers(probs: np.ndarray, group_size: int, rng: np.random.Generator)
 
 def group_rewards(answers: np.ndarray, accept: np.ndarray, kind: str) -> np.ndarray:
     """Reward of every sampled answer; shape of ``answers``, ``(n_prompts, group_size)``.
+
+    Parameters
+    ----------
+    answers : ndarray of int, shape (n_prompts, group_size)
+        Sampled answer indices.
+    accept : ndarray of bool, shape (n_prompts, n_answers)
+        Which answers each prompt accepts.
+    kind : {"structured", "open"}
+        ``"structured"``: 1 for an acceptable answer; ``"open"``: ``1 / c`` for an acceptable
+        answer that appears ``c`` times in its group (see the module docstring).
 
     Examples
     --------
@@ -118,6 +137,21 @@ def expected_reward(
 
     For ``"open"`` this is ``(1/G) * sum_{a acceptable} (1 - (1 - pi_a)^G)``: the
     expected number of distinct acceptable answers in a group, divided by ``G``.
+
+    Parameters
+    ----------
+    probs : ndarray, shape (n_prompts, n_answers)
+        Answer probabilities per prompt.
+    accept : ndarray of bool, shape (n_prompts, n_answers)
+        Which answers each prompt accepts.
+    kind : {"structured", "open"}
+        Reward kind (:func:`group_rewards`).
+    group_size : int
+        Answers per group (``G``); only ``"open"`` rewards depend on it.
+
+    Returns
+    -------
+    ndarray, shape (n_prompts,)
 
     Examples
     --------
@@ -154,6 +188,28 @@ def sampled_logit_update(
     ``scale_advantage``) and returns ``(1/G) sum_g A_g grad_z log pi(a_g)``, shape
     ``(n_prompts, n_answers)``, with the sampled answers.
 
+    Parameters
+    ----------
+    probs : ndarray, shape (n_prompts, n_answers)
+        Answer probabilities per prompt.
+    accept : ndarray of bool, shape (n_prompts, n_answers)
+        Which answers each prompt accepts.
+    kind : {"structured", "open"}
+        Reward kind (:func:`group_rewards`).
+    group_size : int
+        Answers sampled per prompt (``G``).
+    rng : numpy.random.Generator
+        Source of the samples.
+    scale_advantage : bool, default False
+        Divide the advantages by the group's reward std (plus a small epsilon).
+
+    Returns
+    -------
+    update : ndarray, shape (n_prompts, n_answers)
+        The logit-space direction per prompt.
+    answers : ndarray of int, shape (n_prompts, group_size)
+        The sampled answers.
+
     Examples
     --------
     >>> rng = np.random.default_rng(0)
@@ -188,6 +244,21 @@ def expected_logit_update(
     softmax score ``grad_z log pi_a``. For structured rewards ``E[r_2 | a_1]`` is a constant, which
     drops out; for open rewards both conditional means are sums of
     ``E[1/(c + Binomial(n, p))]`` (see the module docstring).
+
+    Parameters
+    ----------
+    probs : ndarray, shape (n_prompts, n_answers)
+        Answer probabilities per prompt.
+    accept : ndarray of bool, shape (n_prompts, n_answers)
+        Which answers each prompt accepts.
+    kind : {"structured", "open"}
+        Reward kind (:func:`group_rewards`).
+    group_size : int
+        Answers per group (``G``).
+
+    Returns
+    -------
+    ndarray, shape (n_prompts, n_answers)
 
     Examples
     --------

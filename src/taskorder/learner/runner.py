@@ -251,6 +251,20 @@ class BuiltinRunner:
         The score is the exact expected reward when ``config.resolved_eval_groups``
         is 0 (the default in exact mode); otherwise the mean reward of that many
         sampled groups per prompt, with its standard error (default in sampled mode).
+
+        Parameters
+        ----------
+        state : LearnerState
+            The state to evaluate.
+        task : str
+            One of :attr:`tasks`.
+        seed : int
+            Seed of the evaluation sampling (unused when the score is exact).
+
+        Returns
+        -------
+        Evaluation
+            ``score``, ``entropy``, ``score_stderr`` (0 when exact) and ``n_samples``.
         """
         state = self._check_state(state, "evaluate")
         seed = self._check_seed(seed, "evaluate")
@@ -313,6 +327,23 @@ def make_learner(
     n_structured: int = 2, n_open: int = 2, *, seed: int = 0, mode: str = "exact", **options: Any
 ) -> BuiltinRunner:
     """Build a :class:`BuiltinRunner`; every :class:`LearnerConfig` field is accepted.
+
+    Parameters
+    ----------
+    n_structured : int, default 2
+        Structured tasks (one right answer per prompt).
+    n_open : int, default 2
+        Open-ended tasks (several acceptable answers per prompt).
+    seed : int, default 0
+        Seed of the synthetic world (not of a run).
+    mode : {"exact", "sampled"}, default "exact"
+        Expected updates without sampling noise, or updates from sampled groups.
+    **options
+        Any other :class:`LearnerConfig` field.
+
+    Returns
+    -------
+    BuiltinRunner
 
     Raises
     ------

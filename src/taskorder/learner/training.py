@@ -264,6 +264,29 @@ def run_stage(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Train copies of ``weights``/``bias`` for one stage; return them and prompts drawn per task.
 
+    Parameters
+    ----------
+    config : LearnerConfig
+        The learner's training rule (``update``, ``mode``, batch and group sizes, rates).
+    weights, bias : ndarray
+        The stage's starting parameters (copied, not modified); with ``update="grpo"`` also
+        the KL reference.
+    tasks : list of Task
+        The stage's tasks.
+    proportions : ndarray, shape (len(tasks),)
+        Share of each task in every batch (sums to 1).
+    steps : int
+        Generation batches of the stage.
+    rng : numpy.random.Generator
+        The stage's sampling stream (unused in exact mode).
+
+    Returns
+    -------
+    weights, bias : ndarray
+        The trained parameters.
+    seen : ndarray, shape (len(tasks),)
+        Prompts drawn from each task (their expectation in exact mode).
+
     Examples
     --------
     >>> from taskorder.learner import make_learner
