@@ -30,6 +30,9 @@ Run from the repository root::
         --large 500:5,1000:30,2000:5,2000:10 > benchmarks/results/portfolio_large.txt
     PYTHONPATH=src python benchmarks/portfolio.py --read 1000,2000 \
         > benchmarks/results/portfolio_read.txt
+    PYTHONPATH=src python benchmarks/portfolio.py --wall \
+        p50-02:10:ilp,p50-15:10:ilp,t1d100.03:10:ilp,r100b2:10:ilp,r100b2:30:ilp,p50-02:10:auto \
+        > benchmarks/results/portfolio_wall.txt
 
 ``--rows NAME:k`` runs the leading ``k x k`` block of a LOLIB matrix (MB n = 100
 instances take over a minute per route on the shared machine; their blocks are proved
@@ -274,6 +277,11 @@ ROUTES = {
     # issue 17's cut cap (measured there on the rebuilt LP), on the incremental LP
     "lazy-incremental-cap2000": {"rows": "lazy", "lp": "incremental", "cap": 2000},
     "lazy-rebuild-cap2000": {"rows": "lazy", "lp": "rebuild", "cap": 2000},
+    # incremental rounds by warm dual simplex only (the default since the run in
+    # results/portfolio_lp_barrier.txt, whose "lazy-incremental" had barrier_ratio 1.0)
+    "lazy-incremental-simplex": {"rows": "lazy", "lp": "incremental", "barrier_ratio": 1e18},
+    # barrier + crossover for a round after more new rows than columns
+    "lazy-incremental-barrier": {"rows": "lazy", "lp": "incremental", "barrier_ratio": 1.0},
 }
 
 
@@ -320,13 +328,14 @@ def rows_check(names: list[str], time_limit: float, routes: list[str]) -> None:
         first = None
         for route in routes:
             options = dict(ROUTES[route])
-            saved_cap = ilp.MAX_CUTS_PER_ROUND
-            ilp.MAX_CUTS_PER_ROUND = options.pop("cap", saved_cap)
+            saved = ilp.MAX_CUTS_PER_ROUND, ilp.BARRIER_ADDED_ROW_RATIO
+            ilp.MAX_CUTS_PER_ROUND = options.pop("cap", saved[0])
+            ilp.BARRIER_ADDED_ROW_RATIO = options.pop("barrier_ratio", saved[1])
             started = time.perf_counter()
             try:
                 solution = ilp.solve_ilp(problem, time_limit=time_limit, **options)
             finally:
-                ilp.MAX_CUTS_PER_ROUND = saved_cap
+                ilp.MAX_CUTS_PER_ROUND, ilp.BARRIER_ADDED_ROW_RATIO = saved
             wall = time.perf_counter() - started
             first = first or wall
             extras = solution.extras
@@ -380,6 +389,7 @@ def main(argv=None) -> None:
         "--large", default="2000:2", help="n:limit items for the read + solve wall-time check"
     )
     parser.add_argument("--large-only", action="store_true", help="only the --large check")
+    parser.add_argument("--wall", default="", help="name:limit:method items: wall time only")
     parser.add_argument("--summarise", default="", help="a --rows output file: ratio summary")
     parser.add_argument("--read", default="", help="sizes: numpy vs general CSV reading only")
     parser.add_argument("--seed", type=int, default=0)
@@ -397,6 +407,9 @@ def main(argv=None) -> None:
         print("# instance n route status value best_known wall_s ratio lp_rounds mip_rounds cuts")
         routes = args.routes.split(",")
         rows_check(args.rows.split(","), float(args.time_limits.split(",")[0]), routes)
+        return
+    if args.wall:
+        wall_check(args.wall, args.seed)
         return
     if args.summarise:
         summarise_rows(args.summarise)
@@ -429,6 +442,31 @@ def main(argv=None) -> None:
         worse = [r["instance"] + "@" + _fmt(r["limit_s"]) for r in rows if r[column] < -1e-9]
         print(f"# {column}: auto worse on {len(worse)} of {len(rows)} runs {worse}")
     large_check(args.large, args.seed)
+
+
+def wall_check(plan: str, seed: int) -> None:
+    """``name:limit:method`` items (LOLIB): wall time of ``solve`` against the limit, and
+    which part found the answer (``extras["found_by"]``)."""
+    known = lolib.best_known()
+    for item in (i for i in plan.split(",") if i):
+        name, limit, method = item.split(":")
+        inst = known[name]
+        matrix = lolib_matrix(inst.weights())
+        started = time.perf_counter()
+        result = solve(matrix, method=method, time_limit=float(limit), seed=seed)
+        wall = time.perf_counter() - started
+        row = {
+            "instance": name,
+            "n": inst.n_tasks,
+            "method": result.method,
+            "limit_s": float(limit),
+            "wall_s": round(wall, 2),
+            "within_target": wall <= 1.05 * float(limit) + 0.5,
+            "status": result.status,
+            "found_by": result.extras.get("found_by"),
+            "gap_%": round(100 * (inst.best_known - result.objective) / inst.best_known, 4),
+        }
+        print("# wall:", json.dumps(row), flush=True)
 
 
 def large_check(plan: str, seed: int) -> None:

@@ -72,3 +72,20 @@ def test_unknown_lp_mode_names_parameter_expected_and_received():
 def test_incremental_mode_needs_highs():
     with pytest.raises(InvalidParameterError, match=r"'lp'.*backend='highs'"):
         solve_ilp(problem_for(5, 0), lp="incremental", backend="scip")
+
+
+@needs_incremental
+def test_barrier_round_gives_the_simplex_bound_and_a_basis_to_continue_from():
+    problem = problem_for(20, 5)
+    bounds = {}
+    for barrier in (False, True):
+        model = IncrementalLP(problem, integer_weights(problem))
+        outcome = model.solve(None)
+        precedence = precedence_matrix(outcome.values[: 20 * 19 // 2], 20)
+        model.add_triangles(violated_triangles(precedence))
+        second = model.solve(None, barrier=barrier)
+        third = model.solve(None)  # warm simplex after either
+        assert second.proven and third.proven
+        assert third.dual_bound == pytest.approx(second.dual_bound, abs=1e-6)
+        bounds[barrier] = second.dual_bound
+    assert bounds[True] == pytest.approx(bounds[False], abs=1e-6)

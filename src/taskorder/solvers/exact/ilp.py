@@ -66,6 +66,11 @@ LP_MODES = ("incremental", "rebuild")
 MAX_CUTS_PER_ROUND = 20_000
 #: Incremental rounds delete the slack 3-dicycle rows once they are this share of them.
 SLACK_ROW_SHARE = 0.5
+#: An incremental round that follows more new rows than this many times the columns is
+#: solved by barrier + crossover instead of warm dual simplex. Off (infinite): with 1.0
+#: it helped on MB n = 85 blocks (0.82-0.84x) and hurt on r100a2:70 and usa79 (2.3-2.5x)
+#: in benchmarks/results/portfolio_lp_barrier.txt, where it is the "lazy-incremental" route.
+BARRIER_ADDED_ROW_RATIO = float("inf")
 #: Switch the LP rounds from dual simplex to the barrier method once the rows exceed
 #: this many times the columns, or once a simplex round took this many seconds.
 BARRIER_ROW_RATIO = 6.0
@@ -140,13 +145,16 @@ def _incremental_lp_rounds(problem: Problem, progress: _Progress) -> None:
     from taskorder.solvers.exact.highs_lp import IncrementalLP
 
     model = IncrementalLP(problem, progress.weights)
+    added = 0
     while not _out_of_time(progress):
-        outcome = model.solve(progress.time_left())
+        barrier = added > BARRIER_ADDED_ROW_RATIO * model.n_vars
+        outcome = model.solve(progress.time_left(), barrier=barrier)
         triples = _lp_round_done(problem, progress, outcome, MAX_CUTS_PER_ROUND)
         if triples is None:
             return
         model.drop_slack_rows(SLACK_ROW_SHARE)
         model.add_triangles(triples)
+        added = triples.shape[0]
 
 
 def _rebuilt_lp_rounds(problem: Problem, progress: _Progress, backend: str) -> None:
@@ -269,6 +277,7 @@ def solve_ilp(
     >>> solution.order, solution.value, solution.status, solution.bound
     ([0, 2, 1], 10.0, 'optimal', 10.0)
     """
+    start = time.perf_counter()  # first: checking the LP mode imports SciPy (~1 s loaded)
     if problem.objective == "adjacent":
         raise InvalidParameterError(
             "The 'ilp' method solves the 'all_pairs' and 'max_min' objectives. Got "
@@ -286,7 +295,6 @@ def solve_ilp(
         )
     from taskorder.solvers.heuristics.background import HelperSearch
 
-    start = time.perf_counter()
     deadline = None if time_limit is None else start + time_limit
     weights = integer_weights(problem)
     progress = _Progress(weights=weights, deadline=deadline, lp_mode=lp)
