@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["LolibInstance", "lolib_root", "read_lolib", "best_known", "instances"]
+__all__ = ["LolibInstance", "best_known", "instances", "lolib_root", "read_lolib"]
 
 _REPO_ROOT = Path(__file__).resolve().parents[1]
 

@@ -30,9 +30,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import lolib  # noqa: E402  (benchmarks/ is not a package)
+import lolib
 
-from taskorder import TransferMatrix, solve  # noqa: E402
+from taskorder import TransferMatrix, solve
 
 RESULTS = Path(__file__).parent / "results"
 #: Instances per family in the default LOLIB sample (all for IO, RandA1, xLOLIB).
@@ -309,15 +309,17 @@ def run_backends(args) -> list[dict]:
         runs = [
             (
                 "MathOpt HiGHS, LP cuts + lazy",
-                lambda: solve_ilp(problem, time_limit=args.time_limit),
+                lambda problem=problem: solve_ilp(problem, time_limit=args.time_limit),
             ),
             (
                 "MathOpt SCIP, LP cuts + lazy",
-                lambda: solve_ilp(problem, time_limit=args.time_limit, backend="scip"),
+                lambda problem=problem: solve_ilp(
+                    problem, time_limit=args.time_limit, backend="scip"
+                ),
             ),
             (
                 "CP-SAT, full 3-cycle model",
-                lambda: solve_cpsat(problem, time_limit=args.time_limit),
+                lambda problem=problem: solve_cpsat(problem, time_limit=args.time_limit),
             ),
         ]
         for label, run in runs:
