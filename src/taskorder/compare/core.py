@@ -82,6 +82,7 @@ def _curricula(
     options: Mapping[str, Mapping[str, Any]] | None = None,
     probe_steps: int | None = None,
 ) -> tuple[dict[str, tuple], dict[str, Any] | None]:
+    """The plans of the probed methods and the random orders, and the probe's record."""
     out: dict[str, tuple] = {}
     probe = None
     notes = [] if notes is None else notes
@@ -89,68 +90,99 @@ def _curricula(
         notes.append(online_methods.skip_note("hybrid", runner))
         methods = [m for m in methods if m != "hybrid"]
     if set(methods) & set(PROBED):
-        from taskorder.recommend import recommend
-        from taskorder.solvers import solve
-
         if matrix is None:
             matrix, probe = _probe(runner, stage_steps, seed, probe_dir)
-        elif sorted(matrix.tasks) != sorted(runner.tasks):
-            raise InvalidParameterError(
-                f"The 'matrix' parameter of compare must cover the runner's tasks "
-                f"{sorted(runner.tasks)}. Got a matrix of {sorted(matrix.tasks)}."
-            )
         else:
-            probe = {
-                "directory": None,
-                "probes": 0,
-                "training_steps": probe_steps or 0,
-                "elapsed_s": 0.0,
-                "bwt": matrix.bwt.tolist(),
-                "given": True,
-            }
-            if probe_steps is None:
-                notes.append(
-                    "matrix given without its probe cost: probe_steps counted as 0 "
-                    "(pass probe_steps to count it)."
-                )
-        recommendation = recommend(matrix, seed=seed)
-        bwt_only = matrix.replace(forward=None, forward_stderr=None)
-        orders = {
-            "solver": recommendation.order,
-            "rank_rule": solve(bwt_only, method="rank").order,
-        }
-        probe["recommendation"] = recommendation.to_dict()
-        for name in ("solver", "rank_rule"):
-            if name in methods:
-                out[name] = (
-                    "curriculum",
-                    " > ".join(orders[name]),
-                    schedules.sequential(orders[name], stage_steps),
-                )
-        probe["orders"] = {k: list(v) for k, v in orders.items()}
-        if "refresh" in methods:
-            kind, text, schedule, info = online_methods.refresh_schedule(
-                matrix, orders["solver"], stage_steps
-            )
-            out["refresh"] = (kind, text, schedule)
-            probe["refresh"] = info
-        if "hybrid" in methods:
-            kind, text, recipe, info = online_methods.hybrid_recipe(
-                matrix, orders["solver"], stage_steps, (options or {}).get("hybrid", {})
-            )
-            out["hybrid"] = (kind, text, recipe)
-            probe["hybrid"] = info
+            probe = _given_probe(runner, matrix, probe_steps, notes)
+        out.update(_probed_plans(matrix, methods, seed, stage_steps, probe, options))
     if "random" in methods:
-        rng = np.random.default_rng(derive_seed(seed, "compare", "orders"))
-        tasks = runner.tasks
-        for k in range(n_random):
-            order = tuple(tasks[t] for t in rng.permutation(len(tasks)))
-            out[f"random_{k}"] = (
-                "curriculum",
-                " > ".join(order),
-                schedules.sequential(order, stage_steps),
-            )
+        out.update(_random_orders(runner.tasks, n_random, seed, stage_steps))
     return out, probe
+
+
+def _given_probe(
+    runner: Any, matrix: Any, probe_steps: int | None, notes: list[str]
+) -> dict[str, Any]:
+    """The probe record of a matrix passed to ``compare`` (no campaign runs)."""
+    if sorted(matrix.tasks) != sorted(runner.tasks):
+        raise InvalidParameterError(
+            f"The 'matrix' parameter of compare must cover the runner's tasks "
+            f"{sorted(runner.tasks)}. Got a matrix of {sorted(matrix.tasks)}."
+        )
+    probe = {
+        "directory": None,
+        "probes": 0,
+        "training_steps": probe_steps or 0,
+        "elapsed_s": 0.0,
+        "bwt": matrix.bwt.tolist(),
+        "given": True,
+    }
+    if probe_steps is None:
+        notes.append(
+            "matrix given without its probe cost: probe_steps counted as 0 "
+            "(pass probe_steps to count it)."
+        )
+    return probe
+
+
+def _probed_plans(
+    matrix: Any,
+    methods: Sequence[str],
+    seed: int,
+    stage_steps: int,
+    probe: dict[str, Any],
+    options: Mapping[str, Mapping[str, Any]] | None,
+) -> dict[str, tuple]:
+    """Plans of the methods of :data:`PROBED` in ``methods``, from ``matrix``; records the
+    recommendation, the orders and the refresh / hybrid plans in ``probe`` (in place)."""
+    from taskorder.recommend import recommend
+    from taskorder.solvers import solve
+
+    out: dict[str, tuple] = {}
+    recommendation = recommend(matrix, seed=seed)
+    bwt_only = matrix.replace(forward=None, forward_stderr=None)
+    orders = {
+        "solver": recommendation.order,
+        "rank_rule": solve(bwt_only, method="rank").order,
+    }
+    probe["recommendation"] = recommendation.to_dict()
+    for name in ("solver", "rank_rule"):
+        if name in methods:
+            out[name] = (
+                "curriculum",
+                " > ".join(orders[name]),
+                schedules.sequential(orders[name], stage_steps),
+            )
+    probe["orders"] = {k: list(v) for k, v in orders.items()}
+    if "refresh" in methods:
+        kind, text, schedule, info = online_methods.refresh_schedule(
+            matrix, orders["solver"], stage_steps
+        )
+        out["refresh"] = (kind, text, schedule)
+        probe["refresh"] = info
+    if "hybrid" in methods:
+        kind, text, recipe, info = online_methods.hybrid_recipe(
+            matrix, orders["solver"], stage_steps, (options or {}).get("hybrid", {})
+        )
+        out["hybrid"] = (kind, text, recipe)
+        probe["hybrid"] = info
+    return out
+
+
+def _random_orders(
+    tasks: Sequence[str], n_random: int, seed: int, stage_steps: int
+) -> dict[str, tuple]:
+    """``n_random`` seeded random curricula, ``random_0``, ``random_1``, ..."""
+    out: dict[str, tuple] = {}
+    rng = np.random.default_rng(derive_seed(seed, "compare", "orders"))
+    for k in range(n_random):
+        order = tuple(tasks[t] for t in rng.permutation(len(tasks)))
+        out[f"random_{k}"] = (
+            "curriculum",
+            " > ".join(order),
+            schedules.sequential(order, stage_steps),
+        )
+    return out
 
 
 def _mixtures(
@@ -263,6 +295,76 @@ def _run_seed(
     return out, own, timing
 
 
+def _check_methods_and_counts(methods: Sequence[str], seeds: Any, n_random: Any, seed: Any) -> None:
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or not methods:
+        raise InvalidParameterError(
+            f"The 'methods' parameter of compare must name methods among {list(METHODS)}. "
+            f"Got {list(methods)}."
+        )
+    for name, value, low in (("seeds", seeds, 1), ("n_random", n_random, 0), ("seed", seed, 0)):
+        _check_int(name, value, low)
+
+
+def _run_seeds(
+    runner: Any,
+    plans: dict[str, tuple],
+    variants: Sequence[str],
+    stage_steps: int,
+    seed: int,
+    seeds: int,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[list[dict[str, np.ndarray]], np.ndarray, list[dict[str, tuple[float, float]]]]:
+    """:func:`_run_seed` for every seed index: the scores per seed, the specialists' scores
+    (shape ``(seeds, n_tasks)``) and the online timings per seed."""
+    runs, own, timings = [], [], []
+    for s in range(seeds):
+        scores, specialist, timing = _run_seed(runner, plans, variants, stage_steps, seed, s)
+        runs.append(scores)
+        own.append(specialist)
+        timings.append(timing)
+        if progress:
+            progress(s + 1, seeds)
+    return runs, np.array(own), timings
+
+
+def _method_results(
+    names: Sequence[str],
+    plans: dict[str, tuple],
+    runs: list[dict[str, np.ndarray]],
+    timings: list[dict[str, tuple[float, float]]],
+    specialist: np.ndarray,
+    *,
+    n_tasks: int,
+    stage_steps: int,
+    probe: dict[str, Any] | None,
+) -> dict[str, MethodResult]:
+    """The report row of every method in ``names`` (plans and merge variants), from every
+    seed's run; the probed methods carry the probe campaign's training steps as their cost."""
+    results = {}
+    for name in names:
+        if name in plans:
+            kind, text, steps = (*plans[name][:2], plans[name][2].total_steps)
+        else:
+            method = merging.MERGE_VARIANTS[name]["method"]
+            text = f"{n_tasks} specialists x {stage_steps} steps, merged ({method})"
+            kind, steps = "merge", n_tasks * stage_steps
+        scores = np.array([run[name] for run in runs])
+        timing = np.array([t.get(name, (0.0, 0.0)) for t in timings]).mean(axis=0)
+        results[name] = MethodResult(
+            name,
+            kind,
+            text,
+            steps,
+            scores,
+            relative_performance(scores, specialist),
+            probe_steps=int(probe["training_steps"]) if name in PROBED and probe else 0,
+            overhead_s=float(timing[0]),
+            elapsed_s=float(timing[1]),
+        )
+    return results
+
+
 def _comparisons(results: dict[str, MethodResult], reference: str) -> list[Comparison]:
     pairs = [(m, reference) for m in results if m != reference]
     if "solver" in results:
@@ -275,6 +377,9 @@ def _comparisons(results: dict[str, MethodResult], reference: str) -> list[Compa
     return out
 
 
+# long: the signature alone is 16 lines (13 parameters, one a line); the body is one
+# straight sequence (check, build every method's plan, run the seeds, assemble the report)
+# whose steps are the helpers above.
 def compare(
     runner: Any,
     *,
@@ -361,14 +466,7 @@ def compare(
     (['interleaved', 'joint'], 8)
     """
     start = time.perf_counter()
-    unknown = [m for m in methods if m not in METHODS]
-    if unknown or not methods:
-        raise InvalidParameterError(
-            f"The 'methods' parameter of compare must name methods among {list(METHODS)}. "
-            f"Got {list(methods)}."
-        )
-    for name, value, low in (("seeds", seeds, 1), ("n_random", n_random, 0), ("seed", seed, 0)):
-        _check_int(name, value, low)
+    _check_methods_and_counts(methods, seeds, n_random, seed)
     if stage_steps is None:
         stage_steps = int(getattr(getattr(runner, "config", None), "stage_steps", 40))
     _check_int("stage_steps", stage_steps, 1)
@@ -394,36 +492,19 @@ def compare(
             f"The 'reference' parameter of compare must be one of the methods run {names}. "
             f"Got {reference!r}."
         )
-    runs, own, timings = [], [], []
-    for s in range(seeds):
-        scores, specialist, timing = _run_seed(runner, plans, variants, stage_steps, seed, s)
-        runs.append(scores)
-        own.append(specialist)
-        timings.append(timing)
-        if progress:
-            progress(s + 1, seeds)
-    specialist = np.array(own)
-    results = {}
-    for name in names:
-        if name in plans:
-            kind, text, steps = (*plans[name][:2], plans[name][2].total_steps)
-        else:
-            method = merging.MERGE_VARIANTS[name]["method"]
-            text = f"{len(tasks)} specialists x {stage_steps} steps, merged ({method})"
-            kind, steps = "merge", len(tasks) * stage_steps
-        scores = np.array([run[name] for run in runs])
-        timing = np.array([t.get(name, (0.0, 0.0)) for t in timings]).mean(axis=0)
-        results[name] = MethodResult(
-            name,
-            kind,
-            text,
-            steps,
-            scores,
-            relative_performance(scores, specialist),
-            probe_steps=int(probe["training_steps"]) if name in PROBED and probe else 0,
-            overhead_s=float(timing[0]),
-            elapsed_s=float(timing[1]),
-        )
+    runs, specialist, timings = _run_seeds(
+        runner, plans, variants, stage_steps, seed, seeds, progress
+    )
+    results = _method_results(
+        names,
+        plans,
+        runs,
+        timings,
+        specialist,
+        n_tasks=len(tasks),
+        stage_steps=stage_steps,
+        probe=probe,
+    )
     if seeds < 2:
         notes.append("one seed: no significance test (p is null).")
     return CompareReport(

@@ -72,7 +72,24 @@ def state_to_params(runner: Any, state: Any) -> dict[str, Any]:
 
 
 def params_to_state(runner: Any, params: Mapping[str, Any], specialists: Sequence[Any]) -> Any:
-    """Rebuild a runner state from merged ``params``; ``specialists`` are the merged states."""
+    """Rebuild a runner state from merged ``params``; ``specialists`` are the merged states.
+
+    Parameters
+    ----------
+    runner : Runner
+        The runner the states belong to; its ``params_to_state(params, like)`` is used unless
+        the states are built-in learner states.
+    params : mapping of str to array
+        The merged parameter arrays (:func:`state_to_params`'s keys).
+    specialists : sequence of states
+        The states that were merged (non-empty); the first is the template, and for the
+        built-in learner ``prompts_seen`` and ``steps`` are their sums.
+
+    Returns
+    -------
+    state
+        A state of ``runner``'s kind holding ``params``.
+    """
     if _is_learner_state(specialists[0]):
         from taskorder.learner import LearnerState
 
@@ -89,6 +106,30 @@ def merge_specialists(
     runner: Any, base: Any, specialists: Sequence[Any], *, variant: str, seed: int = 0
 ) -> Any:
     """Merge ``specialists`` (trained from ``base``) with the named :data:`MERGE_VARIANTS` entry.
+
+    Parameters
+    ----------
+    runner : Runner
+        The built-in learner, or a runner with ``state_to_params`` / ``params_to_state``.
+    base : state
+        The common state every specialist was trained from.
+    specialists : sequence of states
+        One trained state per task.
+    variant : str
+        A key of :data:`MERGE_VARIANTS` (``"merge_average"``, ``"merge_task_arithmetic"``,
+        ``"merge_ties"``).
+    seed : int, default 0
+        Seed passed to :func:`taskorder.merge.merge_states`.
+
+    Returns
+    -------
+    state
+        The merged state (:func:`params_to_state`).
+
+    Raises
+    ------
+    InvalidParameterError
+        Unknown ``variant``, or a runner whose states cannot be turned into parameters.
 
     Examples
     --------

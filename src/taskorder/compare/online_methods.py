@@ -83,7 +83,24 @@ class OnlineRecipe:
 def online_recipe(
     name: str, tasks: Sequence[str], stage_steps: int, options: Mapping[str, Any]
 ) -> tuple[str, str, OnlineRecipe]:
-    """``(kind, description, recipe)`` of ``sec`` / ``tac`` / ``worst_task``."""
+    """``(kind, description, recipe)`` of ``sec`` / ``tac`` / ``worst_task``.
+
+    Parameters
+    ----------
+    name : {"sec", "tac", "worst_task"}
+        The online policy (:func:`taskorder.online.make_policy`).
+    tasks : sequence of str
+        The tasks the policy mixes: every task of the runner.
+    stage_steps : int
+        Steps per task; the stage spends ``len(tasks) * stage_steps``.
+    options : mapping
+        The policy's options; checked here, before any training.
+
+    Returns
+    -------
+    (str, str, OnlineRecipe)
+        ``"online"``, a description, and the recipe.
+    """
     from taskorder.learner.online import train_online
     from taskorder.online import make_policy
 
@@ -109,7 +126,23 @@ def online_recipe(
 def refresh_schedule(
     matrix: Any, order: Sequence[str], stage_steps: int
 ) -> tuple[str, str, Schedule, dict[str, Any]]:
-    """``(kind, description, schedule, refresh plan as a dict)`` of ``refresh``."""
+    """``(kind, description, schedule, refresh plan as a dict)`` of ``refresh``.
+
+    Parameters
+    ----------
+    matrix : TransferMatrix
+        The probed matrix (:func:`taskorder.online.refresh.with_refresh`).
+    order : sequence of str
+        The recommended order of the main stages.
+    stage_steps : int
+        Steps per task before :data:`REFRESH_SHARE` of each stage goes to the refresh budget.
+
+    Returns
+    -------
+    (str, str, Schedule, dict)
+        ``"planned"``, a description, the main then refresh stages, and
+        :meth:`RefreshPlan.to_dict <taskorder.online.refresh.RefreshPlan.to_dict>`.
+    """
     from taskorder.online.refresh import with_refresh
 
     main, plan = with_refresh(matrix, order, stage_steps=stage_steps, refresh_share=REFRESH_SHARE)
@@ -122,7 +155,26 @@ def refresh_schedule(
 def hybrid_recipe(
     matrix: Any, order: Sequence[str], stage_steps: int, options: Mapping[str, Any]
 ) -> tuple[str, str, OnlineRecipe, dict[str, Any]]:
-    """``(kind, description, recipe, plan as a dict)`` of ``hybrid``."""
+    """``(kind, description, recipe, plan as a dict)`` of ``hybrid``.
+
+    Parameters
+    ----------
+    matrix : TransferMatrix
+        The probed matrix (:func:`taskorder.online.hybrid.plan_hybrid`).
+    order : sequence of str
+        The recommended order.
+    stage_steps : int
+        Steps per task.
+    options : mapping
+        Further keyword arguments of :func:`~taskorder.online.hybrid.plan_hybrid`
+        (``policy``, ``anchor``, the bandit's options).
+
+    Returns
+    -------
+    (str, str, OnlineRecipe, dict)
+        ``"planned"``, the plan's description, the recipe, and the plan (order, stages,
+        refresh plan, policy, anchor).
+    """
     from taskorder.online.hybrid import plan_hybrid, run_hybrid
 
     plan = plan_hybrid(
@@ -155,7 +207,27 @@ def online_plans(
     options: Mapping[str, Mapping[str, Any]] | None,
     notes: list[str],
 ) -> dict[str, tuple]:
-    """``{name: (kind, description, recipe)}`` of the online methods in ``methods``."""
+    """``{name: (kind, description, recipe)}`` of the online methods in ``methods``.
+
+    Parameters
+    ----------
+    runner : Runner
+        The runner compared on; methods it cannot run online are skipped with a note.
+    methods : sequence of str
+        The methods asked for; only those of :data:`ONLINE_METHODS` are built here.
+    stage_steps : int
+        Steps per task.
+    options : mapping of str to mapping, optional
+        Options per method (``compare``'s ``policy_options``); a runner with its own
+        ``train_online`` takes none.
+    notes : list of str
+        Appended to (in place) for every skipped method.
+
+    Raises
+    ------
+    InvalidParameterError
+        Options given for a runner whose ``train_online`` takes none.
+    """
     out: dict[str, tuple] = {}
     for name in ONLINE_METHODS:
         if name not in methods:

@@ -81,6 +81,16 @@ def joint(tasks: Sequence[str], stage_steps: int) -> Schedule:
 def interleaved(tasks: Sequence[str], stage_steps: int, *, rounds: int | None = None) -> Schedule:
     """Round-robin single-task stages: ``rounds`` passes (default ``n``) over ``tasks``.
 
+    Parameters
+    ----------
+    tasks : sequence of str
+        The tasks, in the order of every round.
+    stage_steps : int
+        Steps per task over all rounds.
+    rounds : int, optional
+        Passes over ``tasks``, in ``[1, stage_steps]`` (default ``len(tasks)``); the steps of
+        a task are split as evenly as possible, earlier rounds one longer.
+
     Examples
     --------
     >>> interleaved(["a", "b"], 3)
@@ -159,6 +169,29 @@ def run_schedule(
     the runner's own ``train_online(state, tasks, policy, *, steps, seed)`` (the TRL
     runner has one); other runners are refused. ``on_stage(k, state)`` is called after
     each stage (e.g. to record evaluations).
+
+    Parameters
+    ----------
+    runner : Runner
+        Trains the stages (``train``; ``train_online`` for online stages).
+    state : state
+        The state to start from.
+    schedule : Schedule
+        Stages given in steps (resolve stages given in passes first).
+    seed_of : callable
+        ``seed_of(k)``: the seed of stage ``k``.
+    on_stage : callable, optional
+        Called as ``on_stage(k, state)`` after each stage.
+
+    Returns
+    -------
+    state
+        The state after the last stage.
+
+    Raises
+    ------
+    InvalidParameterError
+        A stage given in passes, or an online stage on a runner without online stages.
 
     Examples
     --------
