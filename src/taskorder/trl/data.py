@@ -148,6 +148,26 @@ def split_rows(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Hold out ``eval_fraction`` of ``rows`` (at least one row each side), seeded.
 
+    Parameters
+    ----------
+    rows : sequence of dict
+        The rows to split (at least 2); each is copied, never modified.
+    eval_fraction : float
+        Share of rows held out, in (0, 1); rounded to a count and clipped so that both sides
+        keep at least one row.
+    seed : int, default 0
+        Seed of the shuffle that picks the held-out rows.
+
+    Returns
+    -------
+    tuple of (list of dict, list of dict)
+        ``(train, held_out)``, each in the original row order.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``eval_fraction`` is not in (0, 1) or ``rows`` has fewer than 2 rows.
+
     Examples
     --------
     >>> train, held_out = split_rows([{"prompt": str(k)} for k in range(10)], 0.2)

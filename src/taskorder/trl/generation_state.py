@@ -66,6 +66,16 @@ class GenerationStateCallback(TrainerCallback):
         self.trainer = trainer
 
     def on_save(self, args, state, control, **kwargs):
+        """Write ``_step`` (and, mid-generation, the buffered inputs) into the new checkpoint.
+
+        Parameters
+        ----------
+        args, state, control
+            As ``transformers.TrainerCallback`` passes them; ``args.output_dir``,
+            ``args.process_index`` and ``state.global_step`` name the file.
+        **kwargs
+            Ignored.
+        """
         import torch
 
         trainer = self.trainer
@@ -85,6 +95,16 @@ class GenerationStateCallback(TrainerCallback):
         return control
 
     def on_train_begin(self, args, state, control, **kwargs):
+        """On a resume, restore ``_step`` and the buffer (or derive ``_step`` without a file).
+
+        Parameters
+        ----------
+        args, state, control
+            As ``transformers.TrainerCallback`` passes them; nothing happens when
+            ``state.global_step`` is 0 (a fresh run).
+        **kwargs
+            Ignored.
+        """
         if state.global_step == 0:
             return control
         trainer = self.trainer

@@ -146,6 +146,21 @@ def check_grpo_run(
     prompt and learns from their differences. Loads no model; meant for ``--dry-run``
     and for checks before a run starts.
 
+    Parameters
+    ----------
+    settings : mapping or None
+        The run's ``GRPOConfig`` fields (checked by :func:`check_grpo_settings`); None
+        for none.
+    output_dir : str or Path
+        Trainer output directory, as the run would use it.
+    seed : int, default 0
+        The run's seed.
+
+    Returns
+    -------
+    trl.GRPOConfig
+        The config :func:`make_grpo_config` builds for the run.
+
     Raises
     ------
     InvalidParameterError
@@ -179,6 +194,25 @@ def load_policy(path: str | Path, *, dtype: str = "auto", device: str | None = N
 
     ``dtype="auto"`` means bfloat16 on a bf16-capable GPU, float32 otherwise. A
     tokenizer without a pad token gets its eos token as pad.
+
+    Parameters
+    ----------
+    path : str or Path
+        A local directory written by ``save_pretrained`` (nothing is downloaded).
+    dtype : str, default "auto"
+        ``"auto"`` or the name of a ``torch`` dtype (``"float32"``, ``"bfloat16"``).
+    device : str, optional
+        Device the model is moved to; None leaves it where ``from_pretrained`` put it.
+
+    Returns
+    -------
+    tuple
+        ``(model, tokenizer)``: an ``AutoModelForCausalLM`` and its ``AutoTokenizer``.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``path`` is not a model directory or ``dtype`` is unknown.
     """
     require("transformers", "trl")
     import torch

@@ -30,6 +30,7 @@ from taskorder.exceptions import InvalidParameterError, require
 from taskorder.schedule import Schedule
 from taskorder.trl.config import TrainConfig
 from taskorder.trl.data import RLTask, load_rows, split_rows
+from taskorder.trl.evaluation import EvalConfig
 from taskorder.trl.results import StageRecord, StageResults
 
 __all__ = [
@@ -131,7 +132,6 @@ def build_probe_runner(config: TrainConfig, *, work_dir: str | Path) -> Any:
     Model (resolved to a local folder), tasks, judge, ``grpo``, evaluation and dtype
     come from ``config``; trained states go under ``work_dir``.
     """
-    from taskorder.trl.evaluation import EvalConfig
     from taskorder.trl.model_source import resolve_model
     from taskorder.trl.runner import TRLProbeRunner, TRLRunnerConfig
 
@@ -258,8 +258,6 @@ def run_training(
     InvalidParameterError
         Bad data, schedule or settings, or an ``output_dir`` holding another run.
     """
-    from taskorder.trl.evaluation import EvalConfig
-
     fingerprint = config.fingerprint()
     _check_run_file(Path(config.output_dir), fingerprint, resume)
     tasks = build_tasks(config)
@@ -348,34 +346,96 @@ def train_schedule(
     TrainResult
     """
     require("trl", "trl")
-    from trl import GRPOTrainer
-
     from taskorder.trl.apply import apply_schedule
-    from taskorder.trl.callback import StageCallback, StageCallbackConfig, last_stage_checkpoint
-    from taskorder.trl.data import multitask_dataset, rows_fingerprint
-    from taskorder.trl.evaluation import EvalConfig
-    from taskorder.trl.grpo_args import load_policy, make_grpo_config, quiet_trainer
-    from taskorder.trl.reward_specs import for_task
 
     started = time.perf_counter()
-    say = on_event or (lambda message: None)
     output_dir = Path(output_dir)
     evaluation = evaluation or EvalConfig(seed=seed)
     if fingerprint is None:
-        payload = [
-            str(model_path),
-            schedule.to_dict(),
-            dict(grpo or {}),
-            {k: dict(v) for k, v in (policy_options or {}).items()},
-            asdict(evaluation),
-            seed,
-            dtype,
-            {t.name: [rows_fingerprint(t.train_rows), t.reward_name()] for t in tasks},
-        ]
-        text = json.dumps(payload, sort_keys=True, default=str)
-        fingerprint = hashlib.sha256(text.encode()).hexdigest()[:16]
+        fingerprint = _settings_fingerprint(
+            model_path,
+            tasks,
+            schedule,
+            grpo=grpo,
+            policy_options=policy_options,
+            evaluation=evaluation,
+            seed=seed,
+            dtype=dtype,
+        )
     _check_run_file(output_dir, fingerprint, resume)
     rewards = {task.name: task.reward_function() for task in tasks}
+    trainer = _grpo_trainer(
+        model_path, tasks, rewards, output_dir, grpo=grpo, seed=seed, dtype=dtype
+    )
+    resolved = apply_schedule(trainer, schedule, policy_options=policy_options).schedule
+    _write_run_file(output_dir, fingerprint, resolved, solved)
+    results, resumed_from = _train_stages(
+        trainer,
+        resolved,
+        {task.name: (task.eval_rows, rewards[task.name]) for task in tasks},
+        output_dir,
+        evaluation=evaluation,
+        evaluate_at_start=evaluate_at_start,
+        resume=resume,
+        on_stage_end=on_stage_end,
+        on_event=on_event,
+    )
+    return TrainResult(
+        output_dir=str(output_dir),
+        schedule=resolved,
+        results=results,
+        checkpoints=_stage_checkpoints(output_dir, resolved),
+        resumed_from_stage=resumed_from,
+        elapsed_s=time.perf_counter() - started,
+    )
+
+
+def _settings_fingerprint(
+    model_path: str | Path,
+    tasks: Sequence[RLTask],
+    schedule: Schedule,
+    *,
+    grpo: Mapping[str, Any] | None,
+    policy_options: Mapping[str, Mapping[str, Any]] | None,
+    evaluation: Any,
+    seed: int,
+    dtype: str,
+) -> str:
+    """16 hex digits identifying the settings of :func:`train_schedule` (model, schedule,
+    GRPO fields, policy options, evaluation, seed, dtype, each task's rows and reward)."""
+    from taskorder.trl.data import rows_fingerprint
+
+    payload = [
+        str(model_path),
+        schedule.to_dict(),
+        dict(grpo or {}),
+        {k: dict(v) for k, v in (policy_options or {}).items()},
+        asdict(evaluation),
+        seed,
+        dtype,
+        {t.name: [rows_fingerprint(t.train_rows), t.reward_name()] for t in tasks},
+    ]
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _grpo_trainer(
+    model_path: str | Path,
+    tasks: Sequence[RLTask],
+    rewards: Mapping[str, Any],
+    output_dir: Path,
+    *,
+    grpo: Mapping[str, Any] | None,
+    seed: int,
+    dtype: str,
+) -> Any:
+    """One quiet ``GRPOTrainer`` over every task's rows, one reward function per task."""
+    from trl import GRPOTrainer
+
+    from taskorder.trl.data import multitask_dataset
+    from taskorder.trl.grpo_args import load_policy, make_grpo_config, quiet_trainer
+    from taskorder.trl.reward_specs import for_task
+
     model, tokenizer = load_policy(model_path, dtype=dtype)
     trainer = GRPOTrainer(
         model=model,
@@ -385,16 +445,74 @@ def train_schedule(
         processing_class=tokenizer,
     )
     quiet_trainer(trainer)
-    resolved = apply_schedule(trainer, schedule, policy_options=policy_options).schedule
+    return trainer
+
+
+def _write_run_file(
+    output_dir: Path, fingerprint: str, resolved: Schedule, solved: dict[str, Any] | None
+) -> None:
+    """Create ``output_dir`` and write ``run.json`` (fingerprint, resolved schedule, solver)."""
     output_dir.mkdir(parents=True, exist_ok=True)
     run_info = {"fingerprint": fingerprint, "schedule": resolved.to_dict(), "solved": solved}
     (output_dir / RUN_FILE).write_text(json.dumps(run_info, indent=2) + "\n", encoding="utf-8")
+
+
+def _train_stages(
+    trainer: Any,
+    resolved: Schedule,
+    eval_tasks: Mapping[str, tuple[Any, Any]],
+    output_dir: Path,
+    *,
+    evaluation: Any,
+    evaluate_at_start: bool,
+    resume: bool,
+    on_stage_end: Callable[[StageRecord], None] | None,
+    on_event: Callable[[str], None] | None,
+) -> tuple[StageResults, int | None]:
+    """Attach the :class:`~taskorder.trl.callback.StageCallback`, train the stages not yet
+    finished in ``output_dir`` and save ``stages.json``.
+
+    Returns the results and the last stage already finished when training started (None
+    when it started from the beginning).
+    """
+    from taskorder.trl.callback import last_stage_checkpoint
+
+    say = on_event or (lambda message: None)
     found = last_stage_checkpoint(output_dir, resolved) if resume else None
     results_path = output_dir / RESULTS_FILE
-    previous = StageResults.load(results_path) if found and results_path.exists() else None
-    callback = StageCallback(
+    callback = _stage_callback(
         resolved,
-        {task.name: (task.eval_rows, rewards[task.name]) for task in tasks},
+        eval_tasks,
+        results_path,
+        evaluation=evaluation,
+        evaluate_at_start=evaluate_at_start,
+        resuming=found is not None,
+        on_stage_end=on_stage_end,
+    ).attach(trainer)
+    resumed_from = _train_unfinished_stages(trainer, resolved, found, say)
+    results = callback.results
+    results.save(results_path)
+    return results, resumed_from
+
+
+def _stage_callback(
+    resolved: Schedule,
+    eval_tasks: Mapping[str, tuple[Any, Any]],
+    results_path: Path,
+    *,
+    evaluation: Any,
+    evaluate_at_start: bool,
+    resuming: bool,
+    on_stage_end: Callable[[StageRecord], None] | None,
+) -> Any:
+    """The run's :class:`~taskorder.trl.callback.StageCallback` (not yet attached); when
+    ``resuming``, it continues the records already in ``results_path``."""
+    from taskorder.trl.callback import StageCallback, StageCallbackConfig
+
+    previous = StageResults.load(results_path) if resuming and results_path.exists() else None
+    return StageCallback(
+        resolved,
+        dict(eval_tasks),
         StageCallbackConfig(
             evaluation=evaluation,
             evaluate_at_start=evaluate_at_start,
@@ -404,7 +522,17 @@ def train_schedule(
         if previous is None
         else StageResults(resolved, previous.tasks, previous.records),
         on_stage_end=on_stage_end,
-    ).attach(trainer)
+    )
+
+
+def _train_unfinished_stages(
+    trainer: Any,
+    resolved: Schedule,
+    found: tuple[int, Path] | None,
+    say: Callable[[str], None],
+) -> int | None:
+    """Train from the start or from ``found`` (last finished stage, its checkpoint), unless
+    every stage is finished; return that stage's index (None from the start)."""
     resumed_from = None
     if found is not None:
         resumed_from, checkpoint = found
@@ -415,21 +543,16 @@ def train_schedule(
         say(f"training {len(resolved)} stages, {resolved.total_steps} steps: {resolved!r}")
     if found is None or resumed_from < len(resolved) - 1:
         trainer.train(resume_from_checkpoint=None if found is None else str(found[1]))
-    results = callback.results
-    results.save(results_path)
-    checkpoints = [
+    return resumed_from
+
+
+def _stage_checkpoints(output_dir: Path, resolved: Schedule) -> list[str]:
+    """The checkpoint directories of the finished stages, in stage order."""
+    return [
         str(output_dir / f"checkpoint-{end}")
         for end in resolved.boundaries
         if (output_dir / f"checkpoint-{end}").is_dir()
     ]
-    return TrainResult(
-        output_dir=str(output_dir),
-        schedule=resolved,
-        results=results,
-        checkpoints=checkpoints,
-        resumed_from_stage=resumed_from,
-        elapsed_s=time.perf_counter() - started,
-    )
 
 
 def _replan_inputs(config: TrainConfig) -> tuple[Any, int]:
@@ -448,7 +571,32 @@ def _replan_inputs(config: TrainConfig) -> tuple[Any, int]:
 
 
 def replan_plan(config: TrainConfig, *, horizon: int = 3, design: str = "full") -> dict[str, Any]:
-    """What ``train CONFIG --replan --dry-run`` prints: tasks, settings and the stage budget."""
+    """What ``train CONFIG --replan --dry-run`` prints: tasks, settings and the stage budget.
+
+    Loads the tasks' rows (to count them) but no model.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        A validated config whose schedule is ``schedule.order`` or ``schedule.bwt`` with
+        ``steps_per_stage``.
+    horizon : int, default 3
+        As in :func:`taskorder.replan.replan_training`.
+    design : {"full", "cheap"}
+        As in :func:`taskorder.replan.replan_training`.
+
+    Returns
+    -------
+    dict
+        ``output_dir``, ``tasks`` (train and eval row counts), ``steps_per_stage``,
+        ``horizon``, ``design``, ``first_decision``, ``training_stages``
+        (:func:`taskorder.replan.replan_cost`) and ``grpo_steps``.
+
+    Raises
+    ------
+    InvalidParameterError
+        When the schedule cannot be re-planned (see :func:`replan_from_config`).
+    """
     from taskorder.replan import replan_cost
 
     matrix, steps = _replan_inputs(config)
@@ -487,6 +635,26 @@ def replan_from_config(
     optimizer state does not carry over, as in every probe). With ``schedule.bwt`` the
     first decision solves that matrix instead of probing the starting model. A rerun
     resumes; with ``resume=False`` an existing run directory is an error.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        A validated config whose schedule is ``schedule.order`` or ``schedule.bwt`` with
+        ``steps_per_stage``; its ``schedule.solver`` gives the objective and method of
+        the probe decisions and ``seed`` the run's seed.
+    horizon : int, default 3
+        Enumerate every remaining order once this many tasks or fewer are left (as in
+        :func:`taskorder.replan.replan_training`).
+    design : {"full", "cheap"}
+        Second-stage probes of a re-measurement (as in
+        :func:`taskorder.replan.replan_training`).
+    entropy_floor : mapping of str to float, optional
+        ``{task: minimum final entropy}`` (nats), passed to
+        :func:`taskorder.replan.replan_training`.
+    resume : bool, default True
+        Continue a run found in ``output_dir/replan``; with ``False`` one is an error.
+    on_decision : callable, optional
+        Called with each decision as it is taken.
 
     Returns
     -------
