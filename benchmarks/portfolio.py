@@ -26,6 +26,11 @@ Run from the repository root::
     PYTHONPATH=src python benchmarks/portfolio.py --time-limits 60 --routes \
         lazy-rebuild,lazy-incremental --rows t59b11xx,be75np,stabu70,usa79,sgb75.01 \
         > benchmarks/results/portfolio_lp_io.txt
+    PYTHONPATH=src python benchmarks/portfolio.py --time-limits 60 --routes \
+        lazy-rebuild,lazy-incremental --rows "$(PYTHONPATH=src python -c 'import sys; \
+    sys.path.insert(0, "benchmarks"); import lolib; \
+    print(",".join(i.name for i in lolib.instances("IO")))')" \
+        > benchmarks/results/portfolio_lp_io_all.txt
     PYTHONPATH=src python benchmarks/portfolio.py --large-only \
         --large 500:5,1000:30,2000:5,2000:10 > benchmarks/results/portfolio_large.txt
     PYTHONPATH=src python benchmarks/portfolio.py --read 1000,2000 \
