@@ -14,7 +14,7 @@ from taskorder.solvers.problem import Constraints
 
 pytest.importorskip("ortools")
 needs_incremental = pytest.mark.skipif(
-    not incremental_lp_available(), reason="SciPy's bundled HiGHS (SciPy >= 1.15) is missing"
+    not incremental_lp_available(), reason="SciPy's bundled HiGHS (scipy.optimize._highspy) is missing"
 )
 
 

@@ -7,9 +7,10 @@ cost seconds each even when a few hundred rows were added. :class:`IncrementalLP
 one HiGHS instance instead: new rows enter the current basis as basic slack rows and
 dual simplex continues from it (measured in docs/solvers.md).
 
-HiGHS comes from SciPy's bundled copy (``scipy.optimize._highspy``, SciPy >= 1.15; SciPy
-is a dependency). That module is private to SciPy, so :func:`incremental_lp_available`
-checks for it and :mod:`.ilp` falls back to MathOpt when it is missing or changed.
+HiGHS comes from SciPy's bundled copy (``scipy.optimize._highspy._core``, measured with
+SciPy 1.17.1 and HiGHS 1.12; SciPy is a dependency). That module is private to SciPy, so
+:func:`incremental_lp_available` checks for it and :mod:`.ilp` falls back to MathOpt when
+it is missing or changed.
 
 Examples
 --------

@@ -253,7 +253,7 @@ def solve_ilp(
         start and one MIP solve (no LP phase).
     lp : {"incremental", "rebuild"}, optional
         How the LP rounds run: one HiGHS model updated in place and re-solved warm
-        (default with ``backend="highs"`` when SciPy's HiGHS is importable), or the
+        (default with ``backend="highs"`` when SciPy's bundled HiGHS is importable), or the
         model rebuilt and solved from scratch each round (SCIP's only way).
 
     Returns
@@ -329,8 +329,8 @@ def _lp_mode(lp: str | None, backend: str) -> str:
     if lp == "incremental" and (backend != "highs" or not incremental_lp_available()):
         raise InvalidParameterError(
             "The 'lp' parameter of solve_ilp can be 'incremental' only with backend='highs' "
-            "and SciPy >= 1.15 (its bundled HiGHS). Got lp='incremental' with "
-            f"backend={backend!r}; use lp='rebuild'."
+            "and a SciPy whose bundled HiGHS exposes scipy.optimize._highspy._core. Got "
+            f"lp='incremental' with backend={backend!r}; use lp='rebuild'."
         )
     return lp
 
