@@ -50,6 +50,37 @@ def compare(
 
     Online methods (sec, tac, worst_task, hybrid) run on the built-in learner; with a
     CONFIG whose runner has no online stages they are skipped with a note.
+
+    \f
+
+    Parameters
+    ----------
+    config : Path, optional
+        Probe or real-model config; its runner is compared and its probe campaign gives the
+        planned methods' orders. Without it: the built-in learner.
+    methods : list of str, optional
+        Methods to run (``--method``, repeated), among :data:`taskorder.compare.METHODS`;
+        default: all of them.
+    n_structured, n_open : int
+        Structured and open-ended tasks of the built-in learner (ignored with ``config``).
+    mode : {"exact", "sampled"}
+        The built-in learner's training mode (ignored with ``config``).
+    seeds : int
+        Seeds per method.
+    n_random : int
+        Random orders compared.
+    world_seed : int
+        Seed of the built-in learner's world (ignored with ``config``).
+    seed : int
+        Root seed of the comparison.
+    stage_steps : int, optional
+        Steps per task; default: the learner's, or with ``config`` the probe plan's.
+    reference : str
+        The method every other one is compared with.
+    plot : Path, optional
+        Where to write a bar chart (``.png``, ``.svg`` or ``.pdf``).
+    as_json : bool
+        Print one JSON object instead of tables.
     """
     if mode not in ("exact", "sampled"):
         raise typer.BadParameter(f"expected exact or sampled; got {mode!r}", param_hint="'--mode'")
@@ -188,12 +219,34 @@ def _p(value: float) -> str:
 
 
 def _print(report, mode: str) -> None:
+    """The report as tables for people: scores, per-task scores, the solver's comparisons,
+    the probe campaign, whether planning was worth its probes, notes."""
     tasks = report.tasks
     stdout.print(
         f"{mode if ' ' in mode else f'built-in learner ({mode})'}, tasks {', '.join(tasks)}; every method "
         f"{report.stage_steps * len(tasks)} steps, {report.seeds} seeds; "
         f"test: {report.test}, p < 0.05"
     )
+    _print_scores(report)
+    _print_task_scores(report)
+    _print_solver_comparisons(report)
+    if report.probe:
+        probe = report.probe
+        stdout.print(
+            f"probe campaign (the planned methods' cost): {probe['probes']} probes, "
+            f"{probe['training_steps']} training steps, {probe['elapsed_s']:.1f} s; "
+            f"recommended order (solver) {' > '.join(probe['orders']['solver'])} "
+            f"[{probe.get('recommendation', {}).get('reason', '')}]; "
+            f"rank rule {' > '.join(probe['orders']['rank_rule'])}"
+        )
+    _print_planning(report)
+    for note in report.notes:
+        stdout.print(f"note: {note}")
+    stdout.print(f"elapsed {report.elapsed_s:.1f} s")
+
+
+def _print_scores(report) -> None:
+    """Mean score, spread, relative performance, gain and test vs the reference, cost."""
     table = Table(
         box=box.SIMPLE_HEAD,
         pad_edge=False,
@@ -225,64 +278,66 @@ def _print(report, mode: str) -> None:
         "planned from the matrix, plus online overhead in step equivalents (policy work / "
         "time per step)"
     )
+
+
+def _print_task_scores(report) -> None:
+    """Final score per task and method, and the specialists'."""
     table = Table(
         box=box.SIMPLE_HEAD, pad_edge=False, title="final score per task (mean over seeds)"
     )
     table.add_column("method", no_wrap=True)
-    for task in tasks:
+    for task in report.tasks:
         table.add_column(task, justify="right", no_wrap=True)
     for name, result in report.methods.items():
         table.add_row(name, *(f"{v:.3f}" for v in result.scores.mean(axis=0)))
     table.add_row("specialists", *(f"{v:.3f}" for v in report.specialist.mean(axis=0)))
     stdout.print(table)
+
+
+def _print_solver_comparisons(report) -> None:
+    """The recommended order against every method other than the reference (if it ran)."""
     solver_rows = [
         c for c in report.comparisons if c.method == "solver" and c.reference != report.reference
     ]
-    if solver_rows:
-        table = Table(
-            box=box.SIMPLE_HEAD,
-            pad_edge=False,
-            title="recommended order (solver) vs each other method",
+    if not solver_rows:
+        return
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        title="recommended order (solver) vs each other method",
+    )
+    for column in ("other method", "gain %", "p", "sig."):
+        table.add_column(column, justify="right")
+    for c in solver_rows:
+        table.add_row(
+            c.reference, f"{c.gain_pct:+.1f}", _p(c.p_value), "*" if c.significant else ""
         )
-        for column in ("other method", "gain %", "p", "sig."):
-            table.add_column(column, justify="right")
-        for c in solver_rows:
-            table.add_row(
-                c.reference, f"{c.gain_pct:+.1f}", _p(c.p_value), "*" if c.significant else ""
-            )
-        stdout.print(table)
-    if report.probe:
-        probe = report.probe
-        stdout.print(
-            f"probe campaign (the planned methods' cost): {probe['probes']} probes, "
-            f"{probe['training_steps']} training steps, {probe['elapsed_s']:.1f} s; "
-            f"recommended order (solver) {' > '.join(probe['orders']['solver'])} "
-            f"[{probe.get('recommendation', {}).get('reason', '')}]; "
-            f"rank rule {' > '.join(probe['orders']['rank_rule'])}"
+    stdout.print(table)
+
+
+def _print_planning(report) -> None:
+    """Each probed method against the best online method (if both ran)."""
+    if not report.planning:
+        return
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        title="is offline planning worth its probes? (vs the best online method, "
+        "equal training steps)",
+    )
+    for column in ("method", "best online", "gain %", "p", "probes (runs)", "worth it"):
+        table.add_column(column, justify="left" if column == "method" else "right")
+    for item in report.planning:
+        p = math.nan if item["p_value"] is None else item["p_value"]
+        table.add_row(
+            item["method"],
+            item["best_online"],
+            f"{item['gain_pct']:+.1f}",
+            _p(p),
+            f"{item['probe_cost_runs']:.1f}",
+            "yes" if item["worth_probes"] else "no",
         )
-    if report.planning:
-        table = Table(
-            box=box.SIMPLE_HEAD,
-            pad_edge=False,
-            title="is offline planning worth its probes? (vs the best online method, "
-            "equal training steps)",
-        )
-        for column in ("method", "best online", "gain %", "p", "probes (runs)", "worth it"):
-            table.add_column(column, justify="left" if column == "method" else "right")
-        for item in report.planning:
-            p = math.nan if item["p_value"] is None else item["p_value"]
-            table.add_row(
-                item["method"],
-                item["best_online"],
-                f"{item['gain_pct']:+.1f}",
-                _p(p),
-                f"{item['probe_cost_runs']:.1f}",
-                "yes" if item["worth_probes"] else "no",
-            )
-        stdout.print(table)
-    for note in report.notes:
-        stdout.print(f"note: {note}")
-    stdout.print(f"elapsed {report.elapsed_s:.1f} s")
+    stdout.print(table)
 
 
 def register(app: typer.Typer) -> None:
