@@ -122,17 +122,47 @@ class StepProgress(TrainerCallback):
         self._last_line = -math.inf
 
     def on_train_begin(self, args, state, control, **kwargs):
+        """Start counting at ``state.global_step`` (the resumed step, or 0).
+
+        Parameters
+        ----------
+        args, state, control
+            As ``transformers.TrainerCallback`` passes them.
+        **kwargs
+            Ignored.
+        """
         self._started = None
         self._first_step = state.global_step
         self._rewards = {}
         return control
 
     def on_step_begin(self, args, state, control, **kwargs):
+        """Start the clock at the first step (after any evaluation of the starting model).
+
+        Parameters
+        ----------
+        args, state, control
+            As ``transformers.TrainerCallback`` passes them.
+        **kwargs
+            Ignored.
+        """
         if self._started is None:  # after any evaluation of the starting model
             self._started = time.perf_counter()
         return control
 
     def on_log(self, args, state, control, logs=None, **kwargs):
+        """Keep the latest rewards of a training log and write a line when one is due.
+
+        Parameters
+        ----------
+        args, state, control
+            As ``transformers.TrainerCallback`` passes them.
+        logs : dict, optional
+            The logged values; records without ``loss`` (evaluations, the end-of-training
+            summary) are ignored.
+        **kwargs
+            Ignored.
+        """
         logs = logs or {}
         if "loss" not in logs:  # evaluation records and the end-of-training summary
             return control
@@ -148,7 +178,24 @@ class StepProgress(TrainerCallback):
         return control
 
     def line(self, step: int, logs: dict[str, Any], now: float | None = None) -> str:
-        """The progress line of optimizer step ``step`` (1-based: steps done)."""
+        """The progress line of optimizer step ``step`` (1-based: steps done).
+
+        Parameters
+        ----------
+        step : int
+            Optimizer steps done; the stage shown is the one this step belongs to.
+        logs : dict
+            The step's logged values; its ``loss`` is shown when it is a number.
+        now : float, optional
+            ``time.perf_counter()`` reading for the time per step and the ETA (default:
+            read it now).
+
+        Returns
+        -------
+        str
+            Step, stage, rewards (overall and per task of the stage), loss, seconds per
+            step and ETA, separated by two spaces.
+        """
         total = self.schedule.total_steps
         index = self.schedule.stage_index_at(min(step, total) - 1)
         stage = self.schedule[index]

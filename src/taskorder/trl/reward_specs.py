@@ -139,6 +139,21 @@ def for_task(
     ``rewards/<task>/mean`` for each task of a mixed batch. Built on
     :func:`taskorder.rewards.task_router`.
 
+    Parameters
+    ----------
+    task : str
+        The task whose rows ``reward`` scores; also the wrapper's ``__name__``.
+    reward : callable
+        A TRL reward function (``completions`` and the dataset columns as keywords).
+    task_column : str, default "task"
+        The dataset column that names each row's task.
+
+    Returns
+    -------
+    callable
+        A reward function returning ``reward``'s value for ``task``'s rows and ``None``
+        for the others.
+
     Examples
     --------
     >>> reward = for_task("arith", resolve_reward("math"))

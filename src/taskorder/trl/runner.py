@@ -144,7 +144,32 @@ class TRLProbeRunner:
         ).hexdigest()[:16]
 
     def train(self, state: str, task: str | Mapping[str, float], *, steps: int, seed: int) -> str:
-        """Run ``steps`` GRPO steps on ``task`` from ``state``; return the new state's path."""
+        """Run ``steps`` GRPO steps on ``task`` from ``state``; return the new state's path.
+
+        The same arguments give the same state: a finished one is reused, not retrained.
+
+        Parameters
+        ----------
+        state : str
+            The state to start from (a model directory).
+        task : str or mapping of str to float
+            One of the runner's tasks, or ``{task: proportion}`` (a mixed stage; the
+            proportions are positive and sum to 1).
+        steps : int
+            GRPO steps of the stage.
+        seed : int
+            Training seed.
+
+        Returns
+        -------
+        str
+            The new state's path.
+
+        Raises
+        ------
+        InvalidParameterError
+            If a task is unknown or ``state`` is not a model directory.
+        """
         from taskorder.schedule import Stage
 
         return self._train_stage(
@@ -227,7 +252,22 @@ class TRLProbeRunner:
         return str(out)
 
     def evaluate(self, state: str, task: str, *, seed: int):
-        """Score ``state`` on ``task``'s held-out prompts (mean reward, token entropy)."""
+        """Score ``state`` on ``task``'s held-out prompts (mean reward, token entropy).
+
+        Parameters
+        ----------
+        state : str
+            The state to score (a model directory; the last one loaded is cached).
+        task : str
+            One of the runner's tasks.
+        seed : int
+            Sampling seed (replaces the seed of the runner's evaluation settings).
+
+        Returns
+        -------
+        taskorder.estimate.runner.Evaluation
+            As :func:`~taskorder.trl.evaluation.evaluate_policy` returns it.
+        """
         from dataclasses import replace
 
         from taskorder.trl.evaluation import evaluate_policy

@@ -193,6 +193,22 @@ def suite_config(
     and ``evaluation`` describe the model and tasks; ``probe`` the campaign;
     ``schedule`` the training (the recommended order of the probe campaign's
     ``matrix.json``).
+
+    Parameters
+    ----------
+    tasks : list of str
+        Suite task names (keys of :data:`SUITE_REWARDS`); each reads
+        ``<name>.train.jsonl`` and ``<name>.eval.jsonl`` with the suite's reward.
+    model : str, default "smollm2"
+        The model source of the policy and of the judge (see
+        :mod:`taskorder.trl.model_source`).
+    output_dir : str, default "out"
+        The run directory; ``schedule.bwt`` points to ``<output_dir>/probes/matrix.json``.
+
+    Returns
+    -------
+    dict
+        The config, ready to dump as YAML.
     """
     return {
         "model": model,

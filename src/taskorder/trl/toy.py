@@ -113,6 +113,20 @@ def toy_task_rows(
     (not used by the rewards). Eval prompts are disjoint from train prompts where the
     task has enough distinct prompts (arithmetic has 100).
 
+    Parameters
+    ----------
+    n_train : int, default 64
+        Training rows per task (arithmetic: at most ``100 - n_eval``).
+    n_eval : int, default 16
+        Held-out rows per task.
+    seed : int, default 0
+        Seed of the rows.
+
+    Returns
+    -------
+    dict of str to (list of dict, list of dict)
+        ``{"arithmetic" | "qa" | "describe": (train_rows, eval_rows)}``.
+
     Examples
     --------
     >>> rows = toy_task_rows(n_train=4, n_eval=2)
@@ -159,7 +173,25 @@ def train_toy_tokenizer(texts: list[str], *, vocab_size: int = 384):
 
 
 def make_toy_model(tokenizer, *, hidden_size: int = 64, n_layers: int = 2, seed: int = 0):
-    """A random small Qwen2 causal LM sized for ``tokenizer`` (float32, CPU)."""
+    """A random small Qwen2 causal LM sized for ``tokenizer`` (float32, CPU).
+
+    Parameters
+    ----------
+    tokenizer : transformers.PreTrainedTokenizerBase
+        Gives the vocabulary size and the pad and eos tokens (eos also serves as bos).
+    hidden_size : int, default 64
+        Width of the model (the MLP is twice as wide; 4 attention heads, 2 key/value
+        heads, so a multiple of 4).
+    n_layers : int, default 2
+        Transformer layers.
+    seed : int, default 0
+        Seed of the random initial weights.
+
+    Returns
+    -------
+    transformers.PreTrainedModel
+        The untrained model, with its generation config's pad and eos tokens set.
+    """
     require("torch", "trl")
     import torch
     from transformers import AutoModelForCausalLM, Qwen2Config
@@ -249,6 +281,24 @@ def build_toy_model_dir(
 
     Returns the model directory and the task rows (``toy_task_rows`` with the same
     sizes and seed). ``warmup_steps=0`` leaves the model random.
+
+    Parameters
+    ----------
+    path : str or Path
+        The model directory to write (created).
+    warmup_steps : int, default 150
+        Steps of :func:`supervised_warmup` on the training rows' answers; 0 for none.
+    n_train, n_eval : int, default 64 and 16
+        Rows per task and split (as in :func:`toy_task_rows`).
+    hidden_size : int, default 64
+        Width of the model (as in :func:`make_toy_model`).
+    seed : int, default 0
+        Seed of the rows, the initial weights and the warm-up.
+
+    Returns
+    -------
+    tuple of (Path, dict)
+        The model directory and ``{task: (train_rows, eval_rows)}``.
     """
     rows = toy_task_rows(n_train=n_train, n_eval=n_eval, seed=seed)
     texts = [
