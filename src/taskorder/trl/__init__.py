@@ -15,6 +15,18 @@ Which piece when
     The runner protocol (``taskorder.estimate.runner``) with real GRPO, for probing BWT.
 :func:`run_training` / ``taskorder train CONFIG``
     The whole pipeline from a YAML/TOML file (:class:`TrainConfig`), resumable.
+:class:`TaskPanel`
+    Per-task reward, ``|advantage|``, zero-advantage rate, entropy and KL of a mixed or
+    online stage, logged as ``panel/<task>/<metric>`` (:class:`GenerationTaskStats`
+    per generation batch); :func:`stage_panel` adds forgetting, intransigence and the
+    worst task at every stage end.
+:class:`OnlineMixer` / ``Stage(..., online="sec")``
+    An online stage: a policy of :mod:`taskorder.online` picks each generation batch's
+    mixture from the panel's signals; decisions go to a JSONL log
+    (:func:`read_decision_log`) and into checkpoints (:class:`OnlineStateCallback`).
+:class:`TaskGradients`
+    Each task's part of GRPO's gradient at the final norm (:func:`final_norm_module`),
+    for gradient-alignment policies (``tac``).
 :mod:`taskorder.trl.toy`
     A tiny offline model and three synthetic tasks (tests, benchmark, example).
 """
@@ -25,8 +37,13 @@ import importlib
 from typing import Any
 
 __all__ = [
+    "GRADIENT_METHODS",
+    "ONLINE_STATE_FILE",
     "BatchGeometry",
     "EvalConfig",
+    "GenerationTaskStats",
+    "OnlineMixer",
+    "OnlineStateCallback",
     "RLTask",
     "Schedule",
     "ScheduleSampler",
@@ -37,16 +54,22 @@ __all__ = [
     "StageResults",
     "TRLProbeRunner",
     "TRLRunnerConfig",
+    "TaskGradients",
+    "TaskPanel",
     "TrainConfig",
     "TrainResult",
     "apply_schedule",
     "evaluate_policy",
+    "final_norm_module",
     "for_task",
+    "generation_task_stats",
     "load_rows",
     "load_train_config",
     "multitask_dataset",
+    "read_decision_log",
     "resolve_reward",
     "run_training",
+    "stage_panel",
 ]
 
 _WHERE = {
@@ -72,6 +95,17 @@ _WHERE = {
     "load_train_config": "taskorder.trl.config",
     "run_training": "taskorder.trl.pipeline",
     "TrainResult": "taskorder.trl.pipeline",
+    "TaskPanel": "taskorder.trl.panel",
+    "GenerationTaskStats": "taskorder.trl.panel",
+    "generation_task_stats": "taskorder.trl.panel",
+    "stage_panel": "taskorder.trl.stage_panel",
+    "TaskGradients": "taskorder.trl.task_gradients",
+    "GRADIENT_METHODS": "taskorder.trl.task_gradients",
+    "final_norm_module": "taskorder.trl.task_gradients",
+    "OnlineMixer": "taskorder.trl.online_mixer",
+    "OnlineStateCallback": "taskorder.trl.online_mixer",
+    "ONLINE_STATE_FILE": "taskorder.trl.online_mixer",
+    "read_decision_log": "taskorder.trl.online_mixer",
 }
 
 

@@ -175,6 +175,36 @@ def _entropy_sum(model, sequences, prompt_mask, completion_mask, temperature: fl
     return total
 
 
+def _score(
+    reward: Callable[..., Any],
+    tokenizer: Any,
+    chunk: Sequence[Mapping[str, Any]],
+    ids: list[list[int]],
+    names: list[str],
+    n_samples: int,
+) -> list[float]:
+    """The rewards of the scored completions (``n_samples`` per row of ``chunk``, in order).
+
+    ``reward`` is called as TRL calls it: prompts, completions (a message list for a
+    conversational prompt, text otherwise), completion ids and the rows' other
+    ``names`` columns; ``None`` values (rows it does not score) are dropped.
+    """
+    repeated = [row for row in chunk for _ in range(n_samples)]
+    decoded = tokenizer.batch_decode(ids, skip_special_tokens=True)
+    completions: list[Any] = [
+        [{"role": "assistant", "content": text}] if _is_conversational(row["prompt"]) else text
+        for text, row in zip(decoded, repeated)
+    ]
+    columns = {name: [row.get(name) for row in repeated] for name in names}
+    scored = reward(
+        prompts=[row["prompt"] for row in repeated],
+        completions=completions,
+        completion_ids=ids,
+        **columns,
+    )
+    return [float(value) for value in scored if value is not None]
+
+
 def evaluate_policy(
     model: Any,
     tokenizer: Any,
@@ -235,22 +265,7 @@ def evaluate_policy(
                 ids, batch_entropy, batch_tokens = _generate(model, tokenizer, texts, config)
                 entropy_sum += batch_entropy
                 n_tokens += batch_tokens
-                repeated = [row for row in chunk for _ in range(config.n_samples)]
-                decoded = tokenizer.batch_decode(ids, skip_special_tokens=True)
-                completions: list[Any] = [
-                    [{"role": "assistant", "content": text}]
-                    if _is_conversational(row["prompt"])
-                    else text
-                    for text, row in zip(decoded, repeated)
-                ]
-                columns = {name: [row.get(name) for row in repeated] for name in names}
-                scored = reward(
-                    prompts=[row["prompt"] for row in repeated],
-                    completions=completions,
-                    completion_ids=ids,
-                    **columns,
-                )
-                rewards.extend(float(value) for value in scored if value is not None)
+                rewards.extend(_score(reward, tokenizer, chunk, ids, names, config.n_samples))
     finally:
         model.train(was_training)
     if not rewards:
