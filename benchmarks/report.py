@@ -123,7 +123,11 @@ def main(argv: list[str] | None = None) -> int:
             continue
         old = path.read_text(encoding="utf-8")
         used |= {m["name"] for m in MARKER.finditer(old)}
-        new = render_page(old, renderers, cache)
+        try:
+            new = render_page(old, renderers, cache)
+        except KeyError as error:
+            print(f"{page}: {error.args[0]}", file=sys.stderr)
+            return 2
         if new == old:
             continue
         if args.write:

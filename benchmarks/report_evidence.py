@@ -6,8 +6,6 @@ and development tables of docs/evidence.md, labelled so.
 
 from __future__ import annotations
 
-from collections.abc import Iterable  # noqa: F401
-
 import numpy as np
 from report_common import (
     MODES,
