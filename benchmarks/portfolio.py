@@ -31,6 +31,9 @@ Run from the repository root::
     sys.path.insert(0, "benchmarks"); import lolib; \
     print(",".join(i.name for i in lolib.instances("IO")))')" \
         > benchmarks/results/portfolio_lp_io_all.txt
+    PYTHONPATH=src python benchmarks/portfolio.py --time-limits 60 --routes \
+        lazy-rebuild,lazy-incremental --rows sgb75.01,sgb75.02,sgb75.03,sgb75.04,sgb75.05 \
+        > benchmarks/results/portfolio_lp_sgb.txt
     PYTHONPATH=src python benchmarks/portfolio.py --large-only \
         --large 500:5,1000:30,2000:5,2000:10 > benchmarks/results/portfolio_large.txt
     PYTHONPATH=src python benchmarks/portfolio.py --read 1000,2000 \
