@@ -237,13 +237,17 @@ def replan_horizons() -> str:
     """docs/replanning.md: horizons, the cheap design and best-of-k random (benchmarks/replan.py)."""
     lines = [("| mode | worlds | method | trained order: percentile | delivered model: percentile "
              "| stages (median) |"), "|---|---|---|---|---|---|"]
-    found = False
+    found, versus = False, []
     for mode in MODES:
         rows = [r for split in reported_splits()
                 for r in read_csv(RESULTS / f"replan_horizons_{split}_{mode}.csv")]
         if not rows:
             continue
         found = True
+        medians = {key: np.median([float(r["pctl"]) for r in rows if test(r["method"])])
+                   for key, test in (("replan", lambda m: m == "replan h=3 full"),
+                                     ("random", lambda m: m.startswith("best of")))}
+        versus.append(f"{mode} {medians['replan']:.1f} vs {medians['random']:.1f}")
         worlds = world_list(r["world"] for r in rows)
         for name in dict.fromkeys(
                 "best of k random" if r["method"].startswith("best of") else r["method"]
@@ -255,6 +259,9 @@ def replan_horizons() -> str:
                          f"{np.median([float(r['stages']) for r in mine]):.0f} |")
     if not found:
         return "(not run: `python benchmarks/replan.py --split heldout --mode exact`)"
+    lines += ["", ("Median trained-order percentile, re-planning (h = 3, full) vs the best of k "
+                   "random curricula at about the same number of stages: " + "; ".join(versus)
+                   + ".")]
     return ("Min / median / max over held-out worlds. *static*: the backward-only optimum of one "
             "full probe campaign (not the recommended order); *best of k random*: k random "
             "curricula at about re-planning's (h = 3, full) stage budget, the best by the "
