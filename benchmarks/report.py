@@ -94,10 +94,11 @@ def wrap_markdown(text: str, width: int = 96) -> str:
 def render_page(text: str, renderers: dict[str, Callable[[], str]], cache: dict) -> str:
     def replace(match: re.Match) -> str:
         name = match["name"]
-        if name not in renderers:
-            raise KeyError(f"unknown report block {name!r}; known: {', '.join(sorted(renderers))}")
         if name not in cache:
-            cache[name] = wrap_markdown(renderers[name]().strip("\n"))
+            try:
+                cache[name] = wrap_markdown(renderers[name]().strip("\n"))
+            except Exception as error:
+                raise RuntimeError(f"block {name!r} failed: {error!r}") from error
         return f"<!-- report:{name} -->\n\n{cache[name]}\n\n<!-- /report:{name} -->"
 
     return MARKER.sub(replace, text)
@@ -110,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--write", action="store_true", help="rewrite the blocks in place")
     group.add_argument("--show", metavar="NAME", help="print one block")
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
+    parser.add_argument("--pages", nargs="+", metavar="PAGE", default=PAGES,
+                        help="only these pages (paths from the repository root)")
     args = parser.parse_args(argv)
     renderers = blocks()
     if args.show:
@@ -117,17 +120,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     cache: dict[str, str] = {}
     drift, used = [], set()
-    for page in PAGES:
+    for page in args.pages:
         path = args.root / page
         if not path.exists():
             continue
         old = path.read_text(encoding="utf-8")
         used |= {m["name"] for m in MARKER.finditer(old)}
-        try:
-            new = render_page(old, renderers, cache)
-        except KeyError as error:
-            print(f"{page}: {error.args[0]}", file=sys.stderr)
+        unknown = sorted({m["name"] for m in MARKER.finditer(old)} - set(renderers))
+        if unknown:
+            print(f"{page}: unknown report block(s) {', '.join(unknown)}; known: "
+                  f"{', '.join(sorted(renderers))}", file=sys.stderr)
             return 2
+        new = render_page(old, renderers, cache)
         if new == old:
             continue
         if args.write:
@@ -139,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
                 old.splitlines(keepends=True), new.splitlines(keepends=True),
                 f"{page} (committed)", f"{page} (from raw outputs)"))
     unused = sorted(set(renderers) - used)
-    if unused:
+    if unused and args.pages == PAGES:
         print(f"blocks no page uses: {', '.join(unused)}", file=sys.stderr)
     if drift:
         print(f"\n{len(drift)} page(s) differ from their raw outputs: {', '.join(drift)}; "
