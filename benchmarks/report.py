@@ -60,7 +60,9 @@ sys.path.insert(0, str(HERE))
 PAGES = ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md"))]
 #: Modules beside this file whose ``BLOCKS`` dict (name -> function returning markdown) the
 #: pages use; add yours here.
-BLOCK_MODULES = ["report_evidence", "report_learner", "report_engineering", "real_lm_report"]
+BLOCK_MODULES = [
+    "report_evidence", "report_learner", "report_engineering", "real_lm_report", "report_online",
+]
 MARKER = re.compile(
     r"<!-- report:(?P<name>[a-z0-9-]+) -->\n(?P<body>.*?)<!-- /report:(?P=name) -->", re.DOTALL
 )
