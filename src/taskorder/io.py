@@ -119,6 +119,27 @@ def write_matrix(matrix: TransferMatrix, path: str | Path, *, format: str | None
 
     Square CSV holds ``bwt`` only; use JSON or long CSV to keep the extras.
     Missing entries are written as empty cells (CSV) or ``null`` (JSON).
+
+    Parameters
+    ----------
+    matrix : TransferMatrix
+        The matrix to write.
+    path : str or Path
+        Destination file; missing parent folders are created and an existing file is
+        overwritten.
+    format : {"square", "long", "json"}, optional
+        Default: ``"json"`` when ``path`` ends in ``.json`` (any case), ``"square"``
+        otherwise.
+
+    Returns
+    -------
+    Path
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Raises
+    ------
+    InvalidMatrixError
+        For an unknown ``format``.
     """
     path = Path(path)
     if format is None:

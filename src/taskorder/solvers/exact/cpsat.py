@@ -32,7 +32,27 @@ CPSAT_MAX_ABS = 100_000_000
 
 
 def build_path_model(model, problem: Problem, weights: IntegerWeights, hint=None):
-    """Add the open-path circuit model to ``model``; return the arc literals by (tail, head)."""
+    """Add the open-path circuit model to ``model``; return the arc literals by (tail, head).
+
+    Parameters
+    ----------
+    model : ortools.sat.python.cp_model.CpModel
+        Receives the variables, constraints, objective and hints (modified in place).
+    problem : Problem
+        An ``adjacent`` problem; its ``first``, ``last`` and precedence constraints
+        become constraints of the model.
+    weights : IntegerWeights
+        Integer arc weights; ``weights.weights[tail, head]`` is the objective
+        coefficient of arc ``tail -> head``.
+    hint : sequence of int, optional
+        An order of task indices given to CP-SAT as a solution hint.
+
+    Returns
+    -------
+    dict
+        ``{(tail, head): literal}`` for every ordered pair of nodes ``0 .. n_tasks``,
+        where node ``n_tasks`` is the dummy that closes the path into a circuit.
+    """
     n_tasks = problem.n_tasks
     dummy = n_tasks
     arcs, terms = {}, []
@@ -69,6 +89,24 @@ def build_precedence_model(model, problem: Problem, weights: IntegerWeights, hin
     """Add the pairwise-precedence model (all 3-dicycle rows) to ``model``.
 
     Returns the literals ``before[i, j]`` for ``i < j`` (true: ``i`` before ``j``).
+
+    Parameters
+    ----------
+    model : ortools.sat.python.cp_model.CpModel
+        Receives the variables, constraints, objective and hints (modified in place).
+    problem : Problem
+        An ``all_pairs`` or ``max_min`` problem; its precedence constraints fix the
+        matching literals.
+    weights : IntegerWeights
+        Integer data: ``weights.weights`` for ``all_pairs``; ``bwt``, ``forward`` and
+        ``own`` for ``max_min``, whose model maximises the worst final score.
+    hint : sequence of int, optional
+        An order of task indices given to CP-SAT as a solution hint.
+
+    Returns
+    -------
+    dict
+        ``{(i, j): literal}`` for every pair ``i < j``.
     """
     n_tasks = problem.n_tasks
     before = {

@@ -78,6 +78,25 @@ def build_ordering_model(
     """The precedence model with the 3-dicycle rows ``cuts`` (triples ``i < j < k``).
 
     Returns a ``ortools.math_opt.model_pb2.ModelProto``.
+
+    Parameters
+    ----------
+    problem : Problem
+        An ``all_pairs`` or ``max_min`` problem; its precedence constraints become
+        variable bounds.
+    weights : IntegerWeights
+        Integer data: ``weights.weights`` for ``all_pairs``; ``bwt``, ``forward`` and
+        ``own`` for ``max_min`` (one ``t <= final score`` row per task).
+    cuts : ndarray of int, shape (n_cuts, 3)
+        Triples ``(i, j, k)``, ``i < j < k``, whose 3-dicycle rows are added (may be
+        empty), e.g. from :func:`~.triangles.violated_triangles`.
+    integer : bool
+        True: binary pair variables (the MIP); False: the LP relaxation.
+
+    Returns
+    -------
+    ortools.math_opt.model_pb2.ModelProto
+        Variables, rows and ids as described in the module docstring.
     """
     from ortools.math_opt import model_pb2
 
@@ -160,6 +179,28 @@ def solve_model(
     ``barrier`` asks for the interior-point method (with crossover) on an LP: much
     faster than dual simplex once the cut rows outnumber the variables several times
     (measured: 28 s instead of 93 s for the LP phase of LOLIB sgb75.01).
+
+    Parameters
+    ----------
+    model_proto : ortools.math_opt.model_pb2.ModelProto
+        A model from :func:`build_ordering_model`.
+    backend : {"highs", "scip"}
+        ``"highs"`` uses HiGHS; any other value uses SCIP.
+    time_limit : float or None
+        Seconds. A MIP is given only :data:`SOLVER_TIME_SHARE` of it (HiGHS overruns
+        its limit); an LP gets all of it. None: no limit.
+    integer : bool
+        True for a MIP: the gap tolerances are set so that only a proof of optimality
+        (absolute gap below 1) stops the solve early.
+    barrier : bool
+        Use the barrier method on an LP; ignored when ``integer`` is true.
+
+    Returns
+    -------
+    ModelOutcome
+        Values by variable id and objective (None without a feasible point), the dual
+        bound (None when not finite), ``proven`` (termination OPTIMAL) and
+        ``hit_limit`` (stopped at a limit, with or without a feasible point).
     """
     from ortools.math_opt.python import mathopt
 
@@ -211,6 +252,28 @@ def solve_mip_before(model_proto, backend: str, deadline: float | None) -> Model
     The solve runs in a daemon thread (the solver releases the GIL). If it has not
     finished ``DEADLINE_GRACE_SECONDS`` after the deadline, the outcome says "limit hit,
     nothing found" and the thread ends later at the solver's own limit, its result unused.
+
+    Parameters
+    ----------
+    model_proto : ortools.math_opt.model_pb2.ModelProto
+        An integer model from :func:`build_ordering_model`.
+    backend : {"highs", "scip"}
+        As in :func:`solve_model`.
+    deadline : float or None
+        A ``time.perf_counter()`` value; the solver is given the time left until it
+        (of which :func:`solve_model` passes on :data:`SOLVER_TIME_SHARE`).
+        None: solve in the calling thread without a limit.
+
+    Returns
+    -------
+    ModelOutcome
+        The solver's outcome, or ``ModelOutcome(None, None, None, proven=False,
+        hit_limit=True)`` if it overran the deadline by more than the grace.
+
+    Raises
+    ------
+    Exception
+        Whatever the solve raised, re-raised in the calling thread.
     """
     import threading
     import time

@@ -56,6 +56,22 @@ def violated_triangles(
     Sorted by violation, largest first; at most ``limit`` rows. Vectorised per ``i``:
     O(n^3) arithmetic, O(n^2) memory.
 
+    Parameters
+    ----------
+    precedence : ndarray, shape (n_tasks, n_tasks)
+        ``X[i, j]`` (``i`` before ``j``), possibly fractional, e.g. from
+        :func:`precedence_matrix`.
+    tolerance : float
+        A triple counts only when ``x[i, j] + x[j, k] - x[i, k]`` lies more than this
+        outside ``[0, 1]``.
+    limit : int, optional
+        Keep only the ``limit`` most violated triples (default: all).
+
+    Returns
+    -------
+    ndarray of int64, shape (n_found, 3)
+        One ``(i, j, k)`` row per violated triple; shape ``(0, 3)`` when there is none.
+
     Examples
     --------
     >>> X = precedence_matrix(np.array([1.0, 0.0, 1.0]), 3)  # 0<1, 2<0, 1<2: a cycle

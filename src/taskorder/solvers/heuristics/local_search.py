@@ -98,7 +98,27 @@ def quick_descent(problem: Problem, starts: list[list[int]]) -> list[int]:
 def search(
     problem: Problem, starts: list[list[int]], budget: Budget, rng: np.random.Generator
 ) -> list[int]:
-    """Run the objective's search from ``starts`` until ``budget`` is spent."""
+    """Run the objective's search from ``starts`` until ``budget`` is spent.
+
+    Parameters
+    ----------
+    problem : Problem
+        Any objective: ``all_pairs`` uses the memetic search below
+        :data:`ITERATED_MIN_TASKS` tasks and iterated insertion from there on;
+        ``adjacent`` uses :func:`~.path_search.search_path`; ``max_min`` uses
+        :func:`~.max_min_search.search_max_min`.
+    starts : list of list of int
+        Orders that honour the constraints, e.g. from :func:`constructive_starts`.
+    budget : Budget
+        Stopping rule; receives the anytime curve.
+    rng : numpy.random.Generator
+        Source of every random choice.
+
+    Returns
+    -------
+    list of int
+        The best order found.
+    """
     if problem.objective == "all_pairs" and problem.n_tasks >= ITERATED_MIN_TASKS:
         order, _ = iterated_insertion(problem, starts, budget, rng)
     elif problem.objective == "all_pairs":

@@ -165,7 +165,26 @@ class MaxMinState:
 def search_max_min(
     problem: Problem, starts: list[list[int]], budget: Budget, rng: np.random.Generator
 ) -> tuple[list[int], float]:
-    """Iterated insertion search for ``max_min`` until ``budget`` is spent."""
+    """Iterated insertion search for ``max_min`` until ``budget`` is spent.
+
+    Parameters
+    ----------
+    problem : Problem
+        A ``max_min`` problem.
+    starts : list of list of int
+        Orders that honour the constraints; each is descended and the best (by minimum,
+        then sum of final scores) is where the kicks begin.
+    budget : Budget
+        Stopping rule; one round is one kick and descent. Receives the anytime curve of
+        the minimum final score.
+    rng : numpy.random.Generator
+        Source of the kicks.
+
+    Returns
+    -------
+    (order, value)
+        The best order found and its ``problem.value``.
+    """
     state = MaxMinState(problem, starts[0])
     best_order, best_key = None, (-np.inf, -np.inf)
     for start in starts:

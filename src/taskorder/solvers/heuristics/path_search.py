@@ -107,6 +107,19 @@ class PathState:
         return float(removal + gaps[gap]), gap
 
     def move_segment(self, start: int, length: int, gap: int) -> None:
+        """Move ``order[start:start+length]`` to ``gap``; :attr:`value` is not updated.
+
+        Parameters
+        ----------
+        start : int
+            Position of the segment's first task.
+        length : int
+            Number of tasks in the segment.
+        gap : int
+            Where to put it, counted in the current order as in
+            :meth:`best_segment_move` (0: front, ``n_tasks``: end); must not touch the
+            segment.
+        """
         segment = self.order[start : start + length]
         rest = np.concatenate([self.order[:start], self.order[start + length :]])
         cut = gap if gap <= start else gap - length
@@ -161,7 +174,27 @@ class PathState:
 def search_path(
     problem: Problem, starts: list[list[int]], budget: Budget, rng: np.random.Generator
 ) -> tuple[list[int], float]:
-    """Iterated or-opt search for the ``adjacent`` objective until ``budget`` is spent."""
+    """Iterated or-opt search for the ``adjacent`` objective until ``budget`` is spent.
+
+    Parameters
+    ----------
+    problem : Problem
+        An ``adjacent`` problem.
+    starts : list of list of int
+        Orders that honour the constraints; each is descended and the best is where the
+        kicks begin.
+    budget : Budget
+        Stopping rule; one round is one double-bridge kick and descent. Receives the
+        anytime curve. The search also stops when no feasible kick is found (or there
+        are fewer than 4 tasks).
+    rng : numpy.random.Generator
+        Source of the kicks.
+
+    Returns
+    -------
+    (order, value)
+        The best order found and its path value.
+    """
     state = PathState(problem.weights, starts[0], problem.constraints.edges())
     best_order, best_value = None, -np.inf
     for start in starts:

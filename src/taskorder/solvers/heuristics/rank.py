@@ -21,6 +21,26 @@ def solve_rank(problem: Problem, *, time_limit: float | None = None, seed: int =
 
     Forgettability comes from ``problem.forgettability`` (the matrix's ``bwt`` row
     sums, negated); ties are broken by task index, so the rule is deterministic.
+
+    Parameters
+    ----------
+    problem : Problem
+        Any objective. The order comes from ``problem.forgettability`` and the
+        precedence constraints; ``problem.value`` gives the reported value.
+    time_limit : float, optional
+        Unused (the rule does not search); accepted for a common signature.
+    seed : int
+        Unused (the rule is deterministic); accepted for a common signature.
+
+    Returns
+    -------
+    Solution
+        Status ``heuristic``, no bound.
+
+    Raises
+    ------
+    ConstraintError
+        If the constraints hold floors on predicted values.
     """
     if problem.constraints.floors:
         from taskorder.exceptions import ConstraintError
