@@ -147,8 +147,26 @@ def evidence_findings() -> str:
         f"{method_cell(sa, 'calibrated')} sampled."),
         (f"- **Joint training beats every order** (compare's reference, equal steps) in "
         f"{_joint_line('exact')}; in {_joint_line('sampled')}."),
+        _separability_line(ex + sa),
     ]
     return "\n".join(lines)
+
+
+def _separability_line(rows: list[dict]) -> str:
+    """How the recommended order did when the tool said the probes separate orders, or not."""
+    rec = [r for r in rows if r["method"] == "recommended"]
+    parts = []
+    for flag, words in (("True", "separable"), ("False", "not separable")):
+        mine = [r for r in rec if r["separable"] == flag]
+        if mine:
+            pct = sorted(float(r["percentile"]) for r in mine)
+            wins = sum(r["beats_random"] == "True" for r in mine)
+            parts.append(f"when it says **{words}** ({len(mine)} world-mode pairs): median "
+                         f"percentile {float(np.median(pct)):.1f}, above random in {wins}")
+    return ("- **The run-time signal** (`recommend`'s separability check: the predicted gain "
+            "over a random order against its spread over matrices redrawn within the probes' "
+            "standard errors), both modes pooled: " + "; ".join(parts) + ". When the tool says "
+            "the probes cannot separate orders, its fixed order is a coin flip, and it says so.")
 
 
 @block("readme-heldout")
