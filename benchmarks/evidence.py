@@ -81,13 +81,13 @@ from taskorder.calibrate import calibrated_search
 from taskorder.compare.schedules import joint, run_schedule
 from taskorder.estimate import make_plan, run_campaign, run_curricula
 from taskorder.estimate.impute import impute
-from taskorder.estimate.plan import derive_seed
 from taskorder.estimate.validate import noise_ceiling
 from taskorder.learner import LEARNER_VERSION, make_learner
 from taskorder.models_extra import best_order
 from taskorder.percentile import order_percentile
 from taskorder.recommend import recommend
 from taskorder.replan import replan_training
+from taskorder.seeds import derive_seed
 from taskorder.solvers import solve
 
 RESULTS = Path(__file__).parent / "results"

@@ -48,10 +48,10 @@ from evidence import world_spec  # the world rule, written once
 
 from taskorder.compare import compare
 from taskorder.estimate import make_plan, run_campaign
-from taskorder.estimate.plan import derive_seed
 from taskorder.learner import LEARNER_VERSION, make_learner
 from taskorder.learner.online import train_online
 from taskorder.online import make_policy
+from taskorder.seeds import derive_seed
 
 RESULTS = Path(__file__).parent / "results"
 SPLITS = {"dev": range(50), "heldout": range(1000, 1016)}

@@ -55,7 +55,7 @@ def runner_of_the_cpu_run(work: Path):
 
 
 def main(argv: list[str] | None = None) -> int:
-    from taskorder.estimate.plan import derive_seed
+    from taskorder.seeds import derive_seed
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=HERE.parent / "runs" / "real_lm_cpu" / "suite")

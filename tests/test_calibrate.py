@@ -101,7 +101,8 @@ def test_run_calibrated_is_the_campaign_path_then_the_search(tmp_path):
     """Same prior as cheap probes through run_campaign + impute, same search as by hand."""
     from taskorder.active import initial_pairs
     from taskorder.calibrate import run_calibrated
-    from taskorder.estimate import derive_seed, impute, make_plan, run_campaign, run_curricula
+    from taskorder.estimate import impute, make_plan, run_campaign, run_curricula
+    from taskorder.seeds import derive_seed
 
     runner = CountingRunner(_learner())
     result = run_calibrated(runner, tmp_path / "a", n_curricula=3, steps=5, seed=2)

@@ -33,12 +33,10 @@ KNOWN_PACKAGE_CYCLES = {
         "the one solve applies the entropy, multiplicative and noise transformations, which "
         "solve sub-problems through it; they belong inside the solvers package"
     ),
-    frozenset({"active", "estimate", "learner", "online", "replan", "schedule", "trl"}): (
-        "estimate.config builds every kind of runner (built-in, TRL) and routes real-model "
-        "files to trl.config, while learner and trl implement the runner protocol that lives "
-        "in estimate.runner; online.hybrid runs on the learner, whose online stages use the "
-        "policies. The protocol and the runner factory should move to small modules of their "
-        "own, and the hybrid should run through a runner method"
+    frozenset({"active", "estimate", "replan", "trl"}): (
+        "estimate.config routes real-model files to trl.config and builds the TRL runner, "
+        "while trl drives campaigns and re-planning through estimate; the config router and "
+        "the runner factory should move above both"
     ),
 }
 

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 from taskorder import InvalidMatrixError, InvalidOrderError, MissingEntriesError, TransferMatrix
-
 from tests.instances import THREE
 
 

@@ -13,10 +13,11 @@ from typer.testing import CliRunner
 
 from taskorder import solve
 from taskorder.cli import app
-from taskorder.estimate import Evaluation, make_plan, run_campaign, run_curricula
+from taskorder.estimate import make_plan, run_campaign, run_curricula
 from taskorder.exceptions import InvalidParameterError
 from taskorder.learner import make_learner
 from taskorder.replan import StateRunner, replan_cost, replan_training
+from taskorder.runner import Evaluation
 
 # ----------------------------------------------------------------- a state-dependent toy
 
@@ -150,7 +151,7 @@ def test_enumeration_of_every_order_finds_the_true_best(tmp_path):
 
 
 def _replan_init_seed(seed: int) -> int:
-    from taskorder.estimate.plan import derive_seed
+    from taskorder.seeds import derive_seed
 
     return derive_seed(seed, "replan", "init")
 

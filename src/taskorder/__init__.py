@@ -31,6 +31,8 @@ Every capability and the one way to call it (library; CLI in brackets):
 - **The built-in learner** (a small GRPO-like learner for fast experiments):
   :func:`taskorder.learner.make_learner`.
 - **Forgetting metrics**: :func:`gem_metrics`.
+- **Your own trainer**: implement the runner protocol (:mod:`taskorder.runner`: six calls);
+  every seed is derived by name (:func:`taskorder.seeds.derive_seed`).
 
 Importing :mod:`taskorder` loads numpy only; scipy, torch, TRL, Ray and OR-Tools
 load when a capability that needs them runs.

@@ -396,7 +396,7 @@ def active_campaign(
     Parameters
     ----------
     runner : Runner
-        The learner the campaign trains and evaluates (see :mod:`taskorder.estimate.runner`);
+        The learner the campaign trains and evaluates (see :mod:`taskorder.runner`);
         its ``tasks`` are the tasks to order.
     directory : str or path
         Campaign directory (SQLite store); reused across rounds and on resume.

@@ -125,7 +125,7 @@ class AdditiveToyRunner:
         )
 
     def evaluate(self, state, task, *, seed):
-        from taskorder.estimate import Evaluation
+        from taskorder.runner import Evaluation
 
         score = float(self.score(state, task))
         return Evaluation(score, abs(1.0 - score), 0.0, 0)

@@ -1,7 +1,8 @@
 import pytest
 
-from taskorder.estimate import derive_seed, make_plan
+from taskorder.estimate import make_plan
 from taskorder.exceptions import InvalidParameterError
+from taskorder.seeds import derive_seed
 
 
 def test_full_plan_counts_and_dependencies():

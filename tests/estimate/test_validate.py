@@ -5,8 +5,6 @@ import numpy as np
 import pytest
 
 from taskorder.estimate import (
-    check_runner,
-    derive_seed,
     make_plan,
     noise_ceiling,
     run_campaign,
@@ -15,6 +13,8 @@ from taskorder.estimate import (
 )
 from taskorder.estimate.validate import _percentile
 from taskorder.exceptions import InvalidParameterError
+from taskorder.runner import check_runner
+from taskorder.seeds import derive_seed
 from tests.estimate.helpers import AdditiveToyRunner, small_learner
 
 

@@ -6,9 +6,9 @@ import copy
 
 import pytest
 
-from taskorder.estimate import Evaluation, Runner, check_runner
 from taskorder.exceptions import InvalidParameterError
 from taskorder.learner import make_learner
+from taskorder.runner import Evaluation, Runner, check_runner
 from tests.estimate.helpers import WrappedRunner
 
 

@@ -7,8 +7,9 @@ import pytest
 
 from taskorder.exceptions import InvalidParameterError
 from taskorder.learner import make_learner
+from taskorder.learner.hybrid import run_hybrid
 from taskorder.matrix import TransferMatrix
-from taskorder.online import AnchoredPolicy, TaskSignal, make_policy, plan_hybrid, run_hybrid
+from taskorder.online import AnchoredPolicy, TaskSignal, make_policy, plan_hybrid
 
 
 def matrix_for(runner, seed=0):

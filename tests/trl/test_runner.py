@@ -4,8 +4,8 @@ import pickle
 
 import pytest
 
-from taskorder.estimate.runner import Evaluation, check_runner
 from taskorder.exceptions import InvalidParameterError
+from taskorder.runner import Evaluation, check_runner
 from taskorder.trl.evaluation import EvalConfig, evaluate_policy
 from taskorder.trl.grpo_args import load_policy
 from taskorder.trl.runner import TRLProbeRunner, TRLRunnerConfig

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from taskorder.estimate import estimate_from_evaluations, load_estimate, make_plan, run_campaign
-from taskorder.estimate.runner import Evaluation
 from taskorder.learner import make_learner
+from taskorder.runner import Evaluation
 from taskorder.trl.workflow import probe_bwt
 
 from .conftest import TINY_EVAL, TINY_GRPO

@@ -94,7 +94,7 @@ def run_calibrated(
     Parameters
     ----------
     runner : Runner
-        Any runner protocol implementation (:mod:`taskorder.estimate.runner`).
+        Any runner protocol implementation (:mod:`taskorder.runner`).
     directory : str or Path
         The campaign folder: the cheap probes go into its store (a plan over the same
         folder, steps and seed as ``taskorder probe``, so either reuses the other's
@@ -146,7 +146,7 @@ def run_calibrated(
     from pathlib import Path
 
     from taskorder.estimate import make_plan
-    from taskorder.estimate.plan import derive_seed
+    from taskorder.seeds import derive_seed
 
     _check_run_arguments(n_curricula, curriculum_seeds, impute_method)
     say = on_event or (lambda message: None)

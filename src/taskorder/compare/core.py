@@ -13,8 +13,8 @@ import numpy as np
 from taskorder.compare import merging, online_methods, schedules
 from taskorder.compare.report import ALPHA, CompareReport, Comparison, MethodResult
 from taskorder.compare.stats import paired_p_value, relative_gain, relative_performance
-from taskorder.estimate.plan import derive_seed
 from taskorder.exceptions import InvalidParameterError
+from taskorder.seeds import derive_seed
 
 __all__ = ["METHODS", "CompareReport", "Comparison", "MethodResult", "compare"]
 

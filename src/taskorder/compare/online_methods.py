@@ -175,7 +175,8 @@ def hybrid_recipe(
         ``"planned"``, the plan's description, the recipe, and the plan (order, stages,
         refresh plan, policy, anchor).
     """
-    from taskorder.online.hybrid import plan_hybrid, run_hybrid
+    from taskorder.learner.hybrid import run_hybrid
+    from taskorder.online.hybrid import plan_hybrid
 
     plan = plan_hybrid(
         matrix,

@@ -3,7 +3,7 @@
 Importing this package is light (no torch, no ray); trainer-specific runners live in
 their own subpackages and import their heavy dependencies when used.
 
-- :mod:`~taskorder.estimate.runner`: the runner protocol every trainer implements.
+- The runner protocol every trainer implements lives in :mod:`taskorder.runner`.
 - :func:`make_plan` / :func:`run_campaign`: measure the transfer matrix with short
   probe runs (:mod:`~taskorder.estimate.plan`, :mod:`~taskorder.estimate.campaign`),
   recorded in a resumable SQLite store (:mod:`~taskorder.estimate.store`), run
@@ -25,9 +25,8 @@ from taskorder.estimate.estimates import ProbeEstimate, estimate_from_evaluation
 from taskorder.estimate.executors import EXECUTORS, make_executor
 from taskorder.estimate.impute import IMPUTATION_METHODS, impute
 from taskorder.estimate.lock import CampaignLockedError
-from taskorder.estimate.plan import Probe, ProbePlan, derive_seed, make_plan
+from taskorder.estimate.plan import Probe, ProbePlan, make_plan
 from taskorder.estimate.repair import UnreadableStateError
-from taskorder.estimate.runner import Evaluation, Runner, TaskSpec, check_runner
 from taskorder.estimate.store import CampaignMismatchError, CampaignStore
 from taskorder.estimate.store_errors import CampaignStoreError
 from taskorder.estimate.validate import ValidationReport, noise_ceiling, validate
@@ -41,18 +40,13 @@ __all__ = [
     "CampaignStore",
     "CampaignStoreError",
     "CurriculumRun",
-    "Evaluation",
     "Probe",
     "ProbeEstimate",
     "ProbeFailedError",
     "ProbePlan",
     "Progress",
-    "Runner",
-    "TaskSpec",
     "UnreadableStateError",
     "ValidationReport",
-    "check_runner",
-    "derive_seed",
     "estimate_from_evaluations",
     "impute",
     "load_estimate",

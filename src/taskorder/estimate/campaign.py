@@ -144,7 +144,7 @@ def run_campaign(
     Parameters
     ----------
     runner : Runner
-        See :mod:`taskorder.estimate.runner`. Must be picklable for the process and
+        See :mod:`taskorder.runner`. Must be picklable for the process and
         Ray executors.
     plan : ProbePlan
         From :func:`taskorder.estimate.make_plan`.

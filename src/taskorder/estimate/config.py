@@ -38,7 +38,6 @@ with ``options`` (a table) to build any object that implements the runner protoc
 from __future__ import annotations
 
 import importlib
-import json
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -282,7 +281,7 @@ def build_runner(config: ProbeConfig) -> Any:
     if missing:
         raise InvalidParameterError(
             f"The runner factory {config.runner.factory!r} must return a runner (see "
-            f"taskorder.estimate.runner); its {type(runner).__name__} has no {missing}."
+            f"taskorder.runner); its {type(runner).__name__} has no {missing}."
         )
     return runner
 

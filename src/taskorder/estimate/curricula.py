@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from taskorder.estimate.executors import Executor, make_executor
-from taskorder.estimate.plan import derive_seed
 from taskorder.metrics import GEMMetrics, gem_metrics
+from taskorder.seeds import derive_seed
 
 __all__ = ["CurriculumRun", "run_curricula"]
 

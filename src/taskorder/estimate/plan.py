@@ -20,7 +20,7 @@ following :data:`taskorder.SIGN_CONVENTION` (rows: the task trained earlier).
 
 Seeds
 -----
-Every seed is derived from the campaign seed and a fixed string (:func:`derive_seed`),
+Every seed is derived from the campaign seed and a fixed string (:func:`taskorder.seeds.derive_seed`),
 never from a counter or the execution order, so a probe gives the same result
 whichever executor runs it, in whatever order, after however many restarts:
 
@@ -34,37 +34,17 @@ whichever executor runs it, in whatever order, after however many restarts:
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from taskorder.exceptions import InvalidParameterError
+from taskorder.seeds import derive_seed
 
-__all__ = ["KINDS", "Probe", "ProbePlan", "derive_seed", "make_plan", "probe_key"]
+__all__ = ["KINDS", "Probe", "ProbePlan", "make_plan", "probe_key"]
 
 #: Probe kinds, in the order a campaign schedules them.
 KINDS = ("base", "first", "second")
-
-_SEED_MODULUS = 2**31 - 1
-
-
-def derive_seed(seed: int, *parts: object) -> int:
-    """A seed in ``[0, 2**31 - 1)`` derived from ``seed`` and ``parts`` by SHA-256.
-
-    Stable across processes, machines and Python versions (unlike ``hash``).
-
-    Examples
-    --------
-    >>> derive_seed(0, "train", "first/a/r0")
-    1620856971
-    >>> derive_seed(0, "train", "first/a/r0") == derive_seed(1, "train", "first/a/r0")
-    False
-    """
-    text = "\x1f".join([str(int(seed)), *(str(part) for part in parts)])
-    digest = hashlib.sha256(text.encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") % _SEED_MODULUS
-
 
 @dataclass(frozen=True)
 class Probe:

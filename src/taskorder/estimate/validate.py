@@ -41,12 +41,12 @@ import numpy as np
 
 from taskorder.estimate.curricula import CurriculumRun, run_curricula
 from taskorder.estimate.executors import Executor
-from taskorder.estimate.plan import derive_seed
 from taskorder.exceptions import InvalidMatrixError, InvalidParameterError
 from taskorder.matrix import TransferMatrix
 from taskorder.model import MODELS, predict_many
 from taskorder.percentile import order_percentile, rank_of
 from taskorder.recommend import Recommendation, recommend
+from taskorder.seeds import derive_seed
 
 __all__ = ["MAX_ALL_ORDERS", "ValidationReport", "noise_ceiling", "validate"]
 

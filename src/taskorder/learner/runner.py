@@ -1,4 +1,4 @@
-"""The built-in learner as a :class:`~taskorder.estimate.runner.Runner`."""
+"""The built-in learner as a :class:`~taskorder.runner.Runner`."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from typing import Any
 
 import numpy as np
 
-from taskorder.estimate.runner import Evaluation, TaskSpec
 from taskorder.exceptions import InvalidParameterError
 from taskorder.learner import policy
 from taskorder.learner.config import LearnerConfig, make_config
 from taskorder.learner.training import run_stage
 from taskorder.learner.world import Task, World, build_world
+from taskorder.runner import Evaluation, TaskSpec
 
 __all__ = ["BuiltinRunner", "LearnerState", "make_learner"]
 

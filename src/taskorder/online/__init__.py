@@ -23,7 +23,7 @@ chosen from the measured BWT under a step budget) and :mod:`~taskorder.online.hy
 current and earlier tasks). Numpy only: nothing here imports torch.
 """
 
-from taskorder.online.hybrid import AnchoredPolicy, HybridPlan, HybridRun, plan_hybrid, run_hybrid
+from taskorder.online.hybrid import AnchoredPolicy, HybridPlan, plan_hybrid
 from taskorder.online.policies import (
     POLICIES,
     Decision,
@@ -41,7 +41,6 @@ __all__ = [
     "AnchoredPolicy",
     "Decision",
     "HybridPlan",
-    "HybridRun",
     "OnlinePolicy",
     "RefreshPlan",
     "SECPolicy",
@@ -51,6 +50,5 @@ __all__ = [
     "make_policy",
     "plan_hybrid",
     "plan_refresh",
-    "run_hybrid",
     "with_refresh",
 ]

@@ -115,7 +115,7 @@ def replan_training(
     Parameters
     ----------
     runner : Runner
-        Any implementation of the runner protocol (:mod:`taskorder.estimate.runner`).
+        Any implementation of the runner protocol (:mod:`taskorder.runner`).
     directory : str or Path
         Where each decision's probe campaign (``stage-<k>/``), the trained states
         (``states/``) and ``decisions.json`` go. Rerunning with the same arguments
@@ -175,8 +175,8 @@ def replan_training(
     >>> sorted(result.order) == sorted(runner.tasks), result.scores.shape
     (True, (4, 3))
     """
-    from taskorder.estimate.plan import derive_seed
     from taskorder.estimate.worker import write_state_atomically
+    from taskorder.seeds import derive_seed
 
     started = time.perf_counter()
     settings = ReplanSettings.check(
@@ -275,7 +275,7 @@ def _replan_result(run: _Run, final_path: Path, started: float) -> ReplanResult:
 
 def _train_stage(run: _Run, settings: ReplanSettings, k: int, task: str) -> Any:
     """Train ``task`` as stage ``k`` from the current state (saved; reloaded on a rerun)."""
-    from taskorder.estimate.plan import derive_seed
+    from taskorder.seeds import derive_seed
 
     path = run.directory / "states" / f"stage-{k}.state"
     train_seed = derive_seed(settings.seed, "replan", "train", k)

@@ -69,8 +69,9 @@ def probe_remaining(runner: Any, state: Any, remaining: tuple[str, ...], k: int,
     """
     from taskorder.estimate.campaign import STATE_DIR, run_campaign
     from taskorder.estimate.impute import impute
-    from taskorder.estimate.plan import derive_seed, make_plan, probe_key
+    from taskorder.estimate.plan import make_plan, probe_key
     from taskorder.estimate.worker import state_path, write_state_atomically
+    from taskorder.seeds import derive_seed
 
     stage_dir = directory / f"stage-{k}"
     start = directory / "states" / f"start-{k}.state"
@@ -187,7 +188,7 @@ def enumerate_remaining(runner: Any, state: Any, remaining: tuple[str, ...], k: 
         entropies meet the floors, when any do), its states stage by stage, the number of
         stages trained and a note on the floors.
     """
-    from taskorder.estimate.plan import derive_seed
+    from taskorder.seeds import derive_seed
 
     tasks, floors, seed = settings.tasks, settings.floors, settings.seed
 

@@ -12,7 +12,7 @@ Which piece when
     Evaluate every task at every stage boundary (score, entropy), log, checkpoint,
     and collect the accuracy matrix R and GEM metrics (:class:`StageResults`).
 :class:`TRLProbeRunner`
-    The runner protocol (``taskorder.estimate.runner``) with real GRPO, for probing BWT.
+    The runner protocol (``taskorder.runner``) with real GRPO, for probing BWT.
 :func:`run_training` / ``taskorder train CONFIG``
     The whole pipeline from a YAML/TOML file (:class:`TrainConfig`), resumable.
 :class:`TaskPanel`

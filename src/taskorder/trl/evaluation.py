@@ -233,7 +233,7 @@ def evaluate_policy(
 
     Returns
     -------
-    taskorder.estimate.runner.Evaluation
+    taskorder.runner.Evaluation
         ``score`` (mean reward of the scored completions), ``entropy`` (mean token
         entropy in nats), ``score_stderr`` and ``n_samples`` (completions scored).
 
@@ -244,7 +244,7 @@ def evaluate_policy(
     """
     import torch
 
-    from taskorder.estimate.runner import Evaluation
+    from taskorder.runner import Evaluation
 
     config = config or EvalConfig()
     rows = list(rows)[: config.max_prompts] if config.max_prompts else list(rows)

@@ -1,8 +1,8 @@
 """A probe runner that measures transfer with real GRPO training (TRL).
 
 :class:`TRLProbeRunner` implements the runner protocol of
-:mod:`taskorder.estimate.runner`, so ``taskorder probe`` (and
-:func:`~taskorder.estimate.runner.check_runner`) can drive it:
+:mod:`taskorder.runner`, so ``taskorder probe`` (and
+:func:`~taskorder.runner.check_runner`) can drive it:
 
 - a *state* is the path of a saved model directory (model + tokenizer); states are
   never modified, every ``train`` call writes a new directory under ``work_dir``;
@@ -265,7 +265,7 @@ class TRLProbeRunner:
 
         Returns
         -------
-        taskorder.estimate.runner.Evaluation
+        taskorder.runner.Evaluation
             As :func:`~taskorder.trl.evaluation.evaluate_policy` returns it.
         """
         from dataclasses import replace
