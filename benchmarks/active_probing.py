@@ -68,9 +68,26 @@ SETTINGS = {
 #: the held-out file.
 CHOSEN = "default"
 FIELDS = [
-    "split", "mode", "world", "n", "setting", "probes", "full", "probe_share",
-    "regret_full_pct", "exact_full_optimum", "regret_real_pct", "pctl", "full_opt_regret_real_pct",
-    "full_opt_pctl", "p_optimal", "stopped", "order", "full_order", "curve", "seconds",
+    "split",
+    "mode",
+    "world",
+    "n",
+    "setting",
+    "probes",
+    "full",
+    "probe_share",
+    "regret_full_pct",
+    "exact_full_optimum",
+    "regret_real_pct",
+    "pctl",
+    "full_opt_regret_real_pct",
+    "full_opt_pctl",
+    "p_optimal",
+    "stopped",
+    "order",
+    "full_order",
+    "curve",
+    "seconds",
 ]
 
 
@@ -98,20 +115,32 @@ def run_world(raw: dict, setting: dict, seed: int) -> dict:
         return 100 * (values.max() - real[tuple(order)]) / gap
 
     start = time.perf_counter()
-    result = active_probe(tasks, measure, seed=seed, confidence=setting["confidence"],
-                          tolerance=setting["tolerance"],
-                          start=initial_pairs(n, per_row=setting["per_row"]))
+    result = active_probe(
+        tasks,
+        measure,
+        seed=seed,
+        confidence=setting["confidence"],
+        tolerance=setting["tolerance"],
+        start=initial_pairs(n, per_row=setting["per_row"]),
+    )
     seconds = time.perf_counter() - start
     order = tuple(result.order)
     return {
-        "world": raw["world"], "n": n, "probes": result.n_probes, "full": n * (n - 1),
+        "world": raw["world"],
+        "n": n,
+        "probes": result.n_probes,
+        "full": n * (n - 1),
         "probe_share": result.n_probes / (n * (n - 1)),
-        "regret_full_pct": regret_full(order), "exact_full_optimum": order == tuple(best.order),
-        "regret_real_pct": regret_real(order), "pctl": order_percentile(values, real[order]),
+        "regret_full_pct": regret_full(order),
+        "exact_full_optimum": order == tuple(best.order),
+        "regret_real_pct": regret_real(order),
+        "pctl": order_percentile(values, real[order]),
         "full_opt_regret_real_pct": regret_real(best.order),
         "full_opt_pctl": order_percentile(values, real[tuple(best.order)]),
-        "p_optimal": result.p_optimal, "stopped": result.stopped_because,
-        "order": " > ".join(order), "full_order": " > ".join(best.order),
+        "p_optimal": result.p_optimal,
+        "stopped": result.stopped_because,
+        "order": " > ".join(order),
+        "full_order": " > ".join(best.order),
         "curve": " ".join(f"{h['probes']}:{regret_full(h['order']):.1f}" for h in result.history),
         "seconds": seconds,
     }
@@ -134,10 +163,13 @@ def summary(rows: list[dict]) -> str:
     if not rows:
         return ""
     lines = [
-        f"### {rows[0]['split']}: min / median / max over worlds", "",
-        ("| setting | mode | worlds | probes used | probe share % | regret vs full-campaign "
-         "optimum % | = full optimum | regret vs realised best % | realised pctl | full "
-         "campaign's optimum: realised pctl |"),
+        f"### {rows[0]['split']}: min / median / max over worlds",
+        "",
+        (
+            "| setting | mode | worlds | probes used | probe share % | regret vs full-campaign "
+            "optimum % | = full optimum | regret vs realised best % | realised pctl | full "
+            "campaign's optimum: realised pctl |"
+        ),
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for setting in SETTINGS:
@@ -151,17 +183,27 @@ def summary(rows: list[dict]) -> str:
                 f"{stats(100 * float(r['probe_share']) for r in mine)} | "
                 f"{stats(r['regret_full_pct'] for r in mine)} | {exact} of {len(mine)} | "
                 f"{stats(r['regret_real_pct'] for r in mine)} | {stats(r['pctl'] for r in mine)} | "
-                f"{stats(r['full_opt_pctl'] for r in mine)} |")
-    lines += ["", "By task count (all modes):", "",
-              ("| setting | n | instances | probes used (of n(n-1)) | regret vs full optimum % | "
-               "regret vs realised best % |"), "|---|---|---|---|---|---|"]
+                f"{stats(r['full_opt_pctl'] for r in mine)} |"
+            )
+    lines += [
+        "",
+        "By task count (all modes):",
+        "",
+        (
+            "| setting | n | instances | probes used (of n(n-1)) | regret vs full optimum % | "
+            "regret vs realised best % |"
+        ),
+        "|---|---|---|---|---|---|",
+    ]
     for setting in SETTINGS:
         for n in sorted({int(r["n"]) for r in rows}):
             mine = [r for r in rows if r["setting"] == setting and int(r["n"]) == n]
             if mine:
-                lines.append(f"| {setting} | {n} | {len(mine)} | {stats(r['probes'] for r in mine)}"
-                             f" (of {n * (n - 1)}) | {stats(r['regret_full_pct'] for r in mine)} | "
-                             f"{stats(r['regret_real_pct'] for r in mine)} |")
+                lines.append(
+                    f"| {setting} | {n} | {len(mine)} | {stats(r['probes'] for r in mine)}"
+                    f" (of {n * (n - 1)}) | {stats(r['regret_full_pct'] for r in mine)} | "
+                    f"{stats(r['regret_real_pct'] for r in mine)} |"
+                )
     return "\n".join(lines) + "\n"
 
 
@@ -169,11 +211,19 @@ def choose(rows: list[dict]) -> str:
     """Dev rule, fixed before the runs: the setting with the lowest median probe share among
     those whose mean regret against the full-campaign optimum is within 1 percentage point
     of the best setting's (both modes pooled)."""
-    mean_regret = {s: np.mean([float(r["regret_full_pct"]) for r in rows if r["setting"] == s])
-                   for s in SETTINGS if any(r["setting"] == s for r in rows)}
+    mean_regret = {
+        s: np.mean([float(r["regret_full_pct"]) for r in rows if r["setting"] == s])
+        for s in SETTINGS
+        if any(r["setting"] == s for r in rows)
+    }
     ok = [s for s, v in mean_regret.items() if v <= min(mean_regret.values()) + 1.0]
-    return min(ok, key=lambda s: (np.median([float(r["probe_share"]) for r in rows
-                                             if r["setting"] == s]), mean_regret[s]))
+    return min(
+        ok,
+        key=lambda s: (
+            np.median([float(r["probe_share"]) for r in rows if r["setting"] == s]),
+            mean_regret[s],
+        ),
+    )
 
 
 def main() -> int:
@@ -196,19 +246,28 @@ def main() -> int:
         for line in source.read_text(encoding="utf-8").splitlines():
             raw = json.loads(line)
             for name in settings:
-                row = {"split": args.split, "mode": mode, "setting": name,
-                       **run_world(raw, SETTINGS[name], seed=raw["world"])}
+                row = {
+                    "split": args.split,
+                    "mode": mode,
+                    "setting": name,
+                    **run_world(raw, SETTINGS[name], seed=raw["world"]),
+                }
                 rows.append(row)
-                print(f"{mode:>7} {row['world']:>5} n={row['n']} {name:>12}: probes "
-                      f"{row['probes']:>2}/{row['full']:<2} regret full {row['regret_full_pct']:5.1f} % "
-                      f"real {row['regret_real_pct']:5.1f} % pctl {row['pctl']:5.1f} "
-                      f"(full opt {row['full_opt_pctl']:5.1f})", flush=True)
+                print(
+                    f"{mode:>7} {row['world']:>5} n={row['n']} {name:>12}: probes "
+                    f"{row['probes']:>2}/{row['full']:<2} regret full {row['regret_full_pct']:5.1f} % "
+                    f"real {row['regret_real_pct']:5.1f} % pctl {row['pctl']:5.1f} "
+                    f"(full opt {row['full_opt_pctl']:5.1f})",
+                    flush=True,
+                )
     out = RESULTS / f"active_probing_{args.split}.csv"
     with out.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=FIELDS)
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+            writer.writerow(
+                {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()}
+            )
     print(summary(read(out)))
     if args.split == "dev":
         print(f"dev choice (rule in choose()): {choose(read(out))}")

@@ -74,7 +74,7 @@ def main() -> None:
         orders = list(real)
         observed = np.array([real[o] for o in orders])
 
-        def run_one(order, _counter=[0]):  # one curriculum, one seed (not a truth seed)
+        def run_one(order, _counter=[0]):  # noqa: B006 (a fresh counter per world: one def each)
             _counter[0] += 1
             result = run_curricula(runner, [order], seeds=1, steps=steps, seed=777 + _counter[0])
             return float(np.mean(list(result[0].final.values()))), 0.0
@@ -90,13 +90,21 @@ def main() -> None:
             print(f"{world:>5} {name:>22} {budget:>6} {pct:>6.1f} {rho:>8.2f}", flush=True)
 
         with tempfile.TemporaryDirectory() as folder:
-            full = run_campaign(runner, make_plan(runner.tasks, steps=steps, seed=world), folder + "/full")
-            full_matrix = full.estimate.matrix.replace(forward=None, bwt_stderr=None, forward_stderr=None)
+            full = run_campaign(
+                runner, make_plan(runner.tasks, steps=steps, seed=world), folder + "/full"
+            )
+            full_matrix = full.estimate.matrix.replace(
+                forward=None, bwt_stderr=None, forward_stderr=None
+            )
             cheap_pairs = [(runner.tasks[i], runner.tasks[j]) for i, j in initial_pairs(n)]
             cheap = run_campaign(
-                runner, make_plan(runner.tasks, pairs=cheap_pairs, steps=steps, seed=world), folder + "/cheap"
+                runner,
+                make_plan(runner.tasks, pairs=cheap_pairs, steps=steps, seed=world),
+                folder + "/cheap",
             )
-            cheap_matrix = impute(cheap.estimate.matrix.replace(forward=None, bwt_stderr=None, forward_stderr=None))
+            cheap_matrix = impute(
+                cheap.estimate.matrix.replace(forward=None, bwt_stderr=None, forward_stderr=None)
+            )
         probe_order = solve(full_matrix).order
         report("probe-only", n * n, probe_order)
         report("rank rule (full probes)", n * n, solve(full_matrix, method="rank").order)
@@ -106,7 +114,12 @@ def main() -> None:
                 k = row["step"] + 1
                 report(f"calibrated ({name})", cost + k * n, row["recommended"])
                 report(f"best seen ({name})", cost + k * n, row["best_observed"])
-            report(f"calibrated ({name}) final", cost + args.max_curricula * n, search.order, search.model)
+            report(
+                f"calibrated ({name}) final",
+                cost + args.max_curricula * n,
+                search.order,
+                search.model,
+            )
     print("\nmedian realised percentile by method@budget:")
     for key, values in summary.items():
         print(f"  {key:>30}: {np.median(values):6.1f}  (min {min(values):.1f}, n={len(values)})")

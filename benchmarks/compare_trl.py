@@ -43,16 +43,26 @@ def main() -> None:
     hf_logging.disable_progress_bar()
     work = Path(tempfile.mkdtemp(prefix="taskorder_compare_trl_"))
     start = time.perf_counter()
-    model_dir, rows = build_toy_model_dir(work / "model", warmup_steps=300, n_train=64, n_eval=32,
-                                          hidden_size=64, seed=0)
+    model_dir, rows = build_toy_model_dir(
+        work / "model", warmup_steps=300, n_train=64, n_eval=32, hidden_size=64, seed=0
+    )
     tasks = [RLTask(name, train, held, TOY_REWARDS[name]) for name, (train, held) in rows.items()]
-    runner = TRLProbeRunner(tasks, TRLRunnerConfig(
-        model_path=str(model_dir),
-        work_dir=str(work / "states"),
-        grpo={"num_generations": 4, "per_device_train_batch_size": 16, "max_completion_length": 12,
-              "learning_rate": 5e-4, "lr_scheduler_type": "constant", "temperature": 1.0},
-        evaluation=EvalConfig(n_samples=8, max_prompts=32, max_new_tokens=12, seed=0),
-    ))
+    runner = TRLProbeRunner(
+        tasks,
+        TRLRunnerConfig(
+            model_path=str(model_dir),
+            work_dir=str(work / "states"),
+            grpo={
+                "num_generations": 4,
+                "per_device_train_batch_size": 16,
+                "max_completion_length": 12,
+                "learning_rate": 5e-4,
+                "lr_scheduler_type": "constant",
+                "temperature": 1.0,
+            },
+            evaluation=EvalConfig(n_samples=8, max_prompts=32, max_new_tokens=12, seed=0),
+        ),
+    )
     report = compare(
         runner,
         methods=("solver", "rank_rule", "random", "joint", "interleaved", "blocks"),

@@ -43,8 +43,20 @@ from taskorder.entropy import predict_entropy
 from taskorder.estimate import make_plan, run_campaign, run_curricula
 from taskorder.learner import LEARNER_VERSION, make_learner
 
-FIELDS = ["split", "mode", "world", "n_structured", "n_open", "task", "n_orders", "model",
-          "spearman", "mae", "negative_share", "learner_version"]
+FIELDS = [
+    "split",
+    "mode",
+    "world",
+    "n_structured",
+    "n_open",
+    "task",
+    "n_orders",
+    "model",
+    "spearman",
+    "mae",
+    "negative_share",
+    "learner_version",
+]
 MODELS = {
     "additive": lambda e, o: predict_entropy(e, o),
     "additive, no forward": lambda e, o: predict_entropy(e.replace(forward=None), o),
@@ -59,23 +71,34 @@ def run_world(world: int, mode: str) -> list[dict]:
     with tempfile.TemporaryDirectory() as folder:
         plan = make_plan(base.tasks, steps=steps, seed=world)
         entropy = run_campaign(base, plan, folder).estimate.entropy
-    runs = run_curricula(base, list(itertools.permutations(base.tasks)), seeds=1,
-                         steps=steps, seed=1)
+    runs = run_curricula(
+        base, list(itertools.permutations(base.tasks)), seeds=1, steps=steps, seed=1
+    )
     rows = []
     for task in [t for t in base.tasks if t.startswith("open")]:
         column = base.tasks.index(task)
         measured = np.array([run.entropy[-1, column] for run in runs])
         for name, model in MODELS.items():
             predicted = np.array([model(entropy, run.order)[task] for run in runs])
-            rho = (float(spearmanr(predicted, measured).statistic)
-                   if np.ptp(predicted) > 0 and np.ptp(measured) > 0 else "")
-            rows.append({
-                "world": world, "n_structured": n_s, "n_open": n_o, "task": task,
-                "n_orders": len(runs), "model": name, "spearman": rho,
-                "mae": float(np.mean(np.abs(predicted - measured))),
-                "negative_share": float(np.mean(predicted < 0)),
-                "learner_version": LEARNER_VERSION,
-            })
+            rho = (
+                float(spearmanr(predicted, measured).statistic)
+                if np.ptp(predicted) > 0 and np.ptp(measured) > 0
+                else ""
+            )
+            rows.append(
+                {
+                    "world": world,
+                    "n_structured": n_s,
+                    "n_open": n_o,
+                    "task": task,
+                    "n_orders": len(runs),
+                    "model": name,
+                    "spearman": rho,
+                    "mae": float(np.mean(np.abs(predicted - measured))),
+                    "negative_share": float(np.mean(predicted < 0)),
+                    "learner_version": LEARNER_VERSION,
+                }
+            )
     return rows
 
 
@@ -91,8 +114,9 @@ def main() -> int:
         for world in SPLITS[args.split]:
             for row in run_world(world, args.mode):
                 row = {"split": args.split, "mode": args.mode, **row}
-                writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v)
-                                 for k, v in row.items()})
+                writer.writerow(
+                    {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()}
+                )
             handle.flush()
             print(f"world {world} done", flush=True)
     print(f"wrote {out}")

@@ -97,15 +97,40 @@ HELDOUT = ("heldout", "fresh")
 MIXES = [(1, 2), (2, 1), (2, 2), (1, 3), (3, 1), (2, 3), (3, 2), (1, 4), (4, 1)]
 MODELS = ("additive", "backward_only", "multiplicative")
 FIELDS = [
-    "split", "mode", "world", "n_structured", "n_open", "n_orders", "method", "route",
-    "order", "value", "percentile", "beats_random", "stages", "separable", "best_value",
+    "split",
+    "mode",
+    "world",
+    "n_structured",
+    "n_open",
+    "n_orders",
+    "method",
+    "route",
+    "order",
+    "value",
+    "percentile",
+    "beats_random",
+    "stages",
+    "separable",
+    "best_value",
     "mean_value",
-    "worst_value", "spread", "seed_se", "ceiling", "learner_version", "seeds",
+    "worst_value",
+    "spread",
+    "seed_se",
+    "ceiling",
+    "learner_version",
+    "seeds",
 ]
 #: Methods in report order (rows of the summary).
 METHODS = [
-    "recommended", "rank_rule", "best:backward_only", "best:additive", "best:multiplicative",
-    "calibrated", "replan", "random_mean", "joint",
+    "recommended",
+    "rank_rule",
+    "best:backward_only",
+    "best:additive",
+    "best:multiplicative",
+    "calibrated",
+    "replan",
+    "random_mean",
+    "joint",
 ]
 
 
@@ -147,12 +172,15 @@ def joint_values(runner, steps: int, seeds: int, root: int) -> list[float]:
     for s in range(seeds):
         state = runner.initial_state(derive_seed(root, "validate", "init", s))
         state = run_schedule(
-            runner, state, joint(runner.tasks, steps),
+            runner,
+            state,
+            joint(runner.tasks, steps),
             seed_of=lambda k, s=s: derive_seed(root, "evidence", "joint", s, k),
         )
         eval_seed = derive_seed(root, "validate", "eval", s)
-        out.append(float(np.mean([runner.evaluate(state, t, seed=eval_seed).score
-                                  for t in runner.tasks])))
+        out.append(
+            float(np.mean([runner.evaluate(state, t, seed=eval_seed).score for t in runner.tasks]))
+        )
     return out
 
 
@@ -167,24 +195,39 @@ def run_world(
     orders, per_seed = truth(runner, steps, seeds, root)
     values = per_seed.mean(axis=1)
     real = dict(zip(orders, values))
-    seed_se = float(np.median(per_seed.std(axis=1, ddof=1) / math.sqrt(seeds))) if seeds > 1 else math.nan
+    seed_se = (
+        float(np.median(per_seed.std(axis=1, ddof=1) / math.sqrt(seeds))) if seeds > 1 else math.nan
+    )
     common = {
-        "n_structured": n_s, "n_open": n_o, "n_orders": len(orders),
-        "best_value": float(values.max()), "mean_value": float(values.mean()),
-        "worst_value": float(values.min()), "spread": float(values.std(ddof=1)),
-        "seed_se": seed_se, "ceiling": noise_ceiling(per_seed, seed=world)["ceiling"],
-        "learner_version": LEARNER_VERSION, "seeds": seeds,
+        "n_structured": n_s,
+        "n_open": n_o,
+        "n_orders": len(orders),
+        "best_value": float(values.max()),
+        "mean_value": float(values.mean()),
+        "worst_value": float(values.min()),
+        "spread": float(values.std(ddof=1)),
+        "seed_se": seed_se,
+        "ceiling": noise_ceiling(per_seed, seed=world)["ceiling"],
+        "learner_version": LEARNER_VERSION,
+        "seeds": seeds,
     }
     rows = []
 
     def add(method, order, stages, route="", value=None, separable=""):
         value = real[tuple(order)] if value is None else value
-        rows.append({
-            **common, "method": method, "route": route, "separable": separable,
-            "order": " > ".join(order) if order else "",
-            "value": float(value), "percentile": order_percentile(values, value),
-            "beats_random": bool(value > values.mean() + 1e-12), "stages": stages,
-        })
+        rows.append(
+            {
+                **common,
+                "method": method,
+                "route": route,
+                "separable": separable,
+                "order": " > ".join(order) if order else "",
+                "value": float(value),
+                "percentile": order_percentile(values, value),
+                "beats_random": bool(value > values.mean() + 1e-12),
+                "stages": stages,
+            }
+        )
 
     with tempfile.TemporaryDirectory() as folder:
         counting = Counting(runner)
@@ -197,20 +240,33 @@ def run_world(
         add("rank_rule", solve(bwt_only, method="rank").order, probe_stages + n, route="rank_rule")
         for model in MODELS:  # separable: would recommend(route=model) keep the model?
             check = recommend(matrix, route=model, seed=world)
-            add(f"best:{model}", best_order(matrix, model=model, seed=world).order,
-                probe_stages + n, route=model, separable=check.separable)
+            add(
+                f"best:{model}",
+                best_order(matrix, model=model, seed=world).order,
+                probe_stages + n,
+                route=model,
+                separable=check.separable,
+            )
 
         counting = Counting(runner)
         pairs = [(runner.tasks[i], runner.tasks[j]) for i, j in initial_pairs(n)]
-        cheap = run_campaign(counting, make_plan(runner.tasks, pairs=pairs, steps=steps, seed=world),
-                             Path(folder) / "cheap").estimate.matrix
+        cheap = run_campaign(
+            counting,
+            make_plan(runner.tasks, pairs=pairs, steps=steps, seed=world),
+            Path(folder) / "cheap",
+        ).estimate.matrix
         prior = impute(cheap.replace(forward=None, bwt_stderr=None, forward_stderr=None))
 
         calls = itertools.count(1)
 
         def run_one(order):
-            result = run_curricula(counting, [order], seeds=1, steps=steps,
-                                   seed=derive_seed(world, "evidence", "calibrated", next(calls)))
+            result = run_curricula(
+                counting,
+                [order],
+                seeds=1,
+                steps=steps,
+                seed=derive_seed(world, "evidence", "calibrated", next(calls)),
+            )
             return float(np.mean(list(result[0].final.values()))), 0.0
 
         search = calibrated_search(prior, run_one, n_curricula=curricula, seed=world)
@@ -220,12 +276,26 @@ def run_world(
             counting = Counting(runner)
             result = replan_training(counting, Path(folder) / "replan", steps=steps, seed=world)
             add("replan", result.order, counting.calls)
-    rows.append({**common, "method": "random_mean", "route": "", "order": "", "separable": "",
-                 "value": float(values.mean()), "percentile": 50.0, "beats_random": False,
-                 "stages": n})
+    rows.append(
+        {
+            **common,
+            "method": "random_mean",
+            "route": "",
+            "order": "",
+            "separable": "",
+            "value": float(values.mean()),
+            "percentile": 50.0,
+            "beats_random": False,
+            "stages": n,
+        }
+    )
     add("joint", None, n, value=float(np.mean(joint_values(runner, steps, seeds, root))))
-    raw = {"world": world, "orders": [list(o) for o in orders], "per_seed": per_seed.tolist(),
-           "matrix": matrix.to_dict()}
+    raw = {
+        "world": world,
+        "orders": [list(o) for o in orders],
+        "per_seed": per_seed.tolist(),
+        "matrix": matrix.to_dict(),
+    }
     return rows, raw
 
 
@@ -247,7 +317,9 @@ def append_rows(path: Path, rows: list[dict]) -> None:
         if new:
             writer.writeheader()
         for row in rows:
-            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+            writer.writerow(
+                {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()}
+            )
 
 
 def spans(worlds: list[int]) -> str:
@@ -267,8 +339,12 @@ def summarise(rows: list[dict], title: str) -> list[str]:
         return []
     first = {int(r["world"]): r for r in rows}
     ceil = [float(first[w]["ceiling"]) for w in worlds]
-    ratio = [float(first[w]["spread"]) / float(first[w]["seed_se"])
-             if float(first[w]["seed_se"]) > 0 else math.inf for w in worlds]
+    ratio = [
+        float(first[w]["spread"]) / float(first[w]["seed_se"])
+        if float(first[w]["seed_se"]) > 0
+        else math.inf
+        for w in worlds
+    ]
     routes = sorted({r["route"] for r in rows if r["method"] == "recommended"})
     heading = (
         f"### {title}: {len(worlds)} worlds ({spans(worlds)}), "
@@ -295,31 +371,45 @@ def summarise(rows: list[dict], title: str) -> list[str]:
         wins = sum(r["beats_random"] == "True" for r in mine)
         stages = np.median([float(r["stages"]) for r in mine])
         beats = "—" if method == "random_mean" else f"{wins} of {len(mine)}"
-        lines.append(f"| {method} | {min(pct):.1f} | {np.median(pct):.1f} | {max(pct):.1f} | "
-                     f"{beats} | {stages:.0f} |")
+        lines.append(
+            f"| {method} | {min(pct):.1f} | {np.median(pct):.1f} | {max(pct):.1f} | "
+            f"{beats} | {stages:.0f} |"
+        )
     joint_rows = [r for r in rows if r["method"] == "joint"]
     if joint_rows:
         margin = [float(r["value"]) - float(r["best_value"]) for r in joint_rows]
         wins = sum(m > 0 for m in margin)
-        lines += ["", (f"joint training (compare's reference) beats every curriculum order in "
-                       f"{wins} of {len(joint_rows)} worlds; joint minus the best order's mean "
-                       f"final score min / median / max: {min(margin):+.4f} / "
-                       f"{np.median(margin):+.4f} / {max(margin):+.4f}")]
+        lines += [
+            "",
+            (
+                f"joint training (compare's reference) beats every curriculum order in "
+                f"{wins} of {len(joint_rows)} worlds; joint minus the best order's mean "
+                f"final score min / median / max: {min(margin):+.4f} / "
+                f"{np.median(margin):+.4f} / {max(margin):+.4f}"
+            ),
+        ]
     rec = [r for r in rows if r["method"] == "recommended"]
     if rec:
         pct = [float(r["percentile"]) for r in rec]
         wins = sum(r["beats_random"] == "True" for r in rec)
-        lines += ["", (f"recommended order: median percentile {np.median(pct):.1f} (min "
-                       f"{min(pct):.1f}, max {max(pct):.1f}); beats the mean random order in "
-                       f"{wins} of {len(rec)} worlds")]
+        lines += [
+            "",
+            (
+                f"recommended order: median percentile {np.median(pct):.1f} (min "
+                f"{min(pct):.1f}, max {max(pct):.1f}); beats the mean random order in "
+                f"{wins} of {len(rec)} worlds"
+            ),
+        ]
         for flag, words in (("True", "separable"), ("False", "not separable")):
             mine = [r for r in rec if r["separable"] == flag]
             if mine:
                 pct = [float(r["percentile"]) for r in mine]
                 wins = sum(r["beats_random"] == "True" for r in mine)
-                lines.append(f"- when the tool says the probes are {words} ({len(mine)} worlds): "
-                             f"median percentile {np.median(pct):.1f} (min {min(pct):.1f}), "
-                             f"beats the mean random order in {wins}")
+                lines.append(
+                    f"- when the tool says the probes are {words} ({len(mine)} worlds): "
+                    f"median percentile {np.median(pct):.1f} (min {min(pct):.1f}), "
+                    f"beats the mean random order in {wins}"
+                )
     return [*lines, ""]
 
 
@@ -359,15 +449,19 @@ def route_choice(split: str = "dev") -> list[str]:
         return []
     size = len(next(iter(candidates.values())))
     lines = [
-        f"### Route choice on the development worlds ({size} world-mode instances)", "",
+        f"### Route choice on the development worlds ({size} world-mode instances)",
+        "",
         "| route | percentile min | median | mean | max | below 50 |",
         "|---|---|---|---|---|---|",
     ]
-    ranked = sorted(candidates.items(), key=lambda kv: (np.median(kv[1]), np.mean(kv[1])),
-                    reverse=True)
+    ranked = sorted(
+        candidates.items(), key=lambda kv: (np.median(kv[1]), np.mean(kv[1])), reverse=True
+    )
     for name, pct in ranked:
-        lines.append(f"| {name} | {min(pct):.1f} | {np.median(pct):.1f} | {np.mean(pct):.1f} | "
-                     f"{max(pct):.1f} | {sum(p < 50 for p in pct)} |")
+        lines.append(
+            f"| {name} | {min(pct):.1f} | {np.median(pct):.1f} | {np.mean(pct):.1f} | "
+            f"{max(pct):.1f} | {sum(p < 50 for p in pct)} |"
+        )
     return [*lines, "", f"highest median (then mean): {ranked[0][0]}", ""]
 
 
@@ -397,10 +491,14 @@ def rescore(split: str, mode: str) -> int:
         real = {tuple(o): v for o, v in zip(raw["orders"], values)}
         rec = recommend(TransferMatrix.from_dict(raw["matrix"]), seed=raw["world"])
         value = float(real[rec.order])
-        row.update(route=rec.route, order=" > ".join(rec.order), value=f"{value:.6g}",
-                   percentile=f"{order_percentile(values, value):.6g}",
-                   beats_random=str(bool(value > values.mean() + 1e-12)),
-                   separable=str(rec.separable))
+        row.update(
+            route=rec.route,
+            order=" > ".join(rec.order),
+            value=f"{value:.6g}",
+            percentile=f"{order_percentile(values, value):.6g}",
+            beats_random=str(bool(value > values.mean() + 1e-12)),
+            separable=str(rec.separable),
+        )
         changed += 1
     path.unlink()
     append_rows(path, rows)
@@ -432,8 +530,11 @@ def main() -> int:
     parser.add_argument("--time-budget", type=float, default=math.inf, help="seconds")
     parser.add_argument("--fresh", action="store_true", help="discard this split/mode's CSV")
     parser.add_argument("--summary", action="store_true", help="only regenerate the summary")
-    parser.add_argument("--rescore", action="store_true",
-                        help="recompute the recommended rows from the stored matrices, then summarise")
+    parser.add_argument(
+        "--rescore",
+        action="store_true",
+        help="recompute the recommended rows from the stored matrices, then summarise",
+    )
     args = parser.parse_args()
     if args.rescore:
         for split in SPLITS:
@@ -457,13 +558,17 @@ def main() -> int:
             break
         t0 = time.perf_counter()
         rows, raw = run_world(world, args.mode, args.seeds, args.curricula, not args.no_replan)
-        append_rows(path, [{"split": args.split, "mode": args.mode, "world": world, **r}
-                           for r in rows])
+        append_rows(
+            path, [{"split": args.split, "mode": args.mode, "world": world, **r} for r in rows]
+        )
         with path.with_suffix(".jsonl").open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(raw) + "\n")
         pct = {r["method"]: r["percentile"] for r in rows}
-        print(f"world {world} {world_spec(world)} {time.perf_counter() - t0:.1f} s: "
-              + ", ".join(f"{k} {v:.0f}" for k, v in pct.items()), flush=True)
+        print(
+            f"world {world} {world_spec(world)} {time.perf_counter() - t0:.1f} s: "
+            + ", ".join(f"{k} {v:.0f}" for k, v in pct.items()),
+            flush=True,
+        )
     print(write_summary())
     return 0
 

@@ -35,15 +35,25 @@ def build(seed: int, layers: int = 30):
     corpus = [" ".join(words)] + [f"word{i} Score: {i % 10}" for i in range(2000)]
     raw = Tokenizer(models.WordLevel(unk_token="<unk>"))
     raw.pre_tokenizer = pre_tokenizers.Whitespace()
-    raw.train_from_iterator(corpus, trainers.WordLevelTrainer(special_tokens=["<unk>", "<pad>", "</s>"]))
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=raw, unk_token="<unk>", pad_token="<pad>",
-                                        eos_token="</s>")
+    raw.train_from_iterator(
+        corpus, trainers.WordLevelTrainer(special_tokens=["<unk>", "<pad>", "</s>"])
+    )
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=raw, unk_token="<unk>", pad_token="<pad>", eos_token="</s>"
+    )
     torch.manual_seed(seed)
     config = LlamaConfig(
-        vocab_size=49152, hidden_size=576, intermediate_size=1536, num_hidden_layers=layers,
-        num_attention_heads=9, num_key_value_heads=3, max_position_embeddings=8192,
-        rope_theta=100000.0, tie_word_embeddings=True,
-        pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
+        vocab_size=49152,
+        hidden_size=576,
+        intermediate_size=1536,
+        num_hidden_layers=layers,
+        num_attention_heads=9,
+        num_key_value_heads=3,
+        max_position_embeddings=8192,
+        rope_theta=100000.0,
+        tie_word_embeddings=True,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
     )
     return LlamaForCausalLM(config).eval(), tokenizer
 
@@ -88,24 +98,53 @@ def main() -> None:
     seconds, reference = timed(lambda: [loop(prompt) for prompt in prompts], args.repeats)
     rows.append(("one generate per completion", 1, seconds, True))
     for batch_size in (16, 64):
-        backend = TransformersBackend(model, tokenizer, max_new_tokens=args.max_new_tokens,
-                                      batch_size=batch_size)
+        backend = TransformersBackend(
+            model, tokenizer, max_new_tokens=args.max_new_tokens, batch_size=batch_size
+        )
         seconds, replies = timed(lambda backend=backend: backend.batch(prompts), args.repeats)
-        rows.append((f"batch(prompts), batch_size={batch_size}", batch_size, seconds, replies == reference))
+        rows.append(
+            (f"batch(prompts), batch_size={batch_size}", batch_size, seconds, replies == reference)
+        )
     out = Path(__file__).with_name("judge_batch.csv")
     with out.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["way", "batch_size", "completions", "max_new_tokens", "layers", "threads",
-                         "repeat", "seconds", "same_replies"])
+        writer.writerow(
+            [
+                "way",
+                "batch_size",
+                "completions",
+                "max_new_tokens",
+                "layers",
+                "threads",
+                "repeat",
+                "seconds",
+                "same_replies",
+            ]
+        )
         for way, size, seconds, same in rows:
             for repeat, value in enumerate(seconds):
-                writer.writerow([way, size, args.completions, args.max_new_tokens, args.layers,
-                                 args.threads, repeat, f"{value:.3f}", same])
-    print(f"{args.completions} completions, {args.max_new_tokens} new tokens, {args.layers} layers, "
-          f"{args.threads} threads")
+                writer.writerow(
+                    [
+                        way,
+                        size,
+                        args.completions,
+                        args.max_new_tokens,
+                        args.layers,
+                        args.threads,
+                        repeat,
+                        f"{value:.3f}",
+                        same,
+                    ]
+                )
+    print(
+        f"{args.completions} completions, {args.max_new_tokens} new tokens, {args.layers} layers, "
+        f"{args.threads} threads"
+    )
     for way, _, seconds, same in rows:
-        print(f"{way:40s} median {statistics.median(seconds):6.2f} s "
-              f"(min {min(seconds):.2f}, max {max(seconds):.2f}); same replies: {same}")
+        print(
+            f"{way:40s} median {statistics.median(seconds):6.2f} s "
+            f"(min {min(seconds):.2f}, max {max(seconds):.2f}); same replies: {same}"
+        )
     print(f"raw: {out}")
 
 

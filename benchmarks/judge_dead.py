@@ -38,11 +38,16 @@ def main() -> None:
     reward = JudgeReward(Judge(backend))
     n = args.completions
     started = time.monotonic()
-    rewards = reward(prompts=[f"q{i}" for i in range(n)], completions=[f"a{i}" for i in range(n)],
-                     rubric=["r"] * n)
+    rewards = reward(
+        prompts=[f"q{i}" for i in range(n)],
+        completions=[f"a{i}" for i in range(n)],
+        rubric=["r"] * n,
+    )
     elapsed = time.monotonic() - started
-    print(f"{args.kind}: {n} completions in {elapsed:.2f} s, {rewards.count(None)} None, "
-          f"{dict(reward.judge.stats_)}")
+    print(
+        f"{args.kind}: {n} completions in {elapsed:.2f} s, {rewards.count(None)} None, "
+        f"{dict(reward.judge.stats_)}"
+    )
     listener.close()
     if args.out:
         path = args.out
@@ -50,9 +55,15 @@ def main() -> None:
         if os.path.exists(path):
             with open(path) as handle:
                 runs = json.load(handle)
-        runs[args.kind] = {"completions": n, "timeout": args.timeout, "seconds": elapsed,
-                           "none": rewards.count(None), "stats": dict(reward.judge.stats_),
-                           "cpus": os.cpu_count(), "load_avg": os.getloadavg()[0]}
+        runs[args.kind] = {
+            "completions": n,
+            "timeout": args.timeout,
+            "seconds": elapsed,
+            "none": rewards.count(None),
+            "stats": dict(reward.judge.stats_),
+            "cpus": os.cpu_count(),
+            "load_avg": os.getloadavg()[0],
+        }
         with open(path, "w") as handle:
             handle.write(json.dumps(runs, indent=2) + "\n")
 

@@ -37,9 +37,23 @@ from taskorder.estimate.curricula import run_curricula
 from taskorder.learner import LEARNER_VERSION, make_learner
 from taskorder.robust import solve_robust
 
-FIELDS = ["split", "mode", "world", "n_structured", "n_open", "seeds", "p_optimal_point",
-          "same_order", "point_order", "point_mean", "point_worst", "quantile_order",
-          "quantile_mean", "quantile_worst", "learner_version"]
+FIELDS = [
+    "split",
+    "mode",
+    "world",
+    "n_structured",
+    "n_open",
+    "seeds",
+    "p_optimal_point",
+    "same_order",
+    "point_order",
+    "point_mean",
+    "point_worst",
+    "quantile_order",
+    "quantile_mean",
+    "quantile_worst",
+    "learner_version",
+]
 
 
 def realised(runner, order, seeds: int, steps: int) -> np.ndarray:
@@ -57,18 +71,34 @@ def run_world(world: int, mode: str, seeds: int) -> dict:
     scores = estimate.matrix.replace(forward=None, forward_stderr=None)
     point = solve(scores)
     careful = solve_robust(scores, risk="quantile", quantile=0.1, n_samples=200, seed=world)
-    p_point = next((c.p_optimal for c in careful.robustness.candidates
-                    if tuple(c.order) == tuple(point.order)), 0.0)
+    p_point = next(
+        (
+            c.p_optimal
+            for c in careful.robustness.candidates
+            if tuple(c.order) == tuple(point.order)
+        ),
+        0.0,
+    )
     point_means = realised(runner, point.order, seeds, steps)
-    careful_means = (point_means if careful.order == point.order
-                     else realised(runner, careful.order, seeds, steps))
+    careful_means = (
+        point_means
+        if careful.order == point.order
+        else realised(runner, careful.order, seeds, steps)
+    )
     return {
-        "world": world, "n_structured": n_s, "n_open": n_o, "seeds": seeds,
-        "p_optimal_point": float(p_point), "same_order": careful.order == point.order,
-        "point_order": " > ".join(point.order), "point_mean": float(point_means.mean()),
-        "point_worst": float(point_means.min()), "quantile_order": " > ".join(careful.order),
+        "world": world,
+        "n_structured": n_s,
+        "n_open": n_o,
+        "seeds": seeds,
+        "p_optimal_point": float(p_point),
+        "same_order": careful.order == point.order,
+        "point_order": " > ".join(point.order),
+        "point_mean": float(point_means.mean()),
+        "point_worst": float(point_means.min()),
+        "quantile_order": " > ".join(careful.order),
         "quantile_mean": float(careful_means.mean()),
-        "quantile_worst": float(careful_means.min()), "learner_version": LEARNER_VERSION,
+        "quantile_worst": float(careful_means.min()),
+        "learner_version": LEARNER_VERSION,
     }
 
 
@@ -83,11 +113,20 @@ def main() -> int:
         writer = csv.DictWriter(handle, fieldnames=FIELDS)
         writer.writeheader()
         for world in SPLITS[args.split]:
-            row = {"split": args.split, "mode": args.mode, **run_world(world, args.mode, args.seeds)}
-            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+            row = {
+                "split": args.split,
+                "mode": args.mode,
+                **run_world(world, args.mode, args.seeds),
+            }
+            writer.writerow(
+                {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()}
+            )
             handle.flush()
-            print(f"world {world}: P(point optimal) {row['p_optimal_point']:.2f}, same order "
-                  f"{row['same_order']}", flush=True)
+            print(
+                f"world {world}: P(point optimal) {row['p_optimal_point']:.2f}, same order "
+                f"{row['same_order']}",
+                flush=True,
+            )
     print(f"wrote {out}")
     return 0
 

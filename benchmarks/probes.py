@@ -26,8 +26,20 @@ from taskorder.estimate import make_plan, run_campaign
 from taskorder.estimate.executors import make_executor
 from taskorder.learner import LEARNER_VERSION, make_learner
 
-FIELDS = ["mode", "steps", "repeats", "cpus", "load_avg", "learner_version", "n", "probes",
-          "executor", "workers", "wall_s", "same_matrix"]
+FIELDS = [
+    "mode",
+    "steps",
+    "repeats",
+    "cpus",
+    "load_avg",
+    "learner_version",
+    "n",
+    "probes",
+    "executor",
+    "workers",
+    "wall_s",
+    "same_matrix",
+]
 
 
 def bare_loop(runner, plan) -> float:
@@ -74,11 +86,25 @@ def main() -> None:
         print(
             f"{n:>3} {n_probes:>6} {'bare loop':>10} {1:>7} {bare:>8.2f} {n_probes / bare:>9.1f} {'':>9}"
         )
-        common = {"mode": args.mode, "steps": args.steps, "repeats": args.repeats,
-                  "cpus": os.cpu_count(), "load_avg": f"{load:.1f}",
-                  "learner_version": LEARNER_VERSION, "n": n, "probes": n_probes}
-        rows.append({**common, "executor": "bare loop", "workers": 1, "wall_s": f"{bare:.3f}",
-                     "same_matrix": ""})
+        common = {
+            "mode": args.mode,
+            "steps": args.steps,
+            "repeats": args.repeats,
+            "cpus": os.cpu_count(),
+            "load_avg": f"{load:.1f}",
+            "learner_version": LEARNER_VERSION,
+            "n": n,
+            "probes": n_probes,
+        }
+        rows.append(
+            {
+                **common,
+                "executor": "bare loop",
+                "workers": 1,
+                "wall_s": f"{bare:.3f}",
+                "same_matrix": "",
+            }
+        )
         settings = [("inprocess", 1)] + [("process", w) for w in args.workers]
         if args.ray:
             settings += [("ray", max(args.workers))]
@@ -98,8 +124,15 @@ def main() -> None:
             print(
                 f"{n:>3} {n_probes:>6} {kind:>10} {workers:>7} {wall:>8.2f} {n_probes / wall:>9.1f} {ratio:>9} {same}"
             )
-            rows.append({**common, "executor": kind, "workers": workers, "wall_s": f"{wall:.3f}",
-                         "same_matrix": same})
+            rows.append(
+                {
+                    **common,
+                    "executor": kind,
+                    "workers": workers,
+                    "wall_s": f"{wall:.3f}",
+                    "same_matrix": same,
+                }
+            )
     if args.out:
         with open(args.out, "w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=FIELDS)

@@ -43,41 +43,96 @@ HERE = Path(__file__).resolve().parent
 SIZES = {
     # steps per probe stage / curriculum stage, probe repeats, compare seeds, random orders,
     # GRPO batch (completions) and group size, completion length, evaluation prompts x samples
-    "cpu": dict(steps=4, repeats=2, seeds=2, n_random=2, batch=8, group=4, tokens=24,
-                eval_prompts=16, eval_samples=2, n_train=128, n_eval=32),
-    "gpu": dict(steps=12, repeats=3, seeds=3, n_random=3, batch=32, group=8, tokens=48,
-                eval_prompts=48, eval_samples=4, n_train=512, n_eval=64),
+    "cpu": dict(
+        steps=4,
+        repeats=2,
+        seeds=2,
+        n_random=2,
+        batch=8,
+        group=4,
+        tokens=24,
+        eval_prompts=16,
+        eval_samples=2,
+        n_train=128,
+        n_eval=32,
+    ),
+    "gpu": dict(
+        steps=12,
+        repeats=3,
+        seeds=3,
+        n_random=3,
+        batch=32,
+        group=8,
+        tokens=48,
+        eval_prompts=48,
+        eval_samples=4,
+        n_train=512,
+        n_eval=64,
+    ),
 }
 TASKS = ["arithmetic", "choice", "poem", "advice"]
 
 # A fixed labelled set for the judge check: (prompt, response, good?)
 JUDGE_CASES = [
-    ("Write a two-line poem about the sea.",
-     "Waves of silver kiss the shore,\nthe sea sings softly evermore.", True),
+    (
+        "Write a two-line poem about the sea.",
+        "Waves of silver kiss the shore,\nthe sea sings softly evermore.",
+        True,
+    ),
     ("Write a two-line poem about the sea.", "I like pizza and my car is red.", False),
-    ("Write a two-line poem about rain.",
-     "Soft rain taps upon the pane,\nwashing dust from every lane.", True),
+    (
+        "Write a two-line poem about rain.",
+        "Soft rain taps upon the pane,\nwashing dust from every lane.",
+        True,
+    ),
     ("Write a two-line poem about rain.", "asdf qwer zxcv", False),
-    ("Write a two-line poem about the moon.",
-     "A silver coin on velvet night,\nthe moon keeps watch with borrowed light.", True),
+    (
+        "Write a two-line poem about the moon.",
+        "A silver coin on velvet night,\nthe moon keeps watch with borrowed light.",
+        True,
+    ),
     ("Write a two-line poem about the moon.", "The moon. The moon. The moon. The moon.", False),
-    ("Write a two-line poem about a forest.",
-     "Tall pines whisper secrets old,\nin green halls of shade and gold.", True),
+    (
+        "Write a two-line poem about a forest.",
+        "Tall pines whisper secrets old,\nin green halls of shade and gold.",
+        True,
+    ),
     ("Write a two-line poem about a forest.", "Error: cannot answer that.", False),
-    ("Give one short piece of advice to someone who cannot sleep at night.",
-     "Keep the same bedtime every day and put screens away an hour before bed.", True),
-    ("Give one short piece of advice to someone who cannot sleep at night.",
-     "I like trains.", False),
-    ("Give one short piece of advice to someone who wants to save money.",
-     "Set aside a fixed amount on payday before you spend anything else.", True),
-    ("Give one short piece of advice to someone who wants to save money.",
-     "Money money money money.", False),
-    ("Give one short piece of advice to someone who is giving a speech tomorrow.",
-     "Rehearse it out loud twice tonight, then get a good night's sleep.", True),
-    ("Give one short piece of advice to someone who is giving a speech tomorrow.",
-     "Buy more shoes and never speak.", False),
-    ("Give one short piece of advice to someone who is learning a language.",
-     "Practise a little every day, and speak with native speakers as soon as you can.", True),
+    (
+        "Give one short piece of advice to someone who cannot sleep at night.",
+        "Keep the same bedtime every day and put screens away an hour before bed.",
+        True,
+    ),
+    (
+        "Give one short piece of advice to someone who cannot sleep at night.",
+        "I like trains.",
+        False,
+    ),
+    (
+        "Give one short piece of advice to someone who wants to save money.",
+        "Set aside a fixed amount on payday before you spend anything else.",
+        True,
+    ),
+    (
+        "Give one short piece of advice to someone who wants to save money.",
+        "Money money money money.",
+        False,
+    ),
+    (
+        "Give one short piece of advice to someone who is giving a speech tomorrow.",
+        "Rehearse it out loud twice tonight, then get a good night's sleep.",
+        True,
+    ),
+    (
+        "Give one short piece of advice to someone who is giving a speech tomorrow.",
+        "Buy more shoes and never speak.",
+        False,
+    ),
+    (
+        "Give one short piece of advice to someone who is learning a language.",
+        "Practise a little every day, and speak with native speakers as soon as you can.",
+        True,
+    ),
     ("Give one short piece of advice to someone who is learning a language.", "", False),
 ]
 
@@ -97,18 +152,21 @@ def make_config(size: str, work: Path, model: str = "smollm2") -> Path:
     from taskorder.trl.suite import write_suite
 
     p = SIZES[size]
-    path = write_suite(work / "suite", tasks=TASKS, seed=0, n_train=p["n_train"],
-                       n_eval=p["n_eval"], model=model)
+    path = write_suite(
+        work / "suite", tasks=TASKS, seed=0, n_train=p["n_train"], n_eval=p["n_eval"], model=model
+    )
     config = yaml.safe_load(path.read_text())
     config["grpo"].update(
-        per_device_train_batch_size=p["batch"], num_generations=p["group"],
+        per_device_train_batch_size=p["batch"],
+        num_generations=p["group"],
         max_completion_length=p["tokens"],
     )
     if size == "gpu":
         config["grpo"].update(bf16=True)  # autocast; the weights stay fp32 (dtype below)
         config["dtype"] = "float32"
-    config["evaluation"].update(max_prompts=p["eval_prompts"], n_samples=p["eval_samples"],
-                                max_new_tokens=p["tokens"])
+    config["evaluation"].update(
+        max_prompts=p["eval_prompts"], n_samples=p["eval_samples"], max_new_tokens=p["tokens"]
+    )
     config["probe"]["plan"].update(steps=p["steps"], repeats=p["repeats"])
     config["schedule"]["steps_per_stage"] = p["steps"]
     path.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -130,9 +188,13 @@ def judge_check(config_path: Path, out: Path) -> dict:
     good = [g for g, (_, c, ok) in zip(grades, JUDGE_CASES) if ok and g is not None]
     bad = [g for g, (_, c, ok) in zip(grades, JUDGE_CASES) if not ok and c and g is not None]
     auc = float(mannwhitneyu(good, bad).statistic / (len(good) * len(bad)))
-    result = {"auc_nonempty": auc, "good_mean": float(np.mean(good)),
-              "bad_mean": float(np.mean(bad)), "grades": grades,
-              "labels": [ok for _, _, ok in JUDGE_CASES]}
+    result = {
+        "auc_nonempty": auc,
+        "good_mean": float(np.mean(good)),
+        "bad_mean": float(np.mean(bad)),
+        "grades": grades,
+        "labels": [ok for _, _, ok in JUDGE_CASES],
+    }
     write_json(out / "judge_check.json", result)
     return result
 
@@ -146,19 +208,28 @@ def probe(config_path: Path, out: Path):
     config = load_config(config_path)
     runner = build_runner(config)
     plan = build_plan(config, runner)
-    say(f"probe campaign: {len(plan.probes())} probes x {plan.probes()[1].steps} steps "
-        f"in {config.output_path}")
-    result = run_campaign(runner, plan, config.output_path,
-                          progress=lambda p: say(f"  probe {p}"))
+    say(
+        f"probe campaign: {len(plan.probes())} probes x {plan.probes()[1].steps} steps "
+        f"in {config.output_path}"
+    )
+    result = run_campaign(runner, plan, config.output_path, progress=lambda p: say(f"  probe {p}"))
     estimate = result.estimate
     write_matrix(estimate.matrix, out / "matrix.json")
     write_matrix(estimate.entropy, out / "entropy_matrix.json")
-    write_json(out / "probe_summary.json", {
-        "tasks": list(estimate.matrix.tasks), "elapsed_s": result.elapsed_s, "ran": result.ran,
-        "reused": result.reused, "base_scores": estimate.base_scores,
-        "base_entropy": estimate.base_entropy, "own_score_change": estimate.own_score_change,
-        "own_entropy_change": estimate.own_entropy_change, "n_repeats": estimate.n_repeats,
-    })
+    write_json(
+        out / "probe_summary.json",
+        {
+            "tasks": list(estimate.matrix.tasks),
+            "elapsed_s": result.elapsed_s,
+            "ran": result.ran,
+            "reused": result.reused,
+            "base_scores": estimate.base_scores,
+            "base_entropy": estimate.base_entropy,
+            "own_score_change": estimate.own_score_change,
+            "own_entropy_change": estimate.own_entropy_change,
+            "n_repeats": estimate.n_repeats,
+        },
+    )
     return runner, estimate, config.output_path
 
 
@@ -172,8 +243,9 @@ def entropy_dynamics(campaign: Path, out: Path) -> list[dict]:
     first: dict[tuple[str, str], list[float]] = {}
     score_first: dict[tuple[str, str], list[float]] = {}
     base_score: dict[str, list[float]] = {}
-    flat = [{"key": k, "task": t, **v} for k, by_task in evaluations.items()
-            for t, v in by_task.items()]
+    flat = [
+        {"key": k, "task": t, **v} for k, by_task in evaluations.items() for t, v in by_task.items()
+    ]
     for row in sorted(flat, key=lambda r: (r["key"], r["task"])):
         key, task = row["key"], row["task"]
         if key.startswith("base/"):
@@ -190,17 +262,25 @@ def entropy_dynamics(campaign: Path, out: Path) -> list[dict]:
     for trained in tasks:
         own = np.array(first[(trained, trained)]) - np.mean(base[trained])
         everywhere = np.array(
-            [np.mean([first[(trained, t)][r] - np.mean(base[t]) for t in tasks])
-             for r in range(len(first[(trained, trained)]))]
+            [
+                np.mean([first[(trained, t)][r] - np.mean(base[t]) for t in tasks])
+                for r in range(len(first[(trained, trained)]))
+            ]
         )
         gain = np.array(score_first[(trained, trained)]) - np.mean(base_score[trained])
-        rows.append({
-            "task": trained, "kind": SUITE_KINDS.get(trained, "?"),
-            "entropy_change_own": float(own.mean()), "se_own": _se(own),
-            "entropy_change_all": float(everywhere.mean()), "se_all": _se(everywhere),
-            "score_change_own": float(gain.mean()), "se_score": _se(gain),
-            "repeats": int(len(own)),
-        })
+        rows.append(
+            {
+                "task": trained,
+                "kind": SUITE_KINDS.get(trained, "?"),
+                "entropy_change_own": float(own.mean()),
+                "se_own": _se(own),
+                "entropy_change_all": float(everywhere.mean()),
+                "se_all": _se(everywhere),
+                "score_change_own": float(gain.mean()),
+                "se_score": _se(gain),
+                "repeats": len(own),
+            }
+        )
     write_json(out / "entropy_dynamics.json", rows)
     return rows
 
@@ -218,8 +298,12 @@ def run_compare(runner, matrix, size: str, out: Path) -> dict:
     report = compare(
         runner,
         methods=["solver", "rank_rule", "random", "joint", "merge_average"],
-        seeds=p["seeds"], n_random=p["n_random"], seed=0, stage_steps=p["steps"],
-        reference="joint", matrix=matrix,
+        seeds=p["seeds"],
+        n_random=p["n_random"],
+        seed=0,
+        stage_steps=p["steps"],
+        reference="joint",
+        matrix=matrix,
         progress=lambda done, total: say(f"  compare seed {done}/{total} done"),
     )
     data = report.to_dict()
@@ -229,12 +313,15 @@ def run_compare(runner, matrix, size: str, out: Path) -> dict:
             continue
         order = [t.strip() for t in result.description.split(">")]
         predicted = predict(matrix, order).scores
-        observed.append({
-            "method": name, "order": order,
-            "predicted_mean": float(np.mean(list(predicted.values()))),
-            "observed_mean": float(np.mean(result.scores)),
-            "observed_seed_means": [float(x) for x in result.scores.mean(axis=1)],
-        })
+        observed.append(
+            {
+                "method": name,
+                "order": order,
+                "predicted_mean": float(np.mean(list(predicted.values()))),
+                "observed_mean": float(np.mean(result.scores)),
+                "observed_seed_means": [float(x) for x in result.scores.mean(axis=1)],
+            }
+        )
     data["predicted_vs_observed"] = observed
     write_json(out / "compare.json", data)
     return data
@@ -246,8 +333,11 @@ def main(argv=None) -> int:
     parser.add_argument("--work", type=Path, default=None, help="work folder (runs/...)")
     parser.add_argument("--results", type=Path, default=None, help="raw output folder")
     parser.add_argument("--phases", default="judge,probe,entropy,compare")
-    parser.add_argument("--model", default="smollm2",
-                        help="model source (default: the demo wheel's SmolLM2-135M-Instruct)")
+    parser.add_argument(
+        "--model",
+        default="smollm2",
+        help="model source (default: the demo wheel's SmolLM2-135M-Instruct)",
+    )
     args = parser.parse_args(argv)
     work = args.work or HERE.parent / "runs" / f"real_lm_{args.size}"
     out = args.results or HERE / "results" / f"real_lm_{args.size}"
@@ -262,29 +352,37 @@ def main(argv=None) -> int:
         t = time.perf_counter()
         check = judge_check(config_path, out)
         timings["judge_s"] = time.perf_counter() - t
-        say(f"judge AUC on non-empty labelled answers: {check['auc_nonempty']:.2f} "
-            f"(good {check['good_mean']:.3f}, bad {check['bad_mean']:.3f})")
+        say(
+            f"judge AUC on non-empty labelled answers: {check['auc_nonempty']:.2f} "
+            f"(good {check['good_mean']:.3f}, bad {check['bad_mean']:.3f})"
+        )
     runner = matrix = None
     if phases & {"probe", "compare"}:
         t = time.perf_counter()
-        runner, estimate, campaign = probe(config_path, out)
+        runner, estimate, _campaign = probe(config_path, out)
         matrix = estimate.matrix
         timings["probe_s"] = time.perf_counter() - t
         say("bwt:\n" + np.array2string(matrix.bwt, precision=3))
     if "entropy" in phases:
         for row in entropy_dynamics(work / "suite" / "out" / "probes", out):
-            say(f"  {row['task']:<11} ({row['kind']:<10}) dH own {row['entropy_change_own']:+.3f}"
-                f" ± {row['se_own']:.3f}, all {row['entropy_change_all']:+.3f} ± {row['se_all']:.3f}")
+            say(
+                f"  {row['task']:<11} ({row['kind']:<10}) dH own {row['entropy_change_own']:+.3f}"
+                f" ± {row['se_own']:.3f}, all {row['entropy_change_all']:+.3f} ± {row['se_all']:.3f}"
+            )
     if "compare" in phases:
         t = time.perf_counter()
         data = run_compare(runner, matrix, args.size, out)
         timings["compare_s"] = time.perf_counter() - t
         for row in data["predicted_vs_observed"]:
-            say(f"  {row['method']:<10} {' > '.join(row['order'])}: predicted "
-                f"{row['predicted_mean']:.3f}, observed {row['observed_mean']:.3f}")
+            say(
+                f"  {row['method']:<10} {' > '.join(row['order'])}: predicted "
+                f"{row['predicted_mean']:.3f}, observed {row['observed_mean']:.3f}"
+            )
     timings["total_s"] = time.perf_counter() - started
-    write_json(out / f"timings_{'_'.join(sorted(phases))}.json", {**timings, "size": args.size,
-               "cpu_count": os.cpu_count()})
+    write_json(
+        out / f"timings_{'_'.join(sorted(phases))}.json",
+        {**timings, "size": args.size, "cpu_count": os.cpu_count()},
+    )
     say(f"done in {timings['total_s'] / 60:.1f} min")
     return 0
 

@@ -76,21 +76,33 @@ def main(argv: list[str] | None = None) -> int:
             if (name, s) in done:
                 continue
             started = time.perf_counter()
-            state = runner.train_online(base, tasks, name, steps=steps,
-                                        seed=derive_seed(0, "compare", "train", s, name))
+            state = runner.train_online(
+                base, tasks, name, steps=steps, seed=derive_seed(0, "compare", "train", s, name)
+            )
             trained = time.perf_counter() - started
             scores = {t: float(runner.evaluate(state, t, seed=eval_seed).score) for t in tasks}
-            out["runs"].append({"method": name, "seed": s, "scores": scores,
-                                "mean": float(np.mean(list(scores.values()))),
-                                "train_s": trained, "total_s": time.perf_counter() - started})
+            out["runs"].append(
+                {
+                    "method": name,
+                    "seed": s,
+                    "scores": scores,
+                    "mean": float(np.mean(list(scores.values()))),
+                    "train_s": trained,
+                    "total_s": time.perf_counter() - started,
+                }
+            )
             out_path.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
-            say(f"seed {s} {name}: mean {out['runs'][-1]['mean']:.3f} {scores} "
-                f"({trained:.0f} s training)")
+            say(
+                f"seed {s} {name}: mean {out['runs'][-1]['mean']:.3f} {scores} "
+                f"({trained:.0f} s training)"
+            )
     out["summary"] = summary(out["runs"], previous)
     out_path.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
     for row in out["summary"]["rows"]:
-        say(f"{row['method']:<12} {row['mean']:.3f} (seeds {row['seed_means']}) "
-            f"minus joint {row['minus_joint']:+.3f}; probe stages {row['probe_stages']}")
+        say(
+            f"{row['method']:<12} {row['mean']:.3f} (seeds {row['seed_means']}) "
+            f"minus joint {row['minus_joint']:+.3f}; probe stages {row['probe_stages']}"
+        )
     return 0
 
 
@@ -109,16 +121,24 @@ def summary(runs: list[dict], previous: dict) -> dict:
             means[name] = [r["mean"] for r in mine]
     for name, seed_means in means.items():
         paired = [a - b for a, b in zip(seed_means, joint)]
-        rows.append({
-            "method": name, "mean": float(np.mean(seed_means)),
-            "seed_means": [round(x, 4) for x in seed_means],
-            "minus_joint": float(np.mean(paired)),
-            "minus_joint_se": float(np.std(paired, ddof=1) / math.sqrt(len(paired)))
-            if len(paired) > 1 else float("nan"),
-            "probe_stages": probe_stages if name in ("solver", "rank_rule") else 0,
-        })
-    return {"stage_steps": previous["stage_steps"], "total_steps": previous["total_steps"],
-            "probe_stages_of_planning": probe_stages, "rows": rows}
+        rows.append(
+            {
+                "method": name,
+                "mean": float(np.mean(seed_means)),
+                "seed_means": [round(x, 4) for x in seed_means],
+                "minus_joint": float(np.mean(paired)),
+                "minus_joint_se": float(np.std(paired, ddof=1) / math.sqrt(len(paired)))
+                if len(paired) > 1
+                else float("nan"),
+                "probe_stages": probe_stages if name in ("solver", "rank_rule") else 0,
+            }
+        )
+    return {
+        "stage_steps": previous["stage_steps"],
+        "total_steps": previous["total_steps"],
+        "probe_stages_of_planning": probe_stages,
+        "rows": rows,
+    }
 
 
 if __name__ == "__main__":

@@ -38,8 +38,12 @@ def render(folder: Path) -> str:
     sys.path.insert(0, str(HERE.parent / "src"))
     from taskorder.io import read_matrix
 
-    out = [(f"Raw outputs: `{folder.relative_to(HERE.parent)}/` "
-           f"(`python benchmarks/real_lm.py`; this block: `python benchmarks/report.py`).")]
+    out = [
+        (
+            f"Raw outputs: `{folder.relative_to(HERE.parent)}/` "
+            f"(`python benchmarks/real_lm.py`; this block: `python benchmarks/report.py`)."
+        )
+    ]
     timings = {}
     for path in sorted(folder.glob("timings_*.json")):
         timings.update(json.loads(path.read_text()))
@@ -49,81 +53,139 @@ def render(folder: Path) -> str:
     judge = _load(folder, "judge_check.json")
     if judge:
         n_good, n_bad = _judge_counts()
-        out += ["", ("**The local judge** (SmolLM2-135M-Instruct grading its own kind, 1-5 scale, "
+        out += [
+            "",
+            (
+                "**The local judge** (SmolLM2-135M-Instruct grading its own kind, 1-5 scale, "
                 f"probability-weighted): on {n_good} good and {n_bad} bad hand-written answers, AUC "
                 f"{judge['auc_nonempty']:.2f} (0.5 = chance); mean grade good "
-                f"{judge['good_mean']:.3f}, bad {judge['bad_mean']:.3f} on [0, 1].")]
+                f"{judge['good_mean']:.3f}, bad {judge['bad_mean']:.3f} on [0, 1]."
+            ),
+        ]
     matrix_path = folder / "matrix.json"
     summary = _load(folder, "probe_summary.json")
     if matrix_path.is_file() and summary:
         matrix = read_matrix(matrix_path)
         tasks = list(matrix.tasks)
-        se = matrix.bwt_stderr if matrix.bwt_stderr is not None else np.full_like(matrix.bwt, np.nan)
-        out += ["", (f"**BWT matrix** (row: trained first, column: trained after it; change of the "
-                f"row task's score; ± standard error over {summary['n_repeats']} repeats):"), "",
-                "| earlier \\ later | " + " | ".join(tasks) + " |",
-                "|---|" + "---|" * len(tasks)]
+        se = (
+            matrix.bwt_stderr if matrix.bwt_stderr is not None else np.full_like(matrix.bwt, np.nan)
+        )
+        out += [
+            "",
+            (
+                f"**BWT matrix** (row: trained first, column: trained after it; change of the "
+                f"row task's score; ± standard error over {summary['n_repeats']} repeats):"
+            ),
+            "",
+            "| earlier \\ later | " + " | ".join(tasks) + " |",
+            "|---|" + "---|" * len(tasks),
+        ]
         for i, a in enumerate(tasks):
-            cells = ["" if i == j else f"{matrix.bwt[i, j]:+.3f} ± {se[i, j]:.3f}"
-                     for j in range(len(tasks))]
+            cells = [
+                "" if i == j else f"{matrix.bwt[i, j]:+.3f} ± {se[i, j]:.3f}"
+                for j in range(len(tasks))
+            ]
             out.append(f"| {a} | " + " | ".join(cells) + " |")
-        out += ["", "| task | base score | own-stage gain | base entropy (nats) |",
-                "|---|---|---|---|"]
+        out += [
+            "",
+            "| task | base score | own-stage gain | base entropy (nats) |",
+            "|---|---|---|---|",
+        ]
         for t in tasks:
-            out.append(f"| {t} | {_f(summary['base_scores'].get(t))} | "
-                       f"{_f(summary['own_score_change'].get(t), sign=True)} | "
-                       f"{_f(summary['base_entropy'].get(t))} |")
+            out.append(
+                f"| {t} | {_f(summary['base_scores'].get(t))} | "
+                f"{_f(summary['own_score_change'].get(t), sign=True)} | "
+                f"{_f(summary['base_entropy'].get(t))} |"
+            )
         off = matrix.bwt[~np.eye(len(tasks), dtype=bool)]
         off_se = se[~np.eye(len(tasks), dtype=bool)]
         big = int(np.sum(np.abs(off) > 2 * off_se))
-        out += ["", (f"Off-diagonal BWT entries: {len(off)}; beyond 2 standard errors: {big}; "
+        out += [
+            "",
+            (
+                f"Off-diagonal BWT entries: {len(off)}; beyond 2 standard errors: {big}; "
                 f"median |BWT| {np.median(np.abs(off)):.3f} against median standard error "
-                f"{np.nanmedian(off_se):.3f}.")]
+                f"{np.nanmedian(off_se):.3f}."
+            ),
+        ]
     dynamics = _load(folder, "entropy_dynamics.json")
     if dynamics:
-        out += ["", ("**Entropy after one stage on each task** (change from the starting model, "
-                "mean ± standard error over repeats):"), "",
-                ("| trained on | kind | ΔH on its own prompts | ΔH on all prompts | "
-                "Δscore on its own prompts |"), "|---|---|---|---|---|"]
+        out += [
+            "",
+            (
+                "**Entropy after one stage on each task** (change from the starting model, "
+                "mean ± standard error over repeats):"
+            ),
+            "",
+            (
+                "| trained on | kind | ΔH on its own prompts | ΔH on all prompts | "
+                "Δscore on its own prompts |"
+            ),
+            "|---|---|---|---|---|",
+        ]
         for r in dynamics:
-            out.append(f"| {r['task']} | {r['kind']} | {_f(r['entropy_change_own'], sign=True)} "
-                       f"± {_f(r['se_own'])} | {_f(r['entropy_change_all'], sign=True)} ± "
-                       f"{_f(r['se_all'])} | {_f(r['score_change_own'], sign=True)} ± "
-                       f"{_f(r['se_score'])} |")
+            out.append(
+                f"| {r['task']} | {r['kind']} | {_f(r['entropy_change_own'], sign=True)} "
+                f"± {_f(r['se_own'])} | {_f(r['entropy_change_all'], sign=True)} ± "
+                f"{_f(r['se_all'])} | {_f(r['score_change_own'], sign=True)} ± "
+                f"{_f(r['se_score'])} |"
+            )
     compare = _load(folder, "compare.json")
     if compare:
         ref = compare["reference"]
         gains = {(c["method"], c["reference"]): c for c in compare["comparisons"]}
-        out += ["", (f"**compare** at equal training ({compare['total_steps']} GRPO steps per "
-                f"method, {compare['seeds']} seeds, paired t-test over seeds; gain vs {ref}):"), "",
-                "| method | what | mean final score | seed means | gain vs " + ref + " | p |",
-                "|---|---|---|---|---|---|"]
+        out += [
+            "",
+            (
+                f"**compare** at equal training ({compare['total_steps']} GRPO steps per "
+                f"method, {compare['seeds']} seeds, paired t-test over seeds; gain vs {ref}):"
+            ),
+            "",
+            "| method | what | mean final score | seed means | gain vs " + ref + " | p |",
+            "|---|---|---|---|---|---|",
+        ]
         for name, m in compare["methods"].items():
             c = gains.get((name, ref))
             seeds = ", ".join(f"{x:.3f}" for x in m["seed_means"])
-            out.append(f"| {name} | {m['description']} | {m['mean_score']:.3f} | {seeds} | "
-                       f"{_f(c['gain_pct'], 1, True) + ' %' if c else ''} | "
-                       f"{_f(c['p_value']) if c else ''} |")
+            out.append(
+                f"| {name} | {m['description']} | {m['mean_score']:.3f} | {seeds} | "
+                f"{_f(c['gain_pct'], 1, True) + ' %' if c else ''} | "
+                f"{_f(c['p_value']) if c else ''} |"
+            )
         rows = compare.get("predicted_vs_observed", [])
         if rows:
-            out += ["", ("**Predicted vs observed** (additive model on the probed matrix, mean "
-                    "final score over tasks):"), "",
-                    "| method | order | predicted | observed |", "|---|---|---|---|"]
+            out += [
+                "",
+                (
+                    "**Predicted vs observed** (additive model on the probed matrix, mean "
+                    "final score over tasks):"
+                ),
+                "",
+                "| method | order | predicted | observed |",
+                "|---|---|---|---|",
+            ]
             for r in rows:
-                out.append(f"| {r['method']} | {' > '.join(r['order'])} | "
-                           f"{r['predicted_mean']:.3f} | {r['observed_mean']:.3f} |")
+                out.append(
+                    f"| {r['method']} | {' > '.join(r['order'])} | "
+                    f"{r['predicted_mean']:.3f} | {r['observed_mean']:.3f} |"
+                )
             distinct = {tuple(r["order"]): r for r in rows}.values()
             if len(distinct) >= 3:
                 from scipy.stats import spearmanr
 
-                rho = spearmanr([r["predicted_mean"] for r in distinct],
-                                [r["observed_mean"] for r in distinct]).statistic
-                out.append(f"\nSpearman (predicted, observed) over the {len(distinct)} distinct "
-                           f"trained orders: {rho:+.2f} (few orders: a weak check).")
+                rho = spearmanr(
+                    [r["predicted_mean"] for r in distinct], [r["observed_mean"] for r in distinct]
+                ).statistic
+                out.append(
+                    f"\nSpearman (predicted, observed) over the {len(distinct)} distinct "
+                    f"trained orders: {rho:+.2f} (few orders: a weak check)."
+                )
         recommendation = (compare.get("probe") or {}).get("recommendation")
         if recommendation:
-            out.append(f"\nRecommendation: {recommendation.get('route', '')} - "
-                       f"{recommendation.get('reason', '')}")
+            out.append(
+                f"\nRecommendation: {recommendation.get('route', '')} - "
+                f"{recommendation.get('reason', '')}"
+            )
     return "\n".join(out) + "\n"
 
 
@@ -159,26 +221,37 @@ def facts(folder: Path) -> dict[str, str]:
     i, j = np.unravel_index(np.argmax(np.where(off, np.abs(bwt), -1)), bwt.shape)
 
     def entropy(kind):
-        return ", ".join(f"{t} {_pm(r['entropy_change_own'], r['se_own'])}"
-                         for t, r in dynamics.items() if r["kind"] == kind)
+        return ", ".join(
+            f"{t} {_pm(r['entropy_change_own'], r['se_own'])}"
+            for t, r in dynamics.items()
+            if r["kind"] == kind
+        )
 
     ref = compare["reference"]
     gains = {c["method"]: c for c in compare["comparisons"] if c["reference"] == ref}
     route = compare["probe"]["recommendation"]["route"]
     rec = "solver" if "solver" in compare["methods"] else next(iter(compare["methods"]))
-    others = [f"{name} {m['mean_score']:.3f}" for name, m in compare["methods"].items()
-              if name not in (rec, ref) and not (name == "rank_rule" and route == "rank_rule")]
+    others = [
+        f"{name} {m['mean_score']:.3f}"
+        for name, m in compare["methods"].items()
+        if name not in (rec, ref) and not (name == "rank_rule" and route == "rank_rule")
+    ]
     base = [float(v) for v in summary["base_entropy"].values()]
-    open_gain = [abs(float(summary["own_score_change"][t])) for t, r in dynamics.items()
-                 if r["kind"] == "open"]
+    open_gain = [
+        abs(float(summary["own_score_change"][t]))
+        for t, r in dynamics.items()
+        if r["kind"] == "open"
+    ]
     g = gains[rec]
     return {
         "structured_entropy": entropy("structured"),
         "open_entropy": entropy("open"),
         "base_entropy_range": f"{min(base):.1f}-{max(base):.1f} nats",
         "open_own_gain": f"at most {max(open_gain):.3f} in magnitude",
-        "largest_bwt": (f"{tasks[i]} after {tasks[j]} ({_pm(bwt[i, j], se[i, j], 3)}, the change "
-                        f"of {tasks[i]}'s score)"),
+        "largest_bwt": (
+            f"{tasks[i]} after {tasks[j]} ({_pm(bwt[i, j], se[i, j], 3)}, the change "
+            f"of {tasks[i]}'s score)"
+        ),
         "beyond": str(int(np.sum(np.abs(bwt[off]) > 2 * se[off]))),
         "n_off": str(int(off.sum())),
         "route": route,
@@ -190,38 +263,51 @@ def facts(folder: Path) -> dict[str, str]:
         "rec_seeds": " and ".join(f"{x:.3f}" for x in compare["methods"][rec]["seed_means"]),
         "others": ", ".join(others),
         "auc": f"{judge['auc_nonempty']:.2f}",
-        "verdict": ("**At this size order is not separable from seed noise.**"
-                    if g["p_value"] >= 0.05 or not compare["probe"]["recommendation"]["separable"]
-                    else "The recommended order's gain over joint training is significant."),
+        "verdict": (
+            "**At this size order is not separable from seed noise.**"
+            if g["p_value"] >= 0.05 or not compare["probe"]["recommendation"]["separable"]
+            else "The recommended order's gain over joint training is significant."
+        ),
         "n_labelled": str(sum(_judge_counts())),
-        "timing": (f"probe stages of {compare['stage_steps']} GRPO steps, "
-                   f"{summary['n_repeats']} repeats, {compare['seeds']} seeds; "
-                   f"{timings['total_s'] / 60:.0f} minutes on {timings['cpu_count']} CPU cores"),
+        "timing": (
+            f"probe stages of {compare['stage_steps']} GRPO steps, "
+            f"{summary['n_repeats']} repeats, {compare['seeds']} seeds; "
+            f"{timings['total_s'] / 60:.0f} minutes on {timings['cpu_count']} CPU cores"
+        ),
     }
 
 
 FOLDER = HERE / "results" / "real_lm_cpu"
 
 
-
 def real_lm_findings() -> str:
     f = facts(FOLDER)
-    return "\n".join([
-        (f"- **Does structured training lower policy entropy?** On its own prompts, after one "
-        f"stage: {f['structured_entropy']} nats (mean ± standard error over repeats; starting "
-        f"entropies {f['base_entropy_range']})."),
-        (f"- **Does open-ended training raise it?** On its own prompts: {f['open_entropy']}; "
-        f"a change within about two standard errors of 0 is not shown. The judged tasks' "
-        f"own-stage score changes are {f['open_own_gain']}, so these stages mostly sharpen the "
-        "policy toward what it already writes."),
-        (f"- **Transfer.** The largest entry is {f['largest_bwt']}. {f['beyond']} of "
-        f"{f['n_off']} off-diagonal entries lie beyond 2 standard errors."),
-        (f"- **Does the chosen order beat joint training?** The recommendation took the "
-        f"{f['route']} route. Its order scored {f['rec_score']} against {f['joint_score']} for "
-        f"joint training at equal steps ({f['rec_gain']}, p = {f['rec_p']} over "
-        f"{f['seeds']} seeds); other methods: {f['others']}. The recommended order's seeds "
-        f"gave {f['rec_seeds']}: seed noise is as large as the differences between methods."),
-    ])
+    return "\n".join(
+        [
+            (
+                f"- **Does structured training lower policy entropy?** On its own prompts, after one "
+                f"stage: {f['structured_entropy']} nats (mean ± standard error over repeats; starting "
+                f"entropies {f['base_entropy_range']})."
+            ),
+            (
+                f"- **Does open-ended training raise it?** On its own prompts: {f['open_entropy']}; "
+                f"a change within about two standard errors of 0 is not shown. The judged tasks' "
+                f"own-stage score changes are {f['open_own_gain']}, so these stages mostly sharpen the "
+                "policy toward what it already writes."
+            ),
+            (
+                f"- **Transfer.** The largest entry is {f['largest_bwt']}. {f['beyond']} of "
+                f"{f['n_off']} off-diagonal entries lie beyond 2 standard errors."
+            ),
+            (
+                f"- **Does the chosen order beat joint training?** The recommendation took the "
+                f"{f['route']} route. Its order scored {f['rec_score']} against {f['joint_score']} for "
+                f"joint training at equal steps ({f['rec_gain']}, p = {f['rec_p']} over "
+                f"{f['seeds']} seeds); other methods: {f['others']}. The recommended order's seeds "
+                f"gave {f['rec_seeds']}: seed noise is as large as the differences between methods."
+            ),
+        ]
+    )
 
 
 def readme_real_lm() -> str:
@@ -236,7 +322,8 @@ def readme_real_lm() -> str:
         f"({f['route']} route) scored {f['rec_score']} against {f['joint_score']} for joint "
         f"training ({f['rec_gain']}, p = {f['rec_p']}); {f['others']}; its {f['seeds']} seeds "
         f"gave {f['rec_seeds']}. {f['verdict']} The 135M judge is weak (AUC {f['auc']} on "
-        f"{f['n_labelled']} labelled answers), so the open-ended numbers are about its taste.")
+        f"{f['n_labelled']} labelled answers), so the open-ended numbers are about its taste."
+    )
 
 
 BLOCKS = {

@@ -120,16 +120,25 @@ def train_order(runner, order, steps: int, seed: int):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mode", default="exact", choices=["exact", "sampled"])
-    parser.add_argument("--split", default="heldout", choices=list(SPLITS),
-                        help="world seeds and mixes of benchmarks/evidence.py")
-    parser.add_argument("--worlds", type=int, nargs="+", default=None,
-                        help="world seeds (default: the whole split)")
+    parser.add_argument(
+        "--split",
+        default="heldout",
+        choices=list(SPLITS),
+        help="world seeds and mixes of benchmarks/evidence.py",
+    )
+    parser.add_argument(
+        "--worlds", type=int, nargs="+", default=None, help="world seeds (default: the whole split)"
+    )
     parser.add_argument("--floors", action="store_true", help="the entropy-floor table")
-    parser.add_argument("--summary", action="store_true",
-                        help="floors table from the committed CSV only (no training)")
+    parser.add_argument(
+        "--summary",
+        action="store_true",
+        help="floors table from the committed CSV only (no training)",
+    )
     parser.add_argument("--horizon", type=int, default=3, help="re-planning horizon (--floors)")
-    parser.add_argument("--entropy-model", default="multiplicative",
-                        help="re-planning's entropy model (--floors)")
+    parser.add_argument(
+        "--entropy-model", default="multiplicative", help="re-planning's entropy model (--floors)"
+    )
     args = parser.parse_args()
     if args.summary:
         print(floors_summary(read_csv(floors_path(args.split, args.mode))))
@@ -138,10 +147,14 @@ def main() -> None:
         return floors_table(args)
     args.worlds = args.worlds or list(SPLITS[args.split])
     print(f"mode={args.mode}  split={args.split}  worlds={args.worlds}")
-    print("pctl: the trained order's rank among all orders' true values; model pctl: the "
-          "delivered model's exact mean final score ranked the same way")
-    print(f"{'world':>5} {'method':>26} {'stages':>6} {'pctl':>6} {'regret':>7} "
-          f"{'model pctl':>10}  order")
+    print(
+        "pctl: the trained order's rank among all orders' true values; model pctl: the "
+        "delivered model's exact mean final score ranked the same way"
+    )
+    print(
+        f"{'world':>5} {'method':>26} {'stages':>6} {'pctl':>6} {'regret':>7} "
+        f"{'model pctl':>10}  order"
+    )
     summary: dict[str, list[tuple[float, float, int, float]]] = {}
     out = horizons_path(args.split, args.mode)
     done = {int(r["world"]) for r in read_csv(out)}
@@ -153,12 +166,26 @@ def main() -> None:
         regret = (best - real[tuple(order)]) / (best - worst)
         model_pct = order_percentile(list(real.values()), delivered)
         summary.setdefault(name, []).append((pct, regret, stages, model_pct))
-        rows.append({"split": args.split, "mode": args.mode, "world": world,
-                     "n_structured": world_spec(world)[0], "n_open": world_spec(world)[1],
-                     "method": name, "stages": stages, "order": " > ".join(order),
-                     "pctl": pct, "regret": regret, "model_pctl": model_pct})
-        print(f"{world:>5} {name:>26} {stages:>6} {pct:>6.1f} {regret:>7.3f} {model_pct:>10.1f}  "
-              f"{' '.join(order)}", flush=True)
+        rows.append(
+            {
+                "split": args.split,
+                "mode": args.mode,
+                "world": world,
+                "n_structured": world_spec(world)[0],
+                "n_open": world_spec(world)[1],
+                "method": name,
+                "stages": stages,
+                "order": " > ".join(order),
+                "pctl": pct,
+                "regret": regret,
+                "model_pctl": model_pct,
+            }
+        )
+        print(
+            f"{world:>5} {name:>26} {stages:>6} {pct:>6.1f} {regret:>7.3f} {model_pct:>10.1f}  "
+            f"{' '.join(order)}",
+            flush=True,
+        )
 
     for world in args.worlds:
         if world in done:
@@ -177,8 +204,9 @@ def main() -> None:
         real = truth(base, steps)
         with tempfile.TemporaryDirectory() as folder:
             counting = Counting(base)
-            campaign = run_campaign(counting, make_plan(base.tasks, steps=steps, seed=world),
-                                    Path(folder) / "static")
+            campaign = run_campaign(
+                counting, make_plan(base.tasks, steps=steps, seed=world), Path(folder) / "static"
+            )
             matrix = campaign.estimate.matrix.replace(forward=None, forward_stderr=None)
             static_stages = counting.calls + n
             for name, method in (("static", "auto"), ("static rank rule", "rank")):
@@ -188,10 +216,22 @@ def main() -> None:
             budget = None
             for horizon, design in ((1, "full"), (2, "full"), (3, "full"), (3, "cheap")):
                 counting = Counting(base)
-                result = replan_training(counting, Path(folder) / f"h{horizon}{design}",
-                                         steps=steps, horizon=horizon, design=design, seed=world)
-                report(world, f"replan h={horizon} {design}", counting.calls, result.order, real,
-                       exact_mean(result.final_state))
+                result = replan_training(
+                    counting,
+                    Path(folder) / f"h{horizon}{design}",
+                    steps=steps,
+                    horizon=horizon,
+                    design=design,
+                    seed=world,
+                )
+                report(
+                    world,
+                    f"replan h={horizon} {design}",
+                    counting.calls,
+                    result.order,
+                    real,
+                    exact_mean(result.final_state),
+                )
                 if (horizon, design) == (3, "full"):
                     budget = counting.calls
         k = max(1, budget // n)
@@ -199,25 +239,41 @@ def main() -> None:
         orders = list(real)
         picks = [orders[i] for i in rng.choice(len(orders), size=k, replace=False)]
         finals = [train_order(base, order, steps, 999 + world + i) for i, order in enumerate(picks)]
-        measured = [np.mean([base.evaluate(f, t, seed=world).score for t in base.tasks])
-                    for f in finals]  # what a user sees: the runner's own (noisy) evaluation
+        measured = [
+            np.mean([base.evaluate(f, t, seed=world).score for t in base.tasks]) for f in finals
+        ]  # what a user sees: the runner's own (noisy) evaluation
         best = int(np.argmax(measured))
         report(world, f"best of {k} random", k * n, picks[best], real, exact_mean(finals[best]))
         append_csv(out, HORIZON_FIELDS, rows)
-    print("\nsummary over worlds (percentile: median / mean / worst; regret = share of the "
-          "best-worst range lost, mean / worst; stages: mean; model pctl: median / mean / worst)")
+    print(
+        "\nsummary over worlds (percentile: median / mean / worst; regret = share of the "
+        "best-worst range lost, mean / worst; stages: mean; model pctl: median / mean / worst)"
+    )
     for name, rows in summary.items():
         pct = np.array([r[0] for r in rows])
         reg = np.array([r[1] for r in rows])
         stages = np.mean([r[2] for r in rows])
         model = np.array([r[3] for r in rows])
-        print(f"  {name:>26}: pctl {np.median(pct):5.1f} / {pct.mean():5.1f} / {pct.min():5.1f}"
-              f"   regret {reg.mean():.3f} / {reg.max():.3f}   stages {stages:5.1f}"
-              f"   model pctl {np.median(model):5.1f} / {model.mean():5.1f} / {model.min():5.1f}")
+        print(
+            f"  {name:>26}: pctl {np.median(pct):5.1f} / {pct.mean():5.1f} / {pct.min():5.1f}"
+            f"   regret {reg.mean():.3f} / {reg.max():.3f}   stages {stages:5.1f}"
+            f"   model pctl {np.median(model):5.1f} / {model.mean():5.1f} / {model.min():5.1f}"
+        )
 
 
-HORIZON_FIELDS = ["split", "mode", "world", "n_structured", "n_open", "method", "stages", "order",
-                  "pctl", "regret", "model_pctl"]
+HORIZON_FIELDS = [
+    "split",
+    "mode",
+    "world",
+    "n_structured",
+    "n_open",
+    "method",
+    "stages",
+    "order",
+    "pctl",
+    "regret",
+    "model_pctl",
+]
 
 
 def horizons_path(split: str, mode: str) -> Path:
@@ -226,13 +282,34 @@ def horizons_path(split: str, mode: str) -> Path:
 
 
 FLOOR_FIELDS = [
-    "split", "mode", "world", "n_structured", "n_open", "task", "rule", "floor", "base_entropy",
-    "feasible", "n_orders", "method", "order", "entropy", "met", "score", "score_pctl", "stages",
+    "split",
+    "mode",
+    "world",
+    "n_structured",
+    "n_open",
+    "task",
+    "rule",
+    "floor",
+    "base_entropy",
+    "feasible",
+    "n_orders",
+    "method",
+    "order",
+    "entropy",
+    "met",
+    "score",
+    "score_pctl",
+    "stages",
     "note",
 ]
 #: Methods of the floors table, in report order.
-FLOOR_METHODS = ["static unconstrained", "static additive", "static multiplicative",
-                 "replan unconstrained", "replan floored"]
+FLOOR_METHODS = [
+    "static unconstrained",
+    "static additive",
+    "static multiplicative",
+    "replan unconstrained",
+    "replan floored",
+]
 
 
 def floors_path(split: str, mode: str) -> Path:
@@ -252,9 +329,11 @@ def floors_table(args) -> None:
     out = floors_path(args.split, args.mode)
     done = {int(r["world"]) for r in read_csv(out)}
     worlds = args.worlds if args.worlds else list(SPLITS[args.split])
-    print(f"mode={args.mode} split={args.split} floors: median over all orders of the task's "
-          f"final entropy (1 training run per order, shared start); replan horizon {args.horizon}",
-          flush=True)
+    print(
+        f"mode={args.mode} split={args.split} floors: median over all orders of the task's "
+        f"final entropy (1 training run per order, shared start); replan horizon {args.horizon}",
+        flush=True,
+    )
     for world in worlds:
         if world in done:
             print(f"world {world}: done, skipped", flush=True)
@@ -267,70 +346,144 @@ def floors_table(args) -> None:
         n = len(tasks)
         rows = []
         with tempfile.TemporaryDirectory() as folder:
-            every = run_curricula(base, list(itertools.permutations(tasks)), seeds=1,
-                                  steps=steps, seed=world)
+            every = run_curricula(
+                base, list(itertools.permutations(tasks)), seeds=1, steps=steps, seed=world
+            )
             by_order = {run.order: run for run in every}
             scores = [float(run.scores[-1].mean()) for run in every]
             counting = Counting(base)
-            estimate = run_campaign(counting, make_plan(tasks, steps=steps, seed=world),
-                                    Path(folder) / "static").estimate
+            estimate = run_campaign(
+                counting, make_plan(tasks, steps=steps, seed=world), Path(folder) / "static"
+            ).estimate
             static_stages = counting.calls + n
             matrix = estimate.matrix.replace(forward=None, forward_stderr=None)
             counting = Counting(base)
-            free = replan_training(counting, Path(folder) / "free", steps=steps, seed=world,
-                                   horizon=args.horizon)
+            free = replan_training(
+                counting, Path(folder) / "free", steps=steps, seed=world, horizon=args.horizon
+            )
             free_stages = counting.calls
             unconstrained = tuple(solve(matrix).order)
             for task in [t for t in tasks if t.startswith("open")]:
                 column = tasks.index(task)
                 finals = np.array([run.entropy[-1, column] for run in every])
                 floor = float(np.median(finals))
-                common = {"split": args.split, "mode": args.mode, "world": world,
-                          "n_structured": n_s, "n_open": n_o, "task": task, "rule": "median",
-                          "floor": floor, "base_entropy": float(every[0].entropy[0, column]),
-                          "feasible": int((finals >= floor).sum()), "n_orders": len(every)}
+                common = {
+                    "split": args.split,
+                    "mode": args.mode,
+                    "world": world,
+                    "n_structured": n_s,
+                    "n_open": n_o,
+                    "task": task,
+                    "rule": "median",
+                    "floor": floor,
+                    "base_entropy": float(every[0].entropy[0, column]),
+                    "feasible": int((finals >= floor).sum()),
+                    "n_orders": len(every),
+                }
 
-                def add(method, order, entropy, score, stages, note="", common=common,
-                        floor=floor, rows=rows, scores=scores):
-                    rows.append({**common, "method": method,
-                                 "order": " > ".join(order) if order else "",
-                                 "entropy": entropy, "met": bool(entropy >= floor),
-                                 "score": score, "score_pctl": order_percentile(scores, score),
-                                 "stages": stages, "note": note})
+                def add(
+                    method,
+                    order,
+                    entropy,
+                    score,
+                    stages,
+                    note="",
+                    common=common,
+                    floor=floor,
+                    rows=rows,
+                    scores=scores,
+                ):
+                    rows.append(
+                        {
+                            **common,
+                            "method": method,
+                            "order": " > ".join(order) if order else "",
+                            "entropy": entropy,
+                            "met": bool(entropy >= floor),
+                            "score": score,
+                            "score_pctl": order_percentile(scores, score),
+                            "stages": stages,
+                            "note": note,
+                        }
+                    )
 
-                def add_order(method, order, stages, note="", column=column, add=add,
-                              by_order=by_order):
+                def add_order(
+                    method, order, stages, note="", column=column, add=add, by_order=by_order
+                ):
                     run = by_order[tuple(order)]
-                    add(method, order, float(run.entropy[-1, column]),
-                        float(run.scores[-1].mean()), stages, note)
+                    add(
+                        method,
+                        order,
+                        float(run.entropy[-1, column]),
+                        float(run.scores[-1].mean()),
+                        stages,
+                        note,
+                    )
 
                 add_order("static unconstrained", unconstrained, static_stages)
                 for model in ("additive", "multiplicative"):
                     try:
-                        order = solve(matrix, entropy=estimate.entropy,
-                                      entropy_floor={task: floor}, entropy_model=model).order
+                        order = solve(
+                            matrix,
+                            entropy=estimate.entropy,
+                            entropy_floor={task: floor},
+                            entropy_model=model,
+                        ).order
                     except ConstraintError:
-                        rows.append({**common, "method": f"static {model}", "order": "",
-                                     "entropy": "", "met": False, "score": "", "score_pctl": "",
-                                     "stages": static_stages - n, "note": "refused"})
+                        rows.append(
+                            {
+                                **common,
+                                "method": f"static {model}",
+                                "order": "",
+                                "entropy": "",
+                                "met": False,
+                                "score": "",
+                                "score_pctl": "",
+                                "stages": static_stages - n,
+                                "note": "refused",
+                            }
+                        )
                         continue
                     add_order(f"static {model}", order, static_stages)
-                add("replan unconstrained", free.order, float(free.entropy[-1, column]),
-                    float(free.scores[-1].mean()), free_stages)
+                add(
+                    "replan unconstrained",
+                    free.order,
+                    float(free.entropy[-1, column]),
+                    float(free.scores[-1].mean()),
+                    free_stages,
+                )
                 counting = Counting(base)
-                held = replan_training(counting, Path(folder) / f"held-{task}", steps=steps,
-                                       seed=world, entropy_floor={task: floor},
-                                       horizon=args.horizon, entropy_model=args.entropy_model)
-                note = ("unreachable in last stages"
-                        if any("no order meets" in d.reason for d in held.decisions) else "")
-                add("replan floored", held.order, float(held.entropy[-1, column]),
-                    float(held.scores[-1].mean()), counting.calls, note)
+                held = replan_training(
+                    counting,
+                    Path(folder) / f"held-{task}",
+                    steps=steps,
+                    seed=world,
+                    entropy_floor={task: floor},
+                    horizon=args.horizon,
+                    entropy_model=args.entropy_model,
+                )
+                note = (
+                    "unreachable in last stages"
+                    if any("no order meets" in d.reason for d in held.decisions)
+                    else ""
+                )
+                add(
+                    "replan floored",
+                    held.order,
+                    float(held.entropy[-1, column]),
+                    float(held.scores[-1].mean()),
+                    counting.calls,
+                    note,
+                )
         append_csv(out, FLOOR_FIELDS, rows)
         for row in rows:
-            print(f"{world:>5} {row['task']:>7} floor {row['floor']:.3f} feasible "
-                  f"{row['feasible']}/{row['n_orders']} {row['method']:>22}: "
-                  f"{row['entropy'] if row['entropy'] == '' else format(row['entropy'], '.3f'):>6} "
-                  f"{'met' if row['met'] else 'MISS':>4} {row['note']}", flush=True)
+            print(
+                f"{world:>5} {row['task']:>7} floor {row['floor']:.3f} feasible "
+                f"{row['feasible']}/{row['n_orders']} {row['method']:>22}: "
+                f"{row['entropy'] if row['entropy'] == '' else format(row['entropy'], '.3f'):>6} "
+                f"{'met' if row['met'] else 'MISS':>4} {row['note']}",
+                flush=True,
+            )
         print(f"world {world}: {time.time() - t0:.0f} s", flush=True)
     print(floors_summary(read_csv(out)))
 
@@ -341,11 +494,16 @@ def floors_summary(rows: list[dict]) -> str:
         return ""
     worlds = sorted({int(r["world"]) for r in rows})
     floors = {(r["world"], r["task"]) for r in rows}
-    lines = [(f"{rows[0]['split']}, {rows[0]['mode']}: {len(floors)} floors in {len(worlds)} "
-              f"worlds ({', '.join(map(str, worlds))}); rule: median over all orders of the "
-              "task's final entropy"), "",
-             "| method | floors met | refused | score pctl min / median / max | stages (median) |",
-             "|---|---|---|---|---|"]
+    lines = [
+        (
+            f"{rows[0]['split']}, {rows[0]['mode']}: {len(floors)} floors in {len(worlds)} "
+            f"worlds ({', '.join(map(str, worlds))}); rule: median over all orders of the "
+            "task's final entropy"
+        ),
+        "",
+        "| method | floors met | refused | score pctl min / median / max | stages (median) |",
+        "|---|---|---|---|---|",
+    ]
     for method in FLOOR_METHODS:
         mine = [r for r in rows if r["method"] == method]
         if not mine:
@@ -353,12 +511,19 @@ def floors_summary(rows: list[dict]) -> str:
         met = sum(r["met"] == "True" for r in mine)
         refused = sum(r["note"] == "refused" for r in mine)
         pct = [float(r["score_pctl"]) for r in mine if r["score_pctl"] != ""]
-        pct_text = (f"{min(pct):.1f} / {np.median(pct):.1f} / {max(pct):.1f}" if pct else "—")
+        pct_text = f"{min(pct):.1f} / {np.median(pct):.1f} / {max(pct):.1f}" if pct else "—"
         stages = np.median([float(r["stages"]) for r in mine])
         lines.append(f"| {method} | {met} of {len(mine)} | {refused} | {pct_text} | {stages:.0f} |")
-    share = [int(r["feasible"]) / int(r["n_orders"]) for r in rows if r["method"] == FLOOR_METHODS[0]]
-    lines += ["", (f"share of all orders meeting a floor (a random order's chance): min / "
-                   f"median / max {min(share):.2f} / {np.median(share):.2f} / {max(share):.2f}")]
+    share = [
+        int(r["feasible"]) / int(r["n_orders"]) for r in rows if r["method"] == FLOOR_METHODS[0]
+    ]
+    lines += [
+        "",
+        (
+            f"share of all orders meeting a floor (a random order's chance): min / "
+            f"median / max {min(share):.2f} / {np.median(share):.2f} / {max(share):.2f}"
+        ),
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -376,7 +541,9 @@ def append_csv(path: Path, fields: list[str], rows: list[dict]) -> None:
         if new:
             writer.writeheader()
         for row in rows:
-            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+            writer.writerow(
+                {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()}
+            )
 
 
 if __name__ == "__main__":

@@ -61,7 +61,11 @@ PAGES = ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").
 #: Modules beside this file whose ``BLOCKS`` dict (name -> function returning markdown) the
 #: pages use; add yours here.
 BLOCK_MODULES = [
-    "report_evidence", "report_learner", "report_engineering", "real_lm_report", "report_online",
+    "report_evidence",
+    "report_learner",
+    "report_engineering",
+    "real_lm_report",
+    "report_online",
 ]
 MARKER = re.compile(
     r"<!-- report:(?P<name>[a-z0-9-]+) -->\n(?P<body>.*?)<!-- /report:(?P=name) -->", re.DOTALL
@@ -88,8 +92,16 @@ def wrap_markdown(text: str, width: int = 96) -> str:
             out.append(line)
             continue
         follow = indent + ("  " if stripped.startswith("- ") else "")
-        out.append(textwrap.fill(line, width, initial_indent="", subsequent_indent=follow,
-                                 break_long_words=False, break_on_hyphens=False))
+        out.append(
+            textwrap.fill(
+                line,
+                width,
+                initial_indent="",
+                subsequent_indent=follow,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+        )
     return "\n".join(out)
 
 
@@ -113,8 +125,13 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--write", action="store_true", help="rewrite the blocks in place")
     group.add_argument("--show", metavar="NAME", help="print one block")
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
-    parser.add_argument("--pages", nargs="+", metavar="PAGE", default=PAGES,
-                        help="only these pages (paths from the repository root)")
+    parser.add_argument(
+        "--pages",
+        nargs="+",
+        metavar="PAGE",
+        default=PAGES,
+        help="only these pages (paths from the repository root)",
+    )
     args = parser.parse_args(argv)
     renderers = blocks()
     if args.show:
@@ -130,8 +147,11 @@ def main(argv: list[str] | None = None) -> int:
         used |= {m["name"] for m in MARKER.finditer(old)}
         unknown = sorted({m["name"] for m in MARKER.finditer(old)} - set(renderers))
         if unknown:
-            print(f"{page}: unknown report block(s) {', '.join(unknown)}; known: "
-                  f"{', '.join(sorted(renderers))}", file=sys.stderr)
+            print(
+                f"{page}: unknown report block(s) {', '.join(unknown)}; known: "
+                f"{', '.join(sorted(renderers))}",
+                file=sys.stderr,
+            )
             return 2
         new = render_page(old, renderers, cache)
         if new == old:
@@ -141,15 +161,23 @@ def main(argv: list[str] | None = None) -> int:
             print(f"updated {page}")
         else:
             drift.append(page)
-            sys.stdout.writelines(difflib.unified_diff(
-                old.splitlines(keepends=True), new.splitlines(keepends=True),
-                f"{page} (committed)", f"{page} (from raw outputs)"))
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    old.splitlines(keepends=True),
+                    new.splitlines(keepends=True),
+                    f"{page} (committed)",
+                    f"{page} (from raw outputs)",
+                )
+            )
     unused = sorted(set(renderers) - used)
     if unused and args.pages == PAGES:
         print(f"blocks no page uses: {', '.join(unused)}", file=sys.stderr)
     if drift:
-        print(f"\n{len(drift)} page(s) differ from their raw outputs: {', '.join(drift)}; "
-              "run `python benchmarks/report.py --write`", file=sys.stderr)
+        print(
+            f"\n{len(drift)} page(s) differ from their raw outputs: {', '.join(drift)}; "
+            "run `python benchmarks/report.py --write`",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

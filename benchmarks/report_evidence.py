@@ -37,12 +37,18 @@ ROUTES = [
 def evidence_worlds() -> str:
     lines = ["| split | world seeds | (structured, open) tasks | used for |", "|---|---|---|---|"]
     for split, worlds in evidence.SPLITS.items():
-        mixes = sorted({evidence.world_spec(w) for w in worlds},
-                       key=lambda m: [evidence.world_spec(w) for w in worlds].index(m))
+        mixes = sorted(
+            {evidence.world_spec(w) for w in worlds},
+            key=lambda m: [evidence.world_spec(w) for w in worlds].index(m),
+        )
         mix_text = " ".join(f"({s},{o})" for s, o in mixes)
-        use = ("choosing `taskorder.recommend.DEFAULT_ROUTE` and `SEPARATION_Z`"
-               if split == "dev" else "reporting only" if split in reported_splits()
-               else "not reported")
+        use = (
+            "choosing `taskorder.recommend.DEFAULT_ROUTE` and `SEPARATION_Z`"
+            if split == "dev"
+            else "reporting only"
+            if split in reported_splits()
+            else "not reported"
+        )
         lines.append(f"| {split} | {world_list(worlds)} | {mix_text} | {use} |")
     return "\n".join(lines)
 
@@ -74,7 +80,9 @@ def evidence_tables() -> str:
         for mode in MODES:
             rows = heldout_rows(mode)
             if rows:
-                out.append(_summary_markdown(rows, f"all held-out worlds ({' + '.join(held)}), {mode}"))
+                out.append(
+                    _summary_markdown(rows, f"all held-out worlds ({' + '.join(held)}), {mode}")
+                )
     for split in [*held, *(s for s in evidence.SPLITS if s not in held)]:
         kind = "held-out" if split in held else "development, defaults chosen here"
         for mode in MODES:
@@ -103,8 +111,9 @@ def _target_verdict() -> tuple[bool, list[str]]:
 def _ceilings(mode: str) -> tuple[str, str]:
     first = {int(r["world"]): r for r in heldout_rows(mode)}
     ceil = [float(r["ceiling"]) for r in first.values()]
-    ratio = [float(r["spread"]) / float(r["seed_se"]) for r in first.values()
-             if float(r["seed_se"]) > 0]
+    ratio = [
+        float(r["spread"]) / float(r["seed_se"]) for r in first.values() if float(r["seed_se"]) > 0
+    ]
     return spread(ceil, 2), f"{np.median(ratio):.1f}" if ratio else "—"
 
 
@@ -112,8 +121,10 @@ def _joint_line(mode: str) -> str:
     joint = [r for r in heldout_rows(mode) if r["method"] == "joint"]
     margin = [float(r["value"]) - float(r["best_value"]) for r in joint]
     wins = sum(m > 0 for m in margin)
-    return (f"{wins} of {len(joint)} worlds in {mode} mode (joint minus the best order's mean "
-            f"final score {spread(margin, 3, sign=True)})")
+    return (
+        f"{wins} of {len(joint)} worlds in {mode} mode (joint minus the best order's mean "
+        f"final score {spread(margin, 3, sign=True)})"
+    )
 
 
 @block("evidence-findings")
@@ -124,29 +135,43 @@ def evidence_findings() -> str:
     sampled_ceiling, sampled_ratio = _ceilings("sampled")
     ex, sa = heldout_rows("exact"), heldout_rows("sampled")
     lines = [
-        (f"All numbers: {heldout_scope()}; min / median / max percentile over worlds "
-        "(random = 50), and in how many worlds the order beats the mean random order."),
+        (
+            f"All numbers: {heldout_scope()}; min / median / max percentile over worlds "
+            "(random = 50), and in how many worlds the order beats the mean random order."
+        ),
         "",
-        (f"- **Can orders be told apart at all?** Noise ceiling {exact_ceiling} (exact) and "
-        f"{sampled_ceiling} (sampled); the spread of order values is {exact_ratio}x (exact) and "
-        f"{sampled_ratio}x (sampled) the seed noise of one order's mean (medians). Where the "
-        "ceiling is high, a method that loses loses to model error, not to noise."),
-        (f"- **The recommended fixed order** (`taskorder.recommend`, route chosen on the "
-        f"development worlds): {method_cell(ex, 'recommended')} exact, "
-        f"{method_cell(sa, 'recommended')} sampled. The target of issue 13 (median >= 75 and "
-        f"above random in every world, both modes) is **{'met' if met else 'not met'}** "
-        f"({'; '.join(parts)})."),
-        (f"- **Rank rule** (the published baseline): {method_cell(ex, 'rank_rule')} exact, "
-        f"{method_cell(sa, 'rank_rule')} sampled."),
-        (f"- **Re-planning during training** (horizon 3): {method_cell(ex, 'replan')} exact, "
-        f"{method_cell(sa, 'replan')} sampled, at {median_stages(ex + sa, 'replan')} training "
-        f"stages (median) against {median_stages(ex + sa, 'recommended')} for probing plus "
-        "training the plan made once."),
-        (f"- **Calibrated search** (cheap probes + 3 curricula, "
-        f"{median_stages(ex + sa, 'calibrated')} stages): {method_cell(ex, 'calibrated')} exact, "
-        f"{method_cell(sa, 'calibrated')} sampled."),
-        (f"- **Joint training beats every order** (compare's reference, equal steps) in "
-        f"{_joint_line('exact')}; in {_joint_line('sampled')}."),
+        (
+            f"- **Can orders be told apart at all?** Noise ceiling {exact_ceiling} (exact) and "
+            f"{sampled_ceiling} (sampled); the spread of order values is {exact_ratio}x (exact) and "
+            f"{sampled_ratio}x (sampled) the seed noise of one order's mean (medians). Where the "
+            "ceiling is high, a method that loses loses to model error, not to noise."
+        ),
+        (
+            f"- **The recommended fixed order** (`taskorder.recommend`, route chosen on the "
+            f"development worlds): {method_cell(ex, 'recommended')} exact, "
+            f"{method_cell(sa, 'recommended')} sampled. The target of issue 13 (median >= 75 and "
+            f"above random in every world, both modes) is **{'met' if met else 'not met'}** "
+            f"({'; '.join(parts)})."
+        ),
+        (
+            f"- **Rank rule** (the published baseline): {method_cell(ex, 'rank_rule')} exact, "
+            f"{method_cell(sa, 'rank_rule')} sampled."
+        ),
+        (
+            f"- **Re-planning during training** (horizon 3): {method_cell(ex, 'replan')} exact, "
+            f"{method_cell(sa, 'replan')} sampled, at {median_stages(ex + sa, 'replan')} training "
+            f"stages (median) against {median_stages(ex + sa, 'recommended')} for probing plus "
+            "training the plan made once."
+        ),
+        (
+            f"- **Calibrated search** (cheap probes + 3 curricula, "
+            f"{median_stages(ex + sa, 'calibrated')} stages): {method_cell(ex, 'calibrated')} exact, "
+            f"{method_cell(sa, 'calibrated')} sampled."
+        ),
+        (
+            f"- **Joint training beats every order** (compare's reference, equal steps) in "
+            f"{_joint_line('exact')}; in {_joint_line('sampled')}."
+        ),
         _separability_line(ex + sa),
     ]
     return "\n".join(lines)
@@ -161,12 +186,16 @@ def _separability_line(rows: list[dict]) -> str:
         if mine:
             pct = sorted(float(r["percentile"]) for r in mine)
             wins = sum(r["beats_random"] == "True" for r in mine)
-            parts.append(f"when it says **{words}** ({len(mine)} world-mode pairs): median "
-                         f"percentile {float(np.median(pct)):.1f}, above random in {wins}")
-    return ("- **The run-time signal** (`recommend`'s separability check: the predicted gain "
-            "over a random order against its spread over matrices redrawn within the probes' "
-            "standard errors), both modes pooled: " + "; ".join(parts) + ". When the tool says "
-            "the probes cannot separate orders, its fixed order is a coin flip, and it says so.")
+            parts.append(
+                f"when it says **{words}** ({len(mine)} world-mode pairs): median "
+                f"percentile {float(np.median(pct)):.1f}, above random in {wins}"
+            )
+    return (
+        "- **The run-time signal** (`recommend`'s separability check: the predicted gain "
+        "over a random order against its spread over matrices redrawn within the probes' "
+        "standard errors), both modes pooled: " + "; ".join(parts) + ". When the tool says "
+        "the probes cannot separate orders, its fixed order is a coin flip, and it says so."
+    )
 
 
 @block("readme-heldout")
@@ -177,12 +206,14 @@ def readme_heldout() -> str:
     joint = [r for mode in MODES for r in heldout_rows(mode) if r["method"] == "joint"]
     joint_wins = sum(float(r["value"]) > float(r["best_value"]) for r in joint)
     lines = [
-        ("- **Held-out worlds of the built-in learner** ([evidence](docs/evidence.md)): the "
-        "learner trains like GRPO (sampled groups, group-normalised advantages, clipped ratio, "
-        "KL to the stage start, Adam reset per stage). Routes were chosen on development "
-        f"worlds 0-49 and are reported on {heldout_scope()}, as percentiles among all orders "
-        "(50 = a random order), min / median / max over worlds, and in how many worlds the "
-        "order beats the mean random order:"),
+        (
+            "- **Held-out worlds of the built-in learner** ([evidence](docs/evidence.md)): the "
+            "learner trains like GRPO (sampled groups, group-normalised advantages, clipped ratio, "
+            "KL to the stage start, Adam reset per stage). Routes were chosen on development "
+            f"worlds 0-49 and are reported on {heldout_scope()}, as percentiles among all orders "
+            "(50 = a random order), min / median / max over worlds, and in how many worlds the "
+            "order beats the mean random order:"
+        ),
         "",
         "  | route | exact | sampled |",
         "  |---|---|---|",
@@ -194,10 +225,13 @@ def readme_heldout() -> str:
         "",
         f"  Noise ceiling {exact_ceiling} (exact) and {sampled_ceiling} (sampled), min / median "
         "/ max: where it is high, a plan made once loses to model error, not noise. "
-        + ("The recommended fixed order meets the target (median >= 75, above random in every "
-           "world, both modes). " if met else
-           "**A fixed order from probes does not meet the target (median >= 75, above random "
-           "in every world, both modes); re-plan while training if order matters to you.** ")
+        + (
+            "The recommended fixed order meets the target (median >= 75, above random in every "
+            "world, both modes). "
+            if met
+            else "**A fixed order from probes does not meet the target (median >= 75, above random "
+            "in every world, both modes); re-plan while training if order matters to you.** "
+        )
         + f"Joint training beat every order in {joint_wins} of {len(joint)} held-out "
         "instances. `validate` and `demo` say this at run time.",
     ]
@@ -207,35 +241,65 @@ def readme_heldout() -> str:
 @block("calibrated-routes")
 def calibrated_routes() -> str:
     ex, sa = heldout_rows("exact"), heldout_rows("sampled")
-    lines = [(f"{heldout_scope()}; percentile min / median / max over worlds (worlds above the "
-             "mean random order):"), "",
-             "| route | stages (median) | exact | sampled |", "|---|---|---|---|"]
-    for method, label in [("calibrated", "calibrated: cheap probes + 3 curricula"),
-                          ("recommended", "recommended fixed order (full probes)"),
-                          ("rank_rule", "rank rule (full probes)"),
-                          ("replan", "re-planning during training")]:
-        lines.append(f"| {label} | {median_stages(ex + sa, method)} | {method_cell(ex, method)} "
-                     f"| {method_cell(sa, method)} |")
-    worst = {m: min(float(r["percentile"]) for r in ex + sa if r["method"] == m)
-             for m in ("calibrated", "recommended")}
+    lines = [
+        (
+            f"{heldout_scope()}; percentile min / median / max over worlds (worlds above the "
+            "mean random order):"
+        ),
+        "",
+        "| route | stages (median) | exact | sampled |",
+        "|---|---|---|---|",
+    ]
+    for method, label in [
+        ("calibrated", "calibrated: cheap probes + 3 curricula"),
+        ("recommended", "recommended fixed order (full probes)"),
+        ("rank_rule", "rank rule (full probes)"),
+        ("replan", "re-planning during training"),
+    ]:
+        lines.append(
+            f"| {label} | {median_stages(ex + sa, method)} | {method_cell(ex, method)} "
+            f"| {method_cell(sa, method)} |"
+        )
+    worst = {
+        m: min(float(r["percentile"]) for r in ex + sa if r["method"] == m)
+        for m in ("calibrated", "recommended")
+    }
     medians = "; ".join(
         f"{mode} {np.median([float(r['percentile']) for r in rows if r['method'] == 'calibrated']):.1f}"
         f" vs {np.median([float(r['percentile']) for r in rows if r['method'] == 'replan']):.1f}"
-        for mode, rows in (("exact", ex), ("sampled", sa)))
-    lines += ["", (f"Worst world over both modes: calibrated search {worst['calibrated']:.1f}, "
-                   f"the recommended fixed order {worst['recommended']:.1f}. Median, calibrated "
-                   f"search vs re-planning: {medians}.")]
+        for mode, rows in (("exact", ex), ("sampled", sa))
+    )
+    lines += [
+        "",
+        (
+            f"Worst world over both modes: calibrated search {worst['calibrated']:.1f}, "
+            f"the recommended fixed order {worst['recommended']:.1f}. Median, calibrated "
+            f"search vs re-planning: {medians}."
+        ),
+    ]
     return "\n".join(lines)
 
 
 @block("estimator-models")
 def estimator_models() -> str:
     ex, sa = heldout_rows("exact"), heldout_rows("sampled")
-    lines = [(f"{heldout_scope()}; percentile min / median / max over worlds (worlds above the "
-             "mean random order):"), "", "| route | exact | sampled |", "|---|---|---|"]
+    lines = [
+        (
+            f"{heldout_scope()}; percentile min / median / max over worlds (worlds above the "
+            "mean random order):"
+        ),
+        "",
+        "| route | exact | sampled |",
+        "|---|---|---|",
+    ]
     for method, label in [
-        ("recommended", ("**recommended** (`taskorder.recommend`: multiplicative optimum, rank "
-                        "rule within 3 sd of probe noise)")),
+        (
+            "recommended",
+            (
+                "**recommended** (`taskorder.recommend`: multiplicative optimum, rank "
+                "rule within 3 sd of probe noise)"
+            ),
+        ),
         ("rank_rule", "rank rule"),
         ("best:backward_only", "exact optimum under `backward_only`"),
         ("best:additive", "exact optimum under `additive` (`solve(matrix.json)`)"),
@@ -243,31 +307,47 @@ def estimator_models() -> str:
         ("replan", "re-planning during training (horizon 3)"),
     ]:
         lines.append(f"| {label} | {method_cell(ex, method)} | {method_cell(sa, method)} |")
-    lines.append(f"| noise ceiling of the truth (min / median / max) | {_ceilings('exact')[0]} | "
-                 f"{_ceilings('sampled')[0]} |")
+    lines.append(
+        f"| noise ceiling of the truth (min / median / max) | {_ceilings('exact')[0]} | "
+        f"{_ceilings('sampled')[0]} |"
+    )
     return "\n".join(lines)
 
 
 @block("replan-vs-once")
 def replan_vs_once() -> str:
-    lines = [f"{heldout_scope()}; percentile min / median / max over worlds.", "",
-             ("| mode | method | percentile min / median / max | above the mean random order "
-             "| stages (median) |"), "|---|---|---|---|---|"]
+    lines = [
+        f"{heldout_scope()}; percentile min / median / max over worlds.",
+        "",
+        (
+            "| mode | method | percentile min / median / max | above the mean random order "
+            "| stages (median) |"
+        ),
+        "|---|---|---|---|---|",
+    ]
     notes = []
     for mode in MODES:
         rows = heldout_rows(mode)
-        for method, label in [("recommended", "plan made once (recommended)"),
-                              ("rank_rule", "plan made once, rank rule"),
-                              ("replan", "re-planned (h = 3)")]:
+        for method, label in [
+            ("recommended", "plan made once (recommended)"),
+            ("rank_rule", "plan made once, rank rule"),
+            ("replan", "re-planned (h = 3)"),
+        ]:
             mine = [r for r in rows if r["method"] == method]
             wins = sum(r["beats_random"] == "True" for r in mine)
-            lines.append(f"| {mode} | {label} | {spread(r['percentile'] for r in mine)} | "
-                         f"{wins} of {len(mine)} | {median_stages(rows, method)} |")
+            lines.append(
+                f"| {mode} | {label} | {spread(r['percentile'] for r in mine)} | "
+                f"{wins} of {len(mine)} | {median_stages(rows, method)} |"
+            )
         once, again = per_world(rows, "recommended"), per_world(rows, "replan")
         common = sorted(set(once) & set(again))
         better = sum(float(again[w]["value"]) > float(once[w]["value"]) for w in common)
         ties = sum(again[w]["order"] == once[w]["order"] for w in common)
-        notes.append(f"{better} of {len(common)} worlds in {mode} mode ({ties} with the same order)")
-    lines += ["", "Re-planning's order was better than the plan made once in " + "; ".join(notes)
-              + "."]
+        notes.append(
+            f"{better} of {len(common)} worlds in {mode} mode ({ties} with the same order)"
+        )
+    lines += [
+        "",
+        "Re-planning's order was better than the plan made once in " + "; ".join(notes) + ".",
+    ]
     return "\n".join(lines)

@@ -23,8 +23,11 @@ BLOCKS, block = registry()
 
 def _floor_rows(mode: str) -> list[dict]:
     """Every held-out split's floor rows of one mode, pooled (as the evidence tables are)."""
-    return [r for split in reported_splits()
-            for r in read_csv(RESULTS / f"replan_floors_{split}_{mode}.csv")]
+    return [
+        r
+        for split in reported_splits()
+        for r in read_csv(RESULTS / f"replan_floors_{split}_{mode}.csv")
+    ]
 
 
 def _coverage(rows: list[dict], mode: str, script: str) -> str:
@@ -34,8 +37,10 @@ def _coverage(rows: list[dict], mode: str, script: str) -> str:
     missing = sorted(want - have)
     if not missing:
         return ""
-    return (f"(Covers {len(have & want)} of the {len(want)} held-out worlds in {mode} mode; "
-            f"missing {world_list(missing)}: `{script}` resumes it.)")
+    return (
+        f"(Covers {len(have & want)} of the {len(want)} held-out worlds in {mode} mode; "
+        f"missing {world_list(missing)}: `{script}` resumes it.)"
+    )
 
 
 def _floor_counts(rows: list[dict], method: str) -> tuple[int, int, int, list[float]]:
@@ -54,17 +59,22 @@ def replan_floors() -> str:
     for mode in MODES:
         rows = _floor_rows(mode)
         if not rows:
-            out.append(f"**{mode}**: not run (`python benchmarks/replan.py --floors --split "
-                       f"heldout --mode {mode}`).")
+            out.append(
+                f"**{mode}**: not run (`python benchmarks/replan.py --floors --split "
+                f"heldout --mode {mode}`)."
+            )
             continue
         worlds = {int(r["world"]) for r in rows}
         floors = {(r["world"], r["task"]) for r in rows}
         rest = floors_summary(rows).strip().split("\n", 1)[1]
-        note = _coverage(rows, mode, f"python benchmarks/replan.py --floors --split SPLIT "
-                                     f"--mode {mode}")
-        out.append(f"**held-out worlds, {mode}: {len(floors)} floors in {len(worlds)} worlds "
-                   f"({world_list(worlds)}); rule: median over all orders of the task's final "
-                   f"entropy**\n{rest}" + (f"\n\n{note}" if note else ""))
+        note = _coverage(
+            rows, mode, f"python benchmarks/replan.py --floors --split SPLIT --mode {mode}"
+        )
+        out.append(
+            f"**held-out worlds, {mode}: {len(floors)} floors in {len(worlds)} worlds "
+            f"({world_list(worlds)}); rule: median over all orders of the task's final "
+            f"entropy**\n{rest}" + (f"\n\n{note}" if note else "")
+        )
     return "\n\n".join(out)
 
 
@@ -72,18 +82,27 @@ def _floor_sentence(mode: str) -> str | None:
     rows = _floor_rows(mode)
     if not rows:
         return None
-    c = {m: _floor_counts(rows, m) for m in (
-        "static unconstrained", "static additive", "static multiplicative",
-        "replan unconstrained", "replan floored")}
+    c = {
+        m: _floor_counts(rows, m)
+        for m in (
+            "static unconstrained",
+            "static additive",
+            "static multiplicative",
+            "replan unconstrained",
+            "replan floored",
+        )
+    }
     worlds = len({r["world"] for r in rows})
-    return (f"**{mode}** ({c['replan floored'][1]} floors in {worlds} worlds): without a floor the "
-            f"plan made once met {c['static unconstrained'][0]} of {c['static unconstrained'][1]} "
-            f"and re-planning {c['replan unconstrained'][0]}; re-planning with the floor met "
-            f"{c['replan floored'][0]} of {c['replan floored'][1]} (score percentile "
-            f"{spread(c['replan floored'][3])}), the static plan under the multiplicative "
-            f"entropy model {c['static multiplicative'][0]} "
-            f"({spread(c['static multiplicative'][3])}), under the additive one "
-            f"{c['static additive'][0]} ({c['static additive'][2]} refused)")
+    return (
+        f"**{mode}** ({c['replan floored'][1]} floors in {worlds} worlds): without a floor the "
+        f"plan made once met {c['static unconstrained'][0]} of {c['static unconstrained'][1]} "
+        f"and re-planning {c['replan unconstrained'][0]}; re-planning with the floor met "
+        f"{c['replan floored'][0]} of {c['replan floored'][1]} (score percentile "
+        f"{spread(c['replan floored'][3])}), the static plan under the multiplicative "
+        f"entropy model {c['static multiplicative'][0]} "
+        f"({spread(c['static multiplicative'][3])}), under the additive one "
+        f"{c['static additive'][0]} ({c['static additive'][2]} refused)"
+    )
 
 
 @block("replan-floors-findings")
@@ -95,9 +114,11 @@ def replan_floors_findings() -> str:
 @block("readme-floors")
 def readme_floors() -> str:
     parts = [text for mode in MODES if (text := _floor_sentence(mode))]
-    return ("- **Entropy floors** ([re-planning](docs/replanning.md)): with floors fixed in "
-            "advance (each open task's median final entropy over all orders, so a random "
-            "order meets it half the time), on held-out worlds: " + "; ".join(parts) + ".")
+    return (
+        "- **Entropy floors** ([re-planning](docs/replanning.md)): with floors fixed in "
+        "advance (each open task's median final entropy over all orders, so a random "
+        "order meets it half the time), on held-out worlds: " + "; ".join(parts) + "."
+    )
 
 
 # ------------------------------------------------------------ active probing blocks
@@ -105,18 +126,27 @@ def readme_floors() -> str:
 
 def _active_rows(mode: str) -> list[dict]:
     """The shipped-default setting's rows of every held-out split, one mode, pooled."""
-    return [r for split in reported_splits()
-            for r in read_csv(RESULTS / f"active_probing_{split}.csv")
-            if r["setting"] == "default" and r["mode"] == mode]
+    return [
+        r
+        for split in reported_splits()
+        for r in read_csv(RESULTS / f"active_probing_{split}.csv")
+        if r["setting"] == "default" and r["mode"] == mode
+    ]
 
 
 @block("active-probing")
 def active_probing() -> str:
-    lines = ["Min / median / max over held-out worlds:", "",
-             ("| mode | worlds | probes used (of n(n-1)) | share of the full design | "
-              "stopped before the full design | regret vs full-campaign optimum | = full-campaign "
-              "optimum | regret vs realised best | realised percentile | full campaign's "
-              "optimum: realised percentile |"), "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "Min / median / max over held-out worlds:",
+        "",
+        (
+            "| mode | worlds | probes used (of n(n-1)) | share of the full design | "
+            "stopped before the full design | regret vs full-campaign optimum | = full-campaign "
+            "optimum | regret vs realised best | realised percentile | full campaign's "
+            "optimum: realised percentile |"
+        ),
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     notes = []
     for mode in MODES:
         mine = _active_rows(mode)
@@ -131,7 +161,8 @@ def active_probing() -> str:
             f"{spread((100 * float(r['probe_share']) for r in mine), 0, ' %')} | "
             f"{early} of {len(mine)} | {spread((r['regret_full_pct'] for r in mine), 1, ' %')}"
             f" | {same} of {len(mine)} | {spread((r['regret_real_pct'] for r in mine), 1, ' %')}"
-            f" | {spread(r['pctl'] for r in mine)} | {spread(r['full_opt_pctl'] for r in mine)} |")
+            f" | {spread(r['pctl'] for r in mine)} | {spread(r['full_opt_pctl'] for r in mine)} |"
+        )
         notes.append(_coverage(mine, mode, "python benchmarks/active_probing.py --split SPLIT"))
     notes = [n for n in notes if n]
     return "\n".join(lines) + ("\n\n" + "\n".join(notes) if notes else "")
@@ -152,7 +183,8 @@ def active_probing_findings() -> str:
             + (f" (probes saved there, min / median / max: {saved})" if early else "")
             + f"; returned the full campaign's optimum in {same} of {len(mine)}; realised "
             f"percentile {spread(r['pctl'] for r in mine)} against "
-            f"{spread(r['full_opt_pctl'] for r in mine)} for the full campaign's optimum.")
+            f"{spread(r['full_opt_pctl'] for r in mine)} for the full campaign's optimum."
+        )
     return "\n".join(lines) or "(not run)"
 
 
@@ -164,12 +196,17 @@ def readme_active() -> str:
         if mine:
             share = np.median([100 * float(r["probe_share"]) for r in mine])
             same = sum(r["exact_full_optimum"] == "True" for r in mine)
-            parts.append(f"{mode}: median {share:.0f} % of the n(n-1) pairs measured, the "
-                         f"full campaign's optimum found in {same} of {len(mine)} worlds")
-    return ("- **Fewer probes** ([active probing](docs/active-probing.md)): on the learner's "
-            "own probe campaigns of the held-out worlds (n = 3-5): " + "; ".join(parts)
-            + ". Larger n, where the full design is expensive, is not measured on campaigns "
-            "yet.")
+            parts.append(
+                f"{mode}: median {share:.0f} % of the n(n-1) pairs measured, the "
+                f"full campaign's optimum found in {same} of {len(mine)} worlds"
+            )
+    return (
+        "- **Fewer probes** ([active probing](docs/active-probing.md)): on the learner's "
+        "own probe campaigns of the held-out worlds (n = 3-5): "
+        + "; ".join(parts)
+        + ". Larger n, where the full design is expensive, is not measured on campaigns "
+        "yet."
+    )
 
 
 # --------------------------------------------------------------- entropy / noise blocks
@@ -187,25 +224,39 @@ def entropy_models() -> str:
     if not cells:
         return "(not run: `python benchmarks/entropy_models.py --split heldout --mode exact`)"
     n_cells = {m: len(next(iter(cells.values())).get(m, [])) for m in MODES}
-    lines = [(f"Held-out worlds {world_list(worlds)}; a cell is one open task of one world "
-             f"({n_cells['exact']} cells per mode); min / median / max over cells:"), "",
-             ("| model | mode | Spearman (predicted, measured) | MAE (nats) | share of predictions "
-             "< 0 |"), "|---|---|---|---|---|"]
+    lines = [
+        (
+            f"Held-out worlds {world_list(worlds)}; a cell is one open task of one world "
+            f"({n_cells['exact']} cells per mode); min / median / max over cells:"
+        ),
+        "",
+        (
+            "| model | mode | Spearman (predicted, measured) | MAE (nats) | share of predictions "
+            "< 0 |"
+        ),
+        "|---|---|---|---|---|",
+    ]
     for model, by_mode in cells.items():
         for mode in MODES:
             rows = by_mode.get(mode, [])
             rho = [r["spearman"] for r in rows if r["spearman"] != ""]
-            lines.append(f"| {model} | {mode} | {spread(rho, 2)} | "
-                         f"{spread((r['mae'] for r in rows), 3)} | "
-                         f"{spread((r['negative_share'] for r in rows), 2)} |")
+            lines.append(
+                f"| {model} | {mode} | {spread(rho, 2)} | "
+                f"{spread((r['mae'] for r in rows), 3)} | "
+                f"{spread((r['negative_share'] for r in rows), 2)} |"
+            )
     return "\n".join(lines)
 
 
 @block("noise-aware")
 def noise_aware() -> str:
-    lines = [("| split | mode | worlds | P(point order optimal) | risk-averse order differs | "
-             "realised mean final score, point order | worst seed, point order |"),
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        (
+            "| split | mode | worlds | P(point order optimal) | risk-averse order differs | "
+            "realised mean final score, point order | worst seed, point order |"
+        ),
+        "|---|---|---|---|---|---|---|",
+    ]
     for split in reported_splits():
         for mode in MODES:
             rows = read_csv(RESULTS / f"noise_entropy_{split}_{mode}.csv")
@@ -213,56 +264,99 @@ def noise_aware() -> str:
                 lines.append(f"| {split} | {mode} | not run | | | | |")
                 continue
             differ = sum(r["same_order"] != "True" for r in rows)
-            lines.append(f"| {split} | {mode} | {world_list(r['world'] for r in rows)} | "
-                         f"{spread((r['p_optimal_point'] for r in rows), 2)} | {differ} of "
-                         f"{len(rows)} | {spread((r['point_mean'] for r in rows), 3)} | "
-                         f"{spread((r['point_worst'] for r in rows), 3)} |")
-    differing = [r for split in reported_splits() for mode in MODES
-                 for r in read_csv(RESULTS / f"noise_entropy_{split}_{mode}.csv")
-                 if r["same_order"] != "True"]
+            lines.append(
+                f"| {split} | {mode} | {world_list(r['world'] for r in rows)} | "
+                f"{spread((r['p_optimal_point'] for r in rows), 2)} | {differ} of "
+                f"{len(rows)} | {spread((r['point_mean'] for r in rows), 3)} | "
+                f"{spread((r['point_worst'] for r in rows), 3)} |"
+            )
+    differing = [
+        r
+        for split in reported_splits()
+        for mode in MODES
+        for r in read_csv(RESULTS / f"noise_entropy_{split}_{mode}.csv")
+        if r["same_order"] != "True"
+    ]
     if differing:
         gains = [float(r["quantile_mean"]) - float(r["point_mean"]) for r in differing]
         worst = [float(r["quantile_worst"]) - float(r["point_worst"]) for r in differing]
-        lines += ["", (f"Where the two orders differ ({len(differing)} worlds), risk-averse minus "
-                  f"point order: mean final score {spread(gains, 3, sign=True)}, worst seed "
-                  f"{spread(worst, 3, sign=True)} (min / median / max).")]
+        lines += [
+            "",
+            (
+                f"Where the two orders differ ({len(differing)} worlds), risk-averse minus "
+                f"point order: mean final score {spread(gains, 3, sign=True)}, worst seed "
+                f"{spread(worst, 3, sign=True)} (min / median / max)."
+            ),
+        ]
     else:
-        lines += ["", ("The risk-averse choice was the point order in every world, so there is "
-                  "no realised difference to report on this learner.")]
+        lines += [
+            "",
+            (
+                "The risk-averse choice was the point order in every world, so there is "
+                "no realised difference to report on this learner."
+            ),
+        ]
     return "\n".join(lines)
 
 
 @block("replan-horizons")
 def replan_horizons() -> str:
     """docs/replanning.md: horizons, the cheap design and best-of-k random (benchmarks/replan.py)."""
-    lines = [("| mode | worlds | method | trained order: percentile | delivered model: percentile "
-             "| stages (median) |"), "|---|---|---|---|---|---|"]
+    lines = [
+        (
+            "| mode | worlds | method | trained order: percentile | delivered model: percentile "
+            "| stages (median) |"
+        ),
+        "|---|---|---|---|---|---|",
+    ]
     found, versus = False, []
     for mode in MODES:
-        rows = [r for split in reported_splits()
-                for r in read_csv(RESULTS / f"replan_horizons_{split}_{mode}.csv")]
+        rows = [
+            r
+            for split in reported_splits()
+            for r in read_csv(RESULTS / f"replan_horizons_{split}_{mode}.csv")
+        ]
         if not rows:
             continue
         found = True
-        medians = {key: np.median([float(r["pctl"]) for r in rows if test(r["method"])])
-                   for key, test in (("replan", lambda m: m == "replan h=3 full"),
-                                     ("random", lambda m: m.startswith("best of")))}
+        medians = {
+            key: np.median([float(r["pctl"]) for r in rows if test(r["method"])])
+            for key, test in (
+                ("replan", lambda m: m == "replan h=3 full"),
+                ("random", lambda m: m.startswith("best of")),
+            )
+        }
         versus.append(f"{mode} {medians['replan']:.1f} vs {medians['random']:.1f}")
         worlds = world_list(r["world"] for r in rows)
         for name in dict.fromkeys(
-                "best of k random" if r["method"].startswith("best of") else r["method"]
-                for r in rows):
-            mine = [r for r in rows if (r["method"].startswith("best of")
-                                        if name == "best of k random" else r["method"] == name)]
-            lines.append(f"| {mode} | {worlds} | {name} | {spread(r['pctl'] for r in mine)} | "
-                         f"{spread(r['model_pctl'] for r in mine)} | "
-                         f"{np.median([float(r['stages']) for r in mine]):.0f} |")
+            "best of k random" if r["method"].startswith("best of") else r["method"] for r in rows
+        ):
+            mine = [
+                r
+                for r in rows
+                if (
+                    r["method"].startswith("best of")
+                    if name == "best of k random"
+                    else r["method"] == name
+                )
+            ]
+            lines.append(
+                f"| {mode} | {worlds} | {name} | {spread(r['pctl'] for r in mine)} | "
+                f"{spread(r['model_pctl'] for r in mine)} | "
+                f"{np.median([float(r['stages']) for r in mine]):.0f} |"
+            )
     if not found:
         return "(not run: `python benchmarks/replan.py --split heldout --mode exact`)"
-    lines += ["", ("Median trained-order percentile, re-planning (h = 3, full) vs the best of k "
-                   "random curricula at about the same number of stages: " + "; ".join(versus)
-                   + ".")]
-    return ("Min / median / max over held-out worlds. *static*: the backward-only optimum of one "
-            "full probe campaign (not the recommended order); *best of k random*: k random "
-            "curricula at about re-planning's (h = 3, full) stage budget, the best by the "
-            "runner's own evaluation kept.\n\n" + "\n".join(lines))
+    lines += [
+        "",
+        (
+            "Median trained-order percentile, re-planning (h = 3, full) vs the best of k "
+            "random curricula at about the same number of stages: " + "; ".join(versus) + "."
+        ),
+    ]
+    return (
+        "Min / median / max over held-out worlds. *static*: the backward-only optimum of one "
+        "full probe campaign (not the recommended order); *best of k random*: k random "
+        "curricula at about re-planning's (h = 3, full) stage budget, the best by the "
+        "runner's own evaluation kept.\n\n" + "\n".join(lines)
+    )

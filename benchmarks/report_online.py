@@ -22,8 +22,11 @@ def online_heldout() -> str:
     parts = []
     for mode in ("exact", "sampled"):
         lines = online._heldout_section(mode)
-        parts.append("\n".join(line.replace("## ", "### ", 1) if line.startswith("## ") else line
-                               for line in lines).strip())
+        parts.append(
+            "\n".join(
+                line.replace("## ", "### ", 1) if line.startswith("## ") else line for line in lines
+            ).strip()
+        )
     return "\n\n".join(parts) + "\n"
 
 
@@ -39,11 +42,16 @@ def real_lm_online() -> str:
     rows = [header, "|---|---|---|---|---|"]
     for row in sorted(summary["rows"], key=lambda r: -r["mean"]):
         se = row["minus_joint_se"]
-        diff = "—" if row["method"] == "joint" else (
-            f"{row['minus_joint']:+.3f}" + ("" if math.isnan(se) else f" ± {se:.3f}"))
-        rows.append(f"| {row['method']} | {row['mean']:.3f} | "
-                    f"{', '.join(f'{x:.3f}' for x in row['seed_means'])} | {diff} | "
-                    f"{row['probe_stages']} |")
+        diff = (
+            "—"
+            if row["method"] == "joint"
+            else (f"{row['minus_joint']:+.3f}" + ("" if math.isnan(se) else f" ± {se:.3f}"))
+        )
+        rows.append(
+            f"| {row['method']} | {row['mean']:.3f} | "
+            f"{', '.join(f'{x:.3f}' for x in row['seed_means'])} | {diff} | "
+            f"{row['probe_stages']} |"
+        )
     return (
         f"{len(seeds)} seed(s) per online method ({', '.join(map(str, seeds))}), "
         f"{summary['total_steps']} GRPO steps per method ({summary['stage_steps']} per task), "
@@ -63,13 +71,18 @@ def readme_online() -> str:
         worlds = sorted({int(r["world"]) for r in rows})
 
         def median_gain(method: str, rows=rows) -> float:
-            return statistics.median(float(r["gain_vs_joint_pct"]) for r in rows
-                                     if r["method"] == method)
+            return statistics.median(
+                float(r["gain_vs_joint_pct"]) for r in rows if r["method"] == method
+            )
 
-        worth = {m: sum(r["worth_probes"] == "True" for r in rows if r["method"] == m)
-                 for m in ("solver", "hybrid")}
-        worst = {m: statistics.median(float(r["worst_task"]) for r in rows if r["method"] == m)
-                 for m in ("joint", "worst_task")}
+        worth = {
+            m: sum(r["worth_probes"] == "True" for r in rows if r["method"] == m)
+            for m in ("solver", "hybrid")
+        }
+        worst = {
+            m: statistics.median(float(r["worst_task"]) for r in rows if r["method"] == m)
+            for m in ("joint", "worst_task")
+        }
         parts[mode] = (
             f"{mode} ({len(worlds)} worlds): `sec` {median_gain('sec'):+.1f} %, `tac` "
             f"{median_gain('tac'):+.1f} %, the planned order (`solver`) "

@@ -42,16 +42,22 @@ def time_level(level: str, runs: int, code: str = CODE) -> list[float] | None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "sandbox_cost.json")
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).parent / "results" / "sandbox_cost.json"
+    )
     args = parser.parse_args()
     out = {"runs": args.runs, "cpus": os.cpu_count(), "load_avg": os.getloadavg()[0], "levels": {}}
     for level in ("root-namespaces", "plain"):
         seconds = time_level(level, args.runs)
         if seconds:
-            out["levels"][level] = {"median_s": statistics.median(seconds), "min_s": min(seconds),
-                                    "max_s": max(seconds)}
-    numpy = time_level("root-namespaces", args.runs, "import numpy\n" + CODE) or \
-        time_level("plain", args.runs, "import numpy\n" + CODE)
+            out["levels"][level] = {
+                "median_s": statistics.median(seconds),
+                "min_s": min(seconds),
+                "max_s": max(seconds),
+            }
+    numpy = time_level("root-namespaces", args.runs, "import numpy\n" + CODE) or time_level(
+        "plain", args.runs, "import numpy\n" + CODE
+    )
     if numpy:
         out["numpy_median_s"] = statistics.median(numpy)
     print(json.dumps(out, indent=2))

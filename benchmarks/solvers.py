@@ -269,8 +269,11 @@ def run_thresholds(args) -> list[dict]:
 # ------------------------------------------------------------------ heuristic quality
 def run_quality(args) -> list[dict]:
     """Local search (``--time-limit`` s) against the proven optimum (CP-SAT / MIP, 120 s)."""
-    plan = [("adjacent", "cpsat", [30, 60, 100]), ("max_min", "cpsat", [20, 40, 60]),
-            ("all_pairs", "ilp", [30, 60, 80])]
+    plan = [
+        ("adjacent", "cpsat", [30, 60, 100]),
+        ("max_min", "cpsat", [20, 40, 60]),
+        ("all_pairs", "ilp", [30, 60, 80]),
+    ]
     rows = []
     for objective, exact_method, sizes in plan:
         for n_tasks in sizes:
@@ -278,16 +281,18 @@ def run_quality(args) -> list[dict]:
             exact = solve(m, method=exact_method, objective=objective, time_limit=120)
             local = solve(m, method="local", objective=objective, time_limit=args.time_limit)
             scale = max(abs(exact.objective), 1e-12)
-            rows.append({
-                "objective": objective,
-                "n": n_tasks,
-                "exact_method": exact_method,
-                "exact_status": exact.status,
-                "exact_s": round(exact.elapsed_s, 2),
-                "local_s": round(local.elapsed_s, 2),
-                "local_gap_%": 100 * (exact.objective - local.objective) / scale,
-                "rank_gap_%": 100 * (exact.objective - local.baselines["rank_rule"]) / scale,
-            })
+            rows.append(
+                {
+                    "objective": objective,
+                    "n": n_tasks,
+                    "exact_method": exact_method,
+                    "exact_status": exact.status,
+                    "exact_s": round(exact.elapsed_s, 2),
+                    "local_s": round(local.elapsed_s, 2),
+                    "local_gap_%": 100 * (exact.objective - local.objective) / scale,
+                    "rank_gap_%": 100 * (exact.objective - local.baselines["rank_rule"]) / scale,
+                }
+            )
             print(json.dumps(rows[-1]), flush=True)
     return rows
 

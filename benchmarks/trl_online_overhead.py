@@ -123,9 +123,7 @@ def main() -> None:
                 for step, step_s, grad_s in rows[1:]:
                     ratio = grad_s / (step_s - grad_s)
                     kept.append(ratio)
-                    lines.append(
-                        f"{method} {repeat} {step} {step_s:.3f} {grad_s:.4f} {ratio:.5f}"
-                    )
+                    lines.append(f"{method} {repeat} {step} {step_s:.3f} {grad_s:.4f} {ratio:.5f}")
                 print(lines[-1], flush=True)
     lines.append("# summary: per-step overhead ratio grad_s / (step_s - grad_s)")
     for method, values in ratios.items():

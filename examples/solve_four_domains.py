@@ -18,11 +18,15 @@ rank = taskorder.solve(matrix, method="rank")  # the published least-to-most-for
 
 print("best order:     ", " -> ".join(best.order), f"({best.status})")
 print("rank-rule order:", " -> ".join(rank.order))
-print(f"objective: best {best.objective:+.3f}, rank rule {rank.objective:+.3f}, "
-      f"random mean {best.baselines['random_mean']:+.3f}")
+print(
+    f"objective: best {best.objective:+.3f}, rank rule {rank.objective:+.3f}, "
+    f"random mean {best.baselines['random_mean']:+.3f}"
+)
 for task in best.order:
     print(f"  {task:17s} predicted final score {best.predicted[task]:.3f}")
 
 # A constraint: creative writing must come last (e.g. it is the product's focus).
 pinned = taskorder.solve(matrix, last="creative_writing")
-print("with creative_writing last:", " -> ".join(pinned.order), f"objective {pinned.objective:+.3f}")
+print(
+    "with creative_writing last:", " -> ".join(pinned.order), f"objective {pinned.objective:+.3f}"
+)

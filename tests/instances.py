@@ -13,7 +13,9 @@ THREE_BEST_ALL_PAIRS = (("c", "b", "a"), 6.0)
 THREE_BEST_ADJACENT = (("c", "b", "a"), 6.0)
 
 
-def random_matrix(n_tasks: int, seed: int, *, forward: bool = False, integer: bool = False) -> TransferMatrix:
+def random_matrix(
+    n_tasks: int, seed: int, *, forward: bool = False, integer: bool = False
+) -> TransferMatrix:
     """A seeded random transfer matrix (optionally with forward transfer and weights)."""
     rng = np.random.default_rng(seed)
     if integer:

@@ -40,7 +40,7 @@ def test_pair_model_predicts_unmeasured_entries_of_an_additive_matrix():
     pairs = [(i, j) for i in range(8) for j in range(8) if i != j]
     chosen = [pairs[k] for k in rng.choice(len(pairs), 30, replace=False)]
     model = PairModel(8).fit({p: (m.bwt[p], 0.01) for p in chosen})
-    mean, sd = model.posterior()
+    mean, _sd = model.posterior()
     unmeasured = [p for p in pairs if p not in chosen]
     errors = np.array([mean[p] - m.bwt[p] for p in unmeasured])
     assert np.abs(errors).max() < 0.1
@@ -68,7 +68,9 @@ def test_active_probing_stops_early_and_finds_a_near_optimal_order():
     result = active_probe(m.tasks, measure, seed=0, batch_size=4)
     assert result.n_probes <= 9 * 8 // 2  # at most half of the full design
     best = solve(m)
-    gap = (best.objective - evaluate(m, result.order)) / (best.objective - best.baselines["random_mean"])
+    gap = (best.objective - evaluate(m, result.order)) / (
+        best.objective - best.baselines["random_mean"]
+    )
     assert gap <= 0.01
     assert sum(len(c) for c in calls) == result.n_probes  # no pair measured twice
     assert result.matrix.imputed.sum() == 9 * 8 - result.n_probes

@@ -26,10 +26,14 @@ def test_cli_probe_budget(tmp_path):
         f'output_dir = "{tmp_path / "out"}"\n[runner]\nkind = "builtin"\n'
         "[runner.learner]\nn_structured = 2\nn_open = 2\n[plan]\nsteps = 20\n"
     )
-    result = CliRunner().invoke(app, ["probe", "run", str(config), "--budget", "8", "--batch-size", "2", "--json"])
+    result = CliRunner().invoke(
+        app, ["probe", "run", str(config), "--budget", "8", "--batch-size", "2", "--json"]
+    )
     assert result.exit_code == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["probes"] <= 8 and summary["full_design"] == 12
-    assert (tmp_path / "out" / "matrix.json").exists() and (tmp_path / "out" / "active.json").exists()
+    assert (tmp_path / "out" / "matrix.json").exists() and (
+        tmp_path / "out" / "active.json"
+    ).exists()
     solved = CliRunner().invoke(app, ["solve", str(tmp_path / "out" / "matrix.json"), "--json"])
     assert solved.exit_code == 0, solved.stderr

@@ -23,7 +23,16 @@ def test_solve_json_has_the_documented_keys():
     result = run("solve", EXAMPLE, "--json")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    for key in ("order", "objective", "status", "bound", "method", "elapsed_s", "predicted", "baselines"):
+    for key in (
+        "order",
+        "objective",
+        "status",
+        "bound",
+        "method",
+        "elapsed_s",
+        "predicted",
+        "baselines",
+    ):
         assert key in data
     expected = solve(read_matrix(EXAMPLE))
     assert data["order"] == list(expected.order)
@@ -42,8 +51,17 @@ def test_solve_human_output_table_and_summary():
 
 def test_solve_with_constraints_and_adjacent_objective():
     result = run(
-        "solve", EXAMPLE, "--objective", "adjacent", "--first", "math", "--last", "code",
-        "--before", "general_qa:creative_writing", "--json",
+        "solve",
+        EXAMPLE,
+        "--objective",
+        "adjacent",
+        "--first",
+        "math",
+        "--last",
+        "code",
+        "--before",
+        "general_qa:creative_writing",
+        "--json",
     )
     assert result.exit_code == 0, result.stderr
     order = json.loads(result.stdout)["order"]
@@ -87,7 +105,9 @@ cells = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     rows=st.lists(st.lists(cells, min_size=0, max_size=5), min_size=0, max_size=6),
     delimiter=st.sampled_from([",", ";", "\t"]),
@@ -107,7 +127,9 @@ def test_cli_never_prints_a_traceback(tmp_path, rows, delimiter, suffix):
         assert result.stderr.count("\n") == 1
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.binary(max_size=200))
 def test_cli_survives_arbitrary_bytes(tmp_path, data):
     path = tmp_path / "bytes.csv"
@@ -125,7 +147,9 @@ def test_solve_with_standard_errors_reports_confidence(tmp_path):
         "math,,0.01,0.01,0.01\ncode,0.01,,0.01,0.01\n"
         "general_qa,0.01,0.01,,0.01\ncreative_writing,0.01,0.01,0.01,\n"
     )
-    result = run("solve", EXAMPLE, "--stderr", errors, "--risk", "quantile", "--samples", "50", "--json")
+    result = run(
+        "solve", EXAMPLE, "--stderr", errors, "--risk", "quantile", "--samples", "50", "--json"
+    )
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert 0 < data["robustness"]["p_optimal"] <= 1
@@ -139,7 +163,9 @@ def test_solve_with_standard_errors_reports_confidence(tmp_path):
 def test_solve_with_entropy_floor():
     entropy = EXAMPLE.with_name("four_domains_entropy.json")
     scores = EXAMPLE.with_name("four_domains.json")
-    result = run("solve", scores, "--entropy", entropy, "--entropy-floor", "creative_writing=0.8", "--json")
+    result = run(
+        "solve", scores, "--entropy", entropy, "--entropy-floor", "creative_writing=0.8", "--json"
+    )
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["entropy"]["predicted"]["creative_writing"] >= 0.8
@@ -168,7 +194,9 @@ def test_max_min_objective_from_the_cli():
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["objective"] == pytest.approx(min(data["predicted"].values()))
-    again = run("predict", scores, "--order", ",".join(data["order"]), "--objective", "max-min", "--json")
+    again = run(
+        "predict", scores, "--order", ",".join(data["order"]), "--objective", "max-min", "--json"
+    )
     assert json.loads(again.stdout)["objective"] == pytest.approx(data["objective"])
 
 
@@ -178,8 +206,9 @@ def test_large_matrix_with_errors_skips_confidence_unless_asked(tmp_path):
     from taskorder import TransferMatrix, write_matrix
 
     rng = np.random.default_rng(0)
-    big = TransferMatrix([f"t{k}" for k in range(22)], rng.normal(size=(22, 22)),
-                         bwt_stderr=np.full((22, 22), 0.1))
+    big = TransferMatrix(
+        [f"t{k}" for k in range(22)], rng.normal(size=(22, 22)), bwt_stderr=np.full((22, 22), 0.1)
+    )
     path = write_matrix(big, tmp_path / "big.json")
     result = run("solve", path, "--json", "--time-limit", "2")
     assert result.exit_code == 0, result.stderr
@@ -189,8 +218,17 @@ def test_large_matrix_with_errors_skips_confidence_unless_asked(tmp_path):
 def test_solve_entropy_model_option():
     entropy = EXAMPLE.with_name("four_domains_entropy.json")
     scores = EXAMPLE.with_name("four_domains.json")
-    result = run("solve", scores, "--entropy", entropy, "--entropy-floor", "creative_writing=0.5",
-                 "--entropy-model", "multiplicative", "--json")
+    result = run(
+        "solve",
+        scores,
+        "--entropy",
+        entropy,
+        "--entropy-floor",
+        "creative_writing=0.5",
+        "--entropy-model",
+        "multiplicative",
+        "--json",
+    )
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["entropy"]["predicted"]["creative_writing"] >= 0.5
     usage = run("solve", scores, "--entropy", entropy, "--entropy-model", "log")
@@ -204,7 +242,9 @@ FOUR = ("math", "code", "general_qa", "creative_writing")
 def square_csv(path, values, tasks=FOUR):
     rows = ["task," + ",".join(tasks)]
     for i, task in enumerate(tasks):
-        rows.append(task + "," + ",".join("" if i == j else str(values[i][j]) for j in range(len(tasks))))
+        rows.append(
+            task + "," + ",".join("" if i == j else str(values[i][j]) for j in range(len(tasks)))
+        )
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return path
 
@@ -224,7 +264,11 @@ def test_version_option():
 @pytest.mark.parametrize(
     "extra, option, message",
     [
-        (["--first", "math", "--first", "code"], "--first", "expected one task; got 2: 'math', 'code'"),
+        (
+            ["--first", "math", "--first", "code"],
+            "--first",
+            "expected one task; got 2: 'math', 'code'",
+        ),
         (["--last", "math", "--last", "code"], "--last", "Only one task can be last"),
         (["--risk", "quantile"], "--risk", "needs standard errors"),
         (["--samples", "20"], "--samples", "needs standard errors"),
@@ -233,9 +277,16 @@ def test_version_option():
         (["--impute", "median"], "--impute", "none, row_col, row_mean, zero"),
         (["--steps-per-stage", "5"], "--steps-per-stage", "--schedule-out only"),
         (["--schedule-out", "s.yaml"], "--schedule-out", "needs a stage length"),
-        (["--schedule-out", "s.yaml", "--steps-per-stage", "5", "--passes-per-stage", "1"],
-         "--passes-per-stage", "one stage length"),
-        (["--schedule-out", "s.yaml", "--passes-per-stage", "inf"], "--passes-per-stage", "positive"),
+        (
+            ["--schedule-out", "s.yaml", "--steps-per-stage", "5", "--passes-per-stage", "1"],
+            "--passes-per-stage",
+            "one stage length",
+        ),
+        (
+            ["--schedule-out", "s.yaml", "--passes-per-stage", "inf"],
+            "--passes-per-stage",
+            "positive",
+        ),
         (["--schedule-out", "s.yaml", "--passes-per-stage", "0"], "--passes-per-stage", "positive"),
     ],
 )
@@ -282,10 +333,16 @@ def test_matrix_zero_in_mean_but_uncertain_is_not_a_tie(tmp_path):
     "name, text, message",
     [
         ("diag.csv", "task,a,b\na,0.2,1\nb,-1,\n", "bwt['a', 'a'] = 0.2"),
-        ("w.json", json.dumps({"tasks": ["a", "b"], "bwt": [[0, 1], [-1, 0]], "weights": [0, 0]}),
-         "at least one task a positive weight"),
-        ("own.json", '{"tasks": ["a", "b"], "bwt": [[0, 1], [-1, 0]], "own_scores": [1e400, 0]}',
-         "'own_scores.0' must be a finite number"),
+        (
+            "w.json",
+            json.dumps({"tasks": ["a", "b"], "bwt": [[0, 1], [-1, 0]], "weights": [0, 0]}),
+            "at least one task a positive weight",
+        ),
+        (
+            "own.json",
+            '{"tasks": ["a", "b"], "bwt": [[0, 1], [-1, 0]], "own_scores": [1e400, 0]}',
+            "'own_scores.0' must be a finite number",
+        ),
     ],
 )
 def test_bad_matrix_contents_exit_1_with_one_line(tmp_path, name, text, message):
@@ -323,7 +380,9 @@ def test_impute_also_fills_the_entropy_matrix(tmp_path):
     holes.write_text(json.dumps(entropy), encoding="utf-8")
     refused = run("solve", scores, "--entropy", holes, "--entropy-weight", "0.1")
     assert refused.exit_code == 1 and "missing entries" in refused.stderr
-    result = run("solve", scores, "--entropy", holes, "--entropy-weight", "0.1", "--impute", "row_mean")
+    result = run(
+        "solve", scores, "--entropy", holes, "--entropy-weight", "0.1", "--impute", "row_mean"
+    )
     assert result.exit_code == 0, result.stderr
     assert "imputed 1 missing entries of entropy.json (row_mean)" in result.stderr
 
@@ -341,8 +400,11 @@ def test_schedule_out_writes_a_schedule_section(tmp_path):
     assert document == {"schedule": {"order": order, "steps_per_stage": 25}}
     # A train config without a schedule plus this section is a config `taskorder train` accepts.
     (tmp_path / "data").mkdir()
-    base = {"model": "model", "output_dir": "run",
-            "tasks": {task: {"train": f"data/{task}.jsonl", "reward": "math"} for task in FOUR}}
+    base = {
+        "model": "model",
+        "output_dir": "run",
+        "tasks": {task: {"train": f"data/{task}.jsonl", "reward": "math"} for task in FOUR},
+    }
     config = tmp_path / "run.yaml"
     config.write_text(yaml.safe_dump(base) + out.read_text(), encoding="utf-8")
     loaded = load_train_config(config)
@@ -360,12 +422,17 @@ def test_schedule_out_with_a_train_config_writes_a_whole_config(tmp_path):
 
     folder = tmp_path / "configs"
     folder.mkdir()
-    base = {"model": "models/tiny", "output_dir": "runs/a",
-            "tasks": {task: {"train": f"data/{task}.jsonl", "reward": "math"} for task in FOUR},
-            "schedule": {"bwt": "probes/bwt.csv", "steps_per_stage": 40}}
+    base = {
+        "model": "models/tiny",
+        "output_dir": "runs/a",
+        "tasks": {task: {"train": f"data/{task}.jsonl", "reward": "math"} for task in FOUR},
+        "schedule": {"bwt": "probes/bwt.csv", "steps_per_stage": 40},
+    }
     (folder / "base.yaml").write_text(yaml.safe_dump(base), encoding="utf-8")
     out = folder / "solved.yaml"
-    result = run("solve", EXAMPLE, "--schedule-out", out, "--train-config", folder / "base.yaml", "--json")
+    result = run(
+        "solve", EXAMPLE, "--schedule-out", out, "--train-config", folder / "base.yaml", "--json"
+    )
     assert result.exit_code == 0, result.stderr
     order = json.loads(result.stdout)["order"]
     written = yaml.safe_load(out.read_text())
@@ -373,9 +440,20 @@ def test_schedule_out_with_a_train_config_writes_a_whole_config(tmp_path):
     config = load_train_config(out)
     assert list(config.schedule.order) == order and config.schedule.steps_per_stage == 40
     assert config.tasks["math"].train == folder / "data" / "math.jsonl"
-    given = run("solve", EXAMPLE, "--schedule-out", out, "--train-config", folder / "base.yaml",
-                "--passes-per-stage", "2")
-    assert given.exit_code == 0 and yaml.safe_load(out.read_text())["schedule"]["passes_per_stage"] == 2
+    given = run(
+        "solve",
+        EXAMPLE,
+        "--schedule-out",
+        out,
+        "--train-config",
+        folder / "base.yaml",
+        "--passes-per-stage",
+        "2",
+    )
+    assert (
+        given.exit_code == 0
+        and yaml.safe_load(out.read_text())["schedule"]["passes_per_stage"] == 2
+    )
 
 
 @pytest.mark.parametrize(
@@ -392,11 +470,17 @@ def test_schedule_out_with_a_train_config_refusals(tmp_path, out, config, messag
     import yaml
 
     (tmp_path / "configs").mkdir()
-    base = {"model": "m", "output_dir": "r", "tasks": {t: {"train": "d.jsonl", "reward": "math"} for t in FOUR}}
+    base = {
+        "model": "m",
+        "output_dir": "r",
+        "tasks": {t: {"train": "d.jsonl", "reward": "math"} for t in FOUR},
+    }
     (tmp_path / "configs" / "base.yaml").write_text(yaml.safe_dump(base), encoding="utf-8")
     other = {**base, "tasks": {"a": {"train": "a.jsonl", "reward": "math"}}}
     (tmp_path / "configs" / "other.yaml").write_text(yaml.safe_dump(other), encoding="utf-8")
-    result = run("solve", EXAMPLE, "--schedule-out", tmp_path / out, "--train-config", tmp_path / config)
+    result = run(
+        "solve", EXAMPLE, "--schedule-out", tmp_path / out, "--train-config", tmp_path / config
+    )
     assert result.exit_code == 1 and message in result.stderr
     assert yaml.safe_load((tmp_path / "configs" / "base.yaml").read_text()) == base
 

@@ -177,12 +177,7 @@ def test_functions_are_at_most_sixty_lines_of_code_or_say_why():
 
 def test_the_rules_see_what_they_should(tmp_path):
     source = (
-        "def f(a, b, *, c):\n"
-        '    """Doc."""\n'
-        "    # a comment\n"
-        "\n"
-        "    return (a,\n"
-        "            b)\n"
+        'def f(a, b, *, c):\n    """Doc."""\n    # a comment\n\n    return (a,\n            b)\n'
     )
     module = _Module("taskorder/x.py", ast.parse(source), source.splitlines(), _code_lines(source))
     (func,) = module.tree.body

@@ -59,8 +59,12 @@ def test_quickstart_python_snippet_runs(tmp_path, monkeypatch):
 
 
 def test_example_script_runs():
-    out = subprocess.run([sys.executable, str(ROOT / "examples/solve_four_domains.py")],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "examples/solve_four_domains.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "best order:" in out.stdout and "(optimal)" in out.stdout
 
 
@@ -69,7 +73,9 @@ def test_docs_site_builds_strictly(tmp_path):
     pytest.importorskip("mkdocstrings")
     out = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")],
-        cwd=ROOT, capture_output=True, text=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 0, out.stderr[-3000:]
     site = tmp_path / "site"
@@ -174,12 +180,18 @@ def test_griffe_extension_turns_sphinx_roles_into_references():
     import griffe
 
     spec = __import__("importlib.util").util.spec_from_file_location(
-        "roles", ROOT / "docs/griffe_sphinx_roles.py")
+        "roles", ROOT / "docs/griffe_sphinx_roles.py"
+    )
     roles = __import__("importlib.util").util.module_from_spec(spec)
     spec.loader.exec_module(roles)
-    loader = griffe.GriffeLoader(search_paths=[str(ROOT / "src")], extensions=griffe.load_extensions(roles.SphinxRoles))
+    loader = griffe.GriffeLoader(
+        search_paths=[str(ROOT / "src")], extensions=griffe.load_extensions(roles.SphinxRoles)
+    )
     package = loader.load("taskorder")
     loader.resolve_aliases(implicit=False, external=False)
     text = package["solvers.solve"].docstring.value
     assert ":func:`" not in text and ":class:`" not in text and ":mod:`" not in text
-    assert '<autoref identifier="taskorder.objectives" optional><code>taskorder.objectives</code></autoref>' in text
+    assert (
+        '<autoref identifier="taskorder.objectives" optional><code>taskorder.objectives</code></autoref>'
+        in text
+    )

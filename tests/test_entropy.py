@@ -20,8 +20,12 @@ def entropy_matrix(scores, seed):
 
 
 def test_predict_entropy_additive():
-    e = TransferMatrix(["a", "b", "c"], [[0, -0.1, 0.4], [0.2, 0, -0.3], [0, 0, 0]],
-                       forward=[[0, 0.05, 0], [0, 0, 0.1], [0.2, 0, 0]], own_scores=[1, 1, 1])
+    e = TransferMatrix(
+        ["a", "b", "c"],
+        [[0, -0.1, 0.4], [0.2, 0, -0.3], [0, 0, 0]],
+        forward=[[0, 0.05, 0], [0, 0, 0.1], [0.2, 0, 0]],
+        own_scores=[1, 1, 1],
+    )
     pred = predict_entropy(e, ["b", "a", "c"])
     assert pred["a"] == pytest.approx(1 + 0.4 + 0.0)  # bwt[a,c] + forward[b,a]
     assert pred["b"] == pytest.approx(1 + 0.2 - 0.3)
@@ -74,7 +78,9 @@ def test_entropy_weight_trades_score_for_entropy():
     assert heavy.entropy.predicted["t2"] == pytest.approx(
         entropy_floors(e, {"t2": -100})[0].best_possible()
     )
-    assert heavy.entropy.score_objective + heavy.entropy.entropy_objective == pytest.approx(heavy.objective)
+    assert heavy.entropy.score_objective + heavy.entropy.entropy_objective == pytest.approx(
+        heavy.objective
+    )
 
 
 def test_bad_combinations():
@@ -91,8 +97,12 @@ def test_bad_combinations():
 
 
 def test_multiplicative_model_scales_and_never_goes_negative():
-    e = TransferMatrix(["a", "b", "c"], [[0, -0.5, -0.9], [0.2, 0, -0.3], [0, 0, 0]],
-                       forward=[[0, 5.0, 0], [0, 0, 5.0], [5.0, 0, 0]], own_scores=[1, 0.6, 0.4])
+    e = TransferMatrix(
+        ["a", "b", "c"],
+        [[0, -0.5, -0.9], [0.2, 0, -0.3], [0, 0, 0]],
+        forward=[[0, 5.0, 0], [0, 0, 5.0], [5.0, 0, 0]],
+        own_scores=[1, 0.6, 0.4],
+    )
     additive = predict_entropy(e, ["a", "b", "c"])
     assert additive["a"] == pytest.approx(1 - 0.5 - 0.9)  # negative: impossible
     scaled = predict_entropy(e, ["a", "b", "c"], model="multiplicative")
@@ -113,12 +123,15 @@ def test_multiplicative_floor_is_exact_and_respected(seed):
     task = min(predicted, key=predicted.get)
     floor = predicted[task] * 1.1
     try:
-        dp = solve(m, method="dp", entropy=e, entropy_floor={task: floor}, entropy_model="multiplicative")
+        dp = solve(
+            m, method="dp", entropy=e, entropy_floor={task: floor}, entropy_model="multiplicative"
+        )
     except ConstraintError as error:
         assert "multiplicative model" in str(error) and "nats" in str(error)
         return
-    brute = solve(m, method="brute", entropy=e, entropy_floor={task: floor},
-                  entropy_model="multiplicative")
+    brute = solve(
+        m, method="brute", entropy=e, entropy_floor={task: floor}, entropy_model="multiplicative"
+    )
     assert dp.objective == pytest.approx(brute.objective)
     assert dp.entropy.predicted[task] >= floor - 1e-9
     assert dp.order == tuple(dp.order) and dp.objective <= free.objective + 1e-9

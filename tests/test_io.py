@@ -145,13 +145,20 @@ def json_text(**changes):
     "text, match",
     [
         ("[" * 100_000, "nested too deeply"),
-        ('{"tasks": ["a", "b"], "bwt": [[null, ' + "9" * 5000 + "], [2, null]]}",
-         r"'bwt\.0\.1' must be a finite number.*too large"),
-        (json_text(own_scores={"a": 1.0, "b": 2.0}).replace("2.0}", "1e400}"),
-         r"'own_scores\.b' must be a finite number.*1e400"),
+        (
+            '{"tasks": ["a", "b"], "bwt": [[null, ' + "9" * 5000 + "], [2, null]]}",
+            r"'bwt\.0\.1' must be a finite number.*too large",
+        ),
+        (
+            json_text(own_scores={"a": 1.0, "b": 2.0}).replace("2.0}", "1e400}"),
+            r"'own_scores\.b' must be a finite number.*1e400",
+        ),
         (json_text(own_scores=[1.0, 2.0]).replace("2.0]", "-1e400]"), r"'own_scores\.1'.*finite"),
         (json_text(imputed=[[True], [False, True]]), r"'imputed'.*lengths \[1, 2\]"),
-        (json_text().replace("1.0", "NaN"), r"'bwt\.0\.1' must be a finite number.*null for a missing"),
+        (
+            json_text().replace("1.0", "NaN"),
+            r"'bwt\.0\.1' must be a finite number.*null for a missing",
+        ),
         (json_text().replace("1.0", "Infinity"), r"'bwt\.0\.1' must be a finite number"),
         (json_text(weights=[0, 0]), "at least one task a positive weight"),
         (json_text(weights={"a": 0.0, "b": 0.0}), "at least one task a positive weight"),
@@ -194,8 +201,12 @@ def test_zero_or_empty_diagonal_is_accepted(tmp_path):
 
 @pytest.mark.parametrize(
     "csv_text, json_bwt",
-    [("task,a,b\na,,nan\nb,2,\n", "NaN"), ("task,a,b\na,,NaN\nb,2,\n", "NaN"),
-     ("task,a,b\na,,inf\nb,2,\n", "Infinity"), ("task,a,b\na,,1e400\nb,2,\n", "1e400")],
+    [
+        ("task,a,b\na,,nan\nb,2,\n", "NaN"),
+        ("task,a,b\na,,NaN\nb,2,\n", "NaN"),
+        ("task,a,b\na,,inf\nb,2,\n", "Infinity"),
+        ("task,a,b\na,,1e400\nb,2,\n", "1e400"),
+    ],
 )
 def test_nan_and_infinity_follow_one_rule_in_csv_and_json(tmp_path, csv_text, json_bwt):
     """Issue 15: JSON NaN was read as missing while CSV nan was refused; now both refuse."""
@@ -206,9 +217,9 @@ def test_nan_and_infinity_follow_one_rule_in_csv_and_json(tmp_path, csv_text, js
         read_matrix(json_path)
     # ... and a missing entry is written as nothing in both.
     assert read_matrix(write(tmp_path, "task,a,b\na,,\nb,2,\n")).missing() == [("a", "b")]
-    assert read_matrix(write(tmp_path, json_text(bwt=[[None, None], [2, None]]), name="n.json")).missing() == [
-        ("a", "b")
-    ]
+    assert read_matrix(
+        write(tmp_path, json_text(bwt=[[None, None], [2, None]]), name="n.json")
+    ).missing() == [("a", "b")]
 
 
 @pytest.mark.parametrize(
@@ -249,8 +260,30 @@ def test_lolib_reader_refuses_with_taskorder_errors(tmp_path, text, match):
         taskorder_io.read_lolib(write(tmp_path, text, name="inst"))
 
 
-_TRICKY_CELLS = ["", " ", "1", "-0.5", "+.5", "1.", "1e5", "1E-3", "1e400", "1e", "--1", "1.2.3",
-                 "1 2", " 3 ", "nan", "inf", "1_0", "e", ".", "+", "0x1", "2,5"]
+_TRICKY_CELLS = [
+    "",
+    " ",
+    "1",
+    "-0.5",
+    "+.5",
+    "1.",
+    "1e5",
+    "1E-3",
+    "1e400",
+    "1e",
+    "--1",
+    "1.2.3",
+    "1 2",
+    " 3 ",
+    "nan",
+    "inf",
+    "1_0",
+    "e",
+    ".",
+    "+",
+    "0x1",
+    "2,5",
+]
 
 
 @pytest.mark.parametrize("seed", range(40))

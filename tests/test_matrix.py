@@ -108,7 +108,9 @@ def test_infinite_own_score_is_refused(bad):
     """Issue 15: own_scores of 1e400 (inf) were accepted."""
     with pytest.raises(InvalidMatrixError, match=r"'own_scores'.*finite.*task 'b'"):
         TransferMatrix(["a", "b"], [[0, 1], [1, 0]], own_scores=[0.5, bad])
-    assert np.isnan(TransferMatrix(["a", "b"], [[0, 1], [1, 0]], own_scores=[0.5, np.nan]).own_scores[1])
+    assert np.isnan(
+        TransferMatrix(["a", "b"], [[0, 1], [1, 0]], own_scores=[0.5, np.nan]).own_scores[1]
+    )
 
 
 @pytest.mark.parametrize("field", ["bwt", "forward", "bwt_stderr", "weights", "own_scores"])
@@ -119,7 +121,10 @@ def test_values_that_would_overflow_are_refused(field):
     square = [[0, 1.7e308], [1.7e308, 0]]
     value = {"weights": [1.0, 1.7e308], "own_scores": [0.0, -1.7e308]}.get(field, square)
     with pytest.raises(InvalidMatrixError, match=f"'{field}' values must be at most 1e\\+100"):
-        TransferMatrix(["a", "b"], [[0, 1], [1, 0]] if field != "bwt" else square, **(
-            {} if field == "bwt" else {field: value}))
+        TransferMatrix(
+            ["a", "b"],
+            [[0, 1], [1, 0]] if field != "bwt" else square,
+            **({} if field == "bwt" else {field: value}),
+        )
     ok = TransferMatrix(["a", "b"], [[0, MAX_ABS_VALUE], [-MAX_ABS_VALUE, 0]])
     assert ok.bwt[0, 1] == MAX_ABS_VALUE

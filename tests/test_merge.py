@@ -22,7 +22,9 @@ def test_average_is_the_mean_of_the_models():
 def test_task_arithmetic_is_base_plus_scaled_sum_of_task_vectors():
     merged = merge_states(BASE, [A, B], method="task_arithmetic", scale=0.4)
     for name in BASE:
-        np.testing.assert_allclose(merged[name], BASE[name] + 0.4 * ((A[name] - BASE[name]) + (B[name] - BASE[name])))
+        np.testing.assert_allclose(
+            merged[name], BASE[name] + 0.4 * ((A[name] - BASE[name]) + (B[name] - BASE[name]))
+        )
 
 
 def test_ties_trims_elects_sign_and_averages_agreeing_entries():

@@ -5,10 +5,10 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from typer.testing import CliRunner  # noqa: E402
+from typer.testing import CliRunner
 
-from taskorder import InvalidParameterError, TransferMatrix, plot  # noqa: E402
-from taskorder.cli import app  # noqa: E402
+from taskorder import InvalidParameterError, TransferMatrix, plot
+from taskorder.cli import app
 
 M = TransferMatrix(
     ["math", "code", "poetry"],
@@ -60,11 +60,15 @@ def test_transfer_graph_draws_order(tmp_path):
 
 
 def test_predicted_vs_observed_and_curves():
-    figure = plot.predicted_vs_observed({"a": 1.0, "b": 2.0, "c": 3.0}, {"a": 1.5, "b": 2.5, "c": 2.8})
+    figure = plot.predicted_vs_observed(
+        {"a": 1.0, "b": 2.0, "c": 3.0}, {"a": 1.5, "b": 2.5, "c": 2.8}
+    )
     assert "Spearman rho = 1.00" in figure.axes[0].get_title()
     with pytest.raises(InvalidParameterError, match="same labels"):
         plot.predicted_vs_observed({"a": 1.0}, {"b": 1.0})
-    figure = plot.curves(["base", "math", "poetry"], {"math": [0.1, 0.8, 0.6]}, {"math": [0.4, 0.2, 0.9]})
+    figure = plot.curves(
+        ["base", "math", "poetry"], {"math": [0.1, 0.8, 0.6]}, {"math": [0.4, 0.2, 0.9]}
+    )
     assert len(figure.axes) == 2
     with pytest.raises(InvalidParameterError, match="one value per stage"):
         plot.curves(["base", "math"], {"math": [0.1]})
@@ -85,7 +89,9 @@ def test_cli_plot_writes_images(tmp_path):
         result = runner.invoke(app, ["plot", kind, str(source), "-o", str(out)])
         assert result.exit_code == 0, result.stderr
         assert out.read_text().startswith("<?xml")
-    result = runner.invoke(app, ["plot", "heatmap", str(tmp_path / "none.csv"), "-o", str(tmp_path / "x.png")])
+    result = runner.invoke(
+        app, ["plot", "heatmap", str(tmp_path / "none.csv"), "-o", str(tmp_path / "x.png")]
+    )
     assert result.exit_code == 1 and "no such file" in result.stderr
 
 
@@ -105,18 +111,37 @@ def test_cli_plot_validation_and_curves_from_real_outputs(tmp_path):
     result = runner_cli.invoke(app, ["plot", "validation", str(source), "-o", str(out)])
     assert result.exit_code == 0, result.stderr
     assert out.stat().st_size > 5000
-    bad = runner_cli.invoke(app, ["plot", "validation", str(source), "-o", str(out), "--model", "nope"])
+    bad = runner_cli.invoke(
+        app, ["plot", "validation", str(source), "-o", str(out), "--model", "nope"]
+    )
     assert bad.exit_code == 1 and "no predictions for model 'nope'" in bad.stderr
     stages = {
         "tasks": ["a", "b"],
         "records": [
-            {"stage": -1, "label": "start", "scores": {"a": 0.1, "b": 0.2}, "entropies": {"a": 0.5, "b": 0.5}},
-            {"stage": 0, "label": "a", "scores": {"a": 0.6, "b": 0.1}, "entropies": {"a": 0.2, "b": 0.4}},
-            {"stage": 1, "label": "b", "scores": {"a": 0.5, "b": 0.7}, "entropies": {"a": 0.6, "b": 0.9}},
+            {
+                "stage": -1,
+                "label": "start",
+                "scores": {"a": 0.1, "b": 0.2},
+                "entropies": {"a": 0.5, "b": 0.5},
+            },
+            {
+                "stage": 0,
+                "label": "a",
+                "scores": {"a": 0.6, "b": 0.1},
+                "entropies": {"a": 0.2, "b": 0.4},
+            },
+            {
+                "stage": 1,
+                "label": "b",
+                "scores": {"a": 0.5, "b": 0.7},
+                "entropies": {"a": 0.6, "b": 0.9},
+            },
         ],
     }
     (tmp_path / "stages.json").write_text(json.dumps(stages))
-    result = runner_cli.invoke(app, ["plot", "curves", str(tmp_path / "stages.json"), "-o", str(tmp_path / "c.svg")])
+    result = runner_cli.invoke(
+        app, ["plot", "curves", str(tmp_path / "stages.json"), "-o", str(tmp_path / "c.svg")]
+    )
     assert result.exit_code == 0, result.stderr
     empty = tmp_path / "empty.json"
     empty.write_text("{}")
@@ -172,7 +197,9 @@ def test_long_task_names_are_shortened():
 
 
 def test_validation_plot_has_identity_line():
-    figure = plot.predicted_vs_observed({"a": 0.2, "b": 0.5, "c": 0.9}, {"a": 0.1, "b": 0.6, "c": 1.2})
+    figure = plot.predicted_vs_observed(
+        {"a": 0.2, "b": 0.5, "c": 0.9}, {"a": 0.1, "b": 0.6, "c": 1.2}
+    )
     lines = [line for line in figure.axes[0].get_lines() if line.get_label() == "y = x"]
     assert len(lines) == 1
     x, y = lines[0].get_data()
@@ -201,8 +228,11 @@ def test_unicode_names_draw_without_missing_glyphs(names, tmp_path):
     matrix = TransferMatrix(names, [[0, 0.1, 0.2], [0.2, 0, 0.1], [0.1, 0.1, 0]])
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
-        for figure in (plot.heatmap(matrix), plot.transfer_graph(matrix, order=names),
-                       plot.curves(["base", *names], {name: [0.1, 0.2, 0.3, 0.4] for name in names})):
+        for figure in (
+            plot.heatmap(matrix),
+            plot.transfer_graph(matrix, order=names),
+            plot.curves(["base", *names], {name: [0.1, 0.2, 0.3, 0.4] for name in names}),
+        ):
             figure.canvas.draw()
             plot.save(figure, tmp_path / "u.png")
     assert glyph_warnings(record) == []

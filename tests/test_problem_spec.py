@@ -136,7 +136,15 @@ def test_grid_through_the_library(objective, model, noise, entropy_term):
 @pytest.mark.parametrize(("objective", "model", "noise", "entropy_term"), GRID)
 def test_grid_through_the_cli(objective, model, noise, entropy_term, tmp_path):
     path = write_matrix(scores_with_errors(), tmp_path / "scores.json")
-    args = ["solve", str(path), "--objective", objective.replace("_", "-"), "--model", model, "--json"]
+    args = [
+        "solve",
+        str(path),
+        "--objective",
+        objective.replace("_", "-"),
+        "--model",
+        model,
+        "--json",
+    ]
     if noise:
         args += ["--risk", noise, "--samples", str(N_SAMPLES)]
     if entropy_term == "floor":
@@ -152,7 +160,9 @@ def test_grid_through_the_cli(objective, model, noise, entropy_term, tmp_path):
         return
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    expected = solve(scores_with_errors(), ProblemSpec(**spec_for(objective, model, noise, entropy_term)))
+    expected = solve(
+        scores_with_errors(), ProblemSpec(**spec_for(objective, model, noise, entropy_term))
+    )
     assert data["order"] == list(expected.order)
     assert data["objective"] == pytest.approx(expected.objective)
     assert data["objective_name"] == expected.objective_name and data["model"] == model
@@ -167,8 +177,20 @@ def test_the_reported_bug_max_min_on_a_matrix_with_standard_errors(tmp_path):
     data = json.loads(plain.stdout)
     assert data["objective_name"] == "max_min" and data["robustness"] is None
     assert "--risk" in plain.stderr  # says how to get the confidence, does not route silently
-    noisy = runner.invoke(app, ["solve", str(path), "--objective", "max-min", "--risk", "quantile",
-                                "--samples", "10", "--json"])
+    noisy = runner.invoke(
+        app,
+        [
+            "solve",
+            str(path),
+            "--objective",
+            "max-min",
+            "--risk",
+            "quantile",
+            "--samples",
+            "10",
+            "--json",
+        ],
+    )
     assert noisy.exit_code == 0, noisy.stderr
     robust = json.loads(noisy.stdout)["robustness"]
     assert robust["risk"] == "quantile" and robust["n_samples"] == 10
@@ -199,8 +221,9 @@ def test_a_probed_matrix_shows_the_recommended_order_first():
 
 
 def test_an_explicit_model_asks_for_that_route_and_constraints_give_a_note():
-    data = json.loads(runner.invoke(app, ["solve", str(SCORES), "--model", "backward_only",
-                                          "--json"]).stdout)
+    data = json.loads(
+        runner.invoke(app, ["solve", str(SCORES), "--model", "backward_only", "--json"]).stdout
+    )
     assert data["recommendation"]["requested"] == "backward_only"
     constrained = runner.invoke(app, ["solve", str(SCORES), "--first", "math"])
     assert constrained.exit_code == 0 and "Recommended order" not in constrained.stdout
@@ -238,8 +261,14 @@ def test_spec_fields_are_checked_by_name():
         ({"quantile": 1.5}, "'quantile'"),
         ({"n_samples": 1}, "'n_samples'"),
         ({"entropy_floor": {"math": 0.1}}, "needs the entropy transfer matrix"),
-        ({"entropy": read_matrix(ENTROPY), "entropy_weight": 1.0, "entropy_model": "multiplicative"},
-         "entropy_model='additive' only"),
+        (
+            {
+                "entropy": read_matrix(ENTROPY),
+                "entropy_weight": 1.0,
+                "entropy_model": "multiplicative",
+            },
+            "entropy_model='additive' only",
+        ),
     ]:
         with pytest.raises(InvalidParameterError, match=name):
             ProblemSpec(**fields)
@@ -302,7 +331,9 @@ def test_multiplicative_search_is_valid_seeded_and_no_worse_than_its_starts(seed
     assert a.order == b.order and a.status == "heuristic"
     assert rank.objective - 1e-12 <= a.objective <= exact.objective + 1e-12
     assert a.objective == pytest.approx(exact.objective)  # measured: reaches it on these
-    assert a.objective == pytest.approx(reference_value(m, a.order, "all_pairs", "multiplicative", None))
+    assert a.objective == pytest.approx(
+        reference_value(m, a.order, "all_pairs", "multiplicative", None)
+    )
 
 
 def test_the_python_examples_of_docs_problem_md_run(monkeypatch):
@@ -313,4 +344,4 @@ def test_the_python_examples_of_docs_problem_md_run(monkeypatch):
     assert len(blocks) >= 2
     monkeypatch.chdir(ROOT)
     for block in blocks:
-        exec(compile(block, "docs/problem.md", "exec"), {})  # noqa: S102 - the doc page's own examples
+        exec(compile(block, "docs/problem.md", "exec"), {})

@@ -133,8 +133,12 @@ def test_every_recommendation_advises_replanning():
 
 
 def test_noise_free_probes_are_named_as_such_not_infinite_sd():
-    m = TransferMatrix(["a", "b", "c"], [[0, -0.3, -0.3], [-0.1, 0, 0], [0, -0.2, 0]],
-                       own_scores=[0.6, 0.5, 0.4], bwt_stderr=np.zeros((3, 3)))
+    m = TransferMatrix(
+        ["a", "b", "c"],
+        [[0, -0.3, -0.3], [-0.1, 0, 0], [0, -0.2, 0]],
+        own_scores=[0.6, 0.5, 0.4],
+        bwt_stderr=np.zeros((3, 3)),
+    )
     rec = recommend(m)
     assert rec.separable is True and "inf" not in rec.reason
     assert "no noise" in rec.reason

@@ -109,9 +109,7 @@ def test_replanning_changes_a_plan_that_went_stale_and_gains(tmp_path):
     gain = realised(FlipRunner(), result.order) - realised(FlipRunner(), result.initial_plan)
     assert gain == pytest.approx(0.5 / 4)
     # The recorded scores are the real run's.
-    assert result.final == pytest.approx(
-        dict(zip(runner.tasks, np.array(result.scores[-1])))
-    )
+    assert result.final == pytest.approx(dict(zip(runner.tasks, np.array(result.scores[-1]))))
     assert np.mean(result.scores[-1]) == pytest.approx(realised(FlipRunner(), result.order))
     # The trained model is saved and is the state the final scores were measured on.
     saved = runner.load(result.final_path)
@@ -170,8 +168,9 @@ def test_probe_matrix_decision_is_the_optimum_of_the_matrix_measured_at_that_sta
 
 
 def test_same_seed_same_run_and_cheap_design_costs_less(tmp_path):
-    runner = make_learner(n_structured=2, n_open=3, seed=0, mode="sampled", n_train_prompts=16,
-                          n_test_prompts=16)
+    runner = make_learner(
+        n_structured=2, n_open=3, seed=0, mode="sampled", n_train_prompts=16, n_test_prompts=16
+    )
     one = replan_training(runner, tmp_path / "one", steps=4, horizon=2, seed=7)
     two = replan_training(runner, tmp_path / "two", steps=4, horizon=2, seed=7)
     assert one.order == two.order and np.array_equal(one.scores, two.scores)
@@ -185,9 +184,10 @@ def test_a_given_matrix_takes_the_first_decision(tmp_path):
     runner = FlipRunner()
     from taskorder import TransferMatrix
 
-    given = TransferMatrix(runner.tasks, -np.array(
-        [[0, 0, 0, 0], [0.3, 0, 0.05, 0.05], [0.3, 0.05, 0, 0.5], [0.3, 0.05, 0, 0]]
-    ))
+    given = TransferMatrix(
+        runner.tasks,
+        -np.array([[0, 0, 0, 0], [0.3, 0, 0.05, 0.05], [0.3, 0.05, 0, 0.5], [0.3, 0.05, 0, 0]]),
+    )
     result = replan_training(runner, tmp_path, steps=1, horizon=1, matrix=given)
     assert result.decisions[0].how == "given" and result.decisions[0].probe_stages == 0
     assert result.decisions[1].changed
@@ -199,24 +199,28 @@ def test_entropy_floor_holds_in_the_trained_model_when_an_order_can_meet_it(tmp_
     column = runner.tasks.index("open_1")
     free = replan_training(runner, tmp_path / "free", steps=10, horizon=4, seed=1)
     assert free.entropy[-1, column] < 0.75  # the best-scoring order ends open_1 below 0.75
-    held = replan_training(runner, tmp_path / "held", steps=10, horizon=4, seed=1,
-                           entropy_floor={"open_1": 0.75})
+    held = replan_training(
+        runner, tmp_path / "held", steps=10, horizon=4, seed=1, entropy_floor={"open_1": 0.75}
+    )
     assert held.entropy[-1, column] >= 0.75  # measured on the trained model, not predicted
     assert np.mean(held.scores[-1]) < np.mean(free.scores[-1])  # the floor has a price
     assert "meet the floors" in held.decisions[0].reason
-    never = replan_training(runner, tmp_path / "never", steps=10, horizon=4, seed=1,
-                            entropy_floor={"open_1": 5.0})
+    never = replan_training(
+        runner, tmp_path / "never", steps=10, horizon=4, seed=1, entropy_floor={"open_1": 5.0}
+    )
     assert "no order meets the entropy floors" in never.decisions[0].reason
     assert never.entropy[-1, column] > held.entropy[-1, column]  # the closest: highest
 
 
 def test_entropy_floors_reach_the_solver_and_unreachable_ones_are_dropped(tmp_path):
     runner = make_learner(n_structured=2, n_open=2, seed=3)
-    kept = replan_training(runner, tmp_path / "kept", steps=10, horizon=1, seed=1,
-                           entropy_floor={"open_1": 0.0})
+    kept = replan_training(
+        runner, tmp_path / "kept", steps=10, horizon=1, seed=1, entropy_floor={"open_1": 0.0}
+    )
     assert "entropy floors {'open_1': 0.0} kept" in kept.decisions[0].reason
-    dropped = replan_training(runner, tmp_path / "dropped", steps=10, horizon=1, seed=1,
-                              entropy_floor={"open_1": 50.0})
+    dropped = replan_training(
+        runner, tmp_path / "dropped", steps=10, horizon=1, seed=1, entropy_floor={"open_1": 50.0}
+    )
     assert "dropped unreachable floors: open_1" in dropped.decisions[0].reason
     assert dropped.order == kept.order  # with the floor gone the same matrix decides
     with pytest.raises(InvalidParameterError, match="'entropy_floor'.*'poetry'"):
@@ -225,8 +229,14 @@ def test_entropy_floors_reach_the_solver_and_unreachable_ones_are_dropped(tmp_pa
 
 @pytest.mark.parametrize(
     ("horizon", "design", "given"),
-    [(1, "full", False), (2, "full", False), (3, "cheap", False), (4, "full", False),
-     (1, "full", True), (2, "cheap", True)],
+    [
+        (1, "full", False),
+        (2, "full", False),
+        (3, "cheap", False),
+        (4, "full", False),
+        (1, "full", True),
+        (2, "cheap", True),
+    ],
 )
 def test_replan_cost_equals_the_training_stages_actually_run(tmp_path, horizon, design, given):
     runner = FlipRunner()
@@ -236,8 +246,7 @@ def test_replan_cost_equals_the_training_stages_actually_run(tmp_path, horizon, 
 
         matrix = TransferMatrix(runner.tasks, np.zeros((4, 4)))
     replan_training(runner, tmp_path, steps=1, horizon=horizon, design=design, matrix=matrix)
-    assert runner.train_calls == replan_cost(4, horizon=horizon, design=design,
-                                             given_matrix=given)
+    assert runner.train_calls == replan_cost(4, horizon=horizon, design=design, given_matrix=given)
 
 
 def test_a_directory_with_other_settings_is_refused(tmp_path):
@@ -259,8 +268,11 @@ def test_killed_run_resumes_to_the_same_result(tmp_path):
     (tmp_path / "clean.toml").write_text(text.replace('output_dir = "out"', 'output_dir = "clean"'))
     command = [sys.executable, "-m", "taskorder", "probe", "replan"]
     log = tmp_path / "out" / "replan" / "decisions.json"
-    process = subprocess.Popen([*command, str(tmp_path / "probe.toml"), "--horizon", "3"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [*command, str(tmp_path / "probe.toml"), "--horizon", "3"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 120
     while time.time() < deadline and process.poll() is None:
         if log.exists() and len(json.loads(log.read_text())["decisions"]) >= 1:
@@ -270,10 +282,18 @@ def test_killed_run_resumes_to_the_same_result(tmp_path):
     if killed:
         os.kill(process.pid, signal.SIGKILL)
     process.wait()
-    resumed = subprocess.run([*command, str(tmp_path / "probe.toml"), "--horizon", "3", "--json"],
-                             capture_output=True, text=True, check=True)
-    clean = subprocess.run([*command, str(tmp_path / "clean.toml"), "--horizon", "3", "--json"],
-                           capture_output=True, text=True, check=True)
+    resumed = subprocess.run(
+        [*command, str(tmp_path / "probe.toml"), "--horizon", "3", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    clean = subprocess.run(
+        [*command, str(tmp_path / "clean.toml"), "--horizon", "3", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     first, second = json.loads(resumed.stdout), json.loads(clean.stdout)
     assert killed, "the run finished before it could be killed; make it longer"
     for key in ("order", "initial_plan", "scores", "entropy", "probe_stages"):
@@ -346,9 +366,21 @@ def test_cli_probe_replan_entropy_floor_is_met_in_the_run_or_reported(tmp_path):
     cli = CliRunner()
 
     def run(floor):
-        result = cli.invoke(app, ["probe", "replan", str(config), "--horizon", "3",
-                                  "--entropy-floor", f"open_0={floor}", "--json",
-                                  "--out", str(tmp_path / f"floor-{floor}")])
+        result = cli.invoke(
+            app,
+            [
+                "probe",
+                "replan",
+                str(config),
+                "--horizon",
+                "3",
+                "--entropy-floor",
+                f"open_0={floor}",
+                "--json",
+                "--out",
+                str(tmp_path / f"floor-{floor}"),
+            ],
+        )
         assert result.exit_code == 0, result.output
         data = json.loads(result.stdout)
         return data["entropy"][-1][data["tasks"].index("open_0")], data["decisions"][0]["reason"]
@@ -366,8 +398,9 @@ def test_cli_probe_replan_entropy_floor_is_met_in_the_run_or_reported(tmp_path):
 def test_process_executor_gives_the_same_run(tmp_path):
     runner = make_learner(n_structured=1, n_open=3, seed=2, n_train_prompts=16, n_test_prompts=16)
     here = replan_training(runner, tmp_path / "here", steps=5, horizon=2, seed=3)
-    pool = replan_training(runner, tmp_path / "pool", steps=5, horizon=2, seed=3,
-                           executor="process", workers=2)
+    pool = replan_training(
+        runner, tmp_path / "pool", steps=5, horizon=2, seed=3, executor="process", workers=2
+    )
     assert pool.order == here.order
     assert np.array_equal(pool.scores, here.scores)
     assert [d.to_dict() for d in pool.decisions] == [d.to_dict() for d in here.decisions]

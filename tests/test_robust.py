@@ -11,9 +11,7 @@ from taskorder.robust import sample_matrices, solve_robust
 from tests.instances import random_matrix
 
 # Order a->b collects bwt[a, b] = 1.0 (very uncertain); b->a collects bwt[b, a] = 0.9 (certain).
-RISKY = TransferMatrix(
-    ["a", "b"], [[0, 1.0], [0.9, 0]], bwt_stderr=[[0, 2.0], [0.01, 0]]
-)
+RISKY = TransferMatrix(["a", "b"], [[0, 1.0], [0.9, 0]], bwt_stderr=[[0, 2.0], [0.01, 0]])
 
 
 def test_point_estimate_prefers_the_risky_order_but_the_quantile_choice_does_not():
@@ -42,7 +40,10 @@ def test_p_optimal_matches_exhaustive_count():
 
 def test_bootstrap_samples_and_same_seed_same_answer():
     m = random_matrix(6, 1)
-    samples = [m.replace(bwt=m.bwt + 0.3 * np.random.default_rng(k).normal(size=m.bwt.shape)) for k in range(30)]
+    samples = [
+        m.replace(bwt=m.bwt + 0.3 * np.random.default_rng(k).normal(size=m.bwt.shape))
+        for k in range(30)
+    ]
     a = solve_robust(m, samples=samples, risk="quantile")
     b = solve_robust(m, samples=samples, risk="quantile")
     assert a.order == b.order and a.robustness.n_samples == 30

@@ -175,8 +175,11 @@ def test_multiplicative_transformations_are_exact(objective, seed):
         return sum(w * (scores[t] - s) for t, w, s in zip(m.tasks, m.weights, m.own_scores))
 
     def ok(order):
-        return (order[0] == kwargs["first"] and order[-1] == kwargs["last"]
-                and all(order.index(a) < order.index(b) for a, b in kwargs["before"]))
+        return (
+            order[0] == kwargs["first"]
+            and order[-1] == kwargs["last"]
+            and all(order.index(a) < order.index(b) for a, b in kwargs["before"])
+        )
 
     best = max(value(o) for o in itertools.permutations(m.tasks) if ok(o))
     result = solve(m, model="multiplicative", objective=objective, **kwargs)

@@ -126,7 +126,9 @@ class PairModel:
             # a near-saturated fit (few residual dof) cannot claim the interactions are ~0
             sum_sq = max(float(np.sum(residual**2 - se**2)), 0.0)
             prior_sq = self.prior_dof * float(np.var(y))
-            new_tau = float(np.sqrt(max((sum_sq + prior_sq) / (dof + self.prior_dof), self.min_tau**2)))
+            new_tau = float(
+                np.sqrt(max((sum_sq + prior_sq) / (dof + self.prior_dof), self.min_tau**2))
+            )
             if abs(new_tau - tau) <= 1e-6 * max(new_tau, 1e-12):
                 tau = new_tau
                 break
@@ -271,8 +273,15 @@ def active_probe(
         mean, sd = model.posterior()
         draws = model.sample(n_samples, rng)
         best, orders, p_optimal, regret = _settle(mean, draws, build, seed, solve_kwargs)
-        history.append({"probes": len(observed), "p_optimal": p_optimal, "expected_regret": regret,
-                        "order": list(best.order), "tau": model.tau_})
+        history.append(
+            {
+                "probes": len(observed),
+                "p_optimal": p_optimal,
+                "expected_regret": regret,
+                "order": list(best.order),
+                "tau": model.tau_,
+            }
+        )
         settled = _settled_because(p_optimal, regret, confidence, tolerance)
         if settled or len(observed) >= budget:
             stopped = settled or "budget spent"
@@ -439,11 +448,18 @@ def active_campaign(
         latest["estimate"] = result.estimate
         matrix = result.estimate.matrix
         stderr = matrix.bwt_stderr if matrix.bwt_stderr is not None else np.zeros_like(matrix.bwt)
-        return {(i, j): (float(matrix.bwt[i, j]), max(float(stderr[i, j]), min_stderr)) for i, j in pairs}
+        return {
+            (i, j): (float(matrix.bwt[i, j]), max(float(stderr[i, j]), min_stderr))
+            for i, j in pairs
+        }
 
-    result = active_probe(tasks, measure, budget=budget, batch_size=batch_size, seed=seed, **active_kwargs)
+    result = active_probe(
+        tasks, measure, budget=budget, batch_size=batch_size, seed=seed, **active_kwargs
+    )
     estimate = latest["estimate"].matrix
     result.matrix = result.matrix.replace(
-        forward=estimate.forward, forward_stderr=estimate.forward_stderr, own_scores=estimate.own_scores
+        forward=estimate.forward,
+        forward_stderr=estimate.forward_stderr,
+        own_scores=estimate.own_scores,
     )
     return result

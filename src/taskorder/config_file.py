@@ -75,7 +75,7 @@ def read_mapping(path: str | Path) -> dict[str, Any]:
         data = _parse(text, suffix)
     except RecursionError:
         raise InvalidParameterError(f"{path}: nested too deeply to read.") from None
-    except Exception as error:  # noqa: BLE001 - any parser's error becomes one message
+    except Exception as error:
         raise InvalidParameterError(
             f"{path}: not valid {suffix[1:].upper()} ({str(error)[:300]})."
         ) from None

@@ -103,9 +103,7 @@ def log_entropy_matrix(entropy: TransferMatrix) -> TransferMatrix:
     ratios = np.clip(own[:, None] + entropy.bwt, _TINY, None) / own[:, None]
     bwt = np.log(ratios)
     np.fill_diagonal(bwt, 0.0)
-    return TransferMatrix(
-        entropy.tasks, bwt, weights=entropy.weights, own_scores=np.log(own)
-    )
+    return TransferMatrix(entropy.tasks, bwt, weights=entropy.weights, own_scores=np.log(own))
 
 
 def check_entropy_matrix(matrix: TransferMatrix, entropy: TransferMatrix) -> None:

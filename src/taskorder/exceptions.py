@@ -15,14 +15,14 @@ it, so ``except ValueError`` keeps working for callers who do not know taskorder
 from __future__ import annotations
 
 __all__ = [
-    "TaskorderError",
-    "InvalidMatrixError",
-    "MissingEntriesError",
-    "InvalidOrderError",
     "ConstraintError",
+    "InvalidMatrixError",
+    "InvalidOrderError",
     "InvalidParameterError",
-    "SolverError",
     "MissingDependencyError",
+    "MissingEntriesError",
+    "SolverError",
+    "TaskorderError",
     "require",
 ]
 

@@ -44,7 +44,14 @@ from taskorder.exceptions import InvalidMatrixError
 from taskorder.json_matrix import check_diagonal, matrix_from_dict, parse_json
 from taskorder.matrix import TransferMatrix, first_repeat
 
-__all__ = ["MAX_FILE_BYTES", "MAX_TASKS", "matrix_from_dict", "read_lolib", "read_matrix", "write_matrix"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_TASKS",
+    "matrix_from_dict",
+    "read_lolib",
+    "read_matrix",
+    "write_matrix",
+]
 
 #: Files larger than this are refused before they are read.
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -157,7 +164,9 @@ def write_matrix(matrix: TransferMatrix, path: str | Path, *, format: str | None
     if format == "square":
         writer.writerow(["task", *matrix.tasks])
         for i, task in enumerate(matrix.tasks):
-            writer.writerow([task, *("" if i == j else cell(v) for j, v in enumerate(matrix.bwt[i]))])
+            writer.writerow(
+                [task, *("" if i == j else cell(v) for j, v in enumerate(matrix.bwt[i]))]
+            )
     elif format == "long":
         extras = [
             name
@@ -406,7 +415,9 @@ def _parse_long(path: Path, rows: list[list[str]], delimiter: str) -> TransferMa
             )
         seen[(i, j)] = line
         for name in (name for name in header if name not in ("source", "target")):
-            arrays[name][i, j] = _number(path, record[name], f"row {line}, column {name!r}", delimiter)
+            arrays[name][i, j] = _number(
+                path, record[name], f"row {line}, column {name!r}", delimiter
+            )
     names = list(tasks)
     return TransferMatrix(
         names,

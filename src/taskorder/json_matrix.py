@@ -114,9 +114,7 @@ def _validation_message(error: Any) -> str:
         got = first["input"]
         if isinstance(got, float) and math.isinf(got):
             got = f"{got} (Infinity, or a number too large for a 64-bit float such as 1e400)"
-        return (
-            f"field {where!r} must be a finite number (use null for a missing entry). Got {got}."
-        )
+        return f"field {where!r} must be a finite number (use null for a missing entry). Got {got}."
     return f"field {where!r}: {first['msg']}."
 
 
@@ -142,7 +140,9 @@ def matrix_from_dict(data: Any) -> TransferMatrix:
     except ValidationError as error:
         raise InvalidMatrixError(_validation_message(error)) from None
     except RecursionError:
-        raise InvalidMatrixError("the mapping is nested too deeply to be a transfer matrix.") from None
+        raise InvalidMatrixError(
+            "the mapping is nested too deeply to be a transfer matrix."
+        ) from None
 
     tasks = parsed.tasks
     n_tasks = len(tasks)

@@ -95,8 +95,7 @@ def _vector(name: str, values: Any, tasks: Sequence[str], *, positive: bool) -> 
         raise InvalidMatrixError(f"The {name!r} values must be numbers. Got {error}.") from error
     if array.shape != (len(tasks),):
         raise InvalidMatrixError(
-            f"The {name!r} values must hold one number per task ({len(tasks)}). "
-            f"Got {array.size}."
+            f"The {name!r} values must hold one number per task ({len(tasks)}). Got {array.size}."
         )
     if positive and (~np.isfinite(array) | (array < 0)).any():
         raise InvalidMatrixError(
@@ -225,7 +224,9 @@ class TransferMatrix:
         self.tasks: tuple[str, ...] = tasks
         self._index = {task: position for position, task in enumerate(tasks)}
         self.bwt = _square("bwt", bwt, tasks, allow_nan=True)
-        self.forward = None if forward is None else _square("forward", forward, tasks, allow_nan=True)
+        self.forward = (
+            None if forward is None else _square("forward", forward, tasks, allow_nan=True)
+        )
         self.bwt_stderr = (
             None if bwt_stderr is None else _square("bwt_stderr", bwt_stderr, tasks, allow_nan=True)
         )
@@ -239,7 +240,9 @@ class TransferMatrix:
             if stderr is not None and (stderr < 0).any():
                 raise InvalidMatrixError(f"The {name!r} values must be non-negative.")
         self.weights = (
-            np.ones(n_tasks) if weights is None else _vector("weights", weights, tasks, positive=True)
+            np.ones(n_tasks)
+            if weights is None
+            else _vector("weights", weights, tasks, positive=True)
         )
         self.own_scores = (
             None if own_scores is None else _vector("own_scores", own_scores, tasks, positive=False)

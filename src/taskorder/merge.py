@@ -37,7 +37,7 @@ import numpy as np
 
 from taskorder.exceptions import InvalidParameterError, require
 
-__all__ = ["merge_states", "MERGE_METHODS"]
+__all__ = ["MERGE_METHODS", "merge_states"]
 
 MERGE_METHODS = ("average", "task_arithmetic", "ties", "dare_ties", "dare_linear")
 
@@ -88,7 +88,9 @@ def merge_states(
             f"Got {method!r}."
         )
     if len(finetuned) < 1:
-        raise InvalidParameterError("The 'finetuned' parameter of merge_states needs at least one state.")
+        raise InvalidParameterError(
+            "The 'finetuned' parameter of merge_states needs at least one state."
+        )
     if not 0.0 < density <= 1.0:
         raise InvalidParameterError(
             f"The 'density' parameter of merge_states must be in (0, 1]. Got {density!r}."
@@ -116,7 +118,8 @@ def merge_states(
         scale = 1.0
     if method in ("average", "task_arithmetic"):
         return {
-            name: base[name] + scale * sum(float(w[t]) * (finetuned[t][name] - base[name]) for t in range(n_models))
+            name: base[name]
+            + scale * sum(float(w[t]) * (finetuned[t][name] - base[name]) for t in range(n_models))
             for name in base
         }
     return _peft_merge(base, finetuned, method, w, scale, density, seed)
@@ -137,8 +140,10 @@ def _peft_merge(base, finetuned, method, w, scale, density, seed) -> dict[str, A
         torch.manual_seed(seed)
         for name in sorted(base):
             base_tensor = as_tensor(base[name])
-            vectors = [as_tensor(state[name]).to(torch.float64) - base_tensor.to(torch.float64)
-                       for state in finetuned]
+            vectors = [
+                as_tensor(state[name]).to(torch.float64) - base_tensor.to(torch.float64)
+                for state in finetuned
+            ]
             if method == "ties":
                 combined = merge_utils.ties(vectors, weights, density)
             elif method == "dare_ties":

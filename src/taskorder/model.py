@@ -159,7 +159,9 @@ def predict(
 
 def _prediction(matrix: TransferMatrix, idx: list[int], final: np.ndarray) -> Prediction:
     weights = matrix.weights
-    mean = float((weights * final).sum() / weights.sum()) if weights.sum() > 0 else float(final.mean())
+    mean = (
+        float((weights * final).sum() / weights.sum()) if weights.sum() > 0 else float(final.mean())
+    )
     scores = {matrix.tasks[t]: float(final[t]) for t in idx}
     return Prediction(
         order=tuple(matrix.tasks[t] for t in idx),
@@ -239,7 +241,9 @@ def predict_many(
     positions = np.argsort(perms, axis=1)
     gap = positions[:, None, :] - positions[:, :, None]  # gap[k, i, j] = pos(j) - pos(i)
     later = gap > 0 if objective == "all_pairs" else gap == 1
-    own = np.zeros(matrix.n_tasks) if matrix.own_scores is None else np.nan_to_num(matrix.own_scores)
+    own = (
+        np.zeros(matrix.n_tasks) if matrix.own_scores is None else np.nan_to_num(matrix.own_scores)
+    )
     start = np.broadcast_to(own, perms.shape).copy()
     if model == "additive" and matrix.forward is not None:
         # forward[j, i] counts for task i when j comes before i: later[k, j, i].

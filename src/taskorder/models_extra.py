@@ -125,21 +125,38 @@ def multiplicative_problem(
         pair = weights[:, None] * np.maximum(-own[:, None], matrix.bwt)
         np.fill_diagonal(pair, 0.0)
         problem = Problem(pair, "adjacent", constraints, forgettability=forget)
-        return problem, problem, (
-            "multiplicative model as a linear adjacent problem: w_i * max(-own_i, bwt[i, next])"
+        return (
+            problem,
+            problem,
+            ("multiplicative model as a linear adjacent problem: w_i * max(-own_i, bwt[i, next])"),
         )
     if objective == "max_min":
         logs = np.log(np.clip(rho, _TINY, None))
         np.fill_diagonal(logs, 0.0)
         linear = matrix.replace(forward=None, forward_stderr=None).pair_weights()
-        solver = Problem(linear, "max_min", constraints, forgettability=forget, bwt=logs,
-                         forward=np.zeros((n_tasks, n_tasks)), own=np.log(own))
-        value = Problem(linear, "max_min", constraints, forgettability=forget, own=own,
-                        retention=rho)
+        solver = Problem(
+            linear,
+            "max_min",
+            constraints,
+            forgettability=forget,
+            bwt=logs,
+            forward=np.zeros((n_tasks, n_tasks)),
+            own=np.log(own),
+        )
+        value = Problem(
+            linear, "max_min", constraints, forgettability=forget, own=own, retention=rho
+        )
         return solver, value, "multiplicative model as max-min of log final scores"
     linear = np.zeros((n_tasks, n_tasks)) if bonus is None else bonus
-    problem = Problem(linear, "all_pairs", constraints, forgettability=forget, own=own,
-                      retention=rho, task_weights=weights)
+    problem = Problem(
+        linear,
+        "all_pairs",
+        constraints,
+        forgettability=forget,
+        own=own,
+        retention=rho,
+        task_weights=weights,
+    )
     return problem, problem, "multiplicative model (not a linear ordering problem)"
 
 
@@ -239,7 +256,9 @@ def solve_multiplicative_dp(
             parent[targets[better]] = task
     full = masks.size - 1
     if not np.isfinite(best[full]):
-        raise ConstraintError("No order satisfies the constraints (precedences and floors together).")
+        raise ConstraintError(
+            "No order satisfies the constraints (precedences and floors together)."
+        )
     order, subset = [], full
     while subset:
         task = int(parent[subset])
@@ -247,8 +266,13 @@ def solve_multiplicative_dp(
         subset ^= 1 << task
     order.reverse()
     value = problem.value(order)
-    return Solution(order=order, value=value, bound=value, status="optimal",
-                    extras={"subsets": int(masks.size), "seconds": time.perf_counter() - start})
+    return Solution(
+        order=order,
+        value=value,
+        bound=value,
+        status="optimal",
+        extras={"subsets": int(masks.size), "seconds": time.perf_counter() - start},
+    )
 
 
 def _secant_weights(problem: Problem, order: Sequence[int], logs: np.ndarray) -> np.ndarray:
@@ -367,8 +391,14 @@ def solve_multiplicative_search(
     logs = np.log(np.clip(problem.retention, _TINY, None))
 
     def linear_solve(pair: np.ndarray) -> list[int]:
-        linear = replace(problem, weights=pair + problem.weights, retention=None,
-                         task_weights=None, own=None, forgettability=None)
+        linear = replace(
+            problem,
+            weights=pair + problem.weights,
+            retention=None,
+            task_weights=None,
+            own=None,
+            forgettability=None,
+        )
         return solve_local(linear, time_limit=None, seed=seed).order
 
     additive = problem.task_weights[:, None] * problem.own[:, None] * (problem.retention - 1.0)
@@ -393,9 +423,18 @@ def solve_multiplicative_search(
             best, value, since = order, candidate, 0
             curve.append((time.perf_counter() - start, value))
     order = best
-    return Solution(order=list(order), value=value, bound=None, status="heuristic",
-                    extras={"starts": len(starts), "kicks": kicks, "anytime": curve,
-                            "seconds": time.perf_counter() - start})
+    return Solution(
+        order=list(order),
+        value=value,
+        bound=None,
+        status="heuristic",
+        extras={
+            "starts": len(starts),
+            "kicks": kicks,
+            "anytime": curve,
+            "seconds": time.perf_counter() - start,
+        },
+    )
 
 
 #: Methods for the multiplicative model with ``all_pairs`` (not a linear ordering problem).
@@ -438,8 +477,11 @@ def route_multiplicative(
 
     n_tasks = problem.n_tasks
     floors = bool(problem.constraints.floors)
-    methods = {"dp": solve_multiplicative_dp, "local": solve_multiplicative_search,
-               "rank": solve_rank}
+    methods = {
+        "dp": solve_multiplicative_dp,
+        "local": solve_multiplicative_search,
+        "rank": solve_rank,
+    }
     if method != "auto" and method not in methods:
         raise InvalidParameterError(
             "With model='multiplicative' and objective='all_pairs' the 'method' parameter of "
@@ -456,15 +498,28 @@ def route_multiplicative(
     dp_max = THRESHOLDS["all_pairs"]["dp"]
     if n_tasks <= dp_max or floors:
         bound = f"<= {dp_max}" if n_tasks <= dp_max else f"<= {MAX_TASKS_DP} with entropy floors"
-        return solve_multiplicative_dp, "dp", (
-            f"n = {n_tasks} {bound}: the subset DP over retention products proves the optimum"
-        ), time_limit
-    return solve_multiplicative_search, "local", (
-        f"n = {n_tasks} > {dp_max}: linearisation starts and insertion descent on the exact "
-        "objective (no proof)"
-        + ("" if time_limit is not None else f"; no time limit given, so it stops after {_KICKS} "
-           f"kicks without improvement or {_MAX_SECONDS_WITHOUT_LIMIT:g} s")
-    ), time_limit
+        return (
+            solve_multiplicative_dp,
+            "dp",
+            (f"n = {n_tasks} {bound}: the subset DP over retention products proves the optimum"),
+            time_limit,
+        )
+    return (
+        solve_multiplicative_search,
+        "local",
+        (
+            f"n = {n_tasks} > {dp_max}: linearisation starts and insertion descent on the exact "
+            "objective (no proof)"
+            + (
+                ""
+                if time_limit is not None
+                else f"; no time limit given, so it stops after {_KICKS} "
+                f"kicks without improvement or {_MAX_SECONDS_WITHOUT_LIMIT:g} s"
+            )
+        ),
+        time_limit,
+    )
+
 
 def best_order(
     matrix: TransferMatrix,

@@ -48,7 +48,9 @@ if TYPE_CHECKING:
 __all__ = ["RISKS", "sample_matrices", "solve_robust", "solve_under_noise"]
 
 
-def sample_matrices(matrix: TransferMatrix, n_samples: int, *, seed: int = 0) -> list[TransferMatrix]:
+def sample_matrices(
+    matrix: TransferMatrix, n_samples: int, *, seed: int = 0
+) -> list[TransferMatrix]:
     """Draw ``n_samples`` matrices ``bwt + stderr * N(0, 1)`` (and the same for forward).
 
     Parameters
@@ -119,7 +121,9 @@ def _plausible(matrix: TransferMatrix, spec: ProblemSpec, seed: int) -> tuple[li
         )
     for k, sample in enumerate(samples):
         if not isinstance(sample, TransferMatrix) or sample.tasks != matrix.tasks:
-            got = list(sample.tasks) if isinstance(sample, TransferMatrix) else type(sample).__name__
+            got = (
+                list(sample.tasks) if isinstance(sample, TransferMatrix) else type(sample).__name__
+            )
             raise InvalidParameterError(
                 f"Sample {k} of 'samples' must be a TransferMatrix with the tasks "
                 f"{list(matrix.tasks)} in that order. Got {got}."
@@ -196,14 +200,26 @@ def solve_under_noise(
     result = point
     if chosen.order != point.order:
         result = _with_order(point, matrix, spec, chosen)
-    robustness = Robustness(risk=spec.risk, quantile=spec.quantile, n_samples=len(samples),
-                            p_optimal=chosen.p_optimal, candidates=tuple(table[:20]),
-                            gaussian=gaussian)
+    robustness = Robustness(
+        risk=spec.risk,
+        quantile=spec.quantile,
+        n_samples=len(samples),
+        p_optimal=chosen.p_optimal,
+        candidates=tuple(table[:20]),
+        gaussian=gaussian,
+    )
     what = "expected objective" if spec.risk == "mean" else key
-    reason = (f"{point.method_reason}; chosen among {len(candidates)} candidate orders by "
-              f"{what} over {len(samples)} plausible matrices")
-    return replace(result, method=f"robust[{point.method}]", method_reason=reason,
-                   elapsed_s=time.perf_counter() - start, robustness=robustness)
+    reason = (
+        f"{point.method_reason}; chosen among {len(candidates)} candidate orders by "
+        f"{what} over {len(samples)} plausible matrices"
+    )
+    return replace(
+        result,
+        method=f"robust[{point.method}]",
+        method_reason=reason,
+        elapsed_s=time.perf_counter() - start,
+        robustness=robustness,
+    )
 
 
 def _score_candidates(
@@ -248,9 +264,14 @@ def _with_order(
 
     objective = "all_pairs" if spec.objective == "max_min" else spec.objective
     prediction = predict(matrix, chosen.order, objective=objective, model=spec.model)
-    result = replace(point, order=chosen.order, objective=chosen.point_value,
-                     status="heuristic", predicted=prediction.scores,
-                     predicted_mean=prediction.mean)
+    result = replace(
+        point,
+        order=chosen.order,
+        objective=chosen.point_value,
+        status="heuristic",
+        predicted=prediction.scores,
+        predicted_mean=prediction.mean,
+    )
     if point.entropy is not None:
         from taskorder.entropy import entropy_outcome
 
@@ -309,5 +330,12 @@ def solve_robust(
     """
     from taskorder.solvers import solve
 
-    return solve(matrix, risk=risk, quantile=quantile, n_samples=n_samples, samples=samples,
-                 seed=seed, **solve_kwargs)
+    return solve(
+        matrix,
+        risk=risk,
+        quantile=quantile,
+        n_samples=n_samples,
+        samples=samples,
+        seed=seed,
+        **solve_kwargs,
+    )

@@ -24,8 +24,17 @@ repeats = 2
 def test_compare_config_uses_the_config_runner_and_its_probe_campaign(tmp_path):
     path = tmp_path / "probe.toml"
     path.write_text(CONFIG)
-    args = ["compare", str(path), "--method", "solver", "--method", "joint", "--seeds", "2",
-            "--json"]
+    args = [
+        "compare",
+        str(path),
+        "--method",
+        "solver",
+        "--method",
+        "joint",
+        "--seeds",
+        "2",
+        "--json",
+    ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
@@ -47,8 +56,20 @@ def test_compare_config_refuses_an_unknown_method_with_one_line(tmp_path):
 
 def test_compare_reports_progress_per_seed_on_stderr():
     result = CliRunner().invoke(
-        app, ["compare", "--n-structured", "1", "--n-open", "1", "--method", "joint",
-              "--seeds", "2", "--stage-steps", "2"]
+        app,
+        [
+            "compare",
+            "--n-structured",
+            "1",
+            "--n-open",
+            "1",
+            "--method",
+            "joint",
+            "--seeds",
+            "2",
+            "--stage-steps",
+            "2",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "compare: seed 1/2 done" in result.stderr

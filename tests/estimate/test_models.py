@@ -80,7 +80,9 @@ def test_local_search_is_valid_and_no_worse_than_its_starts(seed):
     start = solve(m.replace(forward=None), method="rank").order
     assert result.predicted_mean >= predict(m, start, model="multiplicative").mean - 1e-12
     assert result.objective >= result.baselines["rank_rule"] - 1e-12
-    assert result.predicted_mean == pytest.approx(predict(m, result.order, model="multiplicative").mean)
+    assert result.predicted_mean == pytest.approx(
+        predict(m, result.order, model="multiplicative").mean
+    )
 
 
 def test_best_order_honours_constraints_and_linear_models_delegate_to_solve():

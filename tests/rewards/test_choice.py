@@ -45,7 +45,9 @@ def test_prompt_is_seeded_and_places_the_answer_under_its_label():
 @settings(max_examples=50, deadline=None)
 @given(
     answer=st.text(min_size=1, max_size=12).filter(str.strip),
-    distractors=st.lists(st.text(min_size=1, max_size=12).filter(str.strip), min_size=1, max_size=6),
+    distractors=st.lists(
+        st.text(min_size=1, max_size=12).filter(str.strip), min_size=1, max_size=6
+    ),
     seed=st.integers(0, 2**32 - 1),
 )
 def test_the_correct_label_always_scores_one(answer, distractors, seed):
@@ -54,8 +56,9 @@ def test_the_correct_label_always_scores_one(answer, distractors, seed):
     except InvalidParameterError:
         return  # duplicates after normalisation: refused by design
     assert prompt.options[prompt.index] == answer
-    assert choice_reward(completions=[prompt.label], options=[list(prompt.options)],
-                         answer=[prompt.label]) == [1.0]
+    assert choice_reward(
+        completions=[prompt.label], options=[list(prompt.options)], answer=[prompt.label]
+    ) == [1.0]
 
 
 def test_random_guesser_earns_one_over_k_and_zero_when_chance_corrected():

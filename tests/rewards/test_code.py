@@ -17,7 +17,8 @@ def test_all_or_nothing(conversational):
     partly = "```python\ndef add(a, b):\n    return a * b if a == 10 else a + b\n```"
     right = "```python\ndef add(a, b):\n    return a + b\n```"
     assert reward(completions=[conversational(partly), right], tests=[ADD_TESTS, ADD_TESTS]) == [
-        0.0, 1.0
+        0.0,
+        1.0,
     ]
 
 
@@ -64,15 +65,21 @@ def test_common_imports_work_in_the_sandbox():
         "@dataclasses.dataclass\nclass D:\n    x: int\n"
         "def f(xs: List[int]) -> int:\n    return sum(xs)"
     )
-    tests = ["assert f([1, 2]) == 3", "assert P(1, 2).b == 2", "assert D(3).x == 3",
-             "open('scratch.txt', 'w').write('ok'); assert open('scratch.txt').read() == 'ok'"]
+    tests = [
+        "assert f([1, 2]) == 3",
+        "assert P(1, 2).b == 2",
+        "assert D(3).x == 3",
+        "open('scratch.txt', 'w').write('ok'); assert open('scratch.txt').read() == 'ok'",
+    ]
     assert run_python_tests(code, tests).passed == (True, True, True, True)
 
 
 def test_environment_is_stripped(monkeypatch):
     monkeypatch.setenv("TASKORDER_SECRET_TOKEN", "hunter2")
-    tests = ["import os; assert 'TASKORDER_SECRET_TOKEN' not in os.environ",
-             "import os; assert os.getcwd() == os.environ['HOME']"]
+    tests = [
+        "import os; assert 'TASKORDER_SECRET_TOKEN' not in os.environ",
+        "import os; assert os.getcwd() == os.environ['HOME']",
+    ]
     assert run_python_tests("", tests).passed == (True, True)
 
 
@@ -90,7 +97,9 @@ def test_invalid_parameters_name_themselves():
         CodeReward(max_workers=0)
     with pytest.raises(InvalidParameterError, match="'limits' parameter of CodeReward"):
         CodeReward(limits={"timeout": 1})
-    with pytest.raises(InvalidParameterError, match="'per_test_timeout' parameter of SandboxLimits"):
+    with pytest.raises(
+        InvalidParameterError, match="'per_test_timeout' parameter of SandboxLimits"
+    ):
         SandboxLimits(per_test_timeout=-1)
     with pytest.raises(InvalidParameterError, match="'tests' parameter of run_python_tests"):
         run_python_tests("x = 1", "assert x == 1")

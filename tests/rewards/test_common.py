@@ -10,8 +10,16 @@ from taskorder.rewards._common import row_columns
 def test_completion_text_handles_both_formats():
     assert completion_text("x") == "x"
     assert completion_text([{"role": "assistant", "content": "x"}]) == "x"
-    assert completion_text([{"role": "assistant", "content": "a"}, {"role": "tool", "content": "t"},
-                            {"role": "assistant", "content": "b"}]) == "a\nb"
+    assert (
+        completion_text(
+            [
+                {"role": "assistant", "content": "a"},
+                {"role": "tool", "content": "t"},
+                {"role": "assistant", "content": "b"},
+            ]
+        )
+        == "a\nb"
+    )
     assert completion_text([]) is None
     assert completion_text(None) is None
     assert completion_text(42) is None
@@ -40,9 +48,13 @@ def test_prompts_must_match_completions():
 def test_stats_and_log_metric_are_recorded():
     logged = []
     reward = MathReward()
-    out = reward(completions=["\\boxed{1}", "\\boxed{2}", None], answer=["1", None, "3"],
-                 log_metric=lambda name, value: logged.append((name, value)),
-                 trainer_state=object(), log_extra=lambda *a: None)
+    out = reward(
+        completions=["\\boxed{1}", "\\boxed{2}", None],
+        answer=["1", None, "3"],
+        log_metric=lambda name, value: logged.append((name, value)),
+        trainer_state=object(),
+        log_extra=lambda *a: None,
+    )
     assert out == [1.0, None, None]
     assert reward.stats_["scored"] == 1 and reward.stats_["skipped"] == 2
     assert logged == [("math_reward/skipped", 2 / 3)]

@@ -15,7 +15,9 @@ def test_default_layout(completion, expected):
 def test_custom_pattern_and_rewards(conversational):
     reward = FormatReward(pattern=r"Final: \d+", match_reward=0.5, miss_reward=-0.5, name="fmt")
     assert reward(completions=["Final: 3", "Final: 3 apples", conversational("Final: 9")]) == [
-        0.5, -0.5, 0.5
+        0.5,
+        -0.5,
+        0.5,
     ]
     assert reward.__name__ == "fmt"
 

@@ -31,8 +31,9 @@ class FakeOpenAI(BaseHTTPRequestHandler):
         server = self.server
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         with server.lock:
-            server.requests.append({"path": self.path, "body": body,
-                                    "auth": self.headers.get("Authorization")})
+            server.requests.append(
+                {"path": self.path, "body": body, "auth": self.headers.get("Authorization")}
+            )
             step = server.script.pop(0) if len(server.script) > 1 else server.script[0]
         kind, _, rest = step.partition(":")
         if kind == "sleep":
@@ -43,9 +44,13 @@ class FakeOpenAI(BaseHTTPRequestHandler):
             self.send_response(int(kind))
             self.end_headers()
             return
-        payload = b"<html>definitely not json" if kind == "garbage" else json.dumps(
-            {"choices": [{"message": {"role": "assistant", "content": rest}}]}
-        ).encode()
+        payload = (
+            b"<html>definitely not json"
+            if kind == "garbage"
+            else json.dumps(
+                {"choices": [{"message": {"role": "assistant", "content": rest}}]}
+            ).encode()
+        )
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
@@ -66,7 +71,9 @@ def server():
     httpd.lock = threading.Lock()
     httpd.requests = []
     httpd.script = ["ok:Score: 7"]
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
     yield httpd
@@ -158,8 +165,11 @@ def test_failures_are_not_cached(server):
 def test_parallel_requests_keep_row_order(server):
     server.script = ["ok:Score: 5"]
     reward = JudgeReward(Judge(backend_for(server), cache=False), max_workers=4)
-    out = reward(prompts=[f"q{i}" for i in range(8)], completions=[f"a{i}" for i in range(8)],
-                 rubric=["r"] * 4 + [None] * 4)
+    out = reward(
+        prompts=[f"q{i}" for i in range(8)],
+        completions=[f"a{i}" for i in range(8)],
+        rubric=["r"] * 4 + [None] * 4,
+    )
     assert out == [pytest.approx(4 / 9)] * 4 + [None] * 4
     assert len(server.requests) == 4
 
@@ -209,15 +219,27 @@ def test_judge_reward_in_a_router_with_conversational_prompts(conversational):
     reward = JudgeReward(Judge(lambda prompt: "Score: 1" if "bad" in prompt else "Score: 10"))
     route = task_router({"chat": reward})
     prompts = [[{"role": "user", "content": "Say hi"}]] * 2
-    out = route(prompts=prompts, completions=[conversational("hi"), conversational("bad")],
-                task=["chat", "chat"], rubric=["Greets", "Greets"])
+    out = route(
+        prompts=prompts,
+        completions=[conversational("hi"), conversational("bad")],
+        task=["chat", "chat"],
+        rubric=["Greets", "Greets"],
+    )
     assert out == [1.0, 0.0]
 
 
 @pytest.mark.parametrize(
     ("reply", "expected"),
-    [("Score: 1", 1), ("**Score:** 10", 10), ("score: 5.", 5), ("Score: 0", None),
-     ("Score: 8/10", None), ("Score 8", None), ("The score: 4 and Score: 5", None), ("", None)],
+    [
+        ("Score: 1", 1),
+        ("**Score:** 10", 10),
+        ("score: 5.", 5),
+        ("Score: 0", None),
+        ("Score: 8/10", None),
+        ("Score 8", None),
+        ("The score: 4 and Score: 5", None),
+        ("", None),
+    ],
 )
 def test_parse_score_is_strict(reply, expected):
     assert parse_score(reply, 1, 10) == expected
@@ -262,8 +284,11 @@ def hanging_url():
 
 
 def batch_of(n):
-    return {"prompts": [f"question {i}" for i in range(n)],
-            "completions": [f"answer {i}" for i in range(n)], "rubric": ["be right"] * n}
+    return {
+        "prompts": [f"question {i}" for i in range(n)],
+        "completions": [f"answer {i}" for i in range(n)],
+        "rubric": ["be right"] * n,
+    }
 
 
 @pytest.mark.parametrize("dead", ["refusing_url", "hanging_url"])

@@ -28,15 +28,23 @@ def tiny_model():
 
     raw = Tokenizer(models.WordLevel(unk_token="<unk>"))
     raw.pre_tokenizer = pre_tokenizers.Whitespace()
-    raw.train_from_iterator(CORPUS, trainers.WordLevelTrainer(special_tokens=["<unk>", "<pad>", "</s>"]))
+    raw.train_from_iterator(
+        CORPUS, trainers.WordLevelTrainer(special_tokens=["<unk>", "<pad>", "</s>"])
+    )
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=raw, unk_token="<unk>", pad_token="<pad>", eos_token="</s>"
     )
     torch.manual_seed(0)
     config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-        num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=256,
-        pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
+        vocab_size=len(tokenizer),
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=256,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
     )
     return LlamaForCausalLM(config).eval(), tokenizer
 
@@ -89,8 +97,13 @@ def counting_generate(model, monkeypatch):
     return sizes
 
 
-PROMPTS = ["Score:", "Grade the response on an integer scale", "Winner: A B tie Question",
-           "Response", "You are grading a response against a rubric. Score: 1 2 3"]
+PROMPTS = [
+    "Score:",
+    "Grade the response on an integer scale",
+    "Winner: A B tie Question",
+    "Response",
+    "You are grading a response against a rubric. Score: 1 2 3",
+]
 
 
 def test_a_batch_gives_the_replies_one_at_a_time_would(tiny_model, monkeypatch):
@@ -108,8 +121,11 @@ def test_judge_reward_generates_a_batch_together(tiny_model, monkeypatch):
     judge = Judge(TransformersBackend(model, tokenizer, max_new_tokens=4, batch_size=8))
     sizes = counting_generate(model, monkeypatch)
     n = 12
-    out = JudgeReward(judge)(prompts=[f"Question {i}" for i in range(n)],
-                             completions=["Response"] * (n - 1) + ["  "], rubric=["Rubric"] * n)
+    out = JudgeReward(judge)(
+        prompts=[f"Question {i}" for i in range(n)],
+        completions=["Response"] * (n - 1) + ["  "],
+        rubric=["Rubric"] * n,
+    )
     assert sizes == [8, 3]  # 11 prompts in two generates; the blank one is not asked
     assert out[-1] == 0.0
     # a random model's reply is not a "Score: N" line: None, counted, never an exception

@@ -42,8 +42,13 @@ def test_import_does_not_pull_heavy_dependencies():
         " if m in sys.modules]\n"
         "assert not heavy, heavy"
     )
-    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                               env={"PYTHONPATH": ":".join(sys.path)}, check=False)
+    completed = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": ":".join(sys.path)},
+        check=False,
+    )
     assert completed.returncode == 0, completed.stderr
 
 

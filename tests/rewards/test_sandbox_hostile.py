@@ -38,7 +38,9 @@ EVERY_LEVEL = ("all", "hook-only", "userns", "root-net", "root-uid")
 def layers(*fast, only=("all", "os-only", "hook-only", "userns", "root-net", "root-uid")):
     """The layers to test; those not in ``fast`` run only with ``-m slow``."""
     fast = fast or ("all",)
-    return [layer if layer in fast else pytest.param(layer, marks=pytest.mark.slow) for layer in only]
+    return [
+        layer if layer in fast else pytest.param(layer, marks=pytest.mark.slow) for layer in only
+    ]
 
 
 def run(layer, code, tests=("assert True",), limits=LIMITS):
@@ -53,8 +55,9 @@ def run(layer, code, tests=("assert True",), limits=LIMITS):
         except InvalidParameterError:
             pytest.skip(f"isolation level {isolation!r} does not work on this machine")
     started = time.monotonic()
-    result = run_python_tests(code, list(tests), limits=limits, isolation=isolation,
-                              audit_hook=layer != "os-only")
+    result = run_python_tests(
+        code, list(tests), limits=limits, isolation=isolation, audit_hook=layer != "os-only"
+    )
     elapsed = time.monotonic() - started
     assert elapsed < limits.timeout + 1.5, f"took {elapsed:.1f}s"
     assert leftover_processes() == [], "a sandbox process outlived its run"
@@ -170,8 +173,12 @@ def test_writing_outside_the_directory_fails(layer, template, where, outside):
 @pytest.mark.parametrize("layer", layers("all", "hook-only"))
 @pytest.mark.parametrize(
     "template",
-    ["import os\nos.remove({file!r})", "import shutil\nshutil.rmtree({folder!r})",
-     "import os\nos.rename({file!r}, 'stolen')", "open({file!r}, 'w').close()"],
+    [
+        "import os\nos.remove({file!r})",
+        "import shutil\nshutil.rmtree({folder!r})",
+        "import os\nos.rename({file!r}, 'stolen')",
+        "open({file!r}, 'w').close()",
+    ],
     ids=["remove", "rmtree", "rename", "truncate"],
 )
 def test_deleting_or_clobbering_files_fails(layer, template, tmp_path):
@@ -228,7 +235,9 @@ def test_network_is_unreachable(layer, listener):
         "s.sendall(b'leak')"
     )
     assert_zero(run(layer, code))
-    assert_zero(run(layer, "import urllib.request\nurllib.request.urlopen('http://example.com', timeout=1)"))
+    assert_zero(
+        run(layer, "import urllib.request\nurllib.request.urlopen('http://example.com', timeout=1)")
+    )
     time.sleep(0.3)
     assert accepted == []
 
@@ -426,8 +435,20 @@ def test_auto_refuses_a_machine_without_a_safe_level():
     source = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "src")
     uid = str(UID_BASE + UID_COUNT + 7)  # not a sandbox uid, so nothing of ours is killed
     completed = subprocess.run(
-        ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", sys.executable, "-c", script],
-        capture_output=True, text=True, timeout=60, cwd="/", check=False,
+        [
+            "setpriv",
+            f"--reuid={uid}",
+            f"--regid={uid}",
+            "--clear-groups",
+            sys.executable,
+            "-c",
+            script,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd="/",
+        check=False,
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": source},
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
@@ -458,8 +479,13 @@ def test_landlock_alone_holds_at_plain(template, abi, outside, victim, listener)
         pytest.skip(f"the kernel offers Landlock ABI {found}; this case needs {abi}")
     port, accepted = listener
     code = template.format(path=outside["tmp"], victim=victim, port=port)
-    result = run_python_tests(code + "\ndef f():\n    return 1", ["assert f() == 1"],
-                              limits=LIMITS, isolation="plain", audit_hook=False)
+    result = run_python_tests(
+        code + "\ndef f():\n    return 1",
+        ["assert f() == 1"],
+        limits=LIMITS,
+        isolation="plain",
+        audit_hook=False,
+    )
     assert result.landlock == found
     assert_zero(result)
     assert not os.path.lexists(outside["tmp"])

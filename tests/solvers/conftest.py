@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from solver_cases import TransferMatrix  # noqa: E402  (after the path tweak)
+from solver_cases import TransferMatrix
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ from taskorder.solvers.problem import Constraints
 
 pytest.importorskip("ortools")
 needs_incremental = pytest.mark.skipif(
-    not incremental_lp_available(), reason="SciPy's bundled HiGHS (scipy.optimize._highspy) is missing"
+    not incremental_lp_available(),
+    reason="SciPy's bundled HiGHS (scipy.optimize._highspy) is missing",
 )
 
 

@@ -65,8 +65,13 @@ def test_float32_master_weights_move_at_the_example_learning_rate(toy_world, toy
     model_dir, _ = toy_world
     args = example.build_parser().parse_args([str(model_dir)])
     dtype, grpo = example.training_settings(args, cuda=True, bf16=True)
-    grpo = {**grpo, **{k: TINY_GRPO[k] for k in ("num_generations", "per_device_train_batch_size",
-                                                  "max_completion_length")}}
+    grpo = {
+        **grpo,
+        **{
+            k: TINY_GRPO[k]
+            for k in ("num_generations", "per_device_train_batch_size", "max_completion_length")
+        },
+    }
     grpo["gradient_checkpointing"] = False
     # The example's settings on CPU: float32 weights, bf16 autocast, lr 1e-6, constant.
     master = _fraction_changed(model_dir, toy_tasks, tmp_path / "fp32", dtype, grpo)

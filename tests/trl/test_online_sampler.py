@@ -57,8 +57,12 @@ def drive(sampler, geo):
 
 
 def test_online_chunks_keep_the_group_contract_and_tasks():
-    geo = BatchGeometry(num_generations=2, prompts_per_generation=3, micro_steps_per_generation=2,
-                        gradient_accumulation_steps=2)
+    geo = BatchGeometry(
+        num_generations=2,
+        prompts_per_generation=3,
+        micro_steps_per_generation=2,
+        gradient_accumulation_steps=2,
+    )
     sampler = ScheduleSampler(TASKS, online_schedule(steps=8), geo, seed=1)
     stream = drive(sampler, geo)
     chunks = chunks_of(stream, geo)
@@ -92,8 +96,12 @@ def test_decisions_follow_only_signals_and_replay_to_the_same_stream(tmp_path):
     for decision in read_decision_log(log):
         for batch in range(1, decision["generation"] - 1):
             if batch in signals:
-                policy.update({t: TaskSignal(t, v["mean_abs_advantage"], v["mean_reward"],
-                                             v["groups"]) for t, v in signals.pop(batch).items()})
+                policy.update(
+                    {
+                        t: TaskSignal(t, v["mean_abs_advantage"], v["mean_reward"], v["groups"])
+                        for t, v in signals.pop(batch).items()
+                    }
+                )
         assert policy.weights() == pytest.approx(decision["weights"], abs=0)
 
 
@@ -108,7 +116,9 @@ def test_replay_from_another_seed_is_refused(tmp_path):
 def test_missing_signal_is_an_error_not_a_guess():
     geo = BatchGeometry(2, 3, 1, 1)
     sampler = ScheduleSampler(TASKS, online_schedule(), geo, seed=0)
-    with pytest.raises(InvalidParameterError, match="batch 4 from the signals of batch 2, which have not arrived"):
+    with pytest.raises(
+        InvalidParameterError, match="batch 4 from the signals of batch 2, which have not arrived"
+    ):
         list(sampler)  # nobody trains, so no signal ever arrives
 
 
@@ -120,11 +130,16 @@ def test_bad_policy_and_options_name_the_culprit():
     with pytest.raises(InvalidParameterError, match="needs online="):
         Stage(["a", "b"], steps=2)
     with pytest.raises(InvalidParameterError, match="Unknown option 'bogus' for policy 'tac'"):
-        ScheduleSampler(TASKS, online_schedule("tac"), BatchGeometry(2, 3, 1, 1),
-                        policy_options={"tac": {"tau": 2.0, "bogus": 1}})
+        ScheduleSampler(
+            TASKS,
+            online_schedule("tac"),
+            BatchGeometry(2, 3, 1, 1),
+            policy_options={"tac": {"tau": 2.0, "bogus": 1}},
+        )
     with pytest.raises(InvalidParameterError, match=r"unknown policies \['ucb'\]"):
-        ScheduleSampler(TASKS, online_schedule(), BatchGeometry(2, 3, 1, 1),
-                        policy_options={"ucb": {}})
+        ScheduleSampler(
+            TASKS, online_schedule(), BatchGeometry(2, 3, 1, 1), policy_options={"ucb": {}}
+        )
     stage = Stage.from_dict({"online": "tac", "tasks": ["a", "b"], "steps": 4})
     assert stage.online == "tac" and Stage.from_dict(stage.to_dict()) == stage
     with pytest.raises(InvalidParameterError, match="'tasks'"):
@@ -152,8 +167,9 @@ def brevity(completions=None, **kwargs):
     return [-len(str(completion)) / 10 for completion in completions]
 
 
-def online_run(toy_world, toy_tasks, output_dir, *, resume=None, save_at=None,
-               schedule=SCHEDULE, **grpo):
+def online_run(
+    toy_world, toy_tasks, output_dir, *, resume=None, save_at=None, schedule=SCHEDULE, **grpo
+):
     model_dir, _ = toy_world
     trainer = make_trainer(model_dir, toy_tasks, output_dir, extra_rewards=[brevity], **grpo)
     fed = []
@@ -174,8 +190,14 @@ def online_run(toy_world, toy_tasks, output_dir, *, resume=None, save_at=None,
 
 GEOMETRIES = [
     pytest.param({}, id="one-step-per-generation"),
-    pytest.param({"steps_per_generation": 2, "gradient_accumulation_steps": 2,
-                  "per_device_train_batch_size": 4}, id="two-micro-steps"),
+    pytest.param(
+        {
+            "steps_per_generation": 2,
+            "gradient_accumulation_steps": 2,
+            "per_device_train_batch_size": 4,
+        },
+        id="two-micro-steps",
+    ),
 ]
 
 
@@ -192,12 +214,15 @@ def test_training_feeds_the_decided_tasks_in_whole_groups(toy_world, toy_tasks, 
         assert batch == [t for t in decision["tasks"] for _ in range(groups)]
     # the logged decisions alone replay the stream the trainer consumed
     replayed = ScheduleSampler(
-        trainer.train_dataset["task"], sampler.schedule, sampler.geometry,
-        seed=sampler.seed, replay=tmp_path / "online_decisions.jsonl",
+        trainer.train_dataset["task"],
+        sampler.schedule,
+        sampler.geometry,
+        seed=sampler.seed,
+        replay=tmp_path / "online_decisions.jsonl",
     )
     stream = list(replayed)
     assert stream == list(sampler)
-    rows_fed = [trainer.train_dataset[i]["task"] for i in stream[:: groups]]
+    rows_fed = [trainer.train_dataset[i]["task"] for i in stream[::groups]]
     assert rows_fed == [t for _, tasks in fed for t in tasks[::groups]]
     # tac read per-task gradients: the panel took them (and timed them), only in its stage
     panel = trainer._taskorder_panel
@@ -210,8 +235,12 @@ def test_training_feeds_the_decided_tasks_in_whole_groups(toy_world, toy_tasks, 
 RESUMES = [
     pytest.param(SCHEDULE, {}, id="generation-boundary"),
     pytest.param(
-        Schedule([Stage("arithmetic", steps=2),
-                  Stage(["arithmetic", "qa", "describe"], steps=6, online="sec")]),
+        Schedule(
+            [
+                Stage("arithmetic", steps=2),
+                Stage(["arithmetic", "qa", "describe"], steps=6, online="sec"),
+            ]
+        ),
         {"num_iterations": 2},
         id="mid-generation",
     ),
@@ -230,8 +259,12 @@ def test_resume_mid_stage_reproduces_the_uninterrupted_run(
     # a second run dies after step 3: resume it from the saved checkpoint in its own folder
     shutil.copytree(checkpoint, tmp_path / "b" / "checkpoint-3")
     _, _, fed_b, weights_b = online_run(
-        toy_world, toy_tasks, tmp_path / "b", resume=str(tmp_path / "b" / "checkpoint-3"),
-        schedule=schedule, **grpo,
+        toy_world,
+        toy_tasks,
+        tmp_path / "b",
+        resume=str(tmp_path / "b" / "checkpoint-3"),
+        schedule=schedule,
+        **grpo,
     )
     assert fed_b == [entry for entry in fed if entry[0] >= 3]
     assert all(torch.equal(weights[name], weights_b[name]) for name in weights)
@@ -257,12 +290,17 @@ def test_train_config_with_an_online_stage(tmp_path, toy_world, toy_files):
     from .conftest import TINY_EVAL, TINY_GRPO
 
     model_dir, _ = toy_world
-    stages = [{"task": "qa", "steps": 1},
-              {"online": "worst_task", "tasks": ["qa", "arithmetic"], "steps": 3}]
+    stages = [
+        {"task": "qa", "steps": 1},
+        {"online": "worst_task", "tasks": ["qa", "arithmetic"], "steps": 3},
+    ]
     config = {
-        "model": str(model_dir), "output_dir": "out", "tasks": toy_files,
+        "model": str(model_dir),
+        "output_dir": "out",
+        "tasks": toy_files,
         "schedule": {"stages": stages, "policy_options": {"worst_task": {"eta": 2.0}}},
-        "grpo": dict(TINY_GRPO), "evaluation": {**TINY_EVAL, "evaluate_at_start": False},
+        "grpo": dict(TINY_GRPO),
+        "evaluation": {**TINY_EVAL, "evaluate_at_start": False},
     }
     path = tmp_path / "run.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
@@ -294,14 +332,21 @@ def test_smollm2_online_tac_stage_end_to_end(tmp_path):
 
     path = write_suite(tmp_path / "suite", tasks=["arithmetic", "choice"], n_train=16, n_eval=2)
     config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    config["grpo"].update(num_generations=4, per_device_train_batch_size=8,
-                          max_completion_length=8)
-    config["evaluation"] = {"n_samples": 1, "max_prompts": 2, "max_new_tokens": 8,
-                            "temperature": 0.0, "batch_size": 2, "evaluate_at_start": False}
-    config["schedule"] = {"stages": [
-        {"task": "arithmetic", "steps": 1},
-        {"online": "tac", "tasks": ["arithmetic", "choice"], "steps": 3},
-    ]}
+    config["grpo"].update(num_generations=4, per_device_train_batch_size=8, max_completion_length=8)
+    config["evaluation"] = {
+        "n_samples": 1,
+        "max_prompts": 2,
+        "max_new_tokens": 8,
+        "temperature": 0.0,
+        "batch_size": 2,
+        "evaluate_at_start": False,
+    }
+    config["schedule"] = {
+        "stages": [
+            {"task": "arithmetic", "steps": 1},
+            {"online": "tac", "tasks": ["arithmetic", "choice"], "steps": 3},
+        ]
+    }
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     result = run_training(load_train_config(path))
     out = Path(result.output_dir)

@@ -15,9 +15,7 @@ from taskorder.trl.task_gradients import TaskGradients, final_norm_module
 from .conftest import make_trainer
 
 # One task alone first (its panel must equal TRL's global metrics), then a mixture.
-SCHEDULE = Schedule(
-    [Stage("arithmetic", steps=2), Stage({"arithmetic": 0.5, "qa": 0.5}, steps=2)]
-)
+SCHEDULE = Schedule([Stage("arithmetic", steps=2), Stage({"arithmetic": 0.5, "qa": 0.5}, steps=2)])
 
 
 def test_generation_stats_by_hand():
@@ -182,8 +180,11 @@ def test_stage_end_panel_in_a_real_sequential_run(toy_world, toy_tasks, tmp_path
         intransigence(R, [reference[t] for t in order]).mean()
     )
     assert last["stage/worst_task_score"] == pytest.approx(R[-1].min())
-    assert callback.stage_metrics[2] == {k: v for k, v in last.items() if "/" in k and (
-        k.startswith("stage/") or k.endswith(("forgetting", "intransigence")))}
+    assert callback.stage_metrics[2] == {
+        k: v
+        for k, v in last.items()
+        if "/" in k and (k.startswith("stage/") or k.endswith(("forgetting", "intransigence")))
+    }
     # the per-step panel came with the callback
     assert any("panel/qa/entropy" in e for e in trainer.state.log_history)
     assert np.isfinite(R).all()

@@ -178,7 +178,9 @@ def test_train_replan_runs_grpo_stage_by_stage_and_logs_decisions(tmp_path, toy_
         encoding="utf-8",
     )
     path = write_config(
-        tmp_path, toy_world, toy_files,
+        tmp_path,
+        toy_world,
+        toy_files,
         schedule={"bwt": str(tmp_path / "bwt.csv"), "steps_per_stage": 1},
     )
     result = cli.invoke(app, ["train", str(path), "--replan", "--horizon", "1", "--json"])
@@ -221,7 +223,9 @@ def test_train_replan_dry_run_budget_and_no_resume(tmp_path, toy_world, toy_file
 
 def test_train_replan_refuses_explicit_stages(tmp_path, toy_world, toy_files):
     path = write_config(
-        tmp_path, toy_world, toy_files,
+        tmp_path,
+        toy_world,
+        toy_files,
         schedule={"stages": [{"task": "qa", "steps": 1}, {"task": "describe", "steps": 1}]},
     )
     result = cli.invoke(app, ["train", str(path), "--replan"])

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from taskorder.exceptions import TaskorderError
 
-__all__ = ["stdout", "stderr", "handle_errors", "print_json", "fail"]
+__all__ = ["fail", "handle_errors", "print_json", "stderr", "stdout"]
 
 stdout = Console(soft_wrap=True, markup=False)
 stderr = Console(stderr=True, soft_wrap=True, markup=False)
@@ -41,9 +41,13 @@ def handle_errors(command: F) -> F:
         except KeyboardInterrupt:
             raise fail("interrupted", 130) from None
         except OSError as error:
-            raise fail(f"{getattr(error, 'filename', '') or ''} {error.strerror or error}".strip()) from None
-        except Exception as error:  # noqa: BLE001 - the CLI must never print a traceback
-            raise fail(f"internal error ({type(error).__name__}: {error}); please report it") from None
+            raise fail(
+                f"{getattr(error, 'filename', '') or ''} {error.strerror or error}".strip()
+            ) from None
+        except Exception as error:
+            raise fail(
+                f"internal error ({type(error).__name__}: {error}); please report it"
+            ) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -63,5 +67,7 @@ def parse_floors(items: list[str] | None) -> dict[str, float]:
         except ValueError:
             sep = ""
         if not sep or not task.strip():
-            raise typer.BadParameter(f"expected TASK=VALUE; got {item!r}", param_hint="'--entropy-floor'")
+            raise typer.BadParameter(
+                f"expected TASK=VALUE; got {item!r}", param_hint="'--entropy-floor'"
+            )
     return floors

@@ -46,7 +46,9 @@ AddressOpt = Annotated[str | None, typer.Option("--address", help="Ray cluster a
 HorizonOpt = Annotated[
     int,
     typer.Option(
-        "--horizon", min=1, max=5,
+        "--horizon",
+        min=1,
+        max=5,
         help="Enumerate every remaining order once this many tasks are left (1: never).",
     ),
 ]

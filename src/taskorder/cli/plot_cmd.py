@@ -12,7 +12,9 @@ from taskorder.cli.options import MatrixArg
 
 __all__ = ["register"]
 
-plot_app = typer.Typer(help="Draw figures (PNG or SVG; needs the 'plot' extra).", no_args_is_help=True)
+plot_app = typer.Typer(
+    help="Draw figures (PNG or SVG; needs the 'plot' extra).", no_args_is_help=True
+)
 
 OutOpt = Annotated[Path, typer.Option("--output", "-o", help="Image file to write (.png or .svg).")]
 OrderOpt = Annotated[
@@ -79,14 +81,18 @@ def _draw(kind: str, file: Path, output: Path, order: str | None) -> None:
     stderr.print(f"wrote {path}")
 
 
-JsonArg = Annotated[Path, typer.Argument(help="JSON written by taskorder (see the command's help).")]
+JsonArg = Annotated[
+    Path, typer.Argument(help="JSON written by taskorder (see the command's help).")
+]
 
 
 @plot_app.command()
 def validation(
     file: JsonArg,
     output: OutOpt,
-    model: Annotated[str, typer.Option(help="Outcome model whose predictions go on the x axis.")] = "backward_only",
+    model: Annotated[
+        str, typer.Option(help="Outcome model whose predictions go on the x axis.")
+    ] = "backward_only",
 ) -> None:
     """Predicted vs observed mean final score over orders, from validate.json.
 
@@ -123,7 +129,10 @@ def _validation(file: Path, output: Path, model: str) -> None:
             if name in ("solver", "rank_rule") or name.startswith("solver"):
                 highlight.setdefault(label, name)
     figure = plot.predicted_vs_observed(
-        predicted, observed, observed_err=errors, highlight=highlight,
+        predicted,
+        observed,
+        observed_err=errors,
+        highlight=highlight,
         title=f"Predicted ({model}) vs observed mean final score",
     )
     stderr.print(f"wrote {plot.save(figure, output)}")

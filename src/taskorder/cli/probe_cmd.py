@@ -46,6 +46,7 @@ probe_app = typer.Typer(
     rich_markup_mode=None,
 )
 
+
 # --------------------------------------------------------------------------- tables
 def _fmt(value: float, digits: str = "+.3f") -> str:
     return (
@@ -271,7 +272,8 @@ def probe_run(
     budget: Annotated[
         int | None,
         typer.Option(
-            "--budget", min=2,
+            "--budget",
+            min=2,
             help="Active probing: at most this many second-stage probes, chosen by their value "
             "to the decision (see docs/active-probing.md).",
         ),
@@ -327,8 +329,14 @@ def _probe_active(config_path, kind, workers, address, budget, batch_size, as_js
     try:
         with _sigterm_interrupts():
             result = active_campaign(
-                runner, config.output_path, budget=budget, batch_size=batch_size, steps=plan.steps,
-                repeats=plan.repeats, seed=config.plan.seed, executor=executor,
+                runner,
+                config.output_path,
+                budget=budget,
+                batch_size=batch_size,
+                steps=plan.steps,
+                repeats=plan.repeats,
+                seed=config.plan.seed,
+                executor=executor,
             )
     except KeyboardInterrupt:
         raise fail(_interrupted_message(config, config_path), 130) from None
@@ -352,8 +360,12 @@ def _probe_active(config_path, kind, workers, address, budget, batch_size, as_js
         f"active probing: {result.n_probes} of {summary['full_design']} second-stage probes; "
         f"stopped: {result.stopped_because}"
     )
-    stdout.print(f"best order: {' > '.join(result.order)} (optimal in {result.p_optimal:.0%} of posterior draws)")
-    stdout.print(f"wrote {out / 'matrix.json'} (unmeasured entries imputed and flagged), {out / 'active.json'}")
+    stdout.print(
+        f"best order: {' > '.join(result.order)} (optimal in {result.p_optimal:.0%} of posterior draws)"
+    )
+    stdout.print(
+        f"wrote {out / 'matrix.json'} (unmeasured entries imputed and flagged), {out / 'active.json'}"
+    )
 
 
 @handle_errors

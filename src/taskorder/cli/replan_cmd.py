@@ -33,6 +33,7 @@ __all__ = [
     "say_decision",
 ]
 
+
 def say_decision(decision: Any) -> None:
     """One stderr line per decision (progress while training runs)."""
     mark = " (changed)" if decision.changed else ""
@@ -57,7 +58,11 @@ def print_replan(result: Any, as_json: bool) -> None:
         table.add_column(column)
     for d in result.decisions:
         table.add_row(
-            str(d.stage), d.how, d.plan[0], " > ".join(d.plan), "yes" if d.changed else "",
+            str(d.stage),
+            d.how,
+            d.plan[0],
+            " > ".join(d.plan),
+            "yes" if d.changed else "",
             str(d.probe_stages),
         )
     stdout.print(table)

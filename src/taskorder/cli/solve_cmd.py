@@ -39,7 +39,8 @@ def _objective(value: str) -> str:
     name = value.strip().lower().replace("-", "_")
     if name not in SOLVER_OBJECTIVES:
         raise typer.BadParameter(
-            f"expected one of all-pairs, adjacent, max-min; got {value!r}", param_hint="'--objective'"
+            f"expected one of all-pairs, adjacent, max-min; got {value!r}",
+            param_hint="'--objective'",
         )
     return name
 
@@ -100,13 +101,20 @@ class SolveOptions:
 def solve(
     file: FileArg,
     objective: ObjectiveOpt = "all-pairs",
-    method: Annotated[str, typer.Option(help="auto, dp, ilp, cpsat, local, brute, rank, or another registered "
-                                   "solver (multiplicative all-pairs: auto, dp, local, rank).")] = "auto",
+    method: Annotated[
+        str,
+        typer.Option(
+            help="auto, dp, ilp, cpsat, local, brute, rank, or another registered "
+            "solver (multiplicative all-pairs: auto, dp, local, rank)."
+        ),
+    ] = "auto",
     first: Annotated[
-        list[str] | None, typer.Option(metavar="TASK", help="Task that must be trained first (give once).")
+        list[str] | None,
+        typer.Option(metavar="TASK", help="Task that must be trained first (give once)."),
     ] = None,
     last: Annotated[
-        list[str] | None, typer.Option(metavar="TASK", help="Task that must be trained last (give once).")
+        list[str] | None,
+        typer.Option(metavar="TASK", help="Task that must be trained last (give once)."),
     ] = None,
     before: Annotated[
         list[str] | None, typer.Option(help="EARLIER:LATER precedence; repeat as needed.")
@@ -129,25 +137,35 @@ def solve(
     ] = None,
     risk: Annotated[
         str | None,
-        typer.Option(help="With standard errors: mean (default), quantile (risk-averse) or probability."),
+        typer.Option(
+            help="With standard errors: mean (default), quantile (risk-averse) or probability."
+        ),
     ] = None,
     quantile: Annotated[
-        float | None, typer.Option(min=0.001, max=0.999, help="Quantile for --risk quantile (default 0.1).")
+        float | None,
+        typer.Option(min=0.001, max=0.999, help="Quantile for --risk quantile (default 0.1)."),
     ] = None,
     samples: Annotated[
         int | None,
-        typer.Option(min=2, help="Plausible matrices drawn from the errors (default 200; for more than "
-                     "20 tasks the confidence is computed only when this or --risk is given)."),
+        typer.Option(
+            min=2,
+            help="Plausible matrices drawn from the errors (default 200; for more than "
+            "20 tasks the confidence is computed only when this or --risk is given).",
+        ),
     ] = None,
     entropy_file: Annotated[
-        Path | None, typer.Option("--entropy", help="Entropy transfer matrix (JSON with own_scores).")
+        Path | None,
+        typer.Option("--entropy", help="Entropy transfer matrix (JSON with own_scores)."),
     ] = None,
     entropy_floor: Annotated[
         list[str] | None,
-        typer.Option("--entropy-floor", help="TASK=VALUE: minimum predicted final entropy; repeatable."),
+        typer.Option(
+            "--entropy-floor", help="TASK=VALUE: minimum predicted final entropy; repeatable."
+        ),
     ] = None,
     entropy_weight: Annotated[
-        float | None, typer.Option("--entropy-weight", min=0.0, help="Objective bonus per nat of entropy.")
+        float | None,
+        typer.Option("--entropy-weight", min=0.0, help="Objective bonus per nat of entropy."),
     ] = None,
     entropy_model: Annotated[
         str | None,
@@ -159,9 +177,11 @@ def solve(
     ] = None,
     model: Annotated[
         str | None,
-        typer.Option(help="Outcome model: additive (default), backward_only (published) or "
-                     "multiplicative. Given explicitly, the recommended order for that model "
-                     "is shown first."),
+        typer.Option(
+            help="Outcome model: additive (default), backward_only (published) or "
+            "multiplicative. Given explicitly, the recommended order for that model "
+            "is shown first."
+        ),
     ] = None,
     schedule_out: Annotated[
         Path | None,
@@ -172,16 +192,21 @@ def solve(
         ),
     ] = None,
     steps_per_stage: Annotated[
-        int | None, typer.Option("--steps-per-stage", min=1, help="GRPO steps per stage in --schedule-out.")
+        int | None,
+        typer.Option("--steps-per-stage", min=1, help="GRPO steps per stage in --schedule-out."),
     ] = None,
     passes_per_stage: Annotated[
         float | None,
-        typer.Option("--passes-per-stage",
-                     help="Passes over each task's data per stage in --schedule-out (> 0)."),
+        typer.Option(
+            "--passes-per-stage",
+            help="Passes over each task's data per stage in --schedule-out (> 0).",
+        ),
     ] = None,
     train_config: Annotated[
         Path | None,
-        typer.Option("--train-config", help="A train config (YAML/TOML) to copy into --schedule-out."),
+        typer.Option(
+            "--train-config", help="A train config (YAML/TOML) to copy into --schedule-out."
+        ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -254,13 +279,28 @@ def solve(
         Print one JSON object instead of tables.
     """
     options = SolveOptions(
-        objective=_objective(objective), method=_method(method),
-        first=_one(first, "--first"), last=_one(last, "--last"), before=_pairs(before or []),
-        time_limit=time_limit, seed=seed, as_json=as_json, model=model, impute=impute,
-        stderr_file=stderr_file, risk=risk, quantile=quantile, samples=samples,
-        entropy_file=entropy_file, entropy_floor=parse_floors(entropy_floor),
-        entropy_weight=entropy_weight, entropy_model=entropy_model, schedule_out=schedule_out,
-        steps_per_stage=steps_per_stage, passes_per_stage=passes_per_stage, train_config=train_config,
+        objective=_objective(objective),
+        method=_method(method),
+        first=_one(first, "--first"),
+        last=_one(last, "--last"),
+        before=_pairs(before or []),
+        time_limit=time_limit,
+        seed=seed,
+        as_json=as_json,
+        model=model,
+        impute=impute,
+        stderr_file=stderr_file,
+        risk=risk,
+        quantile=quantile,
+        samples=samples,
+        entropy_file=entropy_file,
+        entropy_floor=parse_floors(entropy_floor),
+        entropy_weight=entropy_weight,
+        entropy_model=entropy_model,
+        schedule_out=schedule_out,
+        steps_per_stage=steps_per_stage,
+        passes_per_stage=passes_per_stage,
+        train_config=train_config,
     )
     _check_usage(options)
     _solve(file, options)
@@ -286,7 +326,10 @@ def _check_usage(options: SolveOptions) -> None:
         raise typer.BadParameter(message, param_hint=f"'{option}'")
 
     if options.impute not in ("none", *IMPUTATION_METHODS):
-        refuse(f"expected one of none, {', '.join(IMPUTATION_METHODS)}; got {options.impute!r}", "--impute")
+        refuse(
+            f"expected one of none, {', '.join(IMPUTATION_METHODS)}; got {options.impute!r}",
+            "--impute",
+        )
     if options.risk is not None and options.risk not in RISKS:
         refuse(f"expected one of {', '.join(RISKS)}; got {options.risk!r}", "--risk")
     if options.quantile is not None and options.risk != "quantile":
@@ -295,26 +338,44 @@ def _check_usage(options: SolveOptions) -> None:
         if options.entropy_floor or options.entropy_weight:
             refuse("needs --entropy FILE", "--entropy-floor/--entropy-weight")
         if options.entropy_model is not None:
-            refuse("needs --entropy FILE (it says how that file's entropies combine)", "--entropy-model")
+            refuse(
+                "needs --entropy FILE (it says how that file's entropies combine)",
+                "--entropy-model",
+            )
     if options.entropy_model is not None and options.entropy_model not in ENTROPY_MODELS:
-        refuse(f"expected one of {', '.join(ENTROPY_MODELS)}; got {options.entropy_model!r}",
-               "--entropy-model")
+        refuse(
+            f"expected one of {', '.join(ENTROPY_MODELS)}; got {options.entropy_model!r}",
+            "--entropy-model",
+        )
     if options.model is not None and options.model not in MODELS:
         refuse(f"expected one of {', '.join(MODELS)}; got {options.model!r}", "--model")
     if options.schedule_out is None:
-        for value, option in ((options.steps_per_stage, "--steps-per-stage"),
-                              (options.passes_per_stage, "--passes-per-stage"),
-                              (options.train_config, "--train-config")):
+        for value, option in (
+            (options.steps_per_stage, "--steps-per-stage"),
+            (options.passes_per_stage, "--passes-per-stage"),
+            (options.train_config, "--train-config"),
+        ):
             if value is not None:
                 refuse("applies with --schedule-out only", option)
     elif options.passes_per_stage is not None and not 0 < options.passes_per_stage < math.inf:
-        refuse(f"expected a positive number of passes; got {options.passes_per_stage:g}",
-               "--passes-per-stage")
+        refuse(
+            f"expected a positive number of passes; got {options.passes_per_stage:g}",
+            "--passes-per-stage",
+        )
     elif options.steps_per_stage is not None and options.passes_per_stage is not None:
-        refuse("give one stage length: --steps-per-stage or --passes-per-stage", "--passes-per-stage")
-    elif options.train_config is None and options.steps_per_stage is None and options.passes_per_stage is None:
-        refuse("needs a stage length: --steps-per-stage N or --passes-per-stage X "
-               "(or --train-config whose schedule has one)", "--schedule-out")
+        refuse(
+            "give one stage length: --steps-per-stage or --passes-per-stage", "--passes-per-stage"
+        )
+    elif (
+        options.train_config is None
+        and options.steps_per_stage is None
+        and options.passes_per_stage is None
+    ):
+        refuse(
+            "needs a stage length: --steps-per-stage N or --passes-per-stage X "
+            "(or --train-config whose schedule has one)",
+            "--schedule-out",
+        )
 
 
 @handle_errors
@@ -327,17 +388,23 @@ def _solve(file: Path, options: SolveOptions) -> None:
     if options.entropy_file is not None:
         entropy = _imputed(read_matrix(options.entropy_file), options.entropy_file, options.impute)
     spec = _spec(file, matrix, entropy, options)
-    with progress(f"solving the order of {matrix.n_tasks} tasks"
-                  + ("" if options.time_limit is None else f" (time limit {options.time_limit:g} s)"),
-                  enabled=not options.as_json):
+    with progress(
+        f"solving the order of {matrix.n_tasks} tasks"
+        + ("" if options.time_limit is None else f" (time limit {options.time_limit:g} s)"),
+        enabled=not options.as_json,
+    ):
         recommendation = _recommendation(matrix, spec, options)
-        result = run_solve(matrix, spec, method=options.method, time_limit=options.time_limit,
-                           seed=options.seed)
+        result = run_solve(
+            matrix, spec, method=options.method, time_limit=options.time_limit, seed=options.seed
+        )
     ties = all_orders_tie(matrix, entropy)
     if options.schedule_out is not None:
         written = write_schedule(
-            options.schedule_out, result.order, steps_per_stage=options.steps_per_stage,
-            passes_per_stage=options.passes_per_stage, source=str(file),
+            options.schedule_out,
+            result.order,
+            steps_per_stage=options.steps_per_stage,
+            passes_per_stage=options.passes_per_stage,
+            source=str(file),
             train_config=options.train_config,
         )
         if not options.as_json:
@@ -352,8 +419,14 @@ def _solve(file: Path, options: SolveOptions) -> None:
         return
     if recommendation is not None:
         print_recommendation(recommendation)
-    print_result(file, matrix, result, spec.objective, ties=ties,
-                 after_recommendation=recommendation is not None)
+    print_result(
+        file,
+        matrix,
+        result,
+        spec.objective,
+        ties=ties,
+        after_recommendation=recommendation is not None,
+    )
 
 
 def _spec(file: Path, matrix, entropy, options: SolveOptions):
@@ -378,9 +451,14 @@ def _spec(file: Path, matrix, entropy, options: SolveOptions):
         )
     try:
         return ProblemSpec(
-            objective=options.objective, first=options.first, last=options.last,
-            before=options.before, model=options.model or "additive", entropy=entropy,
-            entropy_floor=options.entropy_floor or None, entropy_weight=options.entropy_weight,
+            objective=options.objective,
+            first=options.first,
+            last=options.last,
+            before=options.before,
+            model=options.model or "additive",
+            entropy=entropy,
+            entropy_floor=options.entropy_floor or None,
+            entropy_weight=options.entropy_weight,
             entropy_model=options.entropy_model or "additive",
             risk=options.risk or ("mean" if noisy else None),
             quantile=0.1 if options.quantile is None else options.quantile,

@@ -85,7 +85,12 @@ def all_orders_tie(matrix: TransferMatrix, entropy: TransferMatrix | None = None
     for candidate in (matrix, entropy):
         if candidate is None:
             continue
-        for array in (candidate.bwt, candidate.forward, candidate.bwt_stderr, candidate.forward_stderr):
+        for array in (
+            candidate.bwt,
+            candidate.forward,
+            candidate.bwt_stderr,
+            candidate.forward_stderr,
+        ):
             if array is not None and np.any(np.nan_to_num(array, nan=1.0) != 0.0):
                 return False
     return True
@@ -121,7 +126,9 @@ def print_result(
     relative = matrix.own_scores is None
     title = f"Training order for {file.name}"
     if after_recommendation:
-        title = f"Optimum of the requested problem ({objective}, {result.model} model) for {file.name}"
+        title = (
+            f"Optimum of the requested problem ({objective}, {result.model} model) for {file.name}"
+        )
     table = Table(title=title)
     table.add_column("#", justify="right")
     table.add_column("task")
@@ -131,7 +138,9 @@ def print_result(
         table.add_column("predicted entropy (nats)", justify="right")
     for position, task in enumerate(result.order, start=1):
         score = f"{result.predicted[task]:+.4g}" if relative else f"{result.predicted[task]:.4g}"
-        table.add_row(str(position), task, score, *([f"{entropies[task]:.3g}"] if entropies else []))
+        table.add_row(
+            str(position), task, score, *([f"{entropies[task]:.3g}"] if entropies else [])
+        )
     stdout.print(table)
     if ties:
         stdout.print(
@@ -177,8 +186,9 @@ def print_recommendation(recommendation: Any) -> None:
     recommendation : Recommendation
         Its order, route, reason and advice are printed.
     """
-    stdout.print(f"Recommended order (route {recommendation.route}): "
-                 + " -> ".join(recommendation.order))
+    stdout.print(
+        f"Recommended order (route {recommendation.route}): " + " -> ".join(recommendation.order)
+    )
     stdout.print(f"  why: {recommendation.reason}")
     stdout.print(f"  advice: {recommendation.advice}")
     stdout.print("")

@@ -82,8 +82,15 @@ def train(
 
 
 @handle_errors
-def _replan(config_path: Path, horizon: int, design: str, floors: dict, resume: bool,
-            dry_run: bool, as_json: bool) -> None:
+def _replan(
+    config_path: Path,
+    horizon: int,
+    design: str,
+    floors: dict,
+    resume: bool,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
     from taskorder.trl.config import load_train_config
     from taskorder.trl.pipeline import replan_from_config, replan_plan
 
@@ -104,7 +111,11 @@ def _replan(config_path: Path, horizon: int, design: str, floors: dict, resume: 
         return
     _quiet_libraries()
     result = replan_from_config(
-        config, horizon=horizon, design=design, entropy_floor=floors or None, resume=resume,
+        config,
+        horizon=horizon,
+        design=design,
+        entropy_floor=floors or None,
+        resume=resume,
         on_decision=None if as_json else say_decision,
     )
     print_replan(result, as_json)
@@ -243,8 +254,7 @@ def _print_dry_run(config, as_json: bool) -> None:
     plan = {
         "output_dir": str(config.output_dir),
         "tasks": {
-            t.name: {"train_rows": len(t.train_rows), "eval_rows": len(t.eval_rows)}
-            for t in tasks
+            t.name: {"train_rows": len(t.train_rows), "eval_rows": len(t.eval_rows)} for t in tasks
         },
         "schedule": schedule.to_dict(),
         "steps": list(resolved.steps),

@@ -137,7 +137,9 @@ def _quantity(plan: ProbePlan, evaluations: Evaluations, name: str) -> dict[str,
                 if i != j and after and before:
                     forward[i][j].append((*after, *before))
         for earlier, later in plan.pairs:
-            after = _lookup(evaluations, probe_key("second", earlier, later, repeat=r), earlier, name)
+            after = _lookup(
+                evaluations, probe_key("second", earlier, later, repeat=r), earlier, name
+            )
             before = _lookup(evaluations, probe_key("first", earlier, repeat=r), earlier, name)
             if after and before:
                 bwt[index[earlier]][index[later]].append((*after, *before))

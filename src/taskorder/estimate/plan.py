@@ -46,6 +46,7 @@ __all__ = ["KINDS", "Probe", "ProbePlan", "make_plan", "probe_key"]
 #: Probe kinds, in the order a campaign schedules them.
 KINDS = ("base", "first", "second")
 
+
 @dataclass(frozen=True)
 class Probe:
     """One probe run: what to train, from which state, and its seeds.
@@ -157,8 +158,9 @@ class ProbePlan:
         }
 
 
-def probe_key(kind: str, task: str | None = None, later: str | None = None, *,
-              repeat: int = 0) -> str:
+def probe_key(
+    kind: str, task: str | None = None, later: str | None = None, *, repeat: int = 0
+) -> str:
     """The key of a probe (see the module docstring): the one place the format is written.
 
     Parameters

@@ -551,8 +551,15 @@ def _analyse(
     )
     order_rows = [
         _order_row(
-            tasks, order, labelled[order], by_order[order], float(observed[k]), float(spread[k]),
-            observed_final[k], {m: p[k] for m, p in predictions.items()}, weights,
+            tasks,
+            order,
+            labelled[order],
+            by_order[order],
+            float(observed[k]),
+            float(spread[k]),
+            observed_final[k],
+            {m: p[k] for m, p in predictions.items()},
+            weights,
         )
         for k, order in enumerate(orders)
     ]

@@ -203,7 +203,7 @@ class TACPolicy(SECPolicy):
             if signal.gradient is None:
                 continue
             vector = np.asarray(signal.gradient, dtype=float).ravel()
-            if size is not None and vector.size != size or not np.all(np.isfinite(vector)):
+            if (size is not None and vector.size != size) or not np.all(np.isfinite(vector)):
                 raise InvalidParameterError(
                     f"The 'gradient' of every signal passed to TACPolicy.update must be a finite "
                     f"vector of one length. Got {vector.size} values for task {task!r}"

@@ -20,10 +20,10 @@ from taskorder.plot.fonts import MissingGlyphWarning
 from taskorder.plot.graph import transfer_graph
 
 __all__ = [
-    "heatmap",
-    "transfer_graph",
-    "predicted_vs_observed",
-    "curves",
-    "save",
     "MissingGlyphWarning",
+    "curves",
+    "heatmap",
+    "predicted_vs_observed",
+    "save",
+    "transfer_graph",
 ]

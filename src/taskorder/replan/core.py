@@ -180,27 +180,56 @@ def replan_training(
 
     started = time.perf_counter()
     settings = ReplanSettings.check(
-        runner, tasks=tasks, entropy_floor=entropy_floor, steps=steps, horizon=horizon,
-        design=design, repeats=repeats, matrix=matrix, entropy_model=entropy_model,
-        objective=objective, method=method, seed=seed,
+        runner,
+        tasks=tasks,
+        entropy_floor=entropy_floor,
+        steps=steps,
+        horizon=horizon,
+        design=design,
+        repeats=repeats,
+        matrix=matrix,
+        entropy_model=entropy_model,
+        objective=objective,
+        method=method,
+        seed=seed,
     )
     tasks = settings.tasks
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     claim_directory(directory, runner, settings.fingerprint_fields())
-    run = _Run(runner, tasks, directory, derive_seed(seed, "replan", "eval"), on_decision,
-               on_stage_end)
+    run = _Run(
+        runner, tasks, directory, derive_seed(seed, "replan", "eval"), on_decision, on_stage_end
+    )
     run.start(runner.initial_state(derive_seed(seed, "replan", "init")))
     while len(run.trained) < len(tasks):
         k = len(run.trained)
         remaining = tuple(t for t in tasks if t not in run.trained)
         if len(remaining) == 1:
-            run.record(Decision(k, "last", remaining, run.previous(remaining), remaining, False,
-                                None, None, 0, f"{remaining[0]} is the only task left."))
+            run.record(
+                Decision(
+                    k,
+                    "last",
+                    remaining,
+                    run.previous(remaining),
+                    remaining,
+                    False,
+                    None,
+                    None,
+                    0,
+                    f"{remaining[0]} is the only task left.",
+                )
+            )
             run.finish_stage(_train_stage(run, settings, k, remaining[0]), remaining[0])
         elif len(remaining) <= horizon:
-            branch = enumerate_remaining(runner, run.state, remaining, k, settings, run.eval_seed,
-                                         directory / f"stage-{k}-branches")
+            branch = enumerate_remaining(
+                runner,
+                run.state,
+                remaining,
+                k,
+                settings,
+                run.eval_seed,
+                directory / f"stage-{k}-branches",
+            )
             _enumerated(run, k, remaining, branch)
         else:
             _matrix_stage(run, settings, k, remaining, executor=executor, workers=workers)
@@ -282,8 +311,15 @@ def _train_stage(run: _Run, settings: ReplanSettings, k: int, task: str) -> Any:
     return train_once(run.runner, path, run.state, task, settings.steps, train_seed)
 
 
-def _matrix_stage(run: _Run, settings: ReplanSettings, k: int, remaining: tuple[str, ...], *,
-                  executor: Any, workers: int | None) -> None:
+def _matrix_stage(
+    run: _Run,
+    settings: ReplanSettings,
+    k: int,
+    remaining: tuple[str, ...],
+    *,
+    executor: Any,
+    workers: int | None,
+) -> None:
     """Decide stage ``k`` on a matrix and train the plan's first task.
 
     The matrix is the given one at the first decision, else a probe campaign from the
@@ -292,14 +328,27 @@ def _matrix_stage(run: _Run, settings: ReplanSettings, k: int, remaining: tuple[
     if k == 0 and settings.matrix is not None:
         sub, entropy, state_of, cost, how = settings.matrix, None, None, 0, "given"
     else:
-        probed = probe_remaining(run.runner, run.state, remaining, k, settings, run.directory,
-                                 executor=executor, workers=workers)
-        sub, entropy, state_of, cost = (probed.matrix, probed.entropy, probed.state_of,
-                                        probed.stages)
+        probed = probe_remaining(
+            run.runner,
+            run.state,
+            remaining,
+            k,
+            settings,
+            run.directory,
+            executor=executor,
+            workers=workers,
+        )
+        sub, entropy, state_of, cost = (
+            probed.matrix,
+            probed.entropy,
+            probed.state_of,
+            probed.stages,
+        )
         how = "probe_matrix"
     solved, floor_note = solve_remaining(sub, entropy, remaining, settings)
-    plan = _matrix_decision(run, k, how, remaining, sub, solved, settings.objective, cost,
-                            settings.design, floor_note)
+    plan = _matrix_decision(
+        run, k, how, remaining, sub, solved, settings.objective, cost, settings.design, floor_note
+    )
     if state_of is None:
         state = _train_stage(run, settings, k, plan[0])
     else:
@@ -317,24 +366,59 @@ def _enumerated(run: _Run, k: int, remaining: tuple[str, ...], branch: Branches)
         f"state ({branch.stages} stages); best mean final score {value_of[plan]:.4f} for "
         f"{_arrow(plan)}"
         + branch.floor_note
-        + ("" if previous is None
-           else f", the previous plan {_arrow(previous)} measured {old_value:.4f}")
+        + (
+            ""
+            if previous is None
+            else f", the previous plan {_arrow(previous)} measured {old_value:.4f}"
+        )
         + "."
     )
-    run.record(Decision(k, "enumerate", remaining, previous, plan,
-                        previous is not None and plan != previous, value_of[plan], old_value,
-                        branch.stages, reason))
+    run.record(
+        Decision(
+            k,
+            "enumerate",
+            remaining,
+            previous,
+            plan,
+            previous is not None and plan != previous,
+            value_of[plan],
+            old_value,
+            branch.stages,
+            reason,
+        )
+    )
     for offset, (task, state) in enumerate(zip(plan, branch.states)):
         if offset:
             rest = plan[offset:]
-            run.record(Decision(k + offset, "enumerate", rest, rest, rest, False, value_of[plan],
-                                value_of[plan], 0, "continues the enumerated best order."))
+            run.record(
+                Decision(
+                    k + offset,
+                    "enumerate",
+                    rest,
+                    rest,
+                    rest,
+                    False,
+                    value_of[plan],
+                    value_of[plan],
+                    0,
+                    "continues the enumerated best order.",
+                )
+            )
         run.finish_stage(state, task)
 
 
-def _matrix_decision(run: _Run, k: int, how: str, remaining: tuple[str, ...],
-                     sub: TransferMatrix, solved: Any, objective: str, cost: int, design: str,
-                     floor_note: str) -> tuple[str, ...]:
+def _matrix_decision(
+    run: _Run,
+    k: int,
+    how: str,
+    remaining: tuple[str, ...],
+    sub: TransferMatrix,
+    solved: Any,
+    objective: str,
+    cost: int,
+    design: str,
+    floor_note: str,
+) -> tuple[str, ...]:
     """Record a ``given`` or ``probe_matrix`` decision; return the new plan."""
     from taskorder.objectives import evaluate
 
@@ -349,12 +433,26 @@ def _matrix_decision(run: _Run, k: int, how: str, remaining: tuple[str, ...],
             f"re-measured {len(remaining)} tasks from {where} ({cost} probe stages, {design} "
             f"design); optimum {_arrow(plan)} value {value:+.4f}"
             + floor_note
-            + ("" if previous is None else
-               f"; the previous plan {_arrow(previous)} has {old_value:+.4f} under the new "
-               + ("matrix, kept" if plan == previous else "matrix, replaced"))
+            + (
+                ""
+                if previous is None
+                else f"; the previous plan {_arrow(previous)} has {old_value:+.4f} under the new "
+                + ("matrix, kept" if plan == previous else "matrix, replaced")
+            )
             + "."
         )
-    run.record(Decision(k, how, remaining, previous, plan,
-                        previous is not None and plan != previous, value, old_value, cost,
-                        reason))
+    run.record(
+        Decision(
+            k,
+            how,
+            remaining,
+            previous,
+            plan,
+            previous is not None and plan != previous,
+            value,
+            old_value,
+            cost,
+            reason,
+        )
+    )
     return plan

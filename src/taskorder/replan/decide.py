@@ -37,9 +37,17 @@ class Branches:
     floor_note: str
 
 
-def probe_remaining(runner: Any, state: Any, remaining: tuple[str, ...], k: int,
-                    settings: ReplanSettings, directory: Path, *, executor: Any,
-                    workers: int | None) -> Probed:
+def probe_remaining(
+    runner: Any,
+    state: Any,
+    remaining: tuple[str, ...],
+    k: int,
+    settings: ReplanSettings,
+    directory: Path,
+    *,
+    executor: Any,
+    workers: int | None,
+) -> Probed:
     """Probe campaign over ``remaining`` from ``state`` (decision ``k``).
 
     Parameters
@@ -83,8 +91,14 @@ def probe_remaining(runner: Any, state: Any, remaining: tuple[str, ...], k: int,
         from taskorder.active import initial_pairs
 
         pairs = [(remaining[i], remaining[j]) for i, j in initial_pairs(len(remaining))]
-    plan = make_plan(runner.tasks, tasks=remaining, pairs=pairs, repeats=settings.repeats,
-                     steps=settings.steps, seed=derive_seed(settings.seed, "replan", "probe", k))
+    plan = make_plan(
+        runner.tasks,
+        tasks=remaining,
+        pairs=pairs,
+        repeats=settings.repeats,
+        steps=settings.steps,
+        seed=derive_seed(settings.seed, "replan", "probe", k),
+    )
     result = run_campaign(wrapped, plan, stage_dir, executor=executor, workers=workers)
     sub = result.estimate.matrix.replace(forward=None, forward_stderr=None)
     entropy = result.estimate.entropy
@@ -99,8 +113,12 @@ def probe_remaining(runner: Any, state: Any, remaining: tuple[str, ...], k: int,
     return Probed(sub, entropy, state_of, settings.repeats * (len(remaining) + len(plan.pairs)))
 
 
-def solve_remaining(sub: TransferMatrix, entropy: TransferMatrix | None,
-                    remaining: tuple[str, ...], settings: ReplanSettings) -> tuple[Any, str]:
+def solve_remaining(
+    sub: TransferMatrix,
+    entropy: TransferMatrix | None,
+    remaining: tuple[str, ...],
+    settings: ReplanSettings,
+) -> tuple[Any, str]:
     """Solve ``sub`` with the floors of the remaining tasks; drop a floor no order can reach.
 
     Parameters
@@ -145,8 +163,15 @@ def solve_remaining(sub: TransferMatrix, entropy: TransferMatrix | None,
             del active[task]
     while True:  # floors reachable one by one may still exclude each other
         try:
-            solved = solve(sub, method=method, objective=objective, seed=seed, entropy=entropy,
-                           entropy_floor=active or None, entropy_model=model)
+            solved = solve(
+                sub,
+                method=method,
+                objective=objective,
+                seed=seed,
+                entropy=entropy,
+                entropy_floor=active or None,
+                entropy_model=model,
+            )
             break
         except ConstraintError as error:
             task = next(iter(active))
@@ -158,8 +183,15 @@ def solve_remaining(sub: TransferMatrix, entropy: TransferMatrix | None,
     return solved, note
 
 
-def enumerate_remaining(runner: Any, state: Any, remaining: tuple[str, ...], k: int,
-                        settings: ReplanSettings, eval_seed: int, folder: Path) -> Branches:
+def enumerate_remaining(
+    runner: Any,
+    state: Any,
+    remaining: tuple[str, ...],
+    k: int,
+    settings: ReplanSettings,
+    eval_seed: int,
+    folder: Path,
+) -> Branches:
     """Run every order of ``remaining`` from ``state``; keep the best branch's states.
 
     Every branch state is saved in ``folder``, so a rerun after a crash trains none again.
@@ -202,18 +234,21 @@ def enumerate_remaining(runner: Any, state: Any, remaining: tuple[str, ...], k: 
         if len(prefix) == len(remaining):
             results = {t: runner.evaluate(current, t, seed=eval_seed) for t in tasks}
             values[prefix] = float(np.mean([r.score for r in results.values()]))
-            slack[prefix] = min(
-                (results[t].entropy - v for t, v in floors.items()), default=0.0
-            )
+            slack[prefix] = min((results[t].entropy - v for t, v in floors.items()), default=0.0)
             return
         for task in remaining:
             if task in prefix:
                 continue
             branch = (*prefix, task)
             stages += 1
-            new = train_once(runner, folder / ("__".join(branch) + ".state"), current, task,
-                             settings.steps,
-                             derive_seed(seed, "replan", "branch", k, "/".join(branch)))
+            new = train_once(
+                runner,
+                folder / ("__".join(branch) + ".state"),
+                current,
+                task,
+                settings.steps,
+                derive_seed(seed, "replan", "branch", k, "/".join(branch)),
+            )
             paths[branch] = new
             visit(branch, new)
 
@@ -233,5 +268,6 @@ def enumerate_remaining(runner: Any, state: Any, remaining: tuple[str, ...], k: 
             f"; no order meets the entropy floors {floors}: kept the closest (short by "
             f"{-slack[best]:.4f} nats)"
         )
-    return Branches(values, best, [paths[best[: i + 1]] for i in range(len(best))], stages,
-                    floor_note)
+    return Branches(
+        values, best, [paths[best[: i + 1]] for i in range(len(best))], stages, floor_note
+    )

@@ -110,11 +110,17 @@ class ReplanSettings:
     def fingerprint_fields(self) -> dict[str, Any]:
         """What identifies the run in its directory (``claim_directory``)."""
         return {
-            "tasks": self.tasks, "steps": self.steps, "horizon": self.horizon,
-            "design": self.design, "repeats": self.repeats,
+            "tasks": self.tasks,
+            "steps": self.steps,
+            "horizon": self.horizon,
+            "design": self.design,
+            "repeats": self.repeats,
             "matrix": None if self.matrix is None else self.matrix.to_dict(),
-            "floors": self.floors, "entropy_model": self.entropy_model,
-            "objective": self.objective, "method": self.method, "seed": self.seed,
+            "floors": self.floors,
+            "entropy_model": self.entropy_model,
+            "objective": self.objective,
+            "method": self.method,
+            "seed": self.seed,
         }
 
 

@@ -124,7 +124,7 @@ def _math_verify_match(predicted: str, gold: str, timeout_seconds: int) -> bool:
         if not gold_parsed or not predicted_parsed:
             return False
         return bool(verify(gold_parsed, predicted_parsed, timeout_seconds=limit))
-    except Exception:  # noqa: BLE001 - a checker failure means "not shown equal", never a crash
+    except Exception:
         return False
 
 
@@ -172,7 +172,7 @@ def _sympy_expression(answer: str):
     transformations = standard_transformations + (implicit_multiplication_application, convert_xor)
     try:
         return parse_expr(text, transformations=transformations, evaluate=True)
-    except Exception:  # noqa: BLE001 - unparsable means "no expression"
+    except Exception:
         return None
 
 
@@ -189,5 +189,5 @@ def _sympy_match(predicted: str, gold: str) -> bool:
         if difference.free_symbols:
             return False
         return abs(complex(difference.evalf())) <= 1e-6 * max(1.0, abs(complex(right.evalf())))
-    except Exception:  # noqa: BLE001 - sympy failures mean "not shown equal"
+    except Exception:
         return False

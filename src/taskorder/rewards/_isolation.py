@@ -53,6 +53,7 @@ __all__ = [
     "reserved_uid",
 ]
 
+
 class SandboxUnavailableError(TaskorderError, RuntimeError):
     """No isolation level that is safe for untrusted code works on this machine."""
 
@@ -135,14 +136,21 @@ class IsolationReport:
         command = list(argv)
         if self.drops_privileges:
             command = [
-                tools["setpriv"], f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-                "--no-new-privs", "--", *command,
+                tools["setpriv"],
+                f"--reuid={uid}",
+                f"--regid={uid}",
+                "--clear-groups",
+                "--no-new-privs",
+                "--",
+                *command,
             ]
         if self.tmp_read_only:
             command = [tools["sh"], "-c", _MOUNT_SCRIPT, "sh", workdir, *command]
-        flags = (["--user", "--map-root-user"] if self.user_namespace else []) + (
-            ["--net"] if self.network_isolated else []
-        ) + (["--mount"] if self.tmp_read_only else [])
+        flags = (
+            (["--user", "--map-root-user"] if self.user_namespace else [])
+            + (["--net"] if self.network_isolated else [])
+            + (["--mount"] if self.tmp_read_only else [])
+        )
         if flags:
             command = [tools["unshare"], *flags, "--", *command]
         return command
@@ -177,7 +185,11 @@ def _confirm(report: IsolationReport, python: str) -> bool:
                 os.chown(workdir, uid, uid)
             argv = report.command(workdir, uid, [python, "-I", "-S", "-c", _PROBE])
             completed = subprocess.run(
-                argv, cwd=workdir, capture_output=True, timeout=20, env={"PATH": "/usr/bin:/bin"},
+                argv,
+                cwd=workdir,
+                capture_output=True,
+                timeout=20,
+                env={"PATH": "/usr/bin:/bin"},
                 check=False,
             )
             found = json.loads(completed.stdout.decode().strip().splitlines()[-1])

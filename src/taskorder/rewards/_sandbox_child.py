@@ -123,7 +123,9 @@ def _restrict_with_landlock(home):
 
     attr = RulesetAttr(handled_fs, handled_net, scoped)
     size = 24 if abi >= 6 else (16 if abi >= 4 else 8)
-    ruleset = libc.syscall(create_ruleset, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
+    ruleset = libc.syscall(
+        create_ruleset, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0)
+    )
     if ruleset < 0:
         return 0
     try:
@@ -192,27 +194,73 @@ def _make_hook(home):
     import stat
 
     blocked_events = {
-        "os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.exec", "os.system",
-        "os.kill", "os.killpg", "subprocess.Popen", "pty.spawn", "resource.setrlimit",
-        "resource.prlimit", "sys._current_frames", "sys.settrace", "sys.setprofile",
-        "gc.get_objects", "gc.get_referrers", "gc.get_referents", "signal.pthread_kill",
-        "os.chroot", "sys.remote_exec", "syslog.openlog", "syslog.syslog",
-        "sqlite3.connect", "sqlite3.connect/handle", "sqlite3.enable_load_extension",
+        "os.fork",
+        "os.forkpty",
+        "os.posix_spawn",
+        "os.spawn",
+        "os.exec",
+        "os.system",
+        "os.kill",
+        "os.killpg",
+        "subprocess.Popen",
+        "pty.spawn",
+        "resource.setrlimit",
+        "resource.prlimit",
+        "sys._current_frames",
+        "sys.settrace",
+        "sys.setprofile",
+        "gc.get_objects",
+        "gc.get_referrers",
+        "gc.get_referents",
+        "signal.pthread_kill",
+        "os.chroot",
+        "sys.remote_exec",
+        "syslog.openlog",
+        "syslog.syslog",
+        "sqlite3.connect",
+        "sqlite3.connect/handle",
+        "sqlite3.enable_load_extension",
     }
     blocked_modules = {
-        "ctypes", "_ctypes", "cffi", "_posixsubprocess", "_xxsubinterpreters",
-        "_xxinterpchannels", "_interpreters", "_testcapi", "_testinternalcapi",
-        "signal", "_signal", "faulthandler", "_posixshmem",
+        "ctypes",
+        "_ctypes",
+        "cffi",
+        "_posixsubprocess",
+        "_xxsubinterpreters",
+        "_xxinterpchannels",
+        "_interpreters",
+        "_testcapi",
+        "_testinternalcapi",
+        "signal",
+        "_signal",
+        "faulthandler",
+        "_posixshmem",
         # C modules that open files themselves, unseen by the "open" event: sqlite
         # (connect, and ATTACH from any connection), dbm files, readline history.
-        "sqlite3", "_sqlite3", "_dbm", "_gdbm", "readline",
+        "sqlite3",
+        "_sqlite3",
+        "_dbm",
+        "_gdbm",
+        "readline",
     }
     frame_attributes = {"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back"}
     path_events = {
-        "os.remove": (0,), "os.rmdir": (0,), "os.mkdir": (0,), "os.rename": (0, 1),
-        "os.link": (0, 1), "os.symlink": (1,), "os.chmod": (0,), "os.chown": (0,),
-        "os.truncate": (0,), "os.utime": (0,), "os.setxattr": (0,), "os.removexattr": (0,),
-        "shutil.rmtree": (0,), "os.chdir": (0,), "os.mkfifo": (0,), "os.mknod": (0,),
+        "os.remove": (0,),
+        "os.rmdir": (0,),
+        "os.mkdir": (0,),
+        "os.rename": (0, 1),
+        "os.link": (0, 1),
+        "os.symlink": (1,),
+        "os.chmod": (0,),
+        "os.chown": (0,),
+        "os.truncate": (0,),
+        "os.utime": (0,),
+        "os.setxattr": (0,),
+        "os.removexattr": (0,),
+        "shutil.rmtree": (0,),
+        "os.chdir": (0,),
+        "os.mkfifo": (0,),
+        "os.mknod": (0,),
     }
     write_flags = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
     prefix = home.rstrip("/") + "/"
@@ -220,7 +268,11 @@ def _make_hook(home):
     is_link, is_dir, is_reg = stat.S_ISLNK, stat.S_ISDIR, stat.S_ISREG
     isinstance_, str_, bytes_, int_, reversed_ = isinstance, str, bytes, int, reversed
     denied, value_error, import_error, os_error, runtime_error = (
-        PermissionError, ValueError, ImportError, OSError, RuntimeError,
+        PermissionError,
+        ValueError,
+        ImportError,
+        OSError,
+        RuntimeError,
     )
 
     def resolve(path, follow_last):

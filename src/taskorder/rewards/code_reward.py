@@ -141,8 +141,10 @@ class CodeReward(RewardFunction):
             result = run_python_tests(
                 code, tests, limits=self.limits, isolation=self.isolation, python=self.python
             )
-        except Exception:  # noqa: BLE001 - a sandbox failure scores 0, logged; training goes on
-            logger.warning("%s: the sandbox failed to run a completion", self.__name__, exc_info=True)
+        except Exception:
+            logger.warning(
+                "%s: the sandbox failed to run a completion", self.__name__, exc_info=True
+            )
             self._count("sandbox_error")
             return 0.0
         self._count(f"status_{result.status}")

@@ -78,8 +78,10 @@ class FormatReward(RewardFunction):
         self.__name__ = name
 
     def score(self, text, row):
-        compiled = self.pattern if isinstance(self.pattern, re.Pattern) else re.compile(
-            self.pattern, self.flags
+        compiled = (
+            self.pattern
+            if isinstance(self.pattern, re.Pattern)
+            else re.compile(self.pattern, self.flags)
         )
         return self.match_reward if compiled.fullmatch(text) else self.miss_reward
 

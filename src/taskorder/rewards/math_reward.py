@@ -90,7 +90,9 @@ class MathReward(RewardFunction):
 
     columns = ("answer",)
 
-    def __init__(self, *, timeout_seconds: int = 2, backend: str = "auto", name: str = "math_reward"):
+    def __init__(
+        self, *, timeout_seconds: int = 2, backend: str = "auto", name: str = "math_reward"
+    ):
         if not isinstance(timeout_seconds, int) or timeout_seconds < 1:
             raise InvalidParameterError(
                 "The 'timeout_seconds' parameter of MathReward must be a positive integer "

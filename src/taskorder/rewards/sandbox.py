@@ -67,6 +67,7 @@ __all__ = [
 def _child_source() -> str:
     return Path(__file__).with_name("_sandbox_child.py").read_text(encoding="utf-8")
 
+
 _ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "LANG": "C.UTF-8",
@@ -255,8 +256,10 @@ def run_python_tests(
         )
     tests = list(tests)
     python = python or sys.executable
-    report = require_safe_isolation(python) if isolation == "auto" else probe_isolation(
-        python, level=isolation
+    report = (
+        require_safe_isolation(python)
+        if isolation == "auto"
+        else probe_isolation(python, level=isolation)
     )
     started = time.monotonic()
     with reserved_uid(report.drops_privileges) as uid:
@@ -368,7 +371,12 @@ def _run(argv, workdir, limits):
         status = "timeout"
     _kill_group(process)
     process.stdout.close()
-    return {"status": status, "data": b"".join(chunks), "returncode": process.returncode, "detail": ""}
+    return {
+        "status": status,
+        "data": b"".join(chunks),
+        "returncode": process.returncode,
+        "detail": "",
+    }
 
 
 def _exited(pid: int, timeout: float) -> bool:

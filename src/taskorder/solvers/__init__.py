@@ -113,6 +113,7 @@ SUPPORTED_OBJECTIVES: dict[str, tuple[str, ...]] = {
     "rank": SOLVER_OBJECTIVES,
 }
 
+
 def register_solver(name: str, solver: Solver) -> None:
     """Make ``solver`` available as ``solve(..., method=name)``."""
     SOLVERS[name] = solver
@@ -186,13 +187,16 @@ def prepare(matrix: TransferMatrix, spec: ProblemSpec) -> Prepared:
     >>> prepare(m, ProblemSpec(model="backward_only")).problem.weights.tolist()
     [[0.0, -0.2], [0.1, 0.0]]
     """
-    constraints = Constraints.from_names(matrix, first=spec.first, last=spec.last, before=spec.before)
+    constraints = Constraints.from_names(
+        matrix, first=spec.first, last=spec.last, before=spec.before
+    )
     floors, bonus = (), None
     if spec.entropy is not None:
         from taskorder.entropy import entropy_terms
 
-        floors, bonus = entropy_terms(matrix, spec.entropy, spec.entropy_floor,
-                                      spec.entropy_weight, spec.entropy_model)
+        floors, bonus = entropy_terms(
+            matrix, spec.entropy, spec.entropy_floor, spec.entropy_weight, spec.entropy_model
+        )
     if floors:
         constraints = replace(constraints, floors=floors)
     if spec.model == "multiplicative":
@@ -244,7 +248,9 @@ def _check_settings(method: str, time_limit: float | None, seed: int) -> None:
             f"Got {time_limit!r} instead."
         )
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise InvalidParameterError(f"The 'seed' parameter of solve must be an integer. Got {seed!r}.")
+        raise InvalidParameterError(
+            f"The 'seed' parameter of solve must be an integer. Got {seed!r}."
+        )
 
 
 def solve(
@@ -322,7 +328,9 @@ def solve(
     return _solve_point(matrix, spec, method, time_limit, int(seed))
 
 
-def _route(prepared: Prepared, method: str, time_limit: float | None) -> tuple[Solver, str, str, float | None]:
+def _route(
+    prepared: Prepared, method: str, time_limit: float | None
+) -> tuple[Solver, str, str, float | None]:
     """``(solver, method name, reason, time limit)`` for ``prepared``."""
     problem = prepared.problem
     n_tasks, objective = problem.n_tasks, problem.objective
@@ -366,9 +374,9 @@ def _solve_point(
     solution = solver(prepared.problem, time_limit=solver_limit, seed=seed)
     elapsed = time.perf_counter() - start
     value_problem = prepared.value
-    if sorted(solution.order) != list(range(matrix.n_tasks)) or not value_problem.constraints.satisfied_by(
-        solution.order
-    ):
+    if sorted(solution.order) != list(
+        range(matrix.n_tasks)
+    ) or not value_problem.constraints.satisfied_by(solution.order):
         raise SolverError(f"Solver {method!r} returned an invalid order {solution.order}.")
     order = tuple(matrix.tasks[t] for t in solution.order)
     value = value_problem.value(solution.order)
@@ -376,11 +384,18 @@ def _solve_point(
     extras = dict(solution.extras)
     anytime = list(extras.pop("anytime", []))
     if value_problem is not prepared.problem:  # solved in logarithms: report exact values
-        bound = value if solution.status == "optimal" else (
-            None if bound is None else float(np.exp(bound)))
+        bound = (
+            value
+            if solution.status == "optimal"
+            else (None if bound is None else float(np.exp(bound)))
+        )
         anytime = [(t, float(np.exp(v))) for t, v in anytime]
-    prediction = predict(matrix, order, model=spec.model,
-                         objective="all_pairs" if spec.objective == "max_min" else spec.objective)
+    prediction = predict(
+        matrix,
+        order,
+        model=spec.model,
+        objective="all_pairs" if spec.objective == "max_min" else spec.objective,
+    )
     entropy = None
     if spec.entropy is not None:
         from taskorder.entropy import entropy_outcome

@@ -120,8 +120,7 @@ def choose_method(problem: Problem, time_limit: float | None) -> tuple[str, str]
     dp_in_time = time_limit is None or time_limit >= DP_SECONDS.get(objective, 0.0)
     if dp_max is not None and n_tasks <= dp_max and (dp_in_time or n_tasks <= dp_max - 4):
         return "dp", (
-            f"n = {n_tasks} <= {dp_max}: the subset DP proves the optimum in well under "
-            "a second"
+            f"n = {n_tasks} <= {dp_max}: the subset DP proves the optimum in well under a second"
         )
     if objective == "all_pairs" and n_tasks <= limits["ilp"]:
         short = time_limit is not None and time_limit < ILP_LARGE_MIN_SECONDS

@@ -428,7 +428,9 @@ class ProblemSpec:
         if self.model not in MODELS:
             raise _refuse("model", f"one of {', '.join(MODELS)}", self.model)
         if self.entropy_model not in ENTROPY_MODELS:
-            raise _refuse("entropy_model", f"one of {', '.join(ENTROPY_MODELS)}", self.entropy_model)
+            raise _refuse(
+                "entropy_model", f"one of {', '.join(ENTROPY_MODELS)}", self.entropy_model
+            )
         if self.samples is not None:
             object.__setattr__(self, "samples", tuple(self.samples))
             if self.risk is None:

@@ -129,8 +129,8 @@ class GenerationStateCallback(TrainerCallback):
         if path is None:
             return None
         payload = torch.load(path, map_location=args.device, weights_only=True)
-        if payload.get("global_step") != state.global_step or payload.get(
-            "world_size"
-        ) != int(args.world_size):
+        if payload.get("global_step") != state.global_step or payload.get("world_size") != int(
+            args.world_size
+        ):
             return None
         return payload

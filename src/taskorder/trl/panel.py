@@ -308,7 +308,8 @@ class TaskPanel:
         """Unfinished generations (stats, gradient sums), JSON-serialisable (for checkpoints)."""
         return {
             "stats": {
-                str(g): {t: asdict(v) for t, v in stats.items()} for g, stats in self._pending.items()
+                str(g): {t: asdict(v) for t, v in stats.items()}
+                for g, stats in self._pending.items()
             },
             "gradients": None if self.task_gradients is None else self.task_gradients.state_dict(),
         }
@@ -325,7 +326,9 @@ class TaskPanel:
     # ------------------------------------------------------------ internals
     def _generation(self) -> int:
         trainer = self.trainer
-        return int(trainer._step) // (int(trainer.args.steps_per_generation) * int(trainer.num_iterations))
+        return int(trainer._step) // (
+            int(trainer.args.steps_per_generation) * int(trainer.num_iterations)
+        )
 
     def _log(self, task: str, metric: str, value: float) -> None:
         self.trainer._metrics["train"][f"panel/{task}/{metric}"].append(float(value))
@@ -405,7 +408,11 @@ class TaskPanel:
                     self._log(task, "kl", float(totals[2, position]) / count)
         if gradients is not None:
             gradients.autograd(
-                generation, one_hot, logps, inputs["advantages"], mask,
+                generation,
+                one_hot,
+                logps,
+                inputs["advantages"],
+                mask,
                 sequence_mean=getattr(trainer, "loss_type", "") in ("grpo", "sapo"),
             )
 

@@ -601,16 +601,19 @@ def replan_plan(config: TrainConfig, *, horizon: int = 3, design: str = "full") 
 
     matrix, steps = _replan_inputs(config)
     tasks = build_tasks(config)
-    stages = replan_cost(len(tasks), horizon=horizon, design=design,
-                         given_matrix=matrix is not None)
+    stages = replan_cost(
+        len(tasks), horizon=horizon, design=design, given_matrix=matrix is not None
+    )
     return {
         "output_dir": str(Path(config.output_dir) / "replan"),
-        "tasks": {t.name: {"train_rows": len(t.train_rows), "eval_rows": len(t.eval_rows)}
-                  for t in tasks},
+        "tasks": {
+            t.name: {"train_rows": len(t.train_rows), "eval_rows": len(t.eval_rows)} for t in tasks
+        },
         "steps_per_stage": steps,
         "horizon": horizon,
         "design": design,
-        "first_decision": "solve the given matrix" if matrix is not None
+        "first_decision": "solve the given matrix"
+        if matrix is not None
         else "probe campaign at the starting model",
         "training_stages": stages,
         "grpo_steps": stages * steps,

@@ -70,7 +70,9 @@ class CallableBackend:
         try:
             reply = self.function(prompt)
         except Exception as error:
-            raise JudgeBackendError(f"The judge function {self.name!r} raised {error!r}.") from error
+            raise JudgeBackendError(
+                f"The judge function {self.name!r} raised {error!r}."
+            ) from error
         if not isinstance(reply, str):
             raise JudgeBackendError(
                 f"The judge function {self.name!r} must return a string. Got {type(reply).__name__}."
@@ -150,9 +152,7 @@ class OpenAIBackend:
 
     @property
     def backend_id(self) -> str:
-        return (
-            f"openai:{self.base_url}:{self.model}:t={self.temperature}:max={self.max_tokens}"
-        )
+        return f"openai:{self.base_url}:{self.model}:t={self.temperature}:max={self.max_tokens}"
 
     def __repr__(self) -> str:  # never show the key
         return f"OpenAIBackend(base_url={self.base_url!r}, model={self.model!r})"
@@ -201,7 +201,9 @@ class OpenAIBackend:
         except (ConnectionResetError, ConnectionAbortedError, http.client.HTTPException) as error:
             raise _Retryable() from error  # the server answered, then broke off
         except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
-            if isinstance(getattr(error, "reason", None), (ConnectionResetError, ConnectionAbortedError)):
+            if isinstance(
+                getattr(error, "reason", None), (ConnectionResetError, ConnectionAbortedError)
+            ):
                 raise _Retryable() from error
             raise JudgeBackendError(
                 f"The judge endpoint {self.base_url} is unreachable or did not answer within "
@@ -307,7 +309,7 @@ class TransformersBackend:
                 # Longest first, so each generate pads little and a too-long batch fails early.
                 order = sorted(range(len(prompts)), key=lambda i: -len(encoded[i]))
                 for start in range(0, len(order), self.batch_size):
-                    chunk = order[start:start + self.batch_size]
+                    chunk = order[start : start + self.batch_size]
                     texts = self._generate(model, tokenizer, [encoded[i] for i in chunk])
                     for index, text in zip(chunk, texts):
                         replies[index] = text
@@ -327,7 +329,9 @@ class TransformersBackend:
         """Greedy replies to token sequences, generated together with left padding."""
         import torch
 
-        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        pad = (
+            tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        )
         pad = 0 if pad is None else pad
         width = max(len(sequence) for sequence in sequences)
         input_ids = torch.tensor(

@@ -97,7 +97,9 @@ class JudgementCache:
             self._memory[key] = reply
             db = self._db()
             if db is not None:
-                db.execute("INSERT OR REPLACE INTO judgements (key, reply) VALUES (?, ?)", (key, reply))
+                db.execute(
+                    "INSERT OR REPLACE INTO judgements (key, reply) VALUES (?, ?)", (key, reply)
+                )
                 db.commit()
 
     def __len__(self) -> int:

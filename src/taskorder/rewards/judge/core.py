@@ -69,7 +69,9 @@ Which response answers the question better? Reason briefly if you need to, then 
 one line of the form "Winner: A", "Winner: B" or "Winner: tie"."""
 
 _SCORE = re.compile(r"^[ \t*]*score[ \t*]*:[ \t*]*(\d+)[ \t*.]*$", re.IGNORECASE | re.MULTILINE)
-_VERDICT = re.compile(r"^[ \t*]*winner[ \t*]*:[ \t*]*(a|b|tie)[ \t*.]*$", re.IGNORECASE | re.MULTILINE)
+_VERDICT = re.compile(
+    r"^[ \t*]*winner[ \t*]*:[ \t*]*(a|b|tie)[ \t*.]*$", re.IGNORECASE | re.MULTILINE
+)
 
 
 def parse_score(reply: str, low: int, high: int) -> int | None:
@@ -186,7 +188,11 @@ class Judge:
                 "The 'cache' parameter of Judge must be True, False or a JudgementCache. "
                 f"Got {type(cache).__name__} instead."
             )
-        if isinstance(cooldown, bool) or not isinstance(cooldown, (int, float)) or not cooldown >= 0:
+        if (
+            isinstance(cooldown, bool)
+            or not isinstance(cooldown, (int, float))
+            or not cooldown >= 0
+        ):
             raise InvalidParameterError(
                 "The 'cooldown' parameter of Judge must be a number of seconds >= 0. "
                 f"Got {cooldown!r} instead."
@@ -241,7 +247,9 @@ class Judge:
             else:
                 pending.setdefault(prompt, []).append(index)
         if self.cache is None:
-            jobs = [(prompt, [index]) for index, prompt in enumerate(prompts) if replies[index] is None]
+            jobs = [
+                (prompt, [index]) for index, prompt in enumerate(prompts) if replies[index] is None
+            ]
         else:
             jobs = list(pending.items())
         answers = self._ask_backend([prompt for prompt, _ in jobs], max_workers)
@@ -267,8 +275,12 @@ class Judge:
                 return [self._checked(reply) for reply in replies]
             if replies is not None:  # (None: _guarded counted and logged the failure)
                 self._count("backend_errors")
-                logger.warning("Judge backend %s answered a batch of %d with %.80r",
-                               self.backend.backend_id, len(prompts), replies)
+                logger.warning(
+                    "Judge backend %s answered a batch of %d with %.80r",
+                    self.backend.backend_id,
+                    len(prompts),
+                    replies,
+                )
             return [None] * len(prompts)
         workers = max_workers or getattr(self.backend, "concurrency", 1)
         workers = max(1, min(int(workers), len(prompts)))
@@ -289,13 +301,15 @@ class Judge:
         """Call the backend; on failure count, log, open the breaker and return ``None``."""
         try:
             return function(argument)
-        except Exception as error:  # noqa: BLE001 - a judge failure must never stop training
+        except Exception as error:
             self._count("backend_errors")
             with self._lock:
                 self._open_until = time.monotonic() + self.cooldown
             logger.warning(
-                "Judge backend %s failed: %s Requests in the next %g s get None without "
-                "asking it.", self.backend.backend_id, error, self.cooldown,
+                "Judge backend %s failed: %s Requests in the next %g s get None without asking it.",
+                self.backend.backend_id,
+                error,
+                self.cooldown,
             )
             return None
 
@@ -473,7 +487,12 @@ class JudgeReward(RewardFunction):
     """
 
     def __init__(
-        self, judge: Judge, *, mode: str = "rubric", max_workers: int | None = None, name: str | None = None
+        self,
+        judge: Judge,
+        *,
+        mode: str = "rubric",
+        max_workers: int | None = None,
+        name: str | None = None,
     ):
         if not isinstance(judge, Judge):
             raise InvalidParameterError(
@@ -485,8 +504,8 @@ class JudgeReward(RewardFunction):
             )
         self.judge = judge
         self.mode = mode
-        self.max_workers = None if max_workers is None else check_int(
-            max_workers, "max_workers", "JudgeReward"
+        self.max_workers = (
+            None if max_workers is None else check_int(max_workers, "max_workers", "JudgeReward")
         )
         self.columns = (mode,)
         self.__name__ = name or f"judge_{mode}"

@@ -15,7 +15,9 @@ __all__ = ["MAX_TASKS", "solve_brute_force"]
 MAX_TASKS = 10
 
 
-def solve_brute_force(problem: Problem, *, time_limit: float | None = None, seed: int = 0) -> Solution:
+def solve_brute_force(
+    problem: Problem, *, time_limit: float | None = None, seed: int = 0
+) -> Solution:
     """Enumerate every order and keep the best feasible one (ties: first in lexicographic order).
 
     Parameters
@@ -49,7 +51,9 @@ def solve_brute_force(problem: Problem, *, time_limit: float | None = None, seed
         reached = floor.base + (contributions * before).sum(axis=1)
         feasible &= reached >= floor.minimum - 1e-9
     if not feasible.any():
-        raise ConstraintError("No order satisfies the constraints (precedences and floors together).")
+        raise ConstraintError(
+            "No order satisfies the constraints (precedences and floors together)."
+        )
     perms = perms[feasible]
     weights = problem.weights
     values = np.zeros(len(perms))

@@ -71,7 +71,9 @@ def solve_dp(problem: Problem, *, time_limit: float | None = None, seed: int = 0
     predecessors = np.array(problem.constraints.predecessors or [0] * n_tasks, dtype=np.int64)
     layers = _layers(n_tasks)
     if problem.objective == "all_pairs":
-        order = _linear_ordering(problem.weights, predecessors, layers, deadline, problem.constraints.floors)
+        order = _linear_ordering(
+            problem.weights, predecessors, layers, deadline, problem.constraints.floors
+        )
     else:
         if problem.constraints.floors:
             raise InvalidParameterError(
@@ -135,7 +137,9 @@ def _linear_ordering(weights, predecessors, layers, deadline, floors=()) -> list
 def _unwind(last: np.ndarray, n_tasks: int, best: np.ndarray) -> list[int]:
     full = (1 << n_tasks) - 1
     if not np.isfinite(best[full]):
-        raise ConstraintError("No order satisfies the constraints (precedences and floors together).")
+        raise ConstraintError(
+            "No order satisfies the constraints (precedences and floors together)."
+        )
     order, remaining = [], full
     while remaining:
         task = int(last[remaining])
@@ -168,7 +172,9 @@ def _hamiltonian_path(weights, predecessors, layers, deadline) -> list[int]:
     full = (1 << n_tasks) - 1
     end = int(np.argmax(best[full]))
     if not np.isfinite(best[full, end]):
-        raise ConstraintError("No order satisfies the constraints (precedences and floors together).")
+        raise ConstraintError(
+            "No order satisfies the constraints (precedences and floors together)."
+        )
     order, remaining = [end], full
     while remaining != 1 << order[-1]:
         previous = int(came_from[remaining, order[-1]])

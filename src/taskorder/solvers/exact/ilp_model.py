@@ -286,7 +286,7 @@ def solve_mip_before(model_proto, backend: str, deadline: float | None) -> Model
     def run() -> None:
         try:
             box["outcome"] = solve_model(model_proto, backend, left, integer=True)
-        except Exception as error:  # noqa: BLE001  (re-raised in the caller's thread)
+        except Exception as error:
             box["error"] = error
 
     worker = threading.Thread(target=run, daemon=True, name="taskorder-mip")
