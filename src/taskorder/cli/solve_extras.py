@@ -96,6 +96,8 @@ def all_orders_tie(matrix: TransferMatrix, entropy: TransferMatrix | None = None
     return True
 
 
+# long: the signature is 9 lines after formatting; the body prints the order table and the
+# summary lines in the order people read them
 def print_result(
     file: Path,
     matrix: TransferMatrix,

@@ -85,6 +85,8 @@ def _arrow(order: Sequence[str]) -> str:
     return " -> ".join(order)
 
 
+# long: the signature is 19 lines (17 keyword parameters, one a line after formatting); the
+# body is the decide-train-measure loop, its stages in helpers
 def replan_training(
     runner: Any,
     directory: str | Path,
