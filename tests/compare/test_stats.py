@@ -22,8 +22,13 @@ def test_relative_performance_hand_computed():
     specialist = np.array([[0.6, 0.8], [0.6, 0.8]])
     # seed 0: (0.5 + 1.0) / 2 = 0.75; seed 1: (1.0 + 0.5) / 2 = 0.75
     np.testing.assert_allclose(relative_performance(scores, specialist), [0.75, 0.75])
-    with pytest.raises(InvalidParameterError, match="positive"):
-        relative_performance(scores, np.zeros((2, 2)))
+    # a specialist that learned nothing (score 0) has no ratio: its task is left out
+    zero = np.array([[0.6, 0.0], [0.0, 0.0]])
+    np.testing.assert_allclose(relative_performance(scores, zero), [0.5, np.nan])
+    with pytest.raises(InvalidParameterError, match="non-negative"):
+        relative_performance(scores, -np.ones((2, 2)))
+    with pytest.raises(InvalidParameterError, match="shape"):
+        relative_performance(scores, np.ones((2, 3)))
 
 
 def test_paired_p_value():

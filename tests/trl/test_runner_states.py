@@ -150,3 +150,21 @@ def test_compare_with_a_matrix_skips_the_probe_campaign(tmp_path):
             stage_steps=3,
             matrix=TransferMatrix(tasks[:2], bwt[:2, :2]),
         )
+
+
+def test_compare_runs_online_methods_on_the_trl_runner(plain_runner):
+    """`compare --method sec` on a real-model runner: one online stage through train_online."""
+    from taskorder.compare import compare
+
+    tasks = list(plain_runner.tasks)
+    calls = []
+    online = plain_runner.train_online
+    plain_runner.train_online = lambda *a, **k: calls.append(a[2]) or online(*a, **k)
+    try:
+        report = compare(plain_runner, methods=["sec", "joint"], seeds=1, stage_steps=1)
+    finally:
+        plain_runner.train_online = online
+    assert calls == ["sec"]
+    sec = report.methods["sec"]
+    assert sec.kind == "online" and sec.probe_steps == 0 and sec.total_steps == len(tasks)
+    assert report.methods["joint"].total_steps == len(tasks)

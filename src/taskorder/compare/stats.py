@@ -48,18 +48,28 @@ def relative_gain(scores_a: Sequence[float], scores_b: Sequence[float]) -> float
 def relative_performance(scores: np.ndarray, specialist: np.ndarray) -> np.ndarray:
     """Per-seed mean over tasks of ``score / specialist`` (both shape ``(seeds, tasks)``).
 
+    A task whose specialist scored 0 (nothing learned in its own stage, common for short
+    stages on a small model) has no ratio and is left out of that seed's mean; a seed with
+    no such task gives NaN. The trained methods' scores are kept either way.
+
     Examples
     --------
     >>> relative_performance(np.array([[0.4, 0.9]]), np.array([[0.8, 0.9]])).tolist()
     [0.75]
+    >>> relative_performance(np.array([[0.4, 0.9]]), np.array([[0.8, 0.0]])).tolist()
+    [0.5]
     """
     scores, specialist = np.asarray(scores, float), np.asarray(specialist, float)
-    if scores.shape != specialist.shape or np.any(specialist <= 0):
+    if scores.shape != specialist.shape or np.any(specialist < 0):
         raise InvalidParameterError(
             "The 'specialist' parameter of relative_performance must have the shape of 'scores' "
-            f"{scores.shape} and positive entries. Got shape {specialist.shape}."
+            f"{scores.shape} and non-negative entries. Got shape {specialist.shape}."
         )
-    return (scores / specialist).mean(axis=1)
+    positive = specialist > 0
+    ratios = np.where(positive, scores / np.where(positive, specialist, 1.0), 0.0)
+    counts = positive.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, ratios.sum(axis=1) / counts, np.nan)
 
 
 def paired_p_value(a: Sequence[float], b: Sequence[float]) -> float:
