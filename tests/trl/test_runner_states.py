@@ -168,3 +168,26 @@ def test_compare_runs_online_methods_on_the_trl_runner(plain_runner):
     sec = report.methods["sec"]
     assert sec.kind == "online" and sec.probe_steps == 0 and sec.total_steps == len(tasks)
     assert report.methods["joint"].total_steps == len(tasks)
+
+
+def test_compare_runs_the_hybrid_on_the_trl_runner(plain_runner):
+    """The hybrid's mixed stages are anchored online stages of the real-model runner."""
+    from taskorder.compare import compare
+    from taskorder.matrix import TransferMatrix
+
+    tasks = list(plain_runner.tasks)
+    matrix = TransferMatrix(tasks, np.zeros((3, 3)), own_scores=[0.5, 0.5, 0.5])
+    calls = []
+    online = plain_runner.train_online
+    plain_runner.train_online = lambda *a, **k: calls.append(k["options"]) or online(*a, **k)
+    try:
+        report = compare(
+            plain_runner, methods=["hybrid", "joint"], seeds=1, stage_steps=1, matrix=matrix
+        )
+    finally:
+        plain_runner.train_online = online
+    order = report.probe["orders"]["solver"]
+    # stage 0 trains the first task alone; stages 1 and 2 mix, anchored on their current task
+    assert [c["anchor"]["task"] for c in calls] == order[1:]
+    assert all(c["anchor"]["share"] == 0.5 for c in calls)
+    assert report.methods["hybrid"].total_steps == len(tasks)

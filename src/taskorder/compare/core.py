@@ -86,7 +86,7 @@ def _curricula(
     out: dict[str, tuple] = {}
     probe = None
     notes = [] if notes is None else notes
-    if "hybrid" in methods and online_methods.online_kind(runner) != "builtin":
+    if "hybrid" in methods and online_methods.online_kind(runner) is None:
         notes.append(online_methods.skip_note("hybrid", runner))
         methods = [m for m in methods if m != "hybrid"]
     if set(methods) & set(PROBED):

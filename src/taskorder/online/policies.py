@@ -38,7 +38,7 @@ for the benchmark that chose those the papers did not fix.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -293,7 +293,14 @@ class WorstTaskPolicy(Policy):
 _CLASSES = {"sec": SECPolicy, "tac": TACPolicy, "worst_task": WorstTaskPolicy}
 
 
-def make_policy(name: str, tasks: Sequence[str], *, seed: int = 0, **options: Any) -> OnlinePolicy:
+def make_policy(
+    name: str,
+    tasks: Sequence[str],
+    *,
+    seed: int = 0,
+    anchor: Mapping[str, Any] | None = None,
+    **options: Any,
+) -> OnlinePolicy:
     """Build the online policy ``name`` over ``tasks``.
 
     Parameters
@@ -304,6 +311,10 @@ def make_policy(name: str, tasks: Sequence[str], *, seed: int = 0, **options: An
         Task names, in the order weights are reported.
     seed : int
         Seed of the policy's own random stream.
+    anchor : mapping, optional
+        ``{"task": t, "share": s}``: at least ``s`` of every batch goes to task ``t`` and
+        the policy mixes the rest (:class:`taskorder.online.hybrid.AnchoredPolicy`, the
+        hybrid's stages); how a stage of a TRL run or a real-model runner is anchored.
     **options
         The policy's options (:class:`SECPolicy`, :class:`TACPolicy`,
         :class:`WorstTaskPolicy`).
@@ -338,4 +349,14 @@ def make_policy(name: str, tasks: Sequence[str], *, seed: int = 0, **options: An
             raise InvalidParameterError(
                 f"Unknown option {key!r} for policy {name!r}; it takes {allowed}."
             )
-    return cls(tasks, seed=seed, **options)
+    policy = cls(tasks, seed=seed, **options)
+    if anchor is None:
+        return policy
+    from taskorder.online.hybrid import AnchoredPolicy
+
+    if not isinstance(anchor, Mapping) or set(anchor) != {"task", "share"}:
+        raise InvalidParameterError(
+            "The 'anchor' option of make_policy must be a mapping with the keys 'task' and "
+            f"'share'. Got {anchor!r}."
+        )
+    return AnchoredPolicy(policy, anchor["task"], anchor["share"])

@@ -177,7 +177,14 @@ class TRLProbeRunner:
         )
 
     def train_online(
-        self, state: str, tasks: Sequence[str], policy: str, *, steps: int, seed: int
+        self,
+        state: str,
+        tasks: Sequence[str],
+        policy: str,
+        *,
+        steps: int,
+        seed: int,
+        options: Mapping[str, Any] | None = None,
     ) -> str:
         """One online stage: ``policy`` picks each generation batch's mixture of ``tasks``.
 
@@ -198,6 +205,9 @@ class TRLProbeRunner:
             GRPO steps of the stage.
         seed : int
             Training seed (the policy's draws derive from it).
+        options : mapping, optional
+            The policy's options (:func:`taskorder.online.make_policy`), e.g.
+            ``{"anchor": {"task": "math", "share": 0.5}}`` for a hybrid stage.
 
         Returns
         -------
@@ -206,9 +216,12 @@ class TRLProbeRunner:
         """
         from taskorder.schedule import Stage
 
-        return self._train_stage(state, Stage(list(tasks), steps=steps, online=policy), seed)
+        stage = Stage(list(tasks), steps=steps, online=policy)
+        return self._train_stage(state, stage, seed, policy_options={policy: dict(options or {})})
 
-    def _train_stage(self, state: str, stage: Any, seed: int) -> str:
+    def _train_stage(
+        self, state: str, stage: Any, seed: int, policy_options: Mapping[str, Any] | None = None
+    ) -> str:
         from trl import GRPOTrainer
 
         from taskorder.schedule import Schedule
@@ -219,7 +232,7 @@ class TRLProbeRunner:
         from taskorder.trl.reward_specs import for_task
 
         names = self._check_tasks(stage.task_names)
-        out = self._new_state_dir(state, stage, seed)
+        out = self._new_state_dir(state, stage, seed, policy_options)
         if (out / _DONE).is_file():
             return str(out)  # trained before with the same arguments: the same state
         model, tokenizer = load_policy(self._state_dir(state), dtype=self.config.dtype)
@@ -238,7 +251,7 @@ class TRLProbeRunner:
             peft_config=peft_config,
         )
         _quiet(trainer)
-        apply_schedule(trainer, Schedule([stage]))
+        apply_schedule(trainer, Schedule([stage]), policy_options=policy_options or None)
         trainer.train()
         trained = trainer.model
         if peft_config is not None:
@@ -315,7 +328,9 @@ class TRLProbeRunner:
             )
         return path
 
-    def _new_state_dir(self, state: str, stage: Any, seed: int) -> Path:
+    def _new_state_dir(
+        self, state: str, stage: Any, seed: int, policy_options: Mapping[str, Any] | None = None
+    ) -> Path:
         """The folder of the state that ``train(state, stage, seed)`` makes (one per arguments).
 
         The same arguments give the same folder, so a repeated call (a shared curriculum
@@ -325,7 +340,8 @@ class TRLProbeRunner:
         work.mkdir(parents=True, exist_ok=True)
         key = hashlib.sha256(
             json.dumps(
-                [str(Path(state).resolve()), stage.to_dict(), seed, self.config_hash()],
+                [str(Path(state).resolve()), stage.to_dict(), seed, self.config_hash()]
+                + ([policy_options] if policy_options and any(policy_options.values()) else []),
                 sort_keys=True,
             ).encode()
         ).hexdigest()[:16]
