@@ -9,7 +9,10 @@ merge: the results pair with ``compare.json`` seed by seed.
 Each online method is one stage of ``n_tasks * stage_steps`` GRPO steps (16) over all
 four tasks, the policy choosing each generation batch's mixture from the step's own
 per-task signals (:meth:`taskorder.trl.runner.TRLProbeRunner.train_online`). They pay
-no probes; the planned order paid ``repeats * (n + n(n-1))`` probe stages first.
+no probes; the planned order paid ``repeats * (n + n(n-1))`` probe stages first. The
+``hybrid`` is compare's: the recommended order's stages, stage k an online ``sec`` stage
+over the first k+1 tasks anchored (half of every batch) on the current one; it pays the
+probes too.
 
 Usage (resumable: finished states are reused)::
 
@@ -34,7 +37,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "real_lm_cpu"
-METHODS = ("sec", "tac", "worst_task")
+METHODS = ("sec", "tac", "worst_task", "hybrid")
 
 
 def say(message: str) -> None:
@@ -76,9 +79,11 @@ def main(argv: list[str] | None = None) -> int:
             if (name, s) in done:
                 continue
             started = time.perf_counter()
-            state = runner.train_online(
-                base, tasks, name, steps=steps, seed=derive_seed(0, "compare", "train", s, name)
-            )
+            train_seed = derive_seed(0, "compare", "train", s, name)
+            if name == "hybrid":
+                state = hybrid(runner, base, previous, train_seed)
+            else:
+                state = runner.train_online(base, tasks, name, steps=steps, seed=train_seed)
             trained = time.perf_counter() - started
             scores = {t: float(runner.evaluate(state, t, seed=eval_seed).score) for t in tasks}
             out["runs"].append(
@@ -106,6 +111,20 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def hybrid(runner, base, previous: dict, seed: int):
+    """compare's ``hybrid`` on the committed matrix: the recommended order, anchored stages."""
+    from taskorder.compare.online_methods import REFRESH_SHARE, _hybrid_on_runner
+    from taskorder.io import read_matrix
+    from taskorder.online.hybrid import plan_hybrid
+
+    matrix = read_matrix(RESULTS / "matrix.json")
+    order = previous["probe"]["orders"]["solver"]
+    plan = plan_hybrid(
+        matrix, stage_steps=int(previous["stage_steps"]), order=order, refresh_share=REFRESH_SHARE
+    )
+    return _hybrid_on_runner(runner, base, plan, seed)[0]
+
+
 def summary(runs: list[dict], previous: dict) -> dict:
     """Mean over seeds per method, beside ``compare.json``'s methods, paired with joint."""
     n = len(previous["tasks"])
@@ -130,7 +149,7 @@ def summary(runs: list[dict], previous: dict) -> dict:
                 "minus_joint_se": float(np.std(paired, ddof=1) / math.sqrt(len(paired)))
                 if len(paired) > 1
                 else float("nan"),
-                "probe_stages": probe_stages if name in ("solver", "rank_rule") else 0,
+                "probe_stages": probe_stages if name in ("solver", "rank_rule", "hybrid") else 0,
             }
         )
     return {
