@@ -400,17 +400,28 @@ def summarise(rows: list[dict], title: str) -> list[str]:
                 f"{wins} of {len(rec)} worlds"
             ),
         ]
-        for flag, words in (("True", "separable"), ("False", "not separable")):
-            mine = [r for r in rec if r["separable"] == flag]
-            if mine:
-                pct = [float(r["percentile"]) for r in mine]
-                wins = sum(r["beats_random"] == "True" for r in mine)
-                lines.append(
-                    f"- when the tool says the probes are {words} ({len(mine)} worlds): "
-                    f"median percentile {np.median(pct):.1f} (min {min(pct):.1f}), "
-                    f"beats the mean random order in {wins}"
-                )
+        for part in separability(rec):
+            lines.append(
+                f"- when the tool says the probes are {part['words']} ({part['n']} worlds): "
+                f"median percentile {part['median']:.1f} (min {part['min']:.1f}), "
+                f"beats the mean random order in {part['wins']}"
+            )
     return [*lines, ""]
+
+
+def separability(rows: list[dict]) -> list[dict]:
+    """The ``recommended`` rows split by the tool's separability verdict: size, median and
+    min percentile, and worlds above the mean random order, per verdict that occurs."""
+    rec = [r for r in rows if r["method"] == "recommended"]
+    out = []
+    for flag, words in (("True", "separable"), ("False", "not separable")):
+        mine = [r for r in rec if r["separable"] == flag]
+        if mine:
+            pct = [float(r["percentile"]) for r in mine]
+            wins = sum(r["beats_random"] == "True" for r in mine)
+            out.append({"words": words, "n": len(mine), "median": float(np.median(pct)),
+                        "min": min(pct), "wins": wins})  # fmt: skip
+    return out
 
 
 def score_routes(split: str) -> dict[str, list[float]]:

@@ -113,8 +113,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def hybrid(runner, base, previous: dict, seed: int):
     """compare's ``hybrid`` on the committed matrix: the recommended order, anchored stages."""
-    from taskorder.compare.online_methods import REFRESH_SHARE, _hybrid_on_runner
+    from taskorder.compare.online_methods import REFRESH_SHARE
     from taskorder.io import read_matrix
+    from taskorder.learner.hybrid import run_hybrid
     from taskorder.online.hybrid import plan_hybrid
 
     matrix = read_matrix(RESULTS / "matrix.json")
@@ -122,7 +123,7 @@ def hybrid(runner, base, previous: dict, seed: int):
     plan = plan_hybrid(
         matrix, stage_steps=int(previous["stage_steps"]), order=order, refresh_share=REFRESH_SHARE
     )
-    return _hybrid_on_runner(runner, base, plan, seed)[0]
+    return run_hybrid(runner, base, plan, seed=seed).state
 
 
 def summary(runs: list[dict], previous: dict) -> dict:

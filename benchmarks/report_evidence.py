@@ -179,17 +179,11 @@ def evidence_findings() -> str:
 
 def _separability_line(rows: list[dict]) -> str:
     """How the recommended order did when the tool said the probes separate orders, or not."""
-    rec = [r for r in rows if r["method"] == "recommended"]
-    parts = []
-    for flag, words in (("True", "separable"), ("False", "not separable")):
-        mine = [r for r in rec if r["separable"] == flag]
-        if mine:
-            pct = sorted(float(r["percentile"]) for r in mine)
-            wins = sum(r["beats_random"] == "True" for r in mine)
-            parts.append(
-                f"when it says **{words}** ({len(mine)} world-mode pairs): median "
-                f"percentile {float(np.median(pct)):.1f}, above random in {wins}"
-            )
+    parts = [
+        f"when it says **{p['words']}** ({p['n']} world-mode pairs): median percentile "
+        f"{p['median']:.1f}, above random in {p['wins']}"
+        for p in evidence.separability(rows)
+    ]
     return (
         "- **The run-time signal** (`recommend`'s separability check: the predicted gain "
         "over a random order against its spread over matrices redrawn within the probes' "

@@ -188,40 +188,12 @@ def hybrid_recipe(
     )
 
     def run(runner: Any, base: Any, seed: int) -> tuple[Any, float, float]:
-        if online_kind(runner) == "runner":
-            return _hybrid_on_runner(runner, base, plan, seed)
         result = run_hybrid(runner, base, plan, seed=seed)
         return result.state, result.alignment_s, result.elapsed_s
 
     info = {"order": list(plan.order), "stages": [[list(t), s] for t, s in plan.stages],
             "refresh": plan.refresh.to_dict(), "policy": plan.policy, "anchor": plan.anchor}  # fmt: skip
     return "planned", plan.describe(), OnlineRecipe(plan.total_steps, run), info
-
-
-def _hybrid_on_runner(runner: Any, state: Any, plan: Any, seed: int) -> tuple[Any, float, float]:
-    """The hybrid on a runner with its own ``train_online`` (the TRL runner).
-
-    The same stages and stage seeds as :func:`taskorder.learner.hybrid.run_hybrid`; each
-    mixed stage is one online stage anchored on its current task (the ``anchor`` option of
-    :func:`taskorder.online.make_policy`). Returns ``(state, 0.0, elapsed_s)``: a runner
-    that trains online stages itself reports no separate overhead.
-    """
-    import time
-
-    from taskorder.learner.hybrid import stage_seed
-
-    started = time.perf_counter()
-    for k, (tasks, steps) in enumerate(plan.stages):
-        if len(tasks) == 1:
-            state = runner.train(state, tasks[0], steps=steps, seed=stage_seed(seed, k))
-            continue
-        options = {**plan.options, "anchor": {"task": tasks[-1], "share": plan.anchor}}
-        state = runner.train_online(
-            state, list(tasks), plan.policy, steps=steps, seed=stage_seed(seed, k), options=options
-        )
-    for j, (task, steps) in enumerate(plan.refresh.stages):
-        state = runner.train(state, task, steps=steps, seed=stage_seed(seed, len(plan.stages) + j))
-    return state, 0.0, time.perf_counter() - started
 
 
 _NO_ONLINE = (

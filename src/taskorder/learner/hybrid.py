@@ -8,6 +8,7 @@ policy is an :class:`~taskorder.online.hybrid.AnchoredPolicy`.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,18 +40,23 @@ def stage_seed(seed: int, k: int) -> int:
 
 
 def run_hybrid(runner: Any, state: Any, plan: HybridPlan, *, seed: int) -> HybridRun:
-    """Train ``plan`` on the built-in learner from ``state``.
+    """Train ``plan`` from ``state`` on the built-in learner, or on any runner with online stages.
 
     Stage ``k`` is :func:`taskorder.learner.online.train_online` with an
     :class:`AnchoredPolicy` (a single-task stage is plain ``runner.train``); refresh
     stages are plain ``runner.train`` stages. Seeds derive from ``seed`` and the stage.
+    A runner with its own ``train_online(state, tasks, policy, *, steps, seed, options)``
+    (the TRL runner) trains each mixed stage itself, anchored through the ``anchor``
+    option of :func:`taskorder.online.make_policy`; its decisions stay in its own log
+    (empty here) and it reports no alignment time.
 
     Parameters
     ----------
-    runner : BuiltinRunner
-        The built-in learner (:func:`taskorder.learner.make_learner`); online stages need it.
-    state : LearnerState
-        The learner state to start from.
+    runner : BuiltinRunner or runner with ``train_online``
+        The built-in learner (:func:`taskorder.learner.make_learner`) or a runner that
+        trains online stages itself.
+    state : LearnerState or the runner's state
+        The state to start from.
     plan : HybridPlan
         The stages and refresh stages to run (:func:`taskorder.online.hybrid.plan_hybrid`).
     seed : int
@@ -74,11 +80,22 @@ def run_hybrid(runner: Any, state: Any, plan: HybridPlan, *, seed: int) -> Hybri
     >>> run.state.steps == plan.total_steps, [len(d) for d in run.decisions]
     (True, [0, 3])
     """
+    own_online = callable(getattr(runner, "train_online", None))
     decisions, alignment_s, elapsed_s = [], 0.0, 0.0
     for k, (tasks, steps) in enumerate(plan.stages):
         if len(tasks) == 1:
             state = runner.train(state, tasks[0], steps=steps, seed=stage_seed(seed, k))
             decisions.append(())
+            continue
+        if own_online:  # e.g. the TRL runner: its sampler runs the anchored policy
+            started = time.perf_counter()
+            options = {**plan.options, "anchor": {"task": tasks[-1], "share": plan.anchor}}
+            state = runner.train_online(
+                state, list(tasks), plan.policy, steps=steps, seed=stage_seed(seed, k),
+                options=options,
+            )  # fmt: skip
+            decisions.append(())
+            elapsed_s += time.perf_counter() - started
             continue
         inner = make_policy(plan.policy, tasks, seed=stage_seed(seed, k), **plan.options)
         stage = train_online(
