@@ -12,7 +12,7 @@ For each world (one shared starting model) one full probe campaign gives the ent
 transfer matrix; every one of the ``n!`` orders is then trained (one seed) and each open
 task's measured final entropy is compared with the prediction of
 
-- additive: ``own + later bwt + earlier forward`` (taskorder.entropy, model="additive");
+- additive: ``own + later bwt + earlier forward`` (taskorder.solvers.entropy, model="additive");
 - additive, no forward: the same without forward transfer;
 - multiplicative: ``own * prod (own + bwt) / own`` over later stages (model="multiplicative").
 
@@ -39,9 +39,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from evidence import RESULTS, SPLITS, world_spec
 from replan import FixedStart
 
-from taskorder.entropy import predict_entropy
 from taskorder.estimate import make_plan, run_campaign, run_curricula
 from taskorder.learner import LEARNER_VERSION, make_learner
+from taskorder.solvers.entropy import predict_entropy
 
 FIELDS = [
     "split",

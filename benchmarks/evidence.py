@@ -83,12 +83,12 @@ from taskorder.estimate import make_plan, run_campaign, run_curricula
 from taskorder.estimate.impute import impute
 from taskorder.estimate.validate import noise_ceiling
 from taskorder.learner import LEARNER_VERSION, make_learner
-from taskorder.models_extra import best_order
 from taskorder.percentile import order_percentile
 from taskorder.recommend import recommend
 from taskorder.replan import replan_training
 from taskorder.seeds import derive_seed
 from taskorder.solvers import solve
+from taskorder.solvers.multiplicative import best_order
 
 RESULTS = Path(__file__).parent / "results"
 SPLITS = {"dev": range(50), "heldout": range(1000, 1008), "fresh": range(1100, 1132)}

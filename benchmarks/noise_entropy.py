@@ -35,7 +35,7 @@ from taskorder import solve
 from taskorder.estimate import make_plan, run_campaign
 from taskorder.estimate.curricula import run_curricula
 from taskorder.learner import LEARNER_VERSION, make_learner
-from taskorder.robust import solve_robust
+from taskorder.solvers.robust import solve_robust
 
 FIELDS = [
     "split",

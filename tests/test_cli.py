@@ -179,7 +179,7 @@ def test_solve_with_entropy_floor():
 
 @pytest.mark.parametrize("model", ["backward_only", "multiplicative"])
 def test_solve_with_another_outcome_model(model):
-    from taskorder.models_extra import best_order
+    from taskorder.solvers.multiplicative import best_order
 
     scores = EXAMPLE.with_name("four_domains.json")
     result = run("solve", scores, "--model", model, "--json")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from taskorder import ConstraintError, InvalidParameterError, TransferMatrix, solve
-from taskorder.entropy import entropy_floors, predict_entropy
+from taskorder.solvers.entropy import entropy_floors, predict_entropy
 from tests.instances import random_matrix
 
 

@@ -29,10 +29,6 @@ KNOWN_PACKAGE_CYCLES = {
         "TransferMatrix.from_dict delegates to the JSON format module, which checks the "
         "task limit io defines"
     ),
-    frozenset({"entropy", "models_extra", "robust", "solvers"}): (
-        "the one solve applies the entropy, multiplicative and noise transformations, which "
-        "solve sub-problems through it; they belong inside the solvers package"
-    ),
     frozenset({"active", "estimate", "replan", "trl"}): (
         "estimate.config routes real-model files to trl.config and builds the TRL runner, "
         "while trl drives campaigns and re-planning through estimate; the config router and "

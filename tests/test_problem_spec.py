@@ -26,12 +26,12 @@ from taskorder import (
     solve,
 )
 from taskorder.cli import app
-from taskorder.entropy import predict_entropy
 from taskorder.io import read_lolib, write_matrix
 from taskorder.model import predict_many
 from taskorder.recommend import recommend
 from taskorder.result import OBJECTIVE_NAMES
 from taskorder.solvers import ProblemSpec
+from taskorder.solvers.entropy import predict_entropy
 
 ROOT = Path(__file__).parents[1]
 SCORES = ROOT / "examples" / "four_domains.json"

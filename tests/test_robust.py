@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from taskorder import InvalidParameterError, TransferMatrix, evaluate, solve
-from taskorder.robust import sample_matrices, solve_robust
+from taskorder.solvers.robust import sample_matrices, solve_robust
 from tests.instances import random_matrix
 
 # Order a->b collects bwt[a, b] = 1.0 (very uncertain); b->a collects bwt[b, a] = 0.9 (certain).

@@ -40,7 +40,7 @@ tasks losses compound (``0.8 * 0.8``, not ``1 - 0.2 - 0.2``) and a score cannot 
 pushed below 0. It needs positive ``own_scores``. With ``objective="adjacent"`` only the
 neighbours act, as in the additive model. Orders under this model are not a Linear
 Ordering Problem; ``taskorder.solve(matrix, model="multiplicative")`` solves them
-(:mod:`taskorder.models_extra` says how, per objective).
+(:mod:`taskorder.solvers.multiplicative` says how, per objective).
 
 These assumptions are a hypothesis: validate them (``taskorder validate``) before
 trusting a predicted gain.

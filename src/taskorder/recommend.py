@@ -136,8 +136,8 @@ class Recommendation:
 
 
 def _route_order(matrix: TransferMatrix, route: str, objective: str, seed: int) -> tuple:
-    from taskorder.models_extra import best_order
     from taskorder.solvers import solve
+    from taskorder.solvers.multiplicative import best_order
 
     if route == "rank_rule":
         bwt_only = matrix.replace(forward=None, forward_stderr=None)

@@ -62,7 +62,7 @@ class RobustCandidate:
 
 @dataclass(frozen=True)
 class Robustness:
-    """How sure the answer is under noise (``ProblemSpec.risk``; :mod:`taskorder.robust`).
+    """How sure the answer is under noise (``ProblemSpec.risk``; :mod:`taskorder.solvers.robust`).
 
     Attributes
     ----------

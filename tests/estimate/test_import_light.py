@@ -4,7 +4,7 @@ import sys
 
 def test_estimate_package_and_cli_stay_light():
     code = (
-        "import sys, taskorder.estimate, taskorder.models_extra, taskorder.cli.probe_cmd; "
+        "import sys, taskorder.estimate, taskorder.solvers.multiplicative, taskorder.cli.probe_cmd; "
         "heavy = {'torch', 'trl', 'ray', 'ortools', 'transformers'} & set(sys.modules); "
         "print(sorted(heavy))"
     )

@@ -6,7 +6,7 @@ import pytest
 from taskorder import TransferMatrix, predict, solve
 from taskorder.exceptions import InvalidMatrixError, InvalidParameterError
 from taskorder.model import MODELS, predict_many
-from taskorder.models_extra import best_order
+from taskorder.solvers.multiplicative import best_order
 
 
 def random_matrix(n, seed, own=True):

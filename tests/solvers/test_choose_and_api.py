@@ -171,7 +171,7 @@ def test_a_registered_solver_sees_the_prepared_problem_of_the_spec():
 
 @pytest.mark.parametrize(("n_tasks", "method"), [(8, "dp"), (17, "local")])
 def test_auto_for_the_multiplicative_all_pairs_problem(n_tasks, method):
-    from taskorder.models_extra import MULTIPLICATIVE_METHODS
+    from taskorder.solvers.multiplicative import MULTIPLICATIVE_METHODS
 
     m = random_matrix(n_tasks, 1, forward=True, own=True)
     result = solve(m, model="multiplicative", time_limit=5 if method == "local" else None)

@@ -241,8 +241,8 @@ def _choose_orders(
     notes: list[str],
     recommendation: Recommendation,
 ) -> dict[tuple[str, ...], list[str]]:
-    from taskorder.models_extra import best_order
     from taskorder.solvers import solve
+    from taskorder.solvers.multiplicative import best_order
 
     labelled: dict[tuple[str, ...], list[str]] = {}
 

@@ -148,7 +148,7 @@ def replan_training(
         order of the last ``horizon`` tasks does (otherwise the order closest to them is
         kept, and the reason says so).
     entropy_model : {"multiplicative", "additive"}
-        Entropy model of the ``probe_matrix`` decisions' floors (:mod:`taskorder.entropy`);
+        Entropy model of the ``probe_matrix`` decisions' floors (:mod:`taskorder.solvers.entropy`);
         the multiplicative one met more floors in reality (docs/replanning.md).
     objective, method : str
         Passed to :func:`taskorder.solve` for ``probe_matrix`` decisions.

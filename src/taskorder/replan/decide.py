@@ -152,7 +152,7 @@ def solve_remaining(
             solve(sub, method=method, objective=objective, seed=seed),
             "; entropy floors not applied (the given matrix has no entropy matrix)",
         )
-    from taskorder.entropy import entropy_floors
+    from taskorder.solvers.entropy import entropy_floors
 
     dropped = []
     for task in list(active):  # a floor no order can reach on its own

@@ -102,7 +102,7 @@ class ReplanSettings:
                 "The 'matrix' parameter of replan_training must cover exactly the trained "
                 f"tasks {sorted(chosen)}. Got {sorted(matrix.tasks)}."
             )
-        from taskorder.entropy import ENTROPY_MODELS
+        from taskorder.solvers.entropy import ENTROPY_MODELS
 
         check_choice(settings.entropy_model, ENTROPY_MODELS, "entropy_model", "replan_training")
         return settings

@@ -37,9 +37,9 @@ objective="adjacent")`` builds the spec from keywords. :func:`prepare` turns the
 into the :class:`~taskorder.solvers.problem.Problem` a solver sees: the
 ``backward_only`` model drops forward transfer, the ``multiplicative`` model becomes a
 linear adjacent problem, a max-min problem in logarithms, or (``all_pairs``) a problem
-for the methods of :mod:`taskorder.models_extra`; entropy floors become constraints and
-entropy weights pair weights (:mod:`taskorder.entropy`); noise solves every plausible
-matrix under the same spec (:mod:`taskorder.robust`). docs/problem.md lists every
+for the methods of :mod:`taskorder.solvers.multiplicative`; entropy floors become constraints and
+entropy weights pair weights (:mod:`taskorder.solvers.entropy`); noise solves every plausible
+matrix under the same spec (:mod:`taskorder.solvers.robust`). docs/problem.md lists every
 combination and the error for those that do not work.
 
 Every solver has the signature ``solver(problem, *, time_limit=None, seed=0)`` and
@@ -153,7 +153,7 @@ class Prepared:
         for the multiplicative ``max_min`` problem (solved in logarithms).
     nonlinear : bool
         True for the multiplicative ``all_pairs`` problem: only
-        :data:`~taskorder.models_extra.MULTIPLICATIVE_METHODS` solve it.
+        :data:`~taskorder.solvers.multiplicative.MULTIPLICATIVE_METHODS` solve it.
     bonus : ndarray or None
         The entropy pair weights added to the objective (``entropy_weight``).
     note : str
@@ -192,7 +192,7 @@ def prepare(matrix: TransferMatrix, spec: ProblemSpec) -> Prepared:
     )
     floors, bonus = (), None
     if spec.entropy is not None:
-        from taskorder.entropy import entropy_terms
+        from taskorder.solvers.entropy import entropy_terms
 
         floors, bonus = entropy_terms(
             matrix, spec.entropy, spec.entropy_floor, spec.entropy_weight, spec.entropy_model
@@ -200,7 +200,7 @@ def prepare(matrix: TransferMatrix, spec: ProblemSpec) -> Prepared:
     if floors:
         constraints = replace(constraints, floors=floors)
     if spec.model == "multiplicative":
-        from taskorder.models_extra import multiplicative_problem
+        from taskorder.solvers.multiplicative import multiplicative_problem
 
         problem, value, note = multiplicative_problem(matrix, spec.objective, constraints, bonus)
         nonlinear = problem.multiplicative and spec.objective == "all_pairs"
@@ -322,7 +322,7 @@ def solve(
     spec = _spec(spec, fields)
     _check_settings(method, time_limit, seed)
     if spec.noisy:
-        from taskorder.robust import solve_under_noise
+        from taskorder.solvers.robust import solve_under_noise
 
         return solve_under_noise(matrix, spec, method=method, time_limit=time_limit, seed=int(seed))
     return _solve_point(matrix, spec, method, time_limit, int(seed))
@@ -336,7 +336,7 @@ def _route(
     n_tasks, objective = problem.n_tasks, problem.objective
     floors = bool(problem.constraints.floors)
     if prepared.nonlinear:
-        from taskorder.models_extra import route_multiplicative
+        from taskorder.solvers.multiplicative import route_multiplicative
 
         return route_multiplicative(problem, method, time_limit)
     if method != "auto" and objective not in SUPPORTED_OBJECTIVES.get(method, SOLVER_OBJECTIVES):
@@ -398,7 +398,7 @@ def _solve_point(
     )
     entropy = None
     if spec.entropy is not None:
-        from taskorder.entropy import entropy_outcome
+        from taskorder.solvers.entropy import entropy_outcome
 
         entropy = entropy_outcome(matrix, spec, order, prepared, value)
     return SolveResult(

@@ -47,10 +47,10 @@ STATUSES = ("optimal", "feasible", "heuristic")
 #: ``"max_min"`` (maximise the lowest predicted final score, see :class:`Problem`).
 SOLVER_OBJECTIVES = ("all_pairs", "adjacent", "max_min")
 
-#: How predicted final entropies combine (see :mod:`taskorder.entropy`).
+#: How predicted final entropies combine (see :mod:`taskorder.solvers.entropy`).
 ENTROPY_MODELS = ("additive", "multiplicative")
 
-#: How an order is chosen under noise (see :mod:`taskorder.robust`): best expected
+#: How an order is chosen under noise (see :mod:`taskorder.solvers.robust`): best expected
 #: objective, best lower ``quantile`` of the objective, or highest probability of being
 #: optimal.
 RISKS = ("mean", "quantile", "probability")
@@ -61,7 +61,7 @@ class Floor:
     """A lower bound on an additive per-task quantity (e.g. predicted final entropy).
 
     The quantity for ``task`` is ``base + sum_{j before task} coefficients[j]``, which is
-    how every additive prediction depends on an order (see :mod:`taskorder.entropy`).
+    how every additive prediction depends on an order (see :mod:`taskorder.solvers.entropy`).
     """
 
     task: int
@@ -378,9 +378,9 @@ class ProblemSpec:
         objective (needs ``entropy``, ``objective="all_pairs"`` and
         ``entropy_model="additive"``).
     entropy_model : {"additive", "multiplicative"}
-        How final entropies are predicted (:mod:`taskorder.entropy`).
+        How final entropies are predicted (:mod:`taskorder.solvers.entropy`).
     risk : {"mean", "quantile", "probability"}, optional
-        Solve under noise (:mod:`taskorder.robust`): draw plausible matrices from the
+        Solve under noise (:mod:`taskorder.solvers.robust`): draw plausible matrices from the
         standard errors (or use ``samples``), solve each, and pick among the orders that
         came out optimal by expected objective, lower ``quantile``, or probability of
         being optimal. ``None`` (default): solve the point estimate only. Giving

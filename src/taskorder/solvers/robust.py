@@ -273,7 +273,7 @@ def _with_order(
         predicted_mean=prediction.mean,
     )
     if point.entropy is not None:
-        from taskorder.entropy import entropy_outcome
+        from taskorder.solvers.entropy import entropy_outcome
 
         plain = spec.replace(risk=None, samples=None)
         result = replace(result, entropy=entropy_outcome(matrix, plain, chosen.order))
