@@ -201,8 +201,9 @@ def judge_check(config_path: Path, out: Path) -> dict:
 
 def probe(config_path: Path, out: Path):
     """Run (or resume) the probe campaign; write the matrices with standard errors."""
+    from taskorder.configs import build_runner, load_config
     from taskorder.estimate import run_campaign
-    from taskorder.estimate.config import build_plan, build_runner, load_config
+    from taskorder.estimate.config import build_plan
     from taskorder.io import write_matrix
 
     config = load_config(config_path)

@@ -46,7 +46,7 @@ def say(message: str) -> None:
 
 def runner_of_the_cpu_run(work: Path):
     """The TRL runner of the committed CPU run: its config and its task rows."""
-    from taskorder.estimate.config import build_runner, load_config
+    from taskorder.configs import build_runner, load_config
 
     config_path = work / "real_lm.yaml"
     if not config_path.exists():

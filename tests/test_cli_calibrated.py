@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from taskorder.calibrate import run_calibrated
-from taskorder.estimate.config import build_runner, load_config
+from taskorder.configs import build_runner, load_config
 
 cli = CliRunner()
 

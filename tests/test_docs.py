@@ -164,7 +164,7 @@ def test_concepts_describes_every_objective():
 
 
 def test_example_probe_config_writes_outside_examples():
-    from taskorder.estimate.config import load_config
+    from taskorder.configs import load_config
 
     config = load_config(ROOT / "examples/probe_small.toml")
     output = config.output_path.resolve()

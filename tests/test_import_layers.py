@@ -29,11 +29,6 @@ KNOWN_PACKAGE_CYCLES = {
         "TransferMatrix.from_dict delegates to the JSON format module, which checks the "
         "task limit io defines"
     ),
-    frozenset({"active", "estimate", "replan", "trl"}): (
-        "estimate.config routes real-model files to trl.config and builds the TRL runner, "
-        "while trl drives campaigns and re-planning through estimate; the config router and "
-        "the runner factory should move above both"
-    ),
 }
 
 

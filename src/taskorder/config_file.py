@@ -1,21 +1,26 @@
-"""One loader for every configuration file (TOML, YAML, JSON) and one error translator.
+"""One config system: a strict pydantic base, one file loader and one error translator.
 
-:func:`read_mapping` reads a file into a dict or raises one
-:class:`~taskorder.exceptions.InvalidParameterError` that names the file;
-:func:`describe_validation_error` turns a pydantic ``ValidationError`` into one line
-that names every offending key. Probe, train and compare configs all go through both.
+- :class:`StrictModel`: the base of every settings model (unknown keys are errors,
+  values are frozen once validated).
+- :func:`read_mapping` reads a TOML, YAML or JSON file into a dict or raises one
+  :class:`~taskorder.exceptions.InvalidParameterError` that names the file.
+- :func:`validate_config` validates a mapping against a model and translates a
+  pydantic ``ValidationError`` into one ``InvalidParameterError`` naming every
+  offending key (:func:`describe_validation_error` writes that line).
+
+Probe, real-model (train) and evaluation settings all go through these;
+:func:`taskorder.configs.load_config` tells the file kinds apart.
 
 Examples
 --------
->>> from pydantic import BaseModel, ConfigDict, ValidationError
->>> class Section(BaseModel):
-...     model_config = ConfigDict(extra="forbid")
+>>> class Section(StrictModel):
 ...     steps: int
->>> try:
-...     Section.model_validate({"step": 3})
-... except ValidationError as error:
-...     print(describe_validation_error(error))
-steps: Field required; step: Extra inputs are not permitted
+>>> validate_config(Section, {"steps": 3}, "run.toml")
+Section(steps=3)
+>>> validate_config(Section, {"step": 3}, "run.toml")
+Traceback (most recent call last):
+...
+taskorder.exceptions.InvalidParameterError: run.toml: invalid config: steps: Field required; step: Extra inputs are not permitted.
 """
 
 from __future__ import annotations
@@ -23,11 +28,28 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from taskorder.exceptions import InvalidParameterError
 
-__all__ = ["SUFFIXES", "describe_validation_error", "read_mapping"]
+__all__ = [
+    "SUFFIXES",
+    "StrictModel",
+    "describe_validation_error",
+    "read_mapping",
+    "validate_config",
+]
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+class StrictModel(BaseModel):
+    """The base of every taskorder settings model: unknown keys fail, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
 
 #: File suffixes a configuration may have.
 SUFFIXES = (".toml", ".yaml", ".yml", ".json")
@@ -95,3 +117,29 @@ def describe_validation_error(error: Any, limit: int = 8) -> str:
         parts.append(f"{where}: {message}" if where else message)
     extra = error.error_count() - limit
     return "; ".join(parts) + (f" (and {extra} more)" if extra > 0 else "")
+
+
+def validate_config(model: type[_Model], data: Any, where: str) -> _Model:
+    """``data`` validated as ``model``; one :class:`InvalidParameterError` otherwise.
+
+    Parameters
+    ----------
+    model : type of pydantic.BaseModel
+        The settings model (a :class:`StrictModel`).
+    data : mapping
+        The settings, e.g. what :func:`read_mapping` returned.
+    where : str
+        The file (or a description of the source) the message starts with.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``"<where>: invalid config: <key>: <problem>; ..."``, chained to nothing (the
+        pydantic traceback says no more than the message).
+    """
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise InvalidParameterError(
+            f"{where}: invalid config: {describe_validation_error(error)}."
+        ) from None

@@ -4,7 +4,7 @@ import pytest
 from typer.testing import CliRunner
 
 from taskorder.cli import app
-from taskorder.estimate.config import build_runner, load_config
+from taskorder.configs import build_runner, load_config
 from taskorder.exceptions import InvalidParameterError
 
 

@@ -7,7 +7,7 @@ import yaml
 from typer.testing import CliRunner
 
 from taskorder.cli import app
-from taskorder.estimate.config import load_config
+from taskorder.configs import load_config
 from taskorder.exceptions import InvalidParameterError
 from taskorder.rewards import choice_reward, math_reward
 from taskorder.trl.config import load_train_config

@@ -137,7 +137,8 @@ def probe_calibrated(
         Print one JSON object instead of tables.
     """
     from taskorder.calibrate import run_calibrated
-    from taskorder.estimate.config import build_executor, build_plan, build_runner, load_config
+    from taskorder.configs import build_runner, load_config
+    from taskorder.estimate.config import build_executor, build_plan
 
     kind = executor_kind(executor, workers)
     loaded = load_config(config)

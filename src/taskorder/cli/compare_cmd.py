@@ -171,8 +171,9 @@ def _compare_config(
     config_path, methods, seeds, n_random, seed, stage_steps, reference, plot, as_json
 ) -> None:
     from taskorder.compare import compare as run_compare
+    from taskorder.configs import build_runner, load_config
     from taskorder.estimate import run_campaign
-    from taskorder.estimate.config import build_plan, build_runner, load_config
+    from taskorder.estimate.config import build_plan
 
     chosen = _methods(methods)
     config = load_config(config_path)

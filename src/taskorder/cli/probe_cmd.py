@@ -221,8 +221,9 @@ def _progress_bar(enabled: bool, label: str = "probing"):
 
 
 def _run_campaign_from_config(config: Any, executor: Any, quiet: bool) -> tuple[Any, Any]:
+    from taskorder.configs import build_runner
     from taskorder.estimate.campaign import run_campaign
-    from taskorder.estimate.config import build_plan, build_runner
+    from taskorder.estimate.config import build_plan
 
     runner = build_runner(config)
     plan = build_plan(config, runner)
@@ -319,7 +320,8 @@ def _probe_active(config_path, kind, workers, address, budget, batch_size, as_js
     import json
 
     from taskorder.active import active_campaign
-    from taskorder.estimate.config import build_executor, build_plan, build_runner, load_config
+    from taskorder.configs import build_runner, load_config
+    from taskorder.estimate.config import build_executor, build_plan
     from taskorder.io import write_matrix
 
     config = load_config(config_path)
@@ -370,7 +372,8 @@ def _probe_active(config_path, kind, workers, address, budget, batch_size, as_js
 
 @handle_errors
 def _probe_run(config_path, kind, workers, address, quiet, as_json) -> None:
-    from taskorder.estimate.config import build_executor, load_config
+    from taskorder.configs import load_config
+    from taskorder.estimate.config import build_executor
     from taskorder.estimate.outputs import final_matrix, write_estimate
 
     config = load_config(config_path)
@@ -431,9 +434,10 @@ def probe_status(
 
 @handle_errors
 def _probe_status(target: Path, as_json: bool) -> None:
+    from taskorder.configs import campaign_folder
     from taskorder.estimate.status import campaign_status
 
-    status = campaign_status(target)
+    status = campaign_status(campaign_folder(target))
     if as_json:
         print_json(status)
         return
@@ -522,8 +526,9 @@ def validate(
 def _validate(config_path, overrides, matrix_file, kind, workers, address, as_json) -> None:
     import json
 
+    from taskorder.configs import build_runner, load_config
     from taskorder.estimate.campaign import load_estimate
-    from taskorder.estimate.config import build_executor, build_plan, build_runner, load_config
+    from taskorder.estimate.config import build_executor, build_plan
     from taskorder.estimate.outputs import final_matrix
     from taskorder.estimate.validate import validate as run_validate
     from taskorder.io import read_matrix
@@ -611,7 +616,8 @@ def demo(
 def _demo(n_open, mode, seeds, out, workers, as_json) -> None:
     import tempfile
 
-    from taskorder.estimate.config import build_executor, load_config
+    from taskorder.configs import load_config
+    from taskorder.estimate.config import build_executor
     from taskorder.estimate.outputs import write_estimate
     from taskorder.estimate.validate import validate as run_validate
     from taskorder.recommend import recommend

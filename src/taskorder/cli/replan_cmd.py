@@ -128,7 +128,8 @@ def probe_replan(
 
 @handle_errors
 def _probe_replan(config_path, horizon, design, floors, out, executor, workers, as_json) -> None:
-    from taskorder.estimate.config import build_executor, build_plan, build_runner, load_config
+    from taskorder.configs import build_runner, load_config
+    from taskorder.estimate.config import build_executor, build_plan
     from taskorder.replan import replan_training
 
     config = load_config(config_path)

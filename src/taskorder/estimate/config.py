@@ -1,4 +1,9 @@
-"""The probe-campaign configuration file (TOML or YAML), validated by pydantic.
+"""The probe-campaign configuration (TOML, YAML or JSON): its settings models.
+
+:func:`taskorder.configs.load_config` reads the file (a probe config as below, or a
+real-model config, whose probe view has a runner of kind ``trl``) and
+:func:`taskorder.configs.build_runner` builds the runner it names;
+:func:`build_plan` and :func:`build_executor` here build the rest.
 
 Example (TOML)::
 
@@ -37,17 +42,15 @@ with ``options`` (a table) to build any object that implements the runner protoc
 
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
-from taskorder.config_file import describe_validation_error, read_mapping
+from taskorder.config_file import StrictModel
 from taskorder.estimate.executors import Executor, make_executor
 from taskorder.estimate.plan import ProbePlan, make_plan
-from taskorder.exceptions import InvalidParameterError
 from taskorder.model import MODELS
 
 __all__ = [
@@ -58,17 +61,12 @@ __all__ = [
     "ValidateSection",
     "build_executor",
     "build_plan",
-    "build_runner",
-    "load_config",
 ]
 
-_STRICT = ConfigDict(extra="forbid")
 
-
-class RunnerSection(BaseModel):
+class RunnerSection(StrictModel):
     """Which runner to probe."""
 
-    model_config = _STRICT
     kind: Literal["builtin", "python", "trl"] = Field(
         "builtin", description="Runner kind (trl: a real-model config, see taskorder.trl.config)."
     )
@@ -98,10 +96,9 @@ class RunnerSection(BaseModel):
         return self
 
 
-class PlanSection(BaseModel):
+class PlanSection(StrictModel):
     """Which probes to run."""
 
-    model_config = _STRICT
     tasks: list[str] | None = Field(None, min_length=2, description="Task subset (default all).")
     pairs: list[tuple[str, str]] | None = Field(
         None, description="Ordered (earlier, later) pairs to measure (default all)."
@@ -111,10 +108,9 @@ class PlanSection(BaseModel):
     seed: int = Field(0, ge=0, description="Campaign seed.")
 
 
-class ExecutorSection(BaseModel):
+class ExecutorSection(StrictModel):
     """Where probes run."""
 
-    model_config = _STRICT
     kind: Literal["inprocess", "process", "ray"] = "inprocess"
     workers: int | None = Field(None, ge=1, le=100_000, description="Processes / Ray CPUs.")
     address: str | None = Field(None, description="Ray cluster address (ray only).")
@@ -126,10 +122,9 @@ class ExecutorSection(BaseModel):
         return self
 
 
-class ValidateSection(BaseModel):
+class ValidateSection(StrictModel):
     """How ``taskorder validate`` checks the matrix."""
 
-    model_config = _STRICT
     seeds: int = Field(4, ge=1, le=10_000, description="Seeds per order.")
     n_random: int = Field(10, ge=0, le=100_000, description="Random orders.")
     all_orders: bool = Field(False, description="Run all n! orders (n <= 6).")
@@ -140,10 +135,9 @@ class ValidateSection(BaseModel):
     seed: int = Field(0, ge=0, description="Root seed of the curricula.")
 
 
-class ProbeConfig(BaseModel):
+class ProbeConfig(StrictModel):
     """A whole probe-campaign configuration file."""
 
-    model_config = _STRICT
     output_dir: str = Field("probe-out", description="Output folder, relative to the file.")
     impute: Literal["none", "row_col", "row_mean", "zero"] = Field(
         "none",
@@ -172,118 +166,6 @@ class ProbeConfig(BaseModel):
         """``output_dir`` resolved against the config file's folder."""
         path = Path(os.path.expanduser(self.output_dir))
         return path if path.is_absolute() else self._base_dir / path
-
-
-def load_config(source: str | Path | dict[str, Any]) -> ProbeConfig:
-    """Read and validate a configuration (a ``.toml``/``.yaml``/``.yml``/``.json`` path or a dict).
-
-    Raises
-    ------
-    InvalidParameterError
-        Unreadable file, unknown format, unknown keys or out-of-range values (the
-        message names the file and the field).
-
-    Examples
-    --------
-    >>> config = load_config({"plan": {"repeats": 3}, "runner": {"learner": {"n_open": 1}}})
-    >>> config.plan.repeats, config.executor.kind
-    (3, 'inprocess')
-    >>> load_config({"plan": {"repeat": 3}})
-    Traceback (most recent call last):
-    ...
-    taskorder.exceptions.InvalidParameterError: Invalid probe configuration: plan.repeat: Extra inputs are not permitted.
-    """
-    where, base = "probe configuration", Path(".")
-    if isinstance(source, dict):
-        data = source
-    else:
-        path = Path(source)
-        where, base = str(path), path.parent
-        data = read_mapping(path)
-        if "model" in data or "tasks" in data:
-            return _real_model_config(path)
-    try:
-        config = ProbeConfig.model_validate(data)
-    except ValidationError as error:
-        label = (
-            "Invalid probe configuration" if where == "probe configuration" else f"{where}: invalid"
-        )
-        raise InvalidParameterError(f"{label}: {describe_validation_error(error)}.") from None
-    if config.runner.kind == "trl":
-        raise InvalidParameterError(
-            f"{where}: runner kind 'trl' is set by a real-model config (top-level 'model' and "
-            "'tasks', the file taskorder train reads), not by a [runner] section."
-        )
-    config._base_dir = base
-    return config
-
-
-def _real_model_config(path: Path) -> ProbeConfig:
-    """The probe view of a real-model config (model + tasks): runner kind ``trl``."""
-    from taskorder.trl.config import load_train_config
-
-    real = load_train_config(path)
-    probe = real.probe
-    if probe.plan.steps is None:
-        raise InvalidParameterError(
-            f"{path}: invalid config: probe.plan.steps is required for a real model "
-            "(GRPO steps per probe stage)."
-        )
-    named = [*(probe.plan.tasks or []), *(t for pair in probe.plan.pairs or [] for t in pair)]
-    unknown = sorted(set(named) - set(real.tasks))
-    if unknown:
-        raise InvalidParameterError(
-            f"{path}: invalid config: probe.plan names tasks {unknown} that are not under "
-            f"'tasks' ({sorted(real.tasks)})."
-        )
-    config = ProbeConfig(
-        output_dir=str(real.probe_dir),
-        impute=probe.impute,
-        runner=RunnerSection(kind="trl"),
-        plan=probe.plan,
-        executor=probe.executor,
-        validate=probe.validate_,
-    )
-    config._base_dir = Path(".")
-    config._real = real
-    return config
-
-
-def build_runner(config: ProbeConfig) -> Any:
-    """The runner a configuration names (builtin learner, or a python factory's result)."""
-    if config.runner.kind == "builtin":
-        from taskorder.learner import BuiltinRunner, make_config
-
-        return BuiltinRunner(make_config(**config.runner.learner))
-    if config.runner.kind == "trl":
-        from taskorder.trl.pipeline import build_probe_runner
-
-        return build_probe_runner(config._real, work_dir=config.output_path / "trl-states")
-    module_name, _, attribute = config.runner.factory.partition(":")
-    try:
-        factory = getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError) as error:
-        raise InvalidParameterError(
-            f"The runner factory {config.runner.factory!r} cannot be imported ({error})."
-        ) from None
-    try:
-        runner = factory(**config.runner.options)
-    except TypeError as error:
-        raise InvalidParameterError(
-            f"The runner factory {config.runner.factory!r} does not accept the options "
-            f"{sorted(config.runner.options)} ({error})."
-        ) from None
-    missing = [
-        name
-        for name in ("tasks", "initial_state", "train", "evaluate", "save", "load", "config_hash")
-        if not hasattr(runner, name)
-    ]
-    if missing:
-        raise InvalidParameterError(
-            f"The runner factory {config.runner.factory!r} must return a runner (see "
-            f"taskorder.runner); its {type(runner).__name__} has no {missing}."
-        )
-    return runner
 
 
 def build_plan(config: ProbeConfig, runner: Any) -> ProbePlan:

@@ -20,7 +20,8 @@ def campaign_status(target: str | Path) -> dict[str, Any]:
     Parameters
     ----------
     target : path
-        A campaign configuration file (its ``output_dir`` is used) or an output folder.
+        The campaign's output folder (:func:`taskorder.configs.campaign_folder` gives
+        it for a configuration file).
 
     Returns
     -------
@@ -39,15 +40,12 @@ def campaign_status(target: str | Path) -> dict[str, Any]:
     CampaignMismatchError
         ``target`` does not exist, or its folder holds no campaign store.
     """
-    target = Path(target)
-    if not target.exists():
-        raise CampaignMismatchError(f"{target}: no such configuration file or campaign folder.")
-    if target.is_file():
-        from taskorder.estimate.config import load_config
-
-        directory = load_config(target).output_path
-    else:
-        directory = target
+    directory = Path(target)
+    if not directory.is_dir():
+        raise CampaignMismatchError(
+            f"{directory}: no such campaign folder (taskorder.configs.campaign_folder gives "
+            "the folder of a configuration file)."
+        )
     coordinator = lock_holder(directory)
     store = CampaignStore.open_existing(directory / STORE_NAME)
     try:
