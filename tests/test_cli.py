@@ -274,7 +274,7 @@ def test_version_option():
         (["--samples", "20"], "--samples", "needs standard errors"),
         (["--quantile", "0.2"], "--quantile", "--risk quantile only"),
         (["--entropy-model", "multiplicative"], "--entropy-model", "needs --entropy FILE"),
-        (["--impute", "median"], "--impute", "none, row_col, row_mean, zero"),
+        (["--impute", "median"], "--impute", "'none', 'row_col', 'row_mean', 'zero'"),
         (["--steps-per-stage", "5"], "--steps-per-stage", "--schedule-out only"),
         (["--schedule-out", "s.yaml"], "--schedule-out", "needs a stage length"),
         (

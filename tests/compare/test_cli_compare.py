@@ -41,13 +41,20 @@ def test_table_output():
 
 
 def test_usage_errors_exit_2():
-    for args in (["--mode", "fast"], ["--seeds", "0"], ["--plot", "x.txt"]):
+    for args in (
+        ["--mode", "fast"],
+        ["--seeds", "0"],
+        ["--plot", "x.txt"],
+        ["--reference", "nonsense"],
+        ["--method", "ucb"],
+    ):
         result = runner.invoke(app, ["compare", *args])
         assert result.exit_code == 2, args
         assert "Traceback" not in result.stderr
 
 
 def test_domain_error_exits_1():
-    result = runner.invoke(app, ["compare", *FAST, "--reference", "nonsense"])
+    # a known method that is not among those run
+    result = runner.invoke(app, ["compare", *FAST, "--method", "joint", "--reference", "blocks"])
     assert result.exit_code == 1
     assert result.stderr.startswith("taskorder: error:") and "reference" in result.stderr

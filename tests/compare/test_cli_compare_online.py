@@ -35,7 +35,7 @@ def test_json_carries_costs_and_planning():
     assert {item["method"] for item in data["planning"]} == {"solver", "hybrid"}
 
 
-def test_unknown_method_is_a_domain_error():
+def test_unknown_method_is_a_usage_error():
     result = runner.invoke(app, [*ARGS, "--method", "ucb"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "ucb" in result.stderr and "sec" in result.stderr

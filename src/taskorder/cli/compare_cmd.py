@@ -18,6 +18,7 @@ from rich import box
 from rich.table import Table
 
 from taskorder.cli.common import handle_errors, print_json, stderr, stdout
+from taskorder.cli.options import CompareMethod, JsonOpt, LearnerMode, ModeOpt
 
 __all__ = ["register"]
 
@@ -28,12 +29,12 @@ def compare(
         typer.Argument(help="Probe or real-model config; default: the built-in learner."),
     ] = None,
     methods: Annotated[
-        list[str] | None,
+        list[CompareMethod] | None,
         typer.Option("--method", help="A method to run (repeat); default: all of them."),
     ] = None,
     n_structured: Annotated[int, typer.Option("--n-structured", min=1, max=4)] = 2,
     n_open: Annotated[int, typer.Option("--n-open", min=1, max=4)] = 2,
-    mode: Annotated[str, typer.Option(help="Learner training mode: exact or sampled.")] = "exact",
+    mode: ModeOpt = LearnerMode.exact,
     seeds: Annotated[int, typer.Option(min=1, help="Seeds per method.")] = 3,
     n_random: Annotated[int, typer.Option("--n-random", min=0, help="Random orders.")] = 3,
     world_seed: Annotated[int, typer.Option("--world-seed", min=0, help="Learner world seed.")] = 0,
@@ -42,9 +43,11 @@ def compare(
         int | None,
         typer.Option("--stage-steps", min=1, help="Steps per task (default: learner's)."),
     ] = None,
-    reference: Annotated[str, typer.Option(help="Method the others are compared with.")] = "joint",
+    reference: Annotated[
+        CompareMethod, typer.Option(help="Method the others are compared with.")
+    ] = CompareMethod.joint,
     plot: Annotated[Path | None, typer.Option(help="Write a bar chart (.png/.svg/.pdf).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Train curricula, mixtures, merges and online schedules at equal steps; compare.
 
@@ -58,12 +61,12 @@ def compare(
     config : Path, optional
         Probe or real-model config; its runner is compared and its probe campaign gives the
         planned methods' orders. Without it: the built-in learner.
-    methods : list of str, optional
+    methods : list of CompareMethod, optional
         Methods to run (``--method``, repeated), among :data:`taskorder.compare.METHODS`;
         default: all of them.
     n_structured, n_open : int
         Structured and open-ended tasks of the built-in learner (ignored with ``config``).
-    mode : {"exact", "sampled"}
+    mode : LearnerMode
         The built-in learner's training mode (ignored with ``config``).
     seeds : int
         Seeds per method.
@@ -75,37 +78,36 @@ def compare(
         Root seed of the comparison.
     stage_steps : int, optional
         Steps per task; default: the learner's, or with ``config`` the probe plan's.
-    reference : str
+    reference : CompareMethod
         The method every other one is compared with.
     plot : Path, optional
         Where to write a bar chart (``.png``, ``.svg`` or ``.pdf``).
     as_json : bool
         Print one JSON object instead of tables.
     """
-    if mode not in ("exact", "sampled"):
-        raise typer.BadParameter(f"expected exact or sampled; got {mode!r}", param_hint="'--mode'")
+    chosen = [method.value for method in methods or CompareMethod]
     if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
         raise typer.BadParameter(
             f"expected a .png, .svg or .pdf path; got {plot}", param_hint="'--plot'"
         )
     if config is not None:
         _compare_config(
-            config, methods, seeds, n_random, seed, stage_steps, reference, plot, as_json
+            config, chosen, seeds, n_random, seed, stage_steps, reference.value, plot, as_json
         )
         return
     _compare(
         n_structured,
         n_open,
-        mode,
+        mode.value,
         seeds,
         n_random,
         world_seed,
         seed,
         stage_steps,
-        reference,
+        reference.value,
         plot,
         as_json,
-        methods,
+        chosen,
     )
 
 
@@ -122,7 +124,7 @@ def _compare(
     reference,
     plot,
     as_json,
-    methods=None,
+    methods,
 ) -> None:
     from taskorder.compare import compare as run_compare
     from taskorder.learner import make_learner
@@ -130,7 +132,7 @@ def _compare(
     runner = make_learner(n_structured, n_open, seed=world_seed, mode=mode)
     report = run_compare(
         runner,
-        methods=_methods(methods),
+        methods=methods,
         seeds=seeds,
         n_random=n_random,
         seed=seed,
@@ -150,32 +152,19 @@ def _compare(
     _print(report, mode)
 
 
-def _methods(methods: list[str] | None) -> list[str]:
-    from taskorder.compare import METHODS
-    from taskorder.exceptions import InvalidParameterError
-
-    unknown = sorted(set(methods or []) - set(METHODS))
-    if unknown:
-        raise InvalidParameterError(
-            f"Unknown compare methods {unknown}. Known: {', '.join(METHODS)}."
-        )
-    return list(methods or METHODS)
-
-
 def _progress(done: int, total: int) -> None:
     stderr.print(f"compare: seed {done}/{total} done")
 
 
 @handle_errors
 def _compare_config(
-    config_path, methods, seeds, n_random, seed, stage_steps, reference, plot, as_json
+    config_path, chosen, seeds, n_random, seed, stage_steps, reference, plot, as_json
 ) -> None:
     from taskorder.compare import compare as run_compare
     from taskorder.configs import build_runner, load_config
     from taskorder.estimate import run_campaign
     from taskorder.estimate.config import build_plan
 
-    chosen = _methods(methods)
     config = load_config(config_path)
     runner = build_runner(config)
     plan = build_plan(config, runner)

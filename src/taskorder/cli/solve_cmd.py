@@ -11,6 +11,20 @@ import typer
 from rich.table import Table
 
 from taskorder.cli.common import fail, handle_errors, parse_floors, print_json, stderr, stdout
+from taskorder.cli.options import (
+    OBJECTIVE_CONTEXT,
+    EntropyModel,
+    Impute,
+    JsonOpt,
+    MatrixArg,
+    Model,
+    Objective,
+    ObjectiveOpt,
+    Risk,
+    SolverMethod,
+    objective_name,
+    value_of,
+)
 from taskorder.cli.solve_extras import (
     all_orders_tie,
     print_recommendation,
@@ -20,29 +34,6 @@ from taskorder.cli.solve_extras import (
 )
 
 __all__ = ["register"]
-
-FileArg = Annotated[Path, typer.Argument(help="Transfer matrix: square CSV, long CSV or JSON.")]
-ObjectiveOpt = Annotated[
-    str,
-    typer.Option(
-        "--objective",
-        help="all-pairs (every later stage acts), adjacent (only the next one), or max-min "
-        "(maximise the worst task's predicted final score).",
-    ),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
-
-
-def _objective(value: str) -> str:
-    from taskorder.solvers.problem import SOLVER_OBJECTIVES
-
-    name = value.strip().lower().replace("-", "_")
-    if name not in SOLVER_OBJECTIVES:
-        raise typer.BadParameter(
-            f"expected one of all-pairs, adjacent, max-min; got {value!r}",
-            param_hint="'--objective'",
-        )
-    return name
 
 
 def _pairs(values: list[str]) -> list[tuple[str, str]]:
@@ -99,15 +90,15 @@ class SolveOptions:
 
 # long: the signature declares the command's 23 typer options; the body is a dozen lines
 def solve(
-    file: FileArg,
-    objective: ObjectiveOpt = "all-pairs",
+    file: MatrixArg,
+    objective: ObjectiveOpt = Objective["all-pairs"],
     method: Annotated[
-        str,
+        SolverMethod,
         typer.Option(
-            help="auto, dp, ilp, cpsat, local, brute, rank, or another registered "
-            "solver (multiplicative all-pairs: auto, dp, local, rank)."
+            help="Solver: auto chooses by size and objective (multiplicative all-pairs: "
+            "auto, dp, local, rank)."
         ),
-    ] = "auto",
+    ] = SolverMethod.auto,
     first: Annotated[
         list[str] | None,
         typer.Option(metavar="TASK", help="Task that must be trained first (give once)."),
@@ -124,19 +115,19 @@ def solve(
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for randomised solvers and baselines.")] = 0,
     impute: Annotated[
-        str,
+        Impute,
         typer.Option(
             help="Fill missing entries of FILE (and --entropy FILE) before solving: none (refuse "
             "them, default), row_col (row + column effects), row_mean, or zero. See "
             "taskorder.estimate.impute.",
         ),
-    ] = "none",
+    ] = Impute.none,
     stderr_file: Annotated[
         Path | None,
         typer.Option("--stderr", help="Square CSV of standard errors of bwt (if FILE has none)."),
     ] = None,
     risk: Annotated[
-        str | None,
+        Risk | None,
         typer.Option(
             help="With standard errors: mean (default), quantile (risk-averse) or probability."
         ),
@@ -168,7 +159,7 @@ def solve(
         typer.Option("--entropy-weight", min=0.0, help="Objective bonus per nat of entropy."),
     ] = None,
     entropy_model: Annotated[
-        str | None,
+        EntropyModel | None,
         typer.Option(
             "--entropy-model",
             help="With --entropy: how final entropies are predicted: additive (default), or "
@@ -176,7 +167,7 @@ def solve(
         ),
     ] = None,
     model: Annotated[
-        str | None,
+        Model | None,
         typer.Option(
             help="Outcome model: additive (default), backward_only (published) or "
             "multiplicative. Given explicitly, the recommended order for that model "
@@ -226,12 +217,12 @@ def solve(
     ----------
     file : Path
         Transfer matrix: square CSV, long CSV or JSON.
-    objective : str
+    objective : Objective
         all-pairs (every later stage acts), adjacent (only the next one), or max-min (maximise the
         worst task's predicted final score).
-    method : str
-        auto, dp, ilp, cpsat, local, brute, rank, or another registered solver (multiplicative
-        all-pairs: auto, dp, local, rank).
+    method : SolverMethod
+        auto, or a solver in taskorder.solvers.SOLVERS (multiplicative all-pairs: auto, dp,
+        local, rank).
     first : list of str, optional
         Task that must be trained first (give once).
     last : list of str, optional
@@ -242,12 +233,12 @@ def solve(
         Seconds the solver may use.
     seed : int
         Seed for randomised solvers and baselines.
-    impute : str
+    impute : Impute
         Fill missing entries of FILE (and --entropy FILE) before solving: none (refuse them,
         default), row_col (row + column effects), row_mean, or zero. See taskorder.estimate.impute.
     stderr_file : Path, optional
         Square CSV of standard errors of bwt (if FILE has none).
-    risk : str, optional
+    risk : Risk, optional
         With standard errors: mean (default), quantile (risk-averse) or probability.
     quantile : float, optional
         Quantile for --risk quantile (default 0.1).
@@ -260,10 +251,10 @@ def solve(
         TASK=VALUE: minimum predicted final entropy; repeatable.
     entropy_weight : float, optional
         Objective bonus per nat of entropy.
-    entropy_model : str, optional
+    entropy_model : EntropyModel, optional
         With --entropy: how final entropies are predicted: additive (default), or multiplicative
         (never negative; floors only).
-    model : str, optional
+    model : Model, optional
         Outcome model: additive (default), backward_only (published) or multiplicative. Given
         explicitly, the recommended order for that model is shown first.
     schedule_out : Path, optional
@@ -279,24 +270,24 @@ def solve(
         Print one JSON object instead of tables.
     """
     options = SolveOptions(
-        objective=_objective(objective),
-        method=_method(method),
+        objective=objective_name(objective),
+        method=method.value,
         first=_one(first, "--first"),
         last=_one(last, "--last"),
         before=_pairs(before or []),
         time_limit=time_limit,
         seed=seed,
         as_json=as_json,
-        model=model,
-        impute=impute,
+        model=value_of(model),
+        impute=impute.value,
         stderr_file=stderr_file,
-        risk=risk,
+        risk=value_of(risk),
         quantile=quantile,
         samples=samples,
         entropy_file=entropy_file,
         entropy_floor=parse_floors(entropy_floor),
         entropy_weight=entropy_weight,
-        entropy_model=entropy_model,
+        entropy_model=value_of(entropy_model),
         schedule_out=schedule_out,
         steps_per_stage=steps_per_stage,
         passes_per_stage=passes_per_stage,
@@ -306,32 +297,12 @@ def solve(
     _solve(file, options)
 
 
-def _method(method: str) -> str:
-    from taskorder.solvers import SOLVERS
-
-    if method != "auto" and method not in SOLVERS:
-        raise typer.BadParameter(
-            f"expected auto or one of {', '.join(SOLVERS)}; got {method!r}", param_hint="'--method'"
-        )
-    return method
-
-
 def _check_usage(options: SolveOptions) -> None:
-    """Refuse option values and combinations that would be ignored or are unknown."""
-    from taskorder.estimate.impute import IMPUTATION_METHODS
-    from taskorder.model import MODELS
-    from taskorder.solvers.problem import ENTROPY_MODELS, RISKS
+    """Refuse option combinations that would be ignored (the choices are checked by typer)."""
 
     def refuse(message: str, option: str) -> None:
         raise typer.BadParameter(message, param_hint=f"'{option}'")
 
-    if options.impute not in ("none", *IMPUTATION_METHODS):
-        refuse(
-            f"expected one of none, {', '.join(IMPUTATION_METHODS)}; got {options.impute!r}",
-            "--impute",
-        )
-    if options.risk is not None and options.risk not in RISKS:
-        refuse(f"expected one of {', '.join(RISKS)}; got {options.risk!r}", "--risk")
     if options.quantile is not None and options.risk != "quantile":
         refuse("applies with --risk quantile only", "--quantile")
     if options.entropy_file is None:
@@ -342,13 +313,6 @@ def _check_usage(options: SolveOptions) -> None:
                 "needs --entropy FILE (it says how that file's entropies combine)",
                 "--entropy-model",
             )
-    if options.entropy_model is not None and options.entropy_model not in ENTROPY_MODELS:
-        refuse(
-            f"expected one of {', '.join(ENTROPY_MODELS)}; got {options.entropy_model!r}",
-            "--entropy-model",
-        )
-    if options.model is not None and options.model not in MODELS:
-        refuse(f"expected one of {', '.join(MODELS)}; got {options.model!r}", "--model")
     if options.schedule_out is None:
         for value, option in (
             (options.steps_per_stage, "--steps-per-stage"),
@@ -528,9 +492,9 @@ def _with_stderr(matrix, path: Path):
 
 
 def predict(
-    file: FileArg,
+    file: MatrixArg,
     order: Annotated[str, typer.Option(help="Comma-separated task names, first trained first.")],
-    objective: ObjectiveOpt = "all-pairs",
+    objective: ObjectiveOpt = Objective["all-pairs"],
     as_json: JsonOpt = False,
 ) -> None:
     """Predict every task's final score for a given order.
@@ -543,15 +507,14 @@ def predict(
         Transfer matrix: square CSV, long CSV or JSON.
     order : str
         Comma-separated task names, first trained first.
-    objective : str
+    objective : Objective
         all-pairs (every later stage acts), adjacent (only the next one), or max-min (maximise the
         worst task's predicted final score).
     as_json : bool
         Print one JSON object instead of tables.
     """
-    objective_name = _objective(objective)
     names = [name.strip() for name in order.split(",")]
-    _predict(file, names, objective_name, as_json)
+    _predict(file, names, objective_name(objective), as_json)
 
 
 @handle_errors
@@ -581,5 +544,5 @@ def _predict(file, names, objective, as_json) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(solve)
-    app.command()(predict)
+    app.command(context_settings=OBJECTIVE_CONTEXT)(solve)
+    app.command(context_settings=OBJECTIVE_CONTEXT)(predict)
