@@ -25,10 +25,6 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 #: Package cycles that remain, with why (issue 14 asks for none; remove entries as fixed).
 KNOWN_PACKAGE_CYCLES = {
-    frozenset({"io", "json_matrix", "matrix"}): (
-        "TransferMatrix.from_dict delegates to the JSON format module, which checks the "
-        "task limit io defines"
-    ),
 }
 
 

@@ -41,8 +41,8 @@ from pathlib import Path
 import numpy as np
 
 from taskorder.exceptions import InvalidMatrixError
-from taskorder.json_matrix import check_diagonal, matrix_from_dict, parse_json
-from taskorder.matrix import TransferMatrix, first_repeat
+from taskorder.json_matrix import check_diagonal, parse_json
+from taskorder.matrix import MAX_TASKS, TransferMatrix, first_repeat
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -55,14 +55,17 @@ __all__ = [
 
 #: Files larger than this are refused before they are read.
 MAX_FILE_BYTES = 64 * 1024 * 1024
-#: Matrices with more tasks than this are refused.
-MAX_TASKS = 5000
 
 _LONG_REQUIRED = ("source", "target", "value")
 _LONG_OPTIONAL = ("stderr", "forward", "forward_stderr")
 _LOLIB_SIZE = re.compile(r"-?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _NON_FINITE = {"nan", "inf", "infinity"}
+
+
+def matrix_from_dict(data) -> TransferMatrix:
+    """Validate a JSON-like mapping and build a matrix (:meth:`TransferMatrix.from_dict`)."""
+    return TransferMatrix.from_dict(data)
 
 
 def read_matrix(path: str | Path, *, format: str | None = None) -> TransferMatrix:
@@ -105,7 +108,7 @@ def read_matrix(path: str | Path, *, format: str | None = None) -> TransferMatri
         format = _detect_format(path, text)
     try:
         if format == "json":
-            return parse_json(path, text)
+            return TransferMatrix.from_dict(parse_json(path, text))
         if format == "square":
             fast = _parse_square_fast(path, text)
             if fast is not None:

@@ -3,6 +3,10 @@
 The layout is the object written by :meth:`TransferMatrix.to_dict`; see
 :mod:`taskorder.io` for every format and the rule for missing and non-finite values.
 Used by :func:`taskorder.io.read_matrix` and :meth:`TransferMatrix.from_dict`.
+
+Parsing goes one way: this module turns text into a mapping (:func:`parse_json`) and a
+mapping into validated constructor arguments (:func:`matrix_fields`); it imports neither
+:mod:`taskorder.matrix` nor :mod:`taskorder.io`, which build the matrix from those.
 """
 
 from __future__ import annotations
@@ -17,9 +21,8 @@ from typing import Any
 import numpy as np
 
 from taskorder.exceptions import InvalidMatrixError
-from taskorder.matrix import TransferMatrix
 
-__all__ = ["check_diagonal", "matrix_from_dict", "parse_json"]
+__all__ = ["check_diagonal", "matrix_fields", "parse_json"]
 
 
 def check_diagonal(prefix: str, tasks: Sequence[str], values: np.ndarray, name: str) -> None:
@@ -52,12 +55,15 @@ def check_diagonal(prefix: str, tasks: Sequence[str], values: np.ndarray, name: 
         )
 
 
-def parse_json(path: Path, text: str) -> TransferMatrix:
-    """Parse the text of a JSON matrix file; errors name ``path``."""
+def parse_json(path: Path, text: str) -> Any:
+    """Decode the text of a JSON matrix file (not yet validated); errors name ``path``.
+
+    :meth:`TransferMatrix.from_dict` validates the result.
+    """
     try:
         # Integers longer than a float can hold become inf here and are refused, located,
-        # by the finite-number check below (int() would raise past 4,300 digits).
-        data = json.loads(text, parse_int=_json_int)
+        # by the finite-number check of matrix_fields (int() would raise past 4,300 digits).
+        return json.loads(text, parse_int=_json_int)
     except json.JSONDecodeError as error:
         raise InvalidMatrixError(
             f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})."
@@ -67,10 +73,6 @@ def parse_json(path: Path, text: str) -> TransferMatrix:
             f"{path}: the JSON is nested too deeply to be a transfer matrix; expected an object "
             "with 'tasks' (a list of names) and 'bwt' (a list of rows)."
         ) from None
-    try:
-        return matrix_from_dict(data)
-    except InvalidMatrixError as error:
-        raise InvalidMatrixError(f"{path}: {error}") from None
 
 
 def _json_int(text: str) -> int | float:
@@ -78,11 +80,9 @@ def _json_int(text: str) -> int | float:
 
 
 @cache
-def _matrix_file_model() -> Any:
-    """The pydantic model of a JSON matrix file (built once, on first use)."""
+def _matrix_file_model(max_tasks: int) -> Any:
+    """The pydantic model of a JSON matrix file (built once per task limit, on first use)."""
     from pydantic import BaseModel, ConfigDict, Field, FiniteFloat
-
-    from taskorder.io import MAX_TASKS
 
     Square = list[list[FiniteFloat | None]]
 
@@ -90,7 +90,7 @@ def _matrix_file_model() -> Any:
         model_config = ConfigDict(extra="forbid")
         sign_convention: str | None = None
         note: str | None = None
-        tasks: list[str] = Field(min_length=2, max_length=MAX_TASKS)
+        tasks: list[str] = Field(min_length=2, max_length=max_tasks)
         bwt: Square
         forward: Square | None = None
         bwt_stderr: Square | None = None
@@ -118,11 +118,24 @@ def _validation_message(error: Any) -> str:
     return f"field {where!r}: {first['msg']}."
 
 
-def matrix_from_dict(data: Any) -> TransferMatrix:
-    """Validate a JSON-like mapping and build a :class:`TransferMatrix` (unknown keys rejected).
+def matrix_fields(data: Any, max_tasks: int) -> dict[str, Any]:
+    """Validate a JSON-like mapping; the keyword arguments of :class:`TransferMatrix`.
 
-    ``None`` is a missing entry; NaN and infinite numbers are refused, as are diagonal
-    values other than 0 and weights that are all 0.
+    Unknown keys are rejected. ``None`` is a missing entry (NaN in the arrays); NaN and
+    infinite numbers are refused, as are diagonal values other than 0. Weights that are
+    all 0 are refused by :meth:`TransferMatrix.from_dict`, which builds the matrix.
+
+    Parameters
+    ----------
+    data : mapping
+        The object :meth:`TransferMatrix.to_dict` writes.
+    max_tasks : int
+        Most tasks accepted (:data:`taskorder.matrix.MAX_TASKS`).
+
+    Returns
+    -------
+    dict
+        ``tasks``, ``bwt`` and the optional arrays, weights, own scores and imputed flags.
 
     Raises
     ------
@@ -136,7 +149,7 @@ def matrix_from_dict(data: Any) -> TransferMatrix:
             f"expected a JSON object with keys 'tasks' and 'bwt'. Got {type(data).__name__}."
         )
     try:
-        parsed = _matrix_file_model().model_validate(data)
+        parsed = _matrix_file_model(max_tasks).model_validate(data)
     except ValidationError as error:
         raise InvalidMatrixError(_validation_message(error)) from None
     except RecursionError:
@@ -167,19 +180,13 @@ def matrix_from_dict(data: Any) -> TransferMatrix:
             return [np.nan if v is None else v for v in values]
         return values
 
-    matrix = TransferMatrix(
-        tasks,
-        array(parsed.bwt, "bwt"),
-        forward=array(parsed.forward, "forward"),
-        bwt_stderr=array(parsed.bwt_stderr, "bwt_stderr"),
-        forward_stderr=array(parsed.forward_stderr, "forward_stderr"),
-        weights=parsed.weights,
-        own_scores=vector(parsed.own_scores),
-        imputed=parsed.imputed,
-    )
-    if not matrix.weights.any():
-        raise InvalidMatrixError(
-            "field 'weights' must give at least one task a positive weight; with every weight 0 "
-            f"every order has the same objective. Got {parsed.weights}."
-        )
-    return matrix
+    return {
+        "tasks": tasks,
+        "bwt": array(parsed.bwt, "bwt"),
+        "forward": array(parsed.forward, "forward"),
+        "bwt_stderr": array(parsed.bwt_stderr, "bwt_stderr"),
+        "forward_stderr": array(parsed.forward_stderr, "forward_stderr"),
+        "weights": parsed.weights,
+        "own_scores": vector(parsed.own_scores),
+        "imputed": parsed.imputed,
+    }

@@ -29,9 +29,12 @@ from typing import Any
 import numpy as np
 
 from taskorder.exceptions import InvalidMatrixError, InvalidOrderError, MissingEntriesError
+from taskorder.json_matrix import matrix_fields
 
-__all__ = ["MAX_ABS_VALUE", "SIGN_CONVENTION", "TransferMatrix"]
+__all__ = ["MAX_ABS_VALUE", "MAX_TASKS", "SIGN_CONVENTION", "TransferMatrix"]
 
+#: Matrices read from a file or a mapping with more tasks than this are refused.
+MAX_TASKS = 5000
 #: Largest magnitude accepted for any number of a matrix (see the module docstring).
 MAX_ABS_VALUE = 1e100
 
@@ -414,10 +417,22 @@ class TransferMatrix:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TransferMatrix:
-        """Build a matrix from :meth:`to_dict` output (validated, unknown keys rejected)."""
-        from taskorder.json_matrix import matrix_from_dict
+        """Build a matrix from :meth:`to_dict` output (validated, unknown keys rejected).
 
-        return matrix_from_dict(data)
+        Raises
+        ------
+        InvalidMatrixError
+            If a key is unknown, a value has the wrong type or shape, a diagonal value is
+            not 0, there are more than :data:`MAX_TASKS` tasks, or every weight is 0.
+        """
+        fields = matrix_fields(data, MAX_TASKS)
+        matrix = cls(**fields)
+        if not matrix.weights.any():
+            raise InvalidMatrixError(
+                "field 'weights' must give at least one task a positive weight; with every "
+                f"weight 0 every order has the same objective. Got {fields['weights']}."
+            )
+        return matrix
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, TransferMatrix):
