@@ -18,6 +18,11 @@ Worlds (one rule, written once in :func:`world_spec`)
   (``DEFAULT_ROUTE``, ``SEPARATION_Z``, re-planning's horizon) was frozen on the
   development worlds; nothing was looked at on them before. The held-out report pools
   ``heldout`` and ``fresh`` (40 worlds per mode) and shows each split too.
+- **confirm**: world seeds 1200-1231, same rule. Added in session 5 (2026-11-30) after the
+  run-time separability verdict (``SEPARATION_Z`` = 0.5, no rank-rule fallback, re-planning
+  as the route when separable; :func:`verdict_choice`) was chosen on the development worlds
+  and committed; run once, nothing changed after. Reported on its own, beside the pooled
+  ``heldout`` + ``fresh`` worlds.
 
 World ``w`` has ``MIXES[w % 9]`` = (structured, open) tasks, n = 3..5, so all ``n!``
 orders can be trained for the ground truth. Held-out seeds 1000-1007 give the mixes
@@ -91,9 +96,23 @@ from taskorder.solvers import solve
 from taskorder.solvers.multiplicative import best_order
 
 RESULTS = Path(__file__).parent / "results"
-SPLITS = {"dev": range(50), "heldout": range(1000, 1008), "fresh": range(1100, 1132)}
+SPLITS = {
+    "dev": range(50),
+    "heldout": range(1000, 1008),
+    "fresh": range(1100, 1132),
+    "confirm": range(1200, 1232),
+}
 #: Splits reported as held out (never used for a choice), pooled in the summary.
 HELDOUT = ("heldout", "fresh")
+#: Run once after the separability verdict was frozen; reported on its own.
+CONFIRM = "confirm"
+#: Ground truth of "orders cannot be separated from noise": the sd of the true order values
+#: is at most ``TRUTH_K`` standard errors of one order's 4-seed mean, i.e. at most the sd of
+#: one single-seed training run (2 se with 4 seeds): choosing the order moves the result no
+#: more than re-running the same order with another seed. Fixed before any verdict was scored.
+TRUTH_K = 2.0
+#: Thresholds on the verdict's feature scored on the development worlds (:func:`verdict_choice`).
+VERDICT_THRESHOLDS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
 MIXES = [(1, 2), (2, 1), (2, 2), (1, 3), (3, 1), (2, 3), (3, 2), (1, 4), (4, 1)]
 MODELS = ("additive", "backward_only", "multiplicative")
 FIELDS = [
@@ -476,6 +495,174 @@ def route_choice(split: str = "dev") -> list[str]:
     return [*lines, "", f"highest median (then mean): {ranked[0][0]}", ""]
 
 
+def _stored(split: str, mode: str) -> list[dict]:
+    path = csv_path(split, mode).with_suffix(".jsonl")
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def verdict_features(raw: dict) -> dict:
+    """Probe-only features of one stored world, and its truth's spread / seed noise.
+
+    ``gain_z``: ``recommend``'s predicted gain of its order over the mean random order,
+    in standard deviations of that gain over matrices redrawn within the probes' standard
+    errors (the feature ``SEPARATION_Z`` thresholds). ``spread_z``: the sd of every order's
+    predicted value over the median sd of one order's predicted value under the same
+    redraws. ``truth_ratio``: sd of the true order values over the median standard error
+    of one order's mean (the ground truth, never seen at run time).
+    """
+    from taskorder.matrix import TransferMatrix
+    from taskorder.model import predict_many
+
+    matrix = TransferMatrix.from_dict(raw["matrix"])
+    rec = recommend(matrix, seed=raw["world"])
+    gain_z = rec.predicted_gain / rec.gain_sd if rec.gain_sd > 0 else math.inf
+    model = "backward_only" if rec.route == "rank_rule" else rec.route
+    perms = np.array([[matrix.tasks.index(t) for t in o] for o in raw["orders"]])
+    weights = matrix.weights / matrix.weights.sum()
+    rng = np.random.default_rng(raw["world"])
+    predicted = predict_many(matrix, perms, model=model) @ weights
+    draws = []
+    for _ in range(64):
+        bwt = matrix.bwt + np.nan_to_num(matrix.bwt_stderr) * rng.standard_normal(matrix.bwt.shape)
+        draws.append(predict_many(matrix.replace(bwt=bwt), perms, model=model) @ weights)
+    one_sd = float(np.median(np.std(draws, axis=0, ddof=1)))
+    per_seed = np.array(raw["per_seed"])
+    seed_se = float(np.median(per_seed.std(axis=1, ddof=1) / math.sqrt(per_seed.shape[1])))
+    values = per_seed.mean(axis=1)
+    return {
+        "gain_z": gain_z,
+        "spread_z": float(predicted.std(ddof=1)) / one_sd if one_sd > 0 else math.inf,
+        "truth_ratio": float(values.std(ddof=1)) / seed_se if seed_se > 0 else math.inf,
+    }
+
+
+def verdict_rows(split: str) -> list[dict]:
+    """One dict per world and mode: :func:`verdict_features`, and how the fixed order
+    (``recommend``'s, rescored from the stored matrix), the multiplicative optimum, the
+    rank rule and re-planning (from the CSV) did against the truth."""
+    from taskorder.matrix import TransferMatrix
+
+    out = []
+    for mode in ("exact", "sampled"):
+        replans = {
+            int(r["world"]): r for r in read_rows(csv_path(split, mode)) if r["method"] == "replan"
+        }
+        for raw in _stored(split, mode):
+            matrix = TransferMatrix.from_dict(raw["matrix"])
+            values = np.array(raw["per_seed"]).mean(axis=1)
+            real = {tuple(o): v for o, v in zip(raw["orders"], values)}
+            row = {"mode": mode, "world": raw["world"], **verdict_features(raw)}
+            for name, route in (
+                ("fixed", None),
+                ("multiplicative", "multiplicative"),
+                ("rank_rule", "rank_rule"),
+            ):
+                value = real[recommend(matrix, route=route, seed=raw["world"]).order]
+                row[f"{name}_pct"] = order_percentile(values, value)
+                row[f"{name}_wins"] = bool(value > values.mean() + 1e-12)
+            replan = replans.get(raw["world"])
+            if replan is not None:
+                row["replan_pct"] = float(replan["percentile"])
+                row["replan_wins"] = replan["beats_random"] == "True"
+            out.append(row)
+    return out
+
+
+def verdict_choice(split: str = "dev") -> dict:
+    """The run-time separability verdict, chosen on ``split`` by a rule fixed beforehand.
+
+    1. Route when the verdict says *separable*: the fixed order or re-planning, whichever
+       beats the mean random order in more instances (then: higher median percentile).
+    2. A verdict is right when it says *separable* and that route beats the mean random
+       order, or says *not separable* and the truth's spread / seed noise is at most
+       :data:`TRUTH_K`.
+    3. Feature (``gain_z`` or ``spread_z``, :func:`verdict_features`) and threshold (one of
+       :data:`VERDICT_THRESHOLDS`; separable when the feature exceeds it): most right
+       verdicts; ties go to ``gain_z`` (already in the tool), then to the threshold nearest
+       3 (the one before).
+    4. Order shown when not separable: the multiplicative optimum or the rank rule,
+       whichever has the higher median percentile over the instances called not separable
+       (ties, or none called: the multiplicative optimum, i.e. no fallback).
+    """
+    rows = [r for r in verdict_rows(split) if "replan_pct" in r]
+    if not rows:
+        return {}
+    score = {
+        name: (
+            sum(r[f"{name}_wins"] for r in rows),
+            float(np.median([r[f"{name}_pct"] for r in rows])),
+        )
+        for name in ("fixed", "replan")
+    }
+    route = max(score, key=lambda name: score[name])
+    table = []
+    for feature in ("gain_z", "spread_z"):
+        for threshold in VERDICT_THRESHOLDS:
+            sep = [r for r in rows if r[feature] > threshold]
+            not_sep = [r for r in rows if not r[feature] > threshold]
+            right_sep = sum(r[f"{route}_wins"] for r in sep)
+            right_not = sum(r["truth_ratio"] <= TRUTH_K for r in not_sep)
+            table.append({"feature": feature, "threshold": threshold, "separable": len(sep),
+                          "right_separable": right_sep, "not_separable": len(not_sep),
+                          "right_not_separable": right_not, "right": right_sep + right_not})  # fmt: skip
+    best = max(
+        table,
+        key=lambda t: (t["right"], t["feature"] == "gain_z", -abs(t["threshold"] - 3.0)),
+    )
+    called = [r for r in rows if not r[best["feature"]] > best["threshold"]]
+    medians = {
+        name: float(np.median([r[f"{name}_pct"] for r in called])) if called else math.nan
+        for name in ("multiplicative", "rank_rule")
+    }
+    shown = (
+        "rank_rule"
+        if called and medians["rank_rule"] > medians["multiplicative"]
+        else "multiplicative"
+    )
+    return {"instances": len(rows), "route_score": score, "route": route, "table": table,
+            "chosen": best, "not_separable_order": shown, "not_separable_medians": medians,
+            "truth_not_separable": sum(r["truth_ratio"] <= TRUTH_K for r in rows)}  # fmt: skip
+
+
+def verdict_choice_lines(split: str = "dev") -> list[str]:
+    """Markdown of :func:`verdict_choice`: the scored thresholds and what the rule picked."""
+    choice = verdict_choice(split)
+    if not choice:
+        return []
+    score = choice["route_score"]
+    lines = [
+        f"### Separability verdict chosen on the development worlds ({choice['instances']} world-mode instances)",
+        "",
+        (
+            f"Route when separable: re-planning beats the mean random order in {score['replan'][0]} "
+            f"(median percentile {score['replan'][1]:.1f}), the fixed order in {score['fixed'][0]} "
+            f"({score['fixed'][1]:.1f}): **{choice['route']}**. Truth not separable (spread of order "
+            f"values <= {TRUTH_K:g} x seed noise) in {choice['truth_not_separable']} instances."
+        ),
+        "",
+        "| feature | separable when above | called separable (route above random) | called not separable (truth <= 2 x noise) | right |",
+        "|---|---|---|---|---|",
+    ]
+    for t in choice["table"]:
+        lines.append(
+            f"| {t['feature']} | {t['threshold']:g} | {t['separable']} ({t['right_separable']}) | "
+            f"{t['not_separable']} ({t['right_not_separable']}) | {t['right']} |"
+        )
+    best = choice["chosen"]
+    lines += [
+        "",
+        (
+            f"picked by the rule: {best['feature']} > {best['threshold']:g} ({best['right']} of "
+            f"{choice['instances']} right); order shown when not separable: "
+            f"{choice['not_separable_order']}"
+        ),
+        "",
+    ]
+    return lines
+
+
 def rescore(split: str, mode: str) -> int:
     """Recompute the ``recommended`` rows from the jsonl with the current ``recommend``.
 
@@ -519,6 +706,7 @@ def rescore(split: str, mode: str) -> int:
 def write_summary() -> str:
     text = ["# Evidence summary (generated by benchmarks/evidence.py; do not edit)", ""]
     text += route_choice("dev")
+    text += verdict_choice_lines("dev")
     for split in SPLITS:
         for mode in ("exact", "sampled"):
             text += summarise(read_rows(csv_path(split, mode)), f"{split}, {mode}")

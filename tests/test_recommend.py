@@ -12,6 +12,8 @@ from taskorder.percentile import order_percentile
 from taskorder.recommend import (
     DEFAULT_ROUTE,
     NOISE_CEILING_FLOOR,
+    NOT_SEPARABLE_ADVICE,
+    REPLAN_ADVICE,
     ROUTES,
     Recommendation,
     recommend,
@@ -58,15 +60,26 @@ def test_a_clear_matrix_gets_its_model_optimum(route):
     assert order_percentile(values, chosen) > 95
 
 
-def test_noise_wider_than_the_gain_falls_back_to_the_rank_rule_with_advice():
-    rec = recommend(chain(stderr=1.0), route="multiplicative")
-    assert rec.separable is False and rec.route == "rank_rule" and rec.requested == "multiplicative"
-    assert "--replan" in rec.advice and "cannot separate" in rec.advice and "within" in rec.reason
+def test_noise_wider_than_the_gain_says_orders_cannot_be_told_apart():
+    clear, noisy = (recommend(chain(stderr=s), route="multiplicative") for s in (0.001, 3.0))
+    assert noisy.separable is False and noisy.route == noisy.requested == "multiplicative"
+    assert noisy.order == clear.order  # no fallback: the verdict changes the words only
+    assert noisy.reason.startswith("ORDER CANNOT BE TOLD APART HERE") and "within" in noisy.reason
+    assert noisy.advice == NOT_SEPARABLE_ADVICE and "jointly" in noisy.advice
+    assert clear.reason.startswith("ORDER MATTERS HERE") and clear.advice == REPLAN_ADVICE
+
+
+def test_the_verdict_turns_at_separation_z_sd_of_probe_noise():
+    rec = recommend(chain(stderr=0.05))
+    ratio = rec.predicted_gain / rec.gain_sd
+    assert recommend(chain(stderr=0.05), z=ratio * 0.99).separable is True
+    assert recommend(chain(stderr=0.05), z=ratio * 1.01).separable is False
 
 
 def test_without_standard_errors_separation_is_not_checked():
     rec = recommend(chain(), route="backward_only")
-    assert rec.separable is None and "not checked" in rec.reason
+    assert rec.separable is None and rec.reason.startswith("SEPARABILITY NOT CHECKED")
+    assert "2 or more repeats" in rec.advice
     assert rec.to_dict()["gain_sd"] is None
 
 

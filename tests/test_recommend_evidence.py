@@ -1,0 +1,79 @@
+"""recommend's run-time verdict against the committed evidence (benchmarks/results/evidence_*).
+
+The threshold must be the one the development-world rule picks, and every number the
+run-time advice quotes must be the one the committed CSVs give.
+"""
+
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from taskorder.recommend import NOT_SEPARABLE_ADVICE, REPLAN_ADVICE, SEPARATION_Z
+
+ROOT = Path(__file__).parents[1]
+
+
+@pytest.fixture(scope="module")
+def evidence():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import evidence as module
+
+    return module
+
+
+def _rows(evidence, splits, mode, method):
+    rows = [r for s in splits for r in evidence.read_rows(evidence.csv_path(s, mode))]
+    return [r for r in rows if r["method"] == method]
+
+
+def test_separation_z_is_what_the_development_rule_picks(evidence):
+    choice = evidence.verdict_choice("dev")
+    assert choice["chosen"]["feature"] == "gain_z"
+    assert choice["chosen"]["threshold"] == SEPARATION_Z
+    assert choice["route"] == "replan" and choice["not_separable_order"] == "multiplicative"
+
+
+def test_the_verdict_rule_breaks_ties_as_written(evidence, monkeypatch):
+    rows = [
+        {"gain_z": g, "spread_z": g, "truth_ratio": t, "fixed_wins": w, "fixed_pct": 60.0,
+         "replan_wins": w, "replan_pct": 70.0, "multiplicative_pct": 60.0, "rank_rule_pct": 40.0,
+         "multiplicative_wins": w, "rank_rule_wins": False}
+        for g, t, w in [(0.2, 1.0, False), (5.0, 9.0, True), (0.9, 1.5, False)]
+    ]  # fmt: skip
+    monkeypatch.setattr(evidence, "verdict_rows", lambda split: rows)
+    choice = evidence.verdict_choice("any")
+    # thresholds 1-8 all get 3 right (2 noisy worlds called not separable); nearest 3 wins
+    assert choice["chosen"]["right"] == 3 and choice["chosen"]["threshold"] == 3.0
+    assert choice["chosen"]["feature"] == "gain_z"
+
+
+def test_separable_advice_quotes_the_pooled_held_out_numbers(evidence):
+    split = evidence.HELDOUT
+    for k, mode in enumerate(("exact", "sampled")):
+        for method in ("replan", "recommended"):
+            rows = _rows(evidence, split, mode, method)
+            median = np.median([float(r["percentile"]) for r in rows])
+            wins = sum(r["beats_random"] == "True" for r in rows)
+            assert f"{median:.1f}" in REPLAN_ADVICE, (mode, method)
+            pattern = {
+                "replan": r"above the mean random order in (\d+) and (\d+) of",
+                "recommended": r"fixed order [\d.]+ and [\d.]+ \((\d+) and (\d+) of",
+            }[method]
+            pair = re.search(pattern, REPLAN_ADVICE)
+            assert int(pair.group(k + 1)) == wins, (mode, method)
+    recs = [r for m in ("exact", "sampled") for r in _rows(evidence, split, m, "recommended")]
+    joint = [r for m in ("exact", "sampled") for r in _rows(evidence, split, m, "joint")]
+    separable = sum(r["separable"] == "True" for r in recs)
+    assert f"called {separable} of the {len(recs)} separable" in REPLAN_ADVICE
+    joint_wins = sum(float(r["value"]) > float(r["best_value"]) for r in joint)
+    assert f"beat every order in {joint_wins} of {len(joint)}" in REPLAN_ADVICE
+
+
+def test_not_separable_advice_counts_the_instances_that_got_it(evidence):
+    for splits, words in ((("dev",), "development"), (evidence.HELDOUT, "held-out")):
+        recs = [r for m in ("exact", "sampled") for r in _rows(evidence, splits, m, "recommended")]
+        called = sum(r["separable"] == "False" for r in recs)
+        assert f"{called} of {len(recs)} {words}" in NOT_SEPARABLE_ADVICE
