@@ -539,3 +539,68 @@ def test_overflowing_values_are_one_clear_error_without_numpy_warnings(tmp_path)
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1 and "RuntimeWarning" not in result.stderr
     assert "huge.csv: The 'bwt' values must be at most 1e+100 in absolute value" in result.stderr
+
+
+def test_choice_options_are_the_librarys_own_lists():
+    """Issue 14: each CLI choice is an Enum made from the library's tuple (one list)."""
+    from typing import get_args
+
+    from taskorder.cli import options
+    from taskorder.compare import METHODS
+    from taskorder.estimate.executors import EXECUTORS
+    from taskorder.estimate.impute import IMPUTATION_METHODS
+    from taskorder.learner.config import LearnerConfig
+    from taskorder.model import MODELS
+    from taskorder.replan.settings import DESIGNS
+    from taskorder.solvers import SOLVERS
+    from taskorder.solvers.problem import ENTROPY_MODELS, RISKS, SOLVER_OBJECTIVES
+    from taskorder.trl.suite import SUITE_REWARDS
+
+    expected = {
+        options.Objective: tuple(name.replace("_", "-") for name in SOLVER_OBJECTIVES),
+        options.SolverMethod: ("auto", *SOLVERS),
+        options.Impute: ("none", *IMPUTATION_METHODS),
+        options.Risk: RISKS,
+        options.EntropyModel: ENTROPY_MODELS,
+        options.Model: MODELS,
+        options.Executor: EXECUTORS,
+        options.Design: DESIGNS,
+        options.LearnerMode: get_args(LearnerConfig.model_fields["mode"].annotation),
+        options.CompareMethod: METHODS,
+        options.SuiteTask: tuple(SUITE_REWARDS),
+    }
+    for enum, values in expected.items():
+        assert tuple(member.value for member in enum) == tuple(values), enum.__name__
+        assert all(isinstance(member, str) for member in enum)
+
+
+@pytest.mark.parametrize(
+    "command, option, shown",
+    [
+        (["solve"], "--risk", "<mean|quantile|probability>"),
+        (["solve"], "--impute", "<none|row_col|row_mean|zero>"),
+        (["solve"], "--entropy-model", "<additive|multiplicative>"),
+        (["solve"], "--objective", "<all-pairs|adjacent|max-min>"),
+        (["predict"], "--objective", "<all-pairs|adjacent|max-min>"),
+        (["probe", "run"], "--executor", "<inprocess|process|ray>"),
+        (["probe", "replan"], "--design", "<full|cheap>"),
+        (["train"], "--design", "<full|cheap>"),
+        (["demo"], "--mode", "<exact|sampled>"),
+        (["compare"], "--mode", "<exact|sampled>"),
+        (["plot", "validation"], "--model", "<additive|backward_only|multiplicative>"),
+    ],
+)
+def test_help_lists_the_choices_and_other_values_exit_2(command, option, shown):
+    help_text = " ".join(run(*command, "--help").stdout.split())
+    assert f"{option} {shown}" in help_text
+    result = run(*command, option, "nonsense")
+    assert result.exit_code == 2 and "'nonsense' is not one of" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("spelling", ["max-min", "max_min", "MAX-MIN", "Max_Min"])
+def test_objective_takes_either_spelling_in_any_case(spelling):
+    scores = EXAMPLE.with_name("four_domains.json")
+    result = run("solve", scores, "--objective", spelling, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["objective_name"] == "max_min"

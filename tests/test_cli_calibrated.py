@@ -90,7 +90,7 @@ def test_seeds_per_curriculum_give_a_standard_error(config):
     [
         (["--curricula", 0], 2, "'--curricula'"),
         ([], 2, "Missing option '--curricula'"),
-        (["--curricula", 1, "--executor", "gpu"], 2, "expected one of inprocess, process, ray"),
+        (["--curricula", 1, "--executor", "gpu"], 2, "'gpu' is not one of 'inprocess'"),
     ],
 )
 def test_usage_errors_exit_2(config, tmp_path, args, code, message):

@@ -114,7 +114,15 @@ def test_cli_plot_validation_and_curves_from_real_outputs(tmp_path):
     bad = runner_cli.invoke(
         app, ["plot", "validation", str(source), "-o", str(out), "--model", "nope"]
     )
-    assert bad.exit_code == 1 and "no predictions for model 'nope'" in bad.stderr
+    assert bad.exit_code == 2 and "'nope' is not one of 'additive'" in bad.stderr
+    data = report.to_dict()
+    for row in data["orders"]:
+        row["predicted"].pop("additive")
+    source.write_text(json.dumps(data))
+    missing = runner_cli.invoke(
+        app, ["plot", "validation", str(source), "-o", str(out), "--model", "additive"]
+    )
+    assert missing.exit_code == 1 and "no predictions for model 'additive'" in missing.stderr
     stages = {
         "tasks": ["a", "b"],
         "records": [

@@ -351,7 +351,7 @@ def test_cli_probe_replan_errors(tmp_path):
     config.write_text(CONFIG)
     cli = CliRunner()
     bad = cli.invoke(app, ["probe", "replan", str(config), "--design", "half"])
-    assert bad.exit_code == 1 and "'design'" in bad.output and "Traceback" not in bad.output
+    assert bad.exit_code == 2 and "'--design'" in bad.output and "Traceback" not in bad.output
     usage = cli.invoke(app, ["probe", "replan", str(config), "--horizon", "0"])
     assert usage.exit_code == 2
     floor = cli.invoke(app, ["probe", "replan", str(config), "--entropy-floor", "open_0"])

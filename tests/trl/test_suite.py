@@ -138,7 +138,7 @@ def test_suite_write_gives_a_config_that_every_command_reads(tmp_path):
     demo = load_train_config(write_suite(tmp_path / "d", tasks=["choice", "advice"], n_train=4))
     assert demo.model.kind == "demo" and demo.judge.model.kind == "demo"
     bad = cli.invoke(app, ["suite", "write", str(tmp_path / "x"), "--task", "sql"])
-    assert bad.exit_code == 1 and "Unknown suite tasks ['sql']" in bad.stderr
+    assert bad.exit_code == 2 and "'sql' is not one of 'arithmetic'" in bad.stderr
     assert not (tmp_path / "x").exists()
 
 

@@ -19,6 +19,7 @@ from taskorder.cli import (
     probe_cmd,
     replan_cmd,
     solve_cmd,
+    suite_cmd,
     train_cmd,
 )
 
@@ -68,6 +69,7 @@ train_cmd.register(app)
 plot_cmd.register(app)
 compare_cmd.register(app)
 model_cmd.register(app)
+suite_cmd.register(app)
 
 
 def main() -> None:

@@ -127,7 +127,7 @@ def probe_calibrated(
         Thompson samples per search step.
     workers : int, optional
         Worker processes (or Ray CPUs).
-    executor : str, optional
+    executor : Executor, optional
         inprocess, process or ray (overrides the config).
     address : str, optional
         Ray cluster address.

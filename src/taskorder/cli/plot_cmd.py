@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from taskorder.cli.common import handle_errors, stderr
-from taskorder.cli.options import MatrixArg
+from taskorder.cli.options import MatrixArg, Model
 
 __all__ = ["register"]
 
@@ -91,8 +91,8 @@ def validation(
     file: JsonArg,
     output: OutOpt,
     model: Annotated[
-        str, typer.Option(help="Outcome model whose predictions go on the x axis.")
-    ] = "backward_only",
+        Model, typer.Option(help="Outcome model whose predictions go on the x axis.")
+    ] = Model.backward_only,
 ) -> None:
     """Predicted vs observed mean final score over orders, from validate.json.
 
@@ -104,10 +104,10 @@ def validation(
         JSON written by taskorder (see the command's help).
     output : Path
         Image file to write (.png or .svg).
-    model : str
+    model : Model
         Outcome model whose predictions go on the x axis.
     """
-    _validation(file, output, model)
+    _validation(file, output, model.value)
 
 
 @handle_errors

@@ -21,6 +21,8 @@ from taskorder.cli.options import (
     ConfigArg,
     ExecutorOpt,
     JsonOpt,
+    LearnerMode,
+    ModeOpt,
     WorkersOpt,
     executor_kind,
 )
@@ -294,7 +296,7 @@ def probe_run(
         Campaign configuration (.toml, .yaml or .json).
     workers : int, optional
         Worker processes (or Ray CPUs).
-    executor : str, optional
+    executor : Executor, optional
         inprocess, process or ray (overrides the config).
     address : str, optional
         Ray cluster address.
@@ -510,7 +512,7 @@ def validate(
         Matrix to validate (default: the campaign's).
     workers : int, optional
         Worker processes (or Ray CPUs).
-    executor : str, optional
+    executor : Executor, optional
         inprocess, process or ray (overrides the config).
     address : str, optional
         Ray cluster address.
@@ -580,7 +582,7 @@ def demo(
     n_open: Annotated[
         int, typer.Option("--n-open", min=1, max=4, help="Open-ended tasks (plus 2 structured).")
     ] = 2,
-    mode: Annotated[str, typer.Option(help="Learner training mode: exact or sampled.")] = "exact",
+    mode: ModeOpt = LearnerMode.exact,
     seeds: Annotated[int, typer.Option(min=2, help="Validation seeds per order.")] = 4,
     out: Annotated[
         Path | None, typer.Option(help="Output folder (default: a temporary one).")
@@ -596,8 +598,8 @@ def demo(
     ----------
     n_open : int
         Open-ended tasks (plus 2 structured).
-    mode : str
-        Learner training mode: exact or sampled.
+    mode : LearnerMode
+        Learner training mode.
     seeds : int
         Validation seeds per order.
     out : Path, optional
@@ -607,9 +609,7 @@ def demo(
     as_json : bool
         Print one JSON object instead of tables.
     """
-    if mode not in ("exact", "sampled"):
-        raise typer.BadParameter(f"expected exact or sampled; got {mode!r}", param_hint="'--mode'")
-    _demo(n_open, mode, seeds, out, workers, as_json)
+    _demo(n_open, mode.value, seeds, out, workers, as_json)
 
 
 @handle_errors

@@ -18,6 +18,7 @@ from rich.table import Table
 from taskorder.cli.common import handle_errors, parse_floors, print_json, stdout
 from taskorder.cli.options import (
     ConfigArg,
+    Design,
     DesignOpt,
     ExecutorOpt,
     FloorOpt,
@@ -83,7 +84,7 @@ def print_replan(result: Any, as_json: bool) -> None:
 def probe_replan(
     config: ConfigArg,
     horizon: HorizonOpt = 3,
-    design: DesignOpt = "full",
+    design: DesignOpt = Design.full,
     entropy_floor: FloorOpt = None,
     out: Annotated[
         Path | None,
@@ -107,7 +108,7 @@ def probe_replan(
         Campaign configuration (.toml, .yaml or .json).
     horizon : int
         Enumerate every remaining order once this many tasks are left (1: never).
-    design : str
+    design : Design
         Second-stage probes of each re-measurement: 'full' (all pairs) or 'cheap' (2 per task, rest
         imputed).
     entropy_floor : list of str, optional
@@ -115,7 +116,7 @@ def probe_replan(
         on measured entropies for the enumerated last stages.
     out : Path, optional
         Run directory (default: OUTPUT_DIR/replan of the config).
-    executor : str, optional
+    executor : Executor, optional
         inprocess, process or ray (overrides the config).
     workers : int, optional
         Worker processes (or Ray CPUs).
@@ -123,17 +124,18 @@ def probe_replan(
         Print one JSON object instead of tables.
     """
     floors = parse_floors(entropy_floor)
-    _probe_replan(config, horizon, design, floors, out, executor, workers, as_json)
+    kind = executor_kind(executor, workers)
+    _probe_replan(config, horizon, design.value, floors, out, kind, workers, as_json)
 
 
 @handle_errors
-def _probe_replan(config_path, horizon, design, floors, out, executor, workers, as_json) -> None:
+def _probe_replan(config_path, horizon, design, floors, out, kind, workers, as_json) -> None:
     from taskorder.configs import build_runner, load_config
     from taskorder.estimate.config import build_executor, build_plan
     from taskorder.replan import replan_training
 
     config = load_config(config_path)
-    chosen = build_executor(config, kind=executor_kind(executor, workers), workers=workers)
+    chosen = build_executor(config, kind=kind, workers=workers)
     runner = build_runner(config)
     plan = build_plan(config, runner)
     result = replan_training(

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from taskorder.cli.common import handle_errors, parse_floors, print_json, stdout
-from taskorder.cli.options import DesignOpt, FloorOpt, HorizonOpt
+from taskorder.cli.options import Design, DesignOpt, FloorOpt, HorizonOpt, JsonOpt
 from taskorder.cli.replan_cmd import print_replan, say_decision
 from taskorder.exceptions import InvalidParameterError
 
@@ -34,9 +34,7 @@ def train(
             "--dry-run", help="Validate the config, load data, print the schedule; no training."
         ),
     ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON object instead of tables.")
-    ] = False,
+    as_json: JsonOpt = False,
     replan: Annotated[
         bool,
         typer.Option(
@@ -46,7 +44,7 @@ def train(
         ),
     ] = False,
     horizon: HorizonOpt = 3,
-    design: DesignOpt = "full",
+    design: DesignOpt = Design.full,
     entropy_floor: FloorOpt = None,
 ) -> None:
     """Train a model with TRL GRPO, stage by stage, in the configured or solved order.
@@ -67,14 +65,14 @@ def train(
         Re-measure and re-solve the remaining order before every stage.
     horizon : int
         With ``replan``: enumerate every remaining order once this many tasks are left.
-    design : {"full", "cheap"}
+    design : Design
         With ``replan``: second-stage probe design.
     entropy_floor : list of str, optional
         ``TASK=NATS`` entropy floors (``--replan`` only).
     """
     floors = parse_floors(entropy_floor)
     if replan:
-        _replan(config, horizon, design, floors, resume, dry_run, as_json)
+        _replan(config, horizon, design.value, floors, resume, dry_run, as_json)
         return
     if floors:
         raise typer.BadParameter("applies with --replan only", param_hint="'--entropy-floor'")
