@@ -17,16 +17,24 @@ taskorder.exceptions.InvalidParameterError: The 'steps' parameter of train must 
 Traceback (most recent call last):
 ...
 taskorder.exceptions.InvalidParameterError: The 'executor' parameter of run_campaign must be one of 'inprocess', 'ray'. Got 'gpu' instead.
+>>> check_float(0.5, "density", "merge_states", minimum=0, maximum=1, low_open=True)
+0.5
+>>> check_float(0, "density", "merge_states", minimum=0, maximum=1, low_open=True)
+Traceback (most recent call last):
+...
+taskorder.exceptions.InvalidParameterError: The 'density' parameter of merge_states must be a finite number in (0, 1]. Got 0 instead.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Iterable
 from typing import Any
 
 from taskorder.exceptions import InvalidParameterError
 
-__all__ = ["check_choice", "check_int"]
+__all__ = ["check_choice", "check_float", "check_int"]
 
 
 def check_int(value: Any, parameter: str, owner: str, *, minimum: int = 1) -> int:
@@ -46,14 +54,14 @@ def check_int(value: Any, parameter: str, owner: str, *, minimum: int = 1) -> in
     Returns
     -------
     int
-        ``value`` as a plain ``int``.
+        ``value`` as a plain ``int`` (a NumPy integer is accepted).
 
     Raises
     ------
     InvalidParameterError
         If ``value`` is a bool, not an integer, or below ``minimum``.
     """
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise InvalidParameterError(
             f"The {parameter!r} parameter of {owner} must be an integer >= {minimum}. "
             f"Got {value!r} instead."
@@ -92,3 +100,65 @@ def check_choice(value: Any, choices: Iterable[str], parameter: str, owner: str)
             f"{', '.join(map(repr, choices))}. Got {value!r} instead."
         )
     return value
+
+
+def check_float(
+    value: Any,
+    parameter: str,
+    owner: str,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """``value`` as a float if it is a finite real number within the bounds, else raise.
+
+    Parameters
+    ----------
+    value : Any
+        The argument to check: an int or float (a NumPy number too; not a bool).
+    parameter : str
+        Its parameter name, quoted in the error message.
+    owner : str
+        The function or command that received it, named in the error message.
+    minimum, maximum : float, optional
+        Smallest and largest accepted values (None: unbounded on that side).
+    low_open, high_open : bool, default False
+        Exclude ``minimum`` (``value > minimum``) or ``maximum`` (``value < maximum``).
+
+    Returns
+    -------
+    float
+        ``value`` as a plain ``float``.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``value`` is not a real number, not finite, or outside the bounds; the message
+        states the bounds (``in (0, 1]``, ``>= 0``, ...).
+    """
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    number = float(value) if ok else math.nan
+    ok = ok and math.isfinite(number)
+    if ok and minimum is not None:
+        ok = number > minimum if low_open else number >= minimum
+    if ok and maximum is not None:
+        ok = number < maximum if high_open else number <= maximum
+    if not ok:
+        raise InvalidParameterError(
+            f"The {parameter!r} parameter of {owner} must be a finite number"
+            f"{_bounds(minimum, maximum, low_open, high_open)}. Got {value!r} instead."
+        )
+    return number
+
+
+def _bounds(minimum: float | None, maximum: float | None, low_open: bool, high_open: bool) -> str:
+    """`` in (0, 1]``, `` >= 0``, `` < 5`` or nothing: the accepted range, as words."""
+    if minimum is not None and maximum is not None:
+        return f" in {'(' if low_open else '['}{minimum:g}, {maximum:g}{')' if high_open else ']'}"
+    if minimum is not None:
+        return f" {'>' if low_open else '>='} {minimum:g}"
+    if maximum is not None:
+        return f" {'<' if high_open else '<='} {maximum:g}"
+    return ""
