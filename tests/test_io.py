@@ -113,8 +113,58 @@ def test_missing_file_directory_binary_and_huge(tmp_path, monkeypatch):
     with pytest.raises(InvalidMatrixError, match="UTF-8"):
         read_matrix(latin)
     monkeypatch.setattr(taskorder_io, "MAX_FILE_BYTES", 10)
+    monkeypatch.setattr(taskorder_io, "MAX_SQUARE_CSV_BYTES", 10)
     with pytest.raises(InvalidMatrixError, match="MiB"):
         read_matrix(write(tmp_path, SQUARE))
+
+
+def test_plain_square_csv_over_the_general_cap_is_read_by_numpy(tmp_path, monkeypatch):
+    """Past MAX_FILE_BYTES only the numpy path reads a square CSV: a plain file is read,
+    one the general parser would need (quoted names) is refused, naming the rule; JSON
+    past the cap is refused before it is parsed."""
+    m = random_matrix(6, 0)
+    plain = write_matrix(m, tmp_path / "plain.csv")
+    monkeypatch.setattr(taskorder_io, "MAX_FILE_BYTES", 100)
+    np.testing.assert_array_equal(read_matrix(plain).bwt, m.bwt)
+    quoted = write(tmp_path, SQUARE.replace("math", '"math"') + " " * 100, name="quoted.csv")
+    with pytest.raises(InvalidMatrixError, match="read only as a plain square CSV"):
+        read_matrix(quoted)
+    with pytest.raises(InvalidMatrixError, match="MiB"):
+        read_matrix(write(tmp_path, json.dumps(m.to_dict()), name="m.json"))
+
+
+def test_what_write_matrix_writes_reads_back_exactly(tmp_path, monkeypatch):
+    """Full-precision floats round-trip through a square CSV (shortest repr, numpy
+    reading), names needing quotes included; JSON or long CSV that read_matrix would
+    refuse for its size is not written (the error says so and points to square CSV)."""
+    rng = np.random.default_rng(3)
+    values = rng.normal(size=(40, 40)) * 10.0 ** rng.integers(-8, 8, size=(40, 40))
+    values[3, 5] = np.nan
+    m = TransferMatrix([f"t{i}" for i in range(40)], values)
+    path = write_matrix(m, tmp_path / "full.csv")
+    np.testing.assert_array_equal(read_matrix(path).bwt, m.bwt)
+    assert taskorder_io._parse_square_fast(path, path.read_text()) is not None
+    odd = TransferMatrix(["a,b", 'say "hi"', "c"], values[:3, :3])
+    back = read_matrix(write_matrix(odd, tmp_path / "odd.csv"))
+    assert back.tasks == odd.tasks
+    np.testing.assert_array_equal(back.bwt, odd.bwt)
+    monkeypatch.setattr(taskorder_io, "MAX_FILE_BYTES", 1000)
+    for name in ("m.json", "m_long.csv"):
+        target = tmp_path / name
+        fmt = "long" if name.endswith("long.csv") else None
+        with pytest.raises(InvalidMatrixError, match="nothing was written"):
+            write_matrix(m, target, format=fmt)
+        assert not target.exists()
+
+
+@pytest.mark.slow
+def test_a_2000_task_full_precision_square_csv_reads_back(tmp_path):
+    """About 83 MB of full-precision floats (over MAX_FILE_BYTES): written, read exactly."""
+    values = np.random.default_rng(0).normal(size=(2000, 2000)) / 7.0
+    m = TransferMatrix([f"task{i}" for i in range(2000)], values)
+    path = write_matrix(m, tmp_path / "big.csv")
+    assert path.stat().st_size > taskorder_io.MAX_FILE_BYTES
+    np.testing.assert_array_equal(read_matrix(path).bwt, m.bwt)
 
 
 def test_too_many_tasks(tmp_path, monkeypatch):

@@ -46,6 +46,7 @@ from taskorder.matrix import MAX_TASKS, TransferMatrix, first_repeat
 
 __all__ = [
     "MAX_FILE_BYTES",
+    "MAX_SQUARE_CSV_BYTES",
     "MAX_TASKS",
     "matrix_from_dict",
     "read_lolib",
@@ -53,8 +54,13 @@ __all__ = [
     "write_matrix",
 ]
 
-#: Files larger than this are refused before they are read.
+#: Files larger than this are refused before they are read, but for plain square CSV.
 MAX_FILE_BYTES = 64 * 1024 * 1024
+#: A plain square CSV (comma-separated, names unquoted, decimal numbers or empty cells:
+#: what :func:`write_matrix` writes) may be this large; it is read by numpy only. A
+#: full-precision matrix of :data:`~taskorder.matrix.MAX_TASKS` tasks (at most 24 bytes a
+#: cell) fits, so every square CSV taskorder writes is one taskorder reads.
+MAX_SQUARE_CSV_BYTES = 640 * 1024 * 1024
 
 _LONG_REQUIRED = ("source", "target", "value")
 _LONG_OPTIONAL = ("stderr", "forward", "forward_stderr")
@@ -103,7 +109,8 @@ def read_matrix(path: str | Path, *, format: str | None = None) -> TransferMatri
             f"The 'format' parameter of read_matrix must be 'square', 'long' or 'json'. "
             f"Got {format!r}."
         )
-    text = _read_text(path)
+    may_be_square = format in (None, "square") and path.suffix.lower() != ".json"
+    text = _read_text(path, MAX_SQUARE_CSV_BYTES if may_be_square else MAX_FILE_BYTES)
     if format is None:
         format = _detect_format(path, text)
     try:
@@ -113,6 +120,13 @@ def read_matrix(path: str | Path, *, format: str | None = None) -> TransferMatri
             fast = _parse_square_fast(path, text)
             if fast is not None:
                 return fast
+        if len(text) > MAX_FILE_BYTES:
+            raise InvalidMatrixError(
+                f"{path}: the file is {len(text) / 2**20:.1f} MiB; files over "
+                f"{MAX_FILE_BYTES // 2**20} MiB are read only as a plain square CSV (comma "
+                "delimiter, unquoted task names, decimal numbers or empty cells, as "
+                "write_matrix writes it)."
+            )
         rows, delimiter = _parse_csv(path, text)
         if format == "long":
             return _parse_long(path, rows, delimiter)
@@ -149,14 +163,16 @@ def write_matrix(matrix: TransferMatrix, path: str | Path, *, format: str | None
     Raises
     ------
     InvalidMatrixError
-        For an unknown ``format``.
+        For an unknown ``format``, or a JSON or long CSV text larger than
+        :data:`MAX_FILE_BYTES` (which :func:`read_matrix` would refuse; nothing is
+        written then). A square CSV is always readable (:data:`MAX_SQUARE_CSV_BYTES`).
     """
     path = Path(path)
     if format is None:
         format = "json" if path.suffix.lower() == ".json" else "square"
     path.parent.mkdir(parents=True, exist_ok=True)
     if format == "json":
-        path.write_text(json.dumps(matrix.to_dict(), indent=2) + "\n", encoding="utf-8")
+        _write_readable(path, json.dumps(matrix.to_dict(), indent=2) + "\n", "JSON")
         return path
 
     def cell(value: float) -> str:
@@ -165,12 +181,9 @@ def write_matrix(matrix: TransferMatrix, path: str | Path, *, format: str | None
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     if format == "square":
-        writer.writerow(["task", *matrix.tasks])
-        for i, task in enumerate(matrix.tasks):
-            writer.writerow(
-                [task, *("" if i == j else cell(v) for j, v in enumerate(matrix.bwt[i]))]
-            )
-    elif format == "long":
+        path.write_text("".join(_square_lines(matrix)), encoding="utf-8")
+        return path
+    if format == "long":
         extras = [
             name
             for name, array in (
@@ -196,21 +209,54 @@ def write_matrix(matrix: TransferMatrix, path: str | Path, *, format: str | None
             f"The 'format' parameter of write_matrix must be 'square', 'long' or 'json'. "
             f"Got {format!r}."
         )
-    path.write_text(buffer.getvalue(), encoding="utf-8")
+    _write_readable(path, buffer.getvalue(), "long CSV")
     return path
 
 
+def _write_readable(path: Path, text: str, what: str) -> None:
+    """Write ``text`` to ``path`` unless read_matrix would refuse it for its size."""
+    size = len(text.encode("utf-8"))
+    if size > MAX_FILE_BYTES:
+        raise InvalidMatrixError(
+            f"{path}: this matrix as {what} would take {size / 2**20:.1f} MiB, and "
+            f"read_matrix accepts {what} files up to {MAX_FILE_BYTES // 2**20} MiB; nothing "
+            "was written. Write a square CSV (bwt only, read up to "
+            f"{MAX_SQUARE_CSV_BYTES // 2**20} MiB) instead."
+        )
+    path.write_text(text, encoding="utf-8")
+
+
+def _square_lines(matrix: TransferMatrix):
+    """The lines of a square CSV: names quoted as ``csv`` would, numbers by ``repr``
+    (the shortest text that reads back as the same float), empty diagonal and missing."""
+
+    def field(name: str) -> str:
+        out = io.StringIO()
+        csv.writer(out, lineterminator="").writerow([name, ""])
+        return out.getvalue()[:-1]
+
+    names = [field(task) for task in matrix.tasks]
+    yield ",".join([field("task"), *names]) + "\n"
+    for i, row in enumerate(matrix.bwt.tolist()):
+        cells = ["" if value != value else repr(value) for value in row]
+        cells[i] = ""
+        yield names[i] + "," + ",".join(cells) + "\n"
+
+
 # --------------------------------------------------------------------------- reading
-def _read_text(path: Path) -> str:
+def _read_text(path: Path, limit: int | None = None) -> str:
+    """The text of ``path`` if it is at most ``limit`` bytes (default MAX_FILE_BYTES)."""
     if not path.exists():
         raise InvalidMatrixError(f"{path}: no such file.")
     if path.is_dir():
         raise InvalidMatrixError(f"{path}: expected a file, got a directory.")
     size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
+    limit = MAX_FILE_BYTES if limit is None else limit
+    if size > limit:
         raise InvalidMatrixError(
             f"{path}: the file is {size / 2**20:.1f} MiB; matrix files up to "
-            f"{MAX_FILE_BYTES // 2**20} MiB are accepted."
+            f"{MAX_FILE_BYTES // 2**20} MiB are accepted (plain square CSV up to "
+            f"{MAX_SQUARE_CSV_BYTES // 2**20} MiB)."
         )
     data = path.read_bytes()
     if b"\x00" in data:
@@ -310,7 +356,7 @@ def _parse_square(path: Path, rows: list[list[str]], delimiter: str) -> Transfer
 
 
 #: What the numeric cells of a plain square CSV may contain for the numpy fast path.
-_PLAIN_NUMERIC = re.compile(r"[0-9eE+\-., \t\n]*")
+_PLAIN_NUMERIC = re.compile(r"[0-9eE+\-.,]*")
 
 
 def _parse_square_fast(path: Path, text: str) -> TransferMatrix | None:
@@ -318,8 +364,9 @@ def _parse_square_fast(path: Path, text: str) -> TransferMatrix | None:
     or empty cells), or None for anything else, invalid input included.
 
     ``None`` sends the file to the general parser, which raises the located errors, so
-    both paths accept the same files and refuse them with the same messages. At
-    n = 1,000 this path takes a fraction of the general parser's time and memory
+    both paths accept the same files and refuse them with the same messages. The rows'
+    cells are parsed in blocks by ``np.fromstring`` (C), so a full-precision 2,000-task
+    file (83 MB) takes about 2 s and a few copies of the text in memory
     (``benchmarks/portfolio.py --read``).
     """
     if '"' in text or "\r" in text.rstrip("\r\n").replace("\r\n", "\n"):
@@ -329,31 +376,31 @@ def _parse_square_fast(path: Path, text: str) -> TransferMatrix | None:
         return None
     header = [cell.strip() for cell in lines[0].split(",")][1:]
     n_tasks = len(header)
-    parts = [line.split(",", 1) for line in lines[1:]]
-    if not 2 <= n_tasks <= MAX_TASKS or len(parts) != n_tasks or min(map(len, parts)) != 2:
+    parts = [line.partition(",") for line in lines[1:]]
+    del lines
+    if not 2 <= n_tasks <= MAX_TASKS or len(parts) != n_tasks:
         return None
-    if [name.strip() for name, _ in parts] != header:
+    if [name.strip() for name, _, _ in parts] != header:
         return None
-    # every line framed by commas, empty cells spelled "nan" (a literal "nan" is refused
-    # by the character check), the framing columns skipped: all of it runs in C
-    numeric = "," + ",\n,".join(cells for _, cells in parts) + ","
-    del parts, lines
-    if numeric.count(",") != n_tasks * (n_tasks + 1) or not _PLAIN_NUMERIC.fullmatch(numeric):
+    if any(cells.count(",") != n_tasks - 1 for _, _, cells in parts):
         return None
-    numeric = numeric.replace(",,", ",nan,").replace(",,", ",nan,")
+    values = np.empty((n_tasks, n_tasks))
+    block = max(1, 2**20 // n_tasks)  # about a million cells per C call
     try:
-        values = np.loadtxt(
-            numeric.split("\n"),
-            delimiter=",",
-            dtype=np.float64,
-            usecols=range(1, n_tasks + 1),
-            ndmin=2,
-        )
+        for first in range(0, n_tasks, block):
+            rows = [cells for _, _, cells in parts[first : first + block]]
+            numeric = "," + ",".join(rows) + ","
+            if not _PLAIN_NUMERIC.fullmatch(numeric):
+                return None
+            # empty cells spelled "nan" (a literal "nan" was refused by the check above)
+            numeric = numeric.replace(",,", ",nan,").replace(",,", ",nan,")
+            chunk = np.fromstring(numeric[1:-1], dtype=np.float64, sep=",")
+            if chunk.size != len(rows) * n_tasks or np.isinf(chunk).any():
+                return None
+            values[first : first + len(rows)] = chunk.reshape(len(rows), n_tasks)
         _check_names(path, header, "header row")
         check_diagonal(f"{path}: ", header, values, "bwt")
     except (ValueError, InvalidMatrixError):
-        return None
-    if values.shape != (n_tasks, n_tasks) or np.isinf(values).any():
         return None
     np.fill_diagonal(values, np.nan)
     return TransferMatrix(header, values)
