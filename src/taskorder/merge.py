@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from taskorder.checks import check_choice, check_float
 from taskorder.exceptions import InvalidParameterError, require
 
 __all__ = ["MERGE_METHODS", "merge_states"]
@@ -82,19 +83,12 @@ def merge_states(
     MissingDependencyError
         TIES/DARE without torch and peft.
     """
-    if method not in MERGE_METHODS:
-        raise InvalidParameterError(
-            f"The 'method' parameter of merge_states must be one of {', '.join(MERGE_METHODS)}. "
-            f"Got {method!r}."
-        )
+    check_choice(method, MERGE_METHODS, "method", "merge_states")
     if len(finetuned) < 1:
         raise InvalidParameterError(
             "The 'finetuned' parameter of merge_states needs at least one state."
         )
-    if not 0.0 < density <= 1.0:
-        raise InvalidParameterError(
-            f"The 'density' parameter of merge_states must be in (0, 1]. Got {density!r}."
-        )
+    density = check_float(density, "density", "merge_states", minimum=0, maximum=1, low_open=True)
     for k, state in enumerate(finetuned):
         if set(state) != set(base):
             raise InvalidParameterError(

@@ -53,7 +53,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from taskorder.exceptions import InvalidMatrixError, InvalidParameterError
+from taskorder.checks import check_choice
+from taskorder.exceptions import InvalidMatrixError
 from taskorder.matrix import TransferMatrix
 from taskorder.objectives import normalize_objective
 
@@ -132,11 +133,8 @@ def predict(
     >>> round(additive, 6), round(compounding, 6)
     (0.6, 0.64)
     """
-    objective = normalize_objective(objective)
-    if model not in MODELS:
-        raise InvalidParameterError(
-            f"The 'model' parameter of predict must be one of {', '.join(MODELS)}. Got {model!r}."
-        )
+    objective = normalize_objective(objective, "predict")
+    check_choice(model, MODELS, "model", "predict")
     idx = matrix.order_indices(order)
     matrix.check_complete()
     if model == "multiplicative":
@@ -230,12 +228,8 @@ def predict_many(
     >>> predict_many(m, [[0, 1], [1, 0]]).round(3).tolist()
     [[0.5, 0.5], [0.7, 0.55]]
     """
-    objective = normalize_objective(objective)
-    if model not in MODELS:
-        raise InvalidParameterError(
-            f"The 'model' parameter of predict_many must be one of {', '.join(MODELS)}. "
-            f"Got {model!r}."
-        )
+    objective = normalize_objective(objective, "predict_many")
+    check_choice(model, MODELS, "model", "predict_many")
     matrix.check_complete()
     perms = np.asarray(orders, dtype=np.intp).reshape(-1, matrix.n_tasks)
     positions = np.argsort(perms, axis=1)

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from taskorder.exceptions import InvalidParameterError
+from taskorder.checks import check_choice
 from taskorder.matrix import TransferMatrix
 
 __all__ = [
@@ -39,13 +39,23 @@ __all__ = [
 OBJECTIVES = ("all_pairs", "adjacent")
 
 
-def normalize_objective(objective: str) -> str:
-    """Return the canonical objective name (``"all-pairs"`` is accepted for ``"all_pairs"``)."""
+def normalize_objective(objective: str, owner: str = "normalize_objective") -> str:
+    """Return the canonical objective name (``"all-pairs"`` is accepted for ``"all_pairs"``).
+
+    ``owner`` is the function named in the error for an unknown objective.
+
+    Examples
+    --------
+    >>> normalize_objective("All-Pairs")
+    'all_pairs'
+    >>> normalize_objective("max_min", "evaluate")
+    Traceback (most recent call last):
+    ...
+    taskorder.exceptions.InvalidParameterError: The 'objective' parameter of evaluate must be one of 'all_pairs', 'adjacent'. Got 'max_min' instead.
+    """
     name = str(objective).strip().lower().replace("-", "_")
     if name not in OBJECTIVES:
-        raise InvalidParameterError(
-            f"The 'objective' parameter must be one of {', '.join(OBJECTIVES)}. Got {objective!r}."
-        )
+        check_choice(objective, OBJECTIVES, "objective", owner)
     return name
 
 
@@ -104,7 +114,7 @@ def evaluate(matrix: TransferMatrix, order: Sequence[str], objective: str = "all
     >>> evaluate(m, ["c", "b", "a"], objective="adjacent")
     6.0
     """
-    objective = normalize_objective(objective)
+    objective = normalize_objective(objective, "evaluate")
     idx = matrix.order_indices(order)
     matrix.check_complete()
     return order_value(matrix.pair_weights(), idx, objective)
