@@ -46,9 +46,27 @@ _Model = TypeVar("_Model", bound=BaseModel)
 
 
 class StrictModel(BaseModel):
-    """The base of every taskorder settings model: unknown keys fail, values are frozen."""
+    """The base of every taskorder settings model: unknown keys fail, values are frozen.
+
+    Built in code (``Settings(a=1)``), a bad value raises one
+    :class:`~taskorder.exceptions.InvalidParameterError` naming the model, the field,
+    what was expected and what was given; read from a file, :func:`validate_config`
+    names the file instead.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as error:
+            problem = InvalidParameterError(
+                f"Invalid {type(self).__name__}: {describe_validation_error(error)}."
+            )
+            # Validated inside another model, pydantic wraps this error; the translator
+            # opens it up again so the message names the whole key path.
+            problem.validation_error = error  # type: ignore[attr-defined]
+            raise problem from None
 
 
 #: File suffixes a configuration may have.
@@ -108,14 +126,30 @@ def read_mapping(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def _problems(error: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[str, str]]:
+    """``(key path, message)`` per problem; a nested model's own error is opened up."""
+    out = []
+    for item in error.errors():
+        loc = (*prefix, *item["loc"])
+        inner = (item.get("ctx") or {}).get("error")
+        nested = getattr(inner, "validation_error", None)
+        if nested is not None:
+            out += _problems(nested, loc)
+            continue
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] not in ("missing", "extra_forbidden", "value_error") and isinstance(
+            item.get("input"), (int, float, str)
+        ):
+            message += f" (got {repr(item['input'])[:60]})"
+        out.append((".".join(str(p) for p in loc).replace("validate_", "validate"), message))
+    return out
+
+
 def describe_validation_error(error: Any, limit: int = 8) -> str:
     """One line naming each problem of a pydantic ``ValidationError`` (``key.sub: message``)."""
-    parts = []
-    for item in error.errors()[:limit]:
-        where = ".".join(str(p) for p in item["loc"]).replace("validate_", "validate")
-        message = item["msg"].removeprefix("Value error, ")
-        parts.append(f"{where}: {message}" if where else message)
-    extra = error.error_count() - limit
+    problems = _problems(error)
+    parts = [f"{where}: {message}" if where else message for where, message in problems[:limit]]
+    extra = len(problems) - limit
     return "; ".join(parts) + (f" (and {extra} more)" if extra > 0 else "")
 
 

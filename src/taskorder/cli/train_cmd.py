@@ -167,7 +167,6 @@ def check_settings(config):
     InvalidParameterError
         The first problem found, naming the setting.
     """
-    from taskorder.trl.evaluation import EvalConfig
     from taskorder.trl.grpo_args import check_grpo_run, check_model_dir
 
     # A folder is checked here; a GGUF file, demo name or Hub id is resolved (converted,
@@ -176,9 +175,6 @@ def check_settings(config):
     if getattr(model, "kind", "path") == "path":
         check_model_dir(getattr(model, "path", model))
     args = check_grpo_run(config.grpo, config.output_dir, seed=config.seed)
-    evaluation = config.evaluation.model_dump()
-    evaluation.pop("evaluate_at_start")
-    EvalConfig(seed=config.seed, **evaluation)
     return args
 
 

@@ -26,12 +26,13 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-from taskorder.config_file import describe_validation_error, read_mapping
+from taskorder.config_file import StrictModel, read_mapping, validate_config
 from taskorder.estimate.config import ExecutorSection, PlanSection, ValidateSection
 from taskorder.exceptions import InvalidParameterError
 from taskorder.schedule import Schedule, Stage
+from taskorder.trl.evaluation import EvalConfig
 from taskorder.trl.model_source import ModelSpec
 
 __all__ = [
@@ -46,11 +47,7 @@ __all__ = [
 ]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TaskFileSpec(_Strict):
+class TaskFileSpec(StrictModel):
     """One task: its data files and reward."""
 
     train: Path = Field(
@@ -84,7 +81,7 @@ class TaskFileSpec(_Strict):
         )
 
 
-class StageSpec(_Strict):
+class StageSpec(StrictModel):
     """One stage: ``task``, ``mix`` or ``online`` with ``tasks``; and ``steps`` or ``passes``."""
 
     task: str | None = Field(default=None, description="The stage's one task.")
@@ -131,7 +128,7 @@ class StageSpec(_Strict):
         )
 
 
-class SolverSpec(_Strict):
+class SolverSpec(StrictModel):
     """How the order is solved from a transfer matrix."""
 
     method: str = Field(default="auto", description="auto, dp, brute, rank, ...")
@@ -141,7 +138,7 @@ class SolverSpec(_Strict):
     time_limit: float | None = Field(default=None, gt=0, description="Seconds the solver may use.")
 
 
-class ScheduleSpec(_Strict):
+class ScheduleSpec(StrictModel):
     """The schedule: explicit ``stages``, a fixed ``order``, or a ``bwt`` matrix to solve."""
 
     stages: list[StageSpec] | None = Field(
@@ -188,21 +185,24 @@ class ScheduleSpec(_Strict):
         return self
 
 
-class EvaluationSpec(_Strict):
-    """Held-out evaluation at stage boundaries (see :class:`~taskorder.trl.evaluation.EvalConfig`)."""
+class EvaluationSpec(EvalConfig):
+    """The ``evaluation`` section: :class:`~taskorder.trl.evaluation.EvalConfig`'s settings,
+    the seed defaulting to the config's, and whether training evaluates the start."""
 
-    n_samples: int = Field(default=4, ge=1, description="Completions per held-out prompt.")
-    max_prompts: int | None = Field(default=64, ge=1, description="Held-out prompts per task.")
-    max_new_tokens: int = Field(default=32, ge=1, description="Completion length limit.")
-    temperature: float = Field(default=1.0, ge=0, description="Sampling temperature (0 = greedy).")
-    top_p: float = Field(default=1.0, gt=0, le=1, description="Nucleus sampling mass.")
-    batch_size: int = Field(default=16, ge=1, description="Prompts per generate call.")
+    seed: int | None = Field(  # type: ignore[assignment]
+        default=None, ge=0, description="Seed of evaluation sampling; default: the config's seed."
+    )
     evaluate_at_start: bool = Field(
         default=True, description="Evaluate the starting model (baseline)."
     )
 
+    def for_run(self, seed: int) -> EvalConfig:
+        """The evaluation settings of a run whose seed is ``seed`` (unless this one sets it)."""
+        values = self.model_dump(exclude={"evaluate_at_start", "seed"})
+        return EvalConfig(**values, seed=seed if self.seed is None else self.seed)
 
-class JudgeSpec(_Strict):
+
+class JudgeSpec(StrictModel):
     """The local LLM judge that the ``judge`` reward asks (see :mod:`taskorder.trl.local_judge`)."""
 
     model: ModelSpec | None = Field(
@@ -216,7 +216,7 @@ class JudgeSpec(_Strict):
     batch_size: int = Field(default=16, ge=1, description="Completions per judge forward pass.")
 
 
-class ProbeSpec(_Strict):
+class ProbeSpec(StrictModel):
     """The probe campaign of a real-model config (``taskorder probe CONFIG``)."""
 
     output_dir: Path | None = Field(
@@ -228,7 +228,7 @@ class ProbeSpec(_Strict):
     validate_: ValidateSection = Field(default_factory=ValidateSection, alias="validate")
 
 
-class TrainConfig(_Strict):
+class TrainConfig(StrictModel):
     """A real-model config: ``taskorder train``, and ``probe``/``validate``/``compare`` on it.
 
     ``model``, ``tasks``, ``judge``, ``grpo``, ``evaluation``, ``dtype`` and ``seed``
@@ -318,7 +318,9 @@ class TrainConfig(_Strict):
         """A stable hash of the settings that change results (resume refuses a different one)."""
         import hashlib
 
-        text = json.dumps(self.model_dump(mode="json", exclude={"probe"}), sort_keys=True)
+        unset = {"evaluation": {"seed"}} if self.evaluation.seed is None else {}
+        data = self.model_dump(mode="json", exclude={"probe": True, **unset})
+        text = json.dumps(data, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -365,9 +367,4 @@ def load_train_config(path: str | Path) -> TrainConfig:
     """
     path = Path(path)
     data = read_mapping(path)
-    try:
-        return TrainConfig.model_validate(_resolve_paths(data, path.parent))
-    except ValidationError as error:
-        raise InvalidParameterError(
-            f"{path}: invalid config: {describe_validation_error(error)}."
-        ) from None
+    return validate_config(TrainConfig, _resolve_paths(data, path.parent), str(path))

@@ -13,17 +13,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import Field, model_validator
+
+from taskorder.config_file import StrictModel
 from taskorder.exceptions import InvalidParameterError
 
 __all__ = ["EvalConfig", "evaluate_policy"]
 
 
-@dataclass
-class EvalConfig:
+class EvalConfig(StrictModel):
     """How held-out prompts are sampled and scored at evaluation time.
+
+    The one evaluation settings model: the ``evaluation`` section of a real-model config
+    (:class:`~taskorder.trl.config.EvaluationSpec` adds the training-only
+    ``evaluate_at_start``), the TRL runner and the stage callback all take it.
 
     Parameters
     ----------
@@ -41,49 +46,39 @@ class EvalConfig:
         Prompts per ``generate`` call.
     seed : int
         Seed of the sampling (the training random stream is left untouched).
+
+    Examples
+    --------
+    >>> EvalConfig(n_samples=2).max_new_tokens
+    32
+    >>> EvalConfig(temperature=0.0, n_samples=4)
+    Traceback (most recent call last):
+    ...
+    taskorder.exceptions.InvalidParameterError: Invalid EvalConfig: temperature=0 (greedy decoding) gives the same completion every time; set n_samples=1 or a positive temperature. Got n_samples=4.
     """
 
-    n_samples: int = field(default=4, metadata={"help": "Completions sampled per held-out prompt."})
-    max_prompts: int | None = field(
-        default=64, metadata={"help": "Held-out prompts per task (None: all of them)."}
+    n_samples: int = Field(default=4, ge=1, description="Completions sampled per held-out prompt.")
+    max_prompts: int | None = Field(
+        default=64, ge=1, description="Held-out prompts per task (None: all of them)."
     )
-    max_new_tokens: int = field(
-        default=32, metadata={"help": "Completion length limit; match max_completion_length."}
+    max_new_tokens: int = Field(
+        default=32, ge=1, description="Completion length limit; match max_completion_length."
     )
-    temperature: float = field(
-        default=1.0, metadata={"help": "Sampling temperature; 0 = greedy (needs n_samples=1)."}
+    temperature: float = Field(
+        default=1.0, ge=0, description="Sampling temperature; 0 = greedy (needs n_samples=1)."
     )
-    top_p: float = field(default=1.0, metadata={"help": "Nucleus sampling mass in (0, 1]."})
-    batch_size: int = field(default=16, metadata={"help": "Prompts per generate call."})
-    seed: int = field(default=0, metadata={"help": "Seed of evaluation sampling."})
+    top_p: float = Field(default=1.0, gt=0, le=1, description="Nucleus sampling mass in (0, 1].")
+    batch_size: int = Field(default=16, ge=1, description="Prompts per generate call.")
+    seed: int = Field(default=0, ge=0, description="Seed of evaluation sampling.")
 
-    def __post_init__(self) -> None:
-        for name in ("n_samples", "max_new_tokens", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise InvalidParameterError(
-                    f"The {name!r} field of EvalConfig must be a positive integer. Got {value!r}."
-                )
-        if self.max_prompts is not None and (
-            not isinstance(self.max_prompts, int) or self.max_prompts < 1
-        ):
-            raise InvalidParameterError(
-                f"The 'max_prompts' field of EvalConfig must be a positive integer or None. "
-                f"Got {self.max_prompts!r}."
-            )
-        if not (isinstance(self.temperature, (int, float)) and self.temperature >= 0):
-            raise InvalidParameterError(
-                f"The 'temperature' field of EvalConfig must be >= 0. Got {self.temperature!r}."
-            )
+    @model_validator(mode="after")
+    def _greedy_needs_one_sample(self) -> EvalConfig:
         if self.temperature == 0 and self.n_samples != 1:
-            raise InvalidParameterError(
-                "EvalConfig has temperature=0 (greedy decoding), which gives the same completion "
-                f"every time; set n_samples=1 or a positive temperature. Got n_samples={self.n_samples}."
+            raise ValueError(
+                "temperature=0 (greedy decoding) gives the same completion every time; set "
+                f"n_samples=1 or a positive temperature. Got n_samples={self.n_samples}"
             )
-        if not (0 < self.top_p <= 1):
-            raise InvalidParameterError(
-                f"The 'top_p' field of EvalConfig must be in (0, 1]. Got {self.top_p!r}."
-            )
+        return self
 
 
 def _is_conversational(prompt: Any) -> bool:

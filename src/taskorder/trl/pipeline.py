@@ -22,7 +22,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -135,8 +135,6 @@ def build_probe_runner(config: TrainConfig, *, work_dir: str | Path) -> Any:
     from taskorder.trl.model_source import resolve_model
     from taskorder.trl.runner import TRLProbeRunner, TRLRunnerConfig
 
-    evaluation = config.evaluation.model_dump()
-    evaluation.pop("evaluate_at_start")
     lora = config.model.lora
     return TRLProbeRunner(
         build_tasks(config),
@@ -144,7 +142,7 @@ def build_probe_runner(config: TrainConfig, *, work_dir: str | Path) -> Any:
             model_path=str(resolve_model(config.model)),
             work_dir=str(work_dir),
             grpo=dict(config.grpo),
-            evaluation=EvalConfig(seed=config.seed, **evaluation),
+            evaluation=config.evaluation.for_run(config.seed),
             dtype=config.dtype,
             lora=None if lora is None else lora.model_dump(),
         ),
@@ -262,8 +260,6 @@ def run_training(
     _check_run_file(Path(config.output_dir), fingerprint, resume)
     tasks = build_tasks(config)
     schedule, solved = build_schedule(config)
-    evaluation = config.evaluation.model_dump()
-    evaluate_at_start = evaluation.pop("evaluate_at_start")
     from taskorder.trl.model_source import resolve_model
 
     return train_schedule(
@@ -273,8 +269,8 @@ def run_training(
         config.output_dir,
         grpo=config.grpo,
         policy_options=config.require_schedule().policy_options,
-        evaluation=EvalConfig(seed=config.seed, **evaluation),
-        evaluate_at_start=evaluate_at_start,
+        evaluation=config.evaluation.for_run(config.seed),
+        evaluate_at_start=config.evaluation.evaluate_at_start,
         seed=config.seed,
         dtype=config.dtype,
         resume=resume,
@@ -410,7 +406,7 @@ def _settings_fingerprint(
         schedule.to_dict(),
         dict(grpo or {}),
         {k: dict(v) for k, v in (policy_options or {}).items()},
-        asdict(evaluation),
+        evaluation.model_dump(),
         seed,
         dtype,
         {t.name: [rows_fingerprint(t.train_rows), t.reward_name()] for t in tasks},

@@ -129,7 +129,11 @@ class TRLProbeRunner:
 
     def config_hash(self) -> str:
         payload = {
-            "config": {**asdict(self.config), "work_dir": None},
+            "config": {
+                **asdict(self.config),
+                "evaluation": self.config.evaluation.model_dump(),
+                "work_dir": None,
+            },
             "tasks": {
                 name: [
                     rows_fingerprint(t.train_rows),
@@ -281,13 +285,11 @@ class TRLProbeRunner:
         taskorder.runner.Evaluation
             As :func:`~taskorder.trl.evaluation.evaluate_policy` returns it.
         """
-        from dataclasses import replace
-
         from taskorder.trl.evaluation import evaluate_policy
 
         (name,) = self._check_tasks([task])
         model, tokenizer = self._policy(state)
-        config = replace(self.config.evaluation, seed=int(seed))
+        config = self.config.evaluation.model_copy(update={"seed": int(seed)})
         return evaluate_policy(
             model, tokenizer, self._tasks[name].eval_rows, self._rewards[name], config, task=name
         )
