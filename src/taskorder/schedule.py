@@ -32,19 +32,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from taskorder.checks import check_float, check_int
 from taskorder.exceptions import InvalidParameterError
 
 __all__ = ["Schedule", "Stage"]
 
 _TOLERANCE = 1e-6
-
-
-def _positive_int(value: Any, name: str, owner: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InvalidParameterError(
-            f"The {name!r} parameter of {owner} must be a positive integer. Got {value!r}."
-        )
-    return int(value)
 
 
 @dataclass(frozen=True)
@@ -128,15 +121,9 @@ class Stage:
                 f"(passes over its rows). Got steps={self.steps!r}, passes={self.passes!r}."
             )
         if self.steps is not None:
-            _positive_int(self.steps, "steps", "Stage")
-        if self.passes is not None and (
-            isinstance(self.passes, bool)
-            or not isinstance(self.passes, (int, float))
-            or not (math.isfinite(self.passes) and self.passes > 0)
-        ):
-            raise InvalidParameterError(
-                f"The 'passes' parameter of Stage must be a positive number. Got {self.passes!r}."
-            )
+            check_int(self.steps, "steps", "Stage")
+        if self.passes is not None:
+            check_float(self.passes, "passes", "Stage", minimum=0, low_open=True)
 
     def _raw_mixture(self) -> dict[Any, Any]:
         """``{task: proportion}`` as given; an online stage's task set becomes uniform."""
@@ -430,12 +417,10 @@ class Schedule:
         >>> s.resolve({"a": 10, "b": 6}, prompts_per_step=4).steps
         (5, 4)
         """
-        step_multiple = _positive_int(step_multiple, "step_multiple", "Schedule.resolve")
-        if not (isinstance(prompts_per_step, (int, float)) and prompts_per_step > 0):
-            raise InvalidParameterError(
-                "The 'prompts_per_step' parameter of Schedule.resolve must be positive. "
-                f"Got {prompts_per_step!r}."
-            )
+        step_multiple = check_int(step_multiple, "step_multiple", "Schedule.resolve")
+        check_float(
+            prompts_per_step, "prompts_per_step", "Schedule.resolve", minimum=0, low_open=True
+        )
         missing = [task for task in self.tasks if task not in task_sizes]
         if missing:
             raise InvalidParameterError(

@@ -20,7 +20,8 @@ def test_single_and_mixed_stages():
         ({"tasks": {"a": -1.0, "b": 2.0}, "steps": 1}, "positive number"),
         ({"tasks": "a"}, "exactly one length"),
         ({"tasks": "a", "steps": 1, "passes": 1.0}, "exactly one length"),
-        ({"tasks": "a", "steps": 0}, "positive integer"),
+        ({"tasks": "a", "steps": 0}, "The 'steps' parameter of Stage must be an integer >= 1"),
+        ({"tasks": "a", "passes": 0.0}, "'passes' parameter of Stage must be a finite number > 0"),
         ({"tasks": "", "steps": 1}, "non-empty"),
         ({"tasks": {}, "steps": 1}, "at least one task"),
     ],
@@ -52,6 +53,10 @@ def test_resolve_passes_and_step_multiples():
         schedule.resolve({"a": 10, "b": 3}, prompts_per_step=3, step_multiple=3)
     with pytest.raises(InvalidParameterError, match="lacks tasks"):
         schedule.resolve({"a": 10}, prompts_per_step=3)
+    with pytest.raises(InvalidParameterError, match="'prompts_per_step' .* finite number > 0"):
+        schedule.resolve({"a": 10, "b": 3}, prompts_per_step=0)
+    with pytest.raises(InvalidParameterError, match="'step_multiple' .* integer >= 1. Got 0"):
+        schedule.resolve({"a": 10, "b": 3}, prompts_per_step=3, step_multiple=0)
 
 
 def test_round_trip_and_from_order():
