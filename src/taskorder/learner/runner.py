@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from taskorder.checks import check_choice, check_int
 from taskorder.exceptions import InvalidParameterError
 from taskorder.learner import policy
 from taskorder.learner.config import LearnerConfig, make_config
@@ -104,11 +105,7 @@ class BuiltinRunner:
         return self.config.config_hash()
 
     def _task(self, task: Any, where: str) -> Task:
-        if not isinstance(task, str) or task not in self.tasks:
-            raise InvalidParameterError(
-                f"The 'task' parameter of {where} must be one of {list(self.tasks)}. Got {task!r}."
-            )
-        return self.world_.task(task)
+        return self.world_.task(check_choice(task, self.tasks, "task", where))
 
     def _check_state(self, state: Any, where: str) -> LearnerState:
         shape = (self.config.n_features, self.config.n_answers)
@@ -126,11 +123,8 @@ class BuiltinRunner:
 
     @staticmethod
     def _check_seed(seed: Any, where: str) -> int:
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise InvalidParameterError(
-                f"The 'seed' parameter of {where} must be a non-negative int. Got {seed!r}."
-            )
-        return int(seed)
+        """``seed`` as an int >= 0 (learner.online checks its seeds with this too)."""
+        return check_int(seed, "seed", where, minimum=0)
 
     @staticmethod
     def _probs(weights: np.ndarray, bias: np.ndarray, features: np.ndarray) -> np.ndarray:
@@ -229,10 +223,7 @@ class BuiltinRunner:
         state = self._check_state(state, "train")
         seed = self._check_seed(seed, "train")
         steps = self.config.stage_steps if steps is None else steps
-        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-            raise InvalidParameterError(
-                f"The 'steps' parameter of train must be a non-negative int. Got {steps!r}."
-            )
+        steps = check_int(steps, "steps", "train", minimum=0)
         tasks, proportions = self._proportions(task)
         index = np.array([self.tasks.index(t.name) for t in tasks])
         rng = np.random.default_rng([seed, _TRAIN_STREAM])
