@@ -168,7 +168,7 @@ def test_bad_signals_and_states_are_refused():
         policy.update({"other": TaskSignal("other", 0.1, 0.1, 1)})
     with pytest.raises(InvalidParameterError, match="'signals'"):
         policy.update({"math": TaskSignal("code", 0.1, 0.1, 1)})
-    with pytest.raises(InvalidParameterError, match="'groups'"):
+    with pytest.raises(InvalidParameterError, match="'math.groups' parameter of TACPolicy.update"):
         policy.update({"math": TaskSignal("math", 0.1, 0.1, -1)})
     with pytest.raises(InvalidParameterError, match="mean_abs_advantage"):
         policy.update({"math": TaskSignal("math", float("nan"), 0.1, 1)})

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
+from taskorder.checks import check_float, check_int
 from taskorder.exceptions import InvalidParameterError
 from taskorder.online.signals import TaskSignal
 
@@ -17,18 +17,6 @@ __all__ = ["STATE_FORMAT", "Policy"]
 STATE_FORMAT = 1
 
 _DRAW_STREAM = 7301
-
-
-def _check_real(owner: str, name: str, value: Any, low: float, high: float, *, open_low: bool):
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    ok = ok and math.isfinite(float(value)) and float(value) <= high
-    ok = ok and (float(value) > low if open_low else float(value) >= low)
-    if not ok:
-        bound = f"{'>' if open_low else '>='} {low} and <= {high}"
-        raise InvalidParameterError(
-            f"The {name!r} parameter of {owner} must be a finite number {bound}. Got {value!r}."
-        )
-    return float(value)
 
 
 class Policy:
@@ -50,17 +38,13 @@ class Policy:
                 f"The 'tasks' parameter of {owner} must hold distinct non-empty strings. "
                 f"Got {list(tasks)!r}."
             )
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise InvalidParameterError(
-                f"The 'seed' parameter of {owner} must be a non-negative int. Got {seed!r}."
-            )
+        self.seed = check_int(seed, "seed", owner, minimum=0)
         self.tasks = tuple(tasks)
-        self.seed = int(seed)
         n = len(self.tasks)
         self.floor = (
             0.2 / n
             if floor is None
-            else _check_real(owner, "floor", floor, 0, 1 / n, open_low=False)
+            else check_float(floor, "floor", owner, minimum=0, maximum=1 / n)
         )
         self._rng = np.random.default_rng([self.seed, _DRAW_STREAM])
         self.updates_ = 0
@@ -90,15 +74,8 @@ class Policy:
         Uses the policy's own seeded stream (saved in :meth:`state_dict`), for samplers
         that let the policy draw.
         """
-        if (
-            isinstance(n_groups, bool)
-            or not isinstance(n_groups, (int, np.integer))
-            or n_groups < 0
-        ):
-            raise InvalidParameterError(
-                f"The 'n_groups' parameter of draw must be a non-negative int. Got {n_groups!r}."
-            )
-        counts = self._rng.multinomial(int(n_groups), list(self.weights().values()))
+        n_groups = check_int(n_groups, "n_groups", "draw", minimum=0)
+        counts = self._rng.multinomial(n_groups, list(self.weights().values()))
         return {task: int(c) for task, c in zip(self.tasks, counts)}
 
     def _check_signals(self, signals: Any) -> dict[str, TaskSignal]:
@@ -115,24 +92,11 @@ class Policy:
                     f"The 'signals' parameter of {where} must map each of {list(self.tasks)} to "
                     f"a TaskSignal of that task. Got {task!r} -> {signal!r}."
                 )
-            groups = signal.groups
-            bad_groups = isinstance(groups, bool) or not isinstance(groups, (int, np.integer))
-            if bad_groups or groups < 0:
-                raise InvalidParameterError(
-                    f"The 'groups' of the signal of task {task!r} must be a non-negative int. "
-                    f"Got {groups!r}."
-                )
-            if groups:
-                _check_real(
-                    where,
-                    f"{task}.mean_abs_advantage",
-                    signal.mean_abs_advantage,
-                    0.0,
-                    1e6,
-                    open_low=False,
-                )
-                _check_real(
-                    where, f"{task}.mean_reward", signal.mean_reward, -1e6, 1e6, open_low=False
+            if check_int(signal.groups, f"{task}.groups", where, minimum=0):
+                advantage = signal.mean_abs_advantage
+                check_float(advantage, f"{task}.mean_abs_advantage", where, minimum=0, maximum=1e6)
+                check_float(
+                    signal.mean_reward, f"{task}.mean_reward", where, minimum=-1e6, maximum=1e6
                 )
                 out[task] = signal
         return out

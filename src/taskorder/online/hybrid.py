@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from taskorder.checks import check_choice, check_float
 from taskorder.exceptions import InvalidParameterError
 from taskorder.online.policies import POLICIES, TaskSignal, make_policy
 from taskorder.online.refresh import RefreshPlan, with_refresh
@@ -59,13 +60,8 @@ class AnchoredPolicy:
                 f"The 'current' parameter of AnchoredPolicy must be one of the inner policy's "
                 f"tasks {list(getattr(inner, 'tasks', ()))}. Got {current!r}."
             )
-        ok = isinstance(share, (int, float)) and not isinstance(share, bool)
-        if not ok or not 0 <= share < 1:
-            raise InvalidParameterError(
-                f"The 'share' parameter of AnchoredPolicy must be a number in [0, 1). "
-                f"Got {share!r}."
-            )
-        self.inner, self.current, self.share = inner, current, float(share)
+        share = check_float(share, "share", "AnchoredPolicy", minimum=0, maximum=1, high_open=True)
+        self.inner, self.current, self.share = inner, current, share
         self.name = f"{inner.name}+anchor"
         self.tasks = tuple(inner.tasks)
         self.needs_gradients = bool(getattr(inner, "needs_gradients", False))
@@ -178,11 +174,7 @@ def plan_hybrid(
     >>> plan.stages, plan.refresh.stages, plan.total_steps
     (((('a',), 15), (('a', 'b'), 15)), (('a', 10),), 40)
     """
-    if policy not in POLICIES:
-        raise InvalidParameterError(
-            f"The 'policy' parameter of plan_hybrid must be one of {list(POLICIES)}. "
-            f"Got {policy!r}."
-        )
+    check_choice(policy, POLICIES, "policy", "plan_hybrid")
     make_policy(policy, ["x", "y"], **options)  # options checked now, not mid-training
     AnchoredPolicy(make_policy(policy, ["x", "y"], **options), "x", anchor)
     if order is None:

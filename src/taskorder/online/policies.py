@@ -43,8 +43,9 @@ from typing import Any
 
 import numpy as np
 
+from taskorder.checks import check_choice, check_float, check_int
 from taskorder.exceptions import InvalidParameterError
-from taskorder.online.base import Policy, _check_real, _softmax
+from taskorder.online.base import Policy, _softmax
 from taskorder.online.signals import Decision, OnlinePolicy, TaskSignal
 
 __all__ = [
@@ -98,8 +99,12 @@ class SECPolicy(Policy):
 
     def __init__(self, tasks, *, seed=0, alpha=0.5, tau=1.0, floor=None):
         super().__init__(tasks, seed=seed, floor=floor)
-        self.alpha = _check_real(type(self).__name__, "alpha", alpha, 0.0, 1.0, open_low=True)
-        self.tau = _check_real(type(self).__name__, "tau", tau, 0.0, 1e6, open_low=True)
+        self.alpha = check_float(
+            alpha, "alpha", type(self).__name__, minimum=0.0, maximum=1.0, low_open=True
+        )
+        self.tau = check_float(
+            tau, "tau", type(self).__name__, minimum=0.0, maximum=1e6, low_open=True
+        )
         self.values_ = np.zeros(len(self.tasks))
 
     def options(self) -> dict[str, Any]:
@@ -162,18 +167,12 @@ class TACPolicy(SECPolicy):
         self, tasks, *, seed=0, alpha=1.0, tau=1.0, transfer=2.0, projection_dim=None, floor=None
     ):
         super().__init__(tasks, seed=seed, alpha=alpha, tau=tau, floor=floor)
-        self.transfer = _check_real("TACPolicy", "transfer", transfer, 0.0, 1e6, open_low=False)
-        bad = projection_dim is not None and (
-            isinstance(projection_dim, bool)
-            or not isinstance(projection_dim, (int, np.integer))
-            or projection_dim < 1
+        self.transfer = check_float(transfer, "transfer", "TACPolicy", minimum=0.0, maximum=1e6)
+        self.projection_dim = (
+            None
+            if projection_dim is None
+            else check_int(projection_dim, "projection_dim", "TACPolicy")
         )
-        if bad:
-            raise InvalidParameterError(
-                "The 'projection_dim' parameter of TACPolicy must be None or a positive int. "
-                f"Got {projection_dim!r}."
-            )
-        self.projection_dim = None if projection_dim is None else int(projection_dim)
         self.alignment_ = np.zeros(len(self.tasks))
         self._sketches: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -262,8 +261,12 @@ class WorstTaskPolicy(Policy):
 
     def __init__(self, tasks, *, seed=0, eta=2.0, alpha=0.3, floor=None):
         super().__init__(tasks, seed=seed, floor=floor)
-        self.eta = _check_real("WorstTaskPolicy", "eta", eta, 0.0, 1e6, open_low=True)
-        self.alpha = _check_real("WorstTaskPolicy", "alpha", alpha, 0.0, 1.0, open_low=True)
+        self.eta = check_float(
+            eta, "eta", "WorstTaskPolicy", minimum=0.0, maximum=1e6, low_open=True
+        )
+        self.alpha = check_float(
+            alpha, "alpha", "WorstTaskPolicy", minimum=0.0, maximum=1.0, low_open=True
+        )
         n = len(self.tasks)
         self.mixture_ = np.full(n, 1.0 / n)
         self.reward_ = np.zeros(n)
@@ -332,17 +335,13 @@ def make_policy(
     >>> make_policy("ucb", ["a"])
     Traceback (most recent call last):
     ...
-    taskorder.exceptions.InvalidParameterError: The 'name' parameter of make_policy must be one of ['sec', 'tac', 'worst_task']. Got 'ucb'.
+    taskorder.exceptions.InvalidParameterError: The 'name' parameter of make_policy must be one of 'sec', 'tac', 'worst_task'. Got 'ucb' instead.
     >>> make_policy("sec", ["a"], temperature=1.0)
     Traceback (most recent call last):
     ...
     taskorder.exceptions.InvalidParameterError: Unknown option 'temperature' for policy 'sec'; it takes ['alpha', 'floor', 'tau'].
     """
-    if name not in _CLASSES:
-        raise InvalidParameterError(
-            f"The 'name' parameter of make_policy must be one of {list(POLICIES)}. Got {name!r}."
-        )
-    cls = _CLASSES[name]
+    cls = _CLASSES[check_choice(name, POLICIES, "name", "make_policy")]
     allowed = sorted(p for p in inspect.signature(cls).parameters if p not in ("tasks", "seed"))
     for key in options:
         if key not in allowed:

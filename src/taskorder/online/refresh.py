@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from taskorder.checks import check_float, check_int
 from taskorder.exceptions import InvalidParameterError
 
 __all__ = ["RefreshPlan", "plan_refresh", "with_refresh"]
@@ -84,14 +85,6 @@ class RefreshPlan:
             "predicted_gain": self.predicted_gain,
             "reason": self.reason,
         }
-
-
-def _check_int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise InvalidParameterError(
-            f"The {name!r} parameter of plan_refresh must be an int >= {low}. Got {value!r}."
-        )
-    return int(value)
 
 
 def plan_refresh(
@@ -147,13 +140,10 @@ def plan_refresh(
             f"The 'order' parameter of plan_refresh must be a permutation of the matrix's tasks "
             f"{tasks}. Got {list(order)}."
         )
-    budget = _check_int("budget_steps", budget_steps, 0)
-    stage_steps = _check_int("stage_steps", stage_steps, 1)
-    min_steps = _check_int("min_steps", min_steps, 1)
-    if isinstance(z, bool) or not isinstance(z, (int, float)) or not 0 <= z < 1e6:
-        raise InvalidParameterError(
-            f"The 'z' parameter of plan_refresh must be a number >= 0. Got {z!r}."
-        )
+    budget = check_int(budget_steps, "budget_steps", "plan_refresh", minimum=0)
+    stage_steps = check_int(stage_steps, "stage_steps", "plan_refresh")
+    min_steps = check_int(min_steps, "min_steps", "plan_refresh")
+    z = check_float(z, "z", "plan_refresh", minimum=0, maximum=1e6, high_open=True)
     matrix.check_complete()
     bwt = np.asarray(matrix.bwt, float)
     se = None if matrix.bwt_stderr is None else np.asarray(matrix.bwt_stderr, float)
@@ -272,13 +262,10 @@ def with_refresh(
     >>> with_refresh(m, ["b", "a"], stage_steps=20)[0]  # nothing worth refreshing
     [('b', 20), ('a', 20)]
     """
-    ok = isinstance(refresh_share, (int, float)) and not isinstance(refresh_share, bool)
-    if not ok or not 0 <= refresh_share < 1:
-        raise InvalidParameterError(
-            "The 'refresh_share' parameter of with_refresh must be a number in [0, 1). "
-            f"Got {refresh_share!r}."
-        )
-    stage_steps = _check_int("stage_steps", stage_steps, 1)
+    refresh_share = check_float(
+        refresh_share, "refresh_share", "with_refresh", minimum=0, maximum=1, high_open=True
+    )
+    stage_steps = check_int(stage_steps, "stage_steps", "with_refresh")
     cut = round(refresh_share * stage_steps)
     plan = plan_refresh(
         matrix,
