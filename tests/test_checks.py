@@ -13,6 +13,9 @@ def test_check_int_accepts_numpy_integers_and_refuses_bools_and_floats():
     assert check_int(np.int64(3), "steps", "train") == 3
     assert type(check_int(np.int64(3), "steps", "train")) is int
     assert check_int(0, "seed", "train", minimum=0) == 0
+    assert check_int(5, "horizon", "f", maximum=5) == 5
+    with pytest.raises(InvalidParameterError, match=r"an integer in \[2, 5\]. Got 1 instead"):
+        check_int(1, "horizon", "f", minimum=2, maximum=5)
     for bad in (True, 2.0, "2", None, -1):
         with pytest.raises(InvalidParameterError, match=r"The 'seed' parameter of train must be"):
             check_int(bad, "seed", "train", minimum=0)

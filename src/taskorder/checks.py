@@ -11,6 +11,10 @@ Examples
 Traceback (most recent call last):
 ...
 taskorder.exceptions.InvalidParameterError: The 'steps' parameter of train must be an integer >= 1. Got 0 instead.
+>>> check_int(6, "horizon", "replan_training", maximum=5)
+Traceback (most recent call last):
+...
+taskorder.exceptions.InvalidParameterError: The 'horizon' parameter of replan_training must be an integer in [1, 5]. Got 6 instead.
 >>> check_choice("ray", ("inprocess", "process", "ray"), "executor", "run_campaign")
 'ray'
 >>> check_choice("gpu", ("inprocess", "ray"), "executor", "run_campaign")
@@ -37,8 +41,10 @@ from taskorder.exceptions import InvalidParameterError
 __all__ = ["check_choice", "check_float", "check_int"]
 
 
-def check_int(value: Any, parameter: str, owner: str, *, minimum: int = 1) -> int:
-    """``value`` if it is an integer ``>= minimum`` (not a bool), else raise naming ``parameter``.
+def check_int(
+    value: Any, parameter: str, owner: str, *, minimum: int = 1, maximum: int | None = None
+) -> int:
+    """``value`` if it is an integer in ``[minimum, maximum]`` (not a bool), else raise.
 
     Parameters
     ----------
@@ -50,6 +56,8 @@ def check_int(value: Any, parameter: str, owner: str, *, minimum: int = 1) -> in
         The function or command that received it, named in the error message.
     minimum : int, default 1
         Smallest accepted value.
+    maximum : int, optional
+        Largest accepted value (None: no limit).
 
     Returns
     -------
@@ -59,11 +67,13 @@ def check_int(value: Any, parameter: str, owner: str, *, minimum: int = 1) -> in
     Raises
     ------
     InvalidParameterError
-        If ``value`` is a bool, not an integer, or below ``minimum``.
+        If ``value`` is a bool, not an integer, or outside ``[minimum, maximum]``.
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if not ok or value < minimum or (maximum is not None and value > maximum):
+        expected = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
         raise InvalidParameterError(
-            f"The {parameter!r} parameter of {owner} must be an integer >= {minimum}. "
+            f"The {parameter!r} parameter of {owner} must be an integer {expected}. "
             f"Got {value!r} instead."
         )
     return int(value)
