@@ -87,3 +87,16 @@ def test_budget_same_seed_and_bad_parameters():
     assert a.order == b.order and a.history == b.history
     with pytest.raises(InvalidParameterError):
         active_probe(m.tasks, measure, budget=1)
+
+
+def test_the_problem_spec_constrains_every_solve_and_refuses_other_fields():
+    from taskorder import ProblemSpec
+
+    m = truth(6, 2, interaction=0.2)
+    free = active_probe(m.tasks, measurer(m, 0.05, 3)[0], seed=0)
+    spec = ProblemSpec(first=free.order[-1])
+    result = active_probe(m.tasks, measurer(m, 0.05, 3)[0], seed=0, spec=spec)
+    assert result.order[0] == free.order[-1]
+    assert all(row["order"][0] == free.order[-1] for row in result.history)
+    with pytest.raises(InvalidParameterError, match=r"'spec' parameter of active_probe.*model="):
+        active_probe(m.tasks, measurer(m, 0.05, 3)[0], spec=ProblemSpec(model="backward_only"))

@@ -179,3 +179,18 @@ def test_a_curriculum_line_cut_by_a_kill_runs_again_and_the_log_stays_readable(t
     third = run_calibrated(_learner(), tmp_path, n_curricula=2, steps=5)
     assert [row["reused"] for row in third.curricula] == [True, True]
     assert third.search.observed == again.search.observed
+
+
+def test_search_keeps_the_constraints_of_its_problem_spec():
+    from taskorder import ProblemSpec
+
+    _tasks, outcome, prior = linear_world(5, 4)
+    free = calibrated_search(prior, lambda o: (outcome(o), 0.0), n_curricula=3, seed=0)
+    last = free.order[0]  # the task the unconstrained search trains first
+    spec = ProblemSpec(last=last, before=[(free.order[-1], free.order[1])])
+    search = calibrated_search(prior, lambda o: (outcome(o), 0.0), n_curricula=3, seed=0, spec=spec)
+    for order in [search.order, *(row["order"] for row in search.observed)]:
+        assert order[-1] == last
+        assert order.index(free.order[-1]) < order.index(free.order[1])
+    with pytest.raises(InvalidParameterError, match=r"'spec' parameter of calibrated_search.*risk"):
+        calibrated_search(prior, lambda o: (0.0, 0.0), n_curricula=1, spec=ProblemSpec(risk="mean"))

@@ -38,8 +38,16 @@ import numpy as np
 
 from taskorder.exceptions import InvalidParameterError
 from taskorder.matrix import TransferMatrix
+from taskorder.solvers.problem import ProblemSpec
 
-__all__ = ["ActiveResult", "PairModel", "active_campaign", "active_probe", "initial_pairs"]
+__all__ = [
+    "ActiveResult",
+    "PairModel",
+    "active_campaign",
+    "active_probe",
+    "constraint_spec",
+    "initial_pairs",
+]
 
 Pair = tuple[int, int]
 #: ``measure(pairs) -> {pair: (value, stderr)}`` for pairs of task indices ``(i, j)``.
@@ -217,7 +225,7 @@ def active_probe(
     start: Iterable[Pair] | None = None,
     seed: int = 0,
     template: TransferMatrix | None = None,
-    solve_kwargs: dict[str, Any] | None = None,
+    spec: ProblemSpec | None = None,
 ) -> ActiveResult:
     """Measure pairs in batches until the best order is settled or the budget is spent.
 
@@ -242,8 +250,9 @@ def active_probe(
     seed : int
     template : TransferMatrix, optional
         Supplies forward transfer, weights and own scores for the returned matrix.
-    solve_kwargs : dict, optional
-        Passed to :func:`taskorder.solve` (``first``, ``last``, ``before``, ``method``).
+    spec : ProblemSpec, optional
+        Order constraints (``first``, ``last``, ``before``) every solve respects; the
+        loop's regret is the all-pairs objective, so other fields are refused.
 
     Returns
     -------
@@ -257,7 +266,7 @@ def active_probe(
     budget = len(all_pairs) if budget is None else int(budget)
     batch_size = batch_size or max(2, n // 2)
     _check_loop_arguments(budget, batch_size, confidence, n_samples, tolerance)
-    solve_kwargs = dict(solve_kwargs or {})
+    spec = constraint_spec(spec, "active_probe")
     rng = np.random.default_rng(seed)
     observed: dict[Pair, tuple[float, float]] = {}
     queue = list(start) if start is not None else initial_pairs(n)
@@ -274,7 +283,7 @@ def active_probe(
         model = PairModel(n).fit(observed)
         mean, sd = model.posterior()
         draws = model.sample(n_samples, rng)
-        best, orders, p_optimal, regret = _settle(mean, draws, build, seed, solve_kwargs)
+        best, orders, p_optimal, regret = _settle(mean, draws, build, seed, spec)
         history.append(
             {
                 "probes": len(observed),
@@ -304,6 +313,49 @@ def active_probe(
     )
 
 
+def constraint_spec(spec: ProblemSpec | None, owner: str) -> ProblemSpec:
+    """``spec`` (default ``ProblemSpec()``) when it carries order constraints only.
+
+    Active probing and calibrated search score orders by the all-pairs objective of an
+    additive model (their regret and their precedence features), so a spec may add
+    ``first``, ``last`` and ``before`` and nothing else.
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming ``owner`` and every other field the spec sets.
+
+    Examples
+    --------
+    >>> constraint_spec(ProblemSpec(first="math"), "active_probe").first
+    'math'
+    >>> constraint_spec(ProblemSpec(objective="adjacent"), "active_probe")
+    Traceback (most recent call last):
+    ...
+    taskorder.exceptions.InvalidParameterError: The 'spec' parameter of active_probe must carry order constraints only (first, last, before): orders are scored by the all-pairs objective of the additive model. Got objective='adjacent'.
+    """
+    if spec is None:
+        return ProblemSpec()
+    default = ProblemSpec()
+    extra = [
+        f"{name}={getattr(spec, name)!r}"
+        for name in default.__dataclass_fields__
+        if name not in ("first", "last", "before")
+        and not _same(getattr(spec, name), getattr(default, name))
+    ]
+    if extra:
+        raise InvalidParameterError(
+            f"The 'spec' parameter of {owner} must carry order constraints only (first, last, "
+            "before): orders are scored by the all-pairs objective of the additive model. "
+            f"Got {', '.join(extra)}."
+        )
+    return spec
+
+
+def _same(value: Any, default: Any) -> bool:
+    return value is default or (isinstance(value, (str, int, float)) and value == default)
+
+
 def _check_loop_arguments(
     budget: int, batch_size: int, confidence: float, n_samples: int, tolerance: float
 ) -> None:
@@ -328,7 +380,7 @@ def _settle(
     draws: np.ndarray,
     build: Callable[[np.ndarray], TransferMatrix],
     seed: int,
-    solve_kwargs: dict[str, Any],
+    spec: ProblemSpec,
 ) -> tuple[Any, list[tuple[str, ...]], float, float]:
     """Solve the posterior mean and every draw.
 
@@ -339,8 +391,8 @@ def _settle(
     from taskorder.objectives import evaluate
     from taskorder.solvers import solve
 
-    best = solve(build(mean), seed=seed, **solve_kwargs)
-    solved = [solve(build(d), seed=seed, **solve_kwargs) for d in draws]
+    best = solve(build(mean), spec, seed=seed)
+    solved = [solve(build(d), spec, seed=seed) for d in draws]
     orders = [result.order for result in solved]
     p_optimal = float(np.mean([o == best.order for o in orders]))
     best_values = np.array([evaluate(build(d), best.order) for d in draws])
@@ -429,7 +481,7 @@ def active_campaign(
         Floor on the standard error of every measurement.
     **active_kwargs
         Further keyword arguments of :func:`active_probe` (``confidence``, ``tolerance``,
-        ``n_samples``, ``start``, ``template``, ``solve_kwargs``).
+        ``n_samples``, ``start``, ``template``, ``spec``).
 
     Returns
     -------

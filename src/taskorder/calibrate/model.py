@@ -10,6 +10,7 @@ import numpy as np
 
 from taskorder.exceptions import InvalidParameterError
 from taskorder.matrix import TransferMatrix
+from taskorder.solvers.problem import ProblemSpec
 
 __all__ = ["CalibratedSearch", "PrecedenceModel", "calibrated_search", "precedence_features"]
 
@@ -165,8 +166,10 @@ def calibrated_search(
     n_candidates: int = 16,
     seed: int = 0,
     start: Sequence[Sequence[str]] = (),
-    solve_kwargs: dict[str, Any] | None = None,
-    **model_kwargs: Any,
+    spec: ProblemSpec | None = None,
+    prior_scale_sd: float = 1.0,
+    prior_pair_sd: float | None = None,
+    noise_sd: float | None = None,
 ) -> CalibratedSearch:
     """Bayesian optimisation over orders with exact solving of the acquisition.
 
@@ -186,8 +189,12 @@ def calibrated_search(
         Seed of the Thompson samples and of the solver.
     start : sequence of orders
         Curricula to run first (default: the prior's best order).
-    solve_kwargs : dict, optional
-        Constraints etc. for :func:`taskorder.solve`.
+    spec : ProblemSpec, optional
+        Order constraints (``first``, ``last``, ``before``) every candidate and the
+        recommendation respect; the model is linear in pairwise precedences (the
+        all-pairs objective), so other fields are refused.
+    prior_scale_sd, prior_pair_sd, noise_sd : float, optional
+        The :class:`PrecedenceModel`'s prior and noise settings.
 
     Returns
     -------
@@ -196,6 +203,7 @@ def calibrated_search(
         observed curriculum with the recommendation after it (``recommended``) and the
         best curriculum measured so far (``best_observed``).
     """
+    from taskorder.active import constraint_spec
     from taskorder.solvers import solve
 
     if n_curricula < 1:
@@ -203,7 +211,12 @@ def calibrated_search(
             f"The 'n_curricula' parameter of calibrated_search must be at least 1. "
             f"Got {n_curricula}."
         )
-    solve_kwargs = dict(solve_kwargs or {})
+    spec = constraint_spec(spec, "calibrated_search")
+    settings = {
+        "prior_scale_sd": prior_scale_sd,
+        "prior_pair_sd": prior_pair_sd,
+        "noise_sd": noise_sd,
+    }
     rng = np.random.default_rng(seed)
     tasks = prior.tasks
     index = {t: k for k, t in enumerate(tasks)}
@@ -211,8 +224,8 @@ def calibrated_search(
     outcomes: list[float] = []
     errors: list[float] = []
     observed: list[dict[str, Any]] = []
-    queue = [tuple(o) for o in start] or [solve(prior, seed=seed, **solve_kwargs).order]
-    model = PrecedenceModel(prior, **model_kwargs).fit([], [])
+    queue = [tuple(o) for o in start] or [solve(prior, spec, seed=seed).order]
+    model = PrecedenceModel(prior, **settings).fit([], [])
     for step in range(n_curricula):
         if queue:
             order = tuple(queue.pop(0))
@@ -221,23 +234,23 @@ def calibrated_search(
                 model,
                 max(outcomes),
                 [model.sample_params(rng) for _ in range(n_candidates)],
-                lambda matrix: solve(matrix, seed=seed, **solve_kwargs).order,
+                lambda matrix: solve(matrix, spec, seed=seed).order,
             )
         value, stderr = run(order)
         orders.append([index[t] for t in order])
         outcomes.append(float(value))
         errors.append(float(stderr))
-        model = PrecedenceModel(prior, **model_kwargs).fit(
+        model = PrecedenceModel(prior, **settings).fit(
             orders, outcomes, outcome_sd=[max(e, 1e-6) for e in errors] if any(errors) else None
         )
-        recommended = solve(model.as_matrix(), seed=seed, **solve_kwargs).order
+        recommended = solve(model.as_matrix(), spec, seed=seed).order
         # the first curriculum with the highest outcome so far (an earlier one wins ties)
         best_observed = [tasks[k] for k in orders[int(np.argmax(outcomes))]]
         observed.append(
             {"step": step, "order": list(order), "outcome": float(value), "stderr": float(stderr)}
             | {"recommended": list(recommended), "best_observed": best_observed}
         )
-    best = solve(model.as_matrix(), seed=seed, **solve_kwargs).order
+    best = solve(model.as_matrix(), spec, seed=seed).order
     return CalibratedSearch(best, *model.predict([index[t] for t in best]), observed, model)
 
 
