@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from taskorder.checks import check_choice, check_int
 from taskorder.compare import merging, online_methods, schedules
 from taskorder.compare.report import ALPHA, CompareReport, Comparison, MethodResult
 from taskorder.compare.stats import paired_p_value, relative_gain, relative_performance
@@ -35,13 +36,6 @@ METHODS = (
     "merge_task_arithmetic",
     "merge_ties",
 )
-
-
-def _check_int(name: str, value: Any, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise InvalidParameterError(
-            f"The {name!r} parameter of compare must be an integer >= {low}. Got {value!r}."
-        )
 
 
 def _probe(
@@ -296,14 +290,15 @@ def _run_seed(
 
 
 def _check_methods_and_counts(methods: Sequence[str], seeds: Any, n_random: Any, seed: Any) -> None:
-    unknown = [m for m in methods if m not in METHODS]
-    if unknown or not methods:
+    if isinstance(methods, str) or not methods:
         raise InvalidParameterError(
-            f"The 'methods' parameter of compare must name methods among {list(METHODS)}. "
-            f"Got {list(methods)}."
+            f"The 'methods' parameter of compare must be a non-empty list of methods among "
+            f"{list(METHODS)}. Got {methods!r}."
         )
+    for method in methods:
+        check_choice(method, METHODS, "methods", "compare")
     for name, value, low in (("seeds", seeds, 1), ("n_random", n_random, 0), ("seed", seed, 0)):
-        _check_int(name, value, low)
+        check_int(value, name, "compare", minimum=low)
 
 
 def _run_seeds(
@@ -469,7 +464,7 @@ def compare(
     _check_methods_and_counts(methods, seeds, n_random, seed)
     if stage_steps is None:
         stage_steps = int(getattr(getattr(runner, "config", None), "stage_steps", 40))
-    _check_int("stage_steps", stage_steps, 1)
+    check_int(stage_steps, "stage_steps", "compare")
     tasks, notes = tuple(runner.tasks), []
     plans, probe = _curricula(
         runner,
@@ -487,11 +482,7 @@ def compare(
     plans.update(online_methods.online_plans(runner, methods, stage_steps, policy_options, notes))
     variants = _merge_variants(runner, methods, notes)
     names = [*plans, *variants]
-    if reference not in names:
-        raise InvalidParameterError(
-            f"The 'reference' parameter of compare must be one of the methods run {names}. "
-            f"Got {reference!r}."
-        )
+    check_choice(reference, names, "reference", "compare")  # one of the methods run
     runs, specialist, timings = _run_seeds(
         runner, plans, variants, stage_steps, seed, seeds, progress
     )

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from taskorder.checks import check_choice
 from taskorder.exceptions import InvalidParameterError
 
 __all__ = [
@@ -143,11 +144,7 @@ def merge_specialists(
     """
     from taskorder.merge import merge_states
 
-    if variant not in MERGE_VARIANTS:
-        raise InvalidParameterError(
-            f"The 'variant' parameter of merge_specialists must be one of "
-            f"{list(MERGE_VARIANTS)}. Got {variant!r}."
-        )
+    check_choice(variant, MERGE_VARIANTS, "variant", "merge_specialists")
     merged = merge_states(
         state_to_params(runner, base),
         [state_to_params(runner, s) for s in specialists],

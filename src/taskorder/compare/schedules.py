@@ -24,17 +24,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from taskorder.checks import check_int
 from taskorder.exceptions import InvalidParameterError
 from taskorder.schedule import Schedule, Stage
 
 __all__ = ["blocks", "group_by_prefix", "interleaved", "joint", "run_schedule", "sequential"]
-
-
-def _check_steps(stage_steps: int, where: str) -> None:
-    if isinstance(stage_steps, bool) or not isinstance(stage_steps, int) or stage_steps < 1:
-        raise InvalidParameterError(
-            f"The 'stage_steps' parameter of {where} must be a positive int. Got {stage_steps!r}."
-        )
 
 
 def _equal(tasks: Sequence[str]) -> str | dict[str, float]:
@@ -61,7 +55,7 @@ def sequential(order: Sequence[str], stage_steps: int) -> Schedule:
     >>> sequential(["a", "b"], 10)
     Schedule([a:10, b:10])
     """
-    _check_steps(stage_steps, "sequential")
+    check_int(stage_steps, "stage_steps", "sequential")
     return Schedule(Stage(task, steps=stage_steps) for task in _check_tasks(order, "sequential"))
 
 
@@ -73,7 +67,7 @@ def joint(tasks: Sequence[str], stage_steps: int) -> Schedule:
     >>> joint(["a", "b"], 10)[0].mixture, joint(["a", "b"], 10).total_steps
     ({'a': 0.5, 'b': 0.5}, 20)
     """
-    _check_steps(stage_steps, "joint")
+    check_int(stage_steps, "stage_steps", "joint")
     tasks = _check_tasks(tasks, "joint")
     return Schedule([Stage(_equal(tasks), steps=len(tasks) * stage_steps)])
 
@@ -96,14 +90,10 @@ def interleaved(tasks: Sequence[str], stage_steps: int, *, rounds: int | None = 
     >>> interleaved(["a", "b"], 3)
     Schedule([a:2, b:2, a:1, b:1])
     """
-    _check_steps(stage_steps, "interleaved")
+    check_int(stage_steps, "stage_steps", "interleaved")
     tasks = _check_tasks(tasks, "interleaved")
     rounds = len(tasks) if rounds is None else rounds
-    if isinstance(rounds, bool) or not isinstance(rounds, int) or not 1 <= rounds <= stage_steps:
-        raise InvalidParameterError(
-            f"The 'rounds' parameter of interleaved must be an int in [1, stage_steps="
-            f"{stage_steps}]. Got {rounds!r}."
-        )
+    rounds = check_int(rounds, "rounds", "interleaved", maximum=stage_steps)  # <= stage_steps
     base, extra = divmod(stage_steps, rounds)
     return Schedule(
         Stage(task, steps=base + (1 if r < extra else 0)) for r in range(rounds) for task in tasks
@@ -143,7 +133,7 @@ def blocks(groups: Sequence[Sequence[str]], stage_steps: int) -> Schedule:
     >>> blocks([["s0", "s1"], ["o0"]], 10)
     Schedule([mix(s0+s1):20, o0:10])
     """
-    _check_steps(stage_steps, "blocks")
+    check_int(stage_steps, "stage_steps", "blocks")
     flat = _check_tasks([t for group in groups for t in group], "blocks")
     if not all(groups):
         raise InvalidParameterError(
