@@ -20,13 +20,11 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from taskorder.checks import check_int
 from taskorder.exceptions import InvalidParameterError
 
 __all__ = [
     "RewardFunction",
     "batch_size",
-    "check_count",
     "completion_text",
     "extract_boxed",
     "extract_tag",
@@ -142,9 +140,6 @@ def extract_boxed(text: str) -> str | None:
             if depth == 0:
                 return text[position:index].strip()
     return None  # unbalanced: no answer
-
-
-check_count = check_int  # the package-wide check (taskorder.checks)
 
 
 def batch_size(completions: Any, function: str) -> int:

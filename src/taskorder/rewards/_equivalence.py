@@ -18,7 +18,10 @@ import re
 import threading
 from functools import lru_cache
 
-__all__ = ["answers_match", "equivalence_backend", "is_risky_answer"]
+__all__ = ["EQUIVALENCE_BACKENDS", "answers_match", "equivalence_backend", "is_risky_answer"]
+
+#: The ``backend`` choices of :func:`answers_match` (and ``MathReward``).
+EQUIVALENCE_BACKENDS = ("auto", "math-verify", "sympy")
 
 _RISKY = re.compile(
     r"(\^|\*\*)\s*[{(]?[^{}()]*(\^|\*\*)"  # a power inside an exponent (power tower)
@@ -92,13 +95,9 @@ def answers_match(
     >>> answers_match("3", "4")
     False
     """
-    from taskorder.exceptions import InvalidParameterError
+    from taskorder.checks import check_choice
 
-    if backend not in {"auto", "math-verify", "sympy"}:
-        raise InvalidParameterError(
-            "The 'backend' parameter of answers_match must be 'auto', 'math-verify' or "
-            f"'sympy'. Got {backend!r} instead."
-        )
+    check_choice(backend, EQUIVALENCE_BACKENDS, "backend", "answers_match")
     if _normalise(predicted) == _normalise(gold) != "":
         return True
     if is_risky_answer(predicted, max_chars) or is_risky_answer(gold, max_chars):

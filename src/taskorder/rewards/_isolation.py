@@ -41,6 +41,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from taskorder.checks import check_choice
 from taskorder.exceptions import InvalidParameterError, TaskorderError
 
 __all__ = [
@@ -242,11 +243,7 @@ def probe_isolation(python: str | None = None, *, level: str = "auto", refresh: 
     """
     import sys
 
-    if level != "auto" and level not in LEVELS:
-        raise InvalidParameterError(
-            f"The 'level' parameter of probe_isolation must be 'auto' or one of {LEVELS}. "
-            f"Got {level!r} instead."
-        )
+    check_choice(level, ("auto", *LEVELS), "level", "probe_isolation")
     python = python or sys.executable
     key = (python, level)
     with _CACHE_LOCK:

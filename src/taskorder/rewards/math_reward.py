@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import re
 
-from taskorder.exceptions import InvalidParameterError
+from taskorder.checks import check_choice, check_int
 from taskorder.rewards._common import RewardFunction, extract_boxed, extract_tag
-from taskorder.rewards._equivalence import answers_match
+from taskorder.rewards._equivalence import EQUIVALENCE_BACKENDS, answers_match
 
 __all__ = ["MathReward", "extract_final_answer", "math_reward"]
 
@@ -93,18 +93,9 @@ class MathReward(RewardFunction):
     def __init__(
         self, *, timeout_seconds: int = 2, backend: str = "auto", name: str = "math_reward"
     ):
-        if not isinstance(timeout_seconds, int) or timeout_seconds < 1:
-            raise InvalidParameterError(
-                "The 'timeout_seconds' parameter of MathReward must be a positive integer "
-                f"(signal.alarm works in whole seconds). Got {timeout_seconds!r} instead."
-            )
-        if backend not in {"auto", "math-verify", "sympy"}:
-            raise InvalidParameterError(
-                "The 'backend' parameter of MathReward must be 'auto', 'math-verify' or "
-                f"'sympy'. Got {backend!r} instead."
-            )
-        self.timeout_seconds = timeout_seconds
-        self.backend = backend
+        # whole seconds: signal.alarm takes nothing else
+        self.timeout_seconds = check_int(timeout_seconds, "timeout_seconds", "MathReward")
+        self.backend = check_choice(backend, EQUIVALENCE_BACKENDS, "backend", "MathReward")
         self.__name__ = name
 
     def score(self, text, row):

@@ -44,6 +44,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from taskorder.checks import check_float
 from taskorder.exceptions import InvalidParameterError
 from taskorder.rewards._isolation import (
     IsolationReport,
@@ -106,7 +107,7 @@ class SandboxLimits:
     >>> SandboxLimits(timeout=0)
     Traceback (most recent call last):
     ...
-    taskorder.exceptions.InvalidParameterError: The 'timeout' parameter of SandboxLimits must be a positive number of seconds. Got 0 instead.
+    taskorder.exceptions.InvalidParameterError: The 'timeout' parameter of SandboxLimits must be a finite number > 0. Got 0 instead.
     """
 
     timeout: float = 5.0
@@ -130,17 +131,9 @@ class SandboxLimits:
         if self.cpu_seconds is not None:
             positive["cpu_seconds"] = self.cpu_seconds
         for name, value in positive.items():
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                unit = "number of seconds" if "time" in name or "seconds" in name else "number"
-                raise InvalidParameterError(
-                    f"The {name!r} parameter of SandboxLimits must be a positive {unit}. "
-                    f"Got {value!r} instead."
-                )
-        if self.open_files < 16:
-            raise InvalidParameterError(
-                "The 'open_files' parameter of SandboxLimits must be at least 16 (Python "
-                f"needs a few descriptors to start). Got {self.open_files} instead."
-            )
+            check_float(value, name, "SandboxLimits", minimum=0, low_open=True)
+        # Python needs a few descriptors to start
+        check_float(self.open_files, "open_files", "SandboxLimits", minimum=16)
 
     @property
     def cpu_limit(self) -> int:

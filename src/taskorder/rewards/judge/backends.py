@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from taskorder.checks import check_int
+from taskorder.checks import check_float, check_int
 from taskorder.exceptions import InvalidParameterError, TaskorderError
 
 __all__ = ["CallableBackend", "JudgeBackendError", "OpenAIBackend", "TransformersBackend"]
@@ -135,10 +135,7 @@ class OpenAIBackend:
                 "The 'base_url' parameter of OpenAIBackend must be an http(s) URL ending in "
                 f"/v1. Got {base_url!r} instead."
             )
-        if not timeout > 0:
-            raise InvalidParameterError(
-                f"The 'timeout' parameter of OpenAIBackend must be positive. Got {timeout!r}."
-            )
+        timeout = check_float(timeout, "timeout", "OpenAIBackend", minimum=0, low_open=True)
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.api_key = api_key

@@ -31,7 +31,7 @@ import threading
 import time
 from collections import Counter
 
-from taskorder.checks import check_int
+from taskorder.checks import check_choice, check_float, check_int
 from taskorder.exceptions import InvalidParameterError
 from taskorder.rewards._common import RewardFunction, logger
 from taskorder.rewards.judge.backends import CallableBackend
@@ -188,16 +188,7 @@ class Judge:
                 "The 'cache' parameter of Judge must be True, False or a JudgementCache. "
                 f"Got {type(cache).__name__} instead."
             )
-        if (
-            isinstance(cooldown, bool)
-            or not isinstance(cooldown, (int, float))
-            or not cooldown >= 0
-        ):
-            raise InvalidParameterError(
-                "The 'cooldown' parameter of Judge must be a number of seconds >= 0. "
-                f"Got {cooldown!r} instead."
-            )
-        self.cooldown = float(cooldown)
+        self.cooldown = check_float(cooldown, "cooldown", "Judge", minimum=0)  # seconds
         self.backend = backend if hasattr(backend, "backend_id") else CallableBackend(backend)
         self.low, self.high, self.seed = low, high, seed
         self.cache = JudgementCache() if cache is True else (cache if cache is not False else None)
@@ -498,12 +489,8 @@ class JudgeReward(RewardFunction):
             raise InvalidParameterError(
                 f"The 'judge' parameter of JudgeReward must be a Judge. Got {type(judge).__name__}."
             )
-        if mode not in {"rubric", "reference"}:
-            raise InvalidParameterError(
-                f"The 'mode' parameter of JudgeReward must be 'rubric' or 'reference'. Got {mode!r}."
-            )
         self.judge = judge
-        self.mode = mode
+        self.mode = check_choice(mode, ("rubric", "reference"), "mode", "JudgeReward")
         self.max_workers = (
             None if max_workers is None else check_int(max_workers, "max_workers", "JudgeReward")
         )
