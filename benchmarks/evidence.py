@@ -419,36 +419,67 @@ def summarise(rows: list[dict], title: str) -> list[str]:
                 f"{wins} of {len(rec)} worlds"
             ),
         ]
-        for part in separability(rec):
+        for part in separability(rows):
             lines.append(
                 f"- when the tool says the probes are {part['words']} ({part['n']} worlds): "
-                f"median percentile {part['median']:.1f} (min {part['min']:.1f}), "
-                f"beats the mean random order in {part['wins']}"
+                f"fixed order {part['fixed']}; re-planning {part['replan']}; true spread of "
+                f"order values / seed noise {part['ratio']} (at most {TRUTH_K:g} in "
+                f"{part['truth_not_separable']})"
             )
     return [*lines, ""]
 
 
+def _pct_cell(rows: list[dict]) -> str:
+    """'min / median / max (k of N above random)' of some rows' percentiles."""
+    if not rows:
+        return "not run"
+    pct = [float(r["percentile"]) for r in rows]
+    wins = sum(r["beats_random"] == "True" for r in rows)
+    return (
+        f"{min(pct):.1f} / {np.median(pct):.1f} / {max(pct):.1f} ({wins} of {len(rows)} above "
+        "random)"
+    )
+
+
 def separability(rows: list[dict]) -> list[dict]:
-    """The ``recommended`` rows split by the tool's separability verdict: size, median and
-    min percentile, and worlds above the mean random order, per verdict that occurs."""
+    """World-mode instances split by the tool's run-time verdict (the ``recommended`` row's
+    ``separable``), per verdict that occurs: how many, the fixed order's and re-planning's
+    percentiles, and the truth's spread of order values / seed noise."""
     rec = [r for r in rows if r["method"] == "recommended"]
+    replan = {(r["mode"], r["world"]): r for r in rows if r["method"] == "replan"}
     out = []
     for flag, words in (("True", "separable"), ("False", "not separable")):
         mine = [r for r in rec if r["separable"] == flag]
-        if mine:
-            pct = [float(r["percentile"]) for r in mine]
-            wins = sum(r["beats_random"] == "True" for r in mine)
-            out.append({"words": words, "n": len(mine), "median": float(np.median(pct)),
-                        "min": min(pct), "wins": wins})  # fmt: skip
+        if not mine:
+            continue
+        pct = [float(r["percentile"]) for r in mine]
+        ratio = [
+            float(r["spread"]) / float(r["seed_se"]) if float(r["seed_se"]) > 0 else math.inf
+            for r in mine
+        ]
+        again = [replan[(r["mode"], r["world"])] for r in mine if (r["mode"], r["world"]) in replan]
+        out.append(
+            {
+                "words": words,
+                "n": len(mine),
+                "median": float(np.median(pct)),
+                "min": min(pct),
+                "wins": sum(r["beats_random"] == "True" for r in mine),
+                "fixed": _pct_cell(mine),
+                "replan": _pct_cell(again),
+                "ratio": f"{min(ratio):.1f} / {np.median(ratio):.1f} / {max(ratio):.1f}",
+                "truth_not_separable": sum(x <= TRUTH_K for x in ratio),
+            }
+        )
     return out
 
 
 def score_routes(split: str) -> dict[str, list[float]]:
     """Realised percentile of every matrix-only route, per world and mode, from the jsonl.
 
-    Routes: each outcome model's optimum, the rank rule, and ``recommend`` (default
-    route) with the separation threshold ``z`` in 2, 3, 4, 8: no training needed, so
-    a new route is scored on the stored truth of every world.
+    Routes: each outcome model's optimum and the rank rule (``recommend`` takes the
+    default route's order whatever its verdict, so it is the ``DEFAULT_ROUTE`` row): no
+    training needed, so a new route is scored on the stored truth of every world.
     """
     from taskorder.matrix import TransferMatrix
 
@@ -465,15 +496,11 @@ def score_routes(split: str) -> dict[str, list[float]]:
             for route in (*MODELS, "rank_rule"):
                 order = recommend(matrix, route=route, z=0.0, seed=raw["world"]).order
                 out.setdefault(route, []).append(order_percentile(values, real[order]))
-            for z in (2.0, 3.0, 4.0, 8.0):
-                rec = recommend(matrix, z=z, seed=raw["world"])
-                name = f"recommend: {rec.requested}, rank rule if gain < {z:g} sd"
-                out.setdefault(name, []).append(order_percentile(values, real[rec.order]))
     return out
 
 
 def route_choice(split: str = "dev") -> list[str]:
-    """Development worlds only: the table ``DEFAULT_ROUTE`` and ``SEPARATION_Z`` come from."""
+    """Development worlds only: the table ``DEFAULT_ROUTE`` comes from."""
     candidates = score_routes(split)
     if not candidates:
         return []

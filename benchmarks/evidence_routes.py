@@ -3,7 +3,9 @@
 Scores each candidate route's order on the stored truth of every development world
 (``benchmarks/results/evidence_dev_*.jsonl``; no training) and prints median / mean / min
 percentile and worlds above the mean random order, per mode. None beat the multiplicative
-model, so ``taskorder.recommend`` was left unchanged. Output:
+model, so ``taskorder.recommend`` was left unchanged (row ``rec``: recommend's current
+order; since the run-time verdict no longer falls back to the rank rule it equals the
+multiplicative optimum). Output:
 ``benchmarks/results/evidence_routes_dev.txt``.
 
     python benchmarks/evidence_routes.py > benchmarks/results/evidence_routes_dev.txt

@@ -17,8 +17,9 @@ orders) with several seeds, and compares, over orders:
   meaningfully exceed it. (Spearman-Brown is exact for Pearson correlations of
   parallel measurements; for Spearman it is the customary approximation.)
 - **Recommendation first**: the order :func:`taskorder.recommend.recommend` presents
-  (label ``"recommended"``: the route chosen on the development worlds, checked against
-  probe noise), its realised percentile and :func:`taskorder.recommend.verdict`: plain
+  (label ``"recommended"``: the route chosen on the development worlds, with its run-time
+  verdict on whether the probes separate orders in ``recommendation``), its realised
+  percentile and :func:`taskorder.recommend.verdict`: plain
   sentences saying whether it beat the rank rule and a random order, and if not,
   whether seed noise (noise ceiling) or model error is the likely reason.
 - **Realised rank**: where the recommended order, the solver's order, the rank rule's
