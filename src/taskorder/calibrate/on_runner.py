@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 
 from taskorder.calibrate.model import CalibratedSearch, calibrated_search
-from taskorder.exceptions import InvalidParameterError
 from taskorder.matrix import TransferMatrix
 
 __all__ = ["CURRICULA_LOG", "RESULT_NAME", "CalibratedRun", "run_calibrated"]
@@ -190,18 +189,12 @@ def run_calibrated(
 
 def _check_run_arguments(n_curricula: int, curriculum_seeds: int, impute_method: str) -> None:
     """Refuse bad arguments of :func:`run_calibrated` before anything is trained."""
+    from taskorder.checks import check_choice, check_int
     from taskorder.estimate.impute import IMPUTATION_METHODS
 
-    for name, value in (("n_curricula", n_curricula), ("curriculum_seeds", curriculum_seeds)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InvalidParameterError(
-                f"The {name!r} parameter of run_calibrated must be an integer >= 1. Got {value!r}."
-            )
-    if impute_method not in IMPUTATION_METHODS:
-        raise InvalidParameterError(
-            f"The 'impute_method' parameter of run_calibrated must be one of "
-            f"{', '.join(IMPUTATION_METHODS)}. Got {impute_method!r}."
-        )
+    check_int(n_curricula, "n_curricula", "run_calibrated")
+    check_int(curriculum_seeds, "curriculum_seeds", "run_calibrated")
+    check_choice(impute_method, IMPUTATION_METHODS, "impute_method", "run_calibrated")
 
 
 def _cheap_pairs(tasks: Sequence[str]) -> list[tuple[str, str]]:

@@ -266,21 +266,17 @@ def make_executor(
     >>> make_executor("threads")
     Traceback (most recent call last):
     ...
-    taskorder.exceptions.InvalidParameterError: The 'executor' parameter must be one of inprocess, process, ray. Got 'threads'.
+    taskorder.exceptions.InvalidParameterError: The 'kind' parameter of make_executor must be one of 'inprocess', 'process', 'ray'. Got 'threads' instead.
     """
-    if kind not in EXECUTORS:
-        raise InvalidParameterError(
-            f"The 'executor' parameter must be one of {', '.join(EXECUTORS)}. Got {kind!r}."
-        )
-    if workers is not None and (
-        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
-    ):
-        raise InvalidParameterError(
-            f"The 'workers' parameter must be an integer >= 1. Got {workers!r}."
-        )
+    from taskorder.checks import check_choice, check_int
+
+    check_choice(kind, EXECUTORS, "kind", "make_executor")
+    if workers is not None:
+        check_int(workers, "workers", "make_executor")
     if address is not None and kind != "ray":
         raise InvalidParameterError(
-            f"The 'address' parameter only applies to the 'ray' executor. Got executor {kind!r}."
+            "The 'address' parameter of make_executor only applies to the 'ray' executor. "
+            f"Got kind {kind!r}."
         )
     if kind == "inprocess":
         return InProcessExecutor()

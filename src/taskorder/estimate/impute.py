@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from taskorder.exceptions import InvalidMatrixError, InvalidParameterError
+from taskorder.checks import check_choice
+from taskorder.exceptions import InvalidMatrixError
 from taskorder.matrix import TransferMatrix
 
 __all__ = ["IMPUTATION_METHODS", "fill_missing", "impute"]
@@ -44,6 +45,7 @@ def fill_missing(values: np.ndarray, method: str) -> np.ndarray:
     >>> float(filled[0, 2]), float(filled[2, 0])
     (1.0, 4.0)
     """
+    check_choice(method, IMPUTATION_METHODS, "method", "fill_missing")
     n_tasks = values.shape[0]
     off = ~np.eye(n_tasks, dtype=bool)
     known = off & ~np.isnan(values)
@@ -78,11 +80,6 @@ def fill_missing(values: np.ndarray, method: str) -> np.ndarray:
         mu, a, b = coef[0], coef[1 : 1 + n_tasks], coef[1 + n_tasks :]
         fitted = mu + a[:, None] + b[None, :]
         out[missing] = fitted[missing]
-    else:
-        raise InvalidParameterError(
-            f"The 'method' parameter of impute must be one of {', '.join(IMPUTATION_METHODS)}. "
-            f"Got {method!r}."
-        )
     return out
 
 
@@ -116,11 +113,7 @@ def impute(matrix: TransferMatrix, method: str = "row_col") -> TransferMatrix:
     >>> round(float(filled.bwt[1, 2]), 3), bool(filled.imputed[1, 2]), filled.missing()
     (-0.1, True, [])
     """
-    if method not in IMPUTATION_METHODS:
-        raise InvalidParameterError(
-            f"The 'method' parameter of impute must be one of {', '.join(IMPUTATION_METHODS)}. "
-            f"Got {method!r}."
-        )
+    check_choice(method, IMPUTATION_METHODS, "method", "impute")
     off = ~np.eye(matrix.n_tasks, dtype=bool)
     was_missing = np.isnan(matrix.bwt) & off
     changes: dict = {"bwt": fill_missing(matrix.bwt, method)}

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from taskorder.checks import check_choice
 from taskorder.exceptions import InvalidParameterError
 
 __all__ = ["GRADIENT_METHODS", "TaskGradients", "final_norm_module"]
@@ -89,11 +90,7 @@ class TaskGradients:
     """
 
     def __init__(self, model: Any, n_tasks: int, method: str = "backward") -> None:
-        if method not in GRADIENT_METHODS:
-            raise InvalidParameterError(
-                f"The 'method' parameter of TaskGradients must be one of "
-                f"{', '.join(GRADIENT_METHODS)}. Got {method!r}."
-            )
+        check_choice(method, GRADIENT_METHODS, "method", "TaskGradients")
         self.module = final_norm_module(model)
         bias = getattr(self.module, "bias", None)
         self.params = [self.module.weight] + (
