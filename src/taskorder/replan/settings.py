@@ -6,9 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
-from taskorder.checks import check_choice, check_int
+from taskorder.checks import check_choice, check_float, check_int
 from taskorder.exceptions import InvalidParameterError
 from taskorder.matrix import TransferMatrix
 
@@ -88,13 +86,9 @@ class ReplanSettings:
                 f"of the runner {list(known)}. Got {list(chosen)}."
             )
         settings = cls(tasks=chosen, floors=_floors(entropy_floor, chosen), **values)
-        for name in ("steps", "horizon", "repeats"):
+        for name in ("steps", "repeats"):
             check_int(getattr(settings, name), name, "replan_training")
-        if settings.horizon > 5:
-            raise InvalidParameterError(
-                "The 'horizon' parameter of replan_training enumerates horizon! orders; it "
-                f"must be at most 5. Got {settings.horizon}."
-            )
+        check_int(settings.horizon, "horizon", "replan_training", maximum=5)  # horizon! orders
         check_choice(settings.design, DESIGNS, "design", "replan_training")
         matrix = settings.matrix
         if matrix is not None and sorted(matrix.tasks) != sorted(chosen):
@@ -139,9 +133,5 @@ def _floors(entropy_floor: Mapping[str, float] | None, tasks: tuple[str, ...]) -
                 f"The 'entropy_floor' parameter of replan_training names unknown task {task!r}. "
                 f"Known tasks: {list(tasks)}."
             )
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
-            raise InvalidParameterError(
-                f"The 'entropy_floor' of {task!r} must be a finite number of nats. Got {value!r}."
-            )
-        floors[task] = float(value)
+        floors[task] = check_float(value, f"entropy_floor.{task}", "replan_training")  # nats
     return floors
