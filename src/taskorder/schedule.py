@@ -99,16 +99,10 @@ class Stage:
                 raise InvalidParameterError(
                     f"The 'tasks' parameter of Stage must use non-empty task names. Got {task!r}."
                 )
-            if (
-                isinstance(proportion, bool)
-                or not isinstance(proportion, (int, float))
-                or not (math.isfinite(proportion) and proportion > 0)
-            ):
-                raise InvalidParameterError(
-                    f"The proportion of task {task!r} in a Stage must be a positive number. "
-                    f"Got {proportion!r}."
-                )
-            mixture[task] = float(proportion)
+            # the proportion of that task in the stage
+            mixture[task] = check_float(
+                proportion, f"tasks.{task}", "Stage", minimum=0, low_open=True
+            )
         total = sum(mixture.values())
         if abs(total - 1.0) > _TOLERANCE:
             raise InvalidParameterError(

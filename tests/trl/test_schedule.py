@@ -17,7 +17,10 @@ def test_single_and_mixed_stages():
     "kwargs, text",
     [
         ({"tasks": {"a": 0.5, "b": 0.4}, "steps": 1}, "sum to 1"),
-        ({"tasks": {"a": -1.0, "b": 2.0}, "steps": 1}, "positive number"),
+        (
+            {"tasks": {"a": -1.0, "b": 2.0}, "steps": 1},
+            "'tasks.a' parameter of Stage must be a finite number > 0",
+        ),
         ({"tasks": "a"}, "exactly one length"),
         ({"tasks": "a", "steps": 1, "passes": 1.0}, "exactly one length"),
         ({"tasks": "a", "steps": 0}, "The 'steps' parameter of Stage must be an integer >= 1"),

@@ -55,11 +55,7 @@ class AnchoredPolicy:
     """
 
     def __init__(self, inner: Any, current: str, share: float) -> None:
-        if current not in getattr(inner, "tasks", ()):
-            raise InvalidParameterError(
-                f"The 'current' parameter of AnchoredPolicy must be one of the inner policy's "
-                f"tasks {list(getattr(inner, 'tasks', ()))}. Got {current!r}."
-            )
+        check_choice(current, getattr(inner, "tasks", ()), "current", "AnchoredPolicy")
         share = check_float(share, "share", "AnchoredPolicy", minimum=0, maximum=1, high_open=True)
         self.inner, self.current, self.share = inner, current, share
         self.name = f"{inner.name}+anchor"
