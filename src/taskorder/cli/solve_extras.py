@@ -324,22 +324,11 @@ def _check_beside(path: Path, train_config: Path) -> None:
 def _with_schedule(
     train_config: Path, order: Sequence[str], steps: int | None, passes: float | None
 ) -> dict[str, Any]:
-    import tomllib
-
-    import yaml
+    from taskorder.config_file import read_mapping
 
     if not train_config.is_file():
         raise InvalidParameterError(f"{train_config}: no such train config (--train-config).")
-    try:
-        text = train_config.read_text(encoding="utf-8")
-        if train_config.suffix.lower() == ".toml":
-            data = tomllib.loads(text)
-        else:
-            data = yaml.safe_load(text)
-    except (UnicodeDecodeError, yaml.YAMLError, tomllib.TOMLDecodeError) as error:
-        raise InvalidParameterError(
-            f"{train_config}: not a readable YAML or TOML config ({error})."
-        ) from None
+    data = read_mapping(train_config)
     if not isinstance(data, dict) or not isinstance(data.get("tasks"), dict):
         raise InvalidParameterError(
             f"{train_config}: expected a `taskorder train` config with a 'tasks' mapping."
