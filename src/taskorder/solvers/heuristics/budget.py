@@ -44,6 +44,8 @@ class Budget:
     #: Apply the patience rule even with a time limit (a helper search that should free
     #: its core once it stagnates).
     patience_with_time_limit: bool = False
+    #: What the search decided on the way (e.g. which arm ran and why), for the extras.
+    notes: dict[str, object] = field(default_factory=dict)
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.start

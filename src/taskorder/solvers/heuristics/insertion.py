@@ -9,8 +9,10 @@ insertion's gain a difference of two entries, ``C[p, p] - C[p, k]``, where ``k <
 targets position ``k`` and ``k > p`` targets position ``k - 1``. So the best insertion of
 *every* task is one ``argmin`` per row: an O(n^2) vectorised sweep rather than O(n^3).
 
-After a move only the prefix columns between its two ends change, each by the moved
-task's column of ``D``, so :class:`InsertionTable` updates them in O(n * span) instead of
+The table's rows are kept by *task* (row ``t`` holds the prefix sums of ``D[t]`` in the
+current order), so after a move no row moves: only the prefix columns between its two
+ends change, each by the moved task's column of ``D`` (``-D[task]``, as ``D`` is
+antisymmetric), and :class:`InsertionTable` updates them in O(n * span) instead of
 rebuilding the table. Moves whose spans do not overlap do not change each other's gains, so
 :meth:`InsertionTable.descend` applies a whole set of them per sweep.
 
@@ -58,26 +60,30 @@ class InsertionTable:
         edges = np.asarray(list(edges), dtype=np.intp).reshape(-1, 2)
         self._edge_from, self._edge_to = edges[:, 0], edges[:, 1]
         self._columns = np.arange(self.n_tasks + 1)
+        self._tasks = np.arange(self.n_tasks)
         self.reset(order)
 
     # ------------------------------------------------------------------ state
     def reset(self, order) -> None:
-        """Rebuild the table for ``order`` (O(n^2)); also clears float drift."""
+        """Rebuild the table for ``order`` (O(n^2)); also clears float drift.
+
+        ``prefix[t, k] = sum_{j<k} D[t, order[j]]``: one row per *task*.
+        """
         self.order = np.array(order, dtype=np.intp)
         self.position = np.empty(self.n_tasks, dtype=np.intp)
         self.position[self.order] = np.arange(self.n_tasks)
         self.prefix = np.zeros((self.n_tasks, self.n_tasks + 1))
-        np.cumsum(self.diff[np.ix_(self.order, self.order)], axis=1, out=self.prefix[:, 1:])
+        np.cumsum(self.diff[:, self.order], axis=1, out=self.prefix[:, 1:])
         self.value = self.value_from_prefix()
         self._moves_since_reset = 0
 
     def value_from_prefix(self) -> float:
         """The objective from the table in O(n).
 
-        ``D`` is antisymmetric, so ``sum_{k<l} D[o_k, o_l] = -sum_k prefix[k, k]`` and the
-        value is ``(sum of all W - sum_k prefix[k, k]) / 2``.
+        ``D`` is antisymmetric, so ``sum_{k<l} D[o_k, o_l] = -sum_k prefix[o_k, k]`` and
+        the value is ``(sum of all W - sum_k prefix[o_k, k]) / 2``.
         """
-        return 0.5 * (self._total - float(np.trace(self.prefix)))
+        return 0.5 * (self._total - float(self.prefix[self._tasks, self.position].sum()))
 
     def exact_value(self) -> float:
         """The objective recomputed from scratch (no accumulated rounding), O(n^2)."""
@@ -100,23 +106,23 @@ class InsertionTable:
 
     def best_moves(self) -> tuple[np.ndarray, np.ndarray]:
         """For every position ``p``: the best target column ``k`` and its gain."""
-        n_tasks = self.n_tasks
-        rows = np.arange(n_tasks)
         limits = self.allowed_range()
         if limits is None:
-            target = self.prefix.argmin(axis=1)
+            target = self.prefix.argmin(axis=1)  # by task
         else:
-            lowest, highest = limits
+            lowest, highest = limits[0][self.position], limits[1][self.position]
             outside = (self._columns[None, :] < lowest[:, None]) | (
                 self._columns[None, :] > highest[:, None]
             )
             target = np.where(outside, np.inf, self.prefix).argmin(axis=1)
-        gain = self.prefix[rows, rows] - self.prefix[rows, target]
-        return target, gain
+        tasks = self._tasks
+        gain = self.prefix[tasks, self.position] - self.prefix[tasks, target]
+        return target[self.order], gain[self.order]
 
     def gain(self, p: int, column: int) -> float:
         """Gain of moving the task at position ``p`` to prefix column ``column``."""
-        return float(self.prefix[p, p] - self.prefix[p, column])
+        row = self.prefix[self.order[p]]
+        return float(row[p] - row[column])
 
     def move(self, p: int, column: int) -> None:
         """Move the task at position ``p`` to prefix column ``column`` (see module doc).
@@ -127,24 +133,21 @@ class InsertionTable:
         q = column if column <= p else column - 1
         if q == p:
             return
-        self.value += self.gain(p, column)
-        task = self.order[p]
-        low, high = min(p, q), max(p, q)
-        moved_row = self.prefix[p].copy()
+        task = int(self.order[p])
+        row = self.prefix[task]
+        self.value += float(row[p] - row[column])
         if q < p:
             self.order[q + 1 : p + 1] = self.order[q:p].copy()
-            self.prefix[q + 1 : p + 1] = self.prefix[q:p]
         else:
             self.order[p:q] = self.order[p + 1 : q + 1].copy()
-            self.prefix[p:q] = self.prefix[p + 1 : q + 1]
         self.order[q] = task
-        self.prefix[q] = moved_row
-        self.position[self.order[low : high + 1]] = np.arange(low, high + 1)
-        column_of_task = self.diff[self.order, task][:, None]
-        if q < p:  # new prefix[k] = old prefix[k - 1] + D[., task] for k in q+1 .. p
-            self.prefix[:, q + 1 : p + 1] = self.prefix[:, q:p] + column_of_task
-        else:  # new prefix[k] = old prefix[k + 1] - D[., task] for k in p+1 .. q
-            self.prefix[:, p + 1 : q + 1] = self.prefix[:, p + 2 : q + 2] - column_of_task
+        low, high = (q, p) if q < p else (p, q)
+        self.position[self.order[low : high + 1]] = self._tasks[low : high + 1]
+        column_of_task = self.diff[task][:, None]  # D[., task] = -D[task, .]
+        if q < p:  # new prefix[:, k] = old prefix[:, k - 1] + D[., task] for k in q+1 .. p
+            self.prefix[:, q + 1 : p + 1] = self.prefix[:, q:p] - column_of_task
+        else:  # new prefix[:, k] = old prefix[:, k + 1] - D[., task] for k in p+1 .. q
+            self.prefix[:, p + 1 : q + 1] = self.prefix[:, p + 2 : q + 2] + column_of_task
         self._moves_since_reset += 1
 
     def descend(self, max_sweeps: int | None = None) -> float:
@@ -169,12 +172,12 @@ class InsertionTable:
     def _apply_disjoint(self, positions: np.ndarray, target: np.ndarray) -> float:
         ends = np.where(target[positions] <= positions, target[positions], target[positions] - 1)
         low, high = np.minimum(positions, ends), np.maximum(positions, ends)
-        taken: list[tuple[int, int]] = []
+        used = bytearray(self.n_tasks + 1)  # positions already inside an applied move
         total = 0.0
         for p, a, b in zip(positions.tolist(), low.tolist(), high.tolist()):
-            if any(a <= used_high and used_low <= b for used_low, used_high in taken):
+            if used.find(1, a, b + 1) >= 0:
                 continue
-            taken.append((a, b))
+            used[a : b + 1] = b"\x01" * (b + 1 - a)
             column = int(target[p])
             total += self.gain(p, column)
             self.move(p, column)

@@ -1,11 +1,17 @@
 """Anytime local search for every objective (``method="local"``).
 
-- ``all_pairs``: memetic search over insertion local optima (:mod:`.memetic`) up to
-  :data:`ITERATED_MIN_TASKS` tasks, iterated insertion search (:mod:`.insertion_restarts`)
-  above, both with the O(n^2)-per-sweep insertion table of :mod:`.insertion`. Measured
-  at 5 s on generated n = 500 / 1,000 (benchmarks/portfolio.py): the memetic search is
-  ahead by 0.004 % at 500, the iterated search by 0.03-0.5 % at 1,000, where each
-  memetic child (a kick of n/8 insertions and a full descent) costs seconds.
+- ``all_pairs``: memetic search over insertion local optima (:mod:`.memetic`) or
+  iterated insertion search (:mod:`.insertion_restarts`), both with the O(n^2)-per-sweep
+  insertion table of :mod:`.insertion`. With a time limit the choice is measured on the
+  instance: the best start is descended first (both arms begin so), and if the time
+  left buys at least :data:`MEMETIC_MIN_DESCENTS` more descents of that cost the memetic
+  search takes over from the local optimum, else the iterated search (a population
+  needs many descents; one kick-and-descend round is far cheaper than a first descent).
+  The memetic search is far ahead on LOLIB random and xLOLIB (n = 150-250 at 10 s:
+  0.01-0.19 % from best-known against 0.56-0.82 % for the iterated search), the two
+  within 0.01 % on generated n = 700-1,000 at 5 s; at n = 2,000 a first descent takes
+  seconds. Without a time limit (deterministic) the rule is by size:
+  :data:`ITERATED_MIN_TASKS`. ``extras["local_arm"]`` says which ran and why.
 - ``adjacent``: iterated or-opt search with double-bridge kicks (:mod:`.path_search`).
 - ``max_min``: iterated insertion search on (minimum, sum) of final scores
   (:mod:`.max_min_search`).
@@ -28,7 +34,7 @@ from taskorder.objectives import simple_upper_bound
 from taskorder.solvers.construct import net_gain_order
 from taskorder.solvers.heuristics.budget import Budget
 from taskorder.solvers.heuristics.insertion import InsertionTable
-from taskorder.solvers.heuristics.insertion_restarts import iterated_insertion
+from taskorder.solvers.heuristics.insertion_restarts import descend_within, iterated_insertion
 from taskorder.solvers.heuristics.max_min_search import MaxMinState, search_max_min
 from taskorder.solvers.heuristics.memetic import memetic_linear_ordering
 from taskorder.solvers.heuristics.path_search import PathState, search_path
@@ -38,6 +44,7 @@ from taskorder.solvers.problem import Problem, Solution
 __all__ = [
     "DEFAULT_PATIENCE",
     "ITERATED_MIN_TASKS",
+    "MEMETIC_MIN_DESCENTS",
     "cheap_upper_bound",
     "constructive_starts",
     "quick_descent",
@@ -45,9 +52,13 @@ __all__ = [
     "solve_local",
 ]
 
-#: From this many tasks on, ``all_pairs`` uses the iterated insertion search instead of
-#: the memetic search (measured between n = 500 and 1,000, see the module docstring).
+#: Without a time limit, from this many tasks on ``all_pairs`` uses the iterated
+#: insertion search instead of the memetic search (see the module docstring).
 ITERATED_MIN_TASKS = 700
+
+#: With a time limit, the memetic search runs when the time left after the first
+#: descent is at least this many times that descent's duration.
+MEMETIC_MIN_DESCENTS = 10.0
 
 #: Rounds without improvement before a run without time limit stops.
 DEFAULT_PATIENCE = {"all_pairs": 60, "adjacent": 200, "max_min": 100}
@@ -103,8 +114,8 @@ def search(
     Parameters
     ----------
     problem : Problem
-        Any objective: ``all_pairs`` uses the memetic search below
-        :data:`ITERATED_MIN_TASKS` tasks and iterated insertion from there on;
+        Any objective: ``all_pairs`` uses the memetic or the iterated insertion search
+        (chosen as the module docstring says);
         ``adjacent`` uses :func:`~.path_search.search_path`; ``max_min`` uses
         :func:`~.max_min_search.search_max_min`.
     starts : list of list of int
@@ -119,15 +130,47 @@ def search(
     list of int
         The best order found.
     """
-    if problem.objective == "all_pairs" and problem.n_tasks >= ITERATED_MIN_TASKS:
-        order, _ = iterated_insertion(problem, starts, budget, rng)
-    elif problem.objective == "all_pairs":
-        order, _ = memetic_linear_ordering(problem, starts, budget, rng)
+    if problem.objective == "all_pairs":
+        order = _linear_ordering(problem, starts, budget, rng)
     elif problem.objective == "adjacent":
         order, _ = search_path(problem, starts, budget, rng)
     else:
         order, _ = search_max_min(problem, starts, budget, rng)
     return [int(t) for t in order]
+
+
+def _linear_ordering(
+    problem: Problem, starts: list[list[int]], budget: Budget, rng: np.random.Generator
+) -> list[int]:
+    """``all_pairs``: the memetic or the iterated insertion search (module docstring)."""
+    n_tasks = problem.n_tasks
+    if budget.time_limit is None:
+        iterated = n_tasks >= ITERATED_MIN_TASKS
+        budget.notes["local_arm"] = (
+            f"{'iterated insertion' if iterated else 'memetic'} search (no time limit: "
+            f"by size, n = {n_tasks} {'>=' if iterated else '<'} {ITERATED_MIN_TASKS})"
+        )
+        search_arm = iterated_insertion if iterated else memetic_linear_ordering
+        return search_arm(problem, starts, budget, rng)[0]
+    start = max(starts, key=problem.value)
+    table = InsertionTable(problem.weights, start, problem.constraints.edges())
+    budget.improved(table.value)  # a first answer before the first descent (large n)
+    began = budget.elapsed()
+    descend_within(table, budget)
+    descent_s = max(budget.elapsed() - began, 1e-6)
+    first = [int(t) for t in table.order]
+    budget.improved(problem.value(first))
+    left = budget.time_left() or 0.0
+    memetic = left >= MEMETIC_MIN_DESCENTS * descent_s
+    budget.notes["local_arm"] = (
+        f"{'memetic' if memetic else 'iterated insertion'} search: first descent "
+        f"{descent_s:.3g} s, {left:.3g} s left ({left / descent_s:.3g} descents; memetic "
+        f"from {MEMETIC_MIN_DESCENTS:g})"
+    )
+    others = [list(order) for order in starts if list(order) != list(start)]
+    if memetic:
+        return memetic_linear_ordering(problem, [first, *others], budget, rng)[0]
+    return iterated_insertion(problem, [first], budget, rng)[0]
 
 
 def solve_local(
@@ -204,5 +247,6 @@ def solve_local(
             "stop_reason": budget.stop_reason or "search space exhausted",
             "bound_kind": "cheap upper bound (pairwise best case)",
             "found_by": "local search",
+            **budget.notes,
         },
     )
