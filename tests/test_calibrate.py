@@ -194,3 +194,21 @@ def test_search_keeps_the_constraints_of_its_problem_spec():
         assert order.index(free.order[-1]) < order.index(free.order[1])
     with pytest.raises(InvalidParameterError, match=r"'spec' parameter of calibrated_search.*risk"):
         calibrated_search(prior, lambda o: (0.0, 0.0), n_curricula=1, spec=ProblemSpec(risk="mean"))
+
+
+def test_run_calibrated_passes_its_problem_spec_to_every_solve(tmp_path):
+    from taskorder import ProblemSpec
+    from taskorder.calibrate import run_calibrated
+
+    runner = _learner()
+    last = runner.tasks[0]
+    result = run_calibrated(
+        runner, tmp_path / "c", n_curricula=2, steps=5, spec=ProblemSpec(last=last)
+    )
+    assert result.search.order[-1] == last
+    assert all(row["order"][-1] == last for row in result.search.observed)
+    with pytest.raises(InvalidParameterError, match="'spec' parameter of run_calibrated"):
+        run_calibrated(
+            runner, tmp_path / "bad", n_curricula=1, steps=5, spec=ProblemSpec(objective="max-min")
+        )
+    assert not (tmp_path / "bad").exists()  # refused before anything ran

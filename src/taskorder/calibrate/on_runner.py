@@ -10,6 +10,7 @@ import numpy as np
 
 from taskorder.calibrate.model import CalibratedSearch, calibrated_search
 from taskorder.matrix import TransferMatrix
+from taskorder.solvers.problem import ProblemSpec
 
 __all__ = ["CURRICULA_LOG", "RESULT_NAME", "CalibratedRun", "run_calibrated"]
 
@@ -87,6 +88,7 @@ def run_calibrated(
     n_candidates: int = 16,
     executor: Any = "inprocess",
     on_event: Callable[[str], None] | None = None,
+    spec: ProblemSpec | None = None,
 ) -> CalibratedRun:
     """Cheap probes, an imputed prior, then ``n_curricula`` curricula chosen by calibrated search.
 
@@ -119,6 +121,9 @@ def run_calibrated(
         Where probes and curriculum seeds run.
     on_event : callable, optional
         Called with a one-line message after every probe and every curriculum.
+    spec : ProblemSpec, optional
+        Order constraints (``first``, ``last``, ``before``) every curriculum and the
+        recommendation respect, as in :func:`calibrated_search`.
 
     Returns
     -------
@@ -127,7 +132,8 @@ def run_calibrated(
     Raises
     ------
     InvalidParameterError
-        Out-of-range numbers or an unknown imputation method (checked before training).
+        Out-of-range numbers, an unknown imputation method or a spec with more than
+        order constraints (checked before training).
 
     Examples
     --------
@@ -144,10 +150,12 @@ def run_calibrated(
     import json
     from pathlib import Path
 
+    from taskorder.active import constraint_spec
     from taskorder.estimate import make_plan
     from taskorder.seeds import derive_seed
 
     _check_run_arguments(n_curricula, curriculum_seeds, impute_method)
+    spec = constraint_spec(spec, "run_calibrated")
     say = on_event or (lambda message: None)
     directory = Path(directory)
     # the full plan checks the task list (with make_plan's messages); the cheap one is run
@@ -179,7 +187,7 @@ def run_calibrated(
         return row["outcome"], row["stderr"]
 
     search = calibrated_search(
-        prior, run, n_curricula=n_curricula, n_candidates=n_candidates, seed=seed
+        prior, run, n_curricula=n_curricula, n_candidates=n_candidates, seed=seed, spec=spec
     )
     result = CalibratedRun(search, prior, campaign, curricula, directory / RESULT_NAME)
     text = json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n"
