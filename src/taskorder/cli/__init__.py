@@ -2,7 +2,11 @@
 
 Results go to stdout (a table, or one JSON object with ``--json``); diagnostics go to
 stderr. Exit codes: 0 success, 1 bad data or a domain error, 2 bad usage.
-Each command group lives in its own module and is registered here.
+Each command group (``probe``, ``plot``, ``model``, ``suite``) and each top-level command
+(``solve`` with ``predict``, ``validate``, ``demo``, ``train``, ``compare``) lives in its
+own ``*_cmd`` module and is registered here. Option types are declared once in
+``options``; what several commands print is in ``tables``; running a probe campaign
+(progress bar, interruption) is in ``campaign``.
 """
 
 from __future__ import annotations
@@ -12,15 +16,15 @@ from typing import Annotated
 import typer
 
 from taskorder.cli import (
-    calibrate_cmd,
     compare_cmd,
+    demo_cmd,
     model_cmd,
     plot_cmd,
     probe_cmd,
-    replan_cmd,
     solve_cmd,
     suite_cmd,
     train_cmd,
+    validate_cmd,
 )
 
 __all__ = ["app", "main"]
@@ -62,8 +66,8 @@ def _root(
 
 
 solve_cmd.register(app)
-replan_cmd.register_probe(probe_cmd.probe_app)
-calibrate_cmd.register_probe(probe_cmd.probe_app)
+validate_cmd.register(app)
+demo_cmd.register(app)
 probe_cmd.register(app)
 train_cmd.register(app)
 plot_cmd.register(app)

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from taskorder.cli.common import handle_errors, parse_floors, print_json, stdout
 from taskorder.cli.options import Design, DesignOpt, FloorOpt, HorizonOpt, JsonOpt
-from taskorder.cli.replan_cmd import print_replan, say_decision
+from taskorder.cli.tables import print_replan, say_decision
 from taskorder.exceptions import InvalidParameterError
 
 __all__ = ["register"]
