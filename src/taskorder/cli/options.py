@@ -62,6 +62,7 @@ __all__ = [
     "Model",
     "Objective",
     "ObjectiveOpt",
+    "QuietOpt",
     "Risk",
     "SolverMethod",
     "SuiteTask",
@@ -119,6 +120,7 @@ def value_of(member: enum.Enum | None) -> str | None:
 ConfigArg = Annotated[Path, typer.Argument(help="Campaign configuration (.toml, .yaml or .json).")]
 MatrixArg = Annotated[Path, typer.Argument(help="Transfer matrix: square CSV, long CSV or JSON.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress output on stderr.")]
 WorkersOpt = Annotated[
     int | None, typer.Option("--workers", min=1, help="Worker processes (or Ray CPUs).")
 ]

@@ -40,6 +40,7 @@ from taskorder.cli.options import (
     FloorOpt,
     HorizonOpt,
     JsonOpt,
+    QuietOpt,
     WorkersOpt,
     executor_kind,
 )
@@ -74,7 +75,7 @@ def probe_run(
     workers: WorkersOpt = None,
     executor: ExecutorOpt = None,
     address: AddressOpt = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    quiet: QuietOpt = False,
     budget: Annotated[
         int | None,
         typer.Option(
@@ -104,7 +105,7 @@ def probe_run(
     address : str, optional
         Ray cluster address.
     quiet : bool
-        No progress bar.
+        No progress output on stderr (the progress bar).
     budget : int, optional
         Active probing: at most this many second-stage probes, chosen by their value to the decision
         (see docs/active-probing.md).
@@ -367,8 +368,6 @@ CandidatesOpt = Annotated[
     int, typer.Option("--candidates", min=1, max=10_000, help="Thompson samples per search step.")
 ]
 
-QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress lines on stderr.")]
-
 
 @probe_app.command("calibrated")
 @handle_errors
@@ -409,7 +408,7 @@ def probe_calibrated(
     address : str, optional
         Ray cluster address.
     quiet : bool
-        No progress lines on stderr.
+        No progress output on stderr (the progress lines).
     as_json : bool
         Print one JSON object instead of tables.
     """
