@@ -69,11 +69,13 @@ def test_eval_config_cross_checks():
 def test_runner_config_refuses_reserved_and_unknown_grpo_fields(toy_world, tmp_path):
     model_dir, _ = toy_world
     with pytest.raises(InvalidParameterError, match="set by taskorder"):
-        TRLRunnerConfig(str(model_dir), str(tmp_path), grpo={"max_steps": 3})
+        TRLRunnerConfig(model_path=str(model_dir), work_dir=str(tmp_path), grpo={"max_steps": 3})
     with pytest.raises(InvalidParameterError, match="not GRPOConfig fields"):
-        TRLRunnerConfig(str(model_dir), str(tmp_path), grpo={"num_generation": 3})
+        TRLRunnerConfig(
+            model_path=str(model_dir), work_dir=str(tmp_path), grpo={"num_generation": 3}
+        )
     with pytest.raises(InvalidParameterError, match="config.json"):
-        TRLRunnerConfig(str(tmp_path), str(tmp_path))
+        TRLRunnerConfig(model_path=str(tmp_path), work_dir=str(tmp_path))
 
 
 def test_probe_first_stage_equals_the_runs_first_stage(runner, toy_world, toy_tasks, tmp_path):
@@ -87,11 +89,12 @@ def test_probe_first_stage_equals_the_runs_first_stage(runner, toy_world, toy_ta
     from .conftest import make_trainer
 
     constant = {**runner.config.grpo, "lr_scheduler_type": "constant"}
-    runner.config.grpo, saved = constant, runner.config.grpo
+    saved = runner.config  # settings are frozen: swap in a copy with the constant LR
+    runner.config = saved.model_copy(update={"grpo": constant})
     try:
         state = runner.train(runner.initial_state(0), "qa", steps=2, seed=0)
     finally:
-        runner.config.grpo = saved
+        runner.config = saved
     probe_model, _ = load_policy(state)
 
     class Snapshot(TrainerCallback):

@@ -18,12 +18,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field, field_validator
 from transformers import Trainer, TrainerCallback
 
+from taskorder.config_file import StrictModel
 from taskorder.exceptions import InvalidParameterError
 from taskorder.schedule import Schedule
 from taskorder.trl.evaluation import EvalConfig, evaluate_policy
@@ -32,8 +33,7 @@ from taskorder.trl.results import StageRecord, StageResults
 __all__ = ["StageCallback", "StageCallbackConfig", "last_stage_checkpoint"]
 
 
-@dataclass
-class StageCallbackConfig:
+class StageCallbackConfig(StrictModel):
     """Settings of :class:`StageCallback`.
 
     Parameters
@@ -54,37 +54,27 @@ class StageCallbackConfig:
         on that task alone, e.g. the single-task probes); enables intransigence.
     """
 
-    evaluation: EvalConfig = field(
-        default_factory=EvalConfig, metadata={"help": "Sampling and scoring of held-out prompts."}
+    evaluation: EvalConfig = Field(
+        default_factory=EvalConfig, description="Sampling and scoring of held-out prompts."
     )
-    evaluate_at_start: bool = field(
-        default=True,
-        metadata={"help": "Evaluate the starting model too (baseline; needed for FWT)."},
+    evaluate_at_start: bool = Field(
+        default=True, description="Evaluate the starting model too (baseline; needed for FWT)."
     )
-    checkpoint: bool = field(
-        default=True, metadata={"help": "Save a trainer checkpoint at every stage boundary."}
+    checkpoint: bool = Field(
+        default=True, description="Save a trainer checkpoint at every stage boundary."
     )
-    results_path: str | None = field(
-        default=None,
-        metadata={"help": "JSON file the stage results are written to after each stage."},
+    results_path: str | None = Field(
+        default=None, description="JSON file the stage results are written to after each stage."
     )
-
-    panel: bool = field(
-        default=True, metadata={"help": "Log reward/entropy/zero-advantage/KL per task."}
-    )
-    reference_scores: dict[str, float] | None = field(
-        default=None,
-        metadata={"help": "Reference score per task (a*), for intransigence."},
+    panel: bool = Field(default=True, description="Log reward/entropy/zero-advantage/KL per task.")
+    reference_scores: dict[str, float] | None = Field(
+        default=None, description="Reference score per task (a*), for intransigence."
     )
 
-    def __post_init__(self) -> None:
-        if isinstance(self.evaluation, Mapping):
-            self.evaluation = EvalConfig(**self.evaluation)
-        if not isinstance(self.evaluation, EvalConfig):
-            raise InvalidParameterError(
-                f"The 'evaluation' field of StageCallbackConfig must be an EvalConfig. "
-                f"Got {type(self.evaluation).__name__}."
-            )
+    @field_validator("results_path", mode="before")
+    @classmethod
+    def _path_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, Path) else value
 
 
 class StageCallback(TrainerCallback):

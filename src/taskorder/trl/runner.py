@@ -20,10 +20,12 @@ import hashlib
 import json
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import Field, field_validator
+
+from taskorder.config_file import StrictModel
 from taskorder.exceptions import InvalidParameterError, require
 from taskorder.trl.data import RLTask, rows_fingerprint
 from taskorder.trl.evaluation import EvalConfig
@@ -34,8 +36,7 @@ __all__ = ["TRLProbeRunner", "TRLRunnerConfig"]
 _DONE = ".taskorder-state-complete"
 
 
-@dataclass
-class TRLRunnerConfig:
+class TRLRunnerConfig(StrictModel):
     """Settings of :class:`TRLProbeRunner`.
 
     Parameters
@@ -56,38 +57,46 @@ class TRLRunnerConfig:
         (PEFT) and save every state with the adapter merged in.
     """
 
-    model_path: str = field(metadata={"help": "Pretrained model directory (the initial state)."})
-    work_dir: str = field(metadata={"help": "Directory for trained states (one per train call)."})
-    grpo: dict[str, Any] = field(
-        default_factory=dict, metadata={"help": "Extra GRPOConfig fields for probe training."}
+    model_path: str = Field(description="Pretrained model directory (the initial state).")
+    work_dir: str = Field(description="Directory for trained states (one per train call).")
+    grpo: dict[str, Any] = Field(
+        default_factory=dict, description="Extra GRPOConfig fields for probe training."
     )
-    evaluation: EvalConfig = field(
-        default_factory=EvalConfig, metadata={"help": "Sampling and scoring of held-out prompts."}
+    evaluation: EvalConfig = Field(
+        default_factory=EvalConfig, description="Sampling and scoring of held-out prompts."
     )
-    dtype: str = field(default="auto", metadata={"help": "auto, float32 or bfloat16."})
-    lora: dict[str, Any] | None = field(
-        default=None, metadata={"help": "LoraSpec fields (r, alpha, dropout, target_modules)."}
+    dtype: Literal["auto", "float32", "bfloat16"] = Field(
+        default="auto", description="Model dtype: auto, float32 or bfloat16."
+    )
+    lora: dict[str, Any] | None = Field(
+        default=None, description="LoraSpec fields (r, alpha, dropout, target_modules)."
     )
 
-    def __post_init__(self) -> None:
-        if self.lora is not None:
-            from taskorder.trl.model_source import LoraSpec
+    @field_validator("model_path", "work_dir", mode="before")
+    @classmethod
+    def _path_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, Path) else value
 
-            self.lora = LoraSpec.model_validate(self.lora).model_dump()
-        if isinstance(self.evaluation, Mapping):
-            self.evaluation = EvalConfig(**self.evaluation)
-        if self.dtype not in {"auto", "float32", "bfloat16"}:
-            raise InvalidParameterError(
-                f"The 'dtype' field of TRLRunnerConfig must be auto, float32 or bfloat16. Got {self.dtype!r}."
-            )
-        if not (Path(self.model_path) / "config.json").is_file():
-            raise InvalidParameterError(
-                f"The 'model_path' field of TRLRunnerConfig must be a model directory with a "
-                f"config.json. Got {self.model_path!r}."
-            )
+    @field_validator("model_path")
+    @classmethod
+    def _model_directory(cls, value: str) -> str:
+        if not (Path(value) / "config.json").is_file():
+            raise ValueError(f"must be a model directory with a config.json. Got {value!r}")
+        return value
+
+    @field_validator("grpo")
+    @classmethod
+    def _grpo_fields(cls, value: dict[str, Any]) -> dict[str, Any]:
         from taskorder.trl.grpo_args import check_grpo_settings
 
-        self.grpo = check_grpo_settings(self.grpo)
+        return check_grpo_settings(value)
+
+    @field_validator("lora")
+    @classmethod
+    def _lora_fields(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        from taskorder.trl.model_source import LoraSpec
+
+        return None if value is None else LoraSpec.model_validate(value).model_dump()
 
 
 class TRLProbeRunner:
@@ -102,7 +111,7 @@ class TRLProbeRunner:
 
     Examples
     --------
-    >>> runner = TRLProbeRunner(tasks, TRLRunnerConfig(model_path, work_dir))  # doctest: +SKIP
+    >>> runner = TRLProbeRunner(tasks, TRLRunnerConfig(model_path=model_path, work_dir=work_dir))  # doctest: +SKIP
     >>> state = runner.train(runner.initial_state(0), "math", steps=8, seed=0)  # doctest: +SKIP
     >>> runner.evaluate(state, "math", seed=0).score  # doctest: +SKIP
     """
@@ -129,11 +138,7 @@ class TRLProbeRunner:
 
     def config_hash(self) -> str:
         payload = {
-            "config": {
-                **asdict(self.config),
-                "evaluation": self.config.evaluation.model_dump(),
-                "work_dir": None,
-            },
+            "config": {**self.config.model_dump(), "work_dir": None},
             "tasks": {
                 name: [
                     rows_fingerprint(t.train_rows),
