@@ -7,7 +7,8 @@ Every capability and the one way to call it (library; CLI in brackets):
 - **Estimate** the matrix with probe runs on any runner (built-in learner or TRL):
   :func:`taskorder.estimate.make_plan` + :func:`taskorder.estimate.run_campaign`
   (``taskorder probe CONFIG``; ``probe status``). One config file describes the run
-  for every command (:mod:`taskorder.estimate.config`, :mod:`taskorder.trl.config`).
+  for every command: :func:`taskorder.configs.load_config` reads it (built-in learner
+  or TRL) and :func:`taskorder.configs.build_runner` builds its runner.
 - **Solve**: one :class:`ProblemSpec` (objective incl. max-min, constraints, outcome
   model, entropy terms, noise) passed to one :func:`solve` (``taskorder solve FILE``);
   :func:`predict` and :func:`evaluate` score a given order.
