@@ -364,10 +364,9 @@ def _parse_square_fast(path: Path, text: str) -> TransferMatrix | None:
     or empty cells), or None for anything else, invalid input included.
 
     ``None`` sends the file to the general parser, which raises the located errors, so
-    both paths accept the same files and refuse them with the same messages. The rows'
-    cells are parsed in blocks by ``np.fromstring`` (C), so a full-precision 2,000-task
-    file (83 MB) takes about 2 s and a few copies of the text in memory
-    (``benchmarks/portfolio.py --read``).
+    both paths accept the same files and refuse them with the same messages. Blocks of
+    rows are parsed by ``np.loadtxt`` (C); no whitespace is let through (numpy's parsers
+    read some blank cells as numbers). ``benchmarks/portfolio.py --read`` measures it.
     """
     if '"' in text or "\r" in text.rstrip("\r\n").replace("\r\n", "\n"):
         return None
@@ -389,15 +388,17 @@ def _parse_square_fast(path: Path, text: str) -> TransferMatrix | None:
     try:
         for first in range(0, n_tasks, block):
             rows = [cells for _, _, cells in parts[first : first + block]]
-            numeric = "," + ",".join(rows) + ","
-            if not _PLAIN_NUMERIC.fullmatch(numeric):
+            if not all(_PLAIN_NUMERIC.fullmatch(cells) for cells in rows):
                 return None
             # empty cells spelled "nan" (a literal "nan" was refused by the check above)
-            numeric = numeric.replace(",,", ",nan,").replace(",,", ",nan,")
-            chunk = np.fromstring(numeric[1:-1], dtype=np.float64, sep=",")
-            if chunk.size != len(rows) * n_tasks or np.isinf(chunk).any():
+            rows = [
+                ("," + cells + ",").replace(",,", ",nan,").replace(",,", ",nan,")[1:-1]
+                for cells in rows
+            ]
+            chunk = np.loadtxt(rows, delimiter=",", dtype=np.float64, comments=None, ndmin=2)
+            if chunk.shape != (len(rows), n_tasks) or np.isinf(chunk).any():
                 return None
-            values[first : first + len(rows)] = chunk.reshape(len(rows), n_tasks)
+            values[first : first + len(rows)] = chunk
         _check_names(path, header, "header row")
         check_diagonal(f"{path}: ", header, values, "bwt")
     except (ValueError, InvalidMatrixError):

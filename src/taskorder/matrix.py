@@ -61,9 +61,8 @@ def _square(name: str, values: Any, tasks: Sequence[str], *, allow_nan: bool) ->
             f"The {name!r} array must have shape ({n_tasks}, {n_tasks}), one row and one column "
             f"per task. Got shape {array.shape}."
         )
-    off_diagonal = ~np.eye(n_tasks, dtype=bool)
     bad = np.isinf(array) if allow_nan else ~np.isfinite(array)
-    bad &= off_diagonal
+    np.fill_diagonal(bad, False)
     if bad.any():
         i, j = np.argwhere(bad)[0]
         raise InvalidMatrixError(
@@ -71,7 +70,7 @@ def _square(name: str, values: Any, tasks: Sequence[str], *, allow_nan: bool) ->
             f"Got {array[i, j]} at {name}[{tasks[i]!r}, {tasks[j]!r}]."
         )
     np.fill_diagonal(array, 0.0)
-    huge = np.abs(np.nan_to_num(array)) > MAX_ABS_VALUE
+    huge = np.abs(array) > MAX_ABS_VALUE  # False where NaN (missing)
     if huge.any():
         i, j = np.argwhere(huge)[0]
         raise InvalidMatrixError(
@@ -280,10 +279,11 @@ class TransferMatrix:
             raise InvalidOrderError(
                 f"The order names unknown tasks {unknown}. Known tasks: {list(self.tasks)}."
             )
-        repeated = sorted({task for task in order if order.count(task) > 1})
+        seen: set[str] = set()
+        repeated = sorted({task for task in order if task in seen or seen.add(task)})
         if repeated:
             raise InvalidOrderError(f"The order repeats tasks {repeated}; each must appear once.")
-        left_out = [task for task in self.tasks if task not in set(order)]
+        left_out = [task for task in self.tasks if task not in seen]
         if left_out:
             raise InvalidOrderError(
                 f"The order must contain every task once. It leaves out {left_out}."

@@ -98,7 +98,7 @@ def iterated_insertion(
     n_tasks = problem.n_tasks
     kick = kick or min(30, max(3, n_tasks // 25))
     restart_after = restart_after or max(50, 4 * n_tasks)
-    start = max(starts, key=problem.value)
+    start = starts[0] if len(starts) == 1 else max(starts, key=problem.value)
     table = InsertionTable(problem.weights, start, problem.constraints.edges())
     budget.improved(table.value)  # a first answer before the first descent (large n)
     descend_within(table, budget)

@@ -119,7 +119,8 @@ def search(
         ``adjacent`` uses :func:`~.path_search.search_path`; ``max_min`` uses
         :func:`~.max_min_search.search_max_min`.
     starts : list of list of int
-        Orders that honour the constraints, e.g. from :func:`constructive_starts`.
+        Orders that honour the constraints, e.g. from :func:`constructive_starts`, the
+        best first (``all_pairs`` with a time limit descends ``starts[0]`` first).
     budget : Budget
         Stopping rule; receives the anytime curve.
     rng : numpy.random.Generator
@@ -152,14 +153,14 @@ def _linear_ordering(
         )
         search_arm = iterated_insertion if iterated else memetic_linear_ordering
         return search_arm(problem, starts, budget, rng)[0]
-    start = max(starts, key=problem.value)
+    start = starts[0]  # the best start first (solve_local sorts them; O(n^2) per value)
     table = InsertionTable(problem.weights, start, problem.constraints.edges())
     budget.improved(table.value)  # a first answer before the first descent (large n)
     began = budget.elapsed()
     descend_within(table, budget)
     descent_s = max(budget.elapsed() - began, 1e-6)
     first = [int(t) for t in table.order]
-    budget.improved(problem.value(first))
+    budget.improved(table.value)
     left = budget.time_left() or 0.0
     memetic = left >= MEMETIC_MIN_DESCENTS * descent_s
     budget.notes["local_arm"] = (
@@ -230,8 +231,9 @@ def solve_local(
         target=bound,
     )
     rng = np.random.default_rng(seed)
-    starts = constructive_starts(problem)
-    start_value = max(problem.value(order) for order in starts)
+    valued = sorted(((problem.value(o), o) for o in constructive_starts(problem)), reverse=True)
+    starts = [order for _, order in valued]  # best first: the one descended first
+    start_value = valued[0][0]
     order = search(problem, starts, budget, rng)
     value = problem.value(order)
     proven = value >= bound - 1e-9 * max(1.0, abs(bound))
