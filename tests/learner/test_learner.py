@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
+from taskorder.config_file import StrictModel
 from taskorder.exceptions import InvalidParameterError
-from taskorder.learner import BuiltinRunner, LearnerConfig, LearnerState, make_learner, policy
+from taskorder.learner import (
+    LEARNER_VERSION,
+    BuiltinRunner,
+    LearnerConfig,
+    LearnerState,
+    make_config,
+    make_learner,
+    policy,
+)
 
 MODES = ["exact", "sampled"]
 
@@ -235,21 +247,64 @@ def test_config_hash_is_stable_and_sensitive():
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"group_size": 1}, "'group_size'"),
-        ({"n_structured": 0, "n_open": 0}, "at least 1"),
-        ({"mode": "fast"}, "'mode'"),
-        ({"learning_rte": 0.1}, "'learning_rte'"),
-        ({"open_acceptable": 6}, "open_acceptable"),
-        ({"mode": "exact", "update": "sgd", "scale_advantage": True}, "scale_advantage"),
+        ({"group_size": 1}, "group_size: Input should be greater than or equal to 2 (got 1)"),
+        ({"n_structured": 0, "n_open": 0}, "n_structured + n_open must be at least 1"),
+        ({"mode": "fast"}, "mode: Input should be 'exact' or 'sampled' (got 'fast')"),
+        ({"learning_rte": 0.1}, "learning_rte: Extra inputs are not permitted"),
+        ({"open_acceptable": 6}, "open_acceptable (6) must be below answers_per_task (6)"),
+        ({"mode": "exact", "update": "sgd", "scale_advantage": True}, "scale_advantage=True"),
         ({"mode": "exact", "group_size": 32}, "group configurations"),
-        ({"update": "adam"}, "'update'"),
-        ({"clip_epsilon": 1.5}, "'clip_epsilon'"),
-        ({"pretrained_entropy": 5.0}, "pretrained_entropy"),
+        ({"update": "adam"}, "update: Input should be 'grpo' or 'sgd' (got 'adam')"),
+        ({"clip_epsilon": 1.5}, "clip_epsilon: Input should be less than 1 (got 1.5)"),
+        ({"pretrained_entropy": 5.0}, "pretrained_entropy (5.0) must be below log(n_answers)"),
+        ({"n_open": "two"}, "n_open: Input should be a valid integer"),
     ],
 )
-def test_bad_config_raises_named_error(options, message):
-    with pytest.raises(InvalidParameterError, match=message):
+def test_bad_config_raises_one_error_naming_model_field_expected_and_got(options, message):
+    """The learner's config is a StrictModel: one error in the style of every settings model."""
+    with pytest.raises(InvalidParameterError, match=re.escape(message)) as info:
         make_learner(**options)
+    assert str(info.value).startswith("Invalid LearnerConfig: ")
+    assert info.value.__cause__ is None and "validation error" not in str(info.value)
+    with pytest.raises(InvalidParameterError, match=re.escape(message)):
+        LearnerConfig(**{"n_structured": 2, "n_open": 2, "seed": 0, "mode": "exact", **options})
+
+
+def test_every_bad_field_is_named_in_one_error():
+    with pytest.raises(InvalidParameterError) as info:
+        make_config(group_size=1, mode="fast", colour="red")
+    text = str(info.value)
+    for part in ("mode: ", "(got 'fast')", "group_size: ", "(got 1)", "colour: Extra inputs"):
+        assert part in text
+
+
+def test_learner_config_is_a_strict_frozen_settings_model():
+    config = LearnerConfig(n_open=1)
+    assert isinstance(config, StrictModel)
+    with pytest.raises(ValidationError):
+        config.n_open = 2  # frozen, as every settings model
+    assert make_config(n_open=1) == config
+    assert LearnerConfig.model_validate(config.model_dump()) == config
+
+
+#: config_hash of these configs as computed before LearnerConfig moved onto StrictModel
+#: (commit ece2cf7): the hash names probe caches, saved states and online checkpoints,
+#: so a change here would make stored runs refuse to resume.
+STORED_HASHES = [
+    ({}, "9e13220a2d132366"),
+    ({"n_structured": 1, "n_open": 1}, "cb4db07aca46e55c"),
+    (
+        {"mode": "sampled", "update": "sgd", "scale_advantage": True, "eval_groups": 5},
+        "567004a8fd57ec8d",
+    ),
+    ({"learning_rate": 1, "prompt_noise": 1}, "2d37e94a8d83de51"),
+]
+
+
+@pytest.mark.parametrize(("fields", "digest"), STORED_HASHES)
+def test_config_hash_matches_runs_stored_before(fields, digest):
+    assert LearnerConfig(**fields).config_hash() == digest
+    assert LEARNER_VERSION == "2"
 
 
 def test_bad_call_arguments_raise_named_errors(runners):

@@ -1,4 +1,11 @@
-"""Configuration of the built-in learner: one validated pydantic model."""
+"""Configuration of the built-in learner: one strict settings model.
+
+:class:`LearnerConfig` is a :class:`~taskorder.config_file.StrictModel` like every
+other taskorder settings model: unknown fields are errors, values are frozen, and a
+bad value raises one :class:`~taskorder.exceptions.InvalidParameterError` naming the
+model, the field, what was expected and what was given. In a probe config its fields
+are the ``[runner.learner]`` table.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +14,9 @@ import json
 import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from taskorder.exceptions import InvalidParameterError
+from taskorder.config_file import StrictModel
 
 __all__ = ["LEARNER_VERSION", "LearnerConfig", "make_config"]
 
@@ -24,7 +31,7 @@ DEFAULT_LEARNING_RATE = {"grpo": 0.05, "sgd": 20.0}
 MAX_EXACT_CONFIGURATIONS = 20_000
 
 
-class LearnerConfig(BaseModel):
+class LearnerConfig(StrictModel):
     """Everything that defines a built-in learner: its tasks, policy and training rule.
 
     Two seeds play different roles: ``seed`` here fixes the synthetic *world*
@@ -41,11 +48,8 @@ class LearnerConfig(BaseModel):
     >>> LearnerConfig(n_structured=0, n_open=0)
     Traceback (most recent call last):
     ...
-    pydantic_core._pydantic_core.ValidationError: 1 validation error for LearnerConfig
-    ...
+    taskorder.exceptions.InvalidParameterError: Invalid LearnerConfig: n_structured + n_open must be at least 1; raise either of them (got 0 + 0).
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     n_structured: int = Field(2, ge=0, le=16, description="Structured tasks (one right answer).")
     n_open: int = Field(2, ge=0, le=16, description="Open-ended tasks (many acceptable answers).")
@@ -145,26 +149,30 @@ class LearnerConfig(BaseModel):
     @model_validator(mode="after")
     def _check_cross_fields(self) -> LearnerConfig:
         if self.n_structured + self.n_open < 1:
-            raise ValueError("n_structured + n_open must be at least 1; raise either of them.")
+            raise ValueError(
+                "n_structured + n_open must be at least 1; raise either of them "
+                f"(got {self.n_structured} + {self.n_open})"
+            )
         if self.answers_per_task > self.n_answers:
             raise ValueError(
                 f"answers_per_task ({self.answers_per_task}) must not exceed n_answers "
-                f"({self.n_answers}); lower answers_per_task or raise n_answers."
+                f"({self.n_answers}); lower answers_per_task or raise n_answers"
             )
         if self.open_acceptable >= self.answers_per_task:
             raise ValueError(
                 f"open_acceptable ({self.open_acceptable}) must be below answers_per_task "
-                f"({self.answers_per_task}) so that open tasks also have wrong answers."
+                f"({self.answers_per_task}) so that open tasks also have wrong answers"
             )
         if self.pretrained_entropy >= math.log(self.n_answers):
             raise ValueError(
                 f"pretrained_entropy ({self.pretrained_entropy}) must be below log(n_answers) = "
-                f"{math.log(self.n_answers):.3f}, the entropy of a uniform policy."
+                f"{math.log(self.n_answers):.3f}, the entropy of a uniform policy"
             )
         if self.update == "sgd" and self.mode == "exact" and self.scale_advantage:
             raise ValueError(
-                "scale_advantage=True has no closed-form expectation with update='sgd'; use "
-                "mode='sampled', update='grpo' or scale_advantage=False."
+                "scale_advantage=True has no closed-form expectation with update='sgd' and "
+                "mode='exact'; use "
+                "mode='sampled', update='grpo' or scale_advantage=False"
             )
         if self.update == "grpo" and self.mode == "exact":
             n_accept = self.open_acceptable if self.n_open else 1
@@ -174,7 +182,7 @@ class LearnerConfig(BaseModel):
                     f"Exact GRPO enumerates {n_configs} group configurations per prompt for "
                     f"group_size={self.group_size} and open_acceptable={n_accept}, above "
                     f"{MAX_EXACT_CONFIGURATIONS}; lower group_size or open_acceptable, or use "
-                    "mode='sampled'."
+                    "mode='sampled'"
                 )
         return self
 
@@ -222,24 +230,21 @@ class LearnerConfig(BaseModel):
 
 
 def make_config(**fields: Any) -> LearnerConfig:
-    """Build a :class:`LearnerConfig`, raising :class:`InvalidParameterError` on bad fields.
+    """A :class:`LearnerConfig` from keyword fields (the same as ``LearnerConfig(**fields)``).
+
+    Raises
+    ------
+    InvalidParameterError
+        One error naming every bad field, what it expects and what it got (unknown
+        fields included), as for every :class:`~taskorder.config_file.StrictModel`.
 
     Examples
     --------
     >>> make_config(n_open=1).n_open
     1
-    >>> make_config(group_size=1)
+    >>> make_config(group_size=1, mode="fast")
     Traceback (most recent call last):
     ...
-    taskorder.exceptions.InvalidParameterError: Invalid learner configuration: 'group_size': Input should be greater than or equal to 2 (got 1).
+    taskorder.exceptions.InvalidParameterError: Invalid LearnerConfig: mode: Input should be 'exact' or 'sampled' (got 'fast'); group_size: Input should be greater than or equal to 2 (got 1).
     """
-    try:
-        return LearnerConfig(**fields)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in item['loc'])!r}: {item['msg']} (got {item['input']!r})"
-            if item["loc"]
-            else item["msg"].removeprefix("Value error, ")
-            for item in error.errors()
-        )
-        raise InvalidParameterError(f"Invalid learner configuration: {problems}.") from error
+    return LearnerConfig(**fields)

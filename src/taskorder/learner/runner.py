@@ -349,7 +349,7 @@ def make_learner(
     >>> make_learner(mode="fast")
     Traceback (most recent call last):
     ...
-    taskorder.exceptions.InvalidParameterError: Invalid learner configuration: 'mode': Input should be 'exact' or 'sampled' (got 'fast').
+    taskorder.exceptions.InvalidParameterError: Invalid LearnerConfig: mode: Input should be 'exact' or 'sampled' (got 'fast').
     """
     config = make_config(n_structured=n_structured, n_open=n_open, seed=seed, mode=mode, **options)
     return BuiltinRunner(config)
