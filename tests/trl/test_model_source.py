@@ -61,7 +61,10 @@ def test_model_spec_parses_every_form(value, kind, held):
         ({}, "exactly one of 'path', 'gguf', 'hub' or 'demo' .or a plain string.; got none"),
         ({"path": "a", "gguf": "b.gguf"}, "exactly one of .* got \\['path', 'gguf'\\]"),
         ({"demo": "gpt5"}, "unknown demo model 'gpt5'; known: \\['smollm2'\\]"),
-        ({"path": "a", "revision": "main"}, "'revision' applies to 'hub' models only"),
+        (
+            {"path": "a", "revision": "main"},
+            "'hub' models only; got revision 'main' for a path model",
+        ),
         ({"path": "a", "lora": {"rank": 4}}, "lora.rank: Extra inputs are not permitted"),
         (
             {"path": "a", "lora": {"r": 0}},

@@ -141,7 +141,10 @@ class ModelSpec(StrictModel):
         if self.demo is not None and self.demo not in DEMO_MODELS:
             raise ValueError(f"unknown demo model {self.demo!r}; known: {sorted(DEMO_MODELS)}")
         if self.revision is not None and self.hub is None:
-            raise ValueError("'revision' applies to 'hub' models only")
+            raise ValueError(
+                f"'revision' applies to 'hub' models only; got revision {self.revision!r} for "
+                f"a {self.kind} model"
+            )
         return self
 
     @classmethod
