@@ -50,30 +50,40 @@ def test_the_verdict_rule_breaks_ties_as_written(evidence, monkeypatch):
     assert choice["chosen"]["feature"] == "gain_z"
 
 
-def test_separable_advice_quotes_the_pooled_held_out_numbers(evidence):
-    split = evidence.HELDOUT
+def _check_quoted(evidence, splits, text):
+    """``text`` quotes re-planning's and the fixed order's medians and worlds above random
+    per mode, how many instances the tool called separable, and joint training's wins."""
     for k, mode in enumerate(("exact", "sampled")):
         for method in ("replan", "recommended"):
-            rows = _rows(evidence, split, mode, method)
+            rows = _rows(evidence, splits, mode, method)
             median = np.median([float(r["percentile"]) for r in rows])
             wins = sum(r["beats_random"] == "True" for r in rows)
-            assert f"{median:.1f}" in REPLAN_ADVICE, (mode, method)
+            assert f"{median:.1f}" in text, (splits, mode, method)
             pattern = {
                 "replan": r"above the mean random order in (\d+) and (\d+) of",
                 "recommended": r"fixed order [\d.]+ and [\d.]+ \((\d+) and (\d+) of",
             }[method]
-            pair = re.search(pattern, REPLAN_ADVICE)
-            assert int(pair.group(k + 1)) == wins, (mode, method)
-    recs = [r for m in ("exact", "sampled") for r in _rows(evidence, split, m, "recommended")]
-    joint = [r for m in ("exact", "sampled") for r in _rows(evidence, split, m, "joint")]
+            assert int(re.search(pattern, text).group(k + 1)) == wins, (splits, mode, method)
+    recs = [r for m in ("exact", "sampled") for r in _rows(evidence, splits, m, "recommended")]
     separable = sum(r["separable"] == "True" for r in recs)
-    assert f"called {separable} of the {len(recs)} separable" in REPLAN_ADVICE
+    assert f"called {separable} of the {len(recs)} separable" in text, splits
+    joint = [r for m in ("exact", "sampled") for r in _rows(evidence, splits, m, "joint")]
     joint_wins = sum(float(r["value"]) > float(r["best_value"]) for r in joint)
-    assert f"beat every order in {joint_wins} of {len(joint)}" in REPLAN_ADVICE
+    assert f"beat every order in {joint_wins} of {len(joint)}" in text, splits
+
+
+def test_separable_advice_quotes_the_held_out_and_confirm_numbers(evidence):
+    held, confirm = REPLAN_ADVICE.split("On the confirm split")
+    _check_quoted(evidence, evidence.HELDOUT, held)
+    _check_quoted(evidence, (evidence.CONFIRM,), confirm)
 
 
 def test_not_separable_advice_counts_the_instances_that_got_it(evidence):
-    for splits, words in ((("dev",), "development"), (evidence.HELDOUT, "held-out")):
+    for splits, words in (
+        (("dev",), "development"),
+        (evidence.HELDOUT, "held-out"),
+        ((evidence.CONFIRM,), "confirm"),
+    ):
         recs = [r for m in ("exact", "sampled") for r in _rows(evidence, splits, m, "recommended")]
         called = sum(r["separable"] == "False" for r in recs)
         assert f"{called} of {len(recs)} {words}" in NOT_SEPARABLE_ADVICE
