@@ -21,7 +21,7 @@ Section(steps=3)
 >>> validate_config(Section, {"step": 3}, "run.toml")
 Traceback (most recent call last):
 ...
-taskorder.exceptions.InvalidParameterError: run.toml: invalid config: steps: Field required; step: Extra inputs are not permitted.
+taskorder.exceptions.InvalidParameterError: run.toml: invalid config: steps: Field required; step: unknown key (accepted: steps).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -95,11 +95,12 @@ class StrictModel(BaseModel):
 def _invalid(model: type[BaseModel], error: ValidationError) -> InvalidParameterError:
     """The one error of a settings model built from bad values (see :class:`StrictModel`)."""
     problem = InvalidParameterError(
-        f"Invalid {model.__name__}: {describe_validation_error(error)}."
+        f"Invalid {model.__name__}: {describe_validation_error(error, model=model)}."
     )
     # Validated inside another model, pydantic wraps this error; the translator
     # opens it up again so the message names the whole key path.
     problem.validation_error = error  # type: ignore[attr-defined]
+    problem.model = model  # type: ignore[attr-defined]
     return problem
 
 
@@ -160,7 +161,20 @@ def read_mapping(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def _problems(error: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[str, str]]:
+def _accepted(model: type[BaseModel] | None, path: tuple[Any, ...]) -> list[str] | None:
+    """The keys the (nested) settings model at ``path`` inside ``model`` accepts."""
+    for key in path:
+        field = model.model_fields.get(key) if model is not None else None
+        if field is None:
+            return None
+        kinds = get_args(field.annotation) or (field.annotation,)
+        model = next((k for k in kinds if isinstance(k, type) and issubclass(k, BaseModel)), None)
+    return sorted(model.model_fields) if model is not None else None
+
+
+def _problems(
+    error: Any, prefix: tuple[Any, ...] = (), model: type[BaseModel] | None = None
+) -> list[tuple[str, str]]:
     """``(key path, message)`` per problem; a nested model's own error is opened up."""
     out = []
     for item in error.errors():
@@ -168,10 +182,13 @@ def _problems(error: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[str, str]]
         inner = (item.get("ctx") or {}).get("error")
         nested = getattr(inner, "validation_error", None)
         if nested is not None:
-            out += _problems(nested, loc)
+            out += _problems(nested, loc, getattr(inner, "model", None))
             continue
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] not in ("missing", "extra_forbidden", "value_error") and isinstance(
+        message = item["msg"].removeprefix("Value error, ").rstrip(".")
+        if item["type"] == "extra_forbidden":
+            accepted = _accepted(model, tuple(item["loc"][:-1]))
+            message = "unknown key" + (f" (accepted: {', '.join(accepted)})" if accepted else "")
+        elif item["type"] not in ("missing", "value_error") and isinstance(
             item.get("input"), (int, float, str)
         ):
             message += f" (got {repr(item['input'])[:60]})"
@@ -179,9 +196,22 @@ def _problems(error: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[str, str]]
     return out
 
 
-def describe_validation_error(error: Any, limit: int = 8) -> str:
-    """One line naming each problem of a pydantic ``ValidationError`` (``key.sub: message``)."""
-    problems = _problems(error)
+def describe_validation_error(
+    error: Any, limit: int = 8, *, model: type[BaseModel] | None = None
+) -> str:
+    """One line naming each problem of a pydantic ``ValidationError`` (``key.sub: message``).
+
+    Parameters
+    ----------
+    error : pydantic.ValidationError
+        The error to describe.
+    limit : int, default 8
+        Most problems named; the rest are counted.
+    model : type of pydantic.BaseModel, optional
+        The model that was validated: an unknown key's message then lists the keys
+        accepted where it was found.
+    """
+    problems = _problems(error, model=model)
     parts = [f"{where}: {message}" if where else message for where, message in problems[:limit]]
     extra = len(problems) - limit
     return "; ".join(parts) + (f" (and {extra} more)" if extra > 0 else "")
@@ -209,5 +239,5 @@ def validate_config(model: type[_Model], data: Any, where: str) -> _Model:
         return model.model_validate(data)
     except ValidationError as error:
         raise InvalidParameterError(
-            f"{where}: invalid config: {describe_validation_error(error)}."
+            f"{where}: invalid config: {describe_validation_error(error, model=model)}."
         ) from None

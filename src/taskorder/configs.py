@@ -63,7 +63,7 @@ def load_config(source: str | Path | dict[str, Any]) -> ProbeConfig:
     >>> load_config({"plan": {"repeat": 3}})
     Traceback (most recent call last):
     ...
-    taskorder.exceptions.InvalidParameterError: probe configuration: invalid config: plan.repeat: Extra inputs are not permitted.
+    taskorder.exceptions.InvalidParameterError: probe configuration: invalid config: plan.repeat: unknown key (accepted: pairs, repeats, seed, steps, tasks).
     """
     where, base = "probe configuration", Path(".")
     if isinstance(source, dict):

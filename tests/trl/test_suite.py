@@ -166,7 +166,7 @@ def _write(tmp_path, changes):
         ({"tasks.choice.reward": "choise"}, "Unknown reward 'choise'"),
         ({"probe.plan.tasks": ["arithmetic", "poem"]}, "'poem'"),
         ({"probe.plan.pairs": [["arithmetic", "advice"]]}, "'advice'"),
-        ({"probe.plan.repeat": 2}, "probe.plan.repeat: Extra inputs are not permitted"),
+        ({"probe.plan.repeat": 2}, "probe.plan.repeat: unknown key (accepted: "),
         ({"model": {"demo": "gpt5"}}, "unknown demo model 'gpt5'"),
     ],
 )

@@ -46,7 +46,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from taskorder.config_file import StrictModel
 from taskorder.estimate.executors import Executor, make_executor
@@ -79,6 +79,14 @@ class RunnerSection(StrictModel):
     options: dict[str, Any] = Field(
         default_factory=dict, description="Keyword arguments of the factory (python only)."
     )
+
+    @field_validator("learner")
+    @classmethod
+    def _check_learner(cls, value: dict[str, Any]) -> dict[str, Any]:
+        from taskorder.learner.config import LearnerConfig
+
+        LearnerConfig.from_value(value)  # a bad field is named with its key path now
+        return value
 
     @model_validator(mode="after")
     def _check_kind(self) -> RunnerSection:

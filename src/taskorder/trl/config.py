@@ -26,7 +26,7 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from taskorder.config_file import StrictModel, read_mapping, validate_config
 from taskorder.estimate.config import ExecutorSection, PlanSection, ValidateSection
@@ -337,7 +337,7 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
         if isinstance(section, dict) and "model" in section:
             try:
                 section["model"] = ModelSpec.parse(section["model"]).with_base(base)
-            except (ValidationError, TypeError, ValueError):
+            except (TypeError, ValueError):  # InvalidParameterError is a ValueError
                 pass  # reported by the schema with the key's name
     if isinstance(data.get("probe"), dict) and "output_dir" in data["probe"]:
         data["probe"] = {**data["probe"], "output_dir": fix(data["probe"]["output_dir"])}
