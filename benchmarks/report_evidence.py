@@ -290,6 +290,22 @@ def evidence_confirm() -> str:
     low = sum(x <= evidence.TRUTH_K for x in ratio)
     joint = [r for r in ex + sa if r["method"] == "joint"]
     joint_wins = sum(float(r["value"]) > float(r["best_value"]) for r in joint)
+    features = {(r["mode"], r["world"]): r for r in evidence.verdict_rows(evidence.CONFIRM)}
+    losses = [
+        f"{r['mode']} {r['world']} ({features[(r['mode'], int(r['world']))]['truth_ratio']:.1f}, "
+        f"{features[(r['mode'], int(r['world']))]['gain_z']:.1f})"
+        for r in ex + sa
+        if r["method"] == "replan" and r["beats_random"] != "True"
+    ]
+    lines += [
+        "",
+        (
+            "Worlds where re-planning fell below the mean random order (true spread / seed "
+            "noise, the verdict's predicted gain in sd of probe noise): "
+            + (", ".join(losses) if losses else "none")
+            + "."
+        ),
+    ]
     lines += [
         "",
         "Issue 13's target (median >= 75 and above the mean random order in every world, both "
