@@ -26,6 +26,12 @@ development worlds of ``benchmarks/evidence.py`` (docs/evidence.md):
    0.5 sd was right more often (98 of 100 instances); the order shown when not separable
    stays the model's (no development instance was called not separable).
 
+   Measured limits (docs/evidence.md): on the ``confirm`` split, run after this was
+   frozen, it called every instance separable and did not flag the sampled worlds where
+   re-planning fell below a random order; on the real LM's probed matrix it says
+   separable although nothing there was separable from seed noise. A *separable* verdict
+   means "the probes show a clear predicted gain", not a guarantee.
+
 3. **Training route**: on the development worlds re-planning during training
    (:func:`taskorder.replan.replan_training`, ``taskorder train --replan``, horizon 3)
    beat the mean random order in 98 of 100 instances against 86 for the fixed order.
