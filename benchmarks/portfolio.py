@@ -38,6 +38,12 @@ Run from the repository root::
         --large 500:5,1000:30,2000:5,2000:10 > benchmarks/results/portfolio_large.txt
     PYTHONPATH=src python benchmarks/portfolio.py --read 1000,2000 \
         > benchmarks/results/portfolio_read.txt
+    PYTHONPATH=src python benchmarks/portfolio.py --time-limits 10 --arms \
+        t1d150.01,t1d200.01,tiw56n67_150,t75d11xx_150,tiw56n67_250,be75eec_250 \
+        > benchmarks/results/portfolio_arms.txt
+    PYTHONPATH=src python benchmarks/portfolio.py --time-limits 5 --arms \
+        generated500,generated700,generated1000,generated2000 \
+        > benchmarks/results/portfolio_arms_generated.txt
     PYTHONPATH=src python benchmarks/portfolio.py --wall \
         p50-02:10:ilp,p50-15:10:ilp,t1d100.03:10:ilp,r100b2:10:ilp,r100b2:30:ilp,p50-02:10:auto \
         > benchmarks/results/portfolio_wall.txt
@@ -126,6 +132,51 @@ def ils_search(weights: np.ndarray, time_limit: float, seed: int) -> float:
     return iterated_insertion(problem, starts, budget, np.random.default_rng(seed))[1]
 
 
+def memetic_search(weights: np.ndarray, time_limit: float, seed: int) -> float:
+    """The package's memetic search alone (from the descended best start, as ``solve``
+    starts it); best value found in ``time_limit``."""
+    from taskorder.solvers.heuristics.budget import Budget
+    from taskorder.solvers.heuristics.insertion import InsertionTable
+    from taskorder.solvers.heuristics.local_search import constructive_starts
+    from taskorder.solvers.heuristics.memetic import memetic_linear_ordering
+    from taskorder.solvers.problem import Constraints, Problem
+
+    n_tasks = weights.shape[0]
+    problem = Problem(weights, "all_pairs", Constraints(n_tasks, predecessors=(0,) * n_tasks))
+    budget = Budget(time_limit=time_limit)
+    starts = sorted(constructive_starts(problem), key=problem.value, reverse=True)
+    table = InsertionTable(weights, starts[0])
+    table.descend()
+    first = table.order.tolist()
+    rng = np.random.default_rng(seed)
+    return memetic_linear_ordering(problem, [first, *starts[1:]], budget, rng)[1]
+
+
+def arms_check(names: list[str], time_limit: float, seed: int) -> None:
+    """The two ``all_pairs`` arms of the local search, each alone, same limit and seed,
+    one after the other: gap to best-known (LOLIB) or ``100 (memetic - ils) / |ils|``."""
+    known = lolib.best_known()
+    print("# instance n limit_s ils memetic ils_gap_% memetic_gap_% memetic_minus_ils_%")
+    for name in names:
+        if name.startswith("generated"):
+            weights, best = generated_matrix(int(name[9:]), seed).pair_weights(), None
+        else:
+            weights, best = known[name].weights(), known[name].best_known
+        ils = ils_search(weights, time_limit, seed)
+        memetic = memetic_search(weights, time_limit, seed)
+        gaps = [f"{100 * (best - v) / best:.4f}" if best else "-" for v in (ils, memetic)]
+        print(
+            name,
+            weights.shape[0],
+            time_limit,
+            _fmt(ils),
+            _fmt(memetic),
+            *gaps,
+            f"{100 * (memetic - ils) / abs(ils):.5f}",
+            flush=True,
+        )
+
+
 def _random_insertion(order: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     p, q = rng.integers(order.size, size=2)
     return np.insert(np.delete(order, p), q, order[p])
@@ -186,8 +237,8 @@ def run(args) -> list[dict]:
 
 
 def rounded(matrix, decimals: int = 6):
-    """``matrix`` with its values rounded (full float precision would make a 2,000-task
-    CSV larger than taskorder.io.MAX_FILE_BYTES)."""
+    """``matrix`` with its values rounded to 6 decimals, as a measured matrix would be
+    written (and as the earlier ``--read`` / ``--large`` runs were measured)."""
     from taskorder import TransferMatrix
 
     return TransferMatrix(matrix.tasks, np.round(matrix.bwt, decimals))
@@ -402,12 +453,16 @@ def main(argv=None) -> None:
     parser.add_argument("--read", default="", help="sizes: numpy vs general CSV reading only")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--proven", default="", help="a LOLIB family: proven count only")
+    parser.add_argument("--arms", default="", help="names (generatedN too): ils vs memetic")
     parser.add_argument("--rows", default="", help="LOLIB names: exact routes compared only")
     parser.add_argument(
         "--routes", default="lazy-rebuild,lazy-incremental,full", help=f"of {', '.join(ROUTES)}"
     )
     args = parser.parse_args(argv)
     print(f"# {time.strftime('%Y-%m-%d %H:%M:%S %Z')}  argv: {' '.join(sys.argv[1:])}")
+    if args.arms:
+        arms_check(args.arms.split(","), float(args.time_limits.split(",")[0]), args.seed)
+        return
     if args.proven:
         proven_check(args.proven, float(args.time_limits.split(",")[0]), args.seed)
         return

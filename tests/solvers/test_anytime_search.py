@@ -130,3 +130,53 @@ def test_local_search_picks_its_engine_by_size(n_tasks, monkeypatch):
     )
     local_search.solve_local(problem_for(random_matrix(n_tasks, 0)), max_rounds=1)
     assert called == (["ils"] if n_tasks >= local_search.ITERATED_MIN_TASKS else ["memetic"])
+
+
+@pytest.mark.parametrize("limit_factor, arm", [(0.0, "memetic"), (1e12, "iterated insertion")])
+def test_time_limited_local_search_picks_its_arm_from_the_first_descent(
+    limit_factor, arm, monkeypatch
+):
+    """With a time limit the arm follows the measured first descent: memetic when the
+    time left buys MEMETIC_MIN_DESCENTS descents, else iterated; extras say which."""
+    from taskorder.solvers.heuristics import local_search
+
+    monkeypatch.setattr(local_search, "MEMETIC_MIN_DESCENTS", limit_factor)
+    solution = solve_local(problem_for(integer_matrix(30, 0)), time_limit=0.3, max_rounds=3)
+    assert solution.extras["local_arm"].startswith(arm)
+    assert "first descent" in solution.extras["local_arm"]
+
+
+def test_small_instance_with_a_time_limit_runs_the_memetic_search():
+    solution = solve_local(problem_for(integer_matrix(40, 1)), time_limit=0.5, max_rounds=5)
+    assert solution.extras["local_arm"].startswith("memetic")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_insertion_table_stays_exact_after_moves(seed):
+    """Rows kept by task: after random moves (and descents) the table equals a fresh one,
+    its value is the recomputed objective, and every gain is the recomputed change."""
+    from taskorder.objectives import order_value
+    from taskorder.solvers.heuristics.insertion import InsertionTable
+
+    rng = np.random.default_rng(seed)
+    n_tasks = 9
+    weights = rng.integers(0, 20, (n_tasks, n_tasks)).astype(float)
+    np.fill_diagonal(weights, 0.0)
+    table = InsertionTable(weights, rng.permutation(n_tasks))
+    for step in range(30):
+        p, column = int(rng.integers(n_tasks)), int(rng.integers(n_tasks + 1))
+        before = table.order.tolist()
+        gain = table.gain(p, column)
+        table.move(p, column)
+        after = table.order.tolist()
+        assert table.value == pytest.approx(order_value(weights, after, "all_pairs"))
+        assert gain == pytest.approx(
+            order_value(weights, after, "all_pairs") - order_value(weights, before, "all_pairs")
+        )
+        if step % 10 == 9:
+            table.descend()
+        fresh = InsertionTable(weights, table.order)
+        np.testing.assert_allclose(table.prefix, fresh.prefix, atol=1e-9)
+        target, gains = table.best_moves()
+        np.testing.assert_allclose(gains, fresh.best_moves()[1], atol=1e-9)
+        assert (gains >= -1e-9).all() and target.shape == (n_tasks,)
