@@ -93,7 +93,6 @@ from taskorder.recommend import recommend
 from taskorder.replan import replan_training
 from taskorder.seeds import derive_seed
 from taskorder.solvers import solve
-from taskorder.solvers.multiplicative import best_order
 
 RESULTS = Path(__file__).parent / "results"
 SPLITS = {
@@ -101,6 +100,8 @@ SPLITS = {
     "heldout": range(1000, 1008),
     "fresh": range(1100, 1132),
     "confirm": range(1200, 1232),
+    "dev_noisy": range(2000, 2024),
+    "confirm_noisy": range(2100, 2124),
 }
 #: Splits reported as held out (never used for a choice), pooled in the summary.
 HELDOUT = ("heldout", "fresh")
@@ -113,6 +114,26 @@ CONFIRM = "confirm"
 TRUTH_K = 2.0
 #: Thresholds on the verdict's feature scored on the development worlds (:func:`verdict_choice`).
 VERDICT_THRESHOLDS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
+#: The second choice (:func:`noisy_verdict_choice`): its development splits, candidate
+#: features (:func:`verdict_features`) and thresholds.
+NOISY_DEV = ("dev", "dev_noisy")
+VERDICT_FEATURES = ("gain_z", "spread_z", "outcome_z", "gain_outcome_z")
+NOISY_THRESHOLDS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
+#: Modes a world can be trained in: the learner's two (``exact``, ``sampled``) and ``noisy``.
+MODES = ("exact", "sampled", "noisy")
+#: The ``noisy`` regime: ``sampled`` mode with the settings of a small real-LM run (few
+#: steps per stage, few evaluation prompts scored from one sampled answer each, small
+#: groups and batches). Fixed before any noisy world's probes were scored: on worlds
+#: 2000-2004 (truth only) the true spread of order values was 1.1-2.2 x the seed noise of
+#: one order's 4-seed mean (default ``sampled``: 3.1-8.0 x), comparable to seed noise as on
+#: the real LM (docs/real-lm.md).
+NOISY_OPTIONS = {
+    "stage_steps": 10,
+    "n_test_prompts": 16,
+    "eval_groups": 1,
+    "group_size": 4,
+    "batch_size": 4,
+}
 MIXES = [(1, 2), (2, 1), (2, 2), (1, 3), (3, 1), (2, 3), (3, 2), (1, 4), (4, 1)]
 MODELS = ("additive", "backward_only", "multiplicative")
 FIELDS = [
@@ -156,6 +177,19 @@ METHODS = [
 def world_spec(world: int) -> tuple[int, int]:
     """(structured, open) tasks of world ``world``: ``MIXES[world % 9]``."""
     return MIXES[world % len(MIXES)]
+
+
+def split_modes(split: str) -> tuple[str, ...]:
+    """The modes a split is run in: ``noisy`` for the ``*_noisy`` splits, else both others."""
+    return ("noisy",) if split.endswith("_noisy") else ("exact", "sampled")
+
+
+def learner(world: int, mode: str):
+    """World ``world``'s built-in learner in ``mode`` (``noisy``: :data:`NOISY_OPTIONS`)."""
+    n_s, n_o = world_spec(world)
+    if mode == "noisy":
+        return make_learner(n_s, n_o, seed=world, mode="sampled", **NOISY_OPTIONS)
+    return make_learner(n_s, n_o, seed=world, mode=mode)
 
 
 class Counting:
@@ -207,7 +241,7 @@ def run_world(
     world: int, mode: str, seeds: int, curricula: int, do_replan: bool
 ) -> tuple[list[dict], dict]:
     n_s, n_o = world_spec(world)
-    runner = make_learner(n_s, n_o, seed=world, mode=mode)
+    runner = learner(world, mode)
     steps = runner.config.stage_steps
     n = len(runner.tasks)
     root = derive_seed(world, "evidence", "truth")
@@ -257,13 +291,13 @@ def run_world(
         add("recommended", rec.order, probe_stages + n, route=rec.route, separable=rec.separable)
         bwt_only = matrix.replace(forward=None, forward_stderr=None)
         add("rank_rule", solve(bwt_only, method="rank").order, probe_stages + n, route="rank_rule")
-        for model in MODELS:  # separable: would recommend(route=model) keep the model?
+        for model in MODELS:  # the model's exact optimum (recommend's route=model)
             check = recommend(matrix, route=model, seed=world)
             add(
                 f"best:{model}",
-                best_order(matrix, model=model, seed=world).order,
+                check.order,  # backward_only's when an own score is 0 (multiplicative)
                 probe_stages + n,
-                route=model,
+                route=check.route,
                 separable=check.separable,
             )
 
@@ -319,7 +353,9 @@ def run_world(
 
 
 def csv_path(split: str, mode: str) -> Path:
-    return RESULTS / f"evidence_{split}_{mode}.csv"
+    """``evidence_<split>_<mode>.csv``; ``evidence_<split>.csv`` when the split names its mode."""
+    name = split if split.endswith(f"_{mode}") else f"{split}_{mode}"
+    return RESULTS / f"evidence_{name}.csv"
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -484,7 +520,7 @@ def score_routes(split: str) -> dict[str, list[float]]:
     from taskorder.matrix import TransferMatrix
 
     out: dict[str, list[float]] = {}
-    for mode in ("exact", "sampled"):
+    for mode in split_modes(split):
         path = csv_path(split, mode).with_suffix(".jsonl")
         if not path.exists():
             continue
@@ -529,15 +565,41 @@ def _stored(split: str, mode: str) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-def verdict_features(raw: dict) -> dict:
+def run_noise(matrix, perms: np.ndarray, repeats: int = 2) -> np.ndarray:
+    """Predicted sd of one training run's outcome (weighted mean final score), per order.
+
+    Entry ``bwt[i, j]`` of a probe campaign with ``repeats`` repeats has standard error
+    ``s_ij``, so one run's effect of training ``j`` after ``i`` varies by ``s_ij *
+    sqrt(repeats)``. Along an order, task ``i``'s final score carries that noise for
+    every task trained after it (independent stages add variances), plus one evaluation
+    of task ``i`` (half the variance of a difference of two scores: ``repeats *
+    median_j s_ij**2 / 2``). The outcome is the weighted mean over tasks.
+    """
+    stderr = np.nan_to_num(matrix.bwt_stderr)
+    var = repeats * stderr**2
+    off = ~np.eye(matrix.n_tasks, dtype=bool)
+    eval_var = np.array([np.median(var[i][off[i]]) / 2 for i in range(matrix.n_tasks)])
+    positions = np.argsort(perms, axis=1)
+    later = positions[:, None, :] > positions[:, :, None]  # later[k, i, j]: j after i
+    weights = matrix.weights / matrix.weights.sum()
+    per_task = eval_var[None] + np.einsum("kij,ij->ki", later, var)
+    return np.sqrt(per_task @ weights**2)
+
+
+def verdict_features(raw: dict, repeats: int = 2) -> dict:
     """Probe-only features of one stored world, and its truth's spread / seed noise.
 
     ``gain_z``: ``recommend``'s predicted gain of its order over the mean random order,
     in standard deviations of that gain over matrices redrawn within the probes' standard
     errors (the feature ``SEPARATION_Z`` thresholds). ``spread_z``: the sd of every order's
     predicted value over the median sd of one order's predicted value under the same
-    redraws. ``truth_ratio``: sd of the true order values over the median standard error
-    of one order's mean (the ground truth, never seen at run time).
+    redraws. ``outcome_z``: the same predicted sd over orders, against the predicted sd
+    of *one training run's* outcome (:func:`run_noise`: each probe entry's run-to-run
+    noise, its standard error times sqrt(``repeats``), added up along the whole order, plus
+    one evaluation's noise per task); the probe-side twin of ``truth_ratio`` / 2.
+    ``gain_outcome_z``: the predicted gain over the same one-run sd. ``truth_ratio``: sd of
+    the true order values over the median standard error of one order's mean (the ground
+    truth, never seen at run time).
     """
     from taskorder.matrix import TransferMatrix
     from taskorder.model import predict_many
@@ -555,12 +617,15 @@ def verdict_features(raw: dict) -> dict:
         bwt = matrix.bwt + np.nan_to_num(matrix.bwt_stderr) * rng.standard_normal(matrix.bwt.shape)
         draws.append(predict_many(matrix.replace(bwt=bwt), perms, model=model) @ weights)
     one_sd = float(np.median(np.std(draws, axis=0, ddof=1)))
+    run_sd = float(np.median(run_noise(matrix, perms, repeats)))
     per_seed = np.array(raw["per_seed"])
     seed_se = float(np.median(per_seed.std(axis=1, ddof=1) / math.sqrt(per_seed.shape[1])))
     values = per_seed.mean(axis=1)
     return {
         "gain_z": gain_z,
         "spread_z": float(predicted.std(ddof=1)) / one_sd if one_sd > 0 else math.inf,
+        "outcome_z": float(predicted.std(ddof=1)) / run_sd if run_sd > 0 else math.inf,
+        "gain_outcome_z": rec.predicted_gain / run_sd if run_sd > 0 else math.inf,
         "truth_ratio": float(values.std(ddof=1)) / seed_se if seed_se > 0 else math.inf,
     }
 
@@ -572,7 +637,7 @@ def verdict_rows(split: str) -> list[dict]:
     from taskorder.matrix import TransferMatrix
 
     out = []
-    for mode in ("exact", "sampled"):
+    for mode in split_modes(split):
         replans = {
             int(r["world"]): r for r in read_rows(csv_path(split, mode)) if r["method"] == "replan"
         }
@@ -580,7 +645,7 @@ def verdict_rows(split: str) -> list[dict]:
             matrix = TransferMatrix.from_dict(raw["matrix"])
             values = np.array(raw["per_seed"]).mean(axis=1)
             real = {tuple(o): v for o, v in zip(raw["orders"], values)}
-            row = {"mode": mode, "world": raw["world"], **verdict_features(raw)}
+            row = {"split": split, "mode": mode, "world": raw["world"], **verdict_features(raw)}
             for name, route in (
                 ("fixed", None),
                 ("multiplicative", "multiplicative"),
@@ -597,23 +662,32 @@ def verdict_rows(split: str) -> list[dict]:
     return out
 
 
-def verdict_choice(split: str = "dev") -> dict:
-    """The run-time separability verdict, chosen on ``split`` by a rule fixed beforehand.
+def verdict_choice(
+    splits: tuple[str, ...] = ("dev",),
+    features: tuple[str, ...] = ("gain_z", "spread_z"),
+    thresholds: tuple[float, ...] = VERDICT_THRESHOLDS,
+    incumbent: tuple[str, float] = ("gain_z", 3.0),
+) -> dict:
+    """The run-time separability verdict, chosen on ``splits`` by a rule fixed beforehand.
 
     1. Route when the verdict says *separable*: the fixed order or re-planning, whichever
        beats the mean random order in more instances (then: higher median percentile).
     2. A verdict is right when it says *separable* and that route beats the mean random
        order, or says *not separable* and the truth's spread / seed noise is at most
        :data:`TRUTH_K`.
-    3. Feature (``gain_z`` or ``spread_z``, :func:`verdict_features`) and threshold (one of
-       :data:`VERDICT_THRESHOLDS`; separable when the feature exceeds it): most right
-       verdicts; ties go to ``gain_z`` (already in the tool), then to the threshold nearest
-       3 (the one before).
+    3. Feature (one of ``features``, :func:`verdict_features`) and threshold (one of
+       ``thresholds``; separable when the feature exceeds it): most right verdicts; ties
+       go to the ``incumbent`` rule (the one in the tool), then to the feature listed
+       first, then to the threshold nearest the incumbent's.
     4. Order shown when not separable: the multiplicative optimum or the rank rule,
        whichever has the higher median percentile over the instances called not separable
        (ties, or none called: the multiplicative optimum, i.e. no fallback).
+
+    The first choice (session 5) was ``verdict_choice()``: the development worlds 0-49,
+    ``gain_z`` and ``spread_z``, incumbent ``gain_z`` > 3. The second
+    (:func:`noisy_verdict_choice`) adds the ``dev_noisy`` worlds and two features.
     """
-    rows = [r for r in verdict_rows(split) if "replan_pct" in r]
+    rows = [r for split in splits for r in verdict_rows(split) if "replan_pct" in r]
     if not rows:
         return {}
     score = {
@@ -625,18 +699,31 @@ def verdict_choice(split: str = "dev") -> dict:
     }
     route = max(score, key=lambda name: score[name])
     table = []
-    for feature in ("gain_z", "spread_z"):
-        for threshold in VERDICT_THRESHOLDS:
+    for feature in features:
+        for threshold in thresholds:
             sep = [r for r in rows if r[feature] > threshold]
             not_sep = [r for r in rows if not r[feature] > threshold]
-            right_sep = sum(r[f"{route}_wins"] for r in sep)
-            right_not = sum(r["truth_ratio"] <= TRUTH_K for r in not_sep)
+            right = [
+                r
+                for r in rows
+                if (r[route + "_wins"] if r[feature] > threshold else r["truth_ratio"] <= TRUTH_K)
+            ]
+            by_split = {
+                split: sum(r.get("split", split) == split for r in right) for split in splits
+            }
             table.append({"feature": feature, "threshold": threshold, "separable": len(sep),
-                          "right_separable": right_sep, "not_separable": len(not_sep),
-                          "right_not_separable": right_not, "right": right_sep + right_not})  # fmt: skip
+                          "right_separable": sum(r[f"{route}_wins"] for r in sep),
+                          "not_separable": len(not_sep),
+                          "right_not_separable": sum(r["truth_ratio"] <= TRUTH_K for r in not_sep),
+                          "right": len(right), "right_by_split": by_split})  # fmt: skip
     best = max(
         table,
-        key=lambda t: (t["right"], t["feature"] == "gain_z", -abs(t["threshold"] - 3.0)),
+        key=lambda t: (
+            t["right"],
+            (t["feature"], t["threshold"]) == tuple(incumbent),
+            -features.index(t["feature"]),
+            -abs(t["threshold"] - incumbent[1]),
+        ),
     )
     called = [r for r in rows if not r[best["feature"]] > best["threshold"]]
     medians = {
@@ -648,14 +735,28 @@ def verdict_choice(split: str = "dev") -> dict:
         if called and medians["rank_rule"] > medians["multiplicative"]
         else "multiplicative"
     )
-    return {"instances": len(rows), "route_score": score, "route": route, "table": table,
-            "chosen": best, "not_separable_order": shown, "not_separable_medians": medians,
+    sizes = {split: sum(r.get("split", split) == split for r in rows) for split in splits}
+    return {"instances": len(rows), "sizes": sizes, "route_score": score, "route": route,
+            "table": table, "chosen": best, "not_separable_order": shown,
+            "not_separable_medians": medians, "incumbent": tuple(incumbent),
             "truth_not_separable": sum(r["truth_ratio"] <= TRUTH_K for r in rows)}  # fmt: skip
+
+
+def noisy_verdict_choice() -> dict:
+    """The verdict chosen again, on development worlds that include noisy ones.
+
+    Written down (session 6, 2026-11-30) before any ``dev_noisy`` world's features were
+    scored: :func:`verdict_choice` on :data:`NOISY_DEV` (dev 0-49 in both modes, and
+    ``dev_noisy`` 2000-2023 in the noisy regime), features :data:`VERDICT_FEATURES`,
+    thresholds :data:`NOISY_THRESHOLDS`, incumbent ``gain_z`` > 0.5 (the rule in the tool
+    then). If the incumbent keeps the most right verdicts (ties included) it stays.
+    """
+    return verdict_choice(NOISY_DEV, VERDICT_FEATURES, NOISY_THRESHOLDS, ("gain_z", 0.5))
 
 
 def verdict_choice_lines(split: str = "dev") -> list[str]:
     """Markdown of :func:`verdict_choice`: the scored thresholds and what the rule picked."""
-    choice = verdict_choice(split)
+    choice = verdict_choice((split,))
     if not choice:
         return []
     score = choice["route_score"]
@@ -735,7 +836,7 @@ def write_summary() -> str:
     text += route_choice("dev")
     text += verdict_choice_lines("dev")
     for split in SPLITS:
-        for mode in ("exact", "sampled"):
+        for mode in split_modes(split):
             text += summarise(read_rows(csv_path(split, mode)), f"{split}, {mode}")
     for mode in ("exact", "sampled"):
         pooled = [row for split in HELDOUT for row in read_rows(csv_path(split, mode))]
@@ -748,7 +849,9 @@ def write_summary() -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--split", choices=list(SPLITS), default="heldout")
-    parser.add_argument("--mode", choices=["exact", "sampled"], default="exact")
+    parser.add_argument(
+        "--mode", choices=list(MODES), default=None, help="default: the split's first"
+    )
     parser.add_argument("--worlds", type=int, default=None, help="first K worlds of the split")
     parser.add_argument("--seeds", type=int, default=4, help="truth seeds per order")
     parser.add_argument("--curricula", type=int, default=3, help="calibrated search curricula")
@@ -764,11 +867,14 @@ def main() -> int:
     args = parser.parse_args()
     if args.rescore:
         for split in SPLITS:
-            for mode in ("exact", "sampled"):
+            for mode in split_modes(split):
                 print(f"{split} {mode}: {rescore(split, mode)} recommended rows recomputed")
     if args.summary or args.rescore:
         print(write_summary())
         return 0
+    args.mode = args.mode or split_modes(args.split)[0]
+    if args.mode not in split_modes(args.split):
+        parser.error(f"--split {args.split} runs in mode(s) {', '.join(split_modes(args.split))}")
     path = csv_path(args.split, args.mode)
     if args.fresh:
         path.unlink(missing_ok=True)

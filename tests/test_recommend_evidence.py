@@ -30,7 +30,7 @@ def _rows(evidence, splits, mode, method):
 
 
 def test_separation_z_is_what_the_development_rule_picks(evidence):
-    choice = evidence.verdict_choice("dev")
+    choice = evidence.verdict_choice(("dev",))
     assert choice["chosen"]["feature"] == "gain_z"
     assert choice["chosen"]["threshold"] == SEPARATION_Z
     assert choice["route"] == "replan" and choice["not_separable_order"] == "multiplicative"
@@ -44,7 +44,7 @@ def test_the_verdict_rule_breaks_ties_as_written(evidence, monkeypatch):
         for g, t, w in [(0.2, 1.0, False), (5.0, 9.0, True), (0.9, 1.5, False)]
     ]  # fmt: skip
     monkeypatch.setattr(evidence, "verdict_rows", lambda split: rows)
-    choice = evidence.verdict_choice("any")
+    choice = evidence.verdict_choice(("any",))
     # thresholds 1-8 all get 3 right (2 noisy worlds called not separable); nearest 3 wins
     assert choice["chosen"]["right"] == 3 and choice["chosen"]["threshold"] == 3.0
     assert choice["chosen"]["feature"] == "gain_z"
