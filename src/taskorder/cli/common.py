@@ -28,7 +28,13 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def handle_errors(command: F) -> F:
-    """Turn library errors into one stderr line and exit code 1 (never a traceback)."""
+    """Turn library errors into one stderr line and exit code 1 (never a traceback).
+
+    Put it on each command function, under its ``@app.command``: ``functools.wraps``
+    keeps the signature, annotations and docstring that typer reads, so the command's
+    options and ``--help`` are the function's own. Usage errors (``typer.BadParameter``)
+    and ``typer.Exit`` pass through.
+    """
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich import box
@@ -23,6 +23,7 @@ from taskorder.cli.options import CompareMethod, JsonOpt, LearnerMode, ModeOpt
 __all__ = ["register"]
 
 
+@handle_errors
 def compare(
     config: Annotated[
         Path | None,
@@ -90,77 +91,55 @@ def compare(
         raise typer.BadParameter(
             f"expected a .png, .svg or .pdf path; got {plot}", param_hint="'--plot'"
         )
-    if config is not None:
-        _compare_config(
-            config, chosen, seeds, n_random, seed, stage_steps, reference.value, plot, as_json
-        )
-        return
-    _compare(
-        n_structured,
-        n_open,
-        mode.value,
-        seeds,
-        n_random,
-        world_seed,
-        seed,
-        stage_steps,
-        reference.value,
-        plot,
-        as_json,
-        chosen,
-    )
-
-
-@handle_errors
-def _compare(
-    n_structured,
-    n_open,
-    mode,
-    seeds,
-    n_random,
-    world_seed,
-    seed,
-    stage_steps,
-    reference,
-    plot,
-    as_json,
-    methods,
-) -> None:
     from taskorder.compare import compare as run_compare
-    from taskorder.learner import make_learner
 
-    runner = make_learner(n_structured, n_open, seed=world_seed, mode=mode)
+    if config is None:
+        from taskorder.learner import make_learner
+
+        runner = make_learner(n_structured, n_open, seed=world_seed, mode=mode.value)
+        planned = {"stage_steps": stage_steps}
+        header = {"mode": mode.value, "world_seed": world_seed}
+        label = mode.value
+    else:
+        runner, planned, kind = _config_runner(config, chosen, stage_steps)
+        header = {"config": str(config)}
+        label = f"{kind} runner from {config}"
     report = run_compare(
         runner,
-        methods=methods,
+        methods=chosen,
         seeds=seeds,
         n_random=n_random,
         seed=seed,
-        stage_steps=stage_steps,
-        reference=reference,
+        reference=reference.value,
         progress=None if as_json else _progress,
+        **planned,
     )
     if plot is not None:
-        from taskorder.compare.figure import compare_bars
-        from taskorder.plot.figures import save
-
-        save(compare_bars(report), plot)
-        stderr.print(f"wrote {plot}")
+        _save_plot(report, plot)
     if as_json:
-        print_json({"mode": mode, "world_seed": world_seed, **report.to_dict()})
+        print_json({**header, **report.to_dict()})
         return
-    _print(report, mode)
+    _print(report, label)
+
+
+def _save_plot(report, path: Path) -> None:
+    """Write the comparison's bar chart to ``path``."""
+    from taskorder.compare.figure import compare_bars
+    from taskorder.plot.figures import save
+
+    save(compare_bars(report), path)
+    stderr.print(f"wrote {path}")
 
 
 def _progress(done: int, total: int) -> None:
     stderr.print(f"compare: seed {done}/{total} done")
 
 
-@handle_errors
-def _compare_config(
-    config_path, chosen, seeds, n_random, seed, stage_steps, reference, plot, as_json
-) -> None:
-    from taskorder.compare import compare as run_compare
+def _config_runner(
+    config_path: Path, methods: list[str], stage_steps: int | None
+) -> tuple[Any, dict[str, Any], str]:
+    """CONFIG's runner, what the comparison plans from (the probe campaign's matrix and cost
+    when a planned method runs; the stage length), and the runner's kind."""
     from taskorder.configs import build_runner, load_config
     from taskorder.estimate import run_campaign
     from taskorder.estimate.config import build_plan
@@ -169,32 +148,16 @@ def _compare_config(
     runner = build_runner(config)
     plan = build_plan(config, runner)
     matrix, probe_steps = None, None
-    if {"solver", "rank_rule", "refresh", "hybrid"} & set(chosen):
+    if {"solver", "rank_rule", "refresh", "hybrid"} & set(methods):
         stderr.print(f"probe campaign in {config.output_path} (resumes; reused when complete)")
         matrix = run_campaign(runner, plan, config.output_path).estimate.matrix
         probe_steps = sum(p.steps for p in plan.probes() if p.kind != "base")
-    report = run_compare(
-        runner,
-        methods=chosen,
-        seeds=seeds,
-        n_random=n_random,
-        seed=seed,
-        stage_steps=stage_steps or plan.probes()[-1].steps,
-        reference=reference,
-        matrix=matrix,
-        probe_steps=probe_steps,
-        progress=None if as_json else _progress,
-    )
-    if plot is not None:
-        from taskorder.compare.figure import compare_bars
-        from taskorder.plot.figures import save
-
-        save(compare_bars(report), plot)
-        stderr.print(f"wrote {plot}")
-    if as_json:
-        print_json({"config": str(config_path), **report.to_dict()})
-        return
-    _print(report, f"{config.runner.kind} runner from {config_path}")
+    planned = {
+        "stage_steps": stage_steps or plan.probes()[-1].steps,
+        "matrix": matrix,
+        "probe_steps": probe_steps,
+    }
+    return runner, planned, config.runner.kind
 
 
 def _cost(result) -> str:

@@ -15,6 +15,7 @@ from taskorder.cli.tables import print_estimate, print_validation, print_verdict
 __all__ = ["register"]
 
 
+@handle_errors
 def demo(
     n_open: Annotated[
         int, typer.Option("--n-open", min=1, max=4, help="Open-ended tasks (plus 2 structured).")
@@ -46,31 +47,16 @@ def demo(
     as_json : bool
         Print one JSON object instead of tables.
     """
-    _demo(n_open, mode.value, seeds, out, workers, as_json)
-
-
-@handle_errors
-def _demo(n_open, mode, seeds, out, workers, as_json) -> None:
+    import json
     import tempfile
 
-    from taskorder.configs import load_config
     from taskorder.estimate.config import build_executor
     from taskorder.estimate.outputs import write_estimate
     from taskorder.estimate.validate import validate as run_validate
     from taskorder.recommend import recommend
 
     folder = out or Path(tempfile.mkdtemp(prefix="taskorder-demo-"))
-    config = load_config(
-        {
-            "output_dir": str(Path(folder).resolve()),
-            "runner": {"learner": {"n_structured": 2, "n_open": n_open, "mode": mode}},
-            "plan": {"repeats": 2},
-            "executor": {
-                "kind": "process" if workers and workers > 1 else "inprocess",
-                "workers": workers,
-            },
-        }
-    )
+    config = _demo_config(folder, n_open, mode.value, workers)
     executor = build_executor(config)
     result, runner = run_campaign_from_config(config, executor, as_json)
     write_estimate(result.estimate, result.directory)
@@ -84,8 +70,6 @@ def _demo(n_open, mode, seeds, out, workers, as_json) -> None:
         all_orders=True,
         executor=build_executor(config),
     )
-    import json
-
     (Path(folder) / "validate.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n")
     replanned = _demo_replan(runner, report, Path(folder) / "replan")
     if as_json:
@@ -99,7 +83,7 @@ def _demo(n_open, mode, seeds, out, workers, as_json) -> None:
             }
         )
         return
-    stdout.print(f"built-in learner, mode {mode}: {runner.tasks}; outputs in {folder}")
+    stdout.print(f"built-in learner, mode {mode.value}: {runner.tasks}; outputs in {folder}")
     stdout.print(
         f"re-planned training (the recommended route for training): "
         f"{' > '.join(replanned['order'])}, realised percentile {replanned['percentile']:.0f} "
@@ -111,6 +95,23 @@ def _demo(n_open, mode, seeds, out, workers, as_json) -> None:
     print_estimate(result.estimate, matrix)
     print_validation(report, verdict=False)
     stdout.print(f"probe {result.elapsed_s:.1f} s, validation {report.elapsed_s:.1f} s")
+
+
+def _demo_config(folder: Path, n_open: int, mode: str, workers: int | None) -> Any:
+    """The probe config of the demo: the built-in learner (2 structured tasks), 2 repeats."""
+    from taskorder.configs import load_config
+
+    return load_config(
+        {
+            "output_dir": str(Path(folder).resolve()),
+            "runner": {"learner": {"n_structured": 2, "n_open": n_open, "mode": mode}},
+            "plan": {"repeats": 2},
+            "executor": {
+                "kind": "process" if workers and workers > 1 else "inprocess",
+                "workers": workers,
+            },
+        }
+    )
 
 
 def _demo_replan(runner: Any, report: Any, folder: Path) -> dict[str, Any]:

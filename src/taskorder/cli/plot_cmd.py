@@ -23,7 +23,6 @@ OrderOpt = Annotated[
 ]
 
 
-@handle_errors
 def _order(matrix, order: str | None):
     if order is None:
         return None
@@ -35,6 +34,7 @@ def _order(matrix, order: str | None):
 
 
 @plot_app.command()
+@handle_errors
 def heatmap(file: MatrixArg, output: OutOpt, order: OrderOpt = None) -> None:
     """BWT heatmap with task names and the sign convention in the legend.
 
@@ -53,6 +53,7 @@ def heatmap(file: MatrixArg, output: OutOpt, order: OrderOpt = None) -> None:
 
 
 @plot_app.command()
+@handle_errors
 def graph(file: MatrixArg, output: OutOpt, order: OrderOpt = "best") -> None:
     """Transfer graph (edge width = |transfer|, colour = sign) with the order drawn.
 
@@ -70,7 +71,6 @@ def graph(file: MatrixArg, output: OutOpt, order: OrderOpt = "best") -> None:
     _draw("transfer_graph", file, output, order)
 
 
-@handle_errors
 def _draw(kind: str, file: Path, output: Path, order: str | None) -> None:
     from taskorder import plot
     from taskorder.io import read_matrix
@@ -87,6 +87,7 @@ JsonArg = Annotated[
 
 
 @plot_app.command()
+@handle_errors
 def validation(
     file: JsonArg,
     output: OutOpt,
@@ -107,20 +108,16 @@ def validation(
     model : Model
         Outcome model whose predictions go on the x axis.
     """
-    _validation(file, output, model.value)
-
-
-@handle_errors
-def _validation(file: Path, output: Path, model: str) -> None:
     from taskorder import plot
 
+    model_name = model.value
     data = _load_json(file, "orders")
     rows = data["orders"]
-    if not rows or model not in rows[0].get("predicted", {}):
+    if not rows or model_name not in rows[0].get("predicted", {}):
         known = sorted(rows[0].get("predicted", {})) if rows else []
-        raise _bad(file, f"has no predictions for model {model!r}; it has {known}")
+        raise _bad(file, f"has no predictions for model {model_name!r}; it has {known}")
     labels = [">".join(row["order"]) for row in rows]
-    predicted = {label: row["predicted"][model]["mean"] for label, row in zip(labels, rows)}
+    predicted = {label: row["predicted"][model_name]["mean"] for label, row in zip(labels, rows)}
     observed = {label: row["observed_mean"] for label, row in zip(labels, rows)}
     errors = {label: (row.get("observed_se") or 0.0) for label, row in zip(labels, rows)}
     highlight = {}
@@ -133,19 +130,15 @@ def _validation(file: Path, output: Path, model: str) -> None:
         observed,
         observed_err=errors,
         highlight=highlight,
-        title=f"Predicted ({model}) vs observed mean final score",
+        title=f"Predicted ({model_name}) vs observed mean final score",
     )
     stderr.print(f"wrote {plot.save(figure, output)}")
 
 
 @plot_app.command()
+@handle_errors
 def curves(file: JsonArg, output: OutOpt) -> None:
     """Per-task score and entropy across stages, from a training run's stages.json."""
-    _curves(file, output)
-
-
-@handle_errors
-def _curves(file: Path, output: Path) -> None:
     from taskorder import plot
 
     data = _load_json(file, "records")

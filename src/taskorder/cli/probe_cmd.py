@@ -70,6 +70,7 @@ probe_app = typer.Typer(
 
 # --------------------------------------------------------------------------- run
 @probe_app.command("run")
+@handle_errors
 def probe_run(
     config: ConfigArg,
     workers: WorkersOpt = None,
@@ -114,24 +115,35 @@ def probe_run(
     as_json : bool
         Print one JSON object instead of tables.
     """
+    from taskorder.configs import load_config
+    from taskorder.estimate.config import build_executor
+
+    loaded = load_config(config)
     kind = executor_kind(executor, workers)
+    chosen = build_executor(loaded, kind=kind, workers=workers, address=address)
     if budget is not None:
-        _probe_active(config, kind, workers, address, budget, batch_size, as_json)
+        summary = _active_campaign(loaded, config, chosen, budget, batch_size)
+        if as_json:
+            print_json(summary)
+        else:
+            _print_active(summary, loaded.output_path)
         return
-    _probe_run(config, kind, workers, address, quiet, as_json)
+    try:
+        result, _ = run_campaign_from_config(loaded, chosen, quiet or as_json)
+    except KeyboardInterrupt:
+        raise fail(interrupted_message(loaded, config), 130) from None
+    _report_campaign(result, loaded.impute, as_json)
 
 
-@handle_errors
-def _probe_active(config_path, kind, workers, address, budget, batch_size, as_json) -> None:
+def _active_campaign(config, config_path, executor, budget, batch_size) -> dict[str, Any]:
+    """Run active probing; write matrix.json, bwt.csv and active.json; return the summary."""
     import json
 
     from taskorder.active import active_campaign
-    from taskorder.configs import build_runner, load_config
-    from taskorder.estimate.config import build_executor, build_plan
+    from taskorder.configs import build_runner
+    from taskorder.estimate.config import build_plan
     from taskorder.io import write_matrix
 
-    config = load_config(config_path)
-    executor = build_executor(config, kind=kind, workers=workers, address=address)
     runner = build_runner(config)
     plan = build_plan(config, runner)
     try:
@@ -161,33 +173,28 @@ def _probe_active(config_path, kind, workers, address, budget, batch_size, as_js
         "history": result.history,
     }
     (out / "active.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    if as_json:
-        print_json(summary)
-        return
+    return summary
+
+
+def _print_active(summary: dict[str, Any], out: Path) -> None:
+    """What active probing measured and chose, for people."""
     stdout.print(
-        f"active probing: {result.n_probes} of {summary['full_design']} second-stage probes; "
-        f"stopped: {result.stopped_because}"
+        f"active probing: {summary['probes']} of {summary['full_design']} second-stage probes; "
+        f"stopped: {summary['stopped_because']}"
     )
     stdout.print(
-        f"best order: {' > '.join(result.order)} (optimal in {result.p_optimal:.0%} of posterior draws)"
+        f"best order: {' > '.join(summary['order'])} "
+        f"(optimal in {summary['p_optimal']:.0%} of posterior draws)"
     )
     stdout.print(
         f"wrote {out / 'matrix.json'} (unmeasured entries imputed and flagged), {out / 'active.json'}"
     )
 
 
-@handle_errors
-def _probe_run(config_path, kind, workers, address, quiet, as_json) -> None:
-    from taskorder.configs import load_config
-    from taskorder.estimate.config import build_executor
+def _report_campaign(result, impute: str, as_json: bool) -> None:
+    """Write a finished campaign's estimate (bwt.csv, matrix.json, ...) and print it."""
     from taskorder.estimate.outputs import final_matrix, write_estimate
 
-    config = load_config(config_path)
-    executor = build_executor(config, kind=kind, workers=workers, address=address)
-    try:
-        result, _ = run_campaign_from_config(config, executor, quiet or as_json)
-    except KeyboardInterrupt:
-        raise fail(interrupted_message(config, config_path), 130) from None
     estimate = result.estimate
     extra = {
         "campaign": {
@@ -197,8 +204,8 @@ def _probe_run(config_path, kind, workers, address, quiet, as_json) -> None:
             "executor": result.executor,
         }
     }
-    paths = write_estimate(estimate, result.directory, impute_method=config.impute, extra=extra)
-    matrix = final_matrix(estimate, config.impute)
+    paths = write_estimate(estimate, result.directory, impute_method=impute, extra=extra)
+    matrix = final_matrix(estimate, impute)
     if as_json:
         print_json({**estimate.to_dict(), **extra, "files": {k: str(v) for k, v in paths.items()}})
         return
@@ -219,16 +226,12 @@ def _probe_run(config_path, kind, workers, address, quiet, as_json) -> None:
 
 # --------------------------------------------------------------------------- status
 @probe_app.command("status")
+@handle_errors
 def probe_status(
     target: Annotated[Path, typer.Argument(help="Campaign configuration or its output folder.")],
     as_json: JsonOpt = False,
 ) -> None:
     """Show the progress of a campaign: probes per status, attempts, timings, failures."""
-    _probe_status(target, as_json)
-
-
-@handle_errors
-def _probe_status(target: Path, as_json: bool) -> None:
     from taskorder.configs import campaign_folder
     from taskorder.estimate.status import campaign_status
 
@@ -270,6 +273,7 @@ def _probe_status(target: Path, as_json: bool) -> None:
 
 # --------------------------------------------------------------------------- replan
 @probe_app.command("replan")
+@handle_errors
 def probe_replan(
     config: ConfigArg,
     horizon: HorizonOpt = 3,
@@ -312,31 +316,26 @@ def probe_replan(
     as_json : bool
         Print one JSON object instead of tables.
     """
-    floors = parse_floors(entropy_floor)
-    kind = executor_kind(executor, workers)
-    _probe_replan(config, horizon, design.value, floors, out, kind, workers, as_json)
-
-
-@handle_errors
-def _probe_replan(config_path, horizon, design, floors, out, kind, workers, as_json) -> None:
     from taskorder.configs import build_runner, load_config
     from taskorder.estimate.config import build_executor, build_plan
     from taskorder.replan import replan_training
 
-    config = load_config(config_path)
-    chosen = build_executor(config, kind=kind, workers=workers)
-    runner = build_runner(config)
-    plan = build_plan(config, runner)
+    floors = parse_floors(entropy_floor)
+    kind = executor_kind(executor, workers)
+    loaded = load_config(config)
+    chosen = build_executor(loaded, kind=kind, workers=workers)
+    runner = build_runner(loaded)
+    plan = build_plan(loaded, runner)
     result = replan_training(
         runner,
-        out or config.output_path / "replan",
+        out or loaded.output_path / "replan",
         tasks=plan.tasks,
         steps=plan.steps,
         horizon=horizon,
-        design=design,
+        design=design.value,
         repeats=plan.repeats,
         entropy_floor=floors or None,
-        seed=config.plan.seed,
+        seed=loaded.plan.seed,
         executor=chosen,
         on_decision=None if as_json else say_decision,
     )

@@ -62,7 +62,7 @@ def _one(values: list[str] | None, option: str) -> str | None:
 
 @dataclass(frozen=True)
 class SolveOptions:
-    """``taskorder solve``'s options after the usage checks (what ``_solve`` needs)."""
+    """``taskorder solve``'s options after the usage checks."""
 
     objective: str
     method: str
@@ -88,7 +88,9 @@ class SolveOptions:
     train_config: Path | None = None
 
 
-# long: the signature declares the command's 23 typer options; the body is a dozen lines
+# long: the signature declares the command's 23 typer options; the body maps them onto one
+# problem specification, solves it and hands the outcome to _print_solution
+@handle_errors
 def solve(
     file: MatrixArg,
     objective: ObjectiveOpt = Objective["all-pairs"],
@@ -269,6 +271,9 @@ def solve(
     as_json : bool
         Print one JSON object instead of tables.
     """
+    from taskorder.io import read_matrix
+    from taskorder.solvers import solve as run_solve
+
     options = SolveOptions(
         objective=objective_name(objective),
         method=method.value,
@@ -294,7 +299,32 @@ def solve(
         train_config=train_config,
     )
     _check_usage(options)
-    _solve(file, options)
+    matrix = _read_input(file, options)
+    entropy = None
+    if options.entropy_file is not None:
+        entropy = _imputed(read_matrix(options.entropy_file), options.entropy_file, options.impute)
+    spec = _spec(file, matrix, entropy, options)
+    with progress(
+        f"solving the order of {matrix.n_tasks} tasks"
+        + ("" if options.time_limit is None else f" (time limit {options.time_limit:g} s)"),
+        enabled=not options.as_json,
+    ):
+        recommendation = _recommendation(matrix, spec, options)
+        result = run_solve(
+            matrix, spec, method=options.method, time_limit=options.time_limit, seed=options.seed
+        )
+    if options.schedule_out is not None:
+        written = write_schedule(
+            options.schedule_out,
+            result.order,
+            steps_per_stage=options.steps_per_stage,
+            passes_per_stage=options.passes_per_stage,
+            source=str(file),
+            train_config=options.train_config,
+        )
+        if not options.as_json:
+            stderr.print(f"wrote the schedule to {written}")
+    _print_solution(file, matrix, spec, result, recommendation, entropy, options.as_json)
 
 
 def _check_usage(options: SolveOptions) -> None:
@@ -342,38 +372,12 @@ def _check_usage(options: SolveOptions) -> None:
         )
 
 
-@handle_errors
-def _solve(file: Path, options: SolveOptions) -> None:
-    from taskorder.io import read_matrix
-    from taskorder.solvers import solve as run_solve
-
-    matrix = _read_input(file, options)
-    entropy = None
-    if options.entropy_file is not None:
-        entropy = _imputed(read_matrix(options.entropy_file), options.entropy_file, options.impute)
-    spec = _spec(file, matrix, entropy, options)
-    with progress(
-        f"solving the order of {matrix.n_tasks} tasks"
-        + ("" if options.time_limit is None else f" (time limit {options.time_limit:g} s)"),
-        enabled=not options.as_json,
-    ):
-        recommendation = _recommendation(matrix, spec, options)
-        result = run_solve(
-            matrix, spec, method=options.method, time_limit=options.time_limit, seed=options.seed
-        )
+def _print_solution(
+    file: Path, matrix, spec, result, recommendation, entropy, as_json: bool
+) -> None:
+    """The solution as one JSON object, or the recommendation (if any) and the result tables."""
     ties = all_orders_tie(matrix, entropy)
-    if options.schedule_out is not None:
-        written = write_schedule(
-            options.schedule_out,
-            result.order,
-            steps_per_stage=options.steps_per_stage,
-            passes_per_stage=options.passes_per_stage,
-            source=str(file),
-            train_config=options.train_config,
-        )
-        if not options.as_json:
-            stderr.print(f"wrote the schedule to {written}")
-    if options.as_json:
+    if as_json:
         data = result.to_dict()
         if ties:
             data["all_orders_tie"] = True
@@ -491,6 +495,7 @@ def _with_stderr(matrix, path: Path):
     return matrix.replace(bwt_stderr=errors.bwt)
 
 
+@handle_errors
 def predict(
     file: MatrixArg,
     order: Annotated[str, typer.Option(help="Comma-separated task names, first trained first.")],
@@ -513,27 +518,23 @@ def predict(
     as_json : bool
         Print one JSON object instead of tables.
     """
-    names = [name.strip() for name in order.split(",")]
-    _predict(file, names, objective_name(objective), as_json)
-
-
-@handle_errors
-def _predict(file, names, objective, as_json) -> None:
     from taskorder.io import read_matrix
     from taskorder.model import predict as run_predict
     from taskorder.objectives import evaluate
 
+    names = [name.strip() for name in order.split(",")]
+    objective_key = objective_name(objective)
     matrix = read_matrix(file)
-    if objective == "max_min":  # the all-pairs model's final scores, judged by the worst one
+    if objective_key == "max_min":  # the all-pairs model's final scores, judged by the worst one
         prediction = run_predict(matrix, names, objective="all_pairs")
         value = min(prediction.scores.values())
     else:
-        prediction = run_predict(matrix, names, objective=objective)
-        value = evaluate(matrix, names, objective=objective)
+        prediction = run_predict(matrix, names, objective=objective_key)
+        value = evaluate(matrix, names, objective=objective_key)
     if as_json:
-        print_json({**prediction.to_dict(), "objective": value, "objective_name": objective})
+        print_json({**prediction.to_dict(), "objective": value, "objective_name": objective_key})
         return
-    table = Table(title=f"Predicted outcome ({objective})")
+    table = Table(title=f"Predicted outcome ({objective_key})")
     table.add_column("#", justify="right")
     table.add_column("task")
     table.add_column("predicted", justify="right")

@@ -17,6 +17,7 @@ from taskorder.exceptions import InvalidParameterError
 __all__ = ["register"]
 
 
+@handle_errors
 def train(
     config: Annotated[
         Path, typer.Argument(help="Run config (.yaml, .yml or .toml); see docs/trl.md.")
@@ -70,53 +71,49 @@ def train(
     entropy_floor : list of str, optional
         ``TASK=NATS`` entropy floors (``--replan`` only).
     """
-    floors = parse_floors(entropy_floor)
-    if replan:
-        _replan(config, horizon, design.value, floors, resume, dry_run, as_json)
-        return
-    if floors:
-        raise typer.BadParameter("applies with --replan only", param_hint="'--entropy-floor'")
-    _train(config, resume, dry_run, as_json)
-
-
-@handle_errors
-def _replan(
-    config_path: Path,
-    horizon: int,
-    design: str,
-    floors: dict,
-    resume: bool,
-    dry_run: bool,
-    as_json: bool,
-) -> None:
     from taskorder.trl.config import load_train_config
-    from taskorder.trl.pipeline import replan_from_config, replan_plan
 
-    config = load_train_config(config_path)
+    floors = parse_floors(entropy_floor)
+    if floors and not replan:
+        raise typer.BadParameter("applies with --replan only", param_hint="'--entropy-floor'")
+    loaded = load_train_config(config)
     if dry_run:
-        plan = replan_plan(config, horizon=horizon, design=design)
-        if as_json:
-            print_json(plan)
-            return
-        stdout.print(
-            f"re-planning {len(plan['tasks'])} tasks, {plan['steps_per_stage']} GRPO steps per "
-            f"stage, horizon {horizon}, {design} design; first decision: {plan['first_decision']}"
-        )
-        stdout.print(
-            f"budget: {plan['training_stages']} training stages ({plan['grpo_steps']} GRPO steps) "
-            f"into {plan['output_dir']}"
-        )
+        if replan:
+            _print_replan_dry_run(loaded, horizon, design.value, as_json)
+        else:
+            _print_dry_run(loaded, as_json)
         return
+    if not replan:
+        _train_schedule(loaded, resume, as_json)
+        return
+
+    from taskorder.trl.pipeline import replan_from_config
+
     _quiet_libraries()
     result = replan_from_config(
-        config,
+        loaded,
         horizon=horizon,
-        design=design,
+        design=design.value,
         entropy_floor=floors or None,
         resume=resume,
         on_decision=None if as_json else say_decision,
     )
     print_replan(result, as_json)
+
+
+def _train_schedule(config, resume: bool, as_json: bool) -> None:
+    """Train through the config's (or the solved) schedule, progress on stderr; print it."""
+    from taskorder.trl.pipeline import run_training
+    from taskorder.trl.progress import report_steps
+
+    check_settings(config)
+    _quiet_libraries()
+    with report_steps(_progress, min_interval_s=STEP_LINE_EVERY_S):
+        result = run_training(config, resume=resume, on_stage_end=_stage_line, on_event=_progress)
+    if as_json:
+        print_json(result.to_dict())
+        return
+    _print_training(result)
 
 
 #: Least seconds between two per-step progress lines (stage ends are always shown).
@@ -216,26 +213,22 @@ def check_run(config, tasks, schedule):
     return schedule.resolve(sizes, geometry.prompts_per_step, step_multiple=geometry.step_multiple)
 
 
-@handle_errors
-def _train(config_path: Path, resume: bool, dry_run: bool, as_json: bool) -> None:
-    from taskorder.trl.config import load_train_config
+def _print_replan_dry_run(config, horizon: int, design: str, as_json: bool) -> None:
+    """What ``train --replan`` would do: tasks, stage length, first decision, budget."""
+    from taskorder.trl.pipeline import replan_plan
 
-    config = load_train_config(config_path)
-    if dry_run:
-        _print_dry_run(config, as_json)
-        return
-
-    from taskorder.trl.pipeline import run_training
-    from taskorder.trl.progress import report_steps
-
-    check_settings(config)
-    _quiet_libraries()
-    with report_steps(_progress, min_interval_s=STEP_LINE_EVERY_S):
-        result = run_training(config, resume=resume, on_stage_end=_stage_line, on_event=_progress)
+    plan = replan_plan(config, horizon=horizon, design=design)
     if as_json:
-        print_json(result.to_dict())
+        print_json(plan)
         return
-    _print_training(result)
+    stdout.print(
+        f"re-planning {len(plan['tasks'])} tasks, {plan['steps_per_stage']} GRPO steps per "
+        f"stage, horizon {horizon}, {design} design; first decision: {plan['first_decision']}"
+    )
+    stdout.print(
+        f"budget: {plan['training_stages']} training stages ({plan['grpo_steps']} GRPO steps) "
+        f"into {plan['output_dir']}"
+    )
 
 
 def _print_dry_run(config, as_json: bool) -> None:

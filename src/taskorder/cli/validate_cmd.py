@@ -22,6 +22,7 @@ from taskorder.cli.tables import print_validation
 __all__ = ["register"]
 
 
+@handle_errors
 def validate(
     config: ConfigArg,
     seeds: Annotated[int | None, typer.Option(min=1, help="Seeds per order.")] = None,
@@ -65,37 +66,19 @@ def validate(
     as_json : bool
         Print one JSON object instead of tables.
     """
-    kind = executor_kind(executor, workers)
-    overrides = {"seeds": seeds, "n_random": n_random, "all_orders": all_orders}
-    _validate(config, overrides, matrix_file, kind, workers, address, as_json)
-
-
-@handle_errors
-def _validate(config_path, overrides, matrix_file, kind, workers, address, as_json) -> None:
     import json
 
     from taskorder.configs import build_runner, load_config
-    from taskorder.estimate.campaign import load_estimate
     from taskorder.estimate.config import build_executor, build_plan
-    from taskorder.estimate.outputs import final_matrix
     from taskorder.estimate.validate import validate as run_validate
-    from taskorder.io import read_matrix
 
-    config = load_config(config_path)
-    runner = build_runner(config)
-    plan = build_plan(config, runner)
-    if matrix_file is not None:
-        matrix = read_matrix(matrix_file)
-    else:
-        estimate = load_estimate(config.output_path, plan)
-        matrix = final_matrix(estimate, config.impute)
-        if matrix.missing():
-            raise fail(
-                f"the campaign in {config.output_path} is not finished or has unmeasured pairs "
-                f"({len(matrix.missing())} missing); run 'taskorder probe {config_path}' first "
-                "or set impute in the config"
-            )
-    settings = config.validate_.model_copy(
+    kind = executor_kind(executor, workers)
+    overrides = {"seeds": seeds, "n_random": n_random, "all_orders": all_orders}
+    loaded = load_config(config)
+    runner = build_runner(loaded)
+    plan = build_plan(loaded, runner)
+    matrix = _matrix(loaded, config, plan, matrix_file)
+    settings = loaded.validate_.model_copy(
         update={k: v for k, v in overrides.items() if v is not None}
     )
     with progress_bar(not as_json, "validating (seeds)") as bar:
@@ -110,10 +93,10 @@ def _validate(config_path, overrides, matrix_file, kind, workers, address, as_js
             models=settings.models,
             objective=settings.objective,
             seed=settings.seed,
-            executor=build_executor(config, kind=kind, workers=workers, address=address),
+            executor=build_executor(loaded, kind=kind, workers=workers, address=address),
             progress=lambda done, total: bar.update(task_id, completed=done),
         )
-    path = config.output_path / "validate.json"
+    path = loaded.output_path / "validate.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
     if as_json:
@@ -121,6 +104,25 @@ def _validate(config_path, overrides, matrix_file, kind, workers, address, as_js
         return
     print_validation(report)
     stdout.print(f"wrote {path}")
+
+
+def _matrix(config, config_path: Path, plan, matrix_file: Path | None):
+    """The matrix to validate: ``--matrix``, or the finished campaign's (imputed as configured)."""
+    from taskorder.estimate.campaign import load_estimate
+    from taskorder.estimate.outputs import final_matrix
+    from taskorder.io import read_matrix
+
+    if matrix_file is not None:
+        return read_matrix(matrix_file)
+    estimate = load_estimate(config.output_path, plan)
+    matrix = final_matrix(estimate, config.impute)
+    if matrix.missing():
+        raise fail(
+            f"the campaign in {config.output_path} is not finished or has unmeasured pairs "
+            f"({len(matrix.missing())} missing); run 'taskorder probe {config_path}' first "
+            "or set impute in the config"
+        )
+    return matrix
 
 
 def register(app: typer.Typer) -> None:
