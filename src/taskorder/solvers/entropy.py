@@ -51,7 +51,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from taskorder.exceptions import ConstraintError, InvalidMatrixError, InvalidParameterError
+from taskorder.checks import check_choice
+from taskorder.exceptions import ConstraintError, InvalidMatrixError
 from taskorder.matrix import TransferMatrix
 from taskorder.solvers.problem import ENTROPY_MODELS, Floor
 
@@ -72,14 +73,6 @@ __all__ = [
 ]
 
 _TINY = 1e-6
-
-
-def _check_model(model: str) -> str:
-    if model not in ENTROPY_MODELS:
-        raise InvalidParameterError(
-            f"The entropy model must be one of {list(ENTROPY_MODELS)}. Got {model!r}."
-        )
-    return model
 
 
 def log_entropy_matrix(entropy: TransferMatrix) -> TransferMatrix:
@@ -156,7 +149,7 @@ def predict_entropy(
     """
     from taskorder.model import predict
 
-    if _check_model(model) == "multiplicative":
+    if check_choice(model, ENTROPY_MODELS, "model", "predict_entropy") == "multiplicative":
         logs = predict(log_entropy_matrix(entropy), order).scores
         return {task: float(np.exp(value)) for task, value in logs.items()}
     return predict(entropy, order).scores
@@ -192,7 +185,7 @@ def entropy_floors(
         If a task is unknown, the entropy matrix has no own-stage entropies, or no order
         can reach a floor (the message gives the best reachable value, in nats).
     """
-    if _check_model(model) == "multiplicative":
+    if check_choice(model, ENTROPY_MODELS, "model", "entropy_floors") == "multiplicative":
         unknown = [task for task in floors if task not in entropy.tasks]
         if unknown:
             raise ConstraintError(
@@ -289,7 +282,7 @@ def entropy_terms(
     ('poetry entropy', [[0.0, 0.3], [-0.4, 0.0]])
     """
     check_entropy_matrix(matrix, entropy)
-    model = _check_model(model)
+    model = check_choice(model, ENTROPY_MODELS, "model", "entropy_terms")
     floors = entropy_floors(entropy, floor, model=model) if floor else ()
     bonus = entropy_weights(entropy, weight) if weight else None
     return floors, bonus
