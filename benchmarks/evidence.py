@@ -591,9 +591,9 @@ def verdict_features(raw: dict, repeats: int = 2) -> dict:
 
     ``gain_z``: ``recommend``'s predicted gain of its order over the mean random order,
     in standard deviations of that gain over matrices redrawn within the probes' standard
-    errors (the feature ``SEPARATION_Z`` thresholds). ``spread_z``: the sd of every order's
-    predicted value over the median sd of one order's predicted value under the same
-    redraws. ``outcome_z``: the same predicted sd over orders, against the predicted sd
+    errors (the feature ``SEPARATION_Z`` thresholded until session 6). ``spread_z``: the
+    sd of every order's predicted value over the median sd of one order's predicted value
+    under the same redraws (``recommend``'s ``order_spread / value_sd``, thresholded since). ``outcome_z``: the same predicted sd over orders, against the predicted sd
     of *one training run's* outcome (:func:`run_noise`: each probe entry's run-to-run
     noise, its standard error times sqrt(``repeats``), added up along the whole order, plus
     one evaluation's noise per task); the probe-side twin of ``truth_ratio`` / 2.
@@ -602,31 +602,24 @@ def verdict_features(raw: dict, repeats: int = 2) -> dict:
     truth, never seen at run time).
     """
     from taskorder.matrix import TransferMatrix
-    from taskorder.model import predict_many
 
     matrix = TransferMatrix.from_dict(raw["matrix"])
     rec = recommend(matrix, seed=raw["world"])
-    gain_z = rec.predicted_gain / rec.gain_sd if rec.gain_sd > 0 else math.inf
-    model = "backward_only" if rec.route == "rank_rule" else rec.route
     perms = np.array([[matrix.tasks.index(t) for t in o] for o in raw["orders"]])
-    weights = matrix.weights / matrix.weights.sum()
-    rng = np.random.default_rng(raw["world"])
-    predicted = predict_many(matrix, perms, model=model) @ weights
-    draws = []
-    for _ in range(64):
-        bwt = matrix.bwt + np.nan_to_num(matrix.bwt_stderr) * rng.standard_normal(matrix.bwt.shape)
-        draws.append(predict_many(matrix.replace(bwt=bwt), perms, model=model) @ weights)
-    one_sd = float(np.median(np.std(draws, axis=0, ddof=1)))
     run_sd = float(np.median(run_noise(matrix, perms, repeats)))
     per_seed = np.array(raw["per_seed"])
     seed_se = float(np.median(per_seed.std(axis=1, ddof=1) / math.sqrt(per_seed.shape[1])))
     values = per_seed.mean(axis=1)
+
+    def ratio(a: float, b: float) -> float:
+        return a / b if b > 0 else math.inf
+
     return {
-        "gain_z": gain_z,
-        "spread_z": float(predicted.std(ddof=1)) / one_sd if one_sd > 0 else math.inf,
-        "outcome_z": float(predicted.std(ddof=1)) / run_sd if run_sd > 0 else math.inf,
-        "gain_outcome_z": rec.predicted_gain / run_sd if run_sd > 0 else math.inf,
-        "truth_ratio": float(values.std(ddof=1)) / seed_se if seed_se > 0 else math.inf,
+        "gain_z": ratio(rec.predicted_gain, rec.gain_sd),
+        "spread_z": ratio(rec.order_spread, rec.value_sd),
+        "outcome_z": ratio(rec.order_spread, run_sd),
+        "gain_outcome_z": ratio(rec.predicted_gain, run_sd),
+        "truth_ratio": ratio(float(values.std(ddof=1)), seed_se),
     }
 
 

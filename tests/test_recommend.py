@@ -69,11 +69,30 @@ def test_noise_wider_than_the_gain_says_orders_cannot_be_told_apart():
     assert clear.reason.startswith("ORDER MATTERS HERE") and clear.advice == REPLAN_ADVICE
 
 
-def test_the_verdict_turns_at_separation_z_sd_of_probe_noise():
+def test_the_verdict_turns_where_the_spread_of_orders_meets_z_times_probe_noise():
     rec = recommend(chain(stderr=0.05))
-    ratio = rec.predicted_gain / rec.gain_sd
+    ratio = rec.order_spread / rec.value_sd
     assert recommend(chain(stderr=0.05), z=ratio * 0.99).separable is True
     assert recommend(chain(stderr=0.05), z=ratio * 1.01).separable is False
+    assert f"{ratio:.2f} times the probe noise" in rec.reason
+
+
+def test_spread_and_its_noise_are_the_sd_over_orders_and_over_redrawn_matrices():
+    # backward_only is linear in bwt: one order's noise is sqrt(sum of its later-pair
+    # variances) / n, and the spread is the sd of the exact predictions over all orders.
+    se = 0.05
+    rec = recommend(chain(stderr=se), route="backward_only", samples=4000, seed=3)
+    index = np.array(list(itertools.permutations(range(4))))
+    values = predict_many(chain(), index, model="backward_only").mean(axis=1)
+    assert rec.order_spread == pytest.approx(values.std(ddof=1))
+    assert rec.value_sd == pytest.approx(se * np.sqrt(6) / 4, rel=0.05)  # 6 later pairs
+
+
+def test_a_large_gain_with_probe_noise_as_wide_as_the_spread_is_not_separable():
+    # The former verdict (gain over its own sd) called this separable; the spread ratio does not.
+    rec = recommend(chain(stderr=0.25), route="backward_only")
+    assert rec.predicted_gain / rec.gain_sd > 0.5
+    assert rec.order_spread < 0.75 * rec.value_sd and rec.separable is False
 
 
 def test_without_standard_errors_separation_is_not_checked():

@@ -29,11 +29,35 @@ def _rows(evidence, splits, mode, method):
     return [r for r in rows if r["method"] == method]
 
 
-def test_separation_z_is_what_the_development_rule_picks(evidence):
+def test_the_first_verdict_choice_is_reproduced(evidence):
     choice = evidence.verdict_choice(("dev",))
-    assert choice["chosen"]["feature"] == "gain_z"
-    assert choice["chosen"]["threshold"] == SEPARATION_Z
+    assert (choice["chosen"]["feature"], choice["chosen"]["threshold"]) == ("gain_z", 0.5)
     assert choice["route"] == "replan" and choice["not_separable_order"] == "multiplicative"
+
+
+def test_separation_z_is_what_the_noisy_development_rule_picks(evidence):
+    choice = evidence.noisy_verdict_choice()
+    assert choice["sizes"] == {"dev": 100, "dev_noisy": 24}
+    assert (choice["chosen"]["feature"], choice["chosen"]["threshold"]) == (
+        "spread_z",
+        SEPARATION_Z,
+    )
+    assert choice["route"] == "replan" and choice["not_separable_order"] == "multiplicative"
+    incumbent = next(
+        t for t in choice["table"] if (t["feature"], t["threshold"]) == ("gain_z", 0.5)
+    )
+    assert choice["chosen"]["right"] > incumbent["right"]
+
+
+def test_the_recommended_rows_carry_the_current_verdict(evidence):
+    for raw in evidence._stored("dev_noisy", "noisy"):
+        features = evidence.verdict_features(raw)
+        row = next(
+            r
+            for r in _rows(evidence, ("dev_noisy",), "noisy", "recommended")
+            if int(r["world"]) == raw["world"]
+        )
+        assert row["separable"] == str(features["spread_z"] > SEPARATION_Z)
 
 
 def test_the_verdict_rule_breaks_ties_as_written(evidence, monkeypatch):
@@ -81,9 +105,15 @@ def test_separable_advice_quotes_the_held_out_and_confirm_numbers(evidence):
 def test_not_separable_advice_counts_the_instances_that_got_it(evidence):
     for splits, words in (
         (("dev",), "development"),
+        (("dev_noisy",), "noisy development"),
         (evidence.HELDOUT, "held-out"),
         ((evidence.CONFIRM,), "confirm"),
     ):
-        recs = [r for m in ("exact", "sampled") for r in _rows(evidence, splits, m, "recommended")]
+        recs = [
+            r
+            for s in splits
+            for m in evidence.split_modes(s)
+            for r in _rows(evidence, (s,), m, "recommended")
+        ]
         called = sum(r["separable"] == "False" for r in recs)
         assert f"{called} of {len(recs)} {words}" in NOT_SEPARABLE_ADVICE
