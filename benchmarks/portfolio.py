@@ -44,6 +44,8 @@ Run from the repository root::
     PYTHONPATH=src python benchmarks/portfolio.py --time-limits 5 --arms \
         generated500,generated700,generated1000,generated2000 \
         > benchmarks/results/portfolio_arms_generated.txt
+    PYTHONPATH=src python benchmarks/portfolio.py --time-limits 15 --arms generated2000 \
+        > benchmarks/results/portfolio_arms_2000.txt  # then --time-limits 30, appended
     PYTHONPATH=src python benchmarks/portfolio.py --wall \
         p50-02:10:ilp,p50-15:10:ilp,t1d100.03:10:ilp,r100b2:10:ilp,r100b2:30:ilp,p50-02:10:auto \
         > benchmarks/results/portfolio_wall.txt
