@@ -131,6 +131,8 @@ def test_plain_square_csv_over_the_general_cap_is_read_by_numpy(tmp_path, monkey
         read_matrix(quoted)
     with pytest.raises(InvalidMatrixError, match="MiB"):
         read_matrix(write(tmp_path, json.dumps(m.to_dict()), name="m.json"))
+    with pytest.raises(InvalidMatrixError, match="read only as a plain square CSV"):
+        read_matrix(write(tmp_path, json.dumps(m.to_dict()), name="json_inside.csv"))
 
 
 def test_what_write_matrix_writes_reads_back_exactly(tmp_path, monkeypatch):

@@ -114,12 +114,9 @@ def read_matrix(path: str | Path, *, format: str | None = None) -> TransferMatri
     if format is None:
         format = _detect_format(path, text)
     try:
-        if format == "json":
-            return TransferMatrix.from_dict(parse_json(path, text))
-        if format == "square":
-            fast = _parse_square_fast(path, text)
-            if fast is not None:
-                return fast
+        fast = _parse_square_fast(path, text) if format == "square" else None
+        if fast is not None:
+            return fast
         if len(text) > MAX_FILE_BYTES:
             raise InvalidMatrixError(
                 f"{path}: the file is {len(text) / 2**20:.1f} MiB; files over "
@@ -127,6 +124,8 @@ def read_matrix(path: str | Path, *, format: str | None = None) -> TransferMatri
                 "delimiter, unquoted task names, decimal numbers or empty cells, as "
                 "write_matrix writes it)."
             )
+        if format == "json":
+            return TransferMatrix.from_dict(parse_json(path, text))
         rows, delimiter = _parse_csv(path, text)
         if format == "long":
             return _parse_long(path, rows, delimiter)
