@@ -6,6 +6,7 @@ Run (resumable: worlds already in the CSV are skipped; ``--fresh`` starts over):
     python benchmarks/evidence.py --split heldout --mode sampled
     python benchmarks/evidence.py --split fresh --mode exact     # and --mode sampled
     python benchmarks/evidence.py --split dev --mode exact --worlds 12
+    python benchmarks/evidence.py --split dev_noisy          # mode noisy (the split's only)
     python benchmarks/evidence.py --summary     # tables from the committed CSVs only
     python benchmarks/evidence.py --rescore     # recommended rows again, no training
 
@@ -23,6 +24,14 @@ Worlds (one rule, written once in :func:`world_spec`)
   as the route when separable; :func:`verdict_choice`) was chosen on the development worlds
   and committed; run once, nothing changed after. Reported on its own, beside the pooled
   ``heldout`` + ``fresh`` worlds.
+- **dev_noisy**: world seeds 2000-2023 in the *noisy* regime (mode ``noisy``:
+  :data:`NOISY_OPTIONS`). Added and run in session 6 (2026-11-30) so that the verdict is
+  chosen on development worlds where orders are often not separable from seed noise; with
+  dev 0-49 it is the development set of :func:`noisy_verdict_choice` (the regime, the
+  splits and that rule were committed in 26a2b7e before any dev_noisy feature was scored).
+- **confirm_noisy**: world seeds 2100-2123, noisy regime. Run once in session 6 after the
+  second verdict (``SEPARATION_Z`` = 0.75 on the spread ratio) was committed (f595810),
+  nothing changed after; reported on its own, with the former rule beside the current.
 
 World ``w`` has ``MIXES[w % 9]`` = (structured, open) tasks, n = 3..5, so all ``n!``
 orders can be trained for the ground truth. Held-out seeds 1000-1007 give the mixes
@@ -107,6 +116,8 @@ SPLITS = {
 HELDOUT = ("heldout", "fresh")
 #: Run once after the separability verdict was frozen; reported on its own.
 CONFIRM = "confirm"
+#: Run once after the second verdict (:func:`noisy_verdict_choice`) was frozen.
+CONFIRM_NOISY = "confirm_noisy"
 #: Ground truth of "orders cannot be separated from noise": the sd of the true order values
 #: is at most ``TRUTH_K`` standard errors of one order's 4-seed mean, i.e. at most the sd of
 #: one single-seed training run (2 se with 4 seeds): choosing the order moves the result no
@@ -123,10 +134,10 @@ NOISY_THRESHOLDS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
 MODES = ("exact", "sampled", "noisy")
 #: The ``noisy`` regime: ``sampled`` mode with the settings of a small real-LM run (few
 #: steps per stage, few evaluation prompts scored from one sampled answer each, small
-#: groups and batches). Fixed before any noisy world's probes were scored: on worlds
-#: 2000-2004 (truth only) the true spread of order values was 1.1-2.2 x the seed noise of
-#: one order's 4-seed mean (default ``sampled``: 3.1-8.0 x), comparable to seed noise as on
-#: the real LM (docs/real-lm.md).
+#: groups and batches). Fixed from a truth-only trial on worlds 2000-2004 before any noisy
+#: world's probes were scored, so that the true spread of order values is comparable to
+#: the seed noise of one order's mean in most worlds, as on the real LM (docs/real-lm.md);
+#: the ``dev_noisy`` rows give the spread per world.
 NOISY_OPTIONS = {
     "stage_steps": 10,
     "n_test_prompts": 16,

@@ -26,6 +26,10 @@ from taskorder.recommend import SEPARATION_Z
 
 BLOCKS, block = registry()
 
+#: The verdict's former rule (predicted gain above this many sd of its probe noise),
+#: frozen before the ``confirm`` split and replaced before ``confirm_noisy``.
+FORMER_Z = 0.5
+
 
 ROUTES = [
     ("recommended", "recommended order (plan made once)"),
@@ -37,7 +41,10 @@ ROUTES = [
 
 @block("evidence-worlds")
 def evidence_worlds() -> str:
-    lines = ["| split | world seeds | (structured, open) tasks | used for |", "|---|---|---|---|"]
+    lines = [
+        "| split | world seeds | (structured, open) tasks | modes | used for |",
+        "|---|---|---|---|---|",
+    ]
     for split, worlds in evidence.SPLITS.items():
         mixes = sorted(
             {evidence.world_spec(w) for w in worlds},
@@ -47,13 +54,18 @@ def evidence_worlds() -> str:
         use = (
             "choosing `taskorder.recommend.DEFAULT_ROUTE`, `SEPARATION_Z` and the verdict's route"
             if split == "dev"
+            else "choosing the verdict (`SEPARATION_Z`), with dev; noisy regime"
+            if split in evidence.NOISY_DEV
             else "reporting only (pooled)"
             if split in reported_splits()
             else "reporting only: run once after the verdict was frozen"
             if split == evidence.CONFIRM
+            else "reporting only: run once after the second verdict was frozen; noisy regime"
+            if split == evidence.CONFIRM_NOISY
             else "not reported"
         )
-        lines.append(f"| {split} | {world_list(worlds)} | {mix_text} | {use} |")
+        modes = ", ".join(evidence.split_modes(split))
+        lines.append(f"| {split} | {world_list(worlds)} | {mix_text} | {modes} | {use} |")
     return "\n".join(lines)
 
 
@@ -87,16 +99,23 @@ def evidence_tables() -> str:
                 out.append(
                     _summary_markdown(rows, f"all held-out worlds ({' + '.join(held)}), {mode}")
                 )
-    order = [evidence.CONFIRM, *held, *(s for s in evidence.SPLITS if s not in held)]
+    order = [
+        evidence.CONFIRM_NOISY,
+        evidence.CONFIRM,
+        *held,
+        *(s for s in evidence.SPLITS if s not in held),
+    ]
     for split in dict.fromkeys(order):
         kind = (
             "held-out, run once after the verdict was frozen"
-            if split == evidence.CONFIRM
+            if split in (evidence.CONFIRM, evidence.CONFIRM_NOISY)
             else "held-out"
             if split in held
+            else "development, the verdict chosen here"
+            if split in evidence.NOISY_DEV and split != "dev"
             else "development, defaults chosen here"
         )
-        for mode in MODES:
+        for mode in evidence.split_modes(split):
             rows = evidence_rows(split, mode)
             if not rows:
                 out.append(f"#### {split}, {mode}: not run\n")
@@ -196,9 +215,10 @@ def _separability_line(rows: list[dict]) -> str:
         for p in evidence.separability(rows)
     ]
     return (
-        "- **The run-time verdict** (`recommend`: the predicted gain over a random order "
-        f"against its spread over matrices redrawn within the probes' standard errors, "
-        f"separable above {SEPARATION_Z:g} sd; chosen on the development worlds), both modes "
+        "- **The run-time verdict** (`recommend`: the sd of the predicted order values "
+        "against the probe noise of one order's prediction, over matrices redrawn within the "
+        f"probes' standard errors, separable above {SEPARATION_Z:g} times; chosen on the "
+        "development worlds, normal and noisy; rescored from the stored matrices), both modes "
         "pooled: " + "; ".join(parts) + "."
     )
 
@@ -240,12 +260,17 @@ def evidence_real_lm_verdict() -> str:
         return "(no real-LM matrix)"
     matrix = TransferMatrix.from_dict(json.loads(path.read_text(encoding="utf-8")))
     rec = recommend(matrix)
-    ratio = rec.predicted_gain / rec.gain_sd if rec.gain_sd else float("inf")
+    gain_z = rec.predicted_gain / rec.gain_sd if rec.gain_sd else float("inf")
+    ratio = rec.order_spread / rec.value_sd if rec.value_sd else float("inf")
     verdict = {True: "separable", False: "not separable", None: "not checked"}[rec.separable]
+    former = "separable" if gain_z > FORMER_Z else "not separable"
     return (
         f"`recommend` on `benchmarks/results/real_lm_cpu/matrix.json` ({len(matrix.tasks)} tasks, "
-        f"SmolLM2-135M): predicted gain {rec.predicted_gain:.4f}, {ratio:.1f} sd of probe noise; "
-        f"verdict **{verdict}** at {SEPARATION_Z:g} sd."
+        f"SmolLM2-135M): predicted order values spread by {rec.order_spread:.4f}, "
+        f"{ratio:.2f} x the probe noise of one order's prediction ({rec.value_sd:.4f}): verdict "
+        f"**{verdict}** at {SEPARATION_Z:g} (current rule). Predicted gain "
+        f"{rec.predicted_gain:.4f}, {gain_z:.1f} sd of probe noise: {former} under the former "
+        f"rule ({FORMER_Z:g} sd)."
     )
 
 
@@ -260,12 +285,14 @@ def evidence_confirm() -> str:
     lines = [
         (
             f"Confirm split: {sizes[0]} worlds (exact) and {sizes[1]} (sampled), seeds "
-            f"{world_list(worlds)}, run once after `SEPARATION_Z` = {SEPARATION_Z:g} and the "
-            "route were committed; percentile min / median / max over worlds (worlds above the "
-            "mean random order)."
+            f"{world_list(worlds)}, run once after the former verdict (predicted gain above "
+            f"{FORMER_Z:g} sd of probe noise) and the route were committed; that verdict called "
+            "all 64 world-mode pairs separable. The verdict column below is the current rule, "
+            "rescored from the stored matrices (matrix-only). Percentile min / median / max "
+            "over worlds (worlds above the mean random order)."
         ),
         "",
-        "| verdict at run time | mode | world-mode pairs | fixed order | re-planning | true spread / seed noise (min / median / max) |",
+        "| verdict (current rule) | mode | world-mode pairs | fixed order | re-planning | true spread / seed noise (min / median / max) |",
         "|---|---|---|---|---|---|",
     ]
     for mode, rows in (("exact", ex), ("sampled", sa)):
@@ -293,7 +320,8 @@ def evidence_confirm() -> str:
     features = {(r["mode"], r["world"]): r for r in evidence.verdict_rows(evidence.CONFIRM)}
     losses = [
         f"{r['mode']} {r['world']} ({features[(r['mode'], int(r['world']))]['truth_ratio']:.1f}, "
-        f"{features[(r['mode'], int(r['world']))]['gain_z']:.1f})"
+        f"{features[(r['mode'], int(r['world']))]['gain_z']:.1f}, "
+        f"{features[(r['mode'], int(r['world']))]['spread_z']:.2f})"
         for r in ex + sa
         if r["method"] == "replan" and r["beats_random"] != "True"
     ]
@@ -301,9 +329,8 @@ def evidence_confirm() -> str:
         "",
         (
             "Worlds where re-planning fell below the mean random order (true spread / seed "
-            "noise, the verdict's predicted gain in sd of probe noise): "
-            + (", ".join(losses) if losses else "none")
-            + "."
+            "noise; the former verdict's predicted gain in sd of probe noise; the current "
+            "verdict's spread ratio): " + (", ".join(losses) if losses else "none") + "."
         ),
     ]
     lines += [
@@ -370,8 +397,25 @@ def readme_heldout() -> str:
                 f"worlds): re-planning {method_cell(cex, 'replan')} exact, "
                 f"{method_cell(csa, 'replan')} sampled; the fixed order "
                 f"{method_cell(cex, 'recommended')} exact, {method_cell(csa, 'recommended')} "
-                f"sampled; `recommend` called {called} of {len(rec)} world-mode pairs separable "
-                "([evidence](docs/evidence.md#the-confirm-split))."
+                f"sampled; `recommend`'s current verdict (rescored) calls {called} of {len(rec)} "
+                "world-mode pairs separable ([evidence](docs/evidence.md#the-confirm-split))."
+            ),
+        ]
+    noisy = evidence_rows(evidence.CONFIRM_NOISY, "noisy")
+    if noisy:
+        rec = [r for r in noisy if r["method"] == "recommended"]
+        low = sum(float(r["spread"]) <= evidence.TRUTH_K * float(r["seed_se"]) for r in rec)
+        sep = {r["world"] for r in rec if r["separable"] == "True"}
+        again = [r for r in noisy if r["method"] == "replan" and r["world"] in sep]
+        lines += [
+            "",
+            (
+                f"  **Noisy regime** (`confirm_noisy`, {len(rec)} worlds trained like a small "
+                "real-LM run, run once after the current verdict was frozen): orders were not "
+                f"separable from seed noise in {low}; `recommend` called {len(sep)} separable, "
+                f"and there re-planning scored {method_cell(again, 'replan')}; joint training "
+                f"{method_cell(noisy, 'joint')} "
+                "([evidence](docs/evidence.md#the-noisy-regime-and-its-confirm-split))."
             ),
         ]
     return "\n".join(lines)
@@ -436,7 +480,8 @@ def estimator_models() -> str:
             "recommended",
             (
                 "**recommended** (`taskorder.recommend`: multiplicative optimum; its "
-                f"separability verdict at {SEPARATION_Z:g} sd changes the advice, not the order)"
+                f"separability verdict (spread above {SEPARATION_Z:g} x probe noise) changes the "
+                "advice, not the order)"
             ),
         ),
         ("rank_rule", "rank rule"),
@@ -488,5 +533,166 @@ def replan_vs_once() -> str:
     lines += [
         "",
         "Re-planning's order was better than the plan made once in " + "; ".join(notes) + ".",
+    ]
+    return "\n".join(lines)
+
+
+@block("evidence-noisy-verdict-choice")
+def evidence_noisy_verdict_choice() -> str:
+    """The second verdict choice: development worlds 0-49 and the noisy regime's dev worlds."""
+    choice = evidence.noisy_verdict_choice()
+    if not choice:
+        return "(no development raw output)"
+    sizes, features = choice["sizes"], evidence.VERDICT_FEATURES
+    score = choice["route_score"]
+    cells = {(t["feature"], t["threshold"]): t for t in choice["table"]}
+    lines = [
+        (
+            f"Development instances: {sizes['dev']} (dev, exact and sampled) + "
+            f"{sizes['dev_noisy']} (dev_noisy, noisy regime); truth not separable (spread of "
+            f"order values <= {evidence.TRUTH_K:g} x seed noise) in "
+            f"{choice['truth_not_separable']}. Route when separable: re-planning beats the mean "
+            f"random order in {score['replan'][0]} (median percentile {score['replan'][1]:.1f}), "
+            f"the fixed order in {score['fixed'][0]} ({score['fixed'][1]:.1f}): "
+            f"**{choice['route']}**. Each cell: right verdicts of {choice['instances']} "
+            "(dev + dev_noisy)."
+        ),
+        "",
+        "| separable when above | " + " | ".join(f"`{f}`" for f in features) + " |",
+        "|---|" + "---|" * len(features),
+    ]
+    for threshold in evidence.NOISY_THRESHOLDS:
+        row = []
+        for feature in features:
+            t = cells[(feature, threshold)]
+            by = t["right_by_split"]
+            row.append(f"{t['right']} ({by['dev']} + {by['dev_noisy']})")
+        lines.append(f"| {threshold:g} | " + " | ".join(row) + " |")
+    best, (inc_f, inc_t) = choice["chosen"], choice["incumbent"]
+    incumbent = cells[(inc_f, inc_t)]
+    grid = list(evidence.NOISY_THRESHOLDS)
+    k = grid.index(best["threshold"])
+    neighbours = ", ".join(
+        f"{cells[(best['feature'], grid[j])]['right']} at {grid[j]:g}"
+        for j in (k - 1, k + 1)
+        if 0 <= j < len(grid)
+    )
+    lines += [
+        "",
+        (
+            f"Picked by the rule: `{best['feature']}` > {best['threshold']:g}, {best['right']} of "
+            f"{choice['instances']} right ({best['separable']} called separable, re-planning above "
+            f"random in {best['right_separable']}; {best['not_separable']} called not separable, "
+            f"truth not separable in {best['right_not_separable']}); the incumbent `{inc_f}` > "
+            f"{inc_t:g}: {incumbent['right']} ({incumbent['separable']} called separable, "
+            f"{incumbent['right_separable']} right; {incumbent['not_separable']} called not "
+            f"separable). Order shown when not separable: {choice['not_separable_order']} "
+            f"(median percentile over the instances called not separable: multiplicative "
+            f"{choice['not_separable_medians']['multiplicative']:.1f}, rank rule "
+            f"{choice['not_separable_medians']['rank_rule']:.1f})."
+        ),
+        "",
+        (
+            f"Margin over the incumbent: {best['right'] - incumbent['right']} of "
+            f"{choice['instances']}, the best of {len(choice['table'])} candidates; the same "
+            f"feature scores {neighbours}. On worlds 0-49 alone: "
+            f"{best['right_by_split']['dev']} right against "
+            f"{incumbent['right_by_split']['dev']} for the incumbent; on dev_noisy "
+            f"{best['right_by_split']['dev_noisy']} against "
+            f"{incumbent['right_by_split']['dev_noisy']}."
+        ),
+    ]
+    return "\n".join(lines)
+
+
+@block("evidence-noisy-regime")
+def evidence_noisy_regime() -> str:
+    """The noisy regime's settings and how its truth compares with the default modes."""
+    settings = ", ".join(f"`{k}` = {v}" for k, v in evidence.NOISY_OPTIONS.items())
+    lines = [
+        f"Settings (on top of `mode` = `sampled`): {settings}.",
+        "",
+        "| split | mode | worlds | true spread / seed noise (min / median / max) | "
+        f"at most {evidence.TRUTH_K:g} x |",
+        "|---|---|---|---|---|",
+    ]
+    for split in ("dev", *evidence.NOISY_DEV[1:], evidence.CONFIRM_NOISY):
+        for mode in evidence.split_modes(split):
+            first = per_world(evidence_rows(split, mode), "recommended")
+            ratio = [
+                float(r["spread"]) / float(r["seed_se"])
+                for r in first.values()
+                if float(r["seed_se"]) > 0
+            ]
+            if ratio:
+                low = sum(x <= evidence.TRUTH_K for x in ratio)
+                lines.append(
+                    f"| {split} | {mode} | {len(ratio)} | {spread(ratio, 2)} | {low} of "
+                    f"{len(ratio)} |"
+                )
+    return "\n".join(lines)
+
+
+def _verdict_cells(rows: list[dict], separable: bool) -> str:
+    """One row of the side-by-side table: count, fixed order, re-planning, truth ratio."""
+    if not rows:
+        return "0 | — | — | — | —"
+
+    def cell(name: str) -> str:
+        pct = [r[f"{name}_pct"] for r in rows]
+        wins = sum(r[f"{name}_wins"] for r in rows)
+        return f"{spread(pct, 1)} ({wins} of {len(rows)} above random)"
+
+    truth = [r["truth_ratio"] for r in rows]
+    right = (
+        sum(r["replan_wins"] for r in rows)
+        if separable
+        else sum(x <= evidence.TRUTH_K for x in truth)
+    )
+    return f"{len(rows)} | {cell('fixed')} | {cell('replan')} | {spread(truth, 2)} | {right}"
+
+
+@block("evidence-confirm-noisy")
+def evidence_confirm_noisy() -> str:
+    """confirm_noisy: run once after the second verdict was frozen; both rules side by side."""
+    rows = [r for r in evidence.verdict_rows(evidence.CONFIRM_NOISY) if "replan_pct" in r]
+    if not rows:
+        return "(the confirm_noisy split has not been run)"
+    truth_low = sum(r["truth_ratio"] <= evidence.TRUTH_K for r in rows)
+    lines = [
+        (
+            f"confirm_noisy: {len(rows)} worlds ({world_list(r['world'] for r in rows)}), noisy "
+            "regime, run once after the current verdict was committed. Percentile min / median / "
+            "max over worlds (worlds above the mean random order); *right*: called separable and "
+            f"re-planning above random, or called not separable and the truth's spread <= "
+            f"{evidence.TRUTH_K:g} x seed noise."
+        ),
+        "",
+        "| rule | verdict | worlds | fixed order | re-planning | true spread / seed noise | right |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    rules = (
+        (f"current: spread ratio > {SEPARATION_Z:g}", "spread_z", SEPARATION_Z),
+        (f"former: gain > {FORMER_Z:g} sd", "gain_z", FORMER_Z),
+    )
+    totals = []
+    for label, feature, threshold in rules:
+        sep = [r for r in rows if r[feature] > threshold]
+        not_sep = [r for r in rows if not r[feature] > threshold]
+        lines.append(f"| {label} | separable | {_verdict_cells(sep, True)} |")
+        lines.append(f"| {label} | not separable | {_verdict_cells(not_sep, False)} |")
+        right = sum(r["replan_wins"] for r in sep) + sum(
+            r["truth_ratio"] <= evidence.TRUTH_K for r in not_sep
+        )
+        totals.append(f"{label.split(':')[0]} rule {right} of {len(rows)} right")
+    joint = [r for r in evidence_rows(evidence.CONFIRM_NOISY, "noisy") if r["method"] == "joint"]
+    joint_wins = sum(float(r["value"]) > float(r["best_value"]) for r in joint)
+    lines += [
+        "",
+        (
+            f"Right verdicts: {'; '.join(totals)}. Truth not separable in {truth_low} of "
+            f"{len(rows)} worlds; joint training beat every order in {joint_wins} of "
+            f"{len(joint)}."
+        ),
     ]
     return "\n".join(lines)

@@ -98,8 +98,34 @@ def _check_quoted(evidence, splits, text):
 
 def test_separable_advice_quotes_the_held_out_and_confirm_numbers(evidence):
     held, confirm = REPLAN_ADVICE.split("On the confirm split")
+    confirm, noisy = confirm.split("In a noisy regime")
     _check_quoted(evidence, evidence.HELDOUT, held)
     _check_quoted(evidence, (evidence.CONFIRM,), confirm)
+    rows = evidence.read_rows(evidence.csv_path(evidence.CONFIRM_NOISY, "noisy"))
+    recs = {r["world"]: r for r in rows if r["method"] == "recommended"}
+    low = sum(float(r["spread"]) <= evidence.TRUTH_K * float(r["seed_se"]) for r in recs.values())
+    sep = [w for w, r in recs.items() if r["separable"] == "True"]
+    assert (
+        f"{len(recs)} new worlds" in noisy and f"not separable from seed noise in {low})" in noisy
+    )
+    assert f"called {len(sep)} of the {len(recs)} separable" in noisy
+    for method, words in (("replan", "re-planning was above the mean random order in"),
+                          ("recommended", "the fixed order in")):  # fmt: skip
+        mine = [r for r in rows if r["method"] == method and r["world"] in sep]
+        wins = sum(r["beats_random"] == "True" for r in mine)
+        median = np.median([float(r["percentile"]) for r in mine])
+        assert f"{words} {wins} of {len(sep)}" in noisy, method
+        assert f"{median:.1f})" in noisy, method
+
+
+def test_not_separable_advice_on_the_noisy_confirm_split(evidence):
+    rows = evidence.read_rows(evidence.csv_path(evidence.CONFIRM_NOISY, "noisy"))
+    called = [r for r in rows if r["method"] == "recommended" and r["separable"] == "False"]
+    low = sum(float(r["spread"]) <= evidence.TRUTH_K * float(r["seed_se"]) for r in called)
+    assert f"{len(called)} of 24 noisy confirm instances" in NOT_SEPARABLE_ADVICE
+    assert f"in those {len(called)} orders were truly not separable from seed noise in {low}" in (
+        NOT_SEPARABLE_ADVICE
+    )
 
 
 def test_not_separable_advice_counts_the_instances_that_got_it(evidence):
