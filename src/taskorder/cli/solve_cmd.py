@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -271,6 +272,7 @@ def solve(
     as_json : bool
         Print one JSON object instead of tables.
     """
+    started = time.monotonic()  # --time-limit counts from here: reading the file included
     from taskorder.io import read_matrix
     from taskorder.solvers import solve as run_solve
 
@@ -311,7 +313,11 @@ def solve(
     ):
         recommendation = _recommendation(matrix, spec, options)
         result = run_solve(
-            matrix, spec, method=options.method, time_limit=options.time_limit, seed=options.seed
+            matrix,
+            spec,
+            method=options.method,
+            time_limit=_time_left(options.time_limit, started),
+            seed=options.seed,
         )
     if options.schedule_out is not None:
         written = write_schedule(
@@ -325,6 +331,13 @@ def solve(
         if not options.as_json:
             stderr.print(f"wrote the schedule to {written}")
     _print_solution(file, matrix, spec, result, recommendation, entropy, options.as_json)
+
+
+def _time_left(time_limit: float | None, started: float) -> float | None:
+    """What is left of ``--time-limit`` after reading (at least 0.05 s, for a first answer)."""
+    if time_limit is None:
+        return None
+    return max(time_limit - (time.monotonic() - started), 0.05)
 
 
 def _check_usage(options: SolveOptions) -> None:
