@@ -64,7 +64,7 @@ from typing import Any
 
 import numpy as np
 
-from taskorder.exceptions import InvalidParameterError
+from taskorder.checks import check_choice, check_float, check_int
 from taskorder.matrix import TransferMatrix
 from taskorder.model import MODELS, predict_many
 
@@ -327,17 +327,9 @@ class _Noise:
 
 
 def _check_recommend_arguments(requested: str, z: float, samples: int) -> None:
-    if requested not in ROUTES:
-        raise InvalidParameterError(
-            f"The 'route' parameter of recommend must be one of {', '.join(ROUTES)}. "
-            f"Got {requested!r}."
-        )
-    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 2:
-        raise InvalidParameterError(
-            f"The 'samples' parameter of recommend must be an integer >= 2. Got {samples!r}."
-        )
-    if not z >= 0:
-        raise InvalidParameterError(f"The 'z' parameter of recommend must be >= 0. Got {z!r}.")
+    check_choice(requested, ROUTES, "route", "recommend")
+    check_int(samples, "samples", "recommend", minimum=2)
+    check_float(z, "z", "recommend", minimum=0)
 
 
 def _separation_verdict(
