@@ -19,7 +19,7 @@ only, so the check never sees the seeds it is judged by.
   order). Cost: ``len(orders) x 2 seeds x n`` training stages.
 - *Statistic* (:data:`NOISES`): the sd of the checked orders' 2-seed means over one
   standard error of an order's 2-seed mean, the noise from ``paired`` (order x seed
-  interaction, :func:`taskorder.estimate.validate.check_ratios`), ``seed`` (pooled sd
+  interaction, :func:`check_ratios`), ``seed`` (pooled sd
   within orders, unpaired) or ``probe`` (the probe-propagated sd of one run's outcome,
   :func:`evidence.run_noise`, median over the checked orders, over sqrt(2)).
 - *Call*: **order matters** when the statistic is above the threshold
@@ -64,7 +64,7 @@ from evidence import (
     split_modes,
 )
 
-from taskorder.estimate.validate import check_ratios
+from taskorder.exceptions import InvalidParameterError
 from taskorder.percentile import order_percentile
 from taskorder.seeds import derive_seed
 
@@ -78,6 +78,69 @@ HELDOUT_SPLITS = (*HELDOUT, "confirm", "confirm_noisy")
 #: The rule picked by :func:`choose` on the development splits (order set, noise,
 #: threshold); frozen from ``--choose`` on the development splits before ``--score`` ran.
 CHOSEN: tuple[str, str, float] | None = ("three", "seed", 0.5)
+
+
+def check_ratios(per_seed: np.ndarray) -> dict[str, float]:
+    """How far apart a few trained orders are, against two estimates of seed noise.
+
+    A *check run* trains a few whole curricula (say the recommended order and its
+    reverse) with a few seeds, the same seed index meaning the same starting state and
+    evaluation seed for every order. ``spread`` is the sd (over orders) of the orders'
+    seed means; each ratio divides it by the standard error of one order's seed mean:
+
+    - ``seed``: from the sd over seeds within each order, pooled over orders (unpaired);
+    - ``paired``: from the order x seed interaction (the residual of a two-way fit), so
+      that an effect shared by all orders of one seed (its starting state) is not noise.
+
+    Orders that cannot be told apart give ratios near 1; the truth in
+    ``docs/evidence.md`` calls orders not separable at a spread of at most 2 standard
+    errors.
+
+    Parameters
+    ----------
+    per_seed : ndarray, shape (n_orders, n_seeds)
+        Observed mean final score of every checked order under every seed (2 or more
+        orders, 2 or more seeds).
+
+    Returns
+    -------
+    dict
+        ``spread``, ``seed_se``, ``paired_se``, and the ratios ``seed`` and ``paired``
+        (``inf`` when the spread is positive and the noise 0; 0 when both are 0).
+
+    Examples
+    --------
+    >>> ratios = check_ratios(np.array([[0.50, 0.60], [0.40, 0.50]]))
+    >>> round(ratios["spread"], 4), ratios["paired"], round(ratios["seed"], 2)
+    (0.0707, inf, 1.41)
+    """
+    per_seed = np.asarray(per_seed, dtype=float)
+    if per_seed.ndim != 2 or per_seed.shape[0] < 2 or per_seed.shape[1] < 2:
+        raise InvalidParameterError(
+            "The 'per_seed' parameter of check_ratios must be a 2-D array with at least 2 "
+            f"orders (rows) and 2 seeds (columns). Got shape {per_seed.shape}."
+        )
+    k, s = per_seed.shape
+    spread = float(per_seed.mean(axis=1).std(ddof=1))
+    seed_se = math.sqrt(float(per_seed.var(axis=1, ddof=1).mean()) / s)
+    residual = (
+        per_seed - per_seed.mean(axis=1, keepdims=True) - per_seed.mean(axis=0) + per_seed.mean()
+    )
+    paired_se = math.sqrt(float((residual**2).sum()) / ((k - 1) * (s - 1)) / s)
+
+    def ratio(noise: float) -> float:
+        tol = 1e-12 * max(1.0, float(np.abs(per_seed).max()))
+        if noise > tol:
+            return spread / noise
+        return math.inf if spread > tol else 0.0
+
+    return {
+        "spread": spread,
+        "seed_se": seed_se,
+        "paired_se": paired_se,
+        "seed": ratio(seed_se),
+        "paired": ratio(paired_se),
+    }
 
 
 def check_orders(raw: dict, recommended: tuple[str, ...], which: str) -> list[int]:

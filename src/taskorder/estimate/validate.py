@@ -49,7 +49,7 @@ from taskorder.percentile import order_percentile, rank_of
 from taskorder.recommend import Recommendation, recommend
 from taskorder.seeds import derive_seed
 
-__all__ = ["MAX_ALL_ORDERS", "ValidationReport", "check_ratios", "noise_ceiling", "validate"]
+__all__ = ["MAX_ALL_ORDERS", "ValidationReport", "noise_ceiling", "validate"]
 
 #: ``all_orders=True`` is accepted up to this many tasks (6! = 720 orders).
 MAX_ALL_ORDERS = 6
@@ -229,69 +229,6 @@ def noise_ceiling(
         "reliability": reliability,
         "ceiling": math.sqrt(max(reliability, 0.0)),
         "n_splits": len(values),
-    }
-
-
-def check_ratios(per_seed: np.ndarray) -> dict[str, float]:
-    """How far apart a few trained orders are, against two estimates of seed noise.
-
-    A *check run* trains a few whole curricula (say the recommended order and its
-    reverse) with a few seeds, the same seed index meaning the same starting state and
-    evaluation seed for every order. ``spread`` is the sd (over orders) of the orders'
-    seed means; each ratio divides it by the standard error of one order's seed mean:
-
-    - ``seed``: from the sd over seeds within each order, pooled over orders (unpaired);
-    - ``paired``: from the order x seed interaction (the residual of a two-way fit), so
-      that an effect shared by all orders of one seed (its starting state) is not noise.
-
-    Orders that cannot be told apart give ratios near 1; the truth in
-    ``docs/evidence.md`` calls orders not separable at a spread of at most 2 standard
-    errors.
-
-    Parameters
-    ----------
-    per_seed : ndarray, shape (n_orders, n_seeds)
-        Observed mean final score of every checked order under every seed (2 or more
-        orders, 2 or more seeds).
-
-    Returns
-    -------
-    dict
-        ``spread``, ``seed_se``, ``paired_se``, and the ratios ``seed`` and ``paired``
-        (``inf`` when the spread is positive and the noise 0; 0 when both are 0).
-
-    Examples
-    --------
-    >>> ratios = check_ratios(np.array([[0.50, 0.60], [0.40, 0.50]]))
-    >>> round(ratios["spread"], 4), ratios["paired"], round(ratios["seed"], 2)
-    (0.0707, inf, 1.41)
-    """
-    per_seed = np.asarray(per_seed, dtype=float)
-    if per_seed.ndim != 2 or per_seed.shape[0] < 2 or per_seed.shape[1] < 2:
-        raise InvalidParameterError(
-            "The 'per_seed' parameter of check_ratios must be a 2-D array with at least 2 "
-            f"orders (rows) and 2 seeds (columns). Got shape {per_seed.shape}."
-        )
-    k, s = per_seed.shape
-    spread = float(per_seed.mean(axis=1).std(ddof=1))
-    seed_se = math.sqrt(float(per_seed.var(axis=1, ddof=1).mean()) / s)
-    residual = (
-        per_seed - per_seed.mean(axis=1, keepdims=True) - per_seed.mean(axis=0) + per_seed.mean()
-    )
-    paired_se = math.sqrt(float((residual**2).sum()) / ((k - 1) * (s - 1)) / s)
-
-    def ratio(noise: float) -> float:
-        tol = 1e-12 * max(1.0, float(np.abs(per_seed).max()))
-        if noise > tol:
-            return spread / noise
-        return math.inf if spread > tol else 0.0
-
-    return {
-        "spread": spread,
-        "seed_se": seed_se,
-        "paired_se": paired_se,
-        "seed": ratio(seed_se),
-        "paired": ratio(paired_se),
     }
 
 
