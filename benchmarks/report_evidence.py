@@ -696,3 +696,127 @@ def evidence_confirm_noisy() -> str:
         ),
     ]
     return "\n".join(lines)
+
+
+def _check_module():
+    """``benchmarks/evidence_check.py`` (importable: report_common puts benchmarks/ on the path)."""
+    import evidence_check
+
+    return evidence_check
+
+
+@block("evidence-check-choice")
+def evidence_check_choice() -> str:
+    """The check-run rule chosen on the development splits (seeds 0-1 check, seeds 2-3 truth)."""
+    ec = _check_module()
+    path = ec.RESULTS / "evidence_check_dev.csv"
+    if not path.exists():
+        return "(evidence_check.py --choose has not been run)"
+    rows = ec.read_check_rows(path)
+    choice = ec.choose(rows)
+    table = {(t["orders"], t["noise"], t["threshold"]): t for t in choice["table"]}
+    lines = [
+        (
+            f"Development instances: {choice['instances']} (dev 0-49 exact and sampled, dev_noisy); "
+            f"truth (seeds 2-3) not separable in "
+            f"{sum(r['truth_not_separable'] for r in rows)}; re-planning above the mean random "
+            f"order (seeds 2-3) in {sum(r['replan_wins'] for r in rows)}. Each cell: right calls of "
+            f"{choice['instances']} for *order matters* above the threshold."
+        ),
+        "",
+        "| orders checked | noise | " + " | ".join(f"> {x:g}" for x in ec.THRESHOLDS) + " |",
+        "|---|---|" + "---|" * len(ec.THRESHOLDS),
+    ]
+    for which in ec.ORDER_SETS:
+        for noise in ec.NOISES:
+            cells = " | ".join(str(table[(which, noise, x)]["right"]) for x in ec.THRESHOLDS)
+            lines.append(f"| {which} | {noise} | {cells} |")
+    best, probe = choice["chosen"], choice["probe_right"]
+    lines += [
+        "",
+        (
+            f"Picked by the rule: `{best['orders']}` orders, `{best['noise']}` noise, order matters "
+            f"above {best['threshold']:g}: {best['right']} of {choice['instances']} right "
+            f"({best['right_by_split']['dev']} + {best['right_by_split']['dev_noisy']}); the "
+            f"probe-only verdict on the same truth: {sum(probe.values())} ({probe['dev']} + "
+            f"{probe['dev_noisy']}). Frozen as `CHOSEN` = {ec.CHOSEN} before the held-out splits "
+            "were scored."
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def _check_cells(rows: list[dict], calls: list[bool]) -> str:
+    """Order matters (re-planning above random), cannot tell (truth agrees), right, pct, ratio."""
+    sep = [r for r, c in zip(rows, calls) if c]
+    not_sep = [r for r, c in zip(rows, calls) if not c]
+    right = sum(r["replan_wins"] for r in sep) + sum(r["truth_not_separable"] for r in not_sep)
+    return (
+        f"{len(sep)} ({sum(r['replan_wins'] for r in sep)}) | "
+        f"{len(not_sep)} ({sum(r['truth_not_separable'] for r in not_sep)}) | {right} | "
+        f"{spread([r['replan_pct'] for r in sep], 1)} | "
+        f"{spread([r['truth_ratio'] for r in not_sep], 2)}"
+    )
+
+
+@block("evidence-check")
+def evidence_check() -> str:
+    """The frozen check scored once on the held-out splits, beside the probe-only verdict."""
+    ec = _check_module()
+    path = ec.RESULTS / "evidence_check.csv"
+    if not path.exists() or ec.CHOSEN is None:
+        return "(evidence_check.py --score has not been run)"
+    rows = ec.read_check_rows(path)
+    which, noise, threshold = ec.CHOSEN
+    key = f"{which}:{noise}"
+    lines = [
+        (
+            f"Frozen check: train the recommended order, its reverse and one random order, 2 seeds "
+            f"each; *order matters* when the sd of their means is above {threshold:g} x the "
+            f"standard error of one order's 2-seed mean ({noise} noise). Truth from seeds 2-3 only. "
+            "Cells: calls (right ones), right calls in all, re-planning's percentile min / median "
+            "/ max where the call is *order matters*, and the true spread / seed noise (seeds 2-3) "
+            "where it is *cannot tell*."
+        ),
+        "",
+        "| split | mode | worlds (truth not separable) | rule | order matters (re-planning above "
+        "random) | cannot tell (truth not separable) | right | re-planning percentile | true "
+        "spread / seed noise |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    totals = {"check": 0, "probe": 0}
+    for split in ec.HELDOUT_SPLITS:
+        for mode in evidence.split_modes(split):
+            mine = [r for r in rows if r["split"] == split and r["mode"] == mode]
+            if not mine:
+                continue
+            low = sum(r["truth_not_separable"] for r in mine)
+            for name, calls in (
+                ("check run", [r[key] > threshold for r in mine]),
+                ("probe-only verdict", [r["probe_separable"] for r in mine]),
+            ):
+                cells = _check_cells(mine, calls)
+                totals["check" if name == "check run" else "probe"] += int(cells.split(" | ")[2])
+                lines.append(f"| {split} | {mode} | {len(mine)} ({low}) | {name} | {cells} |")
+    noisy = [r for r in rows if r["mode"] == "noisy"]
+    lines += [
+        "",
+        (
+            f"Right calls over the {len(rows)} held-out world-mode pairs: check run "
+            f"{totals['check']}, probe-only verdict {totals['probe']}. Cost per world (training "
+            f"stages, min / median / max): the check {spread([r[f'{which}:stages'] for r in rows], 0)} "
+            f"(3 orders x 2 seeds x n; 2 orders when the random order is the reverse), the probes "
+            f"{spread([r['probe_stages'] for r in rows], 0)}."
+        ),
+        "",
+        (
+            f"Where the check says *order matters*, the best of the checked orders (by seeds 0-1) "
+            f"on seeds 2-3: above the mean random order in "
+            f"{sum(r[f'{which}:best_wins'] for r in rows if r[key] > threshold)} of "
+            f"{sum(r[key] > threshold for r in rows)} (descriptive; not part of the frozen rule). "
+            f"In the noisy confirm split: "
+            f"{sum(r[f'{which}:best_wins'] for r in noisy if r[key] > threshold)} of "
+            f"{sum(r[key] > threshold for r in noisy)}."
+        ),
+    ]
+    return "\n".join(lines)
