@@ -8,7 +8,7 @@ Run::
 Worlds: the rule of ``benchmarks/evidence.py`` (``SPLITS``, ``world_spec``; the built-in
 GRPO-like learner with its default configuration). Per world a probe campaign with 3
 repeats gives the backward-transfer matrix with standard errors (from the repeats). Then
-the point-estimate optimum (``solve``) and the risk-averse choice (``solve_robust``,
+the point-estimate optimum (``solve``) and the risk-averse choice (``solve(..., risk="quantile")``,
 ``risk="quantile"``, 10 % quantile, 200 draws) are compared: the probability that the
 point order is optimal under the draws, whether the two orders differ, and both orders
 trained with ``--seeds`` seeds: realised mean final score and worst seed.
@@ -35,7 +35,6 @@ from taskorder import solve
 from taskorder.estimate import make_plan, run_campaign
 from taskorder.estimate.curricula import run_curricula
 from taskorder.learner import LEARNER_VERSION, make_learner
-from taskorder.solvers.robust import solve_robust
 
 FIELDS = [
     "split",
@@ -70,7 +69,7 @@ def run_world(world: int, mode: str, seeds: int) -> dict:
         estimate = run_campaign(runner, plan, folder).estimate
     scores = estimate.matrix.replace(forward=None, forward_stderr=None)
     point = solve(scores)
-    careful = solve_robust(scores, risk="quantile", quantile=0.1, n_samples=200, seed=world)
+    careful = solve(scores, risk="quantile", quantile=0.1, n_samples=200, seed=world)
     p_point = next(
         (
             c.p_optimal

@@ -179,12 +179,12 @@ def test_solve_with_entropy_floor():
 
 @pytest.mark.parametrize("model", ["backward_only", "multiplicative"])
 def test_solve_with_another_outcome_model(model):
-    from taskorder.solvers.multiplicative import best_order
+    from taskorder import solve
 
     scores = EXAMPLE.with_name("four_domains.json")
     result = run("solve", scores, "--model", model, "--json")
     assert result.exit_code == 0, result.stderr
-    expected = best_order(read_matrix(scores), model=model)
+    expected = solve(read_matrix(scores), model=model)
     assert json.loads(result.stdout)["order"] == list(expected.order)
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from taskorder import InvalidParameterError, TransferMatrix, evaluate, solve
-from taskorder.solvers.robust import sample_matrices, solve_robust
+from taskorder.solvers.robust import sample_matrices
 from tests.instances import random_matrix
 
 # Order a->b collects bwt[a, b] = 1.0 (very uncertain); b->a collects bwt[b, a] = 0.9 (certain).
@@ -16,9 +16,9 @@ RISKY = TransferMatrix(["a", "b"], [[0, 1.0], [0.9, 0]], bwt_stderr=[[0, 2.0], [
 
 def test_point_estimate_prefers_the_risky_order_but_the_quantile_choice_does_not():
     assert solve(RISKY).order == ("a", "b")
-    mean = solve_robust(RISKY, n_samples=400, risk="mean", seed=0)
+    mean = solve(RISKY, n_samples=400, risk="mean", seed=0)
     assert mean.order == ("a", "b")
-    careful = solve_robust(RISKY, n_samples=400, risk="quantile", quantile=0.1, seed=0)
+    careful = solve(RISKY, n_samples=400, risk="quantile", quantile=0.1, seed=0)
     assert careful.order == ("b", "a")
     rows = {r.order: r for r in careful.robustness.candidates}
     assert rows[("a", "b")].quantile_value < 0 < rows[("b", "a")].quantile_value
@@ -29,7 +29,7 @@ def test_point_estimate_prefers_the_risky_order_but_the_quantile_choice_does_not
 
 def test_p_optimal_matches_exhaustive_count():
     m = random_matrix(5, 3).replace(bwt_stderr=np.full((5, 5), 0.4))
-    result = solve_robust(m, n_samples=60, seed=2, risk="probability")
+    result = solve(m, n_samples=60, seed=2, risk="probability")
     draws = sample_matrices(m, 60, seed=2)
     perms = list(itertools.permutations(m.tasks))
     winners = [max(perms, key=lambda p: evaluate(d, p)) for d in draws]
@@ -44,36 +44,36 @@ def test_bootstrap_samples_and_same_seed_same_answer():
         m.replace(bwt=m.bwt + 0.3 * np.random.default_rng(k).normal(size=m.bwt.shape))
         for k in range(30)
     ]
-    a = solve_robust(m, samples=samples, risk="quantile")
-    b = solve_robust(m, samples=samples, risk="quantile")
+    a = solve(m, samples=samples, risk="quantile")
+    b = solve(m, samples=samples, risk="quantile")
     assert a.order == b.order and a.robustness.n_samples == 30
     assert 0 < a.robustness.p_optimal <= 1 and a.robustness.gaussian is False
 
 
 def test_constraints_are_kept():
     m = random_matrix(6, 4).replace(bwt_stderr=np.full((6, 6), 0.5))
-    result = solve_robust(m, n_samples=40, risk="quantile", first="t3", seed=1)
+    result = solve(m, n_samples=40, risk="quantile", first="t3", seed=1)
     assert result.order[0] == "t3"
     assert all(r.order[0] == "t3" for r in result.robustness.candidates)
 
 
 def test_bad_inputs():
     with pytest.raises(InvalidParameterError, match="standard errors"):
-        solve_robust(random_matrix(3, 0))
+        solve(random_matrix(3, 0), risk="mean")
     with pytest.raises(InvalidParameterError, match="'risk'"):
-        solve_robust(RISKY, risk="yolo")
+        solve(RISKY, risk="yolo")
     with pytest.raises(InvalidParameterError, match="'quantile'"):
-        solve_robust(RISKY, risk="quantile", quantile=1.5)
+        solve(RISKY, risk="quantile", quantile=1.5)
     with pytest.raises(InvalidParameterError, match="tasks"):
-        solve_robust(RISKY, samples=[random_matrix(2, 0), random_matrix(2, 1)])
+        solve(RISKY, samples=[random_matrix(2, 0), random_matrix(2, 1)])
 
 
-def test_the_wrapper_is_the_one_solve_with_a_risk():
+def test_risk_keywords_are_the_spec_fields():
     from taskorder.solvers import ProblemSpec
 
-    wrapped = solve_robust(RISKY, n_samples=50, risk="quantile", seed=3)
+    keywords = solve(RISKY, n_samples=50, risk="quantile", seed=3)
     direct = solve(RISKY, ProblemSpec(risk="quantile", n_samples=50), seed=3)
-    assert replace(wrapped, elapsed_s=0) == replace(direct, elapsed_s=0)
+    assert replace(keywords, elapsed_s=0) == replace(direct, elapsed_s=0)
 
 
 @pytest.mark.parametrize("objective", ["all_pairs", "adjacent", "max_min"])

@@ -195,12 +195,11 @@ class Recommendation:
 
 def _route_order(matrix: TransferMatrix, route: str, objective: str, seed: int) -> tuple:
     from taskorder.solvers import solve
-    from taskorder.solvers.multiplicative import best_order
 
     if route == "rank_rule":
         bwt_only = matrix.replace(forward=None, forward_stderr=None)
         return tuple(solve(bwt_only, method="rank", objective=objective).order)
-    return tuple(best_order(matrix, model=route, objective=objective, seed=seed).order)
+    return tuple(solve(matrix, model=route, objective=objective, seed=seed).order)
 
 
 def _orders_for_mean(n_tasks: int, rng: np.random.Generator) -> np.ndarray:

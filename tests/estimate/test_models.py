@@ -6,7 +6,6 @@ import pytest
 from taskorder import TransferMatrix, predict, solve
 from taskorder.exceptions import InvalidMatrixError, InvalidParameterError
 from taskorder.model import MODELS, predict_many
-from taskorder.solvers.multiplicative import best_order
 
 
 def random_matrix(n, seed, own=True):
@@ -61,7 +60,7 @@ def test_vectorised_predictions_equal_predict(model, objective):
 @pytest.mark.parametrize("seed", range(4))
 def test_best_order_enumeration_is_the_brute_force_optimum(seed):
     m = random_matrix(5, seed)
-    result = best_order(m, model="multiplicative")
+    result = solve(m, model="multiplicative")
     best = max(
         predict(m, order, model="multiplicative").mean for order in itertools.permutations(m.tasks)
     )
@@ -75,7 +74,7 @@ def test_best_order_enumeration_is_the_brute_force_optimum(seed):
 @pytest.mark.parametrize("seed", range(3))
 def test_local_search_is_valid_and_no_worse_than_its_starts(seed):
     m = random_matrix(9, seed)
-    result = best_order(m, model="multiplicative", method="local", time_limit=2.0, seed=seed)
+    result = solve(m, model="multiplicative", method="local", time_limit=2.0, seed=seed)
     assert result.status == "heuristic" and sorted(result.order) == sorted(m.tasks)
     start = solve(m.replace(forward=None), method="rank").order
     assert result.predicted_mean >= predict(m, start, model="multiplicative").mean - 1e-12
@@ -85,15 +84,15 @@ def test_local_search_is_valid_and_no_worse_than_its_starts(seed):
     )
 
 
-def test_best_order_honours_constraints_and_linear_models_delegate_to_solve():
+def test_multiplicative_solve_honours_constraints_and_linear_models_match():
     m = random_matrix(6, 1)
-    result = best_order(m, model="multiplicative", first="t3", before=[("t5", "t0")])
+    result = solve(m, model="multiplicative", first="t3", before=[("t5", "t0")])
     assert result.order[0] == "t3" and result.order.index("t5") < result.order.index("t0")
-    assert best_order(m, model="additive").order == solve(m).order
-    paper = best_order(m, model="backward_only")
+    assert solve(m, model="additive").order == solve(m).order
+    paper = solve(m, model="backward_only")
     assert paper.order == solve(m.replace(forward=None)).order
     assert paper.model == "backward_only"
     with pytest.raises(InvalidParameterError, match="'model'"):
-        best_order(m, model="quadratic")
+        solve(m, model="quadratic")
     with pytest.raises(InvalidParameterError, match="'method'"):
-        best_order(m, model="multiplicative", method="ilp")
+        solve(m, model="multiplicative", method="ilp")

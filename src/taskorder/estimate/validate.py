@@ -243,7 +243,6 @@ def _choose_orders(
     recommendation: Recommendation,
 ) -> dict[tuple[str, ...], list[str]]:
     from taskorder.solvers import solve
-    from taskorder.solvers.multiplicative import best_order
 
     labelled: dict[tuple[str, ...], list[str]] = {}
 
@@ -256,7 +255,7 @@ def _choose_orders(
     for model in models:
         try:
             add(
-                best_order(matrix, model=model, objective=objective, seed=seed).order,
+                solve(matrix, model=model, objective=objective, seed=seed).order,
                 f"best:{model}",
             )
         except InvalidMatrixError as error:

@@ -28,9 +28,7 @@ multiplicative-retention model needs (``final_i = own_i * prod_{j after i} rho[i
     at 80 tasks a 5-10 s budget is not enough for one full descent from every start
     (about 100 s to converge).
 
-:func:`best_order` is kept as a thin wrapper over :func:`taskorder.solve` for the
-modules that call it (:mod:`taskorder.recommend`, :mod:`taskorder.estimate.validate`,
-``benchmarks/evidence.py``).
+Call it through :func:`taskorder.solve`: ``solve(matrix, model="multiplicative")``.
 """
 
 from __future__ import annotations
@@ -43,14 +41,12 @@ import numpy as np
 from taskorder.exceptions import ConstraintError, InvalidParameterError
 from taskorder.matrix import TransferMatrix
 from taskorder.model import _retention
-from taskorder.result import SolveResult
 from taskorder.solvers.construct import priority_order
 from taskorder.solvers.problem import Constraints, Problem, Solution
 
 __all__ = [
     "MAX_TASKS_DP",
     "MULTIPLICATIVE_METHODS",
-    "best_order",
     "multiplicative_problem",
     "route_multiplicative",
     "solve_multiplicative_dp",
@@ -519,54 +515,3 @@ def route_multiplicative(
         ),
         time_limit,
     )
-
-
-def best_order(
-    matrix: TransferMatrix,
-    *,
-    model: str = "additive",
-    objective: str = "all_pairs",
-    method: str = "auto",
-    first: str | None = None,
-    last: str | None = None,
-    before: Sequence[tuple[str, str]] = (),
-    time_limit: float | None = None,
-    seed: int = 0,
-) -> SolveResult:
-    """The best order under an outcome ``model``: a thin wrapper over :func:`taskorder.solve`.
-
-    Kept for :mod:`taskorder.recommend`, :mod:`taskorder.estimate.validate` and
-    ``benchmarks/evidence.py``; it is exactly
-    ``solve(matrix, ProblemSpec(objective=objective, model=model, first=first, last=last,
-    before=before), method=method, time_limit=time_limit, seed=seed)``. New code should
-    call :func:`taskorder.solve` with a :class:`~taskorder.solvers.problem.ProblemSpec`.
-
-    Parameters
-    ----------
-    matrix : TransferMatrix
-    model : {"additive", "backward_only", "multiplicative"}
-    objective : {"all_pairs", "adjacent", "max_min"}
-    method : str
-        ``"auto"`` or a method of :func:`taskorder.solve`.
-    first, last, before
-        Order constraints, as in :class:`~taskorder.solvers.problem.ProblemSpec`.
-    time_limit : float, optional
-    seed : int
-
-    Returns
-    -------
-    SolveResult
-
-    Examples
-    --------
-    >>> m = TransferMatrix(["a", "b", "c"], [[0, -0.3, -0.3], [-0.1, 0, 0], [0, -0.2, 0]],
-    ...                    own_scores=[0.6, 0.5, 0.4])
-    >>> result = best_order(m, model="multiplicative")
-    >>> result.order, result.status, result.model
-    (('b', 'c', 'a'), 'optimal', 'multiplicative')
-    """
-    from taskorder.solvers import solve
-    from taskorder.solvers.problem import ProblemSpec
-
-    spec = ProblemSpec(objective=objective, model=model, first=first, last=last, before=before)
-    return solve(matrix, spec, method=method, time_limit=time_limit, seed=seed)

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -45,7 +44,7 @@ from taskorder.solvers.problem import RISKS
 if TYPE_CHECKING:
     from taskorder.solvers.problem import ProblemSpec
 
-__all__ = ["RISKS", "sample_matrices", "solve_robust", "solve_under_noise"]
+__all__ = ["RISKS", "sample_matrices", "solve_under_noise"]
 
 
 def sample_matrices(
@@ -278,64 +277,3 @@ def _with_order(
         plain = spec.replace(risk=None, samples=None)
         result = replace(result, entropy=entropy_outcome(matrix, plain, chosen.order))
     return result
-
-
-def solve_robust(
-    matrix: TransferMatrix,
-    *,
-    samples: Sequence[TransferMatrix] | None = None,
-    n_samples: int = 200,
-    risk: str = "mean",
-    quantile: float = 0.1,
-    seed: int = 0,
-    **solve_kwargs: Any,
-) -> SolveResult:
-    """Solve under noise: a thin wrapper over :func:`taskorder.solve`.
-
-    Kept for ``benchmarks/noise_entropy.py`` and older callers; it is exactly
-    ``solve(matrix, risk=risk, quantile=quantile, n_samples=n_samples, samples=samples,
-    seed=seed, **solve_kwargs)``. New code should pass a
-    :class:`~taskorder.solvers.problem.ProblemSpec` with ``risk`` to
-    :func:`taskorder.solve`.
-
-    Parameters
-    ----------
-    matrix : TransferMatrix
-        The point estimate, with ``bwt_stderr`` unless ``samples`` are given.
-    samples : sequence of TransferMatrix, optional
-        Plausible matrices to use instead of Gaussian draws.
-    n_samples : int
-        Number of Gaussian draws when ``samples`` is not given.
-    risk : {"mean", "quantile", "probability"}
-    quantile : float
-        The lower quantile used by ``risk="quantile"``.
-    seed : int
-        Seed of the draws and of the solvers.
-    **solve_kwargs
-        ``method``, ``time_limit`` and any :class:`~taskorder.solvers.problem.ProblemSpec`
-        field, as for :func:`taskorder.solve`.
-
-    Returns
-    -------
-    SolveResult
-        With ``robustness`` set.
-
-    Examples
-    --------
-    >>> m = TransferMatrix(["a", "b", "c"], [[0, -1, 0.2], [0.5, 0, 0.1], [0.3, -0.2, 0]],
-    ...                    bwt_stderr=np.full((3, 3), 0.05))
-    >>> r = solve_robust(m, n_samples=50, seed=1)
-    >>> r.order, r.robustness.p_optimal
-    (('b', 'c', 'a'), 0.94)
-    """
-    from taskorder.solvers import solve
-
-    return solve(
-        matrix,
-        risk=risk,
-        quantile=quantile,
-        n_samples=n_samples,
-        samples=samples,
-        seed=seed,
-        **solve_kwargs,
-    )
