@@ -295,6 +295,8 @@ class TransferMatrix:
         mask = np.isnan(self.bwt)
         if self.forward is not None:
             mask |= np.isnan(self.forward)
+        if not mask.any():  # the common case: no O(n^2) index scan
+            return []
         return [(self.tasks[i], self.tasks[j]) for i, j in np.argwhere(mask) if i != j]
 
     def check_complete(self) -> None:

@@ -143,16 +143,38 @@ def predict(
     n_tasks = matrix.n_tasks
     own = np.zeros(n_tasks) if matrix.own_scores is None else np.nan_to_num(matrix.own_scores)
     forward = matrix.forward if (model == "additive" and matrix.forward is not None) else None
+    if objective == "all_pairs":
+        return _prediction(matrix, idx, _final_all_pairs(own, matrix.bwt, forward, idx))
     final = own.copy()
-    for position, task in enumerate(idx):
-        if objective == "all_pairs":
-            later, earlier = idx[position + 1 :], idx[:position]
-        else:
-            later, earlier = idx[position + 1 : position + 2], idx[max(position - 1, 0) : position]
+    for position, task in enumerate(idx):  # adjacent: only the neighbours act
+        later, earlier = idx[position + 1 : position + 2], idx[max(position - 1, 0) : position]
         final[task] += matrix.bwt[task, later].sum()
         if forward is not None:
             final[task] += forward[earlier, task].sum()
     return _prediction(matrix, idx, final)
+
+
+def _final_all_pairs(
+    own: np.ndarray, bwt: np.ndarray, forward: np.ndarray | None, idx: list[int]
+) -> np.ndarray:
+    """Final scores under ``all_pairs``: ``own`` plus each task's ``bwt`` row over the
+    later tasks and its ``forward`` column over the earlier ones.
+
+    The rows and columns are permuted once (O(n^2), vectorised) so that each task's sums
+    run over contiguous slices, in the same order and with the same float result as
+    summing ``bwt[task, later]`` and ``forward[earlier, task]`` one task at a time.
+    """
+    order = np.asarray(idx, dtype=np.intp)
+    later_rows = np.take(np.take(bwt, order, axis=0), order, axis=1)
+    earlier_rows = None
+    if forward is not None:  # earlier_rows[k, l] = forward[order[l], order[k]]
+        earlier_rows = np.take(np.take(forward, order, axis=1).T, order, axis=1)
+    final = own.copy()
+    for position, task in enumerate(idx):
+        final[task] += later_rows[position, position + 1 :].sum()
+        if earlier_rows is not None:
+            final[task] += earlier_rows[position, :position].sum()
+    return final
 
 
 def _prediction(matrix: TransferMatrix, idx: list[int], final: np.ndarray) -> Prediction:

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from taskorder.objectives import order_value
+
 __all__ = ["InsertionTable"]
 
 _TOLERANCE = 1e-9
@@ -72,8 +74,9 @@ class InsertionTable:
         self.order = np.array(order, dtype=np.intp)
         self.position = np.empty(self.n_tasks, dtype=np.intp)
         self.position[self.order] = np.arange(self.n_tasks)
-        self.prefix = np.zeros((self.n_tasks, self.n_tasks + 1))
-        np.cumsum(self.diff[:, self.order], axis=1, out=self.prefix[:, 1:])
+        if getattr(self, "prefix", None) is None:  # kept across resets: no new n x (n + 1)
+            self.prefix = np.zeros((self.n_tasks, self.n_tasks + 1))
+        np.cumsum(np.take(self.diff, self.order, axis=1), axis=1, out=self.prefix[:, 1:])
         self.value = self.value_from_prefix()
         self._moves_since_reset = 0
 
@@ -87,8 +90,7 @@ class InsertionTable:
 
     def exact_value(self) -> float:
         """The objective recomputed from scratch (no accumulated rounding), O(n^2)."""
-        permuted_w = self.weights[np.ix_(self.order, self.order)]
-        return float(np.triu(permuted_w, k=1).sum())
+        return order_value(self.weights, self.order, "all_pairs")
 
     # ------------------------------------------------------------------ moves
     def allowed_range(self) -> tuple[np.ndarray, np.ndarray] | None:

@@ -65,6 +65,7 @@ def iterated_insertion(
     *,
     kick: int | None = None,
     restart_after: int | None = None,
+    table: InsertionTable | None = None,
 ) -> tuple[list[int], float]:
     """Iterated insertion search from the best of ``starts`` until ``budget`` is spent.
 
@@ -81,6 +82,9 @@ def iterated_insertion(
         Random insertions per kick (default ``max(3, n // 25)``, capped at 30).
     restart_after : int, optional
         Kicks without a new best before a restart (default ``max(50, 4 n)``).
+    table : InsertionTable, optional
+        A table of ``problem`` to search with (its current order is the start and
+        ``starts`` is ignored): spares building the O(n^2) table again.
 
     Returns
     -------
@@ -98,11 +102,14 @@ def iterated_insertion(
     n_tasks = problem.n_tasks
     kick = kick or min(30, max(3, n_tasks // 25))
     restart_after = restart_after or max(50, 4 * n_tasks)
-    start = starts[0] if len(starts) == 1 else max(starts, key=problem.value)
-    table = InsertionTable(problem.weights, start, problem.constraints.edges())
+    if table is None:
+        start = starts[0] if len(starts) == 1 else max(starts, key=problem.value)
+        table = InsertionTable(problem.weights, start, problem.constraints.edges())
     budget.improved(table.value)  # a first answer before the first descent (large n)
     descend_within(table, budget)
     best_order, best_value = table.order.copy(), table.exact_value()
+    # best_value is problem.value(best_order), bit for bit, until a new best is found
+    exact = problem.retention is None and problem.weights.dtype == np.float64
     current_order, current_value = best_order.copy(), best_value
     budget.improved(best_value)
     since_best = 0
@@ -125,11 +132,13 @@ def iterated_insertion(
             current_order, current_value = table.order.copy(), table.value
             if current_value > best_value + tolerance:
                 best_order, best_value = current_order.copy(), current_value
+                exact = False
                 budget.improved(best_value)
                 since_best = 0
                 continue
         else:
             table.reset(current_order)
         since_best += 1
-    best_value = problem.value(best_order.tolist())
+    if not exact:  # the table's value carries rounding from its updates: recompute once
+        best_value = problem.value(best_order.tolist())
     return [int(t) for t in best_order], best_value

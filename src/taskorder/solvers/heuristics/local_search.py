@@ -87,6 +87,16 @@ def constructive_starts(problem: Problem) -> list[list[int]]:
     return [list(order) for i, order in enumerate(starts) if order not in starts[:i]]
 
 
+def _valued_starts(problem: Problem) -> list[tuple[float, list[int]]]:
+    """:func:`constructive_starts` with their values (the rank rule's value is reused)."""
+    rank = solve_rank(problem)
+    net_gain = list(net_gain_order(problem))
+    valued = [(problem.value(net_gain), net_gain)]
+    if list(rank.order) != net_gain:
+        valued.append((rank.value, list(rank.order)))
+    return valued
+
+
 def quick_descent(problem: Problem, starts: list[list[int]]) -> list[int]:
     """The best of ``starts`` after one local descent each (no perturbation)."""
     best, best_value = None, -np.inf
@@ -134,19 +144,28 @@ def search(
     list of int
         The best order found.
     """
+    return _search(problem, starts, budget, rng)[0]
+
+
+def _search(
+    problem: Problem, starts: list[list[int]], budget: Budget, rng: np.random.Generator
+) -> tuple[list[int], float | None]:
+    """:func:`search`, plus the order's ``problem.value`` when the search computed it
+    (None otherwise): spares :func:`solve_local` an O(n^2) evaluation."""
     if problem.objective == "all_pairs":
-        order = _linear_ordering(problem, starts, budget, rng)
+        order, value = _linear_ordering(problem, starts, budget, rng)
     elif problem.objective == "adjacent":
-        order, _ = search_path(problem, starts, budget, rng)
+        order, value = search_path(problem, starts, budget, rng)[0], None
     else:
-        order, _ = search_max_min(problem, starts, budget, rng)
-    return [int(t) for t in order]
+        order, value = search_max_min(problem, starts, budget, rng)[0], None
+    return [int(t) for t in order], value
 
 
 def _linear_ordering(
     problem: Problem, starts: list[list[int]], budget: Budget, rng: np.random.Generator
-) -> list[int]:
-    """``all_pairs``: the memetic or the iterated insertion search (module docstring)."""
+) -> tuple[list[int], float | None]:
+    """``all_pairs``: the memetic or the iterated insertion search (module docstring);
+    the order and its value when known exactly (see :func:`_search`)."""
     n_tasks = problem.n_tasks
     if budget.time_limit is None:
         iterated = n_tasks >= ITERATED_MIN_TASKS
@@ -154,9 +173,14 @@ def _linear_ordering(
             f"{'iterated insertion' if iterated else 'memetic'} search (no time limit: "
             f"by size, n = {n_tasks} {'>=' if iterated else '<'} {ITERATED_MIN_TASKS})"
         )
-        search_arm = iterated_insertion if iterated else memetic_linear_ordering
-        return search_arm(problem, starts, budget, rng)[0]
+        if iterated:
+            return iterated_insertion(problem, starts, budget, rng)
+        return memetic_linear_ordering(problem, starts, budget, rng)[0], None
     start = starts[0]  # the best start first (solve_local sorts them; O(n^2) per value)
+    if budget.time_left() == 0.0:  # the starts took the time: no O(n^2) table
+        budget.notes["local_arm"] = "none: the time limit ended before the first descent"
+        budget.exhausted()  # records the stop reason
+        return [int(t) for t in start], None
     table = InsertionTable(problem.weights, start, problem.constraints.edges())
     budget.improved(table.value)  # a first answer before the first descent (large n)
     began = budget.elapsed()
@@ -165,6 +189,12 @@ def _linear_ordering(
     first = [int(t) for t in table.order]
     budget.improved(table.value)
     left = budget.time_left() or 0.0
+    if left == 0.0:  # deadline-bound (large n): no arm, no further O(n^2) step
+        budget.notes["local_arm"] = (
+            f"none: the time limit ended in the first descent ({descent_s:.3g} s)"
+        )
+        budget.exhausted()
+        return first, None
     memetic = left >= MEMETIC_MIN_DESCENTS * descent_s
     budget.notes["local_arm"] = (
         f"{'memetic' if memetic else 'iterated insertion'} search: first descent "
@@ -173,8 +203,8 @@ def _linear_ordering(
     )
     others = [list(order) for order in starts if list(order) != list(start)]
     if memetic:
-        return memetic_linear_ordering(problem, [first, *others], budget, rng)[0]
-    return iterated_insertion(problem, [first], budget, rng)[0]
+        return memetic_linear_ordering(problem, [first, *others], budget, rng)[0], None
+    return iterated_insertion(problem, [first], budget, rng, table=table)
 
 
 def solve_local(
@@ -234,11 +264,12 @@ def solve_local(
         target=bound,
     )
     rng = np.random.default_rng(seed)
-    valued = sorted(((problem.value(o), o) for o in constructive_starts(problem)), reverse=True)
+    valued = sorted(_valued_starts(problem), reverse=True)
     starts = [order for _, order in valued]  # best first: the one descended first
     start_value = valued[0][0]
-    order = search(problem, starts, budget, rng)
-    value = problem.value(order)
+    order, value = _search(problem, starts, budget, rng)
+    if value is None:
+        value = problem.value(order)
     proven = value >= bound - 1e-9 * max(1.0, abs(bound))
     return Solution(
         order=[int(t) for t in order],
