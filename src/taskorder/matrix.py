@@ -61,15 +61,17 @@ def _square(name: str, values: Any, tasks: Sequence[str], *, allow_nan: bool) ->
             f"The {name!r} array must have shape ({n_tasks}, {n_tasks}), one row and one column "
             f"per task. Got shape {array.shape}."
         )
+    np.fill_diagonal(array, 0.0)  # the diagonal is never read: any value there is dropped
+    if array.size and max(array.max(), -array.min()) <= MAX_ABS_VALUE:
+        array.setflags(write=False)  # all finite and in range (NaN fails the test)
+        return array
     bad = np.isinf(array) if allow_nan else ~np.isfinite(array)
-    np.fill_diagonal(bad, False)
     if bad.any():
         i, j = np.argwhere(bad)[0]
         raise InvalidMatrixError(
             f"The {name!r} array must hold finite numbers off the diagonal. "
             f"Got {array[i, j]} at {name}[{tasks[i]!r}, {tasks[j]!r}]."
         )
-    np.fill_diagonal(array, 0.0)
     huge = np.abs(array) > MAX_ABS_VALUE  # False where NaN (missing)
     if huge.any():
         i, j = np.argwhere(huge)[0]

@@ -136,6 +136,8 @@ def iterated_insertion(
                 budget.improved(best_value)
                 since_best = 0
                 continue
+        elif budget.exhausted():
+            break  # e.g. the deadline: skip the O(n^2) rebuild only a next round needs
         else:
             table.reset(current_order)
         since_best += 1

@@ -174,6 +174,8 @@ def memetic_linear_ordering(
     pop = _Population(table, budget)
     budget.improved(table.value)  # a first answer before any descent (large n)
     for start in starts:
+        if pop.orders and budget.time_left() == 0.0:
+            break  # deadline: no O(n^2) table rebuild for the other starts
         pop.offer(*pop.descend_from(start), population_size)
         budget.improved(pop.best()[1])
     _fill(pop, problem, rng, budget, population_size, INIT_RANDOM_SHARE, count_rounds=True)
@@ -205,7 +207,7 @@ def memetic_linear_ordering(
             _random_insertions(pop.table, rng, 5)
             child = pop.table.order.copy()
         order, value = pop.descend_from(child)
-        if pop.contains(order, value):
+        if pop.contains(order, value) and budget.time_left() != 0.0:  # not after the deadline
             order, value = _perturbed_copy(pop, order, rng, max(2, n_tasks // 20))
         stall = 0 if pop.offer(order, value, population_size) else stall + 1
         budget.improved(pop.best()[1])
