@@ -22,6 +22,11 @@ Run from the repository root::
 
     PYTHONPATH=src nice -n 5 python benchmarks/deadline.py --sizes 500,1000,2000 \\
         --limits 0.5,1,2,5 > benchmarks/results/deadline.txt
+
+``benchmarks/results/deadline_before.txt`` is the same command on the sources of commit
+dde19ce (``git archive dde19ce src | tar -x -C /tmp/before``, then
+``PYTHONPATH=/tmp/before/src`` and ``--label "(sources of dde19ce)"``), the state before
+the fixed costs after the search were cut.
 """
 
 from __future__ import annotations
@@ -88,11 +93,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--limits", default="0.5,1,2,5")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-cli", action="store_true", help="library rows only")
+    parser.add_argument("--label", default="", help="a note for the header (e.g. the commit)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     limits = [float(s) for s in args.limits.split(",")]
     print(f"# deadline benchmark: sizes {sizes}, limits {limits}, seed {args.seed}, ", end="")
-    print(f"load {os.getloadavg()[0]:.2f}, {os.cpu_count()} cpus")
+    print(f"load {os.getloadavg()[0]:.2f}, {os.cpu_count()} cpus {args.label}".rstrip())
     print(f"{'n':>5} {'how':>4} {'limit':>6} {'read_s':>7} {'wall_s':>7} {'over_s':>7} ", end="")
     print(f"{'ok':>3} {'solver_s':>8} {'first_s':>7} {'arm':>9} {'value':>14}")
     with tempfile.TemporaryDirectory() as folder:
