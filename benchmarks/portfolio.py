@@ -46,6 +46,13 @@ Run from the repository root::
         > benchmarks/results/portfolio_arms_generated.txt
     PYTHONPATH=src python benchmarks/portfolio.py --time-limits 15 --arms generated2000 \
         > benchmarks/results/portfolio_arms_2000.txt  # then --time-limits 30, appended
+    PYTHONPATH=src python benchmarks/portfolio.py --time-limits 10,5 --route-check \
+        usa79,econ61,econ64,econ67,econ71,econ73,econ77,t2d100.01,t2d100.03,t2d100.05,\
+    be75np,sgb75.01,t1d100.01,t1d100.03,p40-05,p50-02,p50-15,r100b2 \
+        > benchmarks/results/portfolio_route_staged.txt  # staged was the default then
+    PYTHONPATH=src python benchmarks/portfolio.py --time-limits 10,5 \
+        --portfolio-modes staged,parallel --route-check usa79,econ61,econ64,econ67,econ71,\
+    econ73,econ77,t2d100.01,t2d100.03,t2d100.05 > benchmarks/results/portfolio_route_modes.txt
     PYTHONPATH=src python benchmarks/portfolio.py --wall \
         p50-02:10:ilp,p50-15:10:ilp,t1d100.03:10:ilp,r100b2:10:ilp,r100b2:30:ilp,p50-02:10:auto \
         > benchmarks/results/portfolio_wall.txt
@@ -440,6 +447,83 @@ def proven_check(family: str, time_limit: float, seed: int) -> None:
     )
 
 
+def route_check(names: list[str], limits: list[float], seed: int, modes: list[str]) -> None:
+    """``auto`` before and after the slack-share portfolio route, same run, same limit.
+
+    Where ``auto`` now picks ``portfolio`` it picked ``local`` before (n = 61-100, limit
+    under 30 s), so the "before" column is ``method="local"``, run right after; elsewhere
+    the route did not change and "before" is the same call. Both against the afternoon
+    baseline and the package's iterated search at the same limit and seed. ``modes``:
+    the portfolio's modes (:data:`taskorder.solvers.portfolio.MODES`); the first is
+    ``auto``'s "after", each other one is run too where ``auto`` picks the portfolio
+    (columns ``<mode>_status``, ``<mode>_gap_%``)."""
+    import taskorder.solvers.portfolio as portfolio_module
+
+    known = lolib.best_known()
+    rows = []
+    for time_limit in limits:
+        for name in names:
+            inst = known[name]
+            matrix, weights = lolib_matrix(inst.weights()), inst.weights()
+            portfolio_module.PORTFOLIO_MODE = modes[0]
+            started = time.perf_counter()
+            after = solve(matrix, time_limit=time_limit, seed=seed)
+            wall = time.perf_counter() - started
+            before, others = after, {}
+            if after.method == "portfolio":
+                before = solve(matrix, method="local", time_limit=time_limit, seed=seed)
+                for mode in modes[1:]:
+                    portfolio_module.PORTFOLIO_MODE = mode
+                    others[mode] = solve(matrix, time_limit=time_limit, seed=seed)
+                portfolio_module.PORTFOLIO_MODE = modes[0]
+            afternoon = baseline_search(weights, time_limit, seed)
+            ils = ils_search(weights, time_limit, seed)
+            best = inst.best_known
+            row = {
+                "instance": name,
+                "family": inst.family,
+                "n": inst.n_tasks,
+                "limit_s": time_limit,
+                "route": after.method,
+                "status": after.status,
+                "found_by": after.extras.get("found_by"),
+                "wall_s": round(wall, 2),
+                "before_route": before.method,
+                "before_status": before.status,
+                "gap_%": 100 * (best - after.objective) / best,
+                "before_gap_%": 100 * (best - before.objective) / best,
+                "aft_gap_%": 100 * (best - afternoon) / best,
+                "ils_gap_%": 100 * (best - ils) / best,
+            }
+            for mode in modes[1:]:
+                other = others.get(mode, after)
+                row[f"{mode}_status"] = other.status
+                row[f"{mode}_gap_%"] = 100 * (best - other.objective) / best
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    columns = ["instance", "n", "limit_s", "route", "status", "wall_s", "before_route"]
+    columns += ["before_status", "gap_%", "before_gap_%", "aft_gap_%", "ils_gap_%"]
+    columns += [f"{mode}_{c}" for mode in modes[1:] for c in ("status", "gap_%")]
+    print("\n# after vs before (same run, same limit, same seed); gaps to best-known")
+    print("  ".join(columns))
+    for row in rows:
+        print("  ".join(_fmt(row[c]) for c in columns))
+    for mode in modes[1:]:
+        other = f"{mode}_gap_%"
+        worse = [f"{r['instance']}@{r['limit_s']:g}" for r in rows if r[other] > r["gap_%"] + 1e-9]
+        better = [f"{r['instance']}@{r['limit_s']:g}" for r in rows if r[other] < r["gap_%"] - 1e-9]
+        print(f"# {mode} worse than {modes[0]} on {worse}, better on {better}")
+        print(f"# {mode} proven: {sum(r[f'{mode}_status'] == 'optimal' for r in rows)}")
+    for other in ("before_gap_%", "aft_gap_%", "ils_gap_%"):
+        worse = [f"{r['instance']}@{r['limit_s']:g}" for r in rows if r["gap_%"] > r[other] + 1e-9]
+        print(f"# after worse than {other[:-6]} on {len(worse)} of {len(rows)} runs {worse}")
+    proven = [(r["before_status"], r["status"]) for r in rows if r["route"] == "portfolio"]
+    print(
+        f"# portfolio runs: {len(proven)}; proven after {sum(a == 'optimal' for _, a in proven)}, "
+        f"before {sum(b == 'optimal' for b, _ in proven)}"
+    )
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instances", default=",".join(LOLIB_CASES))
@@ -457,11 +541,18 @@ def main(argv=None) -> None:
     parser.add_argument("--proven", default="", help="a LOLIB family: proven count only")
     parser.add_argument("--arms", default="", help="names (generatedN too): ils vs memetic")
     parser.add_argument("--rows", default="", help="LOLIB names: exact routes compared only")
+    parser.add_argument("--route-check", default="", help="LOLIB names: auto before/after")
+    parser.add_argument("--portfolio-modes", default="parallel", help="of parallel, staged")
     parser.add_argument(
         "--routes", default="lazy-rebuild,lazy-incremental,full", help=f"of {', '.join(ROUTES)}"
     )
     args = parser.parse_args(argv)
     print(f"# {time.strftime('%Y-%m-%d %H:%M:%S %Z')}  argv: {' '.join(sys.argv[1:])}")
+    if args.route_check:
+        print(f"# portfolio modes: {args.portfolio_modes} (the first is auto's)")
+        limits = [float(t) for t in args.time_limits.split(",")]
+        route_check(args.route_check.split(","), limits, args.seed, args.portfolio_modes.split(","))
+        return
     if args.arms:
         arms_check(args.arms.split(","), float(args.time_limits.split(",")[0]), args.seed)
         return

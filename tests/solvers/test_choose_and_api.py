@@ -57,14 +57,78 @@ def test_auto_thresholds(n_tasks, objective, method):
     assert f"n = {n_tasks}" in reason
 
 
-def test_short_time_limit_sends_large_mips_to_local_search():
-    from taskorder.solvers.choose import ILP_LARGE_MIN_SECONDS, ILP_SMALL_MAX_TASKS
+def test_short_time_limit_sends_large_mips_to_the_portfolio_or_local_search_by_slack():
+    from taskorder.solvers.choose import (
+        ILP_LARGE_MIN_SECONDS,
+        ILP_SMALL_MAX_TASKS,
+        SLACK_PORTFOLIO,
+        slack_share,
+    )
 
     n_tasks = ILP_SMALL_MAX_TASKS + 10
-    assert chosen(n_tasks, "all_pairs", time_limit=ILP_LARGE_MIN_SECONDS - 1)[0] == "local"
+    short = ILP_LARGE_MIN_SECONDS - 1
+    structured, random_like = structured_matrix(n_tasks), random_matrix(n_tasks, 0)
+    for m in (structured, random_like):
+        slack = slack_share(make_problem(m, "all_pairs", Constraints.from_names(m)))
+        method, reason = chosen(n_tasks, "all_pairs", time_limit=short, matrix=m)
+        assert method == ("portfolio" if slack < SLACK_PORTFOLIO else "local")
+        assert f"slack share {slack:.2f}" in reason or method == "local"
+    assert chosen(n_tasks, "all_pairs", time_limit=short)[0] == "portfolio"
+    assert chosen(n_tasks, "all_pairs", time_limit=short, matrix=random_like)[0] == "local"
     assert chosen(n_tasks, "all_pairs", time_limit=ILP_LARGE_MIN_SECONDS)[0] == "ilp"
     assert chosen(n_tasks, "all_pairs")[0] == "ilp"
     assert chosen(ILP_SMALL_MAX_TASKS, "all_pairs", time_limit=1.0)[0] == "ilp"
+
+
+def test_portfolio_route_proves_structured_data_and_says_who_found_the_order():
+    from taskorder.solvers.choose import ILP_SMALL_MAX_TASKS
+
+    m = structured_matrix(ILP_SMALL_MAX_TASKS + 5, seed=1)
+    result = solve(m, time_limit=20.0)
+    assert result.method == "portfolio"
+    assert result.status == "optimal" and result.bound == pytest.approx(result.objective)
+    assert result.extras["found_by"] in ("mip", "lp rounding", "local search")
+    assert result.extras["portfolio"]["mode"] == "parallel"
+
+
+def test_parallel_portfolio_reports_the_mip_bound_at_its_time_limit():
+    from taskorder.solvers.portfolio import solve_portfolio
+
+    m = random_matrix(70, 5)
+    problem = make_problem(m, "all_pairs", Constraints.from_names(m))
+    solution = solve_portfolio(problem, time_limit=1.5, seed=0, mode="parallel")
+    assert solution.status == "feasible" and solution.bound > solution.value
+    assert solution.value == pytest.approx(problem.value(solution.order))
+    assert solution.extras["stopped_by_time_limit"]
+    assert solution.extras["found_by"] in ("mip", "lp rounding", "local search")
+
+
+def test_portfolio_falls_back_to_local_search_and_keeps_an_honest_bound():
+    from taskorder.solvers.portfolio import solve_portfolio
+
+    m = random_matrix(40, 3)
+    problem = make_problem(m, "all_pairs", Constraints.from_names(m))
+    solution = solve_portfolio(problem, time_limit=1.0, seed=0, exact_share=0.05, mode="staged")
+    record = solution.extras["portfolio"]
+    assert record["exact_status"] == "feasible" and record["local_s"] > 0
+    assert solution.value == max(record["exact_value"], record["local_value"])
+    assert solution.value == pytest.approx(problem.value(solution.order))
+    assert solution.bound >= solution.value
+    assert solution.status == ("optimal" if solution.value >= solution.bound else "feasible")
+    by_local = record["local_value"] > record["exact_value"]
+    assert (solution.extras["found_by"] == "local search") or not by_local
+    assert solution.extras["anytime"][-1][1] <= solution.value + 1e-9
+
+
+def test_portfolio_refuses_a_bad_exact_share_or_mode():
+    from taskorder.solvers.portfolio import solve_portfolio
+
+    m = random_matrix(5, 0)
+    problem = make_problem(m, "all_pairs", Constraints.from_names(m))
+    with pytest.raises(InvalidParameterError, match="'exact_share'.*solve_portfolio.*Got 0"):
+        solve_portfolio(problem, time_limit=1.0, exact_share=0)
+    with pytest.raises(InvalidParameterError, match="'mode'.*solve_portfolio.*'both'"):
+        solve_portfolio(problem, time_limit=1.0, mode="both")
 
 
 def test_short_time_limit_skips_the_largest_dp():

@@ -354,6 +354,10 @@ def _route(
     if method != "auto":
         return SOLVERS[method], method, "chosen by the caller", time_limit
     method, reason = choose_method(problem, time_limit)
+    if method == "portfolio":
+        from taskorder.solvers.portfolio import solve_portfolio
+
+        return solve_portfolio, method, reason, time_limit
     if time_limit is None and method in AUTO_TIME_LIMIT:
         time_limit = AUTO_TIME_LIMIT[method]
         reason += f"; no time limit given, so it gets {time_limit:g} s"

@@ -27,6 +27,15 @@ its answer was worse than local search's (benchmarks/results/portfolio_before.tx
 slack share >= :data:`SLACK_LOCAL_SHORT` with a time limit under
 :data:`ILP_LARGE_MIN_SECONDS` goes to ``local``; slack share >= :data:`SLACK_LOCAL` goes
 to ``local`` at any limit (RandA1 t1d100.03 at 30 s: MIP route 0.19 % short, local 0 %).
+For ``n = 61-100`` with a limit under :data:`ILP_LARGE_MIN_SECONDS`, a slack share under
+:data:`SLACK_PORTFOLIO` (input-output, Spec econ, RandA2: 0.03-0.16; MB 0.27-0.29, SGB
+0.54-0.56) goes to ``portfolio`` (:mod:`taskorder.solvers.portfolio`: the MIP and the
+local search share the limit) instead of local search alone: usa79 is proven in
+seconds there, where local search reached the same value unproven. The LP gap after
+the first cut rounds was measured as a feature too and is not cheap: three incremental
+rounds took 2.6 s on usa79, 25 s on sgb75.01 and 105 s on t1d100.03 (loaded machine),
+and it is small (<= 0.6 % of the random-to-bound room) on SGB and MB, which the MIP does
+not prove in 10 s either, so it does not tell "proven soon" from "not".
 
 The MIP always uses lazy 3-cycle rows: the full 3-cycle model (``solve_ilp(...,
 rows="full")``) was slower on every MB-like matrix measured (leading 50-85 task blocks
@@ -50,6 +59,7 @@ __all__ = [
     "ILP_SMALL_MAX_TASKS",
     "SLACK_LOCAL",
     "SLACK_LOCAL_SHORT",
+    "SLACK_PORTFOLIO",
     "THRESHOLDS",
     "choose_method",
     "slack_share",
@@ -59,6 +69,10 @@ __all__ = [
 SLACK_LOCAL_SHORT = 0.3
 #: Slack share from which every time limit goes to local search (RandA1-like data).
 SLACK_LOCAL = 0.65
+#: Below this slack share, n = 61-100 with a limit under ILP_LARGE_MIN_SECONDS goes to the
+#: portfolio (MIP first, then local search) instead of local search alone: input-output
+#: 0.03-0.14 and Spec econ 0.05-0.16 below it, MB 0.27-0.29 above it.
+SLACK_PORTFOLIO = 0.2
 
 
 def slack_share(problem: Problem) -> float:
@@ -140,6 +154,13 @@ def choose_method(problem: Problem, time_limit: float | None) -> tuple[str, str]
                 and time_limit is not None
                 and time_limit < ILP_LARGE_MIN_SECONDS
             ):
+                slack = slack_share(problem)
+                if slack < SLACK_PORTFOLIO:
+                    return "portfolio", (
+                        f"n = {n_tasks} with a {time_limit:g} s limit, slack share {slack:.2f} "
+                        "(input-output-like data): the MIP and a local search share the "
+                        "limit; the best order either finds is returned with the MIP's bound"
+                    )
                 return "local", (
                     f"n = {n_tasks} with a {time_limit:g} s limit: a MIP of this size needs "
                     f"about {ILP_LARGE_MIN_SECONDS:g} s to prove anything, so anytime local "

@@ -234,6 +234,7 @@ def solve_ilp(
     backend: str = "highs",
     rows: str = "lazy",
     lp: str | None = None,
+    helper_to_limit: bool = False,
 ) -> Solution:
     """Solve ``all_pairs`` or ``max_min`` exactly by MIP with lazy 3-dicycle rows.
 
@@ -255,6 +256,9 @@ def solve_ilp(
         How the LP rounds run: one HiGHS model updated in place and re-solved warm
         (default with ``backend="highs"`` when SciPy's bundled HiGHS is importable), or the
         model rebuilt and solved from scratch each round (SCIP's only way).
+    helper_to_limit : bool
+        Let the helper local search run to the time limit instead of stopping after
+        ``HELPER_PATIENCE_FACTOR`` times the usual patience without improvement.
 
     Returns
     -------
@@ -298,7 +302,7 @@ def solve_ilp(
     deadline = None if time_limit is None else start + time_limit
     weights = integer_weights(problem)
     progress = _Progress(weights=weights, deadline=deadline, lp_mode=lp)
-    helper = HelperSearch(problem, time_limit=time_limit, seed=seed)
+    helper = HelperSearch(problem, time_limit=time_limit, seed=seed, to_limit=helper_to_limit)
     try:
         if rows == "full":
             progress.add_cuts(all_triangles(problem.n_tasks))

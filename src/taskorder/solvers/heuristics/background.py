@@ -38,6 +38,9 @@ class HelperSearch:
         ``HELPER_PATIENCE_FACTOR`` times the usual patience without improvement, or when
         :meth:`stop` is called.
     seed : int
+    to_limit : bool
+        With a time limit, run until it (or :meth:`stop`) instead of stopping on
+        patience: the portfolio route (:mod:`taskorder.solvers.portfolio`).
 
     Examples
     --------
@@ -49,7 +52,14 @@ class HelperSearch:
     [0, 2, 1]
     """
 
-    def __init__(self, problem: Problem, *, time_limit: float | None = None, seed: int = 0) -> None:
+    def __init__(
+        self,
+        problem: Problem,
+        *,
+        time_limit: float | None = None,
+        seed: int = 0,
+        to_limit: bool = False,
+    ) -> None:
         from taskorder.solvers.heuristics.local_search import constructive_starts, quick_descent
 
         self.problem = problem
@@ -60,7 +70,7 @@ class HelperSearch:
             patience=HELPER_PATIENCE_FACTOR * DEFAULT_PATIENCE[problem.objective],
             target=cheap_upper_bound(problem),
             stop_event=self._stop,
-            patience_with_time_limit=True,
+            patience_with_time_limit=not (to_limit and time_limit is not None),
         )
         self._result: list[int] | None = None
         self._thread = threading.Thread(target=self._run, args=(seed,), daemon=True)
