@@ -23,9 +23,16 @@ move, record the anytime curve and report a cheap upper bound.
 Stopping: with ``time_limit`` the search improves until the time is up (the
 trajectory is fixed by the seed; where it stops depends on machine speed). Without it,
 it stops after ``patience`` rounds without improvement (deterministic for a seed).
+The time limit is a deadline for the whole call (the bound and the starts count): every
+descent checks it between sweeps, and after it only the answer's value is computed
+(one O(n^2) pass). When it ends during the first descent (n = 2,000: a first descent
+takes seconds), no arm runs and the answer is the order descended so far
+(``extras["local_arm"]`` starts with ``none``).
 """
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 
@@ -256,8 +263,10 @@ def solve_local(
             raise InvalidParameterError(
                 f"The {name!r} parameter of solve_local must be a positive integer. Got {value!r}."
             )
+    began = time.perf_counter()  # the time limit counts the bound and the starts too
     bound = cheap_upper_bound(problem)
     budget = Budget(
+        start=began,
         time_limit=time_limit,
         max_rounds=max_rounds,
         patience=patience or DEFAULT_PATIENCE[problem.objective],
