@@ -26,7 +26,9 @@ Run from the repository root::
 ``benchmarks/results/deadline_before.txt`` is the same command on the sources of commit
 dde19ce (``git archive dde19ce src | tar -x -C /tmp/before``, then
 ``PYTHONPATH=/tmp/before/src`` and ``--label "(sources of dde19ce)"``), the state before
-the fixed costs after the search were cut.
+the fixed costs after the search were cut. ``deadline_post.txt`` is the what-if for a
+smaller reserve after the solver (``--no-cli --post-seconds-per-cell 5e-8``, library
+rows only: the CLI runs in another process).
 """
 
 from __future__ import annotations
@@ -94,7 +96,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-cli", action="store_true", help="library rows only")
     parser.add_argument("--label", default="", help="a note for the header (e.g. the commit)")
+    parser.add_argument(
+        "--post-seconds-per-cell",
+        type=float,
+        default=None,
+        help="what-if: set taskorder.solvers.POST_SECONDS_PER_CELL (what solve keeps back "
+        "for its work after the solver) for the library rows; use with --no-cli",
+    )
     args = parser.parse_args(argv)
+    if args.post_seconds_per_cell is not None:
+        import taskorder.solvers
+
+        taskorder.solvers.POST_SECONDS_PER_CELL = args.post_seconds_per_cell
+        args.label += f" POST_SECONDS_PER_CELL={args.post_seconds_per_cell:g}"
     sizes = [int(s) for s in args.sizes.split(",")]
     limits = [float(s) for s in args.limits.split(",")]
     print(f"# deadline benchmark: sizes {sizes}, limits {limits}, seed {args.seed}, ", end="")
