@@ -53,6 +53,10 @@ Run from the repository root::
     PYTHONPATH=src python benchmarks/portfolio.py --time-limits 10,5 \
         --portfolio-modes staged,parallel --route-check usa79,econ61,econ64,econ67,econ71,\
     econ73,econ77,t2d100.01,t2d100.03,t2d100.05 > benchmarks/results/portfolio_route_modes.txt
+    PYTHONPATH=src python benchmarks/portfolio.py --slack IO,Spec,RandA2,MB,SGB,RandB,RandA1 \
+        > benchmarks/results/portfolio_route_slack.txt
+    PYTHONPATH=src python benchmarks/portfolio.py --lp-gap usa79,econ77,t2d100.01,\
+    sgb75.01,r100b2,t1d100.03,p50-15 > benchmarks/results/portfolio_route_lp_gap.txt
     PYTHONPATH=src python benchmarks/portfolio.py --wall \
         p50-02:10:ilp,p50-15:10:ilp,t1d100.03:10:ilp,r100b2:10:ilp,r100b2:30:ilp,p50-02:10:auto \
         > benchmarks/results/portfolio_wall.txt
@@ -524,6 +528,83 @@ def route_check(names: list[str], limits: list[float], seed: int, modes: list[st
     )
 
 
+def slack_check(families: list[str]) -> None:
+    """The slack share of every LOLIB instance with 17-100 tasks in ``families`` (the
+    feature ``auto`` routes by) and each family's range."""
+    from taskorder.solvers import make_problem
+    from taskorder.solvers.choose import slack_share
+    from taskorder.solvers.problem import Constraints
+
+    print("# instance family n slack_share")
+    for family in families:
+        shares = []
+        for inst in lolib.instances(family):
+            if not 16 < inst.n_tasks <= 100:
+                continue
+            matrix = lolib_matrix(inst.weights())
+            share = slack_share(make_problem(matrix, "all_pairs", Constraints.from_names(matrix)))
+            shares.append(share)
+            print(inst.name, family, inst.n_tasks, f"{share:.3f}", flush=True)
+        if shares:
+            print(
+                f"# {family}: {len(shares)} instances, slack share {min(shares):.3f}-{max(shares):.3f}"
+            )
+
+
+def lp_gap_check(names: list[str], rounds: int) -> None:
+    """The LP gap after the first ``rounds`` cut rounds as a routing feature: the
+    incremental HiGHS model of the MIP route, ``(LP bound - descent) / (B - R)`` next to
+    the slack share ``(B - D) / (B - R)`` (B: pairwise bound, D: quick descent, R:
+    random-order mean), and the seconds the rounds took."""
+    from taskorder.solvers.choose import slack_share
+    from taskorder.solvers.exact.highs_lp import IncrementalLP
+    from taskorder.solvers.exact.ilp import MAX_CUTS_PER_ROUND, SLACK_ROW_SHARE
+    from taskorder.solvers.exact.triangles import precedence_matrix, violated_triangles
+    from taskorder.solvers.heuristics.local_search import (
+        cheap_upper_bound,
+        constructive_starts,
+        quick_descent,
+    )
+    from taskorder.solvers.integer_weights import integer_weights
+    from taskorder.solvers.problem import Constraints, Problem
+
+    known = lolib.best_known()
+    print("# instance family n slack_share lp_gap_share best_known_share rounds seconds")
+    for name in names:
+        inst = known[name]
+        weights, n_tasks = inst.weights(), inst.n_tasks
+        problem = Problem(weights, "all_pairs", Constraints(n_tasks, predecessors=(0,) * n_tasks))
+        started = time.perf_counter()
+        scaled = integer_weights(problem)
+        model = IncrementalLP(problem, scaled)
+        bound, done = float("inf"), 0
+        for _ in range(rounds):
+            outcome = model.solve(None)
+            bound, done = outcome.dual_bound / scaled.scale, done + 1
+            pairs = outcome.values[: n_tasks * (n_tasks - 1) // 2]
+            triples = violated_triangles(
+                precedence_matrix(pairs, n_tasks), limit=MAX_CUTS_PER_ROUND
+            )
+            if triples.size == 0:
+                break
+            model.drop_slack_rows(SLACK_ROW_SHARE)
+            model.add_triangles(triples)
+        seconds = time.perf_counter() - started
+        room = cheap_upper_bound(problem) - 0.5 * float(weights.sum() - weights.trace())
+        descent = problem.value(quick_descent(problem, constructive_starts(problem)))
+        print(
+            name,
+            inst.family,
+            n_tasks,
+            f"{slack_share(problem):.3f}",
+            f"{(bound - descent) / room:.4f}",
+            f"{(bound - inst.best_known) / room:.4f}",
+            done,
+            f"{seconds:.2f}",
+            flush=True,
+        )
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instances", default=",".join(LOLIB_CASES))
@@ -542,12 +623,21 @@ def main(argv=None) -> None:
     parser.add_argument("--arms", default="", help="names (generatedN too): ils vs memetic")
     parser.add_argument("--rows", default="", help="LOLIB names: exact routes compared only")
     parser.add_argument("--route-check", default="", help="LOLIB names: auto before/after")
+    parser.add_argument("--lp-gap", default="", help="LOLIB names: LP gap after cut rounds")
+    parser.add_argument("--lp-rounds", type=int, default=3)
+    parser.add_argument("--slack", default="", help="LOLIB families: slack shares, n 17-100")
     parser.add_argument("--portfolio-modes", default="parallel", help="of parallel, staged")
     parser.add_argument(
         "--routes", default="lazy-rebuild,lazy-incremental,full", help=f"of {', '.join(ROUTES)}"
     )
     args = parser.parse_args(argv)
     print(f"# {time.strftime('%Y-%m-%d %H:%M:%S %Z')}  argv: {' '.join(sys.argv[1:])}")
+    if args.slack:
+        slack_check(args.slack.split(","))
+        return
+    if args.lp_gap:
+        lp_gap_check(args.lp_gap.split(","), args.lp_rounds)
+        return
     if args.route_check:
         print(f"# portfolio modes: {args.portfolio_modes} (the first is auto's)")
         limits = [float(t) for t in args.time_limits.split(",")]
