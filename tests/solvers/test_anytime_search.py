@@ -108,11 +108,12 @@ def test_full_rows_parameter_is_checked():
 
 
 def test_solver_share_of_the_time_limit():
-    from taskorder.solvers import _solver_time_limit
+    from taskorder.solvers import POST_SECONDS_PER_CELL, _solver_time_limit
 
     assert _solver_time_limit(None, 1.0, 100) is None
-    assert _solver_time_limit(10.0, 0.5, 100) == pytest.approx(10.0 - 0.5 - 2.5e-7 * 100**2)
-    assert _solver_time_limit(2.0, 0.5, 2000) == pytest.approx(1.0)  # never below half
+    expected = 10.0 - 0.5 - POST_SECONDS_PER_CELL * 100**2
+    assert _solver_time_limit(10.0, 0.5, 100) == pytest.approx(expected)
+    assert _solver_time_limit(2.0, 1.9, 2000) == pytest.approx(1.0)  # never below half
 
 
 @pytest.mark.parametrize("n_tasks", [700, 40])
