@@ -46,10 +46,16 @@ RESTART_RANDOM_SHARE = 1.0
 STALL_FACTOR = 4
 
 
-def _random_insertions(table: InsertionTable, rng: np.random.Generator, count: int) -> None:
-    """Apply ``count`` random constraint-respecting insertions to ``table`` in place."""
+def _random_insertions(
+    table: InsertionTable, rng: np.random.Generator, count: int, budget: Budget | None = None
+) -> None:
+    """Apply ``count`` random constraint-respecting insertions to ``table`` in place;
+    stop at the deadline of ``budget`` (checked every 8 moves: each is O(n * span), and a
+    restart's kick grows up to n moves, seconds at n = 2,000)."""
     n_tasks = table.n_tasks
-    for _ in range(count):
+    for done in range(count):
+        if budget is not None and done % 8 == 7 and budget.time_left() == 0.0:
+            return
         p = int(rng.integers(n_tasks))
         limits = table.allowed_range()
         low, high = (0, n_tasks) if limits is None else (int(limits[0][p]), int(limits[1][p]))
@@ -119,7 +125,7 @@ class _Population:
 
 def _perturbed_copy(pop: _Population, order, rng, strength: int) -> tuple[np.ndarray, float]:
     pop.table.reset(order)
-    _random_insertions(pop.table, rng, strength)
+    _random_insertions(pop.table, rng, strength, pop.budget)
     return pop.descend()
 
 
@@ -204,7 +210,7 @@ def memetic_linear_ordering(
         child = _repair(_crossover(pop.orders[first], pop.orders[second], rng), problem)
         if rng.random() < MUTATION_RATE:
             pop.table.reset(child)
-            _random_insertions(pop.table, rng, 5)
+            _random_insertions(pop.table, rng, 5, budget)
             child = pop.table.order.copy()
         order, value = pop.descend_from(child)
         if pop.contains(order, value) and budget.time_left() != 0.0:  # not after the deadline
