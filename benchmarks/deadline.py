@@ -23,7 +23,8 @@ Run from the repository root::
     PYTHONPATH=src nice -n 5 python benchmarks/deadline.py --sizes 500,1000,2000 \\
         --limits 0.5,1,2,5 > benchmarks/results/deadline.txt
 
-``benchmarks/results/deadline_before.txt`` is the same command on the sources of commit
+``deadline_long.txt``: ``--sizes 1000,2000 --limits 10,30`` (the arms that run at longer
+limits: memetic at n = 1,000, iterated at 2,000). ``benchmarks/results/deadline_before.txt`` is the same command on the sources of commit
 dde19ce (``git archive dde19ce src | tar -x -C /tmp/before``, then
 ``PYTHONPATH=/tmp/before/src`` and ``--label "(sources of dde19ce)"``), the state before
 the fixed costs after the search were cut. ``deadline_post.txt`` is the what-if for a
