@@ -5,7 +5,9 @@ Which method when
 ``"auto"`` (default)
     Picks for you by size, objective and time limit and records why in
     ``SolveResult.method_reason`` (see :func:`choose_method`; thresholds measured in
-    docs/solvers.md).
+    docs/solvers.md). For 61-100 tasks (``all_pairs``) with a limit under 30 s and
+    input-output-like data it runs the MIP and a local search under one limit
+    (:mod:`taskorder.solvers.portfolio`; ``method`` ``"portfolio"`` in the result).
 ``"dp"``
     Exact subset dynamic programming; proves optimality. Up to 24 tasks
     (``all_pairs``) or 20 (``adjacent``); time and memory grow as ``2^n``.

@@ -31,11 +31,13 @@ For ``n = 61-100`` with a limit under :data:`ILP_LARGE_MIN_SECONDS`, a slack sha
 :data:`SLACK_PORTFOLIO` (input-output, Spec econ, RandA2: 0.03-0.16; MB 0.27-0.29, SGB
 0.54-0.56) goes to ``portfolio`` (:mod:`taskorder.solvers.portfolio`: the MIP and the
 local search share the limit) instead of local search alone: usa79 is proven in
-seconds there, where local search reached the same value unproven. The LP gap after
-the first cut rounds was measured as a feature too and is not cheap: three incremental
-rounds took 2.6 s on usa79, 25 s on sgb75.01 and 105 s on t1d100.03 (loaded machine),
-and it is small (<= 0.6 % of the random-to-bound room) on SGB and MB, which the MIP does
-not prove in 10 s either, so it does not tell "proven soon" from "not".
+seconds there, where local search reached the same value unproven
+(benchmarks/results/portfolio_route_10s.txt). The LP gap after the first cut rounds was
+measured as a feature too (benchmarks/results/portfolio_route_lp_gap.txt) and is not
+cheap: three incremental rounds took 1.5 s on usa79, 9 s on sgb75.01, 25 s on r100b2 and
+61 s on t1d100.03; it is as small on SGB and MB (0.002-0.006 of the random-to-bound room),
+which the MIP does not prove in 10 s, as on usa79 (0.004), so it does not tell "proven
+soon" from "not".
 
 The MIP always uses lazy 3-cycle rows: the full 3-cycle model (``solve_ilp(...,
 rows="full")``) was slower on every MB-like matrix measured (leading 50-85 task blocks
