@@ -427,8 +427,9 @@ def _solve_point(
 
 
 #: Seconds per matrix cell that ``solve`` spends after the solver returns (checking the
-#: order, the prediction, the baselines): about 1 s at n = 2,000 on 2 shared cores.
-POST_SECONDS_PER_CELL = 2.5e-7
+#: order, the prediction, the baselines): about 0.1 s at n = 2,000 on 2 shared cores
+#: (benchmarks/results/deadline_post.txt: 5e-8 ends solve 0.0-0.1 s before the limit).
+POST_SECONDS_PER_CELL = 5e-8
 
 
 def _solver_time_limit(time_limit: float | None, spent: float, n_tasks: int) -> float | None:
