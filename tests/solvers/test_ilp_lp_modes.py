@@ -66,7 +66,7 @@ def test_rows_can_be_dropped_and_added_again_without_changing_the_bound():
 
 
 def test_unknown_lp_mode_names_parameter_expected_and_received():
-    with pytest.raises(InvalidParameterError, match=r"'lp'.*incremental, rebuild.*'simplex'"):
+    with pytest.raises(InvalidParameterError, match=r"'lp'.*'incremental', 'rebuild'.*'simplex'"):
         solve_ilp(problem_for(5, 0), lp="simplex")
 
 

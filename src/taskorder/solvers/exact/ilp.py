@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from taskorder.checks import check_choice
 from taskorder.exceptions import InvalidParameterError, SolverError
 from taskorder.solvers.exact.ilp_model import (
     build_ordering_model,
@@ -287,11 +288,7 @@ def solve_ilp(
             "The 'ilp' method solves the 'all_pairs' and 'max_min' objectives. Got "
             "objective='adjacent'; use method='cpsat' (a circuit model) or 'auto'."
         )
-    if backend not in BACKENDS:
-        raise InvalidParameterError(
-            f"The 'backend' parameter of solve_ilp must be one of {', '.join(BACKENDS)}. "
-            f"Got {backend!r}."
-        )
+    check_choice(backend, BACKENDS, "backend", "solve_ilp")
     lp = _lp_mode(lp, backend)
     if rows not in ("lazy", "full"):
         raise InvalidParameterError(
@@ -326,10 +323,7 @@ def _lp_mode(lp: str | None, backend: str) -> str:
 
     if lp is None:
         return "incremental" if backend == "highs" and incremental_lp_available() else "rebuild"
-    if lp not in LP_MODES:
-        raise InvalidParameterError(
-            f"The 'lp' parameter of solve_ilp must be one of {', '.join(LP_MODES)}. Got {lp!r}."
-        )
+    check_choice(lp, LP_MODES, "lp", "solve_ilp")
     if lp == "incremental" and (backend != "highs" or not incremental_lp_available()):
         raise InvalidParameterError(
             "The 'lp' parameter of solve_ilp can be 'incremental' only with backend='highs' "
