@@ -215,6 +215,24 @@ def test_large_matrix_with_errors_skips_confidence_unless_asked(tmp_path):
     assert "skipped" in result.stderr and json.loads(result.stdout)["robustness"] is None
 
 
+def test_time_limit_counts_reading_and_says_when_reading_used_it_up(tmp_path):
+    import numpy as np
+
+    from taskorder import TransferMatrix, write_matrix
+
+    rng = np.random.default_rng(1)
+    path = write_matrix(
+        TransferMatrix([f"t{k}" for k in range(40)], rng.normal(size=(40, 40))),
+        tmp_path / "m.csv",
+    )
+    result = run("solve", path, "--json", "--time-limit", "0.001")
+    assert result.exit_code == 0, result.stderr
+    assert "of the 0.001 s time limit" in result.stderr
+    assert sorted(json.loads(result.stdout)["order"]) == sorted(f"t{k}" for k in range(40))
+    relaxed = run("solve", path, "--json", "--time-limit", "30")
+    assert relaxed.exit_code == 0 and "time limit" not in relaxed.stderr
+
+
 def test_solve_entropy_model_option():
     entropy = EXAMPLE.with_name("four_domains_entropy.json")
     scores = EXAMPLE.with_name("four_domains.json")

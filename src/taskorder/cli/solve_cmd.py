@@ -114,7 +114,12 @@ def solve(
         list[str] | None, typer.Option(help="EARLIER:LATER precedence; repeat as needed.")
     ] = None,
     time_limit: Annotated[
-        float | None, typer.Option("--time-limit", min=0.001, help="Seconds the solver may use.")
+        float | None,
+        typer.Option(
+            "--time-limit",
+            min=0.001,
+            help="Wall-clock seconds for the whole command, reading the input included.",
+        ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for randomised solvers and baselines.")] = 0,
     impute: Annotated[
@@ -233,7 +238,7 @@ def solve(
     before : list of str, optional
         EARLIER:LATER precedence; repeat as needed.
     time_limit : float, optional
-        Seconds the solver may use.
+        Wall-clock seconds for the whole command, reading the input included.
     seed : int
         Seed for randomised solvers and baselines.
     impute : Impute
@@ -334,10 +339,19 @@ def solve(
 
 
 def _time_left(time_limit: float | None, started: float) -> float | None:
-    """What is left of ``--time-limit`` after reading (at least 0.05 s, for a first answer)."""
+    """What is left of ``--time-limit`` after reading (at least 0.05 s, for a first answer).
+
+    When reading alone used the limit up, a note on stderr says the answer will come late.
+    """
     if time_limit is None:
         return None
-    return max(time_limit - (time.monotonic() - started), 0.05)
+    spent = time.monotonic() - started
+    if spent >= time_limit:
+        stderr.print(
+            f"note: reading the input took {spent:.2f} s of the {time_limit:g} s time limit; "
+            "the solver gets 0.05 s for a first answer, so the command ends after the limit"
+        )
+    return max(time_limit - spent, 0.05)
 
 
 def _check_usage(options: SolveOptions) -> None:
