@@ -42,6 +42,7 @@ from taskorder.exceptions import ConstraintError, InvalidParameterError
 from taskorder.matrix import TransferMatrix
 from taskorder.model import _retention
 from taskorder.solvers.construct import priority_order
+from taskorder.solvers.exact.dp import unwind_order
 from taskorder.solvers.problem import Constraints, Problem, Solution
 
 __all__ = [
@@ -250,17 +251,7 @@ def solve_multiplicative_dp(
             better = values > best[targets] + 1e-12
             best[targets[better]] = values[better]
             parent[targets[better]] = task
-    full = masks.size - 1
-    if not np.isfinite(best[full]):
-        raise ConstraintError(
-            "No order satisfies the constraints (precedences and floors together)."
-        )
-    order, subset = [], full
-    while subset:
-        task = int(parent[subset])
-        order.append(task)
-        subset ^= 1 << task
-    order.reverse()
+    order = unwind_order(parent, n_tasks, best)
     value = problem.value(order)
     return Solution(
         order=order,

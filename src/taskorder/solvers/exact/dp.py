@@ -131,10 +131,26 @@ def _linear_ordering(weights, predecessors, layers, deadline, floors=()) -> list
             choice = np.argmax(candidates, axis=1)
             best[sets] = candidates[np.arange(sets.size), choice]
             last[sets] = choice
-    return _unwind(last, n_tasks, best)
+    return unwind_order(last, n_tasks, best)
 
 
-def _unwind(last: np.ndarray, n_tasks: int, best: np.ndarray) -> list[int]:
+def unwind_order(last: np.ndarray, n_tasks: int, best: np.ndarray) -> list[int]:
+    """The optimal order of a subset DP: ``last[S]`` is the task placed last in subset ``S``.
+
+    Parameters
+    ----------
+    last : ndarray of int, shape (2**n_tasks,)
+        The last task of each subset's best order.
+    n_tasks : int
+        Number of tasks.
+    best : ndarray, shape (2**n_tasks,)
+        Best value per subset; ``-inf`` where no feasible order reaches it.
+
+    Raises
+    ------
+    ConstraintError
+        If no feasible order reaches the full set.
+    """
     full = (1 << n_tasks) - 1
     if not np.isfinite(best[full]):
         raise ConstraintError(
