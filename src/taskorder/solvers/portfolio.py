@@ -27,8 +27,7 @@ from __future__ import annotations
 
 import time
 
-from taskorder.checks import check_choice
-from taskorder.exceptions import InvalidParameterError
+from taskorder.checks import check_choice, check_float
 from taskorder.solvers.exact.ilp import solve_ilp
 from taskorder.solvers.heuristics.local_search import solve_local
 from taskorder.solvers.problem import Problem, Solution
@@ -90,11 +89,7 @@ def solve_portfolio(
     """
     mode = PORTFOLIO_MODE if mode is None else mode
     check_choice(mode, MODES, "mode", "solve_portfolio")
-    if not 0.0 < exact_share <= 1.0:
-        raise InvalidParameterError(
-            "The 'exact_share' parameter of solve_portfolio must be in (0, 1]. "
-            f"Got {exact_share!r}."
-        )
+    check_float(exact_share, "exact_share", "solve_portfolio", minimum=0, maximum=1, low_open=True)
     start = time.perf_counter()
     if mode == "parallel":
         exact = solve_ilp(problem, time_limit=time_limit, seed=seed, helper_to_limit=True)
