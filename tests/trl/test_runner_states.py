@@ -191,3 +191,18 @@ def test_compare_runs_the_hybrid_on_the_trl_runner(plain_runner):
     assert [c["anchor"]["task"] for c in calls] == order[1:]
     assert all(c["anchor"]["share"] == 0.5 for c in calls)
     assert report.methods["hybrid"].total_steps == len(tasks)
+
+
+def test_save_links_the_state_files_instead_of_copying_them(plain_runner, tmp_path):
+    from pathlib import Path
+
+    state = plain_runner.initial_state(0)
+    saved = tmp_path / "saved"
+    plain_runner.save(state, saved)
+    source = Path(plain_runner.load(state))
+    assert sorted(p.name for p in saved.iterdir()) == sorted(p.name for p in source.iterdir())
+    # one file on disk, not two (the same file system here)
+    assert (saved / "config.json").stat().st_ino == (source / "config.json").stat().st_ino
+    assert plain_runner.load(str(saved)) == str(saved)
+    plain_runner.save(state, saved)  # saving again replaces the folder
+    assert (saved / "config.json").is_file()

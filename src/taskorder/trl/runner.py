@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -34,6 +35,14 @@ __all__ = ["TRLProbeRunner", "TRLRunnerConfig"]
 
 #: Marker file of a finished state folder.
 _DONE = ".taskorder-state-complete"
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    """Hard-link ``source`` to ``target``, or copy it where links are not possible."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 class TRLRunnerConfig(StrictModel):
@@ -300,12 +309,17 @@ class TRLProbeRunner:
         )
 
     def save(self, state: str, path: str | Path) -> None:
-        """Copy the state's model directory to ``path`` (a directory)."""
+        """Copy the state's model directory to ``path`` (a directory).
+
+        Files are hard-linked where the file system allows it (a state folder is
+        written once and never changed afterwards), so saving a multi-gigabyte state
+        costs no disk; elsewhere they are copied.
+        """
         source = self._state_dir(state)
         path = Path(path)
         if path.exists():
             shutil.rmtree(path)
-        shutil.copytree(source, path)
+        shutil.copytree(source, path, copy_function=_link_or_copy)
 
     def load(self, path: str | Path) -> str:
         """The state saved at ``path`` (checked to be a model directory)."""
