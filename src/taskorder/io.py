@@ -1,4 +1,4 @@
-"""Read and write transfer matrices: labelled square CSV, long CSV and JSON.
+"""Read and write transfer matrices: labelled square CSV, long CSV, JSON and NumPy ``.npz``.
 
 Formats
 -------
@@ -19,10 +19,20 @@ and optionally ``forward``, ``bwt_stderr``, ``forward_stderr``, ``weights``,
 ``own_scores``, ``imputed``); ``null`` is a missing entry. Diagonal cells must be
 ``null`` or 0. ``weights`` may not all be 0.
 
+*NPZ*: a NumPy archive as :func:`numpy.savez` writes it (a zip of ``.npy`` arrays), with
+the fields of the JSON format as arrays: ``tasks`` (1-D unicode strings) and ``bwt``
+(``n x n``) are required; ``forward``, ``bwt_stderr``, ``forward_stderr`` (``n x n``),
+``weights``, ``own_scores`` (``n``), ``imputed`` (``n x n`` booleans) and the texts
+``sign_convention`` and ``note`` are optional. Numbers may be floats or integers; NaN is
+a missing entry (the one format where it is); a diagonal cell must be NaN or 0. Binary,
+so reading it costs no parsing: the format for large matrices under a time limit. Files
+are read with ``allow_pickle=False``: an object array is refused from its header, before
+any of its data is read.
+
 Missing entries and NaN
 -----------------------
 One rule for every format: a missing entry is written as *nothing* (an empty CSV cell,
-JSON ``null``). The literals ``nan``/``NaN`` and ``inf``/``Infinity``, and numbers too
+JSON ``null``; NaN in ``.npz``, which has no other way). The literals ``nan``/``NaN`` and ``inf``/``Infinity``, and numbers too
 large for a 64-bit float (``1e400``), are refused with a message that says where, in
 CSV and JSON alike. Every problem with a file raises
 :class:`~taskorder.exceptions.InvalidMatrixError` (never another exception), including
@@ -36,16 +46,20 @@ import io
 import json
 import math
 import re
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
 from taskorder.exceptions import InvalidMatrixError
 from taskorder.json_matrix import check_diagonal, parse_json
-from taskorder.matrix import MAX_TASKS, TransferMatrix, first_repeat
+from taskorder.matrix import MAX_TASKS, SIGN_CONVENTION, TransferMatrix, first_repeat
 
 __all__ = [
+    "MATRIX_FORMATS",
     "MAX_FILE_BYTES",
+    "MAX_NPZ_BYTES",
     "MAX_SQUARE_CSV_BYTES",
     "MAX_TASKS",
     "matrix_from_dict",
@@ -61,6 +75,14 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 #: full-precision matrix of :data:`~taskorder.matrix.MAX_TASKS` tasks (at most 24 bytes a
 #: cell) fits, so every square CSV taskorder writes is one taskorder reads.
 MAX_SQUARE_CSV_BYTES = 640 * 1024 * 1024
+#: An ``.npz`` matrix file may be this large, and so may its arrays together once
+#: decompressed. A matrix of :data:`~taskorder.matrix.MAX_TASKS` tasks with every extra
+#: (four float squares and the imputed mask: 33 bytes a cell, 787 MiB) fits with room for
+#: the names, so every ``.npz`` :func:`write_matrix` writes is one :func:`read_matrix` reads
+#: (it refuses to write a larger one).
+MAX_NPZ_BYTES = 1024 * 1024 * 1024
+#: The values of the ``format`` parameter of :func:`read_matrix` and :func:`write_matrix`.
+MATRIX_FORMATS = ("square", "long", "json", "npz")
 
 _LONG_REQUIRED = ("source", "target", "value")
 _LONG_OPTIONAL = ("stderr", "forward", "forward_stderr")
@@ -80,8 +102,9 @@ def read_matrix(path: str | Path, *, format: str | None = None) -> TransferMatri
     Parameters
     ----------
     path : str or Path
-        A ``.csv`` (square or long, detected from the header) or ``.json`` file.
-    format : {"square", "long", "json"}, optional
+        A ``.csv`` (square or long, detected from the header), ``.json`` or ``.npz``
+        file (a file that starts as a zip archive is read as ``.npz`` too).
+    format : {"square", "long", "json", "npz"}, optional
         Force a format instead of detecting it.
 
     Returns
@@ -92,7 +115,8 @@ def read_matrix(path: str | Path, *, format: str | None = None) -> TransferMatri
     ------
     InvalidMatrixError
         If the file is missing, empty, too large or malformed; the message names the
-        file, the row or column, what was expected and what was found.
+        file, the row and column (or the ``.npz`` array), what was expected and what was
+        found.
 
     Examples
     --------
@@ -102,34 +126,48 @@ def read_matrix(path: str | Path, *, format: str | None = None) -> TransferMatri
     >>> _ = open(path, "w").write("task,math,poetry\\nmath,,-0.2\\npoetry,0.05,\\n")
     >>> read_matrix(path).bwt.tolist()
     [[0.0, -0.2], [0.05, 0.0]]
+    >>> path = write_matrix(read_matrix(path), os.path.join(folder, "bwt.npz"))
+    >>> read_matrix(path).bwt.tolist()
+    [[0.0, -0.2], [0.05, 0.0]]
     """
     path = Path(path)
-    if format not in (None, "square", "long", "json"):
-        raise InvalidMatrixError(
-            f"The 'format' parameter of read_matrix must be 'square', 'long' or 'json'. "
-            f"Got {format!r}."
-        )
+    if format is not None and format not in MATRIX_FORMATS:
+        raise InvalidMatrixError(_format_message("read_matrix", format))
+    if format is None and (path.suffix.lower() == ".npz" or _starts_as_zip(path)):
+        format = "npz"
+    if format == "npz":
+        return _with_path(path, _read_npz, path)
     may_be_square = format in (None, "square") and path.suffix.lower() != ".json"
     text = _read_text(path, MAX_SQUARE_CSV_BYTES if may_be_square else MAX_FILE_BYTES)
     if format is None:
         format = _detect_format(path, text)
+    return _with_path(path, _parse_text, path, text, format)
+
+
+def _parse_text(path: Path, text: str, format: str) -> TransferMatrix:
+    """The matrix in ``text`` (read from ``path``) in a text ``format``."""
+    fast = _parse_square_fast(path, text) if format == "square" else None
+    if fast is not None:
+        return fast
+    if len(text) > MAX_FILE_BYTES:
+        raise InvalidMatrixError(
+            f"{path}: the file is {len(text) / 2**20:.1f} MiB; files over "
+            f"{MAX_FILE_BYTES // 2**20} MiB are read only as a plain square CSV (comma "
+            "delimiter, unquoted task names, decimal numbers or empty cells, as "
+            "write_matrix writes it) or as .npz."
+        )
+    if format == "json":
+        return TransferMatrix.from_dict(parse_json(path, text))
+    rows, delimiter = _parse_csv(path, text)
+    if format == "long":
+        return _parse_long(path, rows, delimiter)
+    return _parse_square(path, rows, delimiter)
+
+
+def _with_path(path: Path, read, *args) -> TransferMatrix:
+    """``read(*args)``, its :class:`InvalidMatrixError` always starting with ``path``."""
     try:
-        fast = _parse_square_fast(path, text) if format == "square" else None
-        if fast is not None:
-            return fast
-        if len(text) > MAX_FILE_BYTES:
-            raise InvalidMatrixError(
-                f"{path}: the file is {len(text) / 2**20:.1f} MiB; files over "
-                f"{MAX_FILE_BYTES // 2**20} MiB are read only as a plain square CSV (comma "
-                "delimiter, unquoted task names, decimal numbers or empty cells, as "
-                "write_matrix writes it)."
-            )
-        if format == "json":
-            return TransferMatrix.from_dict(parse_json(path, text))
-        rows, delimiter = _parse_csv(path, text)
-        if format == "long":
-            return _parse_long(path, rows, delimiter)
-        return _parse_square(path, rows, delimiter)
+        return read(*args)
     except InvalidMatrixError as error:
         if str(error).startswith(f"{path}: "):
             raise
@@ -137,11 +175,21 @@ def read_matrix(path: str | Path, *, format: str | None = None) -> TransferMatri
         raise type(error)(f"{path}: {error}") from None
 
 
-def write_matrix(matrix: TransferMatrix, path: str | Path, *, format: str | None = None) -> Path:
-    """Write ``matrix`` to ``path`` as square CSV (default for ``.csv``), long CSV or JSON.
+def _format_message(owner: str, format: object) -> str:
+    names = ", ".join(repr(name) for name in MATRIX_FORMATS[:-1])
+    return (
+        f"The 'format' parameter of {owner} must be {names} or {MATRIX_FORMATS[-1]!r}. "
+        f"Got {format!r}."
+    )
 
-    Square CSV holds ``bwt`` only; use JSON or long CSV to keep the extras.
-    Missing entries are written as empty cells (CSV) or ``null`` (JSON).
+
+def write_matrix(matrix: TransferMatrix, path: str | Path, *, format: str | None = None) -> Path:
+    """Write ``matrix`` to ``path`` as square CSV (default for ``.csv``), long CSV, JSON or NPZ.
+
+    Square CSV holds ``bwt`` only; use JSON, NPZ or long CSV to keep the extras.
+    Missing entries are written as empty cells (CSV), ``null`` (JSON) or NaN (NPZ).
+    NPZ (:func:`numpy.savez`, uncompressed) is the fast one to read back, and exact: the
+    floats read back bit for bit.
 
     Parameters
     ----------
@@ -150,28 +198,37 @@ def write_matrix(matrix: TransferMatrix, path: str | Path, *, format: str | None
     path : str or Path
         Destination file; missing parent folders are created and an existing file is
         overwritten.
-    format : {"square", "long", "json"}, optional
-        Default: ``"json"`` when ``path`` ends in ``.json`` (any case), ``"square"``
-        otherwise.
+    format : {"square", "long", "json", "npz"}, optional
+        Default: ``"json"`` when ``path`` ends in ``.json`` (any case), ``"npz"`` when it
+        ends in ``.npz``, ``"square"`` otherwise.
 
     Returns
     -------
     Path
-        ``path`` as a :class:`~pathlib.Path`.
+        ``path`` as a :class:`~pathlib.Path` (no ``.npz`` is added to it).
 
     Raises
     ------
     InvalidMatrixError
-        For an unknown ``format``, or a JSON or long CSV text larger than
-        :data:`MAX_FILE_BYTES` (which :func:`read_matrix` would refuse; nothing is
-        written then). A square CSV is always readable (:data:`MAX_SQUARE_CSV_BYTES`).
+        For an unknown ``format``, a JSON or long CSV text larger than
+        :data:`MAX_FILE_BYTES` or an NPZ file larger than :data:`MAX_NPZ_BYTES` (which
+        :func:`read_matrix` would refuse; nothing is written then). A square CSV is always
+        readable (:data:`MAX_SQUARE_CSV_BYTES`).
     """
     path = Path(path)
     if format is None:
-        format = "json" if path.suffix.lower() == ".json" else "square"
+        format = {".json": "json", ".npz": "npz"}.get(path.suffix.lower(), "square")
+    if format not in MATRIX_FORMATS:
+        raise InvalidMatrixError(_format_message("write_matrix", format))
     path.parent.mkdir(parents=True, exist_ok=True)
     if format == "json":
         _write_readable(path, json.dumps(matrix.to_dict(), indent=2) + "\n", "JSON")
+        return path
+    if format == "npz":
+        _write_npz(matrix, path)
+        return path
+    if format == "square":
+        path.write_text("".join(_square_lines(matrix)), encoding="utf-8")
         return path
 
     def cell(value: float) -> str:
@@ -179,35 +236,26 @@ def write_matrix(matrix: TransferMatrix, path: str | Path, *, format: str | None
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    if format == "square":
-        path.write_text("".join(_square_lines(matrix)), encoding="utf-8")
-        return path
-    if format == "long":
-        extras = [
-            name
-            for name, array in (
-                ("stderr", matrix.bwt_stderr),
-                ("forward", matrix.forward),
-                ("forward_stderr", matrix.forward_stderr),
-            )
-            if array is not None
-        ]
-        writer.writerow([*_LONG_REQUIRED, *extras])
-        arrays = {
-            "stderr": matrix.bwt_stderr,
-            "forward": matrix.forward,
-            "forward_stderr": matrix.forward_stderr,
-        }
-        for i, source in enumerate(matrix.tasks):
-            for j, target in enumerate(matrix.tasks):
-                if i != j and not math.isnan(matrix.bwt[i, j]):
-                    extra_cells = [cell(arrays[name][i, j]) for name in extras]
-                    writer.writerow([source, target, cell(matrix.bwt[i, j]), *extra_cells])
-    else:
-        raise InvalidMatrixError(
-            f"The 'format' parameter of write_matrix must be 'square', 'long' or 'json'. "
-            f"Got {format!r}."
+    extras = [
+        name
+        for name, array in (
+            ("stderr", matrix.bwt_stderr),
+            ("forward", matrix.forward),
+            ("forward_stderr", matrix.forward_stderr),
         )
+        if array is not None
+    ]
+    writer.writerow([*_LONG_REQUIRED, *extras])
+    arrays = {
+        "stderr": matrix.bwt_stderr,
+        "forward": matrix.forward,
+        "forward_stderr": matrix.forward_stderr,
+    }
+    for i, source in enumerate(matrix.tasks):
+        for j, target in enumerate(matrix.tasks):
+            if i != j and not math.isnan(matrix.bwt[i, j]):
+                extra_cells = [cell(arrays[name][i, j]) for name in extras]
+                writer.writerow([source, target, cell(matrix.bwt[i, j]), *extra_cells])
     _write_readable(path, buffer.getvalue(), "long CSV")
     return path
 
@@ -242,24 +290,212 @@ def _square_lines(matrix: TransferMatrix):
         yield names[i] + "," + ",".join(cells) + "\n"
 
 
+# --------------------------------------------------------------------------- npz
+#: The arrays of an ``.npz`` matrix, in the order they are read: the dtype kinds accepted
+#: and the number of axes (each of length n, the number of tasks).
+_NPZ_ARRAYS = {
+    "tasks": ("U", 1),
+    "bwt": ("fiu", 2),
+    "forward": ("fiu", 2),
+    "bwt_stderr": ("fiu", 2),
+    "forward_stderr": ("fiu", 2),
+    "weights": ("fiu", 1),
+    "own_scores": ("fiu", 1),
+    "imputed": ("b", 2),
+    "sign_convention": ("U", 0),
+    "note": ("U", 0),
+}
+_NPZ_KINDS = {"U": "unicode text", "fiu": "numbers (float or int)", "b": "booleans"}
+_NPZ_ERRORS = (OSError, ValueError, EOFError, SyntaxError, zipfile.BadZipFile, zlib.error)
+
+
+def _starts_as_zip(path: Path) -> bool:
+    """Whether ``path`` is a file that starts with a zip archive's signature."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
+
+
+def _write_npz(matrix: TransferMatrix, path: Path) -> None:
+    """Write every field of ``matrix`` with :func:`numpy.savez` (uncompressed)."""
+    tasks = np.array(matrix.tasks, dtype=str)
+    if tasks.tolist() != list(matrix.tasks):  # numpy drops trailing NUL characters
+        raise InvalidMatrixError(
+            f"{path}: a task name ending in a NUL character cannot be stored in an .npz "
+            "file (numpy strips it); nothing was written. Write JSON instead."
+        )
+    arrays = {"sign_convention": np.array(SIGN_CONVENTION), "tasks": tasks, "bwt": matrix.bwt}
+    for name in ("forward", "bwt_stderr", "forward_stderr", "own_scores"):
+        if getattr(matrix, name) is not None:
+            arrays[name] = getattr(matrix, name)
+    arrays["weights"] = matrix.weights
+    if matrix.imputed.any():
+        arrays["imputed"] = matrix.imputed
+    size = sum(array.nbytes + 1024 for array in arrays.values())  # 1 KiB: header, zip entry
+    if size > MAX_NPZ_BYTES:
+        raise InvalidMatrixError(
+            f"{path}: this matrix as .npz would take {size / 2**20:.1f} MiB, and read_matrix "
+            f"accepts .npz files up to {MAX_NPZ_BYTES // 2**20} MiB; nothing was written."
+        )
+    with path.open("wb") as handle:  # a file object: given a name, savez may add ".npz"
+        np.savez(handle, **arrays)
+
+
+def _read_npz(path: Path) -> TransferMatrix:
+    """The matrix in the ``.npz`` file ``path`` (see the module docstring)."""
+    _check_file(
+        path, MAX_NPZ_BYTES, f".npz matrix files up to {MAX_NPZ_BYTES // 2**20} MiB are accepted"
+    )
+    with path.open("rb") as handle:
+        start = handle.read(8)
+    if not start.startswith((b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY")):
+        raise InvalidMatrixError(
+            f"{path}: expected an .npz archive (a zip of .npy arrays, as numpy.savez writes "
+            f"it); the file does not start like a zip archive (first bytes {start!r})."
+        )
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except _NPZ_ERRORS as error:
+        raise InvalidMatrixError(
+            f"{path}: expected an .npz archive (a zip of .npy arrays, as numpy.savez writes "
+            f"it); could not open it as one ({_first_line(error)})."
+        ) from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise InvalidMatrixError(
+            f"{path}: expected an .npz archive with arrays 'tasks' and 'bwt'; got a single "
+            f".npy array of shape {getattr(archive, 'shape', '?')} (write it with numpy.savez)."
+        )
+    with archive:
+        members = _npz_members(path, archive.zip)
+        arrays: dict[str, np.ndarray] = {}
+        for name in (name for name in _NPZ_ARRAYS if name in members):
+            n_tasks = len(arrays["tasks"]) if arrays else None
+            arrays[name] = _npz_array(path, archive, members[name], name, n_tasks)
+    return _npz_matrix(path, arrays)
+
+
+def _npz_members(path: Path, archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+    """The members of an ``.npz`` archive by array name; raise unless they are known
+    arrays, each once, ``tasks`` and ``bwt`` among them, small enough together."""
+    infos = archive.infolist()
+    names = [info.filename.removesuffix(".npy") for info in infos]
+    unknown = [
+        repr(name) if info.filename.endswith(".npy") else f"{info.filename!r} (not an .npy file)"
+        for name, info in zip(names, infos)
+        if name not in _NPZ_ARRAYS or not info.filename.endswith(".npy")
+    ]
+    if unknown:
+        raise InvalidMatrixError(
+            f"{path}: unknown array(s) {', '.join(unknown)} in the .npz file; the accepted "
+            f"arrays are {', '.join(map(repr, _NPZ_ARRAYS))}."
+        )
+    repeat = first_repeat(names)
+    if repeat is not None:
+        raise InvalidMatrixError(
+            f"{path}: the .npz file holds array {names[repeat[0]]!r} twice; expected each once."
+        )
+    for name in ("tasks", "bwt"):
+        if name not in names:
+            raise InvalidMatrixError(
+                f"{path}: the .npz file has no array {name!r}; expected at least 'tasks' (task "
+                f"names) and 'bwt' (n x n numbers). Got {', '.join(map(repr, names)) or 'none'}."
+            )
+    total = sum(info.file_size for info in infos)
+    if total > MAX_NPZ_BYTES:
+        raise InvalidMatrixError(
+            f"{path}: the arrays take {total / 2**20:.1f} MiB once decompressed; .npz matrix "
+            f"files up to {MAX_NPZ_BYTES // 2**20} MiB are accepted."
+        )
+    return dict(zip(names, infos))
+
+
+def _npz_array(path: Path, archive, member: zipfile.ZipInfo, name: str, n_tasks) -> np.ndarray:
+    """Array ``name`` of the archive; its header is checked before any data is read.
+
+    Parameters
+    ----------
+    path : Path
+        The file, named in errors.
+    archive : numpy.lib.npyio.NpzFile
+        The open archive (``allow_pickle=False``).
+    member : zipfile.ZipInfo
+        The archive member holding the array.
+    name : str
+        The array's name, a key of ``_NPZ_ARRAYS``.
+    n_tasks : int or None
+        The number of tasks; None while reading ``tasks`` (2 to ``MAX_TASKS`` names).
+    """
+    kinds, n_axes = _NPZ_ARRAYS[name]
+    where = f"{path}: array {name!r} of the .npz file"
+    try:
+        with archive.zip.open(member) as stream:
+            version = np.lib.format.read_magic(stream)
+            if version not in ((1, 0), (2, 0)):
+                raise ValueError(f".npy format version {version}; 1.0 or 2.0 expected")
+            read_header = getattr(np.lib.format, f"read_array_header_{version[0]}_0")
+            shape, _, dtype = read_header(stream)
+    except _NPZ_ERRORS as error:
+        raise InvalidMatrixError(
+            f"{where} is not a readable .npy array ({_first_line(error)})."
+        ) from None
+    size = "n" if n_tasks is None else str(n_tasks)
+    expected = (
+        f"shape ({', '.join([size] * n_axes)}{',' if n_axes == 1 else ''}) of {_NPZ_KINDS[kinds]}"
+    )
+    if name == "tasks":
+        expected += f", n = 2 to {MAX_TASKS} task names"
+    if dtype.hasobject or dtype.kind not in kinds or dtype.fields is not None:
+        why = " (Python objects: unpickling them is refused)" if dtype.hasobject else ""
+        raise InvalidMatrixError(f"{where} must have {expected}. Got dtype {dtype}{why}.")
+    n_expected = n_tasks if n_tasks is not None else (shape[:1] or (0,))[0]
+    if shape != (n_expected,) * n_axes or (name == "tasks" and not 2 <= n_expected <= MAX_TASKS):
+        raise InvalidMatrixError(f"{where} must have {expected}. Got shape {shape}.")
+    try:
+        return archive[name]
+    except _NPZ_ERRORS as error:
+        raise InvalidMatrixError(f"{where} could not be read ({_first_line(error)}).") from None
+
+
+def _npz_matrix(path: Path, arrays: dict[str, np.ndarray]) -> TransferMatrix:
+    """Build the matrix from the checked arrays of an ``.npz`` file (no lists in between)."""
+    tasks = arrays["tasks"].tolist()
+    _check_names(path, tasks, "array 'tasks'")
+    for name in ("bwt", "forward", "bwt_stderr", "forward_stderr"):
+        if name in arrays:
+            check_diagonal(f"{path}: ", tasks, arrays[name], name)
+    extras = ("forward", "bwt_stderr", "forward_stderr", "weights", "own_scores", "imputed")
+    matrix = TransferMatrix(tasks, arrays["bwt"], **{name: arrays.get(name) for name in extras})
+    if not matrix.weights.any():
+        raise InvalidMatrixError(
+            f"{path}: array 'weights' must give at least one task a positive weight; with "
+            "every weight 0 every order has the same objective."
+        )
+    return matrix
+
+
+def _first_line(error: BaseException) -> str:
+    """The first line of ``error``'s message, or its type's name when it has none."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
 # --------------------------------------------------------------------------- reading
 def _read_text(path: Path, limit: int | None = None) -> str:
     """The text of ``path`` if it is at most ``limit`` bytes (default MAX_FILE_BYTES)."""
-    if not path.exists():
-        raise InvalidMatrixError(f"{path}: no such file.")
-    if path.is_dir():
-        raise InvalidMatrixError(f"{path}: expected a file, got a directory.")
-    size = path.stat().st_size
-    limit = MAX_FILE_BYTES if limit is None else limit
-    if size > limit:
-        raise InvalidMatrixError(
-            f"{path}: the file is {size / 2**20:.1f} MiB; matrix files up to "
-            f"{MAX_FILE_BYTES // 2**20} MiB are accepted (plain square CSV up to "
-            f"{MAX_SQUARE_CSV_BYTES // 2**20} MiB)."
-        )
+    _check_file(
+        path,
+        MAX_FILE_BYTES if limit is None else limit,
+        f"matrix files up to {MAX_FILE_BYTES // 2**20} MiB are accepted (plain square CSV up "
+        f"to {MAX_SQUARE_CSV_BYTES // 2**20} MiB, .npz up to {MAX_NPZ_BYTES // 2**20} MiB)",
+    )
     data = path.read_bytes()
     if b"\x00" in data:
-        raise InvalidMatrixError(f"{path}: expected a text file (CSV or JSON), got binary data.")
+        raise InvalidMatrixError(
+            f"{path}: expected a text file (CSV or JSON), got binary data (an .npz file must "
+            "be named *.npz or read with format='npz')."
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -269,6 +505,17 @@ def _read_text(path: Path, limit: int | None = None) -> str:
     if not text.strip():
         raise InvalidMatrixError(f"{path}: the file is empty; expected a transfer matrix.")
     return text
+
+
+def _check_file(path: Path, limit: int, accepted: str) -> None:
+    """Raise unless ``path`` is a file of at most ``limit`` bytes (``accepted`` says so)."""
+    if not path.exists():
+        raise InvalidMatrixError(f"{path}: no such file.")
+    if path.is_dir():
+        raise InvalidMatrixError(f"{path}: expected a file, got a directory.")
+    size = path.stat().st_size
+    if size > limit:
+        raise InvalidMatrixError(f"{path}: the file is {size / 2**20:.1f} MiB; {accepted}.")
 
 
 def _detect_format(path: Path, text: str) -> str:
