@@ -46,6 +46,7 @@ import io
 import json
 import math
 import re
+import struct
 import zipfile
 import zlib
 from pathlib import Path
@@ -306,7 +307,18 @@ _NPZ_ARRAYS = {
     "note": ("U", 0),
 }
 _NPZ_KINDS = {"U": "unicode text", "fiu": "numbers (float or int)", "b": "booleans"}
-_NPZ_ERRORS = (OSError, ValueError, EOFError, SyntaxError, zipfile.BadZipFile, zlib.error)
+#: What numpy and zipfile raise on a damaged archive (RuntimeError: an encrypted member,
+#: NotImplementedError: an unknown zip version or compression method).
+_NPZ_ERRORS = (
+    OSError,
+    ValueError,
+    EOFError,
+    SyntaxError,
+    RuntimeError,
+    struct.error,
+    zipfile.BadZipFile,
+    zlib.error,
+)
 
 
 def _starts_as_zip(path: Path) -> bool:
