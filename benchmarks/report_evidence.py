@@ -399,6 +399,7 @@ def readme_heldout() -> str:
                 f"{method_cell(cex, 'recommended')} exact, {method_cell(csa, 'recommended')} "
                 f"sampled; `recommend`'s current verdict (rescored) calls {called} of {len(rec)} "
                 "world-mode pairs separable ([evidence](docs/evidence.md#the-confirm-split))."
+                + _losses_sentence()
             ),
         ]
     noisy = evidence_rows(evidence.CONFIRM_NOISY, "noisy")
@@ -419,6 +420,31 @@ def readme_heldout() -> str:
             ),
         ]
     return "\n".join(lines)
+
+
+@block("evidence-losses")
+def evidence_losses() -> str:
+    """Wins and losses against the mean random order, beyond seed noise or not."""
+    import evidence_noise
+
+    return "\n".join(evidence_noise.table())
+
+
+def _losses_sentence() -> str:
+    """README: how many sampled-mode losses of re-planning were beyond seed noise."""
+    import evidence_noise
+
+    splits = (*evidence.HELDOUT, evidence.CONFIRM)
+    t = evidence_noise.tally(splits, "sampled", "replan")
+    if t is None:
+        return ""
+    return (
+        f" Where re-planning fell below the mean random order in sampled mode ({t['below']} "
+        f"of {t['worlds']} held-out and confirm worlds), {t['below_sig']} of those losses "
+        "were beyond seed noise (paired t-test over the 4 truth seeds, 5 %; it was above "
+        f"random beyond seed noise in {t['above_sig']}) "
+        "([evidence](docs/evidence.md#wins-and-losses-against-seed-noise))."
+    )
 
 
 @block("calibrated-routes")
