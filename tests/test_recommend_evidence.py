@@ -143,3 +143,11 @@ def test_not_separable_advice_counts_the_instances_that_got_it(evidence):
         ]
         called = sum(r["separable"] == "False" for r in recs)
         assert f"{called} of {len(recs)} {words}" in NOT_SEPARABLE_ADVICE
+
+
+def test_separable_advice_quotes_the_losses_against_seed_noise(evidence):
+    import evidence_noise
+
+    t = evidence_noise.tally((*evidence.HELDOUT, evidence.CONFIRM), "sampled", "replan")
+    assert f"({t['below']} of {t['worlds']} held-out and confirm worlds)" in REPLAN_ADVICE
+    assert t["below_sig"] == 0 and "none of the losses was beyond seed noise" in REPLAN_ADVICE
