@@ -369,3 +369,13 @@ def test_written_bytes_are_a_plain_numpy_archive(tmp_path):
         assert archive["tasks"].tolist() == list(matrix.tasks)
         assert archive["bwt"].tobytes() == matrix.bwt.tobytes()
         assert str(archive["sign_convention"]).startswith("bwt[i, j]")
+
+
+def test_cli_note_on_a_limit_used_up_by_reading_points_to_npz(tmp_path):
+    rng = np.random.default_rng(0)
+    matrix = TransferMatrix([f"t{k}" for k in range(40)], rng.normal(size=(40, 40)))
+    path = write_matrix(matrix, tmp_path / "m.csv")
+    result = runner.invoke(app, ["solve", str(path), "--time-limit", "0.001", "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert "of the 0.001 s time limit" in result.stderr
+    assert ".npz is the fastest matrix format to read" in " ".join(result.stderr.split())

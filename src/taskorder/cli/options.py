@@ -118,7 +118,9 @@ def value_of(member: enum.Enum | None) -> str | None:
 
 
 ConfigArg = Annotated[Path, typer.Argument(help="Campaign configuration (.toml, .yaml or .json).")]
-MatrixArg = Annotated[Path, typer.Argument(help="Transfer matrix: square CSV, long CSV or JSON.")]
+MatrixArg = Annotated[
+    Path, typer.Argument(help="Transfer matrix: square CSV, long CSV, JSON or .npz.")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress output on stderr.")]
 WorkersOpt = Annotated[

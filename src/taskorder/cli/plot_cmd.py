@@ -43,7 +43,7 @@ def heatmap(file: MatrixArg, output: OutOpt, order: OrderOpt = None) -> None:
     Parameters
     ----------
     file : Path
-        Transfer matrix: square CSV, long CSV or JSON.
+        Transfer matrix: square CSV, long CSV, JSON or .npz.
     output : Path
         Image file to write (.png or .svg).
     order : str, optional
@@ -62,7 +62,7 @@ def graph(file: MatrixArg, output: OutOpt, order: OrderOpt = "best") -> None:
     Parameters
     ----------
     file : Path
-        Transfer matrix: square CSV, long CSV or JSON.
+        Transfer matrix: square CSV, long CSV, JSON or .npz.
     output : Path
         Image file to write (.png or .svg).
     order : str, optional

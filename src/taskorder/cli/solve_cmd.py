@@ -132,7 +132,9 @@ def solve(
     ] = Impute.none,
     stderr_file: Annotated[
         Path | None,
-        typer.Option("--stderr", help="Square CSV of standard errors of bwt (if FILE has none)."),
+        typer.Option(
+            "--stderr", help="Matrix file of standard errors of bwt, any format (if FILE has none)."
+        ),
     ] = None,
     risk: Annotated[
         Risk | None,
@@ -224,7 +226,7 @@ def solve(
     Parameters
     ----------
     file : Path
-        Transfer matrix: square CSV, long CSV or JSON.
+        Transfer matrix: square CSV, long CSV, JSON or .npz.
     objective : Objective
         all-pairs (every later stage acts), adjacent (only the next one), or max-min (maximise the
         worst task's predicted final score).
@@ -245,7 +247,7 @@ def solve(
         Fill missing entries of FILE (and --entropy FILE) before solving: none (refuse them,
         default), row_col (row + column effects), row_mean, or zero. See taskorder.estimate.impute.
     stderr_file : Path, optional
-        Square CSV of standard errors of bwt (if FILE has none).
+        Matrix file of standard errors of bwt, any format (if FILE has none).
     risk : Risk, optional
         With standard errors: mean (default), quantile (risk-averse) or probability.
     quantile : float, optional
@@ -349,7 +351,8 @@ def _time_left(time_limit: float | None, started: float) -> float | None:
     if spent >= time_limit:
         stderr.print(
             f"note: reading the input took {spent:.2f} s of the {time_limit:g} s time limit; "
-            "the solver gets 0.05 s for a first answer, so the command ends after the limit"
+            "the solver gets 0.05 s for a first answer, so the command ends after the limit "
+            "(.npz is the fastest matrix format to read: taskorder.write_matrix(m, 'm.npz'))"
         )
     return max(time_limit - spent, 0.05)
 
@@ -536,7 +539,7 @@ def predict(
     Parameters
     ----------
     file : Path
-        Transfer matrix: square CSV, long CSV or JSON.
+        Transfer matrix: square CSV, long CSV, JSON or .npz.
     order : str
         Comma-separated task names, first trained first.
     objective : Objective
