@@ -1,0 +1,223 @@
+"""A check run with a significance test: does it tell whether order matters?
+
+``benchmarks/evidence_check.py`` found that a 2-seed check of a few curricula is no more
+reliable than the probe-only verdict; judging checks with more seeds needed a truth with
+more seeds than the check. This script trains every order of the stored evidence worlds
+with **8** truth seeds (``evidence.truth``, the same seeding, so seeds 0-3 reproduce the
+stored ``per_seed`` exactly; asserted), and scores one rule with no free parameter.
+
+Run (resumable per split and mode; ``--score`` needs no training)::
+
+    python benchmarks/evidence_ftest.py --run confirm_noisy      # each split, each mode
+    python benchmarks/evidence_ftest.py --score > benchmarks/results/evidence_ftest.txt
+
+The rule and the scoring (written down and committed before any 8-seed truth was run)
+-------------------------------------------------------------------------------------
+- *Check* (what a user trains): the recommended fixed order (the CSV's ``recommended``
+  row), its reverse and one other order drawn at random (seeded by the world:
+  ``evidence_check.check_orders(..., "three")``), each with **seeds 0-3**. Cost:
+  ``3 x 4 x n`` training stages.
+- *Test*: two-way analysis of variance without replication (orders x seeds; the same
+  seed index is the same starting state and evaluation seed for every order), F = mean
+  square of orders over the residual mean square, ``(k-1, (k-1)(s-1))`` degrees of
+  freedom. **Order matters** when p < :data:`ALPHA` = 0.05, else **cannot tell**. The
+  level is the textbook one, not chosen on any world, so no split is a development split
+  for this rule and every split is reported.
+- *Truth* (**seeds 4-7** only, never seen by the check): orders are **not separable**
+  when the sd of the order values (means over seeds 4-7) is at most ``TRUTH_K`` = 2
+  standard errors of one order's 4-seed mean (median over orders): ``evidence.py``'s
+  rule on the held-back seeds.
+- *Right*: *order matters* and re-planning (the route the tool advises then; its order
+  from the CSV) beats the mean random order on seeds 4-7, or *cannot tell* and the truth
+  is not separable. The probe-only verdict (the CSV's ``separable``, current rule) is
+  scored the same way on the same truth.
+
+Raw output: ``benchmarks/results/evidence_truth8_<split>_<mode>.jsonl`` (per world: the
+orders and their 8-seed ``per_seed``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import evidence
+from evidence_check import check_orders
+
+from taskorder.percentile import order_percentile
+from taskorder.seeds import derive_seed
+
+RESULTS = Path(__file__).parent / "results"
+ALPHA = 0.05
+SEEDS = 8
+CHECK_SEEDS = (0, 1, 2, 3)
+TRUTH_SEEDS = (4, 5, 6, 7)
+SPLITS = tuple(evidence.SPLITS)
+
+
+def truth_path(split: str, mode: str) -> Path:
+    """``evidence_truth8_<split>_<mode>.jsonl`` (mode left out when the split names it)."""
+    name = split if split.endswith(f"_{mode}") else f"{split}_{mode}"
+    return RESULTS / f"evidence_truth8_{name}.jsonl"
+
+
+def anova_p(per_seed: np.ndarray) -> float:
+    """p-value of the orders effect in a two-way ANOVA without replication.
+
+    Parameters
+    ----------
+    per_seed : ndarray, shape (orders, seeds)
+        Each checked order's mean final score under each seed (the same seed index is
+        the same starting state for every order).
+
+    Returns
+    -------
+    float
+        ``P(F >= observed)`` with ``(k-1, (k-1)(s-1))`` degrees of freedom; 0 when the
+        residual is 0 and the orders differ, 1 when nothing differs.
+
+    Examples
+    --------
+    >>> anova_p(np.array([[0.5, 0.6, 0.7], [0.4, 0.5, 0.6]]))  # a constant gap
+    0.0
+    >>> round(anova_p(np.array([[0.5, 0.4, 0.7], [0.4, 0.6, 0.5]])), 3)  # seed noise
+    0.808
+    """
+    k, s = per_seed.shape
+    orders = per_seed.mean(axis=1, keepdims=True)
+    residual = per_seed - orders - per_seed.mean(axis=0) + per_seed.mean()
+    ss_orders = s * float(((orders - per_seed.mean()) ** 2).sum())
+    ss_residual = float((residual**2).sum())
+    tol = 1e-12 * max(1.0, float(np.abs(per_seed).max()))
+    if ss_residual <= tol:
+        return 0.0 if ss_orders > tol else 1.0
+    f = (ss_orders / (k - 1)) / (ss_residual / ((k - 1) * (s - 1)))
+    return float(stats.f.sf(f, k - 1, (k - 1) * (s - 1)))
+
+
+def run_split(split: str, modes: tuple[str, ...], budget: float) -> None:
+    """Train the 8-seed truth of every stored world of ``split`` not yet in its file."""
+    start = time.time()
+    for mode in modes:
+        path = truth_path(split, mode)
+        done = set()
+        if path.exists():
+            done = {json.loads(line)["world"] for line in path.read_text().splitlines()}
+        for raw in evidence._stored(split, mode):
+            if raw["world"] in done:
+                continue
+            if time.time() - start > budget:
+                print(f"time budget reached; rerun to resume ({split} {mode})")
+                return
+            t0 = time.time()
+            runner = evidence.learner(raw["world"], mode)
+            root = derive_seed(raw["world"], "evidence", "truth")
+            orders, per_seed = evidence.truth(runner, runner.config.stage_steps, SEEDS, root)
+            assert [list(o) for o in orders] == raw["orders"]
+            assert np.array_equal(per_seed[:, :4], np.array(raw["per_seed"])), raw["world"]
+            record = {"world": raw["world"], "orders": raw["orders"], "per_seed": per_seed.tolist()}
+            with path.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(record) + "\n")
+            print(f"{split} {mode} world {raw['world']}: {time.time() - t0:.1f} s", flush=True)
+
+
+def world_row(record: dict, rows: dict[str, dict], raw: dict) -> dict:
+    """The check's p-value and call, the truth on seeds 4-7, and how the routes did there."""
+    per_seed = np.array(record["per_seed"])
+    orders = [tuple(o) for o in record["orders"]]
+    held = per_seed[:, list(TRUTH_SEEDS)]
+    values = held.mean(axis=1)
+    seed_se = float(np.median(held.std(axis=1, ddof=1) / math.sqrt(held.shape[1])))
+    truth_ratio = float(values.std(ddof=1)) / seed_se if seed_se > 0 else math.inf
+    recommended = tuple(rows["recommended"]["order"].split(" > "))
+    checked = check_orders(raw, recommended, "three")
+    p = anova_p(per_seed[np.ix_(checked, list(CHECK_SEEDS))])
+    replan = values[orders.index(tuple(rows["replan"]["order"].split(" > ")))]
+    return {
+        "p": p,
+        "matters": p < ALPHA,
+        "probe_separable": rows["recommended"]["separable"] == "True",
+        "truth_ratio": truth_ratio,
+        "truth_not_separable": truth_ratio <= evidence.TRUTH_K,
+        "replan_wins": bool(replan > values.mean() + 1e-12),
+        "replan_pct": order_percentile(values, replan),
+        "stages": len(checked) * len(CHECK_SEEDS) * len(orders[0]),
+    }
+
+
+def split_rows(split: str, mode: str) -> list[dict]:
+    """:func:`world_row` for every world of ``split`` and ``mode`` with an 8-seed truth."""
+    path = truth_path(split, mode)
+    if not path.exists():
+        return []
+    by_world: dict[int, dict[str, dict]] = {}
+    for r in evidence.read_rows(evidence.csv_path(split, mode)):
+        by_world.setdefault(int(r["world"]), {})[r["method"]] = r
+    raws = {raw["world"]: raw for raw in evidence._stored(split, mode)}
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        rows = by_world.get(record["world"], {})
+        if "replan" in rows and "recommended" in rows:
+            out.append(world_row(record, rows, raws[record["world"]]))
+    return out
+
+
+def right(row: dict, matters: bool) -> bool:
+    """Right: says *matters* and re-planning beat random, or *cannot tell* and truth agrees."""
+    return row["replan_wins"] if matters else row["truth_not_separable"]
+
+
+def score_lines() -> list[str]:
+    """The table: per split and mode, the check's and the probe verdict's record."""
+    lines = [
+        f"# check: recommended, reverse, random order x seeds {CHECK_SEEDS}; two-way ANOVA, "
+        f"order matters at p < {ALPHA}; truth from seeds {TRUTH_SEEDS} (TRUTH_K "
+        f"{evidence.TRUTH_K})",
+        "split mode worlds truth_not_separable | check: matters right (matters_right, "
+        "cannot_tell_right) | probe: separable right | check_stages_median",
+    ]
+    for split in SPLITS:
+        for mode in evidence.split_modes(split):
+            rows = split_rows(split, mode)
+            if not rows:
+                continue
+            truth_low = sum(r["truth_not_separable"] for r in rows)
+            said = [r for r in rows if r["matters"]]
+            not_said = [r for r in rows if not r["matters"]]
+            check_right = sum(right(r, r["matters"]) for r in rows)
+            probe_right = sum(right(r, r["probe_separable"]) for r in rows)
+            lines.append(
+                f"{split} {mode} {len(rows)} {truth_low} | {len(said)} {check_right} "
+                f"({sum(right(r, True) for r in said)}, {sum(right(r, False) for r in not_said)})"
+                f" | {sum(r['probe_separable'] for r in rows)} {probe_right} | "
+                f"{int(np.median([r['stages'] for r in rows]))}"
+            )
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", choices=SPLITS, help="train the 8-seed truth of a split")
+    parser.add_argument("--mode", choices=evidence.MODES, help="one mode of the split only")
+    parser.add_argument("--time-budget", type=float, default=math.inf)
+    parser.add_argument("--score", action="store_true", help="print the table (no training)")
+    args = parser.parse_args()
+    if args.run:
+        modes = (args.mode,) if args.mode else evidence.split_modes(args.run)
+        run_split(args.run, modes, args.time_budget)
+    if args.score:
+        print("\n".join(score_lines()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
