@@ -23,6 +23,15 @@ Run from the repository root::
     PYTHONPATH=src nice -n 5 python benchmarks/deadline.py --sizes 500,1000,2000 \\
         --limits 0.5,1,2,5 > benchmarks/results/deadline.txt
 
+``--format npz`` gives both kinds of rows the same matrix as a NumPy ``.npz`` file
+(``taskorder.io.write_matrix``, read back from the CSV so the values are the same) and
+prints, per size, a comment line with the time to read the square CSV and the ``.npz``
+once each; ``--format square,npz`` runs both inputs one after the other, so the CSV rows
+are the baseline of the same run. ``deadline_npz.txt`` is::
+
+    nice -n 5 .venv/bin/python benchmarks/deadline.py --sizes 2000 --limits 0.5,1,2,5 \\
+        --format square,npz > benchmarks/results/deadline_npz.txt
+
 ``deadline_long.txt``: ``--sizes 1000,2000 --limits 10,30`` (the arms that run at longer
 limits: memetic at n = 1,000, iterated at 2,000). ``benchmarks/results/deadline_before.txt`` is the same command on the sources of commit
 dde19ce (``git archive dde19ce src | tar -x -C /tmp/before``, then
@@ -47,6 +56,7 @@ import numpy as np
 
 from taskorder import solve
 from taskorder.io import read_matrix
+from taskorder.io import write_matrix as save_matrix
 
 
 def write_matrix(folder: Path, n_tasks: int, seed: int) -> Path:
@@ -61,6 +71,24 @@ def write_matrix(folder: Path, n_tasks: int, seed: int) -> Path:
         for name, row in zip(names, weights):
             handle.write(name + "," + ",".join(f"{x:.6f}" for x in row) + "\n")
     return path
+
+
+def as_npz(csv_path: Path, n_tasks: int) -> Path:
+    """The matrix of ``csv_path`` written as ``.npz`` next to it; prints both read times."""
+    began = time.perf_counter()
+    matrix = read_matrix(csv_path)
+    csv_s = time.perf_counter() - began
+    npz_path = save_matrix(matrix, csv_path.with_suffix(".npz"))
+    began = time.perf_counter()
+    again = read_matrix(npz_path)
+    npz_s = time.perf_counter() - began
+    assert again.bwt.tobytes() == matrix.bwt.tobytes()
+    print(
+        f"# n={n_tasks}: read square CSV {csv_s:.3f} s ({csv_path.stat().st_size / 1e6:.1f} MB), "
+        f".npz {npz_s:.3f} s ({npz_path.stat().st_size / 1e6:.1f} MB), ratio {csv_s / npz_s:.0f}",
+        flush=True,
+    )
+    return npz_path
 
 
 def library_row(matrix, limit: float, seed: int) -> dict:
@@ -90,12 +118,44 @@ def cli_row(path: Path, limit: float, seed: int) -> dict:
     return {"wall": wall, "ok": wall <= 1.05 * limit + 0.5, "value": value}
 
 
+def size_rows(path: Path, n_tasks: int, limits: list[float], args) -> None:
+    """Print the ``lib`` rows (and the ``cli`` rows unless ``--no-cli``) for one input file."""
+    began = time.perf_counter()
+    matrix = read_matrix(path)
+    read_s = time.perf_counter() - began
+    for limit in limits:
+        row = library_row(matrix, limit, args.seed)
+        print(
+            f"{n_tasks:>5} {'lib':>4} {limit:>6g} {read_s:>7.2f} {row['wall']:>7.2f} "
+            f"{row['wall'] - limit:>+7.2f} {'yes' if row['ok'] else 'NO':>3} "
+            f"{row['solver']:>8.2f} {row['first']:>7.3f} {row['arm']:>9} "
+            f"{row['value']:>14.6f}",
+            flush=True,
+        )
+    if args.no_cli:
+        return
+    for limit in limits:
+        row = cli_row(path, limit, args.seed)
+        print(
+            f"{n_tasks:>5} {'cli':>4} {limit:>6g} {'':>7} {row['wall']:>7.2f} "
+            f"{row['wall'] - limit:>+7.2f} {'yes' if row['ok'] else 'NO':>3} "
+            f"{'':>8} {'':>7} {'':>9} {row['value']:>14.6f}",
+            flush=True,
+        )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="500,1000,2000")
     parser.add_argument("--limits", default="0.5,1,2,5")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-cli", action="store_true", help="library rows only")
+    parser.add_argument(
+        "--format",
+        default="square",
+        help="input files, comma-separated: 'square' (the CSV) and/or 'npz' (the same "
+        "matrix as .npz); each gets its block of rows, after a '# input' line",
+    )
     parser.add_argument("--label", default="", help="a note for the header (e.g. the commit)")
     parser.add_argument(
         "--post-seconds-per-cell",
@@ -105,6 +165,11 @@ def main(argv: list[str] | None = None) -> None:
         "for its work after the solver) for the library rows; use with --no-cli",
     )
     args = parser.parse_args(argv)
+    formats = args.format.split(",")
+    if not formats or not set(formats) <= {"square", "npz"}:
+        parser.error(
+            f"--format takes 'square', 'npz' or both, comma-separated; got {args.format!r}"
+        )
     if args.post_seconds_per_cell is not None:
         import taskorder.solvers
 
@@ -118,29 +183,12 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{'ok':>3} {'solver_s':>8} {'first_s':>7} {'arm':>9} {'value':>14}")
     with tempfile.TemporaryDirectory() as folder:
         for n_tasks in sizes:
-            path = write_matrix(Path(folder), n_tasks, args.seed)
-            began = time.perf_counter()
-            matrix = read_matrix(path)
-            read_s = time.perf_counter() - began
-            for limit in limits:
-                row = library_row(matrix, limit, args.seed)
-                print(
-                    f"{n_tasks:>5} {'lib':>4} {limit:>6g} {read_s:>7.2f} {row['wall']:>7.2f} "
-                    f"{row['wall'] - limit:>+7.2f} {'yes' if row['ok'] else 'NO':>3} "
-                    f"{row['solver']:>8.2f} {row['first']:>7.3f} {row['arm']:>9} "
-                    f"{row['value']:>14.6f}",
-                    flush=True,
-                )
-            if args.no_cli:
-                continue
-            for limit in limits:
-                row = cli_row(path, limit, args.seed)
-                print(
-                    f"{n_tasks:>5} {'cli':>4} {limit:>6g} {'':>7} {row['wall']:>7.2f} "
-                    f"{row['wall'] - limit:>+7.2f} {'yes' if row['ok'] else 'NO':>3} "
-                    f"{'':>8} {'':>7} {'':>9} {row['value']:>14.6f}",
-                    flush=True,
-                )
+            csv_path = write_matrix(Path(folder), n_tasks, args.seed)
+            for fmt in formats:
+                if formats != ["square"]:
+                    print(f"# input {fmt}", flush=True)
+                path = as_npz(csv_path, n_tasks) if fmt == "npz" else csv_path
+                size_rows(path, n_tasks, limits, args)
 
 
 if __name__ == "__main__":
