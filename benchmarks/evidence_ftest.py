@@ -28,6 +28,9 @@ The rule and the scoring (written down and committed before any 8-seed truth was
   the test itself: the recommended order, the rank rule's, each outcome model's best (the
   CSV's ``best:*`` rows) and 10 random orders (seeded by the world), each with seeds 0-3,
   the same ANOVA over all of them. Cost: up to ``15 x 4 x n`` stages.
+- *The tool's current rule on the same data, for comparison*: ``validate``'s noise ceiling
+  (split-half reliability of the ranking over the validate orders and seeds 0-3) below
+  ``taskorder.recommend.NOISE_CEILING_FLOOR`` = 0.5 means *cannot tell*.
 - *Truth* (**seeds 4-7** only, never seen by the check): orders are **not separable**
   when the sd of the order values (means over seeds 4-7) is at most ``TRUTH_K`` = 2
   standard errors of one order's 4-seed mean (median over orders): ``evidence.py``'s
@@ -57,7 +60,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import evidence
 from evidence_check import check_orders
 
+from taskorder.estimate.validate import noise_ceiling
 from taskorder.percentile import order_percentile
+from taskorder.recommend import NOISE_CEILING_FLOOR
 from taskorder.seeds import derive_seed
 
 RESULTS = Path(__file__).parent / "results"
@@ -161,7 +166,9 @@ def world_row(record: dict, rows: dict[str, dict], raw: dict) -> dict:
     wide = validate_orders(orders, rows, record["world"])
     p_wide = anova_p(per_seed[np.ix_(wide, list(CHECK_SEEDS))])
     replan = values[orders.index(tuple(rows["replan"]["order"].split(" > ")))]
+    ceiling = noise_ceiling(per_seed[np.ix_(wide, list(CHECK_SEEDS))], seed=record["world"])
     return {
+        "ceiling_matters": not ceiling["ceiling"] < NOISE_CEILING_FLOOR,
         "p": p,
         "matters": p < ALPHA,
         "p_validate": p_wide,
@@ -206,7 +213,8 @@ def score_lines() -> list[str]:
         f"order matters at p < {ALPHA}; truth from seeds {TRUTH_SEEDS} (TRUTH_K "
         f"{evidence.TRUTH_K})",
         "split mode worlds truth_not_separable | check: matters right (matters_right, "
-        "cannot_tell_right) | validate check: matters right | probe: separable right | "
+        "cannot_tell_right) | validate check: matters right | ceiling: matters right | "
+        "probe: separable right | "
         "check_stages_median validate_stages_median",
     ]
     for split in SPLITS:
@@ -224,6 +232,8 @@ def score_lines() -> list[str]:
                 f"({sum(right(r, True) for r in said)}, {sum(right(r, False) for r in not_said)})"
                 f" | {sum(r['validate_matters'] for r in rows)} "
                 f"{sum(right(r, r['validate_matters']) for r in rows)}"
+                f" | {sum(r['ceiling_matters'] for r in rows)} "
+                f"{sum(right(r, r['ceiling_matters']) for r in rows)}"
                 f" | {sum(r['probe_separable'] for r in rows)} {probe_right} | "
                 f"{int(np.median([r['stages'] for r in rows]))} "
                 f"{int(np.median([r['validate_stages'] for r in rows]))}"
