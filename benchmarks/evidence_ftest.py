@@ -54,13 +54,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import evidence
 from evidence_check import check_orders
 
-from taskorder.estimate.validate import noise_ceiling
+from taskorder.estimate.validate import noise_ceiling, order_test
 from taskorder.percentile import order_percentile
 from taskorder.recommend import NOISE_CEILING_FLOOR
 from taskorder.seeds import derive_seed
@@ -79,38 +78,9 @@ def truth_path(split: str, mode: str) -> Path:
     return RESULTS / f"evidence_truth8_{name}.jsonl"
 
 
-def anova_p(per_seed: np.ndarray) -> float:
-    """p-value of the orders effect in a two-way ANOVA without replication.
-
-    Parameters
-    ----------
-    per_seed : ndarray, shape (orders, seeds)
-        Each checked order's mean final score under each seed (the same seed index is
-        the same starting state for every order).
-
-    Returns
-    -------
-    float
-        ``P(F >= observed)`` with ``(k-1, (k-1)(s-1))`` degrees of freedom; 0 when the
-        residual is 0 and the orders differ, 1 when nothing differs.
-
-    Examples
-    --------
-    >>> anova_p(np.array([[0.5, 0.6, 0.7], [0.4, 0.5, 0.6]]))  # a constant gap
-    0.0
-    >>> round(anova_p(np.array([[0.5, 0.4, 0.7], [0.4, 0.6, 0.5]])), 3)  # seed noise
-    0.808
-    """
-    k, s = per_seed.shape
-    orders = per_seed.mean(axis=1, keepdims=True)
-    residual = per_seed - orders - per_seed.mean(axis=0) + per_seed.mean()
-    ss_orders = s * float(((orders - per_seed.mean()) ** 2).sum())
-    ss_residual = float((residual**2).sum())
-    tol = 1e-12 * max(1.0, float(np.abs(per_seed).max()))
-    if ss_residual <= tol:
-        return 0.0 if ss_orders > tol else 1.0
-    f = (ss_orders / (k - 1)) / (ss_residual / ((k - 1) * (s - 1)))
-    return float(stats.f.sf(f, k - 1, (k - 1) * (s - 1)))
+def _p(per_seed: np.ndarray) -> float:
+    """The p-value of :func:`taskorder.estimate.validate.order_test` (what validate runs)."""
+    return float(order_test(per_seed)["p"])
 
 
 def run_split(split: str, modes: tuple[str, ...], budget: float) -> None:
@@ -162,9 +132,9 @@ def world_row(record: dict, rows: dict[str, dict], raw: dict) -> dict:
     truth_ratio = float(values.std(ddof=1)) / seed_se if seed_se > 0 else math.inf
     recommended = tuple(rows["recommended"]["order"].split(" > "))
     checked = check_orders(raw, recommended, "three")
-    p = anova_p(per_seed[np.ix_(checked, list(CHECK_SEEDS))])
+    p = _p(per_seed[np.ix_(checked, list(CHECK_SEEDS))])
     wide = validate_orders(orders, rows, record["world"])
-    p_wide = anova_p(per_seed[np.ix_(wide, list(CHECK_SEEDS))])
+    p_wide = _p(per_seed[np.ix_(wide, list(CHECK_SEEDS))])
     replan = values[orders.index(tuple(rows["replan"]["order"].split(" > ")))]
     ceiling = noise_ceiling(per_seed[np.ix_(wide, list(CHECK_SEEDS))], seed=record["world"])
     return {

@@ -135,6 +135,11 @@ NOT_SEPARABLE_ADVICE = (
     "in those 6 orders were truly not separable from seed noise in 5 (docs/evidence.md)"
 )
 
+#: How often validate's order test was right on the learner's evidence worlds, against a
+#: truth trained with other seeds (``benchmarks/evidence_ftest.py``; checked by
+#: ``tests/test_recommend_evidence.py``).
+ORDER_TEST_RECORD = ""
+
 _MAX_ENUMERATED = 7  # up to 7! = 5040 orders for the random mean; more are sampled
 
 
@@ -372,6 +377,25 @@ def _separation_verdict(
     )  # fmt: skip
 
 
+def _order_test_lines(test: dict[str, Any], n_orders: Any) -> list[str]:
+    """The order test's answer in words (nothing when it could not run)."""
+    if test.get("matters") is None:
+        return []
+    stats = (
+        f"two-way ANOVA over {n_orders} orders x seeds: F = {test['f']:.2f}, p = {test['p']:.3g}"
+    )
+    if test["matters"]:
+        return [
+            f"ORDER MATTERS HERE: the trained orders differ beyond seed noise ({stats} < "
+            f"{test['alpha']:g}). {ORDER_TEST_RECORD}".rstrip()
+        ]
+    return [
+        f"ORDER CANNOT BE TOLD APART HERE: the trained orders do not differ beyond seed "
+        f"noise with these seeds ({stats} >= {test['alpha']:g}); train the tasks jointly or "
+        f"in any order, or train more seeds to look closer. {ORDER_TEST_RECORD}".rstrip()
+    ]
+
+
 def verdict(report: dict[str, Any]) -> list[str]:
     """Plain sentences on how the recommended order did in a validation report.
 
@@ -384,7 +408,9 @@ def verdict(report: dict[str, Any]) -> list[str]:
     Returns
     -------
     list of str
-        First the recommended order's realised percentile; then, if it loses to the
+        First the recommended order's realised percentile; then the order test's answer
+        (``report["order_test"]``, :func:`taskorder.estimate.validate.order_test`: do
+        the trained orders differ beyond seed noise?) when it ran; then, if it loses to the
         rank rule or to random (the mean random order, percentile 50), the likely
         reason: seed noise when the noise ceiling is below
         :data:`NOISE_CEILING_FLOOR`, otherwise model error.
@@ -409,7 +435,7 @@ def verdict(report: dict[str, Any]) -> list[str]:
         f"recommended order: realised percentile {pct:.0f} (rank {mine['rank']} of "
         f"{report.get('n_orders', '?')}; a random order scores 50)"
     )
-    lines = [first]
+    lines = [first, *_order_test_lines(report.get("order_test") or {}, report.get("n_orders"))]
     losses = []
     rank_rule = realised.get("rank_rule")
     if rank_rule and rank_rule["percentile"] > pct + 1e-9:

@@ -151,3 +151,39 @@ def test_validate_presents_the_recommended_order_with_a_verdict(toy, tmp_path):
     assert data["verdict"][0].startswith("recommended order: realised percentile")
     assert data["verdict"] == report.verdict
     assert "recommended_minus_reference" in data["gains"]
+
+
+def test_order_test_holds_its_level_under_pure_seed_noise():
+    from taskorder.estimate.validate import order_test
+
+    rng = np.random.default_rng(0)
+    # every order the same, seeds share a starting-state effect: no order effect
+    calls = [
+        order_test(rng.normal(size=(12, 4)) + rng.normal(size=4))["matters"] for _ in range(400)
+    ]
+    assert 0.02 < np.mean(calls) < 0.09  # about the 5 % level
+
+
+def test_order_test_finds_an_order_effect_the_seeds_share():
+    from taskorder.estimate.validate import order_test
+
+    rng = np.random.default_rng(1)
+    effect = np.linspace(-1.0, 1.0, 6)[:, None]
+    start = 5.0 * rng.normal(size=4)  # large seed effect, paired out by the test
+    result = order_test(effect + start + 0.1 * rng.normal(size=(6, 4)))
+    assert result["matters"] and result["p"] < 1e-6
+    assert (result["df_orders"], result["df_residual"]) == (5, 15)
+    assert order_test(np.ones((1, 4)))["matters"] is None  # one order: no test
+
+
+def test_validate_reports_the_order_test_and_the_verdict_says_it(toy, tmp_path):
+    estimate = run_campaign(toy, make_plan(toy.tasks, steps=1, repeats=2), tmp_path).estimate
+    report = validate(toy, estimate.matrix, seeds=3, steps=1, all_orders=True)
+    test = report.to_dict()["order_test"]
+    assert test["df_orders"] == report.n_orders - 1 and test["df_residual"] == 2 * (
+        report.n_orders - 1
+    )
+    assert report.verdict[1].startswith(
+        "ORDER MATTERS HERE" if test["matters"] else "ORDER CANNOT BE TOLD APART HERE"
+    )
+    assert f"over {report.n_orders} orders x seeds" in report.verdict[1]

@@ -16,6 +16,11 @@ orders) with several seeds, and compares, over orders:
   ranking could expect with the observed one. A model's Spearman cannot
   meaningfully exceed it. (Spearman-Brown is exact for Pearson correlations of
   parallel measurements; for Spearman it is the customary approximation.)
+- **Order test** (:func:`order_test`): a two-way ANOVA over the trained orders and seeds
+  (the same seed is the same starting state for every order): do the orders differ by
+  more than seed noise at all? Its answer opens the verdict (``ORDER MATTERS HERE`` /
+  ``ORDER CANNOT BE TOLD APART HERE``); ``benchmarks/evidence_ftest.py`` measures how
+  often it is right against a truth trained with other seeds (docs/evidence.md).
 - **Recommendation first**: the order :func:`taskorder.recommend.recommend` presents
   (label ``"recommended"``: the route chosen on the development worlds, with its run-time
   verdict on whether the probes separate orders in ``recommendation``), its realised
@@ -49,10 +54,19 @@ from taskorder.percentile import order_percentile, rank_of
 from taskorder.recommend import Recommendation, recommend
 from taskorder.seeds import derive_seed
 
-__all__ = ["MAX_ALL_ORDERS", "ValidationReport", "noise_ceiling", "validate"]
+__all__ = [
+    "MAX_ALL_ORDERS",
+    "ORDER_TEST_ALPHA",
+    "ValidationReport",
+    "noise_ceiling",
+    "order_test",
+    "validate",
+]
 
 #: ``all_orders=True`` is accepted up to this many tasks (6! = 720 orders).
 MAX_ALL_ORDERS = 6
+#: Level of :func:`order_test` (the textbook 5 %, not tuned on any world).
+ORDER_TEST_ALPHA = 0.05
 
 
 @dataclass(frozen=True)
@@ -73,6 +87,9 @@ class ValidationReport:
         with the reason.
     noise_ceiling : dict
         ``r_half``, ``reliability``, ``ceiling``, ``n_splits``.
+    order_test : dict
+        :func:`order_test` over every evaluated order and seed: do the orders differ
+        by more than seed noise?
     realised : dict
         Per label: ``rank`` (1 = best), ``percentile`` and ``observed_mean``.
     assumptions : dict
@@ -109,6 +126,7 @@ class ValidationReport:
     notes: list[str] = field(default_factory=list)
     assumptions: dict[str, Any] = field(default_factory=dict)
     recommendation: dict[str, Any] = field(default_factory=dict)
+    order_test: dict[str, Any] = field(default_factory=dict)
 
     @property
     def verdict(self) -> list[str]:
@@ -120,6 +138,7 @@ class ValidationReport:
                 "realised": self.realised,
                 "noise_ceiling": self.noise_ceiling,
                 "n_orders": self.n_orders,
+                "order_test": self.order_test,
             }
         )
 
@@ -146,6 +165,7 @@ class ValidationReport:
                 "elapsed_s": self.elapsed_s,
                 "models": self.models,
                 "noise_ceiling": self.noise_ceiling,
+                "order_test": self.order_test,
                 "realised": self.realised,
                 "gains": self.gains,
                 "assumptions": self.assumptions,
@@ -230,6 +250,59 @@ def noise_ceiling(
         "ceiling": math.sqrt(max(reliability, 0.0)),
         "n_splits": len(values),
     }
+
+
+def order_test(per_seed: np.ndarray, *, alpha: float = ORDER_TEST_ALPHA) -> dict[str, Any]:
+    """Do the trained orders differ by more than seed noise? A two-way ANOVA.
+
+    Every order is trained with the same seeds (seed index ``s`` is the same starting
+    state and evaluation seed for every order), so the table is orders x seeds without
+    replication: F is the orders' mean square over the residual (order x seed) mean
+    square, with ``(k - 1, (k - 1)(s - 1))`` degrees of freedom.
+
+    Parameters
+    ----------
+    per_seed : ndarray, shape (n_orders, n_seeds)
+        Observed outcome of every order under every seed.
+    alpha : float, default :data:`ORDER_TEST_ALPHA`
+        The orders differ (``matters``) when ``p < alpha``.
+
+    Returns
+    -------
+    dict
+        ``f``, ``p``, ``df_orders``, ``df_residual``, ``alpha`` and ``matters`` (None, with
+        NaN ``f`` and ``p``, for fewer than 2 orders or 2 seeds). A residual of 0 gives
+        ``p`` 0 when the orders differ and 1 when nothing does.
+
+    Examples
+    --------
+    >>> order_test(np.array([[0.5, 0.6, 0.7], [0.4, 0.5, 0.6]]))["matters"]  # a constant gap
+    True
+    >>> result = order_test(np.array([[0.5, 0.4, 0.7], [0.4, 0.6, 0.5]]))  # seed noise
+    >>> round(result["p"], 3), result["matters"]
+    (0.808, False)
+    """
+    from scipy.stats import f as f_distribution
+
+    per_seed = np.asarray(per_seed, dtype=float)
+    k, s = per_seed.shape
+    out: dict[str, Any] = {"f": math.nan, "p": math.nan, "df_orders": k - 1,
+                           "df_residual": (k - 1) * (s - 1), "alpha": alpha, "matters": None}  # fmt: skip
+    if k < 2 or s < 2:
+        return out
+    means = per_seed.mean(axis=1, keepdims=True)
+    residual = per_seed - means - per_seed.mean(axis=0) + per_seed.mean()
+    ss_orders = s * float(((means - per_seed.mean()) ** 2).sum())
+    ss_residual = float((residual**2).sum())
+    tol = 1e-12 * max(1.0, float(np.abs(per_seed).max()))
+    if ss_residual <= tol:
+        out["p"] = 0.0 if ss_orders > tol else 1.0
+        out["f"] = math.inf if ss_orders > tol else math.nan
+    else:
+        out["f"] = (ss_orders / out["df_orders"]) / (ss_residual / out["df_residual"])
+        out["p"] = float(f_distribution.sf(out["f"], out["df_orders"], out["df_residual"]))
+    out["matters"] = bool(out["p"] < alpha)
+    return out
 
 
 def _choose_orders(
@@ -568,6 +641,7 @@ def _analyse(
         "orders": order_rows,
         "models": model_stats,
         "noise_ceiling": noise_ceiling(per_seed, seed=derive_seed(seed, "validate", "splits")),
+        "order_test": order_test(per_seed),
         "realised": realised,
         "gains": gains,
         "assumptions": assumptions,
