@@ -363,10 +363,21 @@ def run_world(
     return rows, raw
 
 
+def result_name(split: str, mode: str) -> str:
+    """``<split>_<mode>``, or ``<split>`` when the split names its mode (``dev_noisy``)."""
+    return split if split.endswith(f"_{mode}") else f"{split}_{mode}"
+
+
 def csv_path(split: str, mode: str) -> Path:
     """``evidence_<split>_<mode>.csv``; ``evidence_<split>.csv`` when the split names its mode."""
-    name = split if split.endswith(f"_{mode}") else f"{split}_{mode}"
-    return RESULTS / f"evidence_{name}.csv"
+    return RESULTS / f"evidence_{result_name(split, mode)}.csv"
+
+
+def worlds_in(path: Path) -> set[int]:
+    """The ``world`` of every line of a JSON-lines file (empty when it does not exist)."""
+    if not path.exists():
+        return set()
+    return {json.loads(line)["world"] for line in path.read_text(encoding="utf-8").splitlines()}
 
 
 def read_rows(path: Path) -> list[dict]:

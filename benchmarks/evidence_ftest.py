@@ -74,7 +74,7 @@ SPLITS = tuple(evidence.SPLITS)
 
 def truth_path(split: str, mode: str) -> Path:
     """``evidence_truth8_<split>_<mode>.jsonl`` (mode left out when the split names it)."""
-    name = split if split.endswith(f"_{mode}") else f"{split}_{mode}"
+    name = evidence.result_name(split, mode)
     return RESULTS / f"evidence_truth8_{name}.jsonl"
 
 
@@ -88,9 +88,7 @@ def run_split(split: str, modes: tuple[str, ...], budget: float) -> None:
     start = time.time()
     for mode in modes:
         path = truth_path(split, mode)
-        done = set()
-        if path.exists():
-            done = {json.loads(line)["world"] for line in path.read_text().splitlines()}
+        done = evidence.worlds_in(path)
         for raw in evidence._stored(split, mode):
             if raw["world"] in done:
                 continue

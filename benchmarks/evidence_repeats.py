@@ -49,7 +49,7 @@ HELD_OUT = (*evidence.HELDOUT, evidence.CONFIRM, evidence.CONFIRM_NOISY)
 
 
 def matrix_path(repeats: int, split: str, mode: str) -> Path:
-    name = split if split.endswith(f"_{mode}") else f"{split}_{mode}"
+    name = evidence.result_name(split, mode)
     return RESULTS / f"evidence_repeats{repeats}_{name}.jsonl"
 
 
@@ -57,9 +57,7 @@ def probe_split(split: str, repeats: int) -> None:
     """Re-probe every stored world of ``split`` with ``repeats`` repeats (resumable)."""
     for mode in evidence.split_modes(split):
         path = matrix_path(repeats, split, mode)
-        done = set()
-        if path.exists():
-            done = {json.loads(line)["world"] for line in path.read_text().splitlines()}
+        done = evidence.worlds_in(path)
         for raw in evidence._stored(split, mode):
             if raw["world"] in done:
                 continue
