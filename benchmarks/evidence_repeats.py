@@ -123,26 +123,38 @@ def choose() -> tuple[list[str], tuple[int, str, float]]:
 CHOSEN: tuple[int, str, float] | None = (8, "gain_z", 3.0)
 
 
+def score_rows() -> list[dict]:
+    """Per held-out split and mode: the frozen rule's and the tool's record, same truth."""
+    repeats, feature, threshold = CHOSEN
+    out = []
+    for split in HELD_OUT:
+        new, old = rows(split, repeats), rows(split, 2)
+        for mode in evidence.split_modes(split):
+            a = [r for r in new if r["mode"] == mode]
+            b = [r for r in old if r["mode"] == mode]
+            if a:
+                out.append({
+                    "split": split, "mode": mode, "worlds": len(a),
+                    "truth_low": sum(r["truth_ratio"] <= evidence.TRUTH_K for r in a),
+                    "chosen_said": sum(r[feature] > threshold for r in a),
+                    "chosen_right": sum(right(r, feature, threshold) for r in a),
+                    "tool_said": sum(r["spread_z"] > SEPARATION_Z for r in b),
+                    "tool_right": sum(right(r, "spread_z", SEPARATION_Z) for r in b),
+                })  # fmt: skip
+    return out
+
+
 def score() -> list[str]:
     """The frozen rule and the tool's on every held-out split, on the same truth."""
     repeats, feature, threshold = CHOSEN
     lines = [f"# chosen on dev: repeats {repeats}, {feature} > {threshold}; tool: 2 repeats, "
              f"spread_z > {SEPARATION_Z}", "split mode worlds truth_not_separable | chosen: "
              "separable right | tool: separable right"]  # fmt: skip
-    for split in HELD_OUT:
-        new, old = rows(split, repeats), rows(split, 2)
-        for mode in evidence.split_modes(split):
-            a = [r for r in new if r["mode"] == mode]
-            b = [r for r in old if r["mode"] == mode]
-            if not a:
-                continue
-            lines.append(
-                f"{split} {mode} {len(a)} {sum(r['truth_ratio'] <= evidence.TRUTH_K for r in a)}"
-                f" | {sum(r[feature] > threshold for r in a)} "
-                f"{sum(right(r, feature, threshold) for r in a)} | "
-                f"{sum(r['spread_z'] > SEPARATION_Z for r in b)} "
-                f"{sum(right(r, 'spread_z', SEPARATION_Z) for r in b)}"
-            )
+    for t in score_rows():
+        lines.append(
+            f"{t['split']} {t['mode']} {t['worlds']} {t['truth_low']} | {t['chosen_said']} "
+            f"{t['chosen_right']} | {t['tool_said']} {t['tool_right']}"
+        )
     return lines
 
 

@@ -447,6 +447,50 @@ def _losses_sentence() -> str:
     )
 
 
+@block("evidence-ftest")
+def evidence_ftest_table() -> str:
+    """Check runs with a significance test, judged by an 8-seed truth's held-back seeds."""
+    import evidence_ftest as ft
+
+    head = " | ".join(label for _, label in ft.RULES)
+    lines = [
+        f"| split | mode | worlds | truly not separable (seeds 4-7) | {head} |",
+        "|---|---|---|---|" + "---|" * len(ft.RULES),
+    ]
+    for split, mode, rows in ft.groups():
+        t = ft.summary(rows)
+        cells = " | ".join(
+            f"{t[k]['right']} of {t['worlds']} ({t[k]['said']} say matters)" for k, _ in ft.RULES
+        )
+        lines.append(f"| {split} | {mode} | {t['worlds']} | {t['truth_low']} | {cells} |")
+    return "\n".join(lines)
+
+
+@block("evidence-repeats")
+def evidence_repeats_table() -> str:
+    """The probe verdict from 8-repeat probes (chosen on dev) against the tool's, held out."""
+    import evidence_repeats as er
+
+    repeats, feature, threshold = er.CHOSEN
+    lines = [
+        f"| split | mode | worlds | truly not separable | {repeats} repeats, `{feature}` > "
+        f"{threshold:g}: right (say separable) | 2 repeats, the tool's rule: right (say "
+        "separable) |",
+        "|---|---|---|---|---|---|",
+    ]
+    rows = er.score_rows()
+    for t in rows:
+        lines.append(
+            f"| {t['split']} | {t['mode']} | {t['worlds']} | {t['truth_low']} | "
+            f"{t['chosen_right']} ({t['chosen_said']}) | {t['tool_right']} ({t['tool_said']}) |"
+        )
+    total = {k: sum(t[k] for t in rows) for k in ("worlds", "chosen_right", "tool_right")}
+    lines.append(
+        f"| all | | {total['worlds']} | | {total['chosen_right']} | {total['tool_right']} |"
+    )
+    return "\n".join(lines)
+
+
 @block("calibrated-routes")
 def calibrated_routes() -> str:
     ex, sa = heldout_rows("exact"), heldout_rows("sampled")
