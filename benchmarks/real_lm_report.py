@@ -326,7 +326,63 @@ def readme_real_lm() -> str:
     )
 
 
+def compare_trl() -> str:
+    """docs/compare.md: the tiny offline model's ``compare`` (``benchmarks/compare_trl.py``)."""
+    data = _load(HERE / "results", "compare_trl.json")
+    if data is None:
+        return "(not run: `python benchmarks/compare_trl.py`)"
+    ref, seeds, tasks = data["reference"], data["seeds"], data["tasks"]
+    versus = {
+        (c["method"], c["reference"]): c for c in data["comparisons"] if c["p_value"] is not None
+    }
+    probe = data["probe"]
+    lines = [
+        (
+            f"{len(tasks)} tasks, {data['stage_steps']} steps per stage, {data['total_steps']} "
+            f"training steps per method, {seeds} seeds; {data['elapsed_s']:.0f} s for `compare` "
+            f"on the 2-core machine, including a {probe['probes']}-probe campaign "
+            f"({probe['elapsed_s']:.0f} s). Raw output: `benchmarks/results/compare_trl.json`. "
+            "Merging was not run, because TRL states are model directories (see above)."
+        ),
+        "",
+        f"| method | order / schedule | mean final score (± sd, {seeds} seeds) | "
+        + " | ".join(tasks)
+        + f" | vs {ref} |",
+        "|---|---|---|" + "---|" * len(tasks) + "---|",
+    ]
+    for name, m in data["methods"].items():
+        score = f"{m['mean_score']:.3f} ± {m['std_score']:.3f}"
+        if name == ref:
+            name, score, diff = f"**{name}**", f"**{score}**", "reference"
+        else:
+            c = versus.get((name, ref))
+            diff = (
+                "-"
+                if c is None
+                else f"{c['gain_pct']:+.1f} % (p = {c['p_value']:.2f}"
+                + (", *)" if c["significant"] else ")")
+            )
+        per_task = " | ".join(f"{m['per_task_mean'][t]:.3f}" for t in tasks)
+        lines.append(f"| {name} | {m['description']} | {score} | {per_task} | {diff} |")
+    randoms = [c for (a, b), c in versus.items() if a == "solver" and b.startswith("random")]
+    if randoms:
+        same = data["methods"]["solver"]["description"] == data["methods"].get("rank_rule", {}).get(
+            "description"
+        )
+        gains = ", ".join(
+            f"{c['gain_pct']:+.1f} % over {c['reference']} (p = {c['p_value']:.2f})"
+            for c in randoms
+        )
+        lines += [
+            "",
+            f"The solver's order{' (here identical to the rank rule' + chr(39) + 's)' if same else ''}"
+            f" is {gains}.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
 BLOCKS = {
+    "compare-trl": compare_trl,
     "real-lm-results": lambda: render(FOLDER).strip(),
     "real-lm-findings": real_lm_findings,
     "readme-real-lm": readme_real_lm,
