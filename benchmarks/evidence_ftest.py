@@ -210,6 +210,23 @@ def groups() -> list[tuple[str, str, list[dict]]]:
     return out
 
 
+def pooled(mode: str) -> dict:
+    """:func:`summary` over every split of ``mode`` (no rule here was tuned on any split)."""
+    return summary([r for _, m, rows in groups() if m == mode for r in rows])
+
+
+def record_text() -> str:
+    """The sentence ``taskorder.recommend.ORDER_TEST_RECORD`` quotes (tested against it)."""
+    noisy, sampled = pooled("noisy"), pooled("sampled")
+    return (
+        "On the built-in learner (docs/evidence.md), judged by 4 other seeds, this test was "
+        f"right in {noisy['validate_matters']['right']} of {noisy['worlds']} noisy-regime "
+        f"worlds (the probe-only verdict: {noisy['probe_separable']['right']}) and in "
+        f"{sampled['validate_matters']['right']} of {sampled['worlds']} sampled-mode worlds "
+        f"(probe-only: {sampled['probe_separable']['right']})."
+    )
+
+
 def score_lines() -> list[str]:
     """The table: per split and mode, each rule's record on the held-back seeds' truth."""
     lines = [

@@ -270,7 +270,35 @@ def evidence_real_lm_verdict() -> str:
         f"{ratio:.2f} x the probe noise of one order's prediction ({rec.value_sd:.4f}): verdict "
         f"**{verdict}** at {SEPARATION_Z:g} (current rule). Predicted gain "
         f"{rec.predicted_gain:.4f}, {gain_z:.1f} sd of probe noise: {former} under the former "
-        f"rule ({FORMER_Z:g} sd)."
+        f"rule ({FORMER_Z:g} sd)." + _real_lm_order_test(rec.separable)
+    )
+
+
+def _real_lm_order_test(separable: bool | None) -> str:
+    """validate's order test on the real LM's trained curricula (compare.json, no training)."""
+    import json
+
+    import numpy as np
+    from report_common import RESULTS
+
+    from taskorder.estimate.validate import order_test
+
+    path = RESULTS / "real_lm_cpu" / "compare.json"
+    if not path.exists():
+        return ""
+    methods = json.loads(path.read_text(encoding="utf-8"))["methods"]
+    names = [n for n in ("solver", "random_0", "random_1") if n in methods]
+    test = order_test(np.array([methods[n]["seed_means"] for n in names]))
+    answer = "order matters" if test["matters"] else "cannot tell"
+    return (
+        f" The order test on the orders it trained ({', '.join(names)} in `compare.json`, "
+        f"{test['df_residual'] // test['df_orders'] + 1} seeds each): F = {test['f']:.2f}, "
+        f"p = {test['p']:.2f}: **{answer}**, "
+        + (
+            "as the probe verdict says."
+            if test["matters"] == separable
+            else "unlike the probe verdict."
+        )
     )
 
 
@@ -419,6 +447,7 @@ def readme_heldout() -> str:
                 "([evidence](docs/evidence.md#the-noisy-regime-and-its-confirm-split))."
             ),
         ]
+    lines += _ftest_paragraph()
     return "\n".join(lines)
 
 
@@ -428,6 +457,35 @@ def evidence_losses() -> str:
     import evidence_noise
 
     return "\n".join(evidence_noise.table())
+
+
+def _ftest_paragraph() -> list[str]:
+    """README: how often validate's order test and the probe verdict were right."""
+    import evidence_ftest as ft
+
+    noisy, sampled = ft.pooled("noisy"), ft.pooled("sampled")
+    if not noisy["worlds"] or not sampled["worlds"]:
+        return []
+
+    def right(t: dict, key: str) -> str:
+        return f"{t[key]['right']} of {t['worlds']}"
+
+    return [
+        "",
+        (
+            "  **How to tell at run time**: `taskorder validate` now tests whether the trained "
+            "orders differ beyond seed noise (two-way ANOVA over orders x seeds, 5 %; a "
+            "textbook test with nothing chosen on any world, so every split counts). Judged "
+            "by a truth from 4 other seeds, it was right in "
+            f"{right(noisy, 'validate_matters')} noisy-regime worlds (the probe-only verdict: "
+            f"{noisy['probe_separable']['right']}) and {right(sampled, 'validate_matters')} "
+            f"sampled-mode worlds (probe-only: {sampled['probe_separable']['right']}); a "
+            "cheaper check of 3 orders x 4 seeds was right in "
+            f"{right(noisy, 'matters')} noisy worlds but only {right(sampled, 'matters')} "
+            "sampled ones (it misses real differences) "
+            "([evidence](docs/evidence.md#how-to-tell-with-4-seeds-validates-order-test))."
+        ),
+    ]
 
 
 def _losses_sentence() -> str:
@@ -463,6 +521,11 @@ def evidence_ftest_table() -> str:
             f"{t[k]['right']} of {t['worlds']} ({t[k]['said']} say matters)" for k, _ in ft.RULES
         )
         lines.append(f"| {split} | {mode} | {t['worlds']} | {t['truth_low']} | {cells} |")
+    for mode in ("noisy", "sampled"):
+        t = ft.pooled(mode)
+        if t["worlds"]:
+            cells = " | ".join(f"**{t[k]['right']}** of {t['worlds']}" for k, _ in ft.RULES)
+            lines.append(f"| all | {mode} | {t['worlds']} | {t['truth_low']} | {cells} |")
     return "\n".join(lines)
 
 

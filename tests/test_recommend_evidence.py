@@ -151,3 +151,11 @@ def test_separable_advice_quotes_the_losses_against_seed_noise(evidence):
     t = evidence_noise.tally((*evidence.HELDOUT, evidence.CONFIRM), "sampled", "replan")
     assert f"({t['below']} of {t['worlds']} held-out and confirm worlds)" in REPLAN_ADVICE
     assert t["below_sig"] == 0 and "none of the losses was beyond seed noise" in REPLAN_ADVICE
+
+
+def test_the_order_test_record_is_what_the_8_seed_truth_gives(evidence):
+    import evidence_ftest
+
+    from taskorder.recommend import ORDER_TEST_RECORD
+
+    assert ORDER_TEST_RECORD == evidence_ftest.record_text()

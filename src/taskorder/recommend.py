@@ -129,16 +129,21 @@ REPLAN_ADVICE = (
 #: The advice when the probes cannot separate orders.
 NOT_SEPARABLE_ADVICE = (
     "these probes cannot tell orders apart: train the tasks jointly (mixed) or in any order; "
-    "to choose an order, probe with more repeats or re-plan during training (taskorder train "
-    "--replan). The built-in learner got this verdict in 1 of 100 development, 9 of 24 noisy "
-    "development, 1 of 80 held-out, 1 of 64 confirm and 6 of 24 noisy confirm instances; "
+    "to check, train whole curricula (taskorder validate tests whether orders differ beyond "
+    "seed noise; more probe repeats did not make this verdict more reliable), or re-plan "
+    "during training (taskorder train --replan). The built-in learner got this verdict in "
+    "1 of 100 development, 9 of 24 noisy development, 1 of 80 held-out, 1 of 64 confirm and 6 of 24 noisy confirm instances; "
     "in those 6 orders were truly not separable from seed noise in 5 (docs/evidence.md)"
 )
 
 #: How often validate's order test was right on the learner's evidence worlds, against a
 #: truth trained with other seeds (``benchmarks/evidence_ftest.py``; checked by
 #: ``tests/test_recommend_evidence.py``).
-ORDER_TEST_RECORD = ""
+ORDER_TEST_RECORD = (
+    "On the built-in learner (docs/evidence.md), judged by 4 other seeds, this test was "
+    "right in 39 of 48 noisy-regime worlds (the probe-only verdict: 33) and in 110 of 122 "
+    "sampled-mode worlds (probe-only: 111)."
+)
 
 _MAX_ENUMERATED = 7  # up to 7! = 5040 orders for the random mean; more are sampled
 
