@@ -39,6 +39,7 @@ import numpy as np
 from taskorder.exceptions import InvalidParameterError
 from taskorder.objectives import simple_upper_bound
 from taskorder.solvers.construct import net_gain_order
+from taskorder.solvers.heuristics import second_search
 from taskorder.solvers.heuristics.budget import Budget
 from taskorder.solvers.heuristics.insertion import InsertionTable
 from taskorder.solvers.heuristics.insertion_restarts import descend_within, iterated_insertion
@@ -155,12 +156,17 @@ def search(
 
 
 def _search(
-    problem: Problem, starts: list[list[int]], budget: Budget, rng: np.random.Generator
+    problem: Problem,
+    starts: list[list[int]],
+    budget: Budget,
+    rng: np.random.Generator,
+    second_seed: int | None = None,
 ) -> tuple[list[int], float | None]:
     """:func:`search`, plus the order's ``problem.value`` when the search computed it
-    (None otherwise): spares :func:`solve_local` an O(n^2) evaluation."""
+    (None otherwise): spares :func:`solve_local` an O(n^2) evaluation. ``second_seed``:
+    the memetic search may start a second one in another process (:mod:`.second_search`)."""
     if problem.objective == "all_pairs":
-        order, value = _linear_ordering(problem, starts, budget, rng)
+        order, value = _linear_ordering(problem, starts, budget, rng, second_seed)
     elif problem.objective == "adjacent":
         order, value = search_path(problem, starts, budget, rng)[0], None
     else:
@@ -169,7 +175,11 @@ def _search(
 
 
 def _linear_ordering(
-    problem: Problem, starts: list[list[int]], budget: Budget, rng: np.random.Generator
+    problem: Problem,
+    starts: list[list[int]],
+    budget: Budget,
+    rng: np.random.Generator,
+    second_seed: int | None = None,
 ) -> tuple[list[int], float | None]:
     """``all_pairs``: the memetic or the iterated insertion search (module docstring);
     the order and its value when known exactly (see :func:`_search`)."""
@@ -210,8 +220,47 @@ def _linear_ordering(
     )
     others = [list(order) for order in starts if list(order) != list(start)]
     if memetic:
-        return memetic_linear_ordering(problem, [first, *others], budget, rng)[0], None
+        return _memetic(problem, [first, *others], budget, rng, second_seed)
     return iterated_insertion(problem, [first], budget, rng, table=table)
+
+
+def _memetic(
+    problem: Problem,
+    starts: list[list[int]],
+    budget: Budget,
+    rng: np.random.Generator,
+    second_seed: int | None,
+) -> tuple[list[int], float | None]:
+    """The timed memetic search, with a second one in another process when
+    ``second_seed`` is given and enough time is left (:mod:`.second_search`)."""
+    left = budget.time_left() or 0.0
+    if second_seed is None or left < second_search.MIN_SECONDS:
+        return memetic_linear_ordering(problem, starts, budget, rng)[0], None
+    try:
+        second = second_search.SecondSearch(problem, starts, second_seed, time.time() + left)
+    except OSError as error:  # no interpreter to start: one process, as before
+        budget.notes["second_search"] = f"not started ({error})"
+        return memetic_linear_ordering(problem, starts, budget, rng)[0], None
+    try:
+        order = memetic_linear_ordering(problem, starts, budget, rng)[0]
+        answer = second.result()
+    finally:
+        second.stop()
+    value = problem.value(order)
+    if answer is None:
+        budget.notes["second_search"] = "no answer in time"
+        return order, value
+    other, other_value, rounds = answer
+    other_value = problem.value(other)
+    better = other_value > value + 1e-9 * max(1.0, abs(value))
+    budget.notes["second_search"] = (
+        f"{'better' if better else 'not better'}: {other_value:.10g} after {rounds} children"
+    )
+    if better:
+        budget.notes["found_by"] = "local search (second process)"
+        budget.improved(other_value)
+        return other, other_value
+    return order, value
 
 
 def solve_local(
@@ -229,7 +278,9 @@ def solve_local(
     problem : Problem
     time_limit : float, optional
         Seconds to keep improving. Without it, the run stops after ``patience`` rounds
-        without improvement and is deterministic for ``seed``.
+        without improvement and is deterministic for ``seed``. With it, ``all_pairs``
+        problems of :data:`~.second_search.MIN_TASKS` tasks or more on 2 or more cores
+        run a second memetic search in another process (:mod:`.second_search`).
     seed : int
         Seed of every random choice.
     max_rounds : int, optional
@@ -242,7 +293,8 @@ def solve_local(
     -------
     Solution
         ``extras`` holds ``anytime`` (list of (seconds, best value)), ``start_value``,
-        ``rounds`` and ``stop_reason``.
+        ``rounds``, ``stop_reason``, ``found_by`` and, where it ran, ``second_search``
+        (whether the second process found a better order).
 
     Raises
     ------
@@ -276,7 +328,12 @@ def solve_local(
     valued = sorted(_valued_starts(problem), reverse=True)
     starts = [order for _, order in valued]  # best first: the one descended first
     start_value = valued[0][0]
-    order, value = _search(problem, starts, budget, rng)
+    second = (
+        time_limit is not None
+        and problem.n_tasks >= second_search.MIN_TASKS
+        and second_search.cores() >= 2
+    )
+    order, value = _search(problem, starts, budget, rng, seed if second else None)
     if value is None:
         value = problem.value(order)
     proven = value >= bound - 1e-9 * max(1.0, abs(bound))
