@@ -93,3 +93,26 @@ def test_bad_parameters_name_parameter_expected_and_received(name, value):
     problem = problem_for(random_matrix(5, 0), "all_pairs")
     with pytest.raises(InvalidParameterError, match=rf"'{name}'.*positive integer.*{value}"):
         solve_local(problem, **{name: value})
+
+
+def test_constraints_given_as_masks_alone_are_honoured_by_the_memetic_search():
+    """``empty`` reads the mask (where first, last and before are folded): a Constraints
+    built from ``predecessors`` alone is not empty, and the memetic repair keeps it."""
+    from taskorder.solvers.heuristics.budget import Budget
+    from taskorder.solvers.heuristics.memetic import memetic_linear_ordering
+    from taskorder.solvers.problem import Constraints, Problem
+
+    n_tasks = 60
+    rng = np.random.default_rng(3)
+    weights = rng.integers(0, 100, (n_tasks, n_tasks)).astype(float)
+    np.fill_diagonal(weights, 0.0)
+    predecessors = [0] * n_tasks
+    predecessors[5] = 1 << 7  # task 7 before task 5
+    constraints = Constraints(n_tasks, predecessors=tuple(predecessors))
+    assert not constraints.empty and Constraints(n_tasks, predecessors=(0,) * n_tasks).empty
+    start = [7, *[t for t in range(n_tasks) if t != 7]]
+    budget = Budget(time_limit=None, max_rounds=300, patience=300)
+    order, _ = memetic_linear_ordering(
+        Problem(weights, "all_pairs", constraints), [start], budget, np.random.default_rng(0)
+    )
+    assert constraints.satisfied_by(order)

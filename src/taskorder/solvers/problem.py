@@ -97,7 +97,8 @@ class Constraints:
 
     @property
     def empty(self) -> bool:
-        return self.first is None and self.last is None and not self.before and not self.floors
+        """No precedence (the mask, where first, last and before are folded) and no floor."""
+        return not any(self.predecessors) and not self.floors
 
     @classmethod
     def from_names(
