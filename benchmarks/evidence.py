@@ -80,6 +80,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import itertools
 import json
 import math
@@ -648,7 +649,14 @@ def verdict_features(raw: dict, repeats: int = 2) -> dict:
 def verdict_rows(split: str) -> list[dict]:
     """One dict per world and mode: :func:`verdict_features`, and how the fixed order
     (``recommend``'s, rescored from the stored matrix), the multiplicative optimum, the
-    rank rule and re-planning (from the CSV) did against the truth."""
+    rank rule and re-planning (from the CSV) did against the truth. Computed once per
+    split and process (``report.py`` asks for the same split from several blocks); the
+    caller gets its own copies."""
+    return [dict(row) for row in _verdict_rows(split)]
+
+
+@functools.cache
+def _verdict_rows(split: str) -> tuple[dict, ...]:
     from taskorder.matrix import TransferMatrix
 
     out = []
@@ -674,7 +682,7 @@ def verdict_rows(split: str) -> list[dict]:
                 row["replan_pct"] = float(replan["percentile"])
                 row["replan_wins"] = replan["beats_random"] == "True"
             out.append(row)
-    return out
+    return tuple(out)
 
 
 def verdict_choice(
