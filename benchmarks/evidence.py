@@ -609,6 +609,15 @@ def run_noise(matrix, perms: np.ndarray, repeats: int = 2) -> np.ndarray:
     return np.sqrt(per_task @ weights**2)
 
 
+def truth_values(per_seed: np.ndarray) -> tuple[np.ndarray, float]:
+    """The order values (means over the seed columns of ``per_seed``) and the truth's
+    ratio: their sd over the median standard error of one order's mean (inf when that
+    error is 0). Orders are truly not separable when the ratio is at most ``TRUTH_K``."""
+    values = per_seed.mean(axis=1)
+    seed_se = float(np.median(per_seed.std(axis=1, ddof=1) / math.sqrt(per_seed.shape[1])))
+    return values, float(values.std(ddof=1)) / seed_se if seed_se > 0 else math.inf
+
+
 def verdict_features(raw: dict, repeats: int = 2) -> dict:
     """Probe-only features of one stored world, and its truth's spread / seed noise.
 
@@ -630,9 +639,7 @@ def verdict_features(raw: dict, repeats: int = 2) -> dict:
     rec = recommend(matrix, seed=raw["world"])
     perms = np.array([[matrix.tasks.index(t) for t in o] for o in raw["orders"]])
     run_sd = float(np.median(run_noise(matrix, perms, repeats)))
-    per_seed = np.array(raw["per_seed"])
-    seed_se = float(np.median(per_seed.std(axis=1, ddof=1) / math.sqrt(per_seed.shape[1])))
-    values = per_seed.mean(axis=1)
+    _, truth_ratio = truth_values(np.array(raw["per_seed"]))
 
     def ratio(a: float, b: float) -> float:
         return a / b if b > 0 else math.inf
@@ -642,7 +649,7 @@ def verdict_features(raw: dict, repeats: int = 2) -> dict:
         "spread_z": ratio(rec.order_spread, rec.value_sd),
         "outcome_z": ratio(rec.order_spread, run_sd),
         "gain_outcome_z": ratio(rec.predicted_gain, run_sd),
-        "truth_ratio": ratio(float(values.std(ddof=1)), seed_se),
+        "truth_ratio": truth_ratio,
     }
 
 

@@ -62,6 +62,7 @@ from evidence import (
     run_noise,
     spans,
     split_modes,
+    truth_values,
 )
 
 from taskorder.exceptions import InvalidParameterError
@@ -164,10 +165,7 @@ def world_row(raw: dict, rows: dict[str, dict], split: str, mode: str) -> dict:
 
     per_seed = np.array(raw["per_seed"])
     orders = [tuple(o) for o in raw["orders"]]
-    held = per_seed[:, list(TRUTH_SEEDS)]
-    values = held.mean(axis=1)
-    seed_se = float(np.median(held.std(axis=1, ddof=1) / math.sqrt(held.shape[1])))
-    truth_ratio = float(values.std(ddof=1)) / seed_se if seed_se > 0 else math.inf
+    values, truth_ratio = truth_values(per_seed[:, list(TRUTH_SEEDS)])
     matrix = TransferMatrix.from_dict(raw["matrix"])
     perms = np.array([[matrix.tasks.index(t) for t in o] for o in orders])
     run_sd = run_noise(matrix, perms)

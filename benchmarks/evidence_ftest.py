@@ -47,6 +47,7 @@ orders and their 8-seed ``per_seed``).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import sys
@@ -124,10 +125,7 @@ def world_row(record: dict, rows: dict[str, dict], raw: dict) -> dict:
     """The check's p-value and call, the truth on seeds 4-7, and how the routes did there."""
     per_seed = np.array(record["per_seed"])
     orders = [tuple(o) for o in record["orders"]]
-    held = per_seed[:, list(TRUTH_SEEDS)]
-    values = held.mean(axis=1)
-    seed_se = float(np.median(held.std(axis=1, ddof=1) / math.sqrt(held.shape[1])))
-    truth_ratio = float(values.std(ddof=1)) / seed_se if seed_se > 0 else math.inf
+    values, truth_ratio = evidence.truth_values(per_seed[:, list(TRUTH_SEEDS)])
     recommended = tuple(rows["recommended"]["order"].split(" > "))
     checked = check_orders(raw, recommended, "three")
     p = _p(per_seed[np.ix_(checked, list(CHECK_SEEDS))])
@@ -199,15 +197,17 @@ def summary(rows: list[dict]) -> dict:
     return out
 
 
-def groups() -> list[tuple[str, str, list[dict]]]:
-    """(split, mode, world rows) for every split and mode with an 8-seed truth."""
+@functools.cache
+def groups() -> tuple[tuple[str, str, list[dict]], ...]:
+    """(split, mode, world rows) for every split and mode with an 8-seed truth; read and
+    scored once per process (``report.py``'s blocks and the pooled rows all use it)."""
     out = []
     for split in SPLITS:
         for mode in evidence.split_modes(split):
             rows = split_rows(split, mode)
             if rows:
                 out.append((split, mode, rows))
-    return out
+    return tuple(out)
 
 
 def pooled(mode: str) -> dict:

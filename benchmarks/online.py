@@ -309,6 +309,19 @@ def _dev_section() -> list[str]:
     return lines
 
 
+def best_counts(rows: list[dict]) -> dict[str, int]:
+    """How many worlds each method is best in (highest ``score``; the first row wins ties)."""
+    best: dict[int, dict] = {}
+    for r in rows:
+        w = int(r["world"])
+        if w not in best or float(r["score"]) > float(best[w]["score"]):
+            best[w] = r
+    counts: dict[str, int] = {}
+    for r in best.values():
+        counts[r["method"]] = counts.get(r["method"], 0) + 1
+    return counts
+
+
 def _heldout_section(mode: str) -> list[str]:
     rows = _read(RESULTS / f"online_heldout_{mode}.csv")
     if not rows:
@@ -377,14 +390,7 @@ def _heldout_section(mode: str) -> list[str]:
             "others the plan was empty and `refresh` trained the `solver` schedule)."
         ),
     ]
-    best = {}
-    for r in rows:
-        w = int(r["world"])
-        if w not in best or float(r["score"]) > float(best[w]["score"]):
-            best[w] = r
-    counts: dict[str, int] = {}
-    for r in best.values():
-        counts[r["method"]] = counts.get(r["method"], 0) + 1
+    counts = best_counts(rows)
     lines += ["", "Best method per world (highest mean score): " + ", ".join(
         f"{m} {c}" for m, c in sorted(counts.items(), key=lambda x: -x[1])) + ".", ""]  # fmt: skip
     return lines

@@ -288,11 +288,12 @@ def _real_lm_order_test(separable: bool | None) -> str:
         return ""
     methods = json.loads(path.read_text(encoding="utf-8"))["methods"]
     names = [n for n in ("solver", "random_0", "random_1") if n in methods]
-    test = order_test(np.array([methods[n]["seed_means"] for n in names]))
+    per_seed = np.array([methods[n]["seed_means"] for n in names])
+    test = order_test(per_seed)
     answer = "order matters" if test["matters"] else "cannot tell"
     return (
         f" The order test on the orders it trained ({', '.join(names)} in `compare.json`, "
-        f"{test['df_residual'] // test['df_orders'] + 1} seeds each): F = {test['f']:.2f}, "
+        f"{per_seed.shape[1]} seeds each): F = {test['f']:.2f}, "
         f"p = {test['p']:.2f}: **{answer}**, "
         + (
             "as the probe verdict says."

@@ -359,18 +359,6 @@ def _refresh_moves(mode: str) -> list[tuple[int, float, float]]:
     ]
 
 
-def _best_counts(rows: list[dict]) -> dict[str, int]:
-    best: dict[int, dict] = {}
-    for r in rows:
-        w = int(r["world"])
-        if w not in best or float(r["score"]) > float(best[w]["score"]):
-            best[w] = r
-    counts: dict[str, int] = {}
-    for r in best.values():
-        counts[r["method"]] = counts.get(r["method"], 0) + 1
-    return counts
-
-
 @block("online-findings")
 def online_findings() -> str:
     """docs/online.md: which method wins where, from ``online_heldout_<mode>.csv``."""
@@ -487,7 +475,7 @@ def online_findings() -> str:
         "in the others the solver's order left nothing the linear model predicts worth "
         f"refreshing (see Refresh stages above), so it equals `solver`. {where}"
     )
-    best = {m: _best_counts(held[m]).get("hybrid", 0) for m in MODES}
+    best = {m: online.best_counts(held[m]).get("hybrid", 0) for m in MODES}
     h_sig = {m: _sig(held[m], "hybrid", "best_online") for m in MODES}
     h_worth = {
         m: sum(r["worth_probes"] == "True" for r in _method_rows(held[m], "hybrid")) for m in MODES

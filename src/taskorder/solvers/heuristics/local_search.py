@@ -250,8 +250,8 @@ def _memetic(
     if answer is None:
         budget.notes["second_search"] = "no answer in time"
         return order, value
-    other, other_value, rounds = answer
-    other_value = problem.value(other)
+    other, _, rounds = answer
+    other_value = problem.value(other)  # exact here, as the parent's value
     better = other_value > value + 1e-9 * max(1.0, abs(value))
     budget.notes["second_search"] = (
         f"{'better' if better else 'not better'}: {other_value:.10g} after {rounds} children"
