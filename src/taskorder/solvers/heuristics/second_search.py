@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import subprocess
 import sys
 import threading
 import time
@@ -64,6 +63,8 @@ class SecondSearch:
     """
 
     def __init__(self, problem: Problem, starts: list[list[int]], seed: int, deadline: float):
+        import subprocess  # here, not at import: `import taskorder` does not need it
+
         self.deadline = deadline
         payload = pickle.dumps(
             (problem, [list(map(int, s)) for s in starts], derive_seed(seed, "second"), deadline)
