@@ -118,7 +118,8 @@ def ortools_path(weights: np.ndarray, time_limit: float) -> list[int]:
 def lkh_path(weights: np.ndarray, time_limit: float) -> list[int] | None:
     """Best open path by LKH (``elkai``), or None when elkai is not importable.
 
-    elkai takes no time limit; it runs its default number of trials.
+    elkai takes no time limit; it runs its default number of trials. LKH works on
+    integer costs, so fractional weights are scaled to integers up to 10^6 first.
     """
     try:
         import elkai
@@ -128,7 +129,9 @@ def lkh_path(weights: np.ndarray, time_limit: float) -> list[int] | None:
     cost = np.zeros((n_tasks + 1, n_tasks + 1))
     cost[:n_tasks, :n_tasks] = weights.max() - weights
     np.fill_diagonal(cost, 0.0)
-    tour = elkai.DistanceMatrix(cost.tolist()).solve_tsp()
+    if not np.array_equal(cost, np.round(cost)) and cost.max() > 0:
+        cost = np.round(cost * (1e6 / cost.max()))
+    tour = elkai.DistanceMatrix(cost.astype(np.int64).tolist()).solve_tsp()
     start = tour.index(n_tasks)
     tour = tour[start + 1 :] + tour[:start]
     return [t for t in tour if t != n_tasks]
@@ -258,7 +261,8 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     print(f"# {time.strftime('%Y-%m-%d %H:%M:%S %Z')}  argv: {' '.join(sys.argv[1:])}")
     print(f"# sample: {json.dumps(ALL_PAIRS_SAMPLE)}; adjacent: {json.dumps(ADJACENT_SAMPLE)}")
-    rows = all_pairs_rows(args.time_limit, args.seed, args.families.split(","))
+    families = [name for name in args.families.split(",") if name]  # "": adjacent only
+    rows = all_pairs_rows(args.time_limit, args.seed, families)
     if not args.no_adjacent:
         rows += adjacent_rows(args.time_limit, args.seed)
     summary(rows)
