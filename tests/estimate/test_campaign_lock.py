@@ -143,14 +143,12 @@ def test_an_interrupt_leaves_nothing_running_and_says_rerun_resumes(
 ):
     """Ctrl-C (SIGINT to the process group), or SIGINT / SIGTERM to the coordinator alone
     while its workers are in the middle of long probes (they must not be waited for)."""
-    # group: 10 probes of 0.5 s, signalled after 2, so about 4 s of probes are left
-    # (with 0.1 s and 3 a loaded CI machine once saw the campaign finish first)
-    delay = 0.5 if group else 600
+    delay = 0.1 if group else 600
     config = write_config(tmp_path, delay=delay, executor=executor, workers=workers)
     store = tmp_path / "out" / "campaign.sqlite"
     process = start(config)
     if group:
-        wait_for_done(process, store, 2)
+        wait_for_done(process, store, 3)
         os.killpg(process.pid, signum)
     else:
         deadline = time.monotonic() + 60
