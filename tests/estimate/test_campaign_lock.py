@@ -62,6 +62,10 @@ def start(config: Path, *args: str) -> subprocess.Popen:
         text=True,
         cwd=config.parent,
         start_new_session=True,
+        # SIGINT as a terminal would deliver it: a test run started in the background
+        # (`cmd &` without job control) inherits SIGINT ignored, and Python then keeps
+        # ignoring it, so the Ctrl-C case would finish the campaign and exit 0
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
