@@ -268,12 +268,17 @@ def run_thresholds(args) -> list[dict]:
 
 # ------------------------------------------------------------------ heuristic quality
 def run_quality(args) -> list[dict]:
-    """Local search (``--time-limit`` s) against the proven optimum (CP-SAT / MIP, 120 s)."""
-    plan = [
-        ("adjacent", "cpsat", [30, 60, 100]),
-        ("max_min", "cpsat", [20, 40, 60]),
-        ("all_pairs", "ilp", [30, 60, 80]),
-    ]
+    """Local search (``--time-limit`` s) against the proven optimum (CP-SAT / MIP, 120 s);
+    ``--plan`` (``objective:exact_method:n,n;...``) replaces the default plan."""
+    plan = (
+        parse_plan(args.plan)
+        if args.plan
+        else [
+            ("adjacent", "cpsat", [30, 60, 100]),
+            ("max_min", "cpsat", [20, 40, 60]),
+            ("all_pairs", "ilp", [30, 60, 80]),
+        ]
+    )
     rows = []
     for objective, exact_method, sizes in plan:
         for n_tasks in sizes:
