@@ -29,22 +29,27 @@ def _exchanged(order, cut, last_b, last_c):
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_the_best_exchange_of_every_first_cut_matches_brute_force(seed):
+def test_the_best_exchange_through_every_cut_in_every_role_matches_brute_force(seed):
     rng = np.random.default_rng(seed)
     n_tasks = 9
     weights = rng.normal(size=(n_tasks, n_tasks))
     state = PathState(weights, rng.permutation(n_tasks), edges=[])
     table, arcs = state._exchange_tables()
-    for cut in range(-1, n_tasks - 2):
-        gain, last_b, last_c = state._best_exchange(table, arcs, cut)
-        moved = _exchanged(state.order, cut, last_b, last_c)
-        assert gain == pytest.approx(_path_value(weights, moved) - state.value)
-        best = max(
-            _path_value(weights, _exchanged(state.order, *move)) - state.value
-            for move in _exchanges(n_tasks)
-            if move[0] == cut
-        )
-        assert gain == pytest.approx(best)
+    for cut in range(-1, n_tasks):
+        for role in range(3):
+            gain, move = state._best_exchange(table, arcs, cut, role)
+            candidates = [m for m in _exchanges(n_tasks) if m[role] == cut]
+            if not candidates:
+                assert gain == -np.inf
+                continue
+            assert move[role] == cut
+            moved = _exchanged(state.order, *move)
+            assert gain == pytest.approx(_path_value(weights, moved) - state.value)
+            best = max(
+                _path_value(weights, _exchanged(state.order, *m)) - state.value
+                for m in candidates
+            )
+            assert gain == pytest.approx(best)
 
 
 def test_an_exchange_descent_ends_where_no_exchange_improves_and_keeps_the_constraints():
@@ -55,8 +60,8 @@ def test_an_exchange_descent_ends_where_no_exchange_improves_and_keeps_the_const
     start = [4, 2, 0, 1, 3, 5, 6, 7, 8, 9]
     state = PathState(weights, start, edges)
     before = state.value
-    gain = state.exchange()
-    assert gain > 0 and state.value == pytest.approx(before + gain)
+    gain, moved = state.exchange()
+    assert gain > 0 and state.value == pytest.approx(before + gain) and moved
     assert state.value == pytest.approx(_path_value(weights, state.order))
     position = {task: k for k, task in enumerate(state.order.tolist())}
     assert position[4] < position[2] and position[0] < position[9]

@@ -9,12 +9,14 @@ look bits"), so a descent after a small perturbation touches few segments.
 
 Second neighbourhood, up to :data:`EXCHANGE_MAX_TASKS` tasks: *segment exchange*, the
 asymmetric 3-opt move that keeps every direction (``A B C D -> A C B D`` for any two
-adjacent segments ``B`` and ``C``). For a fixed first cut its gain separates into a term
-of the second cut, a term of the third and one table lookup ``W[B's last, D's first]``,
-so the best exchange of every first cut is one vectorised O(n^2) expression (O(n^3) per
-sweep). Or-opt descents alternate with exchange sweeps until neither improves. Measured
-by ``benchmarks/path_exchange.py`` against LKH: or-opt alone ended about 5 % below
-LKH's path on generated n = 200 in 10 s.
+adjacent segments ``B`` and ``C``). With one of its three cuts fixed, the gain separates
+into a term of each free cut plus one table lookup, so the best exchange through a cut,
+in any of the three roles, is one vectorised O(n^2) expression. Cuts work like don't-look
+bits: the first descent queues them all, a descent after a kick only the cuts next to
+the kicked tasks, and every applied exchange queues the cuts next to its three new arcs.
+Or-opt descents and exchange descents alternate until neither improves. Measured by
+``benchmarks/path_exchange.py`` against LKH: or-opt alone ended about 4 % below the best
+path of the run on generated n = 200-1,000 in 10 s, with exchanges below 1 %.
 
 Perturbation: a *double bridge* (``A B C D -> A C B D``), the classic kick for
 asymmetric paths because it keeps every segment's direction; kicks that would break a
@@ -34,10 +36,10 @@ from taskorder.solvers.problem import Problem
 __all__ = ["EXCHANGE_MAX_TASKS", "PathState", "search_path"]
 
 _SEGMENT_LENGTHS = (1, 2, 3)
-#: Up to this many tasks the search also descends with segment exchanges (one sweep is
-#: O(n^3), seconds at n = 1,000). Chosen on the development instances of
-#: ``benchmarks/path_exchange.py`` (results/path_exchange.txt): better at n = 200, 500
-#: and 1,000; larger sizes were not measured, so or-opt alone there.
+#: Up to this many tasks the search also descends with segment exchanges (O(n^2) per
+#: cut, so a first descent through all cuts is O(n^3), seconds at n = 1,000). Chosen on
+#: the development instances of ``benchmarks/path_exchange.py`` (results/path_exchange.txt):
+#: better at n = 200, 500 and 1,000; larger sizes were not measured, so or-opt alone there.
 EXCHANGE_MAX_TASKS = 1000
 
 
@@ -171,67 +173,120 @@ class PathState:
                     break
         return total
 
-    def exchange(self, budget: Budget | None = None) -> float:
-        """Best-per-first-cut segment-exchange descent (``A B C D -> A C B D``); returns
-        the total gain. Stops early when ``budget``'s time is up (checked per first cut).
+    def exchange(self, budget: Budget | None = None, cuts=None) -> tuple[float, list[int]]:
+        """Segment-exchange descent (``A B C D -> A C B D``) around ``cuts``.
+
+        A *cut* ``p`` is the arc after position ``p`` (``-1``: before the first task).
+        Each cut on the queue gets its best exchange in which it is the first, second or
+        third cut; an improving one is applied and the cuts next to its three new arcs
+        are queued again. ``cuts=None`` queues every cut.
+
+        Parameters
+        ----------
+        budget : Budget, optional
+            Stops early when its time is up (checked per cut).
+        cuts : iterable of int, optional
+            Cuts to look at first (default: all).
+
+        Returns
+        -------
+        (gain, tasks)
+            The total gain and the tasks whose arcs changed.
         """
-        n_tasks, total = self.n_tasks, 0.0
+        n_tasks, total, moved = self.n_tasks, 0.0, set()
+        if n_tasks < 3:
+            return total, []
         tolerance = 1e-12 * max(1.0, abs(self.value))
-        improved = True
-        while improved:
-            improved = False
+        queue = deque(range(-1, n_tasks) if cuts is None else sorted(set(cuts)))
+        queued = set(queue)
+        table, arcs = self._exchange_tables()
+        while queue:
+            if budget is not None and budget.time_left() == 0.0:
+                break
+            cut = queue.popleft()
+            queued.discard(cut)
+            gain, (first, last_b, last_c) = max(
+                self._best_exchange(table, arcs, cut, role) for role in range(3)
+            )
+            if gain <= tolerance:
+                continue
+            order = self.order
+            candidate = np.concatenate(
+                [
+                    order[: first + 1],
+                    order[last_b + 1 : last_c + 1],
+                    order[first + 1 : last_b + 1],
+                    order[last_c + 1 :],
+                ]
+            )
+            if not self.feasible(candidate):
+                continue
+            self.set_order(candidate)
+            total += gain
             table, arcs = self._exchange_tables()
-            for cut in range(-1, n_tasks - 2):
-                if budget is not None and budget.time_left() == 0.0:
-                    return total
-                gain, last_b, last_c = self._best_exchange(table, arcs, cut)
-                if gain <= tolerance:
-                    continue
-                order = self.order
-                candidate = np.concatenate(
-                    [
-                        order[: cut + 1],
-                        order[last_b + 1 : last_c + 1],
-                        order[cut + 1 : last_b + 1],
-                        order[last_c + 1 :],
-                    ]
-                )
-                if self.feasible(candidate):
-                    self.set_order(candidate)
-                    total += gain
-                    improved = True
-                    table, arcs = self._exchange_tables()
-        return total
+            for new_cut in (first, first + last_c - last_b, last_c):  # the three new arcs
+                for near in (new_cut - 1, new_cut, new_cut + 1):
+                    if -1 <= near < n_tasks:
+                        if 0 <= near:
+                            moved.add(int(candidate[near]))
+                        if near not in queued:
+                            queue.append(near)
+                            queued.add(near)
+        return total, sorted(moved)
 
     def _exchange_tables(self) -> tuple[np.ndarray, np.ndarray]:
-        """``table[x, y] = W[o_x, o_y]`` and ``arcs[x] = W[o_x, o_{x+1}]`` (0 after the end)."""
-        table = self.weights[np.ix_(self.order, self.order)]
-        arcs = np.zeros(self.n_tasks)
-        arcs[:-1] = table[np.arange(self.n_tasks - 1), np.arange(1, self.n_tasks)]
+        """``table[x, y] = W[o_x, o_y]`` and ``arcs[x] = W[o_x, o_{x+1}]``, padded with a
+        zero row, column and arc at index ``n`` (= -1): "no task" before the first
+        position or after the last, so missing ends need no special case."""
+        n_tasks = self.n_tasks
+        table = np.zeros((n_tasks + 1, n_tasks + 1))
+        table[:n_tasks, :n_tasks] = self.weights[np.ix_(self.order, self.order)]
+        arcs = np.zeros(n_tasks + 1)
+        arcs[: n_tasks - 1] = table[np.arange(n_tasks - 1), np.arange(1, n_tasks)]
         return table, arcs
 
-    def _best_exchange(self, table, arcs, cut: int) -> tuple[float, int, int]:
-        """Best exchange after position ``cut`` (-1: ``B`` starts the path): its gain, and
-        the last positions of ``B`` and ``C``.
+    def _best_exchange(self, table, arcs, cut: int, role: int) -> tuple[float, tuple]:
+        """Best exchange in which ``cut`` is the first (``role`` 0), second (1) or third
+        (2) cut: ``(gain, (first cut, last of B, last of C))``, or ``(-inf, ...)``.
 
-        ``gain = W[a, c1] - W[b, c1] + W[c, b1] - W[c, d1] + W[b, d1] - W[a, b1]`` with
-        ``a = o_cut``, ``b1 = o_{cut+1}``, ``b = o_j`` (B's last), ``c1 = o_{j+1}``,
-        ``c = o_k`` (C's last), ``d1 = o_{k+1}``; terms with a missing end are 0.
+        With cuts ``i < j < k`` (B = positions i+1..j, C = j+1..k) the gain is
+        ``W[a, c1] - W[a, b1] + W[c, b1] - W[b, c1] + W[b, d1] - W[c, d1]`` for ``a = o_i``,
+        ``b1 = o_{i+1}``, ``b = o_j``, ``c1 = o_{j+1}``, ``c = o_k``, ``d1 = o_{k+1}``.
+        With one cut fixed, it is a term of each free cut plus one table lookup: one
+        vectorised O(n^2) expression.
         """
-        n_tasks = self.n_tasks
-        last_b = np.arange(cut + 1, n_tasks - 1)
-        last_c = np.arange(cut + 2, n_tasks)
-        by_b = -arcs[last_b] + (table[cut, last_b + 1] if cut >= 0 else 0.0)
-        by_c = table[last_c, cut + 1] - arcs[last_c]
-        after_c = np.minimum(last_c + 1, n_tasks - 1)
-        both = table[last_b[:, None], after_c[None, :]]
-        both[:, last_c == n_tasks - 1] = 0.0  # C ends the path: no d1
-        gains = by_b[:, None] + by_c[None, :] + both
-        gains[last_c[None, :] <= last_b[:, None]] = -np.inf
+        n_tasks, p = self.n_tasks, cut
+        none = (-np.inf, (0, 0, 0))
+        if role == 0:  # p = i; rows j, columns k
+            rows, columns = np.arange(p + 1, n_tasks - 1), np.arange(p + 2, n_tasks)
+            by_row = table[p, rows + 1] - arcs[rows]
+            by_column = table[columns, p + 1] - arcs[columns]
+            both = table[rows[:, None], columns[None, :] + 1]
+            valid = columns[None, :] > rows[:, None]
+        elif role == 1:  # p = j; rows i, columns k
+            rows, columns = np.arange(-1, p), np.arange(p + 1, n_tasks)
+            by_row = table[rows, p + 1] - arcs[rows]
+            by_column = table[p, columns + 1] - arcs[columns]
+            both = table[columns[None, :], rows[:, None] + 1]
+            valid = None
+        else:  # p = k; rows i, columns j
+            rows, columns = np.arange(-1, p - 1), np.arange(0, p)
+            by_row = table[p, rows + 1] - arcs[rows]
+            by_column = table[columns, p + 1] - arcs[columns]
+            both = table[rows[:, None], columns[None, :] + 1]
+            valid = columns[None, :] > rows[:, None]
+        if rows.size == 0 or columns.size == 0:
+            return none
+        gains = by_row[:, None] + by_column[None, :] + both
+        if valid is not None:
+            gains[~valid] = -np.inf
         best = int(np.argmax(gains))
         row, column = divmod(best, gains.shape[1])
-        gain = float(gains[row, column]) - (float(arcs[cut]) if cut >= 0 else 0.0)
-        return gain, int(last_b[row]), int(last_c[column])
+        gain = float(gains[row, column]) - float(arcs[p])
+        if not np.isfinite(gain):
+            return none
+        r, c = int(rows[row]), int(columns[column])
+        return gain, ((p, r, c), (r, p, c), (r, c, p))[role]
 
     def _touched(self, start: int, length: int, gap: int) -> list[int]:
         spots = {start - 1, start, start + length - 1, start + length, gap - 1, gap}
@@ -256,9 +311,18 @@ def _descend(state: PathState, budget: Budget, exchange: bool, queue=None) -> No
     """Or-opt descent (from the ``queue`` tasks), then, with ``exchange``, exchange sweeps
     and or-opt descents in turn until neither improves or the time is up."""
     state.descend(queue, budget)
-    while exchange and state.exchange(budget) > 0.0 and budget.time_left() != 0.0:
-        if state.descend(budget=budget) <= 0.0:
+    if not exchange:
+        return
+    cuts = None
+    if queue is not None:
+        positions = state.position[np.asarray(queue, dtype=np.intp)]
+        cuts = np.concatenate([positions - 1, positions]).tolist()
+    while budget.time_left() != 0.0:
+        gain, moved = state.exchange(budget, cuts)
+        if gain <= 0.0 or state.descend(moved, budget) <= 0.0:
             return
+        positions = state.position[np.asarray(moved, dtype=np.intp)]
+        cuts = np.concatenate([positions - 1, positions]).tolist()
 
 
 def search_path(
