@@ -46,8 +46,7 @@ def test_the_best_exchange_through_every_cut_in_every_role_matches_brute_force(s
             moved = _exchanged(state.order, *move)
             assert gain == pytest.approx(_path_value(weights, moved) - state.value)
             best = max(
-                _path_value(weights, _exchanged(state.order, *m)) - state.value
-                for m in candidates
+                _path_value(weights, _exchanged(state.order, *m)) - state.value for m in candidates
             )
             assert gain == pytest.approx(best)
 
@@ -88,3 +87,25 @@ def test_the_search_uses_exchanges_only_up_to_its_size_and_is_reproducible(monke
     or_opt_only = run()
     assert with_exchange[1] == pytest.approx(_path_value(weights, with_exchange[0]))
     assert with_exchange[1] >= or_opt_only[1] - 1e-9
+
+
+def test_a_timed_constrained_adjacent_solve_keeps_first_last_and_before():
+    from taskorder import TransferMatrix, solve
+
+    rng = np.random.default_rng(11)
+    n_tasks = 120
+    names = [f"t{k}" for k in range(n_tasks)]
+    matrix = TransferMatrix(names, rng.normal(size=(n_tasks, n_tasks)))
+    before = (("t5", "t3"), ("t90", "t10"), ("t7", "t8"))
+    result = solve(
+        matrix,
+        objective="adjacent",
+        method="local",
+        time_limit=1.5,
+        first="t1",
+        last="t2",
+        before=before,
+    )
+    order = list(result.order)
+    assert order[0] == "t1" and order[-1] == "t2"
+    assert all(order.index(a) < order.index(b) for a, b in before)
