@@ -235,14 +235,19 @@ class PathState:
         return total, sorted(moved)
 
     def _exchange_tables(self) -> tuple[np.ndarray, np.ndarray]:
-        """``table[x, y] = W[o_x, o_y]`` and ``arcs[x] = W[o_x, o_{x+1}]``, padded with a
-        zero row, column and arc at index ``n`` (= -1): "no task" before the first
-        position or after the last, so missing ends need no special case."""
+        """Shifted by one, padded with zeros: ``table[x + 1, y + 1] = W[o_x, o_y]`` and
+        ``arcs[x + 1] = W[o_x, o_{x+1}]``; index 0 is "no task before the first
+        position" and index n + 1 "none after the last", so every range of
+        :meth:`_best_exchange` is a slice and missing ends need no special case."""
         n_tasks = self.n_tasks
-        table = np.zeros((n_tasks + 1, n_tasks + 1))
-        table[:n_tasks, :n_tasks] = self.weights[np.ix_(self.order, self.order)]
-        arcs = np.zeros(n_tasks + 1)
-        arcs[: n_tasks - 1] = table[np.arange(n_tasks - 1), np.arange(1, n_tasks)]
+        table = np.zeros((n_tasks + 2, n_tasks + 2))
+        table[1:-1, 1:-1] = self.weights[np.ix_(self.order, self.order)]
+        arcs = np.zeros(n_tasks + 2)
+        arcs[1:n_tasks] = table[np.arange(1, n_tasks), np.arange(2, n_tasks + 1)]
+        if getattr(self, "_below", None) is None:  # -inf strictly below the diagonal
+            self._below = np.triu(np.zeros((n_tasks, n_tasks))) + np.tril(
+                np.full((n_tasks, n_tasks), -np.inf), -1
+            )
         return table, arcs
 
     def _best_exchange(self, table, arcs, cut: int, role: int) -> tuple[float, tuple]:
@@ -253,39 +258,36 @@ class PathState:
         ``W[a, c1] - W[a, b1] + W[c, b1] - W[b, c1] + W[b, d1] - W[c, d1]`` for ``a = o_i``,
         ``b1 = o_{i+1}``, ``b = o_j``, ``c1 = o_{j+1}``, ``c = o_k``, ``d1 = o_{k+1}``.
         With one cut fixed, it is a term of each free cut plus one table lookup: one
-        vectorised O(n^2) expression.
+        vectorised O(n^2) expression over slices of the shifted tables.
         """
-        n_tasks, p = self.n_tasks, cut
-        none = (-np.inf, (0, 0, 0))
-        if role == 0:  # p = i; rows j, columns k
-            rows, columns = np.arange(p + 1, n_tasks - 1), np.arange(p + 2, n_tasks)
-            by_row = table[p, rows + 1] - arcs[rows]
-            by_column = table[columns, p + 1] - arcs[columns]
-            both = table[rows[:, None], columns[None, :] + 1]
-            valid = columns[None, :] > rows[:, None]
-        elif role == 1:  # p = j; rows i, columns k
-            rows, columns = np.arange(-1, p), np.arange(p + 1, n_tasks)
-            by_row = table[rows, p + 1] - arcs[rows]
-            by_column = table[p, columns + 1] - arcs[columns]
-            both = table[columns[None, :], rows[:, None] + 1]
-            valid = None
-        else:  # p = k; rows i, columns j
-            rows, columns = np.arange(-1, p - 1), np.arange(0, p)
-            by_row = table[p, rows + 1] - arcs[rows]
-            by_column = table[columns, p + 1] - arcs[columns]
-            both = table[rows[:, None], columns[None, :] + 1]
-            valid = columns[None, :] > rows[:, None]
-        if rows.size == 0 or columns.size == 0:
-            return none
-        gains = by_row[:, None] + by_column[None, :] + both
-        if valid is not None:
-            gains[~valid] = -np.inf
+        n, p = self.n_tasks, cut
+        if not ((-1, 0, 1)[role] <= p <= n - (3, 2, 1)[role]):  # no room for B and C
+            return -np.inf, (0, 0, 0)
+        if role == 0:  # p = i; rows j = p+1 .. n-2, columns k = p+2 .. n-1
+            by_row = table[p + 1, p + 3 : n + 1] - arcs[p + 2 : n]
+            by_column = table[p + 3 : n + 1, p + 2] - arcs[p + 3 : n + 1]
+            both = table[p + 2 : n, p + 4 : n + 2]
+            first_row, first_column, below = p + 1, p + 2, True
+        elif role == 1:  # p = j; rows i = -1 .. p-1, columns k = p+1 .. n-1
+            by_row = table[0 : p + 1, p + 2] - arcs[0 : p + 1]
+            by_column = table[p + 1, p + 3 : n + 2] - arcs[p + 2 : n + 1]
+            both = table[p + 2 : n + 1, 1 : p + 2].T
+            first_row, first_column, below = -1, p + 1, False
+        else:  # p = k; rows i = -1 .. p-2, columns j = 0 .. p-1
+            by_row = table[p + 1, 1 : p + 1] - arcs[0:p]
+            by_column = table[1 : p + 1, p + 2] - arcs[1 : p + 1]
+            both = table[0:p, 2 : p + 2]
+            first_row, first_column, below = -1, 0, True
+        gains = by_row[:, None] + by_column[None, :]
+        gains += both
+        if below:  # the second free cut must come after the first
+            gains += self._below[: gains.shape[0], : gains.shape[1]]
         best = int(np.argmax(gains))
         row, column = divmod(best, gains.shape[1])
-        gain = float(gains[row, column]) - float(arcs[p])
+        gain = float(gains[row, column]) - float(arcs[p + 1])
         if not np.isfinite(gain):
-            return none
-        r, c = int(rows[row]), int(columns[column])
+            return -np.inf, (0, 0, 0)
+        r, c = first_row + row, first_column + column
         return gain, ((p, r, c), (r, p, c), (r, c, p))[role]
 
     def _touched(self, start: int, length: int, gap: int) -> list[int]:
