@@ -6,8 +6,8 @@ segment exchanges at any size, one after the other in the same process, plus LKH
 through ``elkai`` where importable and n <= 300 (an optional peer, not a dependency; it
 takes minutes beyond). The neighbourhood and its size limit
 (:data:`~taskorder.solvers.heuristics.path_search.EXCHANGE_MAX_TASKS`) were chosen on the
-``dev`` instances (generated n = 200 with matrix seeds 0 and 1, n = 500 and 1,000 with
-seed 0); ``held-out`` (generated n = 150 and 300, LOLIB RandA1 t1d150.01) was run once
+``dev`` instances (generated n = 200 with matrix seeds 0 and 1, n = 500, 1,000 and 2,000
+with seed 0); ``held-out`` (generated n = 150 and 300, LOLIB RandA1 t1d150.01) was run once
 after. ``wall`` shows the deadline kept.
 
 Run from the repository root::
@@ -40,6 +40,7 @@ DEV = (
     ("generated", "200", 1),
     ("generated", "500", 0),
     ("generated", "1000", 0),
+    ("generated", "2000", 0),
 )
 #: LKH (elkai has no time limit) only up to this size.
 LKH_MAX_TASKS = 300

@@ -15,8 +15,8 @@ in any of the three roles, is one vectorised O(n^2) expression. Cuts work like d
 bits: the first descent queues them all, a descent after a kick only the cuts next to
 the kicked tasks, and every applied exchange queues the cuts next to its three new arcs.
 Or-opt descents and exchange descents alternate until neither improves. Measured by
-``benchmarks/path_exchange.py`` against LKH: or-opt alone ended about 4 % below the best
-path of the run on generated n = 200-1,000 in 10 s, with exchanges below 1 %.
+``benchmarks/path_exchange.py`` against LKH: on generated n = 200-1,000 in 10 s, or-opt
+alone ended about 5 % below the best path of the run, with exchanges about 0.6 %.
 
 Perturbation: a *double bridge* (``A B C D -> A C B D``), the classic kick for
 asymmetric paths because it keeps every segment's direction; kicks that would break a
@@ -39,7 +39,8 @@ _SEGMENT_LENGTHS = (1, 2, 3)
 #: Up to this many tasks the search also descends with segment exchanges (O(n^2) per
 #: cut, so a first descent through all cuts is O(n^3), seconds at n = 1,000). Chosen on
 #: the development instances of ``benchmarks/path_exchange.py`` (results/path_exchange.txt):
-#: better at n = 200, 500 and 1,000; larger sizes were not measured, so or-opt alone there.
+#: better at n = 200, 500 and 1,000, worse at 2,000 (the first descent through all cuts
+#: takes most of a 10 s limit), so or-opt alone above.
 EXCHANGE_MAX_TASKS = 1000
 
 
