@@ -211,15 +211,7 @@ class PathState:
             )
             if gain <= tolerance:
                 continue
-            order = self.order
-            candidate = np.concatenate(
-                [
-                    order[: first + 1],
-                    order[last_b + 1 : last_c + 1],
-                    order[first + 1 : last_b + 1],
-                    order[last_c + 1 :],
-                ]
-            )
+            candidate = _swap_blocks(self.order, first, last_b, last_c)
             if not self.feasible(candidate):
                 continue
             self.set_order(candidate)
@@ -301,13 +293,31 @@ class PathState:
             return None
         for _ in range(attempts):
             i, j, k = np.sort(rng.choice(np.arange(1, self.n_tasks), size=3, replace=False))
-            order = self.order
-            candidate = np.concatenate([order[:i], order[j:k], order[i:j], order[k:]])
+            candidate = _swap_blocks(self.order, i - 1, j - 1, k - 1)
             if self.feasible(candidate):
                 self.set_order(candidate)
                 cuts = {i - 1, i, j - 1, j, k - 1, k}
                 return [int(self.order[c]) for c in cuts if 0 <= c < self.n_tasks]
         return None
+
+
+def _swap_blocks(order: np.ndarray, first: int, last_b: int, last_c: int) -> np.ndarray:
+    """``A B C D -> A C B D`` with ``B = order[first+1 .. last_b]`` and
+    ``C = order[last_b+1 .. last_c]`` (a segment exchange, or a double-bridge kick)."""
+    return np.concatenate(
+        [
+            order[: first + 1],
+            order[last_b + 1 : last_c + 1],
+            order[first + 1 : last_b + 1],
+            order[last_c + 1 :],
+        ]
+    )
+
+
+def _cuts_around(state: PathState, tasks) -> list[int]:
+    """The cuts (arcs) on either side of each of ``tasks``."""
+    positions = state.position[np.asarray(tasks, dtype=np.intp)]
+    return np.concatenate([positions - 1, positions]).tolist()
 
 
 def _descend(state: PathState, budget: Budget, exchange: bool, queue=None) -> None:
@@ -316,16 +326,12 @@ def _descend(state: PathState, budget: Budget, exchange: bool, queue=None) -> No
     state.descend(queue, budget)
     if not exchange:
         return
-    cuts = None
-    if queue is not None:
-        positions = state.position[np.asarray(queue, dtype=np.intp)]
-        cuts = np.concatenate([positions - 1, positions]).tolist()
+    cuts = None if queue is None else _cuts_around(state, queue)
     while budget.time_left() != 0.0:
         gain, moved = state.exchange(budget, cuts)
         if gain <= 0.0 or state.descend(moved, budget) <= 0.0:
             return
-        positions = state.position[np.asarray(moved, dtype=np.intp)]
-        cuts = np.concatenate([positions - 1, positions]).tolist()
+        cuts = _cuts_around(state, moved)
 
 
 def search_path(
